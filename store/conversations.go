@@ -1,0 +1,89 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Conversation is the bot's state for one chat (one row per chat,
+// overwritten as the conversation moves).
+type Conversation struct {
+	Chat        string
+	State       string   // lifecycle state name (engine-defined)
+	Node        string   // current flow node id
+	Path        []string // node ids visited from the root menu, for "voltar"; nil if empty
+	Ticket      int64    // current ticket, 0 if none
+	Attempts    int      // wrong answers at the current question
+	Intent      string   // what to do after the ID is known, engine-defined
+	FlowVersion string
+	StartedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+const conversationCols = `chat, state, node, path, ticket, attempts, intent, flow_version, started_at, updated_at`
+
+func scanConversation(s rowScanner) (Conversation, error) {
+	var c Conversation
+	var path string
+	var started, updated int64
+	err := s.Scan(&c.Chat, &c.State, &c.Node, &path, &c.Ticket, &c.Attempts,
+		&c.Intent, &c.FlowVersion, &started, &updated)
+	if err != nil {
+		return Conversation{}, err
+	}
+	if path != "" {
+		if err := json.Unmarshal([]byte(path), &c.Path); err != nil {
+			return Conversation{}, fmt.Errorf("decode path: %w", err)
+		}
+	}
+	if len(c.Path) == 0 {
+		c.Path = nil
+	}
+	c.StartedAt, c.UpdatedAt = fromMillis(started), fromMillis(updated)
+	return c, nil
+}
+
+const conversationSQL = `SELECT ` + conversationCols + ` FROM conversations WHERE chat = ?`
+
+// Conversation returns the conversation of chat, or ErrNotFound.
+func (tx *Tx) Conversation(ctx context.Context, chat string) (Conversation, error) {
+	c, err := scanConversation(tx.queryRow(ctx, conversationSQL, chat))
+	if err != nil {
+		return Conversation{}, fmt.Errorf("load conversation: %w", notFound(err))
+	}
+	return c, nil
+}
+
+const putConversationSQL = `INSERT INTO conversations (` + conversationCols + `)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (chat) DO UPDATE SET
+    state = excluded.state,
+    node = excluded.node,
+    path = excluded.path,
+    ticket = excluded.ticket,
+    attempts = excluded.attempts,
+    intent = excluded.intent,
+    flow_version = excluded.flow_version,
+    started_at = excluded.started_at,
+    updated_at = excluded.updated_at`
+
+// PutConversation inserts or replaces the conversation of c.Chat.
+func (tx *Tx) PutConversation(ctx context.Context, c Conversation) error {
+	path := "[]"
+	if len(c.Path) > 0 {
+		b, err := json.Marshal(c.Path)
+		if err != nil {
+			return fmt.Errorf("put conversation: encode path: %w", err)
+		}
+		path = string(b)
+	}
+	_, err := tx.exec(ctx, putConversationSQL,
+		c.Chat, c.State, c.Node, path, c.Ticket, c.Attempts, c.Intent, c.FlowVersion,
+		millis(c.StartedAt), millis(c.UpdatedAt))
+	if err != nil {
+		return fmt.Errorf("put conversation: %w", err)
+	}
+	return nil
+}

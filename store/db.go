@@ -1,0 +1,526 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+)
+
+// Sentinel errors returned by the store.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrTooNew   = errors.New("database is newer than this program")
+	ErrClosed   = errors.New("store closed")
+)
+
+const (
+	// maxBatch bounds how many jobs share one transaction.
+	maxBatch = 512
+	// readers is the size of the read-only pool.
+	readers = 4
+)
+
+// DB is an open store: one writer goroutine with its single connection and
+// a pool of read-only connections.
+type DB struct {
+	path string
+	w    *sql.DB   // pool of one connection: migrations, then conn
+	conn *sql.Conn // the write connection, owned by the writer goroutine
+	r    *sql.DB   // read-only pool
+
+	// prepared maps a hot query to its statement prepared on conn. Built
+	// in Open, read-only afterwards.
+	prepared map[string]*sql.Stmt
+
+	jobs chan *job
+	stop chan struct{} // closed by Close once no Update can queue anymore
+	wg   sync.WaitGroup
+
+	mu     sync.RWMutex // guards closed against queuing jobs after stop
+	closed bool
+
+	closeOnce sync.Once
+	closeErr  error
+
+	// Counters for tests: batches committed or rolled back, jobs seen.
+	batches atomic.Int64
+	batched atomic.Int64
+}
+
+// job is one Update call waiting for the writer.
+type job struct {
+	ctx  context.Context
+	fn   func(tx *Tx) error
+	done chan result // buffered: the writer never blocks on it
+}
+
+type result struct {
+	err      error
+	panicked any // non-nil if fn panicked; re-raised in the caller
+}
+
+// ReferenceDSN returns the DSN of the write connection for the database file
+// at path: WAL, synchronous NORMAL, foreign keys on, 10 s busy timeout,
+// BEGIN IMMEDIATE.
+func ReferenceDSN(path string) string {
+	return "file:" + escapePath(path) +
+		"?_journal_mode=WAL&_synchronous=NORMAL&_foreign_keys=on&_busy_timeout=10000&_txlock=immediate"
+}
+
+// readerDSN opens the file read-only. Transactions stay deferred so readers
+// never take the write lock. Read-only WAL access needs the -wal and -shm
+// files, which the write connection creates and keeps while it is open.
+func readerDSN(path string) string {
+	return "file:" + escapePath(path) +
+		"?_foreign_keys=on&_busy_timeout=10000&_txlock=deferred&mode=ro"
+}
+
+// escapePath escapes the characters that would end the path part of a
+// SQLite URI.
+func escapePath(path string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+}
+
+// Open opens the database at path, creating its directory (0700) and the file
+// (0600) if missing, applies pending migrations and starts the writer.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+
+	w, err := sql.Open("sqlite3", ReferenceDSN(path))
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+
+	db := &DB{
+		path: path,
+		w:    w,
+		jobs: make(chan *job, maxBatch),
+		stop: make(chan struct{}),
+	}
+	fail := func(err error) (*DB, error) {
+		db.closePools()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+
+	if err := migrate(ctx, w); err != nil {
+		return fail(err)
+	}
+
+	// The writer keeps the only connection for the life of the store and
+	// runs BEGIN/COMMIT itself: a database/sql Tx would start a goroutine
+	// per transaction and per query to watch its context.
+	db.conn, err = w.Conn(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	db.prepared = make(map[string]*sql.Stmt)
+	for _, q := range hotQueries() {
+		s, err := db.conn.PrepareContext(ctx, q)
+		if err != nil {
+			return fail(fmt.Errorf("prepare %q: %w", q, err))
+		}
+		db.prepared[q] = s
+	}
+
+	db.r, err = sql.Open("sqlite3", readerDSN(path))
+	if err != nil {
+		return fail(err)
+	}
+	db.r.SetMaxOpenConns(readers)
+	db.r.SetMaxIdleConns(readers)
+	if err := db.r.PingContext(ctx); err != nil {
+		return fail(fmt.Errorf("reader: %w", err))
+	}
+
+	db.wg.Add(1)
+	go db.run()
+	return db, nil
+}
+
+// hotQueries lists the statements prepared once on the write connection.
+func hotQueries() []string {
+	return []string{
+		beginSQL, commitSQL, rollbackSQL, savepointSQL, releaseSQL, rollbackToSQL,
+		insertInboxSQL, inboxIDSQL, nextInboxSQL, finishInboxSQL,
+		conversationSQL, putConversationSQL,
+		appendOutboxSQL,
+		setTimerSQL, deleteTimerSQL, clearTimersSQL,
+	}
+}
+
+// Path returns the database file path given to Open.
+func (db *DB) Path() string { return db.path }
+
+// Close stops the writer and closes both pools. Jobs already queued run
+// before it returns; Update calls made after Close return ErrClosed. Close
+// is idempotent: later calls return the first call's result.
+func (db *DB) Close() error {
+	db.closeOnce.Do(func() {
+		db.mu.Lock() // waits for Updates that are queuing a job
+		db.closed = true
+		db.mu.Unlock()
+		close(db.stop)
+		db.wg.Wait()
+		if err := db.closePools(); err != nil {
+			db.closeErr = fmt.Errorf("close store: %w", err)
+		}
+	})
+	return db.closeErr
+}
+
+// closePools closes whatever Open managed to open.
+func (db *DB) closePools() error {
+	var errs []error
+	for _, s := range db.prepared {
+		errs = append(errs, s.Close())
+	}
+	if db.conn != nil {
+		errs = append(errs, db.conn.Close())
+	}
+	if db.r != nil {
+		errs = append(errs, db.r.Close())
+	}
+	errs = append(errs, db.w.Close())
+	return errors.Join(errs...)
+}
+
+// Update runs fn on the writer goroutine, inside a transaction shared with
+// other callers' jobs (see the package documentation). fn's work is wrapped
+// in a savepoint: if fn returns an error only its work is rolled back and
+// Update returns that error, while the rest of the batch still commits. If
+// fn panics, its work is rolled back and the panic is re-raised in the
+// caller's goroutine.
+//
+// Update returns after the batch commits, or with the commit error. If ctx
+// is done before fn starts, fn is not run and Update returns ctx.Err().
+//
+// fn must not call Update or View, nor keep tx after it returns: it runs on
+// the writer goroutine, and waiting for the store from there deadlocks. fn
+// should be short and do no other IO, since every job of the batch waits
+// for it.
+func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	j := &job{ctx: ctx, fn: fn, done: make(chan result, 1)}
+
+	db.mu.RLock()
+	if db.closed {
+		db.mu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case db.jobs <- j:
+	case <-ctx.Done():
+		db.mu.RUnlock()
+		return ctx.Err()
+	}
+	db.mu.RUnlock()
+
+	r := <-j.done
+	if r.panicked != nil {
+		panic(r.panicked)
+	}
+	return r.err
+}
+
+// View runs fn in a read-only transaction on the reader pool; every read in
+// it sees the same snapshot. Writes inside View fail.
+func (db *DB) View(ctx context.Context, fn func(tx *Tx) error) error {
+	db.mu.RLock()
+	closed := db.closed
+	db.mu.RUnlock()
+	if closed {
+		return ErrClosed
+	}
+	stx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("begin read: %w", err)
+	}
+	defer stx.Rollback()
+	return fn(&Tx{q: stx})
+}
+
+// run is the writer loop: it owns the write connection until stop.
+func (db *DB) run() {
+	defer db.wg.Done()
+	tx := &Tx{q: db.conn, prepared: db.prepared, writer: true}
+	batch := make([]*job, 0, maxBatch)
+	for {
+		var first *job
+		select {
+		case first = <-db.jobs:
+		case <-db.stop:
+			// No Update can queue anymore: run what is left, then exit.
+			select {
+			case first = <-db.jobs:
+			default:
+				return
+			}
+		}
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case j := <-db.jobs:
+				batch = append(batch, j)
+			default:
+				break fill
+			}
+		}
+		db.runBatch(tx, batch)
+		clear(batch) // drop references to finished jobs
+	}
+}
+
+const (
+	beginSQL      = `BEGIN IMMEDIATE`
+	commitSQL     = `COMMIT`
+	rollbackSQL   = `ROLLBACK`
+	savepointSQL  = `SAVEPOINT job`
+	releaseSQL    = `RELEASE job`
+	rollbackToSQL = `ROLLBACK TO job`
+)
+
+// runBatch runs jobs in one transaction on the write connection and
+// reports every job's result.
+func (db *DB) runBatch(tx *Tx, jobs []*job) {
+	db.batches.Add(1)
+	db.batched.Add(int64(len(jobs)))
+
+	results := make([]result, len(jobs))
+	own := make([]bool, len(jobs)) // results[i] stands whatever the commit does
+	finish := func(batchErr error) {
+		for i, j := range jobs {
+			r := results[i]
+			if !own[i] && batchErr != nil {
+				r.err = batchErr
+			}
+			j.done <- r
+		}
+	}
+	ctx := context.Background()
+	abort := func(err error) {
+		tx.exec(ctx, rollbackSQL) // fails harmlessly if SQLite already rolled back
+		finish(err)
+	}
+
+	if _, err := tx.exec(ctx, beginSQL); err != nil {
+		abort(fmt.Errorf("begin batch: %w", err))
+		return
+	}
+	for i, j := range jobs {
+		if err := j.ctx.Err(); err != nil {
+			results[i], own[i] = result{err: err}, true
+			continue
+		}
+		r, err := runJob(tx, j)
+		if err != nil {
+			// The transaction can no longer be trusted: drop the whole batch.
+			abort(fmt.Errorf("batch aborted: %w", err))
+			return
+		}
+		results[i] = r
+		own[i] = r.err != nil || r.panicked != nil
+	}
+	if _, err := tx.exec(ctx, commitSQL); err != nil {
+		abort(fmt.Errorf("commit batch: %w", err))
+		return
+	}
+	finish(nil)
+}
+
+// runJob runs one job between SAVEPOINT and RELEASE. The returned error is
+// not the job's: it means the savepoint machinery failed and the batch
+// transaction is unusable.
+func runJob(tx *Tx, j *job) (result, error) {
+	ctx := context.Background()
+	if _, err := tx.exec(ctx, savepointSQL); err != nil {
+		return result{}, fmt.Errorf("savepoint: %w", err)
+	}
+	r := callJob(j, tx)
+	if r.err != nil || r.panicked != nil {
+		if _, err := tx.exec(ctx, rollbackToSQL); err != nil {
+			return result{}, fmt.Errorf("rollback to savepoint: %w", err)
+		}
+	}
+	if _, err := tx.exec(ctx, releaseSQL); err != nil {
+		return result{}, fmt.Errorf("release savepoint: %w", err)
+	}
+	return r, nil
+}
+
+// callJob calls the job's fn, turning a panic into a result.
+func callJob(j *job, tx *Tx) (r result) {
+	defer func() {
+		if p := recover(); p != nil {
+			r = result{panicked: p}
+		}
+	}()
+	return result{err: j.fn(tx)}
+}
+
+// Tx is one unit of work inside Update or View. It is valid only while fn
+// runs and is not safe for concurrent use. Writes through a Tx from View fail.
+type Tx struct {
+	q querier // *sql.Tx in View; the write *sql.Conn, inside BEGIN, in Update
+
+	// Writer only: prepared statements by query.
+	prepared map[string]*sql.Stmt
+	writer   bool
+}
+
+// querier runs SQL: *sql.Tx, *sql.Conn.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// rowScanner is what the scan helpers read from: *sql.Row or *sql.Rows.
+type rowScanner interface {
+	Scan(dest ...any) error
+}
+
+// errRow is a rowScanner that only returns err.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
+
+// On the writer, statements run without ctx: interrupting one can roll back
+// the whole batch. ctx is checked before each statement instead.
+
+func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if !tx.writer {
+		return tx.q.ExecContext(ctx, query, args...)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if s := tx.prepared[query]; s != nil {
+		return s.ExecContext(context.Background(), args...)
+	}
+	return tx.q.ExecContext(context.Background(), query, args...)
+}
+
+func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if !tx.writer {
+		return tx.q.QueryContext(ctx, query, args...)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if s := tx.prepared[query]; s != nil {
+		return s.QueryContext(context.Background(), args...)
+	}
+	return tx.q.QueryContext(context.Background(), query, args...)
+}
+
+func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) rowScanner {
+	if !tx.writer {
+		return tx.q.QueryRowContext(ctx, query, args...)
+	}
+	if err := ctx.Err(); err != nil {
+		return errRow{err}
+	}
+	if s := tx.prepared[query]; s != nil {
+		return s.QueryRowContext(context.Background(), args...)
+	}
+	return tx.q.QueryRowContext(context.Background(), query, args...)
+}
+
+// queryAll runs query on tx and scans every row with scan.
+func queryAll[T any](ctx context.Context, tx *Tx, scan func(rowScanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := tx.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// notFound turns sql.ErrNoRows into ErrNotFound.
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	return err
+}
+
+// insertID returns the id of the row an INSERT created. (A PostgreSQL
+// driver would add RETURNING id instead.)
+func insertID(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}
+
+// mustAffect returns ErrNotFound if res changed no row.
+func mustAffect(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// sqlLimit maps limit <= 0 ("all") to a bound any engine accepts.
+func sqlLimit(limit int) int64 {
+	if limit <= 0 {
+		return 1<<31 - 1
+	}
+	return int64(limit)
+}
+
+// millis stores t as unix milliseconds; the zero Time is 0.
+func millis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// fromMillis is the inverse of millis, in UTC.
+func fromMillis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}

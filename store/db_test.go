@@ -1,0 +1,533 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// brt returns a non-UTC zone: times go in local to Brazil and must come
+// back in UTC.
+func brt() *time.Location { return time.FixedZone("BRT", -3*60*60) }
+
+func openTest(tb testing.TB) *DB {
+	tb.Helper()
+	db, err := Open(context.Background(), filepath.Join(tb.TempDir(), "data", "suporte.db"))
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			tb.Errorf("Close: %v", err)
+		}
+	})
+	return db
+}
+
+func update(tb testing.TB, db *DB, fn func(tx *Tx) error) {
+	tb.Helper()
+	if err := db.Update(context.Background(), fn); err != nil {
+		tb.Fatalf("Update: %v", err)
+	}
+}
+
+func view(tb testing.TB, db *DB, fn func(tx *Tx) error) {
+	tb.Helper()
+	if err := db.View(context.Background(), fn); err != nil {
+		tb.Fatalf("View: %v", err)
+	}
+}
+
+// hold occupies the writer until the returned release is called.
+func hold(t *testing.T, db *DB) (release func(), done <-chan error) {
+	t.Helper()
+	entered := make(chan struct{})
+	unblock := make(chan struct{})
+	errc := make(chan error, 1)
+	go func() {
+		errc <- db.Update(context.Background(), func(*Tx) error {
+			close(entered)
+			<-unblock
+			return nil
+		})
+	}()
+	<-entered
+	var once sync.Once
+	return func() { once.Do(func() { close(unblock) }) }, errc
+}
+
+// waitQueued waits until n jobs wait in the writer's queue.
+func waitQueued(t *testing.T, db *DB, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(db.jobs) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("queued jobs: got %d, want %d", len(db.jobs), n)
+		}
+		runtime.Gosched()
+	}
+}
+
+func TestOpenCreatesDirAndFile(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	path := filepath.Join(dir, "suporte.db")
+	db, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer db.Close()
+	if got := db.Path(); got != path {
+		t.Errorf("Path: got %q, want %q", got, path)
+	}
+	for _, c := range []struct {
+		path string
+		want os.FileMode
+	}{
+		{dir, 0o700 | os.ModeDir},
+		{path, 0o600},
+	} {
+		fi, err := os.Stat(c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Mode(); got != c.want {
+			t.Errorf("mode of %s: got %v, want %v", c.path, got, c.want)
+		}
+	}
+}
+
+func TestReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "suporte.db")
+	want := Customer{Chat: "c1", Name: "Ana"}
+	for i := range 3 {
+		db, err := Open(t.Context(), path)
+		if err != nil {
+			t.Fatalf("Open #%d: %v", i, err)
+		}
+		if i == 0 {
+			update(t, db, func(tx *Tx) error { return tx.PutCustomer(t.Context(), want) })
+		}
+		view(t, db, func(tx *Tx) error {
+			got, err := tx.Customer(t.Context(), "c1")
+			if err != nil {
+				return err
+			}
+			if got != want {
+				t.Errorf("open #%d: got %+v, want %+v", i, got, want)
+			}
+			var v int
+			if err := tx.q.QueryRowContext(t.Context(), userVersionSQL).Scan(&v); err != nil {
+				return err
+			}
+			if v != 1 {
+				t.Errorf("user_version: got %d, want 1", v)
+			}
+			return nil
+		})
+		if err := db.Close(); err != nil {
+			t.Fatalf("Close #%d: %v", i, err)
+		}
+	}
+}
+
+func TestOpenTooNew(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "suporte.db")
+	db, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite3", ReferenceDSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`PRAGMA user_version = 42`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+
+	_, err = Open(t.Context(), path)
+	if !errors.Is(err, ErrTooNew) {
+		t.Fatalf("Open: got %v, want ErrTooNew", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "42") || !strings.Contains(msg, "newest known 1") {
+		t.Errorf("error %q: want both versions", msg)
+	}
+}
+
+func TestMigrationsNumbered(t *testing.T) {
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) == 0 || ms[0].name != "0001_init.sql" {
+		t.Fatalf("migrations: got %+v", ms)
+	}
+}
+
+func TestPragmas(t *testing.T) {
+	db := openTest(t)
+	update(t, db, func(tx *Tx) error {
+		for _, c := range []struct{ pragma, want string }{
+			{"journal_mode", "wal"},
+			{"foreign_keys", "1"},
+			{"synchronous", "1"}, // NORMAL
+			{"busy_timeout", "10000"},
+		} {
+			var got string
+			if err := tx.q.QueryRowContext(t.Context(), "PRAGMA "+c.pragma).Scan(&got); err != nil {
+				return err
+			}
+			if got != c.want {
+				t.Errorf("writer PRAGMA %s: got %s, want %s", c.pragma, got, c.want)
+			}
+		}
+		return nil
+	})
+	view(t, db, func(tx *Tx) error {
+		var got string
+		if err := tx.q.QueryRowContext(t.Context(), "PRAGMA journal_mode").Scan(&got); err != nil {
+			return err
+		}
+		if got != "wal" {
+			t.Errorf("reader journal_mode: got %s, want wal", got)
+		}
+		return nil
+	})
+}
+
+func TestViewCannotWrite(t *testing.T) {
+	db := openTest(t)
+	err := db.View(t.Context(), func(tx *Tx) error {
+		return tx.PutCustomer(t.Context(), Customer{Chat: "c1"})
+	})
+	if err == nil || !strings.Contains(err.Error(), "readonly") {
+		t.Fatalf("write in View: got %v, want a readonly error", err)
+	}
+	view(t, db, func(tx *Tx) error {
+		if _, err := tx.Customer(t.Context(), "c1"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("Customer after failed write: got %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+}
+
+func TestViewSeesCommittedUpdate(t *testing.T) {
+	db := openTest(t)
+	update(t, db, func(tx *Tx) error { return tx.PutCustomer(t.Context(), Customer{Chat: "c1"}) })
+	view(t, db, func(tx *Tx) error {
+		_, err := tx.Customer(t.Context(), "c1")
+		return err
+	})
+}
+
+func TestGroupCommitIsolation(t *testing.T) {
+	db := openTest(t)
+	const n = 64
+	const failing = 17
+	errFail := errors.New("job failed on purpose")
+
+	release, blocker := hold(t, db)
+	batches0 := db.batches.Load()
+
+	errs := make([]error, n)
+	panics := make([]any, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			defer func() { panics[i] = recover() }()
+			errs[i] = db.Update(t.Context(), func(tx *Tx) error {
+				chat := fmt.Sprintf("c%d", i)
+				if err := tx.PutCustomer(t.Context(), Customer{Chat: chat}); err != nil {
+					return err
+				}
+				if err := tx.SetTimer(t.Context(), Timer{Chat: chat, Kind: "k", Due: time.UnixMilli(int64(i + 1))}); err != nil {
+					return err
+				}
+				switch i {
+				case failing:
+					return errFail
+				case failing + 1:
+					panic("boom")
+				}
+				return nil
+			})
+		})
+	}
+	waitQueued(t, db, n)
+	release()
+	wg.Wait()
+	if err := <-blocker; err != nil {
+		t.Fatalf("blocker: %v", err)
+	}
+
+	if got := db.batches.Load() - batches0; got != 1 {
+		t.Errorf("batches for %d queued jobs: got %d, want 1", n, got)
+	}
+	for i := range n {
+		switch i {
+		case failing:
+			if !errors.Is(errs[i], errFail) {
+				t.Errorf("job %d: got %v, want its own error", i, errs[i])
+			}
+		case failing + 1:
+			if panics[i] != "boom" {
+				t.Errorf("job %d: got panic %v, want boom", i, panics[i])
+			}
+		default:
+			if errs[i] != nil || panics[i] != nil {
+				t.Errorf("job %d: got %v / panic %v, want nil", i, errs[i], panics[i])
+			}
+		}
+	}
+	view(t, db, func(tx *Tx) error {
+		for i := range n {
+			chat := fmt.Sprintf("c%d", i)
+			_, err := tx.Customer(t.Context(), chat)
+			timers, terr := tx.Timers(t.Context(), chat)
+			if terr != nil {
+				return terr
+			}
+			if i == failing || i == failing+1 {
+				if !errors.Is(err, ErrNotFound) || len(timers) != 0 {
+					t.Errorf("job %d rolled back: customer err %v, timers %v", i, err, timers)
+				}
+				continue
+			}
+			if err != nil || len(timers) != 1 {
+				t.Errorf("job %d committed: customer err %v, timers %v", i, err, timers)
+			}
+		}
+		return nil
+	})
+}
+
+func TestConcurrentUpdatesBatch(t *testing.T) {
+	db := openTest(t)
+	const workers, each = 16, 100
+	batches0, jobs0 := db.batches.Load(), db.batched.Load()
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			chat := fmt.Sprintf("c%d", w)
+			for i := range each {
+				err := db.Update(t.Context(), func(tx *Tx) error {
+					_, _, err := tx.InsertInbox(t.Context(), Inbound{Chat: chat, MsgID: fmt.Sprint(i)})
+					return err
+				})
+				if err != nil {
+					t.Errorf("Update: %v", err)
+					return
+				}
+				if i%10 == 0 {
+					err := db.View(t.Context(), func(tx *Tx) error {
+						ins, err := tx.InboxByChat(t.Context(), chat, 0)
+						if err == nil && len(ins) != i+1 {
+							t.Errorf("chat %s: got %d rows, want %d", chat, len(ins), i+1)
+						}
+						return err
+					})
+					if err != nil {
+						t.Errorf("View: %v", err)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	batches, jobs := db.batches.Load()-batches0, db.batched.Load()-jobs0
+	if jobs != workers*each {
+		t.Errorf("jobs: got %d, want %d", jobs, workers*each)
+	}
+	t.Logf("%d jobs in %d batches (%.1f per batch)", jobs, batches, float64(jobs)/float64(batches))
+	if batches >= jobs {
+		t.Errorf("batches: got %d for %d concurrent jobs, want fewer (group commit)", batches, jobs)
+	}
+	view(t, db, func(tx *Tx) error {
+		chats, err := tx.WorkChats(t.Context())
+		if len(chats) != workers {
+			t.Errorf("WorkChats: got %d, want %d", len(chats), workers)
+		}
+		return err
+	})
+}
+
+func TestUpdateCancelledBeforeStart(t *testing.T) {
+	db := openTest(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	var ran atomic.Bool
+	fn := func(*Tx) error { ran.Store(true); return nil }
+	if err := db.Update(ctx, fn); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled before Update: got %v, want context.Canceled", err)
+	}
+
+	// Cancelled while queued behind another job.
+	release, blocker := hold(t, db)
+	ctx, cancel = context.WithCancel(t.Context())
+	errc := make(chan error, 1)
+	go func() { errc <- db.Update(ctx, fn) }()
+	waitQueued(t, db, 1)
+	cancel()
+	release()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled while queued: got %v, want context.Canceled", err)
+	}
+	if err := <-blocker; err != nil {
+		t.Fatal(err)
+	}
+	if ran.Load() {
+		t.Error("fn ran after its context was cancelled")
+	}
+}
+
+func TestCloseWithQueuedUpdates(t *testing.T) {
+	goroutines := runtime.NumGoroutine()
+	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "suporte.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	release, blocker := hold(t, db)
+	const n = 20
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			errs <- db.Update(context.Background(), func(tx *Tx) error {
+				return tx.SetTimer(context.Background(), Timer{Chat: fmt.Sprint(i), Kind: "k"})
+			})
+		}()
+	}
+	waitQueued(t, db, n)
+	closed := make(chan error, 1)
+	go func() { closed <- db.Close() }()
+	// Close must stop new work even while the writer is busy.
+	deadline := time.Now().Add(10 * time.Second)
+	for !func() bool { db.mu.RLock(); defer db.mu.RUnlock(); return db.closed }() {
+		if time.Now().After(deadline) {
+			t.Fatal("Close did not mark the store closed")
+		}
+		runtime.Gosched()
+	}
+	if err := db.Update(t.Context(), func(*Tx) error { return nil }); !errors.Is(err, ErrClosed) {
+		t.Errorf("Update during Close: got %v, want ErrClosed", err)
+	}
+	release()
+	if err := <-blocker; err != nil {
+		t.Errorf("blocker: %v", err)
+	}
+	for range n {
+		if err := <-errs; err != nil && !errors.Is(err, ErrClosed) {
+			t.Errorf("queued Update: got %v, want nil or ErrClosed", err)
+		}
+	}
+	if err := <-closed; err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := db.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if err := db.Update(t.Context(), func(*Tx) error { return nil }); !errors.Is(err, ErrClosed) {
+		t.Errorf("Update after Close: got %v, want ErrClosed", err)
+	}
+	if err := db.View(t.Context(), func(*Tx) error { return nil }); !errors.Is(err, ErrClosed) {
+		t.Errorf("View after Close: got %v, want ErrClosed", err)
+	}
+
+	// database/sql's opener goroutines exit asynchronously after Close.
+	deadline = time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > goroutines {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("goroutines: got %d, want <= %d\n%s", runtime.NumGoroutine(), goroutines, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestTimeRoundTrip(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		in   time.Time
+		want time.Time
+	}{
+		{"zero", time.Time{}, time.Time{}},
+		{"brt", time.Date(2025, 3, 1, 9, 30, 15, 123_456_789, brt()), time.Date(2025, 3, 1, 12, 30, 15, 123_000_000, time.UTC)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := fromMillis(millis(c.in))
+			if !got.Equal(c.want) || got.Location() != c.want.Location() {
+				t.Errorf("got %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+// BenchmarkUpdate measures the group-commit writer: each op is one Update
+// doing InsertInbox + PutConversation + AppendOutbox, from 8 goroutines.
+func BenchmarkUpdate(b *testing.B) {
+	db := openTest(b)
+	procs := runtime.GOMAXPROCS(0)
+	b.SetParallelism((8 + procs - 1) / procs)
+	var seq atomic.Int64
+	batches0, jobs0 := db.batches.Load(), db.batched.Load()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		ctx := context.Background()
+		for pb.Next() {
+			n := seq.Add(1)
+			chat := fmt.Sprintf("chat%d", n%1000)
+			err := db.Update(ctx, func(tx *Tx) error {
+				if _, _, err := tx.InsertInbox(ctx, Inbound{Chat: chat, MsgID: fmt.Sprint(n), Kind: "text", Text: "1"}); err != nil {
+					return err
+				}
+				c := Conversation{Chat: chat, State: "menu", Node: "root", Path: []string{"root"}}
+				if err := tx.PutConversation(ctx, c); err != nil {
+					return err
+				}
+				_, err := tx.AppendOutbox(ctx, OutMsg{Chat: chat, Text: "ok", Author: "bot"})
+				return err
+			})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	if batches := db.batches.Load() - batches0; batches > 0 {
+		b.ReportMetric(float64(db.batched.Load()-jobs0)/float64(batches), "jobs/batch")
+	}
+}
+
+// BenchmarkReferenceCommit measures SQLite's own rate of single-row
+// transactions with the writer's pragmas: the target Update should meet.
+func BenchmarkReferenceCommit(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "ref.db")
+	raw, err := sql.Open("sqlite3", ReferenceDSN(path))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer raw.Close()
+	raw.SetMaxOpenConns(1)
+	if _, err := raw.Exec(`CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)`); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := raw.Exec(`INSERT INTO t (v) VALUES (?)`, fmt.Sprint(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,39 @@
+// Package store persists everything the support bot knows in one SQLite
+// file: customers, the conversation state of each chat, the inbox of
+// customer messages, the outbox of messages to send, tickets ("chamados")
+// with their event history, feedback ratings and per-chat timers.
+//
+// # Writers and readers
+//
+// A DB holds two pools on the same file. The write pool has exactly one
+// connection, owned by one writer goroutine. The read pool opens the file
+// read-only (mode=ro) and serves View; in WAL mode readers see a consistent
+// snapshot and never block the writer.
+//
+// # How a unit of work moves
+//
+// Update(ctx, fn) queues a job and waits. The writer takes the first queued
+// job, then every job already waiting (up to 512), and runs them one after
+// the other inside a single BEGIN IMMEDIATE transaction (group commit). Each
+// job runs between SAVEPOINT and RELEASE: if fn returns an error, or panics,
+// only its own work is rolled back (ROLLBACK TO) and the other jobs of the
+// batch still commit. After the batch COMMIT every caller gets its result:
+// nil, its own error, or the commit error. One commit, and so one WAL sync
+// point, thus serves many small atomic updates.
+//
+// Inside Update, statements ignore ctx cancellation once they run: an
+// interrupted write would roll back the whole shared batch. The ctx is
+// checked before fn starts and before each statement instead.
+//
+// Hot statements (inbox insert, conversation upsert, outbox append, timers,
+// savepoints) are prepared once on the write connection and bound to each
+// batch transaction.
+//
+// # Values
+//
+// Times are stored as INTEGER unix milliseconds UTC, 0 meaning unset, and
+// come back as UTC time.Time (the zero Time for 0). Lists (a conversation's
+// path, an outbound message's options) are stored as JSON text. The schema
+// lives in numbered, embedded migrations and is plain SQL meant to port to
+// PostgreSQL with few changes.
+package store

@@ -1,0 +1,108 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Inbound is one customer message as received from the transport.
+type Inbound struct {
+	ID         int64  // assigned by InsertInbox
+	Chat       string // chat key
+	MsgID      string // transport message id; unique per chat ("" is never deduplicated)
+	Kind       string // "text", "image", "audio", ... (engine-defined)
+	Text       string
+	SentAt     time.Time // the transport's timestamp
+	ReceivedAt time.Time
+	PushName   string
+	Phone      string
+	Done       bool
+}
+
+const inboundCols = `id, chat, COALESCE(msg_id, ''), kind, text, sent_at, received_at, push_name, phone, done`
+
+func scanInbound(s rowScanner) (Inbound, error) {
+	var in Inbound
+	var sent, received int64
+	err := s.Scan(&in.ID, &in.Chat, &in.MsgID, &in.Kind, &in.Text, &sent, &received,
+		&in.PushName, &in.Phone, &in.Done)
+	if err != nil {
+		return Inbound{}, err
+	}
+	in.SentAt, in.ReceivedAt = fromMillis(sent), fromMillis(received)
+	return in, nil
+}
+
+const (
+	insertInboxSQL = `INSERT INTO inbox (chat, msg_id, kind, text, sent_at, received_at, push_name, phone, done)
+VALUES (?, NULLIF(?, ''), ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (chat, msg_id) DO NOTHING`
+	inboxIDSQL = `SELECT id FROM inbox WHERE chat = ? AND msg_id = ?`
+)
+
+// InsertInbox stores in and returns its id. A repeated (Chat, MsgID) is a
+// no-op that returns the existing row's id and dup=true.
+func (tx *Tx) InsertInbox(ctx context.Context, in Inbound) (id int64, dup bool, err error) {
+	res, err := tx.exec(ctx, insertInboxSQL,
+		in.Chat, in.MsgID, in.Kind, in.Text, millis(in.SentAt), millis(in.ReceivedAt),
+		in.PushName, in.Phone, in.Done)
+	if err != nil {
+		return 0, false, fmt.Errorf("insert inbox: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, false, fmt.Errorf("insert inbox: %w", err)
+	}
+	if n == 1 {
+		id, err := res.LastInsertId()
+		if err != nil {
+			return 0, false, fmt.Errorf("insert inbox: %w", err)
+		}
+		return id, false, nil
+	}
+	// The conflict clause skipped the insert: (chat, msg_id) is stored.
+	if err := tx.queryRow(ctx, inboxIDSQL, in.Chat, in.MsgID).Scan(&id); err != nil {
+		return 0, false, fmt.Errorf("insert inbox: find duplicate: %w", err)
+	}
+	return id, true, nil
+}
+
+const nextInboxSQL = `SELECT ` + inboundCols + ` FROM inbox
+WHERE chat = ? AND done = 0
+ORDER BY id
+LIMIT 1`
+
+// NextInbox returns the oldest not-done message of chat, or ErrNotFound.
+func (tx *Tx) NextInbox(ctx context.Context, chat string) (Inbound, error) {
+	in, err := scanInbound(tx.queryRow(ctx, nextInboxSQL, chat))
+	if err != nil {
+		return Inbound{}, fmt.Errorf("next inbox: %w", notFound(err))
+	}
+	return in, nil
+}
+
+const finishInboxSQL = `UPDATE inbox SET done = 1, handled_at = ? WHERE id = ?`
+
+// FinishInbox marks message id done, handled at at. ErrNotFound if missing.
+func (tx *Tx) FinishInbox(ctx context.Context, id int64, at time.Time) error {
+	if err := mustAffect(tx.exec(ctx, finishInboxSQL, millis(at), id)); err != nil {
+		return fmt.Errorf("finish inbox %d: %w", id, err)
+	}
+	return nil
+}
+
+const inboxByChatSQL = `SELECT * FROM (
+    SELECT ` + inboundCols + ` FROM inbox WHERE chat = ? ORDER BY id DESC LIMIT ?
+) AS recent
+ORDER BY id`
+
+// InboxByChat returns the newest limit messages of chat, newest last;
+// limit <= 0 returns all.
+func (tx *Tx) InboxByChat(ctx context.Context, chat string, limit int) ([]Inbound, error) {
+	ins, err := queryAll(ctx, tx, scanInbound, inboxByChatSQL, chat, sqlLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("inbox by chat: %w", err)
+	}
+	return ins, nil
+}

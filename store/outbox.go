@@ -1,0 +1,188 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// OutMsg is one message to send, in order per chat.
+type OutMsg struct {
+	ID        int64 // assigned; order of sending within a chat
+	Chat      string
+	Ticket    int64
+	Text      string
+	Options   []Option // numbered answers shown with the text; nil if none
+	Author    string   // "bot" or an agent id
+	CreatedAt time.Time
+	WAID      string // transport message id once known (may be set before sending)
+	Attempts  int
+	NextTry   time.Time // zero = now
+	LastError string
+	SentAt    time.Time // zero until sent
+}
+
+// Option is one numbered answer offered with an outbound message.
+type Option struct {
+	Key   string `json:"key"`
+	Label string `json:"label"`
+}
+
+const outMsgCols = `id, chat, ticket, text, options, author, created_at, wa_id, attempts, next_try, last_error, sent_at`
+
+func scanOutMsg(s rowScanner) (OutMsg, error) {
+	var m OutMsg
+	var options sql.NullString
+	var created, nextTry, sent int64
+	err := s.Scan(&m.ID, &m.Chat, &m.Ticket, &m.Text, &options, &m.Author, &created,
+		&m.WAID, &m.Attempts, &nextTry, &m.LastError, &sent)
+	if err != nil {
+		return OutMsg{}, err
+	}
+	if options.Valid && options.String != "" {
+		if err := json.Unmarshal([]byte(options.String), &m.Options); err != nil {
+			return OutMsg{}, fmt.Errorf("decode options: %w", err)
+		}
+	}
+	if len(m.Options) == 0 {
+		m.Options = nil
+	}
+	m.CreatedAt, m.NextTry, m.SentAt = fromMillis(created), fromMillis(nextTry), fromMillis(sent)
+	return m, nil
+}
+
+const appendOutboxSQL = `INSERT INTO outbox (chat, ticket, text, options, author, created_at, wa_id, attempts, next_try, last_error, sent_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// AppendOutbox queues m after the other messages of m.Chat and returns its id.
+func (tx *Tx) AppendOutbox(ctx context.Context, m OutMsg) (int64, error) {
+	var options sql.NullString
+	if len(m.Options) > 0 {
+		b, err := json.Marshal(m.Options)
+		if err != nil {
+			return 0, fmt.Errorf("append outbox: encode options: %w", err)
+		}
+		options = sql.NullString{String: string(b), Valid: true}
+	}
+	id, err := insertID(tx.exec(ctx, appendOutboxSQL,
+		m.Chat, m.Ticket, m.Text, options, m.Author, millis(m.CreatedAt), m.WAID, m.Attempts,
+		millis(m.NextTry), m.LastError, millis(m.SentAt)))
+	if err != nil {
+		return 0, fmt.Errorf("append outbox: %w", err)
+	}
+	return id, nil
+}
+
+const nextOutboxSQL = `SELECT ` + outMsgCols + ` FROM outbox
+WHERE chat = ? AND sent_at = 0
+ORDER BY id
+LIMIT 1`
+
+// NextOutbox returns the oldest unsent message of chat, whatever its
+// NextTry, or ErrNotFound.
+func (tx *Tx) NextOutbox(ctx context.Context, chat string) (OutMsg, error) {
+	m, err := scanOutMsg(tx.queryRow(ctx, nextOutboxSQL, chat))
+	if err != nil {
+		return OutMsg{}, fmt.Errorf("next outbox: %w", notFound(err))
+	}
+	return m, nil
+}
+
+const setOutboxWAIDSQL = `UPDATE outbox SET wa_id = ? WHERE id = ?`
+
+// SetOutboxWAID records the transport id of message id before it is sent.
+// ErrNotFound if missing.
+func (tx *Tx) SetOutboxWAID(ctx context.Context, id int64, waID string) error {
+	if err := mustAffect(tx.exec(ctx, setOutboxWAIDSQL, waID, id)); err != nil {
+		return fmt.Errorf("set outbox %d wa id: %w", id, err)
+	}
+	return nil
+}
+
+const markSentSQL = `UPDATE outbox SET sent_at = ?, wa_id = COALESCE(NULLIF(?, ''), wa_id) WHERE id = ?`
+
+// MarkSent marks message id sent at at. A non-empty waID replaces the
+// recorded transport id. ErrNotFound if missing.
+func (tx *Tx) MarkSent(ctx context.Context, id int64, waID string, at time.Time) error {
+	if at.IsZero() {
+		return fmt.Errorf("mark outbox %d sent: zero time", id)
+	}
+	if err := mustAffect(tx.exec(ctx, markSentSQL, millis(at), waID, id)); err != nil {
+		return fmt.Errorf("mark outbox %d sent: %w", id, err)
+	}
+	return nil
+}
+
+const markSendFailedSQL = `UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_try = ? WHERE id = ?`
+
+// MarkSendFailed counts a failed attempt to send message id, records
+// errText and when to try again. ErrNotFound if missing.
+func (tx *Tx) MarkSendFailed(ctx context.Context, id int64, errText string, next time.Time) error {
+	if err := mustAffect(tx.exec(ctx, markSendFailedSQL, errText, millis(next), id)); err != nil {
+		return fmt.Errorf("mark outbox %d failed: %w", id, err)
+	}
+	return nil
+}
+
+const outboxAfterSQL = `SELECT ` + outMsgCols + ` FROM outbox
+WHERE chat = ? AND id > ?
+ORDER BY id
+LIMIT ?`
+
+// OutboxAfter returns up to limit messages of chat with id > afterID, sent
+// or not, in ascending id order; limit <= 0 returns all.
+func (tx *Tx) OutboxAfter(ctx context.Context, chat string, afterID int64, limit int) ([]OutMsg, error) {
+	ms, err := queryAll(ctx, tx, scanOutMsg, outboxAfterSQL, chat, afterID, sqlLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("outbox after %d: %w", afterID, err)
+	}
+	return ms, nil
+}
+
+const outboxByWAIDSQL = `SELECT ` + outMsgCols + ` FROM outbox
+WHERE wa_id = ? AND wa_id <> ''
+ORDER BY id
+LIMIT 1`
+
+// OutboxByWAID returns the message with transport id waID, or ErrNotFound.
+func (tx *Tx) OutboxByWAID(ctx context.Context, waID string) (OutMsg, error) {
+	m, err := scanOutMsg(tx.queryRow(ctx, outboxByWAIDSQL, waID))
+	if err != nil {
+		return OutMsg{}, fmt.Errorf("outbox by wa id: %w", notFound(err))
+	}
+	return m, nil
+}
+
+const unsentCountSQL = `SELECT COUNT(*) FROM outbox WHERE chat = ? AND sent_at = 0`
+
+// UnsentCount returns how many messages of chat are not sent yet.
+func (tx *Tx) UnsentCount(ctx context.Context, chat string) (int, error) {
+	var n int
+	if err := tx.queryRow(ctx, unsentCountSQL, chat).Scan(&n); err != nil {
+		return 0, fmt.Errorf("unsent count: %w", err)
+	}
+	return n, nil
+}
+
+const workChatsSQL = `SELECT chat FROM inbox WHERE done = 0
+UNION
+SELECT chat FROM outbox WHERE sent_at = 0
+ORDER BY chat`
+
+// WorkChats lists, sorted, the chats with a message not yet handled or not
+// yet sent: the work to resume after a restart.
+func (tx *Tx) WorkChats(ctx context.Context) ([]string, error) {
+	chats, err := queryAll(ctx, tx, scanString, workChatsSQL)
+	if err != nil {
+		return nil, fmt.Errorf("work chats: %w", err)
+	}
+	return chats, nil
+}
+
+func scanString(s rowScanner) (string, error) {
+	var v string
+	err := s.Scan(&v)
+	return v, err
+}

@@ -1,0 +1,192 @@
+package store
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+)
+
+func TestOutbox(t *testing.T) {
+	db := openTest(t)
+	ctx := t.Context()
+	at := time.Date(2025, 1, 2, 8, 0, 0, 0, brt())
+	opts := []Option{{Key: "1", Label: "Internet"}, {Key: "2", Label: "Boleto"}}
+
+	var ids []int64
+	update(t, db, func(tx *Tx) error {
+		for _, m := range []OutMsg{
+			{Chat: "c1", Ticket: 100001, Text: "menu", Options: opts, Author: "bot", CreatedAt: at},
+			{Chat: "c2", Text: "other chat", Author: "bot"},
+			{Chat: "c1", Text: "second", Author: "agent7", WAID: "W2"},
+			{Chat: "c1", Text: "third", Author: "bot"},
+		} {
+			id, err := tx.AppendOutbox(ctx, m)
+			if err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		return nil
+	})
+
+	view(t, db, func(tx *Tx) error {
+		got, err := tx.NextOutbox(ctx, "c1")
+		if err != nil {
+			return err
+		}
+		want := OutMsg{ID: ids[0], Chat: "c1", Ticket: 100001, Text: "menu", Options: opts, Author: "bot", CreatedAt: at.UTC()}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("NextOutbox: got %+v, want %+v", got, want)
+		}
+		n, err := tx.UnsentCount(ctx, "c1")
+		if n != 3 || err != nil {
+			t.Errorf("UnsentCount: got %d, %v, want 3", n, err)
+		}
+		return nil
+	})
+
+	// First message: a failed try, then sent with its transport id.
+	update(t, db, func(tx *Tx) error {
+		if err := tx.MarkSendFailed(ctx, ids[0], "offline", at.Add(time.Minute)); err != nil {
+			return err
+		}
+		if err := tx.MarkSendFailed(ctx, ids[0], "offline again", at.Add(2*time.Minute)); err != nil {
+			return err
+		}
+		got, err := tx.NextOutbox(ctx, "c1")
+		if err != nil {
+			return err
+		}
+		if got.ID != ids[0] || got.Attempts != 2 || got.LastError != "offline again" || !got.NextTry.Equal(at.Add(2*time.Minute)) {
+			t.Errorf("after failures: got %+v", got)
+		}
+		if err := tx.SetOutboxWAID(ctx, ids[0], "W1"); err != nil {
+			return err
+		}
+		return tx.MarkSent(ctx, ids[0], "", at.Add(3*time.Minute))
+	})
+	update(t, db, func(tx *Tx) error {
+		got, err := tx.NextOutbox(ctx, "c1")
+		if err != nil {
+			return err
+		}
+		if got.ID != ids[2] {
+			t.Errorf("NextOutbox after MarkSent: got id %d, want %d", got.ID, ids[2])
+		}
+		// The transport may change the id at send time.
+		return tx.MarkSent(ctx, ids[2], "W2b", at.Add(4*time.Minute))
+	})
+
+	view(t, db, func(tx *Tx) error {
+		sent, err := tx.OutboxByWAID(ctx, "W1")
+		if err != nil {
+			return err
+		}
+		if sent.ID != ids[0] || !sent.SentAt.Equal(at.Add(3*time.Minute)) || sent.SentAt.Location() != time.UTC {
+			t.Errorf("OutboxByWAID W1: got %+v", sent)
+		}
+		if m, err := tx.OutboxByWAID(ctx, "W2b"); err != nil || m.ID != ids[2] {
+			t.Errorf("OutboxByWAID W2b: got %+v, %v", m, err)
+		}
+		for _, waID := range []string{"W2", "nope", ""} {
+			if _, err := tx.OutboxByWAID(ctx, waID); !errors.Is(err, ErrNotFound) {
+				t.Errorf("OutboxByWAID %q: got %v, want ErrNotFound", waID, err)
+			}
+		}
+
+		all, err := tx.OutboxAfter(ctx, "c1", 0, 0)
+		if err != nil {
+			return err
+		}
+		if got := msgIDs(all); !reflect.DeepEqual(got, []int64{ids[0], ids[2], ids[3]}) {
+			t.Errorf("OutboxAfter 0: got %v", got)
+		}
+		if all[1].Options != nil {
+			t.Errorf("no options: got %#v, want nil", all[1].Options)
+		}
+		after, err := tx.OutboxAfter(ctx, "c1", ids[0], 1)
+		if err != nil {
+			return err
+		}
+		if got := msgIDs(after); !reflect.DeepEqual(got, []int64{ids[2]}) {
+			t.Errorf("OutboxAfter %d limit 1: got %v", ids[0], got)
+		}
+		n, err := tx.UnsentCount(ctx, "c1")
+		if n != 1 || err != nil {
+			t.Errorf("UnsentCount: got %d, %v, want 1", n, err)
+		}
+		return nil
+	})
+
+	update(t, db, func(tx *Tx) error {
+		for name, err := range map[string]error{
+			"SetOutboxWAID":  tx.SetOutboxWAID(ctx, 9999, "x"),
+			"MarkSent":       tx.MarkSent(ctx, 9999, "x", at),
+			"MarkSendFailed": tx.MarkSendFailed(ctx, 9999, "x", at),
+		} {
+			if !errors.Is(err, ErrNotFound) {
+				t.Errorf("%s missing: got %v, want ErrNotFound", name, err)
+			}
+		}
+		if err := tx.MarkSent(ctx, ids[3], "", time.Time{}); err == nil {
+			t.Error("MarkSent with zero time: want an error")
+		}
+		_, err := tx.NextOutbox(ctx, "nobody")
+		if !errors.Is(err, ErrNotFound) {
+			t.Errorf("NextOutbox empty: got %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+}
+
+func msgIDs(ms []OutMsg) []int64 {
+	var ids []int64
+	for _, m := range ms {
+		ids = append(ids, m.ID)
+	}
+	return ids
+}
+
+func TestWorkChats(t *testing.T) {
+	db := openTest(t)
+	ctx := t.Context()
+	var inDone, outSent int64
+	update(t, db, func(tx *Tx) error {
+		var err error
+		if inDone, _, err = tx.InsertInbox(ctx, Inbound{Chat: "a", MsgID: "1"}); err != nil {
+			return err
+		}
+		if _, _, err = tx.InsertInbox(ctx, Inbound{Chat: "d", MsgID: "1"}); err != nil {
+			return err
+		}
+		if outSent, err = tx.AppendOutbox(ctx, OutMsg{Chat: "b"}); err != nil {
+			return err
+		}
+		if _, err = tx.AppendOutbox(ctx, OutMsg{Chat: "c"}); err != nil {
+			return err
+		}
+		if _, err = tx.AppendOutbox(ctx, OutMsg{Chat: "d"}); err != nil {
+			return err
+		}
+		return nil
+	})
+	check := func(want []string) {
+		t.Helper()
+		view(t, db, func(tx *Tx) error {
+			got, err := tx.WorkChats(ctx)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("WorkChats: got %v, want %v", got, want)
+			}
+			return err
+		})
+	}
+	check([]string{"a", "b", "c", "d"})
+	update(t, db, func(tx *Tx) error {
+		if err := tx.FinishInbox(ctx, inDone, time.Now()); err != nil {
+			return err
+		}
+		return tx.MarkSent(ctx, outSent, "w", time.Now())
+	})
+	check([]string{"c", "d"})
+}

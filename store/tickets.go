@@ -1,0 +1,197 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Ticket statuses.
+const (
+	StatusAberto     = "aberto"
+	StatusAguardando = "aguardando_resposta"
+	StatusResolvido  = "resolvido"
+)
+
+// Ticket is a "chamado": its ID is also the protocol number customers see.
+type Ticket struct {
+	ID             int64
+	Chat           string
+	Requester      string // customer's name as known (push name) or chat
+	IDSuporte      string
+	Topic          string    // flow node id / label chosen
+	Status         string    // StatusAberto, StatusAguardando or StatusResolvido
+	QueuedAt       time.Time // zero unless waiting in the human queue
+	Agent          string    // agent id, "" if none
+	CreatedAt      time.Time
+	LastActivityAt time.Time
+	ClosedAt       time.Time
+	CloseReason    string
+}
+
+func validStatus(s string) error {
+	switch s {
+	case StatusAberto, StatusAguardando, StatusResolvido:
+		return nil
+	}
+	return fmt.Errorf("invalid ticket status %q", s)
+}
+
+const ticketCols = `id, chat, requester, id_suporte, topic, status, queued_at, agent, created_at, last_activity_at, closed_at, close_reason`
+
+func scanTicket(s rowScanner) (Ticket, error) {
+	var t Ticket
+	var queued, created, activity, closed int64
+	err := s.Scan(&t.ID, &t.Chat, &t.Requester, &t.IDSuporte, &t.Topic, &t.Status, &queued,
+		&t.Agent, &created, &activity, &closed, &t.CloseReason)
+	if err != nil {
+		return Ticket{}, err
+	}
+	t.QueuedAt, t.CreatedAt = fromMillis(queued), fromMillis(created)
+	t.LastActivityAt, t.ClosedAt = fromMillis(activity), fromMillis(closed)
+	return t, nil
+}
+
+const createTicketSQL = `INSERT INTO tickets (chat, requester, id_suporte, topic, status, queued_at, agent, created_at, last_activity_at, closed_at, close_reason)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// CreateTicket stores t (its ID is ignored) and returns the new ticket id,
+// which is also its protocol number: ids start at 100001.
+func (tx *Tx) CreateTicket(ctx context.Context, t Ticket) (int64, error) {
+	if err := validStatus(t.Status); err != nil {
+		return 0, fmt.Errorf("create ticket: %w", err)
+	}
+	id, err := insertID(tx.exec(ctx, createTicketSQL,
+		t.Chat, t.Requester, t.IDSuporte, t.Topic, t.Status, millis(t.QueuedAt), t.Agent,
+		millis(t.CreatedAt), millis(t.LastActivityAt), millis(t.ClosedAt), t.CloseReason))
+	if err != nil {
+		return 0, fmt.Errorf("create ticket: %w", err)
+	}
+	return id, nil
+}
+
+const ticketSQL = `SELECT ` + ticketCols + ` FROM tickets WHERE id = ?`
+
+// Ticket returns ticket id, or ErrNotFound.
+func (tx *Tx) Ticket(ctx context.Context, id int64) (Ticket, error) {
+	t, err := scanTicket(tx.queryRow(ctx, ticketSQL, id))
+	if err != nil {
+		return Ticket{}, fmt.Errorf("load ticket %d: %w", id, notFound(err))
+	}
+	return t, nil
+}
+
+const updateTicketSQL = `UPDATE tickets SET
+    chat = ?, requester = ?, id_suporte = ?, topic = ?, status = ?, queued_at = ?, agent = ?,
+    created_at = ?, last_activity_at = ?, closed_at = ?, close_reason = ?
+WHERE id = ?`
+
+// UpdateTicket overwrites ticket t.ID with t. ErrNotFound if missing.
+func (tx *Tx) UpdateTicket(ctx context.Context, t Ticket) error {
+	if err := validStatus(t.Status); err != nil {
+		return fmt.Errorf("update ticket %d: %w", t.ID, err)
+	}
+	err := mustAffect(tx.exec(ctx, updateTicketSQL,
+		t.Chat, t.Requester, t.IDSuporte, t.Topic, t.Status, millis(t.QueuedAt), t.Agent,
+		millis(t.CreatedAt), millis(t.LastActivityAt), millis(t.ClosedAt), t.CloseReason, t.ID))
+	if err != nil {
+		return fmt.Errorf("update ticket %d: %w", t.ID, err)
+	}
+	return nil
+}
+
+const ticketsByChatSQL = `SELECT ` + ticketCols + ` FROM tickets
+WHERE chat = ?
+ORDER BY id DESC
+LIMIT ?`
+
+// TicketsByChat returns up to limit tickets of chat, newest first;
+// limit <= 0 returns all.
+func (tx *Tx) TicketsByChat(ctx context.Context, chat string, limit int) ([]Ticket, error) {
+	ts, err := queryAll(ctx, tx, scanTicket, ticketsByChatSQL, chat, sqlLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("tickets by chat: %w", err)
+	}
+	return ts, nil
+}
+
+const queuedTicketsSQL = `SELECT ` + ticketCols + ` FROM tickets
+WHERE queued_at > 0 AND agent = '' AND status <> 'resolvido'
+ORDER BY queued_at, id`
+
+// QueuedTickets returns the tickets waiting for an agent (queued, no agent,
+// not resolved), longest waiting first.
+func (tx *Tx) QueuedTickets(ctx context.Context) ([]Ticket, error) {
+	ts, err := queryAll(ctx, tx, scanTicket, queuedTicketsSQL)
+	if err != nil {
+		return nil, fmt.Errorf("queued tickets: %w", err)
+	}
+	return ts, nil
+}
+
+const ticketsByStatusSQL = `SELECT ` + ticketCols + ` FROM tickets
+WHERE status = ?
+ORDER BY id DESC
+LIMIT ?`
+
+// TicketsByStatus returns up to limit tickets with status, newest first;
+// limit <= 0 returns all.
+func (tx *Tx) TicketsByStatus(ctx context.Context, status string, limit int) ([]Ticket, error) {
+	if err := validStatus(status); err != nil {
+		return nil, fmt.Errorf("tickets by status: %w", err)
+	}
+	ts, err := queryAll(ctx, tx, scanTicket, ticketsByStatusSQL, status, sqlLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("tickets by status %s: %w", status, err)
+	}
+	return ts, nil
+}
+
+// TicketEvent is one line of a ticket's transcript or history.
+type TicketEvent struct {
+	ID     int64
+	Ticket int64
+	At     time.Time
+	Kind   string // "customer", "bot", "agent", "note", "status", "system"
+	Actor  string
+	Text   string
+}
+
+const ticketEventCols = `id, ticket, at, kind, actor, text`
+
+func scanTicketEvent(s rowScanner) (TicketEvent, error) {
+	var e TicketEvent
+	var at int64
+	if err := s.Scan(&e.ID, &e.Ticket, &at, &e.Kind, &e.Actor, &e.Text); err != nil {
+		return TicketEvent{}, err
+	}
+	e.At = fromMillis(at)
+	return e, nil
+}
+
+const addTicketEventSQL = `INSERT INTO ticket_events (ticket, at, kind, actor, text)
+VALUES (?, ?, ?, ?, ?)`
+
+// AddTicketEvent appends e to the history of ticket e.Ticket and returns its id.
+func (tx *Tx) AddTicketEvent(ctx context.Context, e TicketEvent) (int64, error) {
+	id, err := insertID(tx.exec(ctx, addTicketEventSQL, e.Ticket, millis(e.At), e.Kind, e.Actor, e.Text))
+	if err != nil {
+		return 0, fmt.Errorf("add ticket %d event: %w", e.Ticket, err)
+	}
+	return id, nil
+}
+
+const ticketEventsSQL = `SELECT * FROM (
+    SELECT ` + ticketEventCols + ` FROM ticket_events WHERE ticket = ? ORDER BY id DESC LIMIT ?
+) AS recent
+ORDER BY id`
+
+// TicketEvents returns the history of ticket, oldest first. With limit > 0
+// it returns only the newest limit events, still oldest first.
+func (tx *Tx) TicketEvents(ctx context.Context, ticket int64, limit int) ([]TicketEvent, error) {
+	es, err := queryAll(ctx, tx, scanTicketEvent, ticketEventsSQL, ticket, sqlLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("ticket %d events: %w", ticket, err)
+	}
+	return es, nil
+}

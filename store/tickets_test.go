@@ -1,0 +1,220 @@
+package store
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+)
+
+func TestTicketRoundTrip(t *testing.T) {
+	db := openTest(t)
+	ctx := t.Context()
+	at := time.Date(2025, 1, 2, 8, 0, 0, 0, brt())
+	want := Ticket{Chat: "c1", Requester: "Ana", IDSuporte: "ID-7", Topic: "wifi", Status: StatusAberto,
+		CreatedAt: at.UTC(), LastActivityAt: at.UTC()}
+
+	update(t, db, func(tx *Tx) error {
+		id, err := tx.CreateTicket(ctx, want)
+		if err != nil {
+			return err
+		}
+		if id != 100001 {
+			t.Errorf("first ticket id: got %d, want 100001", id)
+		}
+		want.ID = id
+		return nil
+	})
+	update(t, db, func(tx *Tx) error {
+		got, err := tx.Ticket(ctx, want.ID)
+		if err != nil {
+			return err
+		}
+		if got != want {
+			t.Errorf("Ticket: got %+v, want %+v", got, want)
+		}
+		want.Status, want.Agent, want.QueuedAt = StatusResolvido, "agent7", at.UTC()
+		want.ClosedAt, want.CloseReason = at.Add(time.Hour).UTC(), "solved"
+		return tx.UpdateTicket(ctx, want)
+	})
+	view(t, db, func(tx *Tx) error {
+		got, err := tx.Ticket(ctx, want.ID)
+		if err != nil {
+			return err
+		}
+		if got != want {
+			t.Errorf("after UpdateTicket: got %+v, want %+v", got, want)
+		}
+		if _, err := tx.Ticket(ctx, 1); !errors.Is(err, ErrNotFound) {
+			t.Errorf("missing ticket: got %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+	update(t, db, func(tx *Tx) error {
+		if err := tx.UpdateTicket(ctx, Ticket{ID: 1, Status: StatusAberto}); !errors.Is(err, ErrNotFound) {
+			t.Errorf("UpdateTicket missing: got %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+}
+
+func TestTicketStatusValidated(t *testing.T) {
+	db := openTest(t)
+	ctx := t.Context()
+	var id int64
+	update(t, db, func(tx *Tx) error {
+		var err error
+		id, err = tx.CreateTicket(ctx, Ticket{Chat: "c1", Status: StatusAberto})
+		return err
+	})
+	for _, status := range []string{"", "fechado", "Aberto"} {
+		t.Run(status, func(t *testing.T) {
+			update(t, db, func(tx *Tx) error {
+				if _, err := tx.CreateTicket(ctx, Ticket{Chat: "c1", Status: status}); err == nil {
+					t.Errorf("CreateTicket status %q: want an error", status)
+				}
+				if err := tx.UpdateTicket(ctx, Ticket{ID: id, Chat: "c1", Status: status}); err == nil {
+					t.Errorf("UpdateTicket status %q: want an error", status)
+				}
+				if _, err := tx.TicketsByStatus(ctx, status, 0); err == nil {
+					t.Errorf("TicketsByStatus %q: want an error", status)
+				}
+				// The schema refuses it too.
+				if _, err := tx.q.ExecContext(ctx, `UPDATE tickets SET status = ? WHERE id = ?`, status, id); err == nil {
+					t.Errorf("raw UPDATE status %q: want a CHECK error", status)
+				}
+				return nil
+			})
+		})
+	}
+}
+
+func TestTicketLists(t *testing.T) {
+	db := openTest(t)
+	ctx := t.Context()
+	base := time.Date(2025, 1, 2, 8, 0, 0, 0, time.UTC)
+	ids := map[string]int64{}
+	update(t, db, func(tx *Tx) error {
+		for _, tk := range []Ticket{
+			{Topic: "q-late", Chat: "c1", Status: StatusAberto, QueuedAt: base.Add(3 * time.Minute)},
+			{Topic: "q-first", Chat: "c2", Status: StatusAguardando, QueuedAt: base.Add(1 * time.Minute)},
+			{Topic: "q-taken", Chat: "c3", Status: StatusAberto, QueuedAt: base, Agent: "agent7"},
+			{Topic: "q-resolved", Chat: "c1", Status: StatusResolvido, QueuedAt: base},
+			{Topic: "not-queued", Chat: "c1", Status: StatusAberto},
+			{Topic: "q-second", Chat: "c4", Status: StatusAberto, QueuedAt: base.Add(2 * time.Minute)},
+		} {
+			id, err := tx.CreateTicket(ctx, tk)
+			if err != nil {
+				return err
+			}
+			ids[tk.Topic] = id
+		}
+		return nil
+	})
+	topics := func(ts []Ticket) []string {
+		var out []string
+		for _, tk := range ts {
+			out = append(out, tk.Topic)
+		}
+		return out
+	}
+	view(t, db, func(tx *Tx) error {
+		q, err := tx.QueuedTickets(ctx)
+		if err != nil {
+			return err
+		}
+		if got, want := topics(q), []string{"q-first", "q-second", "q-late"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("QueuedTickets: got %v, want %v", got, want)
+		}
+		c1, err := tx.TicketsByChat(ctx, "c1", 0)
+		if err != nil {
+			return err
+		}
+		if got, want := topics(c1), []string{"not-queued", "q-resolved", "q-late"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("TicketsByChat: got %v, want %v", got, want)
+		}
+		c1, err = tx.TicketsByChat(ctx, "c1", 1)
+		if err != nil {
+			return err
+		}
+		if got, want := topics(c1), []string{"not-queued"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("TicketsByChat limit 1: got %v, want %v", got, want)
+		}
+		open, err := tx.TicketsByStatus(ctx, StatusAberto, 2)
+		if err != nil {
+			return err
+		}
+		if got, want := topics(open), []string{"q-second", "not-queued"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("TicketsByStatus aberto limit 2: got %v, want %v", got, want)
+		}
+		return nil
+	})
+}
+
+func TestTicketEvents(t *testing.T) {
+	db := openTest(t)
+	ctx := t.Context()
+	at := time.Date(2025, 1, 2, 8, 0, 0, 0, brt())
+	var ticket int64
+	update(t, db, func(tx *Tx) error {
+		var err error
+		if ticket, err = tx.CreateTicket(ctx, Ticket{Chat: "c1", Status: StatusAberto}); err != nil {
+			return err
+		}
+		other, err := tx.CreateTicket(ctx, Ticket{Chat: "c2", Status: StatusAberto})
+		if err != nil {
+			return err
+		}
+		for i, text := range []string{"oi", "menu", "1", "ok"} {
+			kind := []string{"customer", "bot"}[i%2]
+			if _, err := tx.AddTicketEvent(ctx, TicketEvent{Ticket: ticket, At: at.Add(time.Duration(i) * time.Second), Kind: kind, Actor: kind, Text: text}); err != nil {
+				return err
+			}
+			if _, err := tx.AddTicketEvent(ctx, TicketEvent{Ticket: other, Kind: "system", Text: "x"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	texts := func(es []TicketEvent) []string {
+		var out []string
+		for _, e := range es {
+			out = append(out, e.Text)
+		}
+		return out
+	}
+	view(t, db, func(tx *Tx) error {
+		for _, c := range []struct {
+			limit int
+			want  []string
+		}{
+			{0, []string{"oi", "menu", "1", "ok"}},
+			{-1, []string{"oi", "menu", "1", "ok"}},
+			{2, []string{"1", "ok"}},
+			{10, []string{"oi", "menu", "1", "ok"}},
+		} {
+			es, err := tx.TicketEvents(ctx, ticket, c.limit)
+			if err != nil {
+				return err
+			}
+			if got := texts(es); !reflect.DeepEqual(got, c.want) {
+				t.Errorf("TicketEvents limit %d: got %v, want %v", c.limit, got, c.want)
+			}
+		}
+		es, err := tx.TicketEvents(ctx, ticket, 1)
+		if err != nil {
+			return err
+		}
+		want := TicketEvent{ID: es[0].ID, Ticket: ticket, At: at.Add(3 * time.Second).UTC(), Kind: "bot", Actor: "bot", Text: "ok"}
+		if es[0] != want {
+			t.Errorf("event: got %+v, want %+v", es[0], want)
+		}
+		return nil
+	})
+	update(t, db, func(tx *Tx) error {
+		if _, err := tx.AddTicketEvent(ctx, TicketEvent{Ticket: 1, Kind: "note"}); err == nil {
+			t.Error("event of a missing ticket: want a foreign key error")
+		}
+		return nil
+	})
+}

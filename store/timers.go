@@ -1,0 +1,96 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Timer is a persisted deadline for a chat (inactivity reminder,
+// auto-close...). There is at most one per (Chat, Kind).
+type Timer struct {
+	Chat string
+	Kind string
+	Due  time.Time
+}
+
+const timerCols = `chat, kind, due`
+
+func scanTimer(s rowScanner) (Timer, error) {
+	var t Timer
+	var due int64
+	if err := s.Scan(&t.Chat, &t.Kind, &due); err != nil {
+		return Timer{}, err
+	}
+	t.Due = fromMillis(due)
+	return t, nil
+}
+
+const setTimerSQL = `INSERT INTO timers (` + timerCols + `)
+VALUES (?, ?, ?)
+ON CONFLICT (chat, kind) DO UPDATE SET due = excluded.due`
+
+// SetTimer inserts or moves the timer (t.Chat, t.Kind).
+func (tx *Tx) SetTimer(ctx context.Context, t Timer) error {
+	if _, err := tx.exec(ctx, setTimerSQL, t.Chat, t.Kind, millis(t.Due)); err != nil {
+		return fmt.Errorf("set timer %s: %w", t.Kind, err)
+	}
+	return nil
+}
+
+const deleteTimerSQL = `DELETE FROM timers WHERE chat = ? AND kind = ?`
+
+// DeleteTimer removes the timer (chat, kind); a missing timer is not an error.
+func (tx *Tx) DeleteTimer(ctx context.Context, chat, kind string) error {
+	if _, err := tx.exec(ctx, deleteTimerSQL, chat, kind); err != nil {
+		return fmt.Errorf("delete timer %s: %w", kind, err)
+	}
+	return nil
+}
+
+const clearTimersSQL = `DELETE FROM timers WHERE chat = ?`
+
+// ClearTimers removes every timer of chat.
+func (tx *Tx) ClearTimers(ctx context.Context, chat string) error {
+	if _, err := tx.exec(ctx, clearTimersSQL, chat); err != nil {
+		return fmt.Errorf("clear timers: %w", err)
+	}
+	return nil
+}
+
+const timersSQL = `SELECT ` + timerCols + ` FROM timers WHERE chat = ? ORDER BY due, kind`
+
+// Timers returns the timers of chat, earliest first.
+func (tx *Tx) Timers(ctx context.Context, chat string) ([]Timer, error) {
+	ts, err := queryAll(ctx, tx, scanTimer, timersSQL, chat)
+	if err != nil {
+		return nil, fmt.Errorf("timers: %w", err)
+	}
+	return ts, nil
+}
+
+const dueTimersSQL = `SELECT ` + timerCols + ` FROM timers
+WHERE due <= ?
+ORDER BY due, chat, kind
+LIMIT ?`
+
+// DueTimers returns up to limit timers due at or before now, by due time
+// then chat; limit <= 0 returns all.
+func (tx *Tx) DueTimers(ctx context.Context, now time.Time, limit int) ([]Timer, error) {
+	ts, err := queryAll(ctx, tx, scanTimer, dueTimersSQL, millis(now), sqlLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("due timers: %w", err)
+	}
+	return ts, nil
+}
+
+const nextTimerSQL = `SELECT ` + timerCols + ` FROM timers ORDER BY due, chat, kind LIMIT 1`
+
+// NextTimer returns the earliest timer, or ErrNotFound.
+func (tx *Tx) NextTimer(ctx context.Context) (Timer, error) {
+	t, err := scanTimer(tx.queryRow(ctx, nextTimerSQL))
+	if err != nil {
+		return Timer{}, fmt.Errorf("next timer: %w", notFound(err))
+	}
+	return t, nil
+}
