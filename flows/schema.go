@@ -1,0 +1,178 @@
+package flows
+
+// The schema of flows.yaml, as editors write it. Field tags are the keys in
+// the file; every mapping embeds Meta so problems carry positions.
+
+// File is a whole flows.yaml.
+type File struct {
+	Meta
+	Version   int            `yaml:"version"`
+	Settings  Settings       `yaml:"settings"`
+	Calendar  CalendarConfig `yaml:"calendar"`
+	IDSuporte IDConfig       `yaml:"id_suporte"`
+	Commands  Commands       `yaml:"commands"`
+	Timeouts  Timeouts       `yaml:"timeouts"`
+	Pacing    Pacing         `yaml:"pacing"`
+	Texts     Texts          `yaml:"texts"`
+	Resolved  Resolved       `yaml:"resolved"`
+	Feedback  FeedbackTexts  `yaml:"feedback"`
+	Handoff   HandoffTexts   `yaml:"handoff"`
+	Menu      Text           `yaml:"menu"`
+	Nodes     []*Node        `yaml:"nodes,idmap"`
+}
+
+// Settings are behaviour switches.
+type Settings struct {
+	Meta
+	MenuStyle string `yaml:"menu_style"` // "text" (default) or "poll"
+}
+
+// CalendarConfig is when the Encantadores work.
+type CalendarConfig struct {
+	Meta
+	Timezone         string      `yaml:"timezone"`
+	Hours            WeekHours   `yaml:"hours"`
+	NationalHolidays bool        `yaml:"national_holidays"`
+	OptionalHolidays []Text      `yaml:"optional_holidays"`
+	Closed           []DateEntry `yaml:"closed"`
+	Open             []DateEntry `yaml:"open"`
+	Describe         Text        `yaml:"describe"` // how hours are told to customers, e.g. "das 9h às 18h, de segunda a sexta-feira"
+}
+
+// WeekHours holds the opening spans of each weekday, e.g. "09:00-18:00".
+type WeekHours struct {
+	Meta
+	Mon Text `yaml:"mon"`
+	Tue Text `yaml:"tue"`
+	Wed Text `yaml:"wed"`
+	Thu Text `yaml:"thu"`
+	Fri Text `yaml:"fri"`
+	Sat Text `yaml:"sat"`
+	Sun Text `yaml:"sun"`
+}
+
+// DateEntry is a special date: closed (a local holiday) or open with its own hours.
+type DateEntry struct {
+	Meta
+	Date  Text `yaml:"date"`
+	Name  Text `yaml:"name"`
+	Hours Text `yaml:"hours"`
+}
+
+// IDConfig is how the bot asks for and checks the customer's ID Suporte.
+type IDConfig struct {
+	Meta
+	Ask         Text   `yaml:"ask"`
+	Pattern     string `yaml:"pattern"`
+	Remove      string `yaml:"remove"`
+	Attempts    int    `yaml:"attempts"`
+	Invalid     Text   `yaml:"invalid"`
+	GiveUp      Text   `yaml:"give_up"`
+	WelcomeBack Text   `yaml:"welcome_back"`
+	Keep        Text   `yaml:"keep"`
+	Change      Text   `yaml:"change"`
+	AskNew      Text   `yaml:"ask_new"`
+	Accepted    Text   `yaml:"accepted"`
+}
+
+// Commands are the words that work anywhere in a conversation.
+type Commands struct {
+	Meta
+	Menu  []Text `yaml:"menu"`
+	Back  []Text `yaml:"back"`
+	Agent []Text `yaml:"agent"`
+	Quit  []Text `yaml:"quit"`
+}
+
+// Timeouts drive the inactivity reminder and the automatic close.
+type Timeouts struct {
+	Meta
+	Reminder Duration `yaml:"reminder"`
+	Close    Duration `yaml:"close"`
+}
+
+// Pacing makes the bot type like a person: a pause per message scaled to its length.
+type Pacing struct {
+	Meta
+	Min     Duration `yaml:"min"`
+	Max     Duration `yaml:"max"`
+	PerChar Duration `yaml:"per_char"`
+}
+
+// Texts are the bot's general messages.
+type Texts struct {
+	Meta
+	NotUnderstood  Text `yaml:"not_understood"`
+	OptionsHint    Text `yaml:"options_hint"`
+	Media          Text `yaml:"media"`
+	Goodbye        Text `yaml:"goodbye"`
+	Reminder       Text `yaml:"reminder"`
+	InactiveClosed Text `yaml:"inactive_closed"`
+	Error          Text `yaml:"error"`
+}
+
+// Resolved is the "did this solve it?" question asked at the end of a trail.
+type Resolved struct {
+	Meta
+	Question Text `yaml:"question"`
+	Yes      Text `yaml:"yes"`
+	No       Text `yaml:"no"`
+	Menu     Text `yaml:"menu"`
+}
+
+// FeedbackTexts ask for the 1 to 5 rating and the optional comment.
+type FeedbackTexts struct {
+	Meta
+	Ask          Text   `yaml:"ask"`
+	Invalid      Text   `yaml:"invalid"`
+	CommentBelow int    `yaml:"comment_below"`
+	AskComment   Text   `yaml:"ask_comment"`
+	Skip         []Text `yaml:"skip"`
+	Thanks       Text   `yaml:"thanks"`
+}
+
+// HandoffTexts cover the way to a person, in and out of business hours.
+type HandoffTexts struct {
+	Meta
+	Queued        Text `yaml:"queued"`
+	Waiting       Text `yaml:"waiting"`
+	LeftQueue     Text `yaml:"left_queue"`
+	Closed        Text `yaml:"closed"`
+	LeaveMessage  Text `yaml:"leave_message"`
+	BackToMenu    Text `yaml:"back_to_menu"`
+	Finish        Text `yaml:"finish"`
+	WriteMessage  Text `yaml:"write_message"`
+	MessageLeft   Text `yaml:"message_left"`
+	EmptyMessage  Text `yaml:"empty_message"`
+	NeedID        Text `yaml:"need_id"`
+	ContinueAfter Text `yaml:"continue_after"`
+}
+
+// Node kinds.
+const (
+	KindMenu    = "menu"
+	KindTrail   = "trail"
+	KindHandoff = "handoff"
+)
+
+// Node is one step of the trail tree: a menu of options, a trail of
+// messages, or the way to a person.
+type Node struct {
+	Meta
+	ID       string   `yaml:"-"`
+	IDPos    Pos      `yaml:"-"`
+	Type     Text     `yaml:"type"`
+	Title    Text     `yaml:"title"`
+	Text     Text     `yaml:"text"`
+	Options  []Option `yaml:"options"`
+	Messages []Text   `yaml:"messages"`
+	Next     Text     `yaml:"next"`
+}
+
+// Option is one numbered choice of a menu.
+type Option struct {
+	Meta
+	Label    Text   `yaml:"label"`
+	Keywords []Text `yaml:"keywords"`
+	Goto     Text   `yaml:"goto"`
+}
