@@ -1,0 +1,601 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/looplab/fsm"
+
+	"suporte/flows"
+	"suporte/store"
+)
+
+// Close reasons recorded on tickets.
+const (
+	reasonSolved   = "resolvido_pelo_bot"
+	reasonQuit     = "encerrado_pelo_cliente"
+	reasonInactive = "inatividade"
+	reasonNoID     = "id_suporte_nao_informado"
+)
+
+// Timer kinds.
+const (
+	timerReminder = "reminder"
+	timerClose    = "close"
+)
+
+// Intents remembered while the bot first asks for the ID Suporte.
+const intentHandoff = "handoff"
+
+// maxComment bounds what a feedback comment or a left message keeps; a
+// customer pasting a whole log still gets a ticket, just a shorter one.
+const maxComment = 4000
+
+// Engine runs one conversation turn: given the stored conversation and one
+// input, it decides the replies and the state, ticket and timer changes.
+// It does no IO; the runtime loads the rows and writes the result.
+type Engine struct {
+	events    fsm.Events
+	callbacks fsm.Callbacks
+}
+
+// NewEngine builds the engine; it is safe for concurrent use.
+func NewEngine() *Engine {
+	return &Engine{events: lifecycleEvents(), callbacks: lifecycleCallbacks()}
+}
+
+// input is what a turn reacts to: a customer message or a timer.
+type input struct {
+	kind  string // a message kind, or "timer"
+	text  string
+	timer string
+}
+
+const kindTimer = "timer"
+
+// turn is one input's worth of work: the rows it may change and what it
+// decided. The runtime applies it in one transaction.
+type turn struct {
+	flow *flows.Flow
+	now  time.Time
+
+	conv     store.Conversation
+	customer store.Customer
+	ticket   store.Ticket
+
+	customerChanged bool
+	ticketChanged   bool
+	out             []store.OutMsg
+	feedback        *store.Feedback
+	events          []store.TicketEvent // transcript lines besides the bot's messages
+
+	override string // a text to say instead of the next state's usual prompt
+	quiet    bool   // enter the next state without its prompt
+}
+
+// Step handles one input. conv.State must be a live state or closed with a
+// fresh ticket already opened by the runtime (a new conversation).
+func (e *Engine) Step(ctx context.Context, t *turn, in input) error {
+	f := fsm.NewFSM(t.conv.State, e.events, e.callbacks)
+	act := func(event string) error {
+		err := f.Event(ctx, event, t)
+		var none fsm.NoTransitionError
+		if errors.As(err, &none) {
+			t.prompt(f.Current()) // same state: show its prompt again
+			err = nil
+		}
+		if err != nil {
+			return fmt.Errorf("conversation %s: %s in %s: %w", t.conv.Chat, event, f.Current(), err)
+		}
+		t.conv.State = f.Current()
+		return nil
+	}
+	if err := t.dispatch(in, act); err != nil {
+		return err
+	}
+	t.syncStatus()
+	return nil
+}
+
+// syncStatus derives the ticket status customers see from where the
+// conversation waits: on them (Aguardando resposta) or on us (Aberto).
+// Closing sets the final status itself.
+func (t *turn) syncStatus() {
+	want := ""
+	switch {
+	case waiting[t.conv.State]:
+		want = store.StatusAguardando
+	case t.conv.State == stateQueued:
+		want = store.StatusAberto
+	}
+	if want != "" && t.ticket.Status != want {
+		t.ticket.Status = want
+		t.ticketChanged = true
+	}
+}
+
+func (t *turn) dispatch(in input, act func(string) error) error {
+	fl := t.flow
+
+	if in.kind == kindTimer {
+		return t.onTimer(in.timer, act)
+	}
+	if t.conv.State == stateClosed {
+		return t.start(in, act)
+	}
+	if in.kind != KindText {
+		return t.onMedia(in.kind)
+	}
+	switch fl.Command(in.text) {
+	case flows.CmdQuit:
+		return t.quit(act)
+	case flows.CmdMenu:
+		return t.toMenu(act)
+	case flows.CmdBack:
+		return t.back(act)
+	case flows.CmdAgent:
+		return t.handOff(act)
+	}
+
+	switch t.conv.State {
+	case stateAskingID:
+		return t.onID(in.text, act)
+	case stateConfirmingID:
+		return t.onConfirmID(in.text, act)
+	case stateBrowsing:
+		return t.onMenu(in.text, act)
+	case stateAskingResolved:
+		return t.onResolved(in.text, act)
+	case stateRating:
+		return t.onRating(in.text, act)
+	case stateCommenting:
+		return t.onComment(in.text, act)
+	case stateOffering:
+		return t.onOffer(in.text, act)
+	case stateLeaving:
+		return t.onLeave(in.text, act)
+	case stateQueued:
+		t.onQueued()
+		return nil
+	}
+	return fmt.Errorf("conversation %s: unknown state %q", t.conv.Chat, t.conv.State)
+}
+
+// start opens a new conversation: greet a new customer, or welcome back
+// one whose ID Suporte we know. A first message that already says what
+// the customer wants (their ID, as the help center tells them to send, or
+// "atendente") is taken at its word.
+func (t *turn) start(in input, act func(string) error) error {
+	t.conv.Path = nil
+	t.conv.Node = ""
+	t.conv.Attempts = 0
+	t.conv.Intent = ""
+	wantsAgent := in.kind == KindText && t.flow.Command(in.text) == flows.CmdAgent
+	if t.customer.IDSuporte != "" {
+		t.ticket.IDSuporte = t.customer.IDSuporte
+		t.ticketChanged = true
+		if wantsAgent {
+			return t.handOff(act)
+		}
+		return act(evWelcomeBack)
+	}
+	if in.kind == KindText {
+		if id, ok := t.flow.FindID(in.text); ok {
+			return t.acceptID(id, act)
+		}
+	}
+	if wantsAgent {
+		t.conv.Intent = intentHandoff
+	}
+	return act(evGreet)
+}
+
+func (t *turn) onID(text string, act func(string) error) error {
+	fl := t.flow
+	id, ok := fl.FindID(text)
+	if !ok {
+		t.conv.Attempts++
+		if t.conv.Attempts >= fl.File.IDSuporte.Attempts {
+			t.say(fl.File.IDSuporte.GiveUp.Value, nil)
+			return t.close(act, reasonNoID, store.StatusResolvido)
+		}
+		t.sayWith(fl.File.IDSuporte.Invalid.Value, flows.Vars{IDSuporte: quoteID(strings.TrimSpace(text))}, nil)
+		return nil
+	}
+	return t.acceptID(id, act)
+}
+
+func (t *turn) acceptID(id string, act func(string) error) error {
+	t.customer.IDSuporte = id
+	t.customerChanged = true
+	t.ticket.IDSuporte = id
+	t.ticketChanged = true
+	t.conv.Attempts = 0
+	t.say(t.flow.File.IDSuporte.Accepted.Value, nil)
+	return t.afterID(act)
+}
+
+// afterID continues where the customer wanted to go before we asked the ID.
+func (t *turn) afterID(act func(string) error) error {
+	intent := t.conv.Intent
+	t.conv.Intent = ""
+	if intent == intentHandoff {
+		return t.handOff(act)
+	}
+	return t.browse(t.flow.Root(), nil, act)
+}
+
+func (t *turn) onConfirmID(text string, act func(string) error) error {
+	c := t.flow.File.IDSuporte
+	switch i, ok := t.flow.KeepID().Match(text); {
+	case ok && i == 0:
+		t.conv.Attempts = 0
+		return t.afterID(act)
+	case ok && i == 1:
+		t.conv.Attempts = 0
+		t.conv.Intent = ""
+		t.customer.IDSuporte = ""
+		return t.askID(c.AskNew.Value, act)
+	}
+	if id, ok := t.flow.FindID(text); ok {
+		return t.acceptID(id, act)
+	}
+	return t.notUnderstood()
+}
+
+func (t *turn) onMenu(text string, act func(string) error) error {
+	m := t.flow.Menu(t.conv.Node)
+	if m == nil { // the node vanished in a reload
+		return t.browse(t.flow.Root(), nil, act)
+	}
+	i, ok := m.Match(text)
+	if !ok {
+		return t.notUnderstood()
+	}
+	target := t.flow.Node(t.flow.Node(t.conv.Node).Options[i].Goto.Value)
+	switch target.Type.Value {
+	case flows.KindMenu:
+		return t.browse(target.ID, append(t.conv.Path, t.conv.Node), act)
+	case flows.KindTrail:
+		t.conv.Path = append(t.conv.Path, t.conv.Node)
+		return t.read(target, act)
+	default:
+		return t.handOff(act)
+	}
+}
+
+// read sends a trail (and the trails it continues into), then asks.
+func (t *turn) read(n *flows.Node, act func(string) error) error {
+	t.ticket.Topic = n.ID
+	t.ticketChanged = true
+	t.conv.Node = n.ID
+	for n != nil {
+		for _, m := range n.Messages {
+			t.say(m.Value, nil)
+		}
+		n = t.flow.Node(n.Next.Value)
+	}
+	return act(evRead)
+}
+
+func (t *turn) onResolved(text string, act func(string) error) error {
+	i, ok := t.flow.ResolvedChoice().Match(text)
+	if !ok {
+		return t.notUnderstood()
+	}
+	switch i {
+	case 0:
+		return act(evSolve)
+	case 1:
+		return t.handOff(act)
+	}
+	return t.browse(t.flow.Root(), nil, act)
+}
+
+func (t *turn) onRating(text string, act func(string) error) error {
+	fb := t.flow.File.Feedback
+	r, ok := flows.Rating(text)
+	if !ok {
+		t.say(fb.Invalid.Value, nil)
+		return nil
+	}
+	t.feedback = &store.Feedback{Ticket: t.ticket.ID, Chat: t.conv.Chat, Rating: r, Topic: t.ticket.Topic, At: t.now}
+	if r <= fb.CommentBelow {
+		return act(evRateLow)
+	}
+	t.say(fb.Thanks.Value, nil)
+	return t.close(act, reasonSolved, store.StatusResolvido)
+}
+
+func (t *turn) onComment(text string, act func(string) error) error {
+	fb := t.flow.File.Feedback
+	if !t.flow.IsSkip(text) {
+		t.feedback = &store.Feedback{Ticket: t.ticket.ID, Chat: t.conv.Chat, Topic: t.ticket.Topic, At: t.now,
+			Comment: truncate(strings.TrimSpace(text), maxComment)}
+	}
+	t.say(fb.Thanks.Value, nil)
+	return t.close(act, reasonSolved, store.StatusResolvido)
+}
+
+func (t *turn) onOffer(text string, act func(string) error) error {
+	i, ok := t.flow.OfferChoice().Match(text)
+	switch {
+	case ok && i == 0:
+		return act(evWrite)
+	case ok && i == 1:
+		return t.browse(t.flow.Root(), nil, act)
+	case ok && i == 2:
+		t.say(t.flow.File.Texts.Goodbye.Value, nil)
+		return t.close(act, reasonQuit, store.StatusResolvido)
+	}
+	// Customers often just write their problem: take it as the message.
+	if len(strings.Fields(text)) >= 3 {
+		return t.onLeave(text, act)
+	}
+	return t.notUnderstood()
+}
+
+func (t *turn) onLeave(text string, act func(string) error) error {
+	h := t.flow.File.Handoff
+	if strings.TrimSpace(text) == "" {
+		t.say(h.EmptyMessage.Value, nil)
+		return nil
+	}
+	t.say(h.MessageLeft.Value, nil)
+	t.conv.Attempts = 1 // the queue's "message registered" note was just said
+	return t.queue(act, false)
+}
+
+func (t *turn) onQueued() {
+	if t.conv.Attempts == 0 { // tell once; every message still lands on the ticket
+		t.say(t.flow.File.Handoff.Waiting.Value, nil)
+		t.conv.Attempts = 1
+	}
+}
+
+func (t *turn) onMedia(kind string) error {
+	switch t.conv.State {
+	case stateQueued:
+		t.onQueued() // an Encantador will see it on the ticket
+		return nil
+	}
+	t.say(t.flow.File.Texts.Media.Value, nil)
+	if t.conv.State != stateAskingID && t.conv.State != stateLeaving && t.conv.State != stateCommenting {
+		t.prompt(t.conv.State) // show the options again; free-text states were just asked to write
+	}
+	return nil
+}
+
+func (t *turn) onTimer(kind string, act func(string) error) error {
+	if !waiting[t.conv.State] {
+		return nil // stale: the conversation moved on or closed
+	}
+	txt := t.flow.File.Texts
+	switch kind {
+	case timerReminder:
+		t.say(txt.Reminder.Value, nil)
+		return nil
+	case timerClose:
+		t.say(txt.InactiveClosed.Value, nil)
+		return t.close(act, reasonInactive, store.StatusResolvido)
+	}
+	return fmt.Errorf("unknown timer %q", kind)
+}
+
+// quit ends the conversation on the customer's word. In the queue the
+// ticket stays open: leaving the line is not the problem being solved.
+func (t *turn) quit(act func(string) error) error {
+	if t.conv.State == stateQueued {
+		t.say(t.flow.File.Handoff.LeftQueue.Value, nil)
+		return t.close(act, "", store.StatusAberto)
+	}
+	t.say(t.flow.File.Texts.Goodbye.Value, nil)
+	return t.close(act, reasonQuit, store.StatusResolvido)
+}
+
+func (t *turn) toMenu(act func(string) error) error {
+	if t.customer.IDSuporte == "" {
+		return t.askID("", act)
+	}
+	if t.conv.State == stateQueued {
+		t.say(t.flow.File.Handoff.LeftQueue.Value, nil)
+	}
+	return t.browse(t.flow.Root(), nil, act)
+}
+
+// back returns to the menu before the current one.
+func (t *turn) back(act func(string) error) error {
+	if t.customer.IDSuporte == "" {
+		return t.askID("", act)
+	}
+	path := t.conv.Path
+	target := t.flow.Root()
+	if t.conv.State == stateBrowsing && len(path) > 0 {
+		target, path = path[len(path)-1], path[:len(path)-1]
+	} else if t.conv.State == stateAskingResolved && len(path) > 0 {
+		target, path = path[len(path)-1], path[:len(path)-1]
+	}
+	if t.flow.Menu(target) == nil {
+		target, path = t.flow.Root(), nil
+	}
+	if t.conv.State == stateQueued {
+		t.say(t.flow.File.Handoff.LeftQueue.Value, nil)
+	}
+	return t.browse(target, path, act)
+}
+
+func (t *turn) browse(node string, path []string, act func(string) error) error {
+	t.conv.Node = node
+	t.conv.Path = path
+	return act(evBrowse)
+}
+
+func (t *turn) askID(override string, act func(string) error) error {
+	t.conv.Attempts = 0
+	t.conv.Node = ""
+	t.override = override
+	return act(evAskID)
+}
+
+// handOff is the handoff decision: the queue inside business hours,
+// otherwise the hours, what is open, and the offer to leave a message.
+func (t *turn) handOff(act func(string) error) error {
+	if t.customer.IDSuporte == "" {
+		t.conv.Intent = intentHandoff
+		return t.askID(t.flow.File.Handoff.NeedID.Value, act)
+	}
+	if t.conv.State == stateQueued {
+		t.onQueued()
+		return nil
+	}
+	if t.flow.Calendar.IsOpen(t.now) {
+		t.conv.Attempts = 0
+		return t.queue(act, true)
+	}
+	return act(evOffer)
+}
+
+func (t *turn) queue(act func(string) error, announce bool) error {
+	t.quiet = !announce // the message-left text already said everything
+	return act(evQueue)
+}
+
+// enqueue puts the ticket in the human queue (an enter_queued callback).
+func (t *turn) enqueue() {
+	t.ticket.Status = store.StatusAberto
+	if t.ticket.QueuedAt.IsZero() {
+		t.ticket.QueuedAt = t.now
+	}
+	t.ticketChanged = true
+	t.note("system", "bot", "cliente entrou na fila de atendimento")
+}
+
+// dequeue takes the ticket out of the queue (a leave_queued callback).
+func (t *turn) dequeue() {
+	t.ticket.QueuedAt = time.Time{}
+	t.ticketChanged = true
+	t.note("system", "bot", "cliente saiu da fila de atendimento")
+}
+
+// note adds a line to the ticket's transcript.
+func (t *turn) note(kind, actor, text string) {
+	t.events = append(t.events, store.TicketEvent{Kind: kind, Actor: actor, Text: text})
+}
+
+// close ends the conversation, leaving the ticket with status.
+func (t *turn) close(act func(string) error, reason, status string) error {
+	t.ticket.Status = status
+	if status == store.StatusResolvido {
+		t.ticket.ClosedAt = t.now
+		t.ticket.CloseReason = reason
+	}
+	t.ticketChanged = true
+	t.conv.Intent = ""
+	return act(evClose)
+}
+
+func (t *turn) notUnderstood() error {
+	t.say(t.flow.File.Texts.NotUnderstood.Value, nil)
+	t.prompt(t.conv.State)
+	return nil
+}
+
+// prompt says what a state asks; it is the enter_state callback and the
+// repeat after "not understood".
+func (t *turn) prompt(state string) {
+	f := t.flow.File
+	if t.quiet {
+		t.quiet = false
+		return
+	}
+	switch state {
+	case stateAskingID:
+		if t.override != "" {
+			t.say(t.override, nil)
+			t.override = ""
+			return
+		}
+		t.say(f.IDSuporte.Ask.Value, nil)
+	case stateConfirmingID:
+		t.say(f.IDSuporte.WelcomeBack.Value, t.flow.KeepID())
+	case stateBrowsing:
+		n := t.flow.Node(t.conv.Node)
+		t.say(n.Text.Value, t.flow.Menu(n.ID))
+	case stateAskingResolved:
+		t.say(f.Resolved.Question.Value, t.flow.ResolvedChoice())
+	case stateRating:
+		t.say(f.Feedback.Ask.Value, nil)
+	case stateCommenting:
+		t.say(f.Feedback.AskComment.Value, nil)
+	case stateOffering:
+		t.say(f.Handoff.Closed.Value, t.flow.OfferChoice())
+	case stateLeaving:
+		t.say(f.Handoff.WriteMessage.Value, nil)
+	case stateQueued:
+		t.say(f.Handoff.Queued.Value, nil)
+	}
+}
+
+// say queues one message, rendering placeholders and, for questions, the
+// numbered options and the hint under them.
+func (t *turn) say(text string, c *flows.Chooser) {
+	t.sayWith(text, flows.Vars{}, c)
+}
+
+func (t *turn) sayWith(text string, v flows.Vars, c *flows.Chooser) {
+	f := t.flow.File
+	v.Protocolo = strconv.FormatInt(t.ticket.ID, 10)
+	if v.IDSuporte == "" {
+		v.IDSuporte = t.customer.IDSuporte
+	}
+	v.Nome = t.customer.Name
+	v.Horario = f.Calendar.Describe.Value
+	if strings.Contains(text, "{proximo_atendimento}") {
+		v.ProximoAtendimento = nextOpening(t.flow.Calendar, t.now)
+	}
+	body := strings.TrimRight(flows.Render(text, v), "\n ")
+	m := store.OutMsg{Chat: t.conv.Chat, Ticket: t.ticket.ID, Author: "bot", CreatedAt: t.now}
+	if c != nil {
+		var b strings.Builder
+		b.WriteString(body)
+		b.WriteString("\n")
+		for i := range c.Len() {
+			key := strconv.Itoa(i + 1)
+			fmt.Fprintf(&b, "\n%s. %s", key, c.Label(i))
+			m.Options = append(m.Options, store.Option{Key: key, Label: c.Label(i)})
+		}
+		if hint := strings.TrimSpace(f.Texts.OptionsHint.Value); hint != "" {
+			b.WriteString("\n\n")
+			b.WriteString(hint)
+		}
+		body = b.String()
+	}
+	m.Text = body
+	t.out = append(t.out, m)
+}
+
+// quoteID makes a rejected answer safe to echo: short and without
+// WhatsApp formatting characters that would break the bold around it.
+func quoteID(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if strings.ContainsRune("*_~`\n\r", r) {
+			return -1
+		}
+		return r
+	}, s)
+	return truncate(s, 24)
+}
+
+// truncate cuts s to at most n runes, marking the cut.
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}

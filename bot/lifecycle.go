@@ -1,0 +1,80 @@
+package bot
+
+import (
+	"context"
+
+	"github.com/looplab/fsm"
+)
+
+// The conversation lifecycle around the trails. States are where the
+// conversation waits; events are what moves it. The trail position (which
+// menu, which trail) lives beside the state in Conversation.Node.
+const (
+	stateClosed         = "closed"           // no conversation: the next message starts one
+	stateAskingID       = "asking_id"        // waiting for the ID Suporte
+	stateConfirmingID   = "confirming_id"    // returning customer: keep or change the ID
+	stateBrowsing       = "browsing"         // at a menu
+	stateAskingResolved = "asking_resolved"  // trail sent: "did this solve it?"
+	stateRating         = "rating"           // waiting for the 1 to 5 rating
+	stateCommenting     = "commenting"       // waiting for the optional comment
+	stateOffering       = "offering_message" // out of hours: leave a message, menu or finish
+	stateLeaving        = "leaving_message"  // writing the message for the next business day
+	stateQueued         = "queued"           // waiting for an Encantador
+)
+
+const (
+	evGreet       = "greet"        // new conversation, ID unknown
+	evWelcomeBack = "welcome_back" // new conversation, ID known
+	evAskID       = "ask_id"       // (re)ask the ID Suporte
+	evBrowse      = "browse"       // show a menu
+	evRead        = "read"         // send a trail and ask if it solved it
+	evSolve       = "solve"        // it did: ask the rating
+	evRateLow     = "rate_low"     // a low rating: ask what to improve
+	evQueue       = "queue"        // hand off to the human queue
+	evOffer       = "offer"        // out of hours: offer to leave a message
+	evWrite       = "write"        // the customer will write the message
+	evClose       = "close"        // the conversation ends
+)
+
+// waiting are the states in which the bot waits for the customer and the
+// inactivity timers run. In the queue it is the Encantadores who owe an
+// answer, so no reminder goes out.
+var waiting = map[string]bool{
+	stateAskingID: true, stateConfirmingID: true, stateBrowsing: true, stateAskingResolved: true,
+	stateRating: true, stateCommenting: true, stateOffering: true, stateLeaving: true,
+}
+
+func lifecycleEvents() fsm.Events {
+	open := []string{stateAskingID, stateConfirmingID, stateBrowsing, stateAskingResolved,
+		stateRating, stateCommenting, stateOffering, stateLeaving, stateQueued}
+	return fsm.Events{
+		{Name: evGreet, Src: []string{stateClosed}, Dst: stateAskingID},
+		{Name: evWelcomeBack, Src: []string{stateClosed}, Dst: stateConfirmingID},
+		{Name: evAskID, Src: open, Dst: stateAskingID},
+		{Name: evBrowse, Src: append(open, stateClosed), Dst: stateBrowsing},
+		{Name: evRead, Src: []string{stateBrowsing}, Dst: stateAskingResolved},
+		{Name: evSolve, Src: []string{stateAskingResolved}, Dst: stateRating},
+		{Name: evRateLow, Src: []string{stateRating}, Dst: stateCommenting},
+		{Name: evQueue, Src: append(open, stateClosed), Dst: stateQueued},
+		{Name: evOffer, Src: append(open, stateClosed), Dst: stateOffering},
+		{Name: evWrite, Src: []string{stateOffering}, Dst: stateLeaving},
+		{Name: evClose, Src: open, Dst: stateClosed},
+	}
+}
+
+// lifecycleCallbacks render each state's prompt on entry and record the
+// side effects of entering the queue or closing. They only change the
+// turn in memory; the runtime writes it after the event returns.
+func lifecycleCallbacks() fsm.Callbacks {
+	return fsm.Callbacks{
+		"enter_state": func(_ context.Context, e *fsm.Event) {
+			e.Args[0].(*turn).prompt(e.Dst)
+		},
+		"enter_" + stateQueued: func(_ context.Context, e *fsm.Event) {
+			e.Args[0].(*turn).enqueue()
+		},
+		"leave_" + stateQueued: func(_ context.Context, e *fsm.Event) {
+			e.Args[0].(*turn).dequeue()
+		},
+	}
+}

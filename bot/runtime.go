@@ -1,0 +1,555 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"suporte/flows"
+	"suporte/store"
+)
+
+// Transport delivers outbound messages to customers: WhatsApp, the demo's
+// simulated phone, or the simulator's terminal.
+type Transport interface {
+	// Send delivers m and returns the transport's message id.
+	Send(ctx context.Context, m Outbound) (string, error)
+}
+
+// typist is a transport that can show "typing..." before a message.
+type typist interface {
+	Typing(ctx context.Context, chat string) error
+}
+
+// Config wires a Runtime.
+type Config struct {
+	Store     *store.DB
+	Flow      func() *flows.Flow // the current flows; a reload swaps what it returns
+	Transport Transport
+	Clock     Clock
+	Log       zerolog.Logger
+	// Sleep pauses the sender before a message (typing pacing) and between
+	// retries; nil means no pause (simulator, tests, benchmarks).
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Runtime moves customer messages through the engine and the outbox. Per
+// chat everything is serial and in order: send what is queued for the chat,
+// then handle its next input, then its due timers. Across chats, work runs
+// in parallel and meets only in the store's group commit.
+type Runtime struct {
+	cfg    Config
+	engine *Engine
+
+	mu      sync.Mutex
+	async   bool               // set by Run: wakes start goroutines
+	workers map[string]*worker // chats with a running worker
+	pending map[string]bool    // sync mode: chats with work for Drain
+	wg      sync.WaitGroup
+	ctx     context.Context // Run's context, for workers
+	timerCh chan struct{}   // pokes the timer loop
+}
+
+type worker struct{ again bool }
+
+// New returns a runtime; call Run for the service, or Drain/AdvanceTo to
+// drive it step by step (simulator, tests).
+func New(cfg Config) *Runtime {
+	if cfg.Clock == nil {
+		cfg.Clock = SystemClock{}
+	}
+	return &Runtime{
+		cfg:     cfg,
+		engine:  NewEngine(),
+		workers: map[string]*worker{},
+		pending: map[string]bool{},
+		timerCh: make(chan struct{}, 1),
+	}
+}
+
+// Receive persists an inbound message, idempotently, and schedules its
+// handling. It returns only after the message is durable, so a transport
+// may acknowledge it then; dup reports a redelivery, which is ignored.
+func (r *Runtime) Receive(ctx context.Context, in Inbound) (dup bool, err error) {
+	if in.Chat == "" || in.ID == "" {
+		return false, errors.New("receive: message without chat or id")
+	}
+	if in.Kind == "" {
+		in.Kind = KindText
+	}
+	now := r.cfg.Clock.Now()
+	if in.At.IsZero() {
+		in.At = now
+	}
+	err = r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
+		_, dup, err = tx.InsertInbox(ctx, store.Inbound{
+			Chat: in.Chat, MsgID: in.ID, Kind: in.Kind, Text: in.Text,
+			SentAt: in.At, ReceivedAt: now, PushName: in.PushName, Phone: in.Phone,
+		})
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("receive %s: %w", in.ID, err)
+	}
+	if !dup {
+		r.wake(in.Chat)
+	}
+	return dup, nil
+}
+
+// Run handles work until ctx ends: it resumes chats left with work by a
+// previous process, fires timers, and starts a worker per chat with work.
+func (r *Runtime) Run(ctx context.Context) error {
+	r.mu.Lock()
+	r.async = true
+	r.ctx = ctx
+	pending := r.pending
+	r.pending = map[string]bool{}
+	r.mu.Unlock()
+
+	var chats []string
+	err := r.cfg.Store.View(ctx, func(tx *store.Tx) error {
+		var err error
+		chats, err = tx.WorkChats(ctx)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("resume chats: %w", err)
+	}
+	for c := range pending {
+		chats = append(chats, c)
+	}
+	for _, c := range chats {
+		r.wake(c)
+	}
+	r.timerLoop(ctx)
+	r.wg.Wait()
+	return nil
+}
+
+// wake makes sure chat's work gets done: by a worker when running, or by
+// the next Drain when driven step by step.
+func (r *Runtime) wake(chat string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.async {
+		r.pending[chat] = true
+		return
+	}
+	if w, ok := r.workers[chat]; ok {
+		w.again = true
+		return
+	}
+	if r.ctx.Err() != nil {
+		return
+	}
+	w := &worker{}
+	r.workers[chat] = w
+	r.wg.Add(1)
+	go r.work(r.ctx, chat, w)
+}
+
+// work is one chat's goroutine: it exits when the chat has nothing to do,
+// so idle chats cost no memory.
+func (r *Runtime) work(ctx context.Context, chat string, w *worker) {
+	defer r.wg.Done()
+	for {
+		more, retry := r.step(ctx, chat)
+		if ctx.Err() != nil {
+			r.mu.Lock()
+			delete(r.workers, chat)
+			r.mu.Unlock()
+			return
+		}
+		if more {
+			continue
+		}
+		r.mu.Lock()
+		if w.again {
+			w.again = false
+			r.mu.Unlock()
+			continue
+		}
+		delete(r.workers, chat)
+		r.mu.Unlock()
+		if retry > 0 {
+			time.AfterFunc(retry, func() { r.wake(chat) })
+		}
+		return
+	}
+}
+
+// Drain does all pending work, in the caller's goroutine, until every chat
+// is idle. Used when the runtime is driven step by step.
+func (r *Runtime) Drain(ctx context.Context) error {
+	for {
+		r.mu.Lock()
+		var chat string
+		for c := range r.pending {
+			chat = c
+			break
+		}
+		delete(r.pending, chat)
+		r.mu.Unlock()
+		if chat == "" {
+			return ctx.Err()
+		}
+		for {
+			more, _ := r.step(ctx, chat)
+			if !more {
+				break
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}
+
+// AdvanceTo moves a ManualClock to t, firing every timer due on the way at
+// its own instant, in order. Used by the simulator and tests.
+func (r *Runtime) AdvanceTo(ctx context.Context, clock *ManualClock, t time.Time) error {
+	for {
+		var next store.Timer
+		err := r.cfg.Store.View(ctx, func(tx *store.Tx) error {
+			var err error
+			next, err = tx.NextTimer(ctx)
+			return err
+		})
+		if errors.Is(err, store.ErrNotFound) || (err == nil && next.Due.After(t)) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("advance clock: %w", err)
+		}
+		clock.Set(next.Due)
+		r.wake(next.Chat)
+		if err := r.Drain(ctx); err != nil {
+			return err
+		}
+	}
+	clock.Set(t)
+	return nil
+}
+
+// step does the next piece of work of chat: send its oldest queued
+// message, else handle its oldest input, else fire its due timers. more is
+// false when there was nothing to do or the chat is blocked; retry > 0
+// says when to look again (a failed send waiting for its backoff).
+func (r *Runtime) step(ctx context.Context, chat string) (more bool, retry time.Duration) {
+	var (
+		out    store.OutMsg
+		in     store.Inbound
+		hasOut bool
+		hasIn  bool
+	)
+	err := r.cfg.Store.View(ctx, func(tx *store.Tx) error {
+		var err error
+		out, err = tx.NextOutbox(ctx, chat)
+		if hasOut = err == nil; err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if hasOut {
+			return nil
+		}
+		in, err = tx.NextInbox(ctx, chat)
+		if hasIn = err == nil; err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		r.cfg.Log.Error().Err(err).Str("chat", chat).Msg("read chat work")
+		return false, time.Second
+	}
+	switch {
+	case hasOut:
+		return r.send(ctx, out)
+	case hasIn:
+		return r.handleInbound(ctx, in), 0
+	}
+	return r.fireTimers(ctx, chat), 0
+}
+
+// send delivers one outbox message, paced like a person typing. A failure
+// leaves it at the head of the chat's queue, so nothing behind it jumps ahead.
+func (r *Runtime) send(ctx context.Context, m store.OutMsg) (bool, time.Duration) {
+	now := r.cfg.Clock.Now()
+	if wait := m.NextTry.Sub(now); wait > 0 {
+		return false, wait
+	}
+	if r.cfg.Sleep != nil {
+		if t, ok := r.cfg.Transport.(typist); ok {
+			if err := t.Typing(ctx, m.Chat); err != nil {
+				r.cfg.Log.Debug().Err(err).Str("chat", m.Chat).Msg("typing presence")
+			}
+		}
+		if err := r.cfg.Sleep(ctx, r.cfg.Flow().Pacing(len([]rune(m.Text)))); err != nil {
+			return false, 0
+		}
+	}
+	out := Outbound{Seq: m.ID, Chat: m.Chat, Text: m.Text}
+	for _, o := range m.Options {
+		out.Options = append(out.Options, Option{Key: o.Key, Label: o.Label})
+	}
+	waID, sendErr := r.cfg.Transport.Send(ctx, out)
+	err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
+		if sendErr != nil {
+			return tx.MarkSendFailed(ctx, m.ID, sendErr.Error(), now.Add(backoff(m.Attempts+1)))
+		}
+		return tx.MarkSent(ctx, m.ID, waID, r.cfg.Clock.Now())
+	})
+	if err != nil {
+		r.cfg.Log.Error().Err(err).Int64("outbox", m.ID).Msg("record send")
+		return false, time.Second
+	}
+	if sendErr != nil {
+		r.cfg.Log.Warn().Err(sendErr).Int64("outbox", m.ID).Str("chat", m.Chat).Int("attempt", m.Attempts+1).Msg("send failed; will retry")
+		return false, backoff(m.Attempts + 1)
+	}
+	return true, 0
+}
+
+// backoff is the wait before retry n: 1s, 2s, 4s... capped at 5 minutes.
+func backoff(n int) time.Duration {
+	d := time.Second << min(n-1, 9)
+	return min(d, 5*time.Minute)
+}
+
+// handleInbound runs one customer message through the engine and commits
+// everything it decided in one transaction. If that fails, the message is
+// still marked handled with an apology, so one bad input never blocks the
+// chat nor vanishes without an answer.
+func (r *Runtime) handleInbound(ctx context.Context, in store.Inbound) bool {
+	now := r.cfg.Clock.Now()
+	fl := r.cfg.Flow()
+	err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
+		return r.turn(ctx, tx, fl, now, in.Chat, func(t *turn) error {
+			r.noteCustomer(t, in)
+			return r.engine.Step(ctx, t, input{kind: in.Kind, text: in.Text})
+		}, &in)
+	})
+	if err == nil {
+		return true
+	}
+	if ctx.Err() != nil {
+		return false
+	}
+	r.cfg.Log.Error().Err(err).Str("chat", in.Chat).Int64("inbox", in.ID).Msg("handle message failed; apologizing")
+	err = r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
+		if _, err := tx.AppendOutbox(ctx, store.OutMsg{Chat: in.Chat, Text: fl.File.Texts.Error.Value, Author: "bot", CreatedAt: now}); err != nil {
+			return err
+		}
+		return tx.FinishInbox(ctx, in.ID, now)
+	})
+	if err != nil {
+		r.cfg.Log.Error().Err(err).Str("chat", in.Chat).Msg("record failed message")
+		return false
+	}
+	return true
+}
+
+// fireTimers handles chat's due timers, oldest first.
+func (r *Runtime) fireTimers(ctx context.Context, chat string) bool {
+	now := r.cfg.Clock.Now()
+	fl := r.cfg.Flow()
+	fired := false
+	err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
+		timers, err := tx.Timers(ctx, chat)
+		if err != nil {
+			return err
+		}
+		for _, tm := range timers {
+			if tm.Due.After(now) {
+				continue
+			}
+			fired = true
+			if err := tx.DeleteTimer(ctx, chat, tm.Kind); err != nil {
+				return err
+			}
+			err := r.turn(ctx, tx, fl, now, chat, func(t *turn) error {
+				return r.engine.Step(ctx, t, input{kind: kindTimer, timer: tm.Kind})
+			}, nil)
+			if err != nil {
+				return err
+			}
+			break // the next timer was (re)set by this turn; look again
+		}
+		return nil
+	})
+	if err != nil {
+		r.cfg.Log.Error().Err(err).Str("chat", chat).Msg("fire timers")
+		return false
+	}
+	if fired {
+		r.pokeTimers()
+	}
+	return fired
+}
+
+// turn loads chat's rows, runs fn on them and writes back what changed:
+// conversation, customer, ticket and its transcript, outbox, feedback,
+// timers, and the inbox row when in is set.
+func (r *Runtime) turn(ctx context.Context, tx *store.Tx, fl *flows.Flow, now time.Time, chat string, fn func(*turn) error, in *store.Inbound) error {
+	t := &turn{flow: fl, now: now}
+	var err error
+	t.conv, err = tx.Conversation(ctx, chat)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		t.conv = store.Conversation{Chat: chat, State: stateClosed}
+	case err != nil:
+		return err
+	}
+	t.customer, err = tx.Customer(ctx, chat)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		t.customer = store.Customer{Chat: chat, CreatedAt: now}
+		t.customerChanged = true
+	case err != nil:
+		return err
+	}
+	if in != nil {
+		if in.PushName != "" && in.PushName != t.customer.Name {
+			t.customer.Name, t.customerChanged = in.PushName, true
+		}
+		if in.Phone != "" && in.Phone != t.customer.Phone {
+			t.customer.Phone, t.customerChanged = in.Phone, true
+		}
+	}
+	if t.conv.State == stateClosed {
+		if in == nil {
+			return nil // a stale timer of a finished conversation
+		}
+		if err := r.openTicket(ctx, tx, t); err != nil {
+			return err
+		}
+	} else if t.conv.Ticket != 0 {
+		if t.ticket, err = tx.Ticket(ctx, t.conv.Ticket); err != nil {
+			return fmt.Errorf("load ticket %d: %w", t.conv.Ticket, err)
+		}
+	}
+	before := t.conv.State
+	if err := fn(t); err != nil {
+		return err
+	}
+	return r.write(ctx, tx, t, before, in)
+}
+
+// openTicket starts a new conversation: every conversation is a ticket,
+// and its id is the protocol number.
+func (r *Runtime) openTicket(ctx context.Context, tx *store.Tx, t *turn) error {
+	requester := t.customer.Name
+	if requester == "" {
+		requester = t.customer.Phone
+	}
+	if requester == "" {
+		requester = t.customer.Chat
+	}
+	t.ticket = store.Ticket{
+		Chat: t.conv.Chat, Requester: requester, IDSuporte: t.customer.IDSuporte,
+		Status: store.StatusAberto, CreatedAt: t.now, LastActivityAt: t.now,
+	}
+	id, err := tx.CreateTicket(ctx, t.ticket)
+	if err != nil {
+		return fmt.Errorf("open ticket: %w", err)
+	}
+	t.ticket.ID = id
+	t.conv = store.Conversation{Chat: t.conv.Chat, State: stateClosed, Ticket: id, StartedAt: t.now}
+	return nil
+}
+
+// noteCustomer adds the customer's message to the ticket transcript.
+func (r *Runtime) noteCustomer(t *turn, in store.Inbound) {
+	text := in.Text
+	if in.Kind != KindText {
+		text = strings.TrimSpace("[" + in.Kind + "] " + in.Text)
+	}
+	t.note("customer", in.Chat, text)
+}
+
+func (r *Runtime) write(ctx context.Context, tx *store.Tx, t *turn, before string, in *store.Inbound) error {
+	now := t.now
+	t.conv.UpdatedAt = now
+	t.conv.FlowVersion = t.flow.Version
+	if err := tx.PutConversation(ctx, t.conv); err != nil {
+		return err
+	}
+	if t.customerChanged {
+		t.customer.UpdatedAt = now
+		if err := tx.PutCustomer(ctx, t.customer); err != nil {
+			return err
+		}
+	}
+	if t.ticket.ID != 0 {
+		t.ticket.LastActivityAt = now
+		if err := tx.UpdateTicket(ctx, t.ticket); err != nil {
+			return err
+		}
+		for _, e := range t.events {
+			e.Ticket, e.At = t.ticket.ID, now
+			if _, err := tx.AddTicketEvent(ctx, e); err != nil {
+				return err
+			}
+		}
+		if before != t.conv.State && (t.conv.State == stateClosed || t.conv.State == stateQueued) {
+			if _, err := tx.AddTicketEvent(ctx, store.TicketEvent{Ticket: t.ticket.ID, At: now, Kind: "status", Actor: "bot", Text: t.ticket.Status}); err != nil {
+				return err
+			}
+		}
+	}
+	for _, m := range t.out {
+		if _, err := tx.AppendOutbox(ctx, m); err != nil {
+			return err
+		}
+		if t.ticket.ID != 0 {
+			if _, err := tx.AddTicketEvent(ctx, store.TicketEvent{Ticket: t.ticket.ID, At: now, Kind: "bot", Actor: "bot", Text: m.Text}); err != nil {
+				return err
+			}
+		}
+	}
+	if fb := t.feedback; fb != nil {
+		if fb.Rating == 0 { // a comment completes the rating given just before
+			old, err := tx.Feedback(ctx, fb.Ticket)
+			if err != nil {
+				return fmt.Errorf("feedback comment without rating: %w", err)
+			}
+			old.Comment = fb.Comment
+			*fb = old
+		}
+		if err := tx.PutFeedback(ctx, *fb); err != nil {
+			return err
+		}
+	}
+	if err := r.writeTimers(ctx, tx, t, in); err != nil {
+		return err
+	}
+	if in != nil {
+		return tx.FinishInbox(ctx, in.ID, now)
+	}
+	return nil
+}
+
+// writeTimers keeps the inactivity timers in step with the conversation:
+// a customer message restarts the reminder; a reminder arms the close;
+// leaving the waiting states clears both.
+func (r *Runtime) writeTimers(ctx context.Context, tx *store.Tx, t *turn, in *store.Inbound) error {
+	chat := t.conv.Chat
+	if !waiting[t.conv.State] {
+		return tx.ClearTimers(ctx, chat)
+	}
+	to := t.flow.File.Timeouts
+	if in != nil {
+		if err := tx.DeleteTimer(ctx, chat, timerClose); err != nil {
+			return err
+		}
+		r.pokeTimers()
+		return tx.SetTimer(ctx, store.Timer{Chat: chat, Kind: timerReminder, Due: t.now.Add(to.Reminder.Duration)})
+	}
+	r.pokeTimers()
+	return tx.SetTimer(ctx, store.Timer{Chat: chat, Kind: timerClose, Due: t.now.Add(to.Close.Duration)})
+}

@@ -1,0 +1,171 @@
+package sim
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"suporte/bot"
+	"suporte/flows"
+	"suporte/store"
+)
+
+// Session is a terminal conversation with the real engine: customer lines
+// come from In, the bot's messages go to Out, time stands still unless a
+// ::wait directive moves it.
+type Session struct {
+	Flow   *flows.Flow
+	Store  *store.DB
+	Chat   string    // starting customer
+	At     time.Time // starting instant
+	JSONL  bool      // one JSON object per bot message instead of text
+	Prompt bool      // print a "você>" prompt (interactive terminal)
+	Log    zerolog.Logger
+}
+
+// Directives a line may start with.
+const directivePrefix = "::"
+
+// Run reads customer messages until EOF or ctx ends.
+func (s *Session) Run(ctx context.Context, in io.Reader, out, errOut io.Writer) error {
+	clock := bot.NewManualClock(s.At)
+	term := &terminal{out: out, jsonl: s.JSONL, multi: false}
+	rt := bot.New(bot.Config{
+		Store:     s.Store,
+		Flow:      func() *flows.Flow { return s.Flow },
+		Transport: term,
+		Clock:     clock,
+		Log:       s.Log,
+	})
+	chat := s.Chat
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	n := 0
+	prompt := func() {
+		if s.Prompt {
+			fmt.Fprintf(out, "você (%s)> ", chat)
+		}
+	}
+	// A previous run with --db may have left work (e.g. timers): finish it.
+	if err := rt.Drain(ctx); err != nil {
+		return err
+	}
+	prompt()
+	for sc.Scan() {
+		line := strings.TrimRight(sc.Text(), "\r")
+		n++
+		// Random ids: a second run on the same --db must not look like a redelivery.
+		msg := bot.Inbound{Chat: chat, ID: "sim-" + rand.Text(), Kind: bot.KindText, Text: line, At: clock.Now()}
+		if rest, ok := strings.CutPrefix(line, directivePrefix); ok {
+			var err error
+			msg, err = s.directive(ctx, rt, clock, &chat, term, rest, msg)
+			if err != nil {
+				fmt.Fprintf(errOut, "line %d: %v\n", n, err)
+			}
+			if err != nil || msg.Chat == "" {
+				prompt()
+				continue
+			}
+		}
+		if _, err := rt.Receive(ctx, msg); err != nil {
+			return err
+		}
+		if err := rt.Drain(ctx); err != nil {
+			return err
+		}
+		prompt()
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("read input: %w", err)
+	}
+	if s.Prompt {
+		fmt.Fprintln(out)
+	}
+	return nil
+}
+
+// directive runs a ::line. It returns a message to send (media) or a zero
+// Inbound when the directive sent nothing.
+func (s *Session) directive(ctx context.Context, rt *bot.Runtime, clock *bot.ManualClock, chat *string, term *terminal, rest string, msg bot.Inbound) (bot.Inbound, error) {
+	name, arg, _ := strings.Cut(strings.TrimSpace(rest), " ")
+	arg = strings.TrimSpace(arg)
+	switch name {
+	case "wait":
+		d, err := time.ParseDuration(arg)
+		if err != nil || d < 0 {
+			return bot.Inbound{}, fmt.Errorf("::wait needs a duration like 30s, 10m or 2h, got %q", arg)
+		}
+		return bot.Inbound{}, rt.AdvanceTo(ctx, clock, clock.Now().Add(d))
+	case "chat":
+		if arg == "" {
+			return bot.Inbound{}, fmt.Errorf("::chat needs an id, e.g. ::chat 5547999990001")
+		}
+		*chat = arg
+		term.multi = true
+		return bot.Inbound{}, nil
+	case "media":
+		kind, caption, _ := strings.Cut(arg, " ")
+		for _, k := range bot.MediaKinds {
+			if k == kind {
+				msg.Kind, msg.Text, msg.Chat = kind, strings.TrimSpace(caption), *chat
+				return msg, nil
+			}
+		}
+		return bot.Inbound{}, fmt.Errorf("::media needs one of %s, got %q", strings.Join(bot.MediaKinds, ", "), kind)
+	}
+	return bot.Inbound{}, fmt.Errorf("unknown directive ::%s (use ::wait, ::chat or ::media)", name)
+}
+
+// terminal is the simulator's transport: it prints what WhatsApp would show.
+type terminal struct {
+	out   io.Writer
+	jsonl bool
+	multi bool // several chats: say whose message it is
+	seq   int
+}
+
+type jsonMessage struct {
+	Chat    string       `json:"chat"`
+	Text    string       `json:"text"`
+	Options []bot.Option `json:"options,omitempty"`
+}
+
+func (t *terminal) Send(_ context.Context, m bot.Outbound) (string, error) {
+	t.seq++
+	id := "out-" + strconv.Itoa(t.seq)
+	if t.jsonl {
+		b, err := json.Marshal(jsonMessage{Chat: m.Chat, Text: m.Text, Options: m.Options})
+		if err != nil {
+			return "", err
+		}
+		_, err = fmt.Fprintf(t.out, "%s\n", b)
+		return id, err
+	}
+	head := "bot> "
+	if t.multi {
+		head = "bot (" + m.Chat + ")> "
+	}
+	pad := strings.Repeat(" ", len([]rune(head)))
+	lines := strings.Split(m.Text, "\n")
+	var b strings.Builder
+	for i, l := range lines {
+		if i == 0 {
+			b.WriteString(head)
+		} else if l != "" {
+			b.WriteString(pad)
+		}
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	b.WriteByte('\n')
+	_, err := io.WriteString(t.out, b.String())
+	return id, err
+}

@@ -1,0 +1,106 @@
+package sim
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"suporte/flows"
+	"suporte/store"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// session runs a transcript's input against a fresh store and returns
+// what the customer would see, plus the store for further checks.
+func session(t *testing.T, name string) (string, *store.DB) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", "transcripts", name+".in"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, input, _ := strings.Cut(string(raw), "\n")
+	fl, err := flows.Load(filepath.Join("testdata", "flows.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "suporte.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	s := &Session{Flow: fl, Store: db, Chat: "5547999990001", Log: zerolog.New(os.Stderr).Level(zerolog.WarnLevel)}
+	for _, opt := range strings.Fields(strings.TrimPrefix(header, "#!")) {
+		k, v, _ := strings.Cut(opt, "=")
+		switch k {
+		case "at":
+			if s.At, err = time.Parse(time.RFC3339, v); err != nil {
+				t.Fatal(err)
+			}
+		case "jsonl":
+			s.JSONL = true
+		default:
+			t.Fatalf("unknown option %q", k)
+		}
+	}
+	var out, errOut bytes.Buffer
+	if err := s.Run(context.Background(), strings.NewReader(input), &out, &errOut); err != nil {
+		t.Fatalf("run: %v (stderr: %s)", err, errOut.String())
+	}
+	if errOut.Len() > 0 {
+		t.Fatalf("unexpected stderr: %s", errOut.String())
+	}
+	return out.String(), db
+}
+
+func TestTranscripts(t *testing.T) {
+	ins, err := filepath.Glob(filepath.Join("testdata", "transcripts", "*.in"))
+	if err != nil || len(ins) == 0 {
+		t.Fatalf("no transcripts: %v", err)
+	}
+	for _, in := range ins {
+		name := strings.TrimSuffix(filepath.Base(in), ".in")
+		t.Run(name, func(t *testing.T) {
+			got, _ := session(t, name)
+			golden := strings.TrimSuffix(in, ".in") + ".golden"
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("transcript differs from %s (run go test -update to accept):\n%s", golden, diff(string(want), got))
+			}
+		})
+	}
+}
+
+// diff shows the first differing line with some context.
+func diff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < max(len(w), len(g)); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			return "line " + strconv.Itoa(i+1) + ":\nwant: " + wl + "\ngot:  " + gl
+		}
+	}
+	return ""
+}

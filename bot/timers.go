@@ -1,0 +1,63 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"suporte/store"
+)
+
+// timerLoop wakes chats whose timers are due. It sleeps until the earliest
+// timer or until a turn changes the timers (pokeTimers), whichever comes
+// first; the chat's worker does the firing, in order with its other work.
+func (r *Runtime) timerLoop(ctx context.Context) {
+	const idle = time.Minute // re-check even if nothing pokes
+	for {
+		wait := idle
+		var due []store.Timer
+		err := r.cfg.Store.View(ctx, func(tx *store.Tx) error {
+			var err error
+			if due, err = tx.DueTimers(ctx, r.cfg.Clock.Now(), 1000); err != nil {
+				return err
+			}
+			next, err := tx.NextTimer(ctx)
+			if errors.Is(err, store.ErrNotFound) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if d := next.Due.Sub(r.cfg.Clock.Now()); d > 0 && d < wait {
+				wait = d
+			}
+			return nil
+		})
+		if err != nil && ctx.Err() == nil {
+			r.cfg.Log.Error().Err(err).Msg("read timers")
+		}
+		for _, tm := range due {
+			r.wake(tm.Chat)
+		}
+		if len(due) > 0 && wait > time.Second {
+			wait = time.Second // due ones are being fired: look again soon
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-r.timerCh:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// pokeTimers tells the timer loop the timers changed.
+func (r *Runtime) pokeTimers() {
+	select {
+	case r.timerCh <- struct{}{}:
+	default:
+	}
+}

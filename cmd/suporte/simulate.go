@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/rs/zerolog"
+	"golang.org/x/term"
+
+	"suporte/bot/sim"
+	"suporte/flows"
+	"suporte/store"
+)
+
+// runSimulate chats with the bot on stdin/stdout: the real engine and
+// store, a still clock, no phone.
+func runSimulate(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("simulate", stderr)
+	flowsPath := fs.String("flows", envOr("SUPORTE_FLOWS", "flows.yaml"), "flows file")
+	dbPath := fs.String("db", "", "database file to keep state between runs (default: a temporary one)")
+	chat := fs.String("chat", "5547999990001", "customer chat id")
+	at := fs.String("at", "", "start the clock at this instant, RFC3339 (default: now)")
+	jsonl := fs.Bool("jsonl", false, "print one JSON object per bot message")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	return simulate(ctx, simOptions{flows: *flowsPath, db: *dbPath, chat: *chat, at: *at, jsonl: *jsonl}, stdin, stdout, stderr)
+}
+
+type simOptions struct {
+	flows, db, chat, at string
+	jsonl               bool
+}
+
+func simulate(ctx context.Context, o simOptions, stdin io.Reader, stdout, stderr io.Writer) error {
+	start := time.Now()
+	if o.at != "" {
+		t, err := time.Parse(time.RFC3339, o.at)
+		if err != nil {
+			fmt.Fprintf(stderr, "suporte simulate: --at %q is not RFC3339 (e.g. 2026-11-24T10:00:00-03:00)\n", o.at)
+			return errUsage
+		}
+		start = t
+	}
+	fl, err := flows.Load(o.flows)
+	if err != nil {
+		return err
+	}
+	path := o.db
+	if path == "" {
+		dir, err := os.MkdirTemp("", "suporte-sim-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		path = filepath.Join(dir, "suporte.db")
+	}
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	interactive := false
+	if f, ok := stdin.(*os.File); ok && !o.jsonl {
+		interactive = term.IsTerminal(int(f.Fd()))
+	}
+	s := &sim.Session{
+		Flow: fl, Store: db, Chat: o.chat, At: start, JSONL: o.jsonl, Prompt: interactive,
+		Log: zerolog.New(stderr).Level(zerolog.WarnLevel),
+	}
+	return s.Run(ctx, stdin, stdout, stderr)
+}
