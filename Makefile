@@ -1,0 +1,47 @@
+# suporte: make help lists the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+GO      ?= go
+BIN     := bin/suporte
+DATA    ?= data
+FLOWS   ?= flows.yaml
+export CGO_ENABLED := 1
+export PATH := $(PATH):/usr/local/go/bin
+
+# Debian packages the tests use: Graphviz checks the dot export.
+TEST_PKGS := graphviz
+TEST_CMDS := dot
+
+.PHONY: help build run test deps lint fmt clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-8s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+build: ## build bin/suporte
+	$(GO) build -trimpath -o $(BIN) ./cmd/suporte
+
+run: build ## run the service (state in ./data, flows from ./flows.yaml)
+	$(BIN) run --data $(DATA) --flows $(FLOWS)
+
+test: deps ## vet and run every test with the race detector
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt: files above need formatting (make fmt)"; exit 1)
+	$(GO) test -race -count=1 ./...
+
+deps: ## install what the tests need (Debian packages), if missing
+	@missing=0; for c in $(TEST_CMDS); do command -v $$c >/dev/null || missing=1; done; \
+	if [ $$missing = 1 ]; then \
+		echo "installing $(TEST_PKGS)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(TEST_PKGS) >/dev/null; \
+	fi
+
+lint: build ## check flows.yaml (problems as FILE:LINE:COL)
+	$(BIN) flows lint $(FLOWS)
+
+fmt: ## format the Go code
+	gofmt -w .
+
+clean: ## remove build output (keeps ./data)
+	rm -rf bin
