@@ -54,6 +54,7 @@ type input struct {
 	kind  string // a message kind, or "timer"
 	text  string
 	timer string
+	late  bool // it waited too long to be handled (e.g. WhatsApp was offline)
 }
 
 const kindTimer = "timer"
@@ -76,6 +77,9 @@ type turn struct {
 
 	override string // a text to say instead of the next state's usual prompt
 	quiet    bool   // enter the next state without its prompt
+
+	keepTimers bool // the input was no answer: leave the inactivity timers as they are
+	skipTimers bool // a person is handling the chat: no inactivity timers
 }
 
 // Step handles one input. conv.State must be a live state or closed with a
@@ -124,6 +128,16 @@ func (t *turn) dispatch(in input, act func(string) error) error {
 
 	if in.kind == kindTimer {
 		return t.onTimer(in.timer, act)
+	}
+	if in.late {
+		// Acting on a stale answer could send the customer somewhere they no
+		// longer want to go: apologize and show where the conversation is.
+		t.say(fl.File.Texts.Late.Value, nil)
+		if t.conv.State != stateClosed {
+			t.prompt(t.conv.State)
+			t.keepTimers = true
+			return nil
+		}
 	}
 	if t.conv.State == stateClosed {
 		return t.start(in, act)

@@ -13,6 +13,12 @@ const (
 	KindDocument = "document"
 	KindLocation = "location"
 	KindContact  = "contact"
+
+	// Events that are not customer answers but still go through the inbox,
+	// so they are durable, deduplicated and ordered with the rest.
+	KindEdit   = "edit"    // the customer edited an earlier message: recorded, never answered
+	KindFromMe = "from_me" // someone answered from the support phone: the bot steps back
+	KindCall   = "call"    // a voice or video call, already rejected by the transport
 )
 
 // MediaKinds lists the non-text kinds a transport may report.
@@ -35,6 +41,14 @@ type Outbound struct {
 	Chat    string   // destination
 	Text    string   // exactly as the customer will see it
 	Options []Option // the numbered answers shown in Text, if it asks a question
+	ID      string   // transport message id chosen before the first attempt, if the transport assigns them
+	Poll    bool     // also offer Options as a poll (flows settings.menu_style: poll)
+}
+
+// Sent is what a transport reports after delivering an Outbound.
+type Sent struct {
+	ID     string // the transport's id of the text message
+	PollID string // the id of the poll sent with it, if any
 }
 
 // Option is one numbered answer of a menu or question.

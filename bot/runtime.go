@@ -1,9 +1,11 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -17,13 +19,25 @@ import (
 // Transport delivers outbound messages to customers: WhatsApp, the demo's
 // simulated phone, or the simulator's terminal.
 type Transport interface {
-	// Send delivers m and returns the transport's message id.
-	Send(ctx context.Context, m Outbound) (string, error)
+	// Send delivers m and returns the transport's message ids.
+	Send(ctx context.Context, m Outbound) (Sent, error)
 }
 
 // typist is a transport that can show "typing..." before a message.
 type typist interface {
 	Typing(ctx context.Context, chat string) error
+}
+
+// idAssigner is a transport whose message ids the sender chooses. The id is
+// stored before the first attempt, so a resend after a crash reuses it and
+// the recipient's phone sees one message, not two.
+type idAssigner interface {
+	NewMessageID() string
+}
+
+// reader is a transport that can mark customer messages as read.
+type reader interface {
+	MarkRead(ctx context.Context, chat string, ids []string, at time.Time) error
 }
 
 // Config wires a Runtime.
@@ -33,9 +47,11 @@ type Config struct {
 	Transport Transport
 	Clock     Clock
 	Log       zerolog.Logger
-	// Sleep pauses the sender before a message (typing pacing) and between
-	// retries; nil means no pause (simulator, tests, benchmarks).
+	// Sleep pauses the sender before a message (typing pacing); nil means
+	// no pause (simulator, tests, benchmarks).
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Limit, if set, caps the sending rate across all chats.
+	Limit *Limiter
 }
 
 // Runtime moves customer messages through the engine and the outbox. Per
@@ -293,16 +309,31 @@ func (r *Runtime) send(ctx context.Context, m store.OutMsg) (bool, time.Duration
 			return false, 0
 		}
 	}
-	out := Outbound{Seq: m.ID, Chat: m.Chat, Text: m.Text}
-	for _, o := range m.Options {
-		out.Options = append(out.Options, Option{Key: o.Key, Label: o.Label})
+	if a, ok := r.cfg.Transport.(idAssigner); ok && m.WAID == "" {
+		m.WAID = a.NewMessageID()
+		err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error { return tx.SetOutboxWAID(ctx, m.ID, m.WAID) })
+		if err != nil {
+			r.cfg.Log.Error().Err(err).Int64("outbox", m.ID).Msg("record message id")
+			return false, time.Second
+		}
 	}
-	waID, sendErr := r.cfg.Transport.Send(ctx, out)
+	if r.cfg.Limit != nil {
+		if err := r.cfg.Limit.Wait(ctx); err != nil {
+			return false, 0
+		}
+	}
+	out := outbound(m, r.cfg.Flow().MenuStyle() == "poll")
+	sent, sendErr := r.cfg.Transport.Send(ctx, out)
 	err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
 		if sendErr != nil {
 			return tx.MarkSendFailed(ctx, m.ID, sendErr.Error(), now.Add(backoff(m.Attempts+1)))
 		}
-		return tx.MarkSent(ctx, m.ID, waID, r.cfg.Clock.Now())
+		if sent.PollID != "" {
+			if err := tx.SetOutboxPollID(ctx, m.ID, sent.PollID); err != nil {
+				return err
+			}
+		}
+		return tx.MarkSent(ctx, m.ID, cmp.Or(sent.ID, m.WAID), r.cfg.Clock.Now())
 	})
 	if err != nil {
 		r.cfg.Log.Error().Err(err).Int64("outbox", m.ID).Msg("record send")
@@ -315,26 +346,62 @@ func (r *Runtime) send(ctx context.Context, m store.OutMsg) (bool, time.Duration
 	return true, 0
 }
 
+// outbound turns an outbox row into what a transport sends.
+func outbound(m store.OutMsg, poll bool) Outbound {
+	out := Outbound{Seq: m.ID, Chat: m.Chat, Text: m.Text, ID: m.WAID, Poll: poll && len(m.Options) > 1}
+	for _, o := range m.Options {
+		out.Options = append(out.Options, Option{Key: o.Key, Label: o.Label})
+	}
+	return out
+}
+
+// Sent finds an outbound message by a transport id (its text's or its
+// poll's), for transports that must resend or decode answers to it.
+func (r *Runtime) Sent(ctx context.Context, transportID string) (Outbound, bool, error) {
+	var m store.OutMsg
+	err := r.cfg.Store.View(ctx, func(tx *store.Tx) error {
+		var err error
+		m, err = tx.OutboxByWAID(ctx, transportID)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return Outbound{}, false, nil
+	}
+	if err != nil {
+		return Outbound{}, false, fmt.Errorf("find sent message %s: %w", transportID, err)
+	}
+	return outbound(m, m.PollID != ""), true, nil
+}
+
 // backoff is the wait before retry n: 1s, 2s, 4s... capped at 5 minutes.
 func backoff(n int) time.Duration {
 	d := time.Second << min(n-1, 9)
 	return min(d, 5*time.Minute)
 }
 
-// handleInbound runs one customer message through the engine and commits
+// handleInbound runs one inbox row through the engine and commits
 // everything it decided in one transaction. If that fails, the message is
 // still marked handled with an apology, so one bad input never blocks the
 // chat nor vanishes without an answer.
 func (r *Runtime) handleInbound(ctx context.Context, in store.Inbound) bool {
 	now := r.cfg.Clock.Now()
 	fl := r.cfg.Flow()
+	late := in.Kind != KindFromMe && in.Kind != KindCall && !in.SentAt.IsZero() && now.Sub(in.SentAt) > fl.File.Settings.LateAfter.Duration
 	err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
+		backlog := false
+		if late { // answer only the newest of a late backlog
+			next, err := tx.NextInboxAfter(ctx, in.Chat, in.ID)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			backlog = err == nil && next.Kind != KindFromMe
+		}
 		return r.turn(ctx, tx, fl, now, in.Chat, func(t *turn) error {
-			r.noteCustomer(t, in)
-			return r.engine.Step(ctx, t, input{kind: in.Kind, text: in.Text})
+			return r.inboundTurn(ctx, t, in, late, backlog)
 		}, &in)
 	})
 	if err == nil {
+		r.markRead(ctx, fl, in)
 		return true
 	}
 	if ctx.Err() != nil {
@@ -352,6 +419,49 @@ func (r *Runtime) handleInbound(ctx context.Context, in store.Inbound) bool {
 		return false
 	}
 	return true
+}
+
+// inboundTurn decides what one inbox row does to its conversation.
+func (r *Runtime) inboundTurn(ctx context.Context, t *turn, in store.Inbound, late, backlog bool) error {
+	switch in.Kind {
+	case KindFromMe:
+		// A person answered from the support phone: they own the chat for a while.
+		t.conv.PausedUntil = t.now.Add(t.flow.File.Settings.HumanPause.Duration)
+		t.note("agent", "celular", in.Text)
+		t.skipTimers = true
+		return nil
+	case KindEdit:
+		t.note("customer", in.Chat, "[mensagem editada] "+in.Text)
+		t.keepTimers = true
+		return nil
+	case KindCall:
+		t.note("customer", in.Chat, "[ligação recusada]")
+		t.say(t.flow.File.Texts.Call.Value, nil)
+		t.keepTimers = true
+		return nil
+	}
+	r.noteCustomer(t, in)
+	if t.now.Before(t.conv.PausedUntil) {
+		t.skipTimers = true // a person is handling this chat
+		return nil
+	}
+	if backlog {
+		t.keepTimers = true
+		return nil // a newer message of the same backlog gets the answer
+	}
+	return r.engine.Step(ctx, t, input{kind: in.Kind, text: in.Text, late: late})
+}
+
+// markRead sends read receipts for a handled customer message, if the
+// transport can and the flows want it. Failing to is not worth a retry.
+func (r *Runtime) markRead(ctx context.Context, fl *flows.Flow, in store.Inbound) {
+	rd, ok := r.cfg.Transport.(reader)
+	if !ok || !fl.MarkRead() || in.Kind == KindFromMe || in.Kind == KindCall {
+		return
+	}
+	if err := rd.MarkRead(ctx, in.Chat, []string{in.MsgID}, r.cfg.Clock.Now()); err != nil {
+		r.cfg.Log.Debug().Err(err).Str("chat", in.Chat).Msg("mark read")
+	}
 }
 
 // fireTimers handles chat's due timers, oldest first.
@@ -425,8 +535,10 @@ func (r *Runtime) turn(ctx context.Context, tx *store.Tx, fl *flows.Flow, now ti
 		if in == nil {
 			return nil // a stale timer of a finished conversation
 		}
-		if err := r.openTicket(ctx, tx, t); err != nil {
-			return err
+		if in.Kind == KindText || slices.Contains(MediaKinds, in.Kind) {
+			if err := r.openTicket(ctx, tx, t); err != nil {
+				return err
+			}
 		}
 	} else if t.conv.Ticket != 0 {
 		if t.ticket, err = tx.Ticket(ctx, t.conv.Ticket); err != nil {
@@ -459,7 +571,7 @@ func (r *Runtime) openTicket(ctx context.Context, tx *store.Tx, t *turn) error {
 		return fmt.Errorf("open ticket: %w", err)
 	}
 	t.ticket.ID = id
-	t.conv = store.Conversation{Chat: t.conv.Chat, State: stateClosed, Ticket: id, StartedAt: t.now}
+	t.conv = store.Conversation{Chat: t.conv.Chat, State: stateClosed, Ticket: id, StartedAt: t.now, PausedUntil: t.conv.PausedUntil}
 	return nil
 }
 
@@ -539,7 +651,10 @@ func (r *Runtime) write(ctx context.Context, tx *store.Tx, t *turn, before strin
 // leaving the waiting states clears both.
 func (r *Runtime) writeTimers(ctx context.Context, tx *store.Tx, t *turn, in *store.Inbound) error {
 	chat := t.conv.Chat
-	if !waiting[t.conv.State] {
+	if t.keepTimers {
+		return nil
+	}
+	if t.skipTimers || !waiting[t.conv.State] {
 		return tx.ClearTimers(ctx, chat)
 	}
 	to := t.flow.File.Timeouts

@@ -30,16 +30,16 @@ func newFakeTransport() *fakeTransport {
 	return &fakeTransport{sent: map[string][]string{}, fails: map[string]int{}}
 }
 
-func (f *fakeTransport) Send(_ context.Context, m Outbound) (string, error) {
+func (f *fakeTransport) Send(_ context.Context, m Outbound) (Sent, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
 	if f.fails[m.Chat] > 0 {
 		f.fails[m.Chat]--
-		return "", errors.New("network down")
+		return Sent{}, errors.New("network down")
 	}
 	f.sent[m.Chat] = append(f.sent[m.Chat], m.Text)
-	return fmt.Sprintf("wa-%d", f.calls), nil
+	return Sent{ID: fmt.Sprintf("wa-%d", f.calls)}, nil
 }
 
 func (f *fakeTransport) texts(chat string) []string {
@@ -267,4 +267,145 @@ func TestBrokenConversationGetsApology(t *testing.T) {
 	if !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("the failed message is still pending (%v): it would block the chat", err)
 	}
+}
+
+// recordingTransport assigns ids and records read receipts, like WhatsApp.
+type recordingTransport struct {
+	fakeTransport
+	nextID int
+	ids    []string // Outbound.ID of each send attempt
+	read   []string
+	polls  bool
+}
+
+func (f *recordingTransport) NewMessageID() string {
+	f.nextID++
+	return fmt.Sprintf("3EB0%04d", f.nextID)
+}
+
+func (f *recordingTransport) Send(ctx context.Context, m Outbound) (Sent, error) {
+	f.ids = append(f.ids, m.ID)
+	s, err := f.fakeTransport.Send(ctx, m)
+	if err != nil {
+		return s, err
+	}
+	s.ID = m.ID
+	if m.Poll {
+		f.polls = true
+		s.PollID = m.ID + "P"
+	}
+	return s, nil
+}
+
+func (f *recordingTransport) MarkRead(_ context.Context, chat string, ids []string, _ time.Time) error {
+	f.read = append(f.read, chat+":"+strings.Join(ids, ","))
+	return nil
+}
+
+func TestSpecialKinds(t *testing.T) {
+	ctx := context.Background()
+	db := openStore(t, filepath.Join(t.TempDir(), "s.db"))
+	defer db.Close()
+	fl := testFlow(t)
+	clock := NewManualClock(time.Date(2026, 11, 24, 13, 0, 0, 0, time.UTC))
+	tr := &recordingTransport{fakeTransport: *newFakeTransport()}
+	rt := newRuntime(db, fl, tr, clock)
+	send := func(in Inbound) []string {
+		t.Helper()
+		before := len(tr.texts(in.Chat))
+		if in.At.IsZero() {
+			in.At = clock.Now()
+		}
+		if _, err := rt.Receive(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		if err := rt.Drain(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return tr.texts(in.Chat)[before:]
+	}
+
+	if got := send(text("c1", "m1", "12345678")); len(got) != 2 {
+		t.Fatalf("first message got %d replies; want confirmation and menu", len(got))
+	}
+	if got := send(Inbound{Chat: "c1", ID: "m2", Kind: KindEdit, Text: "87654321"}); len(got) != 0 {
+		t.Errorf("an edit got replies %q; want none", got)
+	}
+	if got := send(Inbound{Chat: "c1", ID: "call-1", Kind: KindCall}); len(got) != 1 || !strings.Contains(got[0], "ligações") {
+		t.Errorf("a call got %q; want the call text", got)
+	}
+	if got := send(Inbound{Chat: "c1", ID: "m3", Kind: KindFromMe, Text: "Oi, aqui é a Ana do suporte"}); len(got) != 0 {
+		t.Errorf("a reply from the phone got bot replies %q; want none", got)
+	}
+	if got := send(text("c1", "m4", "1")); len(got) != 0 {
+		t.Errorf("while a person handles the chat the bot said %q; want silence", got)
+	}
+	clock.Advance(fl.File.Settings.HumanPause.Duration + time.Minute)
+	if got := send(text("c1", "m5", "menu")); len(got) != 1 || !strings.Contains(got[0], "1. ") {
+		t.Errorf("after the pause got %q; want the menu again", got)
+	}
+
+	// A backlog delivered late: only the newest gets an answer, an apology
+	// with where the conversation stands, and nothing acts on stale answers.
+	old := clock.Now().Add(-2 * time.Hour)
+	for i, s := range []string{"1", "2"} {
+		if _, err := rt.Receive(ctx, Inbound{Chat: "c1", ID: fmt.Sprint("late", i), Kind: KindText, Text: s, At: old}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := len(tr.texts("c1"))
+	if err := rt.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := tr.texts("c1")[before:]
+	if len(got) != 2 || got[0] != fl.File.Texts.Late.Value || !strings.Contains(got[1], "1. ") {
+		t.Errorf("late backlog got %q; want the apology and the menu once", got)
+	}
+
+	if len(tr.read) == 0 || tr.read[0] != "c1:m1" {
+		t.Errorf("read receipts %q; want c1:m1 first", tr.read)
+	}
+	for _, r := range tr.read {
+		if strings.Contains(r, "call-1") || strings.Contains(r, ":m3") {
+			t.Errorf("read receipt %q for a call or the phone's own message", r)
+		}
+	}
+	for i, id := range tr.ids {
+		if id == "" {
+			t.Errorf("send %d had no pre-assigned id", i)
+		}
+	}
+	m, ok, err := rt.Sent(ctx, tr.ids[0])
+	if err != nil || !ok || m.Chat != "c1" {
+		t.Errorf("Sent(%s) = %+v, %v, %v; want the first message of c1", tr.ids[0], m, ok, err)
+	}
+	if _, ok, err := rt.Sent(ctx, "unknown"); ok || err != nil {
+		t.Errorf("Sent(unknown) = %v, %v; want not found", ok, err)
+	}
+}
+
+func TestResendReusesMessageID(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		db := openStore(t, filepath.Join(t.TempDir(), "s.db"))
+		tr := &recordingTransport{fakeTransport: *newFakeTransport()}
+		tr.fails["c1"] = 2
+		rt := newRuntime(db, testFlow(t), tr, SystemClock{})
+		done := make(chan error)
+		go func() { done <- rt.Run(ctx) }()
+		if _, err := rt.Receive(ctx, text("c1", "m1", "oi")); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		if len(tr.ids) != 3 || tr.ids[0] != tr.ids[1] || tr.ids[1] != tr.ids[2] {
+			t.Errorf("attempts used ids %q; want the same id three times", tr.ids)
+		}
+		if got := tr.texts("c1"); len(got) != 1 {
+			t.Errorf("delivered %d messages; want exactly 1", len(got))
+		}
+		cancel()
+		<-done
+		db.Close()
+	})
 }

@@ -142,6 +142,11 @@ func (fl *Flow) MenuStyle() string {
 	return fl.File.Settings.MenuStyle
 }
 
+// MarkRead tells whether handled messages get read receipts (default yes).
+func (fl *Flow) MarkRead() bool {
+	return fl.File.Settings.MarkRead == nil || *fl.File.Settings.MarkRead
+}
+
 // Title is a node's short name: its title, or for menus/handoffs the label
 // of the first option pointing at it, or its id.
 func (fl *Flow) Title(id string) string {

@@ -24,7 +24,10 @@ type File struct {
 // Settings are behaviour switches.
 type Settings struct {
 	Meta
-	MenuStyle string `yaml:"menu_style"` // "text" (default) or "poll"
+	MenuStyle  string   `yaml:"menu_style"`  // "text" (default) or "poll"
+	HumanPause Duration `yaml:"human_pause"` // how long a reply from the support phone silences the bot in that chat
+	LateAfter  Duration `yaml:"late_after"`  // a message older than this when handled is answered with an apology
+	MarkRead   *bool    `yaml:"mark_read"`   // blue ticks once a message is handled (default true)
 }
 
 // CalendarConfig is when the Encantadores work.
@@ -109,6 +112,8 @@ type Texts struct {
 	Reminder       Text `yaml:"reminder"`
 	InactiveClosed Text `yaml:"inactive_closed"`
 	Error          Text `yaml:"error"`
+	Late           Text `yaml:"late"`
+	Call           Text `yaml:"call"`
 }
 
 // Resolved is the "did this solve it?" question asked at the end of a trail.

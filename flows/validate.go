@@ -22,6 +22,12 @@ func (fl *Flow) validate(probs *Problems) {
 	if s := f.Settings.MenuStyle; s != "" && s != "text" && s != "poll" {
 		probs.add(f.Settings.At("menu_style"), "menu_style must be text or poll, not %q", s)
 	}
+	if f.Settings.HumanPause.Duration <= 0 {
+		probs.add(f.Settings.At("human_pause"), "settings.human_pause must be a positive duration like 30m")
+	}
+	if f.Settings.LateAfter.Duration <= 0 {
+		probs.add(f.Settings.At("late_after"), "settings.late_after must be a positive duration like 15m")
+	}
 	fl.validateCalendar(probs)
 	fl.validateID(probs)
 	fl.validateCommands(probs)
@@ -196,7 +202,8 @@ func (fl *Flow) validateTexts(probs *Problems) {
 		{f.Texts.Meta, "not_understood", f.Texts.NotUnderstood}, {f.Texts.Meta, "options_hint", f.Texts.OptionsHint},
 		{f.Texts.Meta, "media", f.Texts.Media}, {f.Texts.Meta, "goodbye", f.Texts.Goodbye},
 		{f.Texts.Meta, "reminder", f.Texts.Reminder}, {f.Texts.Meta, "inactive_closed", f.Texts.InactiveClosed},
-		{f.Texts.Meta, "error", f.Texts.Error},
+		{f.Texts.Meta, "error", f.Texts.Error}, {f.Texts.Meta, "late", f.Texts.Late},
+		{f.Texts.Meta, "call", f.Texts.Call},
 		{f.Resolved.Meta, "question", f.Resolved.Question}, {f.Resolved.Meta, "yes", f.Resolved.Yes},
 		{f.Resolved.Meta, "no", f.Resolved.No}, {f.Resolved.Meta, "menu", f.Resolved.Menu},
 		{f.Feedback.Meta, "ask", f.Feedback.Ask}, {f.Feedback.Meta, "invalid", f.Feedback.Invalid},

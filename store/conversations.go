@@ -20,16 +20,17 @@ type Conversation struct {
 	FlowVersion string
 	StartedAt   time.Time
 	UpdatedAt   time.Time
+	PausedUntil time.Time // a person answered from the phone: the bot stays silent until then
 }
 
-const conversationCols = `chat, state, node, path, ticket, attempts, intent, flow_version, started_at, updated_at`
+const conversationCols = `chat, state, node, path, ticket, attempts, intent, flow_version, started_at, updated_at, paused_until`
 
 func scanConversation(s rowScanner) (Conversation, error) {
 	var c Conversation
 	var path string
-	var started, updated int64
+	var started, updated, paused int64
 	err := s.Scan(&c.Chat, &c.State, &c.Node, &path, &c.Ticket, &c.Attempts,
-		&c.Intent, &c.FlowVersion, &started, &updated)
+		&c.Intent, &c.FlowVersion, &started, &updated, &paused)
 	if err != nil {
 		return Conversation{}, err
 	}
@@ -41,7 +42,7 @@ func scanConversation(s rowScanner) (Conversation, error) {
 	if len(c.Path) == 0 {
 		c.Path = nil
 	}
-	c.StartedAt, c.UpdatedAt = fromMillis(started), fromMillis(updated)
+	c.StartedAt, c.UpdatedAt, c.PausedUntil = fromMillis(started), fromMillis(updated), fromMillis(paused)
 	return c, nil
 }
 
@@ -57,7 +58,7 @@ func (tx *Tx) Conversation(ctx context.Context, chat string) (Conversation, erro
 }
 
 const putConversationSQL = `INSERT INTO conversations (` + conversationCols + `)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (chat) DO UPDATE SET
     state = excluded.state,
     node = excluded.node,
@@ -67,7 +68,8 @@ ON CONFLICT (chat) DO UPDATE SET
     intent = excluded.intent,
     flow_version = excluded.flow_version,
     started_at = excluded.started_at,
-    updated_at = excluded.updated_at`
+    updated_at = excluded.updated_at,
+    paused_until = excluded.paused_until`
 
 // PutConversation inserts or replaces the conversation of c.Chat.
 func (tx *Tx) PutConversation(ctx context.Context, c Conversation) error {
@@ -81,7 +83,7 @@ func (tx *Tx) PutConversation(ctx context.Context, c Conversation) error {
 	}
 	_, err := tx.exec(ctx, putConversationSQL,
 		c.Chat, c.State, c.Node, path, c.Ticket, c.Attempts, c.Intent, c.FlowVersion,
-		millis(c.StartedAt), millis(c.UpdatedAt))
+		millis(c.StartedAt), millis(c.UpdatedAt), millis(c.PausedUntil))
 	if err != nil {
 		return fmt.Errorf("put conversation: %w", err)
 	}

@@ -105,6 +105,20 @@ func TestOpenCreatesDirAndFile(t *testing.T) {
 	}
 }
 
+func TestOpenOddPath(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a b#1?x=%41", "suporte.db")
+	db, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer db.Close()
+	update(t, db, func(tx *Tx) error { return tx.PutCustomer(t.Context(), Customer{Chat: "c1"}) })
+	view(t, db, func(tx *Tx) error { _, err := tx.Customer(t.Context(), "c1"); return err })
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("database file: %v", err)
+	}
+}
+
 func TestReopen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "suporte.db")
 	want := Customer{Chat: "c1", Name: "Ana"}
@@ -232,6 +246,37 @@ func TestViewSeesCommittedUpdate(t *testing.T) {
 	})
 }
 
+func TestViewSnapshot(t *testing.T) {
+	db := openTest(t)
+	put := func(chat string) {
+		update(t, db, func(tx *Tx) error { return tx.SetTimer(t.Context(), Timer{Chat: chat, Kind: "k"}) })
+	}
+	count := func(tx *Tx) int {
+		ts, err := tx.DueTimers(t.Context(), time.Now(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ts)
+	}
+	put("a")
+	view(t, db, func(tx *Tx) error {
+		if got := count(tx); got != 1 {
+			t.Errorf("before: got %d timers, want 1", got)
+		}
+		put("b") // the open read transaction must not block the writer
+		if got := count(tx); got != 1 {
+			t.Errorf("same snapshot after a commit: got %d timers, want 1", got)
+		}
+		return nil
+	})
+	view(t, db, func(tx *Tx) error {
+		if got := count(tx); got != 2 {
+			t.Errorf("new snapshot: got %d timers, want 2", got)
+		}
+		return nil
+	})
+}
+
 func TestGroupCommitIsolation(t *testing.T) {
 	db := openTest(t)
 	const n = 64
@@ -307,6 +352,47 @@ func TestGroupCommitIsolation(t *testing.T) {
 			}
 			if err != nil || len(timers) != 1 {
 				t.Errorf("job %d committed: customer err %v, timers %v", i, err, timers)
+			}
+		}
+		return nil
+	})
+}
+
+func TestBatchAbortRecovers(t *testing.T) {
+	db := openTest(t)
+	release, blocker := hold(t, db)
+	fns := []func(tx *Tx) error{
+		func(tx *Tx) error { return tx.PutCustomer(t.Context(), Customer{Chat: "a"}) },
+		func(tx *Tx) error {
+			// Breaks the batch: its savepoint is gone.
+			_, err := tx.q.ExecContext(t.Context(), "ROLLBACK")
+			return err
+		},
+		func(tx *Tx) error { return tx.PutCustomer(t.Context(), Customer{Chat: "c"}) },
+	}
+	errs := make([]chan error, len(fns))
+	for i, fn := range fns {
+		errs[i] = make(chan error, 1)
+		go func() { errs[i] <- db.Update(t.Context(), fn) }()
+		waitQueued(t, db, i+1) // keep the queue order
+	}
+	release()
+	if err := <-blocker; err != nil {
+		t.Fatal(err)
+	}
+	for i := range fns {
+		if err := <-errs[i]; err == nil || !strings.Contains(err.Error(), "batch aborted") {
+			t.Errorf("job %d: got %v, want batch aborted", i, err)
+		}
+	}
+	update(t, db, func(tx *Tx) error { return tx.PutCustomer(t.Context(), Customer{Chat: "d"}) })
+	view(t, db, func(tx *Tx) error {
+		for _, c := range []struct {
+			chat string
+			want error
+		}{{"a", ErrNotFound}, {"c", ErrNotFound}, {"d", nil}} {
+			if _, err := tx.Customer(t.Context(), c.chat); !errors.Is(err, c.want) {
+				t.Errorf("customer %s: got %v, want %v", c.chat, err, c.want)
 			}
 		}
 		return nil
@@ -509,6 +595,29 @@ func BenchmarkUpdate(b *testing.B) {
 	if batches := db.batches.Load() - batches0; batches > 0 {
 		b.ReportMetric(float64(db.batched.Load()-jobs0)/float64(batches), "jobs/batch")
 	}
+}
+
+// BenchmarkUpdateOneRow is BenchmarkUpdate with a single-row write per
+// Update, to compare with BenchmarkReferenceCommit.
+func BenchmarkUpdateOneRow(b *testing.B) {
+	db := openTest(b)
+	procs := runtime.GOMAXPROCS(0)
+	b.SetParallelism((8 + procs - 1) / procs)
+	var seq atomic.Int64
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		ctx := context.Background()
+		for pb.Next() {
+			n := seq.Add(1)
+			err := db.Update(ctx, func(tx *Tx) error {
+				return tx.SetTimer(ctx, Timer{Chat: fmt.Sprintf("chat%d", n%1000), Kind: "idle", Due: time.UnixMilli(n)})
+			})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }
 
 // BenchmarkReferenceCommit measures SQLite's own rate of single-row

@@ -5,8 +5,10 @@
 //
 // # Writers and readers
 //
-// A DB holds two pools on the same file. The write pool has exactly one
-// connection, owned by one writer goroutine. The read pool opens the file
+// The write pool has exactly one connection. Open runs the migrations on
+// it, then the writer goroutine takes it for the life of the DB and issues
+// BEGIN IMMEDIATE / COMMIT on it itself (a database/sql Tx would cost a
+// goroutine per transaction and per query). The read pool opens the file
 // read-only (mode=ro) and serves View; in WAL mode readers see a consistent
 // snapshot and never block the writer.
 //
@@ -14,20 +16,21 @@
 //
 // Update(ctx, fn) queues a job and waits. The writer takes the first queued
 // job, then every job already waiting (up to 512), and runs them one after
-// the other inside a single BEGIN IMMEDIATE transaction (group commit). Each
-// job runs between SAVEPOINT and RELEASE: if fn returns an error, or panics,
-// only its own work is rolled back (ROLLBACK TO) and the other jobs of the
-// batch still commit. After the batch COMMIT every caller gets its result:
-// nil, its own error, or the commit error. One commit, and so one WAL sync
-// point, thus serves many small atomic updates.
+// the other inside a single transaction (group commit). Each job runs
+// between SAVEPOINT and RELEASE: if fn returns an error, or panics, only its
+// own work is rolled back (ROLLBACK TO) and the other jobs of the batch
+// still commit. After the batch COMMIT every caller gets its result: nil,
+// its own error, or the commit error. One commit, and so one pass of WAL
+// writes, serves many small atomic updates. With synchronous=NORMAL a
+// commit survives a crash of the process; the last commits may be lost on
+// power failure.
 //
 // Inside Update, statements ignore ctx cancellation once they run: an
 // interrupted write would roll back the whole shared batch. The ctx is
 // checked before fn starts and before each statement instead.
 //
 // Hot statements (inbox insert, conversation upsert, outbox append, timers,
-// savepoints) are prepared once on the write connection and bound to each
-// batch transaction.
+// transaction control) are prepared once on the write connection.
 //
 // # Values
 //

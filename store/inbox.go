@@ -82,6 +82,21 @@ func (tx *Tx) NextInbox(ctx context.Context, chat string) (Inbound, error) {
 	return in, nil
 }
 
+const nextInboxAfterSQL = `SELECT ` + inboundCols + ` FROM inbox
+WHERE chat = ? AND done = 0 AND id > ?
+ORDER BY id
+LIMIT 1`
+
+// NextInboxAfter returns the oldest not-done message of chat after id, or
+// ErrNotFound: whether more of a backlog is waiting behind a message.
+func (tx *Tx) NextInboxAfter(ctx context.Context, chat string, id int64) (Inbound, error) {
+	in, err := scanInbound(tx.queryRow(ctx, nextInboxAfterSQL, chat, id))
+	if err != nil {
+		return Inbound{}, fmt.Errorf("next inbox after %d: %w", id, notFound(err))
+	}
+	return in, nil
+}
+
 const finishInboxSQL = `UPDATE inbox SET done = 1, handled_at = ? WHERE id = ?`
 
 // FinishInbox marks message id done, handled at at. ErrNotFound if missing.

@@ -18,6 +18,7 @@ type OutMsg struct {
 	Author    string   // "bot" or an agent id
 	CreatedAt time.Time
 	WAID      string // transport message id once known (may be set before sending)
+	PollID    string // transport id of the poll sent with it, if any
 	Attempts  int
 	NextTry   time.Time // zero = now
 	LastError string
@@ -30,14 +31,14 @@ type Option struct {
 	Label string `json:"label"`
 }
 
-const outMsgCols = `id, chat, ticket, text, options, author, created_at, wa_id, attempts, next_try, last_error, sent_at`
+const outMsgCols = `id, chat, ticket, text, options, author, created_at, wa_id, poll_id, attempts, next_try, last_error, sent_at`
 
 func scanOutMsg(s rowScanner) (OutMsg, error) {
 	var m OutMsg
 	var options sql.NullString
 	var created, nextTry, sent int64
 	err := s.Scan(&m.ID, &m.Chat, &m.Ticket, &m.Text, &options, &m.Author, &created,
-		&m.WAID, &m.Attempts, &nextTry, &m.LastError, &sent)
+		&m.WAID, &m.PollID, &m.Attempts, &nextTry, &m.LastError, &sent)
 	if err != nil {
 		return OutMsg{}, err
 	}
@@ -53,8 +54,8 @@ func scanOutMsg(s rowScanner) (OutMsg, error) {
 	return m, nil
 }
 
-const appendOutboxSQL = `INSERT INTO outbox (chat, ticket, text, options, author, created_at, wa_id, attempts, next_try, last_error, sent_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const appendOutboxSQL = `INSERT INTO outbox (chat, ticket, text, options, author, created_at, wa_id, poll_id, attempts, next_try, last_error, sent_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // AppendOutbox queues m after the other messages of m.Chat and returns its id.
 func (tx *Tx) AppendOutbox(ctx context.Context, m OutMsg) (int64, error) {
@@ -67,7 +68,7 @@ func (tx *Tx) AppendOutbox(ctx context.Context, m OutMsg) (int64, error) {
 		options = sql.NullString{String: string(b), Valid: true}
 	}
 	id, err := insertID(tx.exec(ctx, appendOutboxSQL,
-		m.Chat, m.Ticket, m.Text, options, m.Author, millis(m.CreatedAt), m.WAID, m.Attempts,
+		m.Chat, m.Ticket, m.Text, options, m.Author, millis(m.CreatedAt), m.WAID, m.PollID, m.Attempts,
 		millis(m.NextTry), m.LastError, millis(m.SentAt)))
 	if err != nil {
 		return 0, fmt.Errorf("append outbox: %w", err)
@@ -97,6 +98,17 @@ const setOutboxWAIDSQL = `UPDATE outbox SET wa_id = ? WHERE id = ?`
 func (tx *Tx) SetOutboxWAID(ctx context.Context, id int64, waID string) error {
 	if err := mustAffect(tx.exec(ctx, setOutboxWAIDSQL, waID, id)); err != nil {
 		return fmt.Errorf("set outbox %d wa id: %w", id, err)
+	}
+	return nil
+}
+
+const setOutboxPollIDSQL = `UPDATE outbox SET poll_id = ? WHERE id = ?`
+
+// SetOutboxPollID records the transport id of the poll sent with message
+// id. ErrNotFound if missing.
+func (tx *Tx) SetOutboxPollID(ctx context.Context, id int64, pollID string) error {
+	if err := mustAffect(tx.exec(ctx, setOutboxPollIDSQL, pollID, id)); err != nil {
+		return fmt.Errorf("set outbox %d poll id: %w", id, err)
 	}
 	return nil
 }
@@ -142,13 +154,16 @@ func (tx *Tx) OutboxAfter(ctx context.Context, chat string, afterID int64, limit
 }
 
 const outboxByWAIDSQL = `SELECT ` + outMsgCols + ` FROM outbox
-WHERE wa_id = ? AND wa_id <> ''
-ORDER BY id
-LIMIT 1`
+WHERE id = (SELECT min(id) FROM (
+    SELECT id FROM outbox WHERE wa_id = ? AND wa_id <> ''
+    UNION ALL
+    SELECT id FROM outbox WHERE poll_id = ? AND poll_id <> ''
+))`
 
-// OutboxByWAID returns the message with transport id waID, or ErrNotFound.
+// OutboxByWAID returns the message whose text or poll has transport id
+// waID, or ErrNotFound.
 func (tx *Tx) OutboxByWAID(ctx context.Context, waID string) (OutMsg, error) {
-	m, err := scanOutMsg(tx.queryRow(ctx, outboxByWAIDSQL, waID))
+	m, err := scanOutMsg(tx.queryRow(ctx, outboxByWAIDSQL, waID, waID))
 	if err != nil {
 		return OutMsg{}, fmt.Errorf("outbox by wa id: %w", notFound(err))
 	}

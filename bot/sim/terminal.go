@@ -138,13 +138,13 @@ type jsonMessage struct {
 	Options []bot.Option `json:"options,omitempty"`
 }
 
-func (t *terminal) Send(_ context.Context, m bot.Outbound) (string, error) {
+func (t *terminal) Send(_ context.Context, m bot.Outbound) (bot.Sent, error) {
 	t.seq++
-	id := "out-" + strconv.Itoa(t.seq)
+	id := bot.Sent{ID: "out-" + strconv.Itoa(t.seq)}
 	if t.jsonl {
 		b, err := json.Marshal(jsonMessage{Chat: m.Chat, Text: m.Text, Options: m.Options})
 		if err != nil {
-			return "", err
+			return bot.Sent{}, err
 		}
 		_, err = fmt.Fprintf(t.out, "%s\n", b)
 		return id, err

@@ -22,7 +22,8 @@ CREATE TABLE conversations (
     intent        TEXT    NOT NULL DEFAULT '',
     flow_version  TEXT    NOT NULL DEFAULT '',
     started_at    INTEGER NOT NULL DEFAULT 0,
-    updated_at    INTEGER NOT NULL DEFAULT 0
+    updated_at    INTEGER NOT NULL DEFAULT 0,
+    paused_until  INTEGER NOT NULL DEFAULT 0     -- a person answered from the phone: bot silent until then
 );
 
 CREATE TABLE inbox (
@@ -41,8 +42,10 @@ CREATE TABLE inbox (
 );
 CREATE INDEX inbox_chat_done ON inbox (chat, done, id);
 
+-- Outbox ids order sending. Rows are never deleted, so a plain rowid key is
+-- monotonic and saves AUTOINCREMENT's extra page write on the hot path.
 CREATE TABLE outbox (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    id          INTEGER PRIMARY KEY,
     chat        TEXT    NOT NULL,
     ticket      INTEGER NOT NULL DEFAULT 0,
     text        TEXT    NOT NULL DEFAULT '',
@@ -50,6 +53,7 @@ CREATE TABLE outbox (
     author      TEXT    NOT NULL DEFAULT '',
     created_at  INTEGER NOT NULL DEFAULT 0,
     wa_id       TEXT    NOT NULL DEFAULT '',
+    poll_id     TEXT    NOT NULL DEFAULT '',       -- the poll sent with it, if any
     attempts    INTEGER NOT NULL DEFAULT 0,
     next_try    INTEGER NOT NULL DEFAULT 0,
     last_error  TEXT    NOT NULL DEFAULT '',
@@ -58,6 +62,7 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_chat ON outbox (chat, id);
 CREATE INDEX outbox_unsent ON outbox (chat, id) WHERE sent_at = 0;
 CREATE INDEX outbox_wa_id ON outbox (wa_id) WHERE wa_id <> '';
+CREATE INDEX outbox_poll_id ON outbox (poll_id) WHERE poll_id <> '';
 
 CREATE TABLE tickets (
     id                INTEGER PRIMARY KEY AUTOINCREMENT,
