@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -80,29 +81,57 @@ type turn struct {
 
 	keepTimers bool // the input was no answer: leave the inactivity timers as they are
 	skipTimers bool // a person is handling the chat: no inactivity timers
+
+	engine  *Engine
+	ctx     context.Context
+	machine *fsm.FSM // built on the first event
+
+	lookup      lookup              // read access to the store, inside the turn's transaction
+	other       *store.Ticket       // another ticket of the customer changed by this turn (a comment)
+	otherEvents []store.TicketEvent // transcript lines for it
+	err         error               // a lookup failure inside an FSM callback, returned by Step
+}
+
+// lookup is what a turn may read besides its own rows.
+type lookup interface {
+	tickets(chat string, limit int) ([]store.Ticket, error)
+	ticket(id int64) (store.Ticket, error)
+	events(ticket int64, limit int) ([]store.TicketEvent, error)
+	queuePosition(t store.Ticket) (pos int, wait string, err error)
+	agentTickets(agent string) ([]store.Ticket, error)
 }
 
 // Step handles one input. conv.State must be a live state or closed with a
 // fresh ticket already opened by the runtime (a new conversation).
 func (e *Engine) Step(ctx context.Context, t *turn, in input) error {
-	f := fsm.NewFSM(t.conv.State, e.events, e.callbacks)
-	act := func(event string) error {
-		err := f.Event(ctx, event, t)
-		var none fsm.NoTransitionError
-		if errors.As(err, &none) {
-			t.prompt(f.Current()) // same state: show its prompt again
-			err = nil
-		}
-		if err != nil {
-			return fmt.Errorf("conversation %s: %s in %s: %w", t.conv.Chat, event, f.Current(), err)
-		}
-		t.conv.State = f.Current()
-		return nil
-	}
+	t.engine, t.ctx = e, ctx
+	act := t.act
 	if err := t.dispatch(in, act); err != nil {
 		return err
 	}
+	if t.err != nil {
+		return t.err
+	}
 	t.syncStatus()
+	return nil
+}
+
+// act fires a lifecycle event on the turn's state machine. A self
+// transition (a menu leading to a sub-menu) repeats the state's prompt.
+func (t *turn) act(event string) error {
+	if t.machine == nil {
+		t.machine = fsm.NewFSM(t.conv.State, t.engine.events, t.engine.callbacks)
+	}
+	err := t.machine.Event(t.ctx, event, t)
+	var none fsm.NoTransitionError
+	if errors.As(err, &none) {
+		t.prompt(t.machine.Current())
+		err = nil
+	}
+	if err != nil {
+		return fmt.Errorf("conversation %s: %s in %s: %w", t.conv.Chat, event, t.machine.Current(), err)
+	}
+	t.conv.State = t.machine.Current()
 	return nil
 }
 
@@ -110,6 +139,9 @@ func (e *Engine) Step(ctx context.Context, t *turn, in input) error {
 // conversation waits: on them (Aguardando resposta) or on us (Aberto).
 // Closing sets the final status itself.
 func (t *turn) syncStatus() {
+	if t.ticket.Status == store.StatusResolvido {
+		return // resolved by an agent; the rating question does not reopen it
+	}
 	want := ""
 	switch {
 	case waiting[t.conv.State]:
@@ -141,6 +173,10 @@ func (t *turn) dispatch(in input, act func(string) error) error {
 	}
 	if t.conv.State == stateClosed {
 		return t.start(in, act)
+	}
+	if t.conv.State == stateWithAgent {
+		t.onWithAgent()
+		return nil
 	}
 	if in.kind != KindText {
 		return t.onMedia(in.kind)
@@ -176,6 +212,12 @@ func (t *turn) dispatch(in input, act func(string) error) error {
 	case stateQueued:
 		t.onQueued()
 		return nil
+	case stateTickets:
+		return t.onTicketChoice(in.text, act)
+	case stateTicket:
+		return t.onTicketAction(in.text, act)
+	case stateTicketComment:
+		return t.onTicketComment(in.text, act)
 	}
 	return fmt.Errorf("conversation %s: unknown state %q", t.conv.Chat, t.conv.State)
 }
@@ -278,6 +320,8 @@ func (t *turn) onMenu(text string, act func(string) error) error {
 	case flows.KindTrail:
 		t.conv.Path = append(t.conv.Path, t.conv.Node)
 		return t.read(target, act)
+	case flows.KindTickets:
+		return t.listTickets(act)
 	default:
 		return t.handOff(act)
 	}
@@ -318,7 +362,7 @@ func (t *turn) onRating(text string, act func(string) error) error {
 		t.say(fb.Invalid.Value, nil)
 		return nil
 	}
-	t.feedback = &store.Feedback{Ticket: t.ticket.ID, Chat: t.conv.Chat, Rating: r, Topic: t.ticket.Topic, At: t.now}
+	t.feedback = &store.Feedback{Ticket: t.ticket.ID, Chat: t.conv.Chat, Rating: r, Topic: t.ticket.Topic, Agent: t.ticket.Agent, At: t.now}
 	if r <= fb.CommentBelow {
 		return act(evRateLow)
 	}
@@ -329,7 +373,7 @@ func (t *turn) onRating(text string, act func(string) error) error {
 func (t *turn) onComment(text string, act func(string) error) error {
 	fb := t.flow.File.Feedback
 	if !t.flow.IsSkip(text) {
-		t.feedback = &store.Feedback{Ticket: t.ticket.ID, Chat: t.conv.Chat, Topic: t.ticket.Topic, At: t.now,
+		t.feedback = &store.Feedback{Ticket: t.ticket.ID, Chat: t.conv.Chat, Topic: t.ticket.Topic, Agent: t.ticket.Agent, At: t.now,
 			Comment: truncate(strings.TrimSpace(text), maxComment)}
 	}
 	t.say(fb.Thanks.Value, nil)
@@ -362,7 +406,26 @@ func (t *turn) onLeave(text string, act func(string) error) error {
 	}
 	t.say(h.MessageLeft.Value, nil)
 	t.conv.Attempts = 1 // the queue's "message registered" note was just said
-	return t.queue(act, false)
+	if err := t.queue(act, false); err != nil {
+		return err
+	}
+	// The message belongs to the talk with people: put it after the
+	// queue mark in the transcript (the runtime noted it first).
+	if len(t.events) > 1 && t.events[0].Kind == "customer" {
+		t.events = append(t.events[1:], t.events[0])
+	}
+	return nil
+}
+
+// onWithAgent handles a customer message while an Encantador holds the
+// chat: it is on the ticket for them (the runtime noted it); an answer to
+// an Aguardando resposta ticket puts it back to Aberto.
+func (t *turn) onWithAgent() {
+	if t.ticket.Status == store.StatusAguardando {
+		t.ticket.Status = store.StatusAberto
+		t.ticketChanged = true
+		t.note("status", "bot", store.StatusAberto)
+	}
 }
 
 func (t *turn) onQueued() {
@@ -374,7 +437,7 @@ func (t *turn) onQueued() {
 
 func (t *turn) onMedia(kind string) error {
 	switch t.conv.State {
-	case stateQueued:
+	case stateQueued, stateTicketComment:
 		t.onQueued() // an Encantador will see it on the ticket
 		return nil
 	}
@@ -486,8 +549,11 @@ func (t *turn) enqueue() {
 		t.ticket.QueuedAt = t.now
 	}
 	t.ticketChanged = true
-	t.note("system", "bot", "cliente entrou na fila de atendimento")
+	t.note("system", "bot", noteQueued)
 }
+
+// noteQueued marks, in a transcript, where the talk with people begins.
+const noteQueued = "cliente entrou na fila de atendimento"
 
 // dequeue takes the ticket out of the queue (a leave_queued callback).
 func (t *turn) dequeue() {
@@ -503,11 +569,11 @@ func (t *turn) note(kind, actor, text string) {
 
 // close ends the conversation, leaving the ticket with status.
 func (t *turn) close(act func(string) error, reason, status string) error {
-	t.ticket.Status = status
-	if status == store.StatusResolvido {
+	if status == store.StatusResolvido && t.ticket.Status != store.StatusResolvido {
 		t.ticket.ClosedAt = t.now
 		t.ticket.CloseReason = reason
 	}
+	t.ticket.Status = status
 	t.ticketChanged = true
 	t.conv.Intent = ""
 	return act(evClose)
@@ -552,7 +618,33 @@ func (t *turn) prompt(state string) {
 		t.say(f.Handoff.WriteMessage.Value, nil)
 	case stateQueued:
 		t.say(f.Handoff.Queued.Value, nil)
+		t.sayPosition(f.Queue.Position.Value)
+	case stateTickets:
+		t.promptTickets()
+	case stateTicket:
+		t.promptTicket()
+	case stateTicketComment:
+		t.sayWith(f.Tickets.AskComment.Value, flows.Vars{Protocolo: strconv.FormatInt(t.conv.Subject, 10)}, nil)
 	}
+}
+
+// sayPosition tells a queued customer their place and the estimated wait.
+func (t *turn) sayPosition(text string) {
+	pos, wait, err := t.lookup.queuePosition(t.ticket)
+	if err != nil {
+		t.err = err
+		return
+	}
+	if pos == 0 {
+		return // not in the queue (anymore)
+	}
+	v := flows.Vars{Posicao: strconv.Itoa(pos), Espera: wait}
+	if wait != "" {
+		text = strings.TrimRight(text, "\n ") + "\n" + t.flow.File.Queue.Wait.Value
+	}
+	t.sayWith(text, v, nil)
+	t.ticket.QueueNotifiedAt, t.ticket.QueueNotifiedPos = t.now, pos
+	t.ticketChanged = true
 }
 
 // say queues one message, rendering placeholders and, for questions, the
@@ -562,28 +654,48 @@ func (t *turn) say(text string, c *flows.Chooser) {
 }
 
 func (t *turn) sayWith(text string, v flows.Vars, c *flows.Chooser) {
-	f := t.flow.File
-	v.Protocolo = strconv.FormatInt(t.ticket.ID, 10)
+	body := t.render(text, v)
+	if c == nil {
+		t.sayChoices(body, nil)
+		return
+	}
+	labels := make([]string, c.Len())
+	for i := range labels {
+		labels[i] = c.Label(i)
+	}
+	t.sayChoices(body, labels)
+}
+
+// render fills text's placeholders: v's values first, then what the turn
+// knows (protocol, ID Suporte, name, hours, next opening).
+func (t *turn) render(text string, v flows.Vars) string {
+	if v.Protocolo == "" {
+		v.Protocolo = strconv.FormatInt(t.ticket.ID, 10)
+	}
 	if v.IDSuporte == "" {
 		v.IDSuporte = t.customer.IDSuporte
 	}
-	v.Nome = t.customer.Name
-	v.Horario = f.Calendar.Describe.Value
-	if strings.Contains(text, "{proximo_atendimento}") {
+	v.Nome = cmp.Or(v.Nome, t.customer.Name)
+	v.Horario = cmp.Or(v.Horario, t.flow.File.Calendar.Describe.Value)
+	if v.ProximoAtendimento == "" && strings.Contains(text, "{proximo_atendimento}") {
 		v.ProximoAtendimento = nextOpening(t.flow.Calendar, t.now)
 	}
-	body := strings.TrimRight(flows.Render(text, v), "\n ")
+	return strings.TrimRight(flows.Render(text, v), "\n ")
+}
+
+// sayChoices queues body followed by numbered labels (if any) and the hint.
+func (t *turn) sayChoices(body string, labels []string) {
 	m := store.OutMsg{Chat: t.conv.Chat, Ticket: t.ticket.ID, Author: "bot", CreatedAt: t.now}
-	if c != nil {
+	if len(labels) > 0 {
 		var b strings.Builder
-		b.WriteString(body)
+		b.WriteString(strings.TrimRight(body, "\n "))
 		b.WriteString("\n")
-		for i := range c.Len() {
+		for i, l := range labels {
 			key := strconv.Itoa(i + 1)
-			fmt.Fprintf(&b, "\n%s. %s", key, c.Label(i))
-			m.Options = append(m.Options, store.Option{Key: key, Label: c.Label(i)})
+			fmt.Fprintf(&b, "\n%s. %s", key, l)
+			m.Options = append(m.Options, store.Option{Key: key, Label: l})
 		}
-		if hint := strings.TrimSpace(f.Texts.OptionsHint.Value); hint != "" {
+		if hint := strings.TrimSpace(t.flow.File.Texts.OptionsHint.Value); hint != "" {
 			b.WriteString("\n\n")
 			b.WriteString(hint)
 		}

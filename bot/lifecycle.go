@@ -20,6 +20,10 @@ const (
 	stateOffering       = "offering_message" // out of hours: leave a message, menu or finish
 	stateLeaving        = "leaving_message"  // writing the message for the next business day
 	stateQueued         = "queued"           // waiting for an Encantador
+	stateWithAgent      = "with_agent"       // an Encantador holds the chat: the bot keeps quiet
+	stateTickets        = "tickets"          // choosing one of their tickets ("Meus chamados")
+	stateTicket         = "ticket"           // looking at one ticket: comment, back to the list
+	stateTicketComment  = "ticket_comment"   // writing a comment for that ticket
 )
 
 const (
@@ -34,6 +38,11 @@ const (
 	evOffer       = "offer"        // out of hours: offer to leave a message
 	evWrite       = "write"        // the customer will write the message
 	evClose       = "close"        // the conversation ends
+	evAssign      = "assign"       // an Encantador takes the chat
+	evRelease     = "release"      // the Encantador gives it back to the queue
+	evList        = "list"         // show the customer's tickets
+	evOpen        = "open"         // show one ticket
+	evAnnotate    = "annotate"     // the customer will write a comment on it
 )
 
 // waiting are the states in which the bot waits for the customer and the
@@ -42,23 +51,30 @@ const (
 var waiting = map[string]bool{
 	stateAskingID: true, stateConfirmingID: true, stateBrowsing: true, stateAskingResolved: true,
 	stateRating: true, stateCommenting: true, stateOffering: true, stateLeaving: true,
+	stateTickets: true, stateTicket: true, stateTicketComment: true,
 }
 
 func lifecycleEvents() fsm.Events {
 	open := []string{stateAskingID, stateConfirmingID, stateBrowsing, stateAskingResolved,
-		stateRating, stateCommenting, stateOffering, stateLeaving, stateQueued}
+		stateRating, stateCommenting, stateOffering, stateLeaving, stateQueued, stateWithAgent,
+		stateTickets, stateTicket, stateTicketComment}
 	return fsm.Events{
 		{Name: evGreet, Src: []string{stateClosed}, Dst: stateAskingID},
 		{Name: evWelcomeBack, Src: []string{stateClosed}, Dst: stateConfirmingID},
 		{Name: evAskID, Src: open, Dst: stateAskingID},
 		{Name: evBrowse, Src: append(open, stateClosed), Dst: stateBrowsing},
 		{Name: evRead, Src: []string{stateBrowsing}, Dst: stateAskingResolved},
-		{Name: evSolve, Src: []string{stateAskingResolved}, Dst: stateRating},
+		{Name: evSolve, Src: []string{stateAskingResolved, stateWithAgent}, Dst: stateRating},
 		{Name: evRateLow, Src: []string{stateRating}, Dst: stateCommenting},
 		{Name: evQueue, Src: append(open, stateClosed), Dst: stateQueued},
 		{Name: evOffer, Src: append(open, stateClosed), Dst: stateOffering},
 		{Name: evWrite, Src: []string{stateOffering}, Dst: stateLeaving},
 		{Name: evClose, Src: open, Dst: stateClosed},
+		{Name: evAssign, Src: []string{stateQueued, stateWithAgent, stateClosed}, Dst: stateWithAgent},
+		{Name: evRelease, Src: []string{stateWithAgent}, Dst: stateQueued},
+		{Name: evList, Src: append(open, stateClosed), Dst: stateTickets},
+		{Name: evOpen, Src: []string{stateTickets, stateTicket, stateTicketComment}, Dst: stateTicket},
+		{Name: evAnnotate, Src: []string{stateTicket}, Dst: stateTicketComment},
 	}
 }
 

@@ -42,7 +42,8 @@ func TestLifecycleCallbackKeys(t *testing.T) {
 		}
 	}
 	for _, s := range []string{stateClosed, stateAskingID, stateConfirmingID, stateBrowsing, stateAskingResolved,
-		stateRating, stateCommenting, stateOffering, stateLeaving, stateQueued} {
+		stateRating, stateCommenting, stateOffering, stateLeaving, stateQueued, stateWithAgent,
+		stateTickets, stateTicket, stateTicketComment} {
 		if !states[s] {
 			t.Errorf("state %q is never reached nor left by any event", s)
 		}

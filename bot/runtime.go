@@ -69,6 +69,8 @@ type Runtime struct {
 	wg      sync.WaitGroup
 	ctx     context.Context // Run's context, for workers
 	timerCh chan struct{}   // pokes the timer loop
+	events  broker          // live events for the console
+	online  func() []string // agents online, told by the console
 }
 
 type worker struct{ again bool }
@@ -143,6 +145,11 @@ func (r *Runtime) Run(ctx context.Context) error {
 	for _, c := range chats {
 		r.wake(c)
 	}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		r.queueLoop(ctx, 30*time.Second)
+	}()
 	r.timerLoop(ctx)
 	r.wg.Wait()
 	return nil
@@ -387,6 +394,7 @@ func (r *Runtime) handleInbound(ctx context.Context, in store.Inbound) bool {
 	now := r.cfg.Clock.Now()
 	fl := r.cfg.Flow()
 	late := in.Kind != KindFromMe && in.Kind != KindCall && !in.SentAt.IsZero() && now.Sub(in.SentAt) > fl.File.Settings.LateAfter.Duration
+	var evs []Event
 	err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
 		backlog := false
 		if late { // answer only the newest of a late backlog
@@ -396,11 +404,14 @@ func (r *Runtime) handleInbound(ctx context.Context, in store.Inbound) bool {
 			}
 			backlog = err == nil && next.Kind != KindFromMe
 		}
-		return r.turn(ctx, tx, fl, now, in.Chat, func(t *turn) error {
+		var err error
+		evs, err = r.turn(ctx, tx, fl, now, in.Chat, func(t *turn) error {
 			return r.inboundTurn(ctx, t, in, late, backlog)
 		}, &in)
+		return err
 	})
 	if err == nil {
+		r.publish(evs...)
 		r.markRead(ctx, fl, in)
 		return true
 	}
@@ -469,6 +480,7 @@ func (r *Runtime) fireTimers(ctx context.Context, chat string) bool {
 	now := r.cfg.Clock.Now()
 	fl := r.cfg.Flow()
 	fired := false
+	var evs []Event
 	err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
 		timers, err := tx.Timers(ctx, chat)
 		if err != nil {
@@ -482,7 +494,7 @@ func (r *Runtime) fireTimers(ctx context.Context, chat string) bool {
 			if err := tx.DeleteTimer(ctx, chat, tm.Kind); err != nil {
 				return err
 			}
-			err := r.turn(ctx, tx, fl, now, chat, func(t *turn) error {
+			evs, err = r.turn(ctx, tx, fl, now, chat, func(t *turn) error {
 				return r.engine.Step(ctx, t, input{kind: kindTimer, timer: tm.Kind})
 			}, nil)
 			if err != nil {
@@ -496,24 +508,24 @@ func (r *Runtime) fireTimers(ctx context.Context, chat string) bool {
 		r.cfg.Log.Error().Err(err).Str("chat", chat).Msg("fire timers")
 		return false
 	}
+	r.publish(evs...)
 	if fired {
 		r.pokeTimers()
 	}
 	return fired
 }
 
-// turn loads chat's rows, runs fn on them and writes back what changed:
-// conversation, customer, ticket and its transcript, outbox, feedback,
-// timers, and the inbox row when in is set.
-func (r *Runtime) turn(ctx context.Context, tx *store.Tx, fl *flows.Flow, now time.Time, chat string, fn func(*turn) error, in *store.Inbound) error {
-	t := &turn{flow: fl, now: now}
+// load reads chat's rows into a new turn: its conversation, customer and
+// the conversation's ticket.
+func (r *Runtime) load(ctx context.Context, tx *store.Tx, fl *flows.Flow, now time.Time, chat string) (*turn, error) {
+	t := &turn{flow: fl, now: now, lookup: txLookup{ctx: ctx, tx: tx, now: now, rt: r}}
 	var err error
 	t.conv, err = tx.Conversation(ctx, chat)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		t.conv = store.Conversation{Chat: chat, State: stateClosed}
 	case err != nil:
-		return err
+		return nil, err
 	}
 	t.customer, err = tx.Customer(ctx, chat)
 	switch {
@@ -521,7 +533,24 @@ func (r *Runtime) turn(ctx context.Context, tx *store.Tx, fl *flows.Flow, now ti
 		t.customer = store.Customer{Chat: chat, CreatedAt: now}
 		t.customerChanged = true
 	case err != nil:
-		return err
+		return nil, err
+	}
+	if t.conv.State != stateClosed && t.conv.Ticket != 0 {
+		if t.ticket, err = tx.Ticket(ctx, t.conv.Ticket); err != nil {
+			return nil, fmt.Errorf("load ticket %d: %w", t.conv.Ticket, err)
+		}
+	}
+	return t, nil
+}
+
+// turn loads chat's rows, runs fn on them and writes back what changed:
+// conversation, customer, ticket and its transcript, outbox, feedback,
+// timers, and the inbox row when in is set. A customer message to a
+// closed conversation opens a new one, with a new ticket.
+func (r *Runtime) turn(ctx context.Context, tx *store.Tx, fl *flows.Flow, now time.Time, chat string, fn func(*turn) error, in *store.Inbound) ([]Event, error) {
+	t, err := r.load(ctx, tx, fl, now, chat)
+	if err != nil {
+		return nil, err
 	}
 	if in != nil {
 		if in.PushName != "" && in.PushName != t.customer.Name {
@@ -533,23 +562,27 @@ func (r *Runtime) turn(ctx context.Context, tx *store.Tx, fl *flows.Flow, now ti
 	}
 	if t.conv.State == stateClosed {
 		if in == nil {
-			return nil // a stale timer of a finished conversation
+			return nil, nil // a stale timer of a finished conversation
 		}
 		if in.Kind == KindText || slices.Contains(MediaKinds, in.Kind) {
 			if err := r.openTicket(ctx, tx, t); err != nil {
-				return err
+				return nil, err
 			}
 		}
-	} else if t.conv.Ticket != 0 {
-		if t.ticket, err = tx.Ticket(ctx, t.conv.Ticket); err != nil {
-			return fmt.Errorf("load ticket %d: %w", t.conv.Ticket, err)
-		}
 	}
-	before := t.conv.State
+	return r.finish(ctx, tx, t, fn, in)
+}
+
+// finish runs fn on a loaded turn and writes it.
+func (r *Runtime) finish(ctx context.Context, tx *store.Tx, t *turn, fn func(*turn) error, in *store.Inbound) ([]Event, error) {
+	before, ticketBefore := t.conv.State, t.ticket
 	if err := fn(t); err != nil {
-		return err
+		return nil, err
 	}
-	return r.write(ctx, tx, t, before, in)
+	if err := r.write(ctx, tx, t, before, in); err != nil {
+		return nil, err
+	}
+	return t.changes(ticketBefore), nil
 }
 
 // openTicket starts a new conversation: every conversation is a ticket,
@@ -618,8 +651,19 @@ func (r *Runtime) write(ctx context.Context, tx *store.Tx, t *turn, before strin
 		if _, err := tx.AppendOutbox(ctx, m); err != nil {
 			return err
 		}
-		if t.ticket.ID != 0 {
+		if t.ticket.ID != 0 && m.Author == "bot" {
 			if _, err := tx.AddTicketEvent(ctx, store.TicketEvent{Ticket: t.ticket.ID, At: now, Kind: "bot", Actor: "bot", Text: m.Text}); err != nil {
+				return err
+			}
+		}
+	}
+	if o := t.other; o != nil {
+		if err := tx.UpdateTicket(ctx, *o); err != nil {
+			return err
+		}
+		for _, e := range t.otherEvents {
+			e.Ticket, e.At = o.ID, now
+			if _, err := tx.AddTicketEvent(ctx, e); err != nil {
 				return err
 			}
 		}

@@ -71,12 +71,17 @@ func (ps *Problems) Error() string {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
-		fmt.Fprintf(&b, "%s:%d:%d: %s", ps.File, p.Pos.Line, p.Pos.Col, p.Msg)
+		fmt.Fprintf(&b, "%s:%d:%d: %s", ps.File, p.Pos.Line, p.Pos.Col, strings.ReplaceAll(p.Msg, "\n", `\n`))
 	}
 	return b.String()
 }
 
+// add records a problem. A position in a section the file leaves out is
+// unknown; such problems point at the top of the file.
 func (ps *Problems) add(pos Pos, format string, args ...any) {
+	if pos.Line == 0 {
+		pos = Pos{1, 1}
+	}
 	ps.Items = append(ps.Items, Problem{Pos: pos, Msg: fmt.Sprintf(format, args...)})
 }
 
@@ -110,7 +115,10 @@ func posOf(n *yaml.Node) Pos { return Pos{n.Line, n.Column} }
 
 func (d *decoder) decode(n *yaml.Node, v reflect.Value) {
 	if n.Kind == yaml.AliasNode {
-		n = n.Alias
+		// Aliases repeat a block by reference; nested ones multiply and a
+		// small file could take minutes to read. Editors do not need them.
+		d.probs.add(posOf(n), "aliases (*%s) are not supported: write the text out", n.Value)
+		return
 	}
 	switch {
 	case v.Type() == textType:

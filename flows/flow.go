@@ -192,7 +192,7 @@ func (fl *Flow) OfferChoice() *Chooser { return fl.offer }
 func (fl *Flow) buildChoosers() {
 	f := fl.File
 	fl.keepID = NewChooser([]string{f.IDSuporte.Keep.Value, f.IDSuporte.Change.Value},
-		[][]string{{"continuar", "manter", "sim", "s", "mesmo"}, {"outro", "mudar", "trocar", "alterar", "novo"}})
+		[][]string{{"continuar", "manter", "sim", "s", "mesmo", "👍"}, {"outro", "mudar", "trocar", "alterar", "novo", "nao", "n"}})
 	fl.resolved = NewChooser([]string{f.Resolved.Yes.Value, f.Resolved.No.Value, f.Resolved.Menu.Value},
 		[][]string{yesWords, noWords, nil})
 	fl.offer = NewChooser([]string{f.Handoff.LeaveMessage.Value, f.Handoff.BackToMenu.Value, f.Handoff.Finish.Value},

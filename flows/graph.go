@@ -24,6 +24,8 @@ func (fl *Flow) Mermaid() string {
 			fmt.Fprintf(&b, "  %s[\"%s\"]\n", id(n.ID), label)
 		case KindTrail:
 			fmt.Fprintf(&b, "  %s(\"%s\")\n", id(n.ID), label)
+		case KindTickets:
+			fmt.Fprintf(&b, "  %s([\"%s\"])\n", id(n.ID), label)
 		default:
 			fmt.Fprintf(&b, "  %s{{\"%s\"}}\n", id(n.ID), label)
 		}
@@ -55,6 +57,8 @@ func (fl *Flow) Dot() string {
 			shape = "box, style=rounded"
 		case KindHandoff:
 			shape = "hexagon"
+		case KindTickets:
+			shape = "folder"
 		}
 		fmt.Fprintf(&b, "  %s [label=%s, shape=%s];\n", strconv.Quote(n.ID), strconv.Quote(fl.Title(n.ID)), shape)
 	}

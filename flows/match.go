@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -21,6 +22,9 @@ func Normalize(s string) string {
 	if len(s) > MaxInput {
 		s = s[:MaxInput]
 	}
+	// Drop invalid bytes first: norm leaves a rune after a stray lead byte
+	// undecomposed ("\xf0Č" kept its caron).
+	s = strings.ToValidUTF8(s, "")
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false
@@ -29,6 +33,9 @@ func Normalize(s string) string {
 		case unicode.Is(unicode.Mn, r), r == '\uFE0F', r == '\u20E3', r == '-', r == '.', r == '\'', r == '’', r == unicode.ReplacementChar:
 			// Accents, emoji presentation selectors, keycaps, joiners in words.
 		case r == '🔟':
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
 			b.WriteString("10")
 			space = false
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
@@ -46,7 +53,13 @@ func Normalize(s string) string {
 			space = true
 		}
 	}
-	return b.String()
+	out := b.String()
+	if len(out) > MaxInput {
+		// Lowercasing and decomposing can lengthen text (Hangul, "Ⱥ"); cut
+		// again so the result is a fixed point of Normalize.
+		out = strings.TrimRight(strings.ToValidUTF8(out[:MaxInput], ""), " ")
+	}
+	return out
 }
 
 // digitValue reads the value of a Unicode decimal digit from any script.
@@ -69,6 +82,7 @@ func digitValue(r rune) (int, bool) {
 type Choice struct {
 	Label string
 	Words []string // normalized keywords, label included
+	Marks []string // keywords with no letters or digits, like 👍, compared as written
 }
 
 // Chooser matches free text against numbered choices.
@@ -78,17 +92,30 @@ type Chooser struct{ choices []Choice }
 func NewChooser(labels []string, keywords [][]string) *Chooser {
 	c := &Chooser{choices: make([]Choice, len(labels))}
 	for i, l := range labels {
-		words := []string{Normalize(l)}
+		ch := Choice{Label: l, Words: []string{Normalize(l)}}
 		if i < len(keywords) {
 			for _, k := range keywords[i] {
 				if n := Normalize(k); n != "" {
-					words = append(words, n)
+					ch.Words = append(ch.Words, n)
+				} else if m := bareMark(k); m != "" {
+					ch.Marks = append(ch.Marks, m)
 				}
 			}
 		}
-		c.choices[i] = Choice{Label: l, Words: words}
+		c.choices[i] = ch
 	}
 	return c
+}
+
+// bareMark strips spaces, emoji presentation selectors and skin tones, so
+// "👍🏽 " and "👍" compare equal.
+func bareMark(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) || r == '\uFE0F' || r >= 0x1F3FB && r <= 0x1F3FF {
+			return -1
+		}
+		return r
+	}, s)
 }
 
 // Len is the number of choices.
@@ -101,10 +128,19 @@ var numberPrefixes = []string{"opcao ", "op ", "numero ", "num ", "n "}
 
 // Match returns the 0-based choice the text selects: by number ("2",
 // "2️⃣", "opção 2"), by the whole label or a keyword, or, failing that, by
-// a keyword found inside the text when exactly one choice has one there.
+// the most specific keyword found inside the text (the one with the most
+// words), when it belongs to a single choice: "ainda não resolveu" picks
+// "não resolveu" over "resolveu"; "boleto do plano" is ambiguous.
 func (c *Chooser) Match(text string) (int, bool) {
 	n := Normalize(text)
 	if n == "" {
+		if m := bareMark(text); m != "" && len(m) <= 32 {
+			for i, ch := range c.choices {
+				if slices.Contains(ch.Marks, m) {
+					return i, true
+				}
+			}
+		}
 		return 0, false
 	}
 	num := n
@@ -118,26 +154,27 @@ func (c *Chooser) Match(text string) (int, bool) {
 		return 0, false
 	}
 	for i, ch := range c.choices {
-		for _, w := range ch.Words {
-			if n == w {
-				return i, true
-			}
+		if slices.Contains(ch.Words, n) {
+			return i, true
 		}
 	}
-	found := -1
+	best, bestWords, tie := -1, 0, false
 	padded := " " + n + " "
 	for i, ch := range c.choices {
 		for _, w := range ch.Words {
-			if len(w) >= 3 && strings.Contains(padded, " "+w+" ") {
-				if found >= 0 && found != i {
-					return 0, false
-				}
-				found = i
-				break
+			words := strings.Count(w, " ") + 1
+			if len(w) < 3 || words < bestWords || !strings.Contains(padded, " "+w+" ") {
+				continue
+			}
+			switch {
+			case words > bestWords:
+				best, bestWords, tie = i, words, false
+			case best != i:
+				tie = true
 			}
 		}
 	}
-	return found, found >= 0
+	return best, best >= 0 && !tie
 }
 
 // Rating reads a 1 to 5 rating: "4", "4️⃣", "nota 4", "⭐⭐⭐⭐".

@@ -6,7 +6,8 @@ import (
 )
 
 // Placeholders are the {names} editors may write in texts.
-var Placeholders = []string{"protocolo", "id_suporte", "nome", "horario", "proximo_atendimento"}
+var Placeholders = []string{"protocolo", "id_suporte", "nome", "horario", "proximo_atendimento",
+	"posicao", "espera", "atendente", "prazo", "status", "solicitante", "criado", "ultima_atividade", "assunto"}
 
 var placeholderRE = regexp.MustCompile(`\{([^{}\s]*)\}`)
 
@@ -17,6 +18,15 @@ type Vars struct {
 	Nome               string
 	Horario            string
 	ProximoAtendimento string
+	Posicao            string // place in the queue
+	Espera             string // estimated wait, e.g. "cerca de 10 minutos"
+	Atendente          string // the Encantador's name
+	Prazo              string // return date promised for the product team
+	Status             string // a ticket's status as customers read it
+	Solicitante        string
+	Criado             string
+	UltimaAtividade    string
+	Assunto            string // a ticket's topic, as its trail's title
 }
 
 func (v Vars) lookup(name string) (string, bool) {
@@ -31,6 +41,24 @@ func (v Vars) lookup(name string) (string, bool) {
 		return v.Horario, true
 	case "proximo_atendimento":
 		return v.ProximoAtendimento, true
+	case "posicao":
+		return v.Posicao, true
+	case "espera":
+		return v.Espera, true
+	case "atendente":
+		return v.Atendente, true
+	case "prazo":
+		return v.Prazo, true
+	case "status":
+		return v.Status, true
+	case "solicitante":
+		return v.Solicitante, true
+	case "criado":
+		return v.Criado, true
+	case "ultima_atividade":
+		return v.UltimaAtividade, true
+	case "assunto":
+		return v.Assunto, true
 	}
 	return "", false
 }

@@ -17,6 +17,9 @@ type File struct {
 	Resolved  Resolved       `yaml:"resolved"`
 	Feedback  FeedbackTexts  `yaml:"feedback"`
 	Handoff   HandoffTexts   `yaml:"handoff"`
+	Queue     QueueConfig    `yaml:"queue"`
+	Tickets   TicketTexts    `yaml:"tickets"`
+	Quick     []QuickReply   `yaml:"quick_replies"`
 	Menu      Text           `yaml:"menu"`
 	Nodes     []*Node        `yaml:"nodes,idmap"`
 }
@@ -139,18 +142,58 @@ type FeedbackTexts struct {
 // HandoffTexts cover the way to a person, in and out of business hours.
 type HandoffTexts struct {
 	Meta
-	Queued        Text `yaml:"queued"`
-	Waiting       Text `yaml:"waiting"`
-	LeftQueue     Text `yaml:"left_queue"`
-	Closed        Text `yaml:"closed"`
-	LeaveMessage  Text `yaml:"leave_message"`
-	BackToMenu    Text `yaml:"back_to_menu"`
-	Finish        Text `yaml:"finish"`
-	WriteMessage  Text `yaml:"write_message"`
-	MessageLeft   Text `yaml:"message_left"`
-	EmptyMessage  Text `yaml:"empty_message"`
-	NeedID        Text `yaml:"need_id"`
-	ContinueAfter Text `yaml:"continue_after"`
+	Queued       Text `yaml:"queued"`
+	Waiting      Text `yaml:"waiting"`
+	LeftQueue    Text `yaml:"left_queue"`
+	Closed       Text `yaml:"closed"`
+	LeaveMessage Text `yaml:"leave_message"`
+	BackToMenu   Text `yaml:"back_to_menu"`
+	Finish       Text `yaml:"finish"`
+	WriteMessage Text `yaml:"write_message"`
+	MessageLeft  Text `yaml:"message_left"`
+	EmptyMessage Text `yaml:"empty_message"`
+	NeedID       Text `yaml:"need_id"`
+}
+
+// QueueConfig is what customers hear while they wait for an Encantador,
+// and what they hear from the agents' side of the chat.
+type QueueConfig struct {
+	Meta
+	NotifyEvery  Duration `yaml:"notify_every"` // at most one position update per this interval
+	RemindEvery  Duration `yaml:"remind_every"` // a "still in the queue" note after this long without news
+	Position     Text     `yaml:"position"`
+	Wait         Text     `yaml:"wait"`
+	StillWaiting Text     `yaml:"still_waiting"`
+	DayEnded     Text     `yaml:"day_ended"`
+	Claimed      Text     `yaml:"claimed"`
+	Released     Text     `yaml:"released"`
+	Transferred  Text     `yaml:"transferred"`
+	Escalated    Text     `yaml:"escalated"`
+	ReturnDays   int      `yaml:"return_days"` // business days the product team has to answer (the seed says 6)
+}
+
+// TicketTexts are the "Meus chamados" texts: the customer's tickets on WhatsApp.
+type TicketTexts struct {
+	Meta
+	Empty         Text `yaml:"empty"`
+	List          Text `yaml:"list"`
+	Item          Text `yaml:"item"`
+	View          Text `yaml:"view"`
+	NoMessages    Text `yaml:"no_messages"`
+	Comment       Text `yaml:"comment"`
+	BackToList    Text `yaml:"back_to_list"`
+	NewChat       Text `yaml:"new_chat"`
+	ResolvedNote  Text `yaml:"resolved_note"`
+	AskComment    Text `yaml:"ask_comment"`
+	CommentAdded  Text `yaml:"comment_added"`
+	CommentClosed Text `yaml:"comment_closed"`
+}
+
+// QuickReply is a ready answer agents pick in the console.
+type QuickReply struct {
+	Meta
+	Title Text `yaml:"title"`
+	Text  Text `yaml:"text"`
 }
 
 // Node kinds.
@@ -158,6 +201,7 @@ const (
 	KindMenu    = "menu"
 	KindTrail   = "trail"
 	KindHandoff = "handoff"
+	KindTickets = "tickets"
 )
 
 // Node is one step of the trail tree: a menu of options, a trail of

@@ -37,13 +37,19 @@ func (fl *Flow) validate(probs *Problems) {
 }
 
 // required reports an empty text under key of m.
+// A section left out of the file has no position: its problems point at
+// the top of the file and name the section.
 func required(probs *Problems, m Meta, key string, t Text) {
-	if strings.TrimSpace(t.Value) == "" {
-		if m.Has(key) {
-			probs.add(m.At(key), "%s must not be empty", key)
-		} else {
-			probs.add(m.Pos, "missing %s", key)
-		}
+	if strings.TrimSpace(t.Value) != "" {
+		return
+	}
+	switch {
+	case m.Has(key):
+		probs.add(m.At(key), "%s must not be empty", key)
+	case m.Pos.Line == 0:
+		probs.add(m.Pos, "missing %s (its whole section is missing)", key)
+	default:
+		probs.add(m.Pos, "missing %s", key)
 	}
 }
 
@@ -213,13 +219,33 @@ func (fl *Flow) validateTexts(probs *Problems) {
 		{f.Handoff.Meta, "leave_message", f.Handoff.LeaveMessage}, {f.Handoff.Meta, "back_to_menu", f.Handoff.BackToMenu},
 		{f.Handoff.Meta, "finish", f.Handoff.Finish}, {f.Handoff.Meta, "write_message", f.Handoff.WriteMessage},
 		{f.Handoff.Meta, "message_left", f.Handoff.MessageLeft}, {f.Handoff.Meta, "empty_message", f.Handoff.EmptyMessage},
-		{f.Handoff.Meta, "need_id", f.Handoff.NeedID}, {f.Handoff.Meta, "continue_after", f.Handoff.ContinueAfter},
+		{f.Handoff.Meta, "need_id", f.Handoff.NeedID},
+		{f.Queue.Meta, "position", f.Queue.Position}, {f.Queue.Meta, "wait", f.Queue.Wait}, {f.Queue.Meta, "still_waiting", f.Queue.StillWaiting},
+		{f.Queue.Meta, "day_ended", f.Queue.DayEnded}, {f.Queue.Meta, "claimed", f.Queue.Claimed},
+		{f.Queue.Meta, "released", f.Queue.Released}, {f.Queue.Meta, "transferred", f.Queue.Transferred},
+		{f.Queue.Meta, "escalated", f.Queue.Escalated},
+		{f.Tickets.Meta, "empty", f.Tickets.Empty}, {f.Tickets.Meta, "list", f.Tickets.List},
+		{f.Tickets.Meta, "item", f.Tickets.Item}, {f.Tickets.Meta, "view", f.Tickets.View},
+		{f.Tickets.Meta, "no_messages", f.Tickets.NoMessages}, {f.Tickets.Meta, "comment", f.Tickets.Comment},
+		{f.Tickets.Meta, "back_to_list", f.Tickets.BackToList}, {f.Tickets.Meta, "new_chat", f.Tickets.NewChat},
+		{f.Tickets.Meta, "resolved_note", f.Tickets.ResolvedNote}, {f.Tickets.Meta, "ask_comment", f.Tickets.AskComment},
+		{f.Tickets.Meta, "comment_added", f.Tickets.CommentAdded}, {f.Tickets.Meta, "comment_closed", f.Tickets.CommentClosed},
 	}
 	for _, x := range fields {
 		required(probs, x.m, x.key, x.t)
 	}
 	if b := f.Feedback.CommentBelow; b < 0 || b > 5 {
 		probs.add(f.Feedback.At("comment_below"), "comment_below must be between 0 (never ask) and 5 (always ask)")
+	}
+	if q := f.Queue; q.NotifyEvery.Duration <= 0 || q.RemindEvery.Duration <= 0 {
+		probs.add(q.Pos, "queue.notify_every and queue.remind_every must be positive durations like 3m and 10m")
+	}
+	if d := f.Queue.ReturnDays; d < 1 || d > 60 {
+		probs.add(f.Queue.At("return_days"), "queue.return_days must be between 1 and 60 business days")
+	}
+	for _, q := range f.Quick {
+		required(probs, q.Meta, "title", q.Title)
+		required(probs, q.Meta, "text", q.Text)
 	}
 	t := f.Timeouts
 	if t.Reminder.Duration <= 0 {
@@ -251,16 +277,16 @@ func (fl *Flow) validateNodes(probs *Problems) {
 			fl.validateMenu(probs, n)
 		case KindTrail:
 			fl.validateTrail(probs, n)
-		case KindHandoff:
+		case KindHandoff, KindTickets:
 			for _, k := range []string{"text", "options", "messages", "next"} {
 				if n.Has(k) {
-					probs.add(n.At(k), "%s is not used by a handoff node", k)
+					probs.add(n.At(k), "%s is not used by a %s node", k, n.Type.Value)
 				}
 			}
 		case "":
-			probs.add(n.IDPos, "node %q has no type (menu, trail or handoff)", n.ID)
+			probs.add(n.IDPos, "node %q has no type (menu, trail, handoff or tickets)", n.ID)
 		default:
-			probs.add(n.Type.Pos, "unknown node type %q (expected menu, trail or handoff)", n.Type.Value)
+			probs.add(n.Type.Pos, "unknown node type %q (expected menu, trail, handoff or tickets)", n.Type.Value)
 		}
 	}
 	root := f.Menu.Value

@@ -21,16 +21,17 @@ type Conversation struct {
 	StartedAt   time.Time
 	UpdatedAt   time.Time
 	PausedUntil time.Time // a person answered from the phone: the bot stays silent until then
+	Subject     int64     // the ticket the customer is looking at in "Meus chamados"
 }
 
-const conversationCols = `chat, state, node, path, ticket, attempts, intent, flow_version, started_at, updated_at, paused_until`
+const conversationCols = `chat, state, node, path, ticket, attempts, intent, flow_version, started_at, updated_at, paused_until, subject`
 
 func scanConversation(s rowScanner) (Conversation, error) {
 	var c Conversation
 	var path string
 	var started, updated, paused int64
 	err := s.Scan(&c.Chat, &c.State, &c.Node, &path, &c.Ticket, &c.Attempts,
-		&c.Intent, &c.FlowVersion, &started, &updated, &paused)
+		&c.Intent, &c.FlowVersion, &started, &updated, &paused, &c.Subject)
 	if err != nil {
 		return Conversation{}, err
 	}
@@ -58,7 +59,7 @@ func (tx *Tx) Conversation(ctx context.Context, chat string) (Conversation, erro
 }
 
 const putConversationSQL = `INSERT INTO conversations (` + conversationCols + `)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (chat) DO UPDATE SET
     state = excluded.state,
     node = excluded.node,
@@ -69,7 +70,8 @@ ON CONFLICT (chat) DO UPDATE SET
     flow_version = excluded.flow_version,
     started_at = excluded.started_at,
     updated_at = excluded.updated_at,
-    paused_until = excluded.paused_until`
+    paused_until = excluded.paused_until,
+    subject = excluded.subject`
 
 // PutConversation inserts or replaces the conversation of c.Chat.
 func (tx *Tx) PutConversation(ctx context.Context, c Conversation) error {
@@ -83,7 +85,7 @@ func (tx *Tx) PutConversation(ctx context.Context, c Conversation) error {
 	}
 	_, err := tx.exec(ctx, putConversationSQL,
 		c.Chat, c.State, c.Node, path, c.Ticket, c.Attempts, c.Intent, c.FlowVersion,
-		millis(c.StartedAt), millis(c.UpdatedAt), millis(c.PausedUntil))
+		millis(c.StartedAt), millis(c.UpdatedAt), millis(c.PausedUntil), c.Subject)
 	if err != nil {
 		return fmt.Errorf("put conversation: %w", err)
 	}

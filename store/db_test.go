@@ -142,8 +142,8 @@ func TestReopen(t *testing.T) {
 			if err := tx.q.QueryRowContext(t.Context(), userVersionSQL).Scan(&v); err != nil {
 				return err
 			}
-			if v != 1 {
-				t.Errorf("user_version: got %d, want 1", v)
+			if newest := newestVersion(t); v != newest {
+				t.Errorf("user_version: got %d, want %d", v, newest)
 			}
 			return nil
 		})
@@ -175,7 +175,7 @@ func TestOpenTooNew(t *testing.T) {
 	if !errors.Is(err, ErrTooNew) {
 		t.Fatalf("Open: got %v, want ErrTooNew", err)
 	}
-	if msg := err.Error(); !strings.Contains(msg, "42") || !strings.Contains(msg, "newest known 1") {
+	if msg := err.Error(); !strings.Contains(msg, "42") || !strings.Contains(msg, fmt.Sprintf("newest known %d", newestVersion(t))) {
 		t.Errorf("error %q: want both versions", msg)
 	}
 }
@@ -639,4 +639,14 @@ func BenchmarkReferenceCommit(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// newestVersion is the schema version the embedded migrations lead to.
+func newestVersion(tb testing.TB) int {
+	tb.Helper()
+	ms, err := migrations()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ms[len(ms)-1].version
 }

@@ -27,6 +27,13 @@ type Ticket struct {
 	LastActivityAt time.Time
 	ClosedAt       time.Time
 	CloseReason    string
+
+	ClaimedAt        time.Time // when an agent took it from the queue
+	FirstResponseAt  time.Time // the first agent message to the customer
+	EscalatedAt      time.Time // sent to the product team
+	EscalationDue    time.Time // the return time promised to the customer
+	QueueNotifiedAt  time.Time // last queue-position message to the customer
+	QueueNotifiedPos int       // the position that message told
 }
 
 func validStatus(s string) error {
@@ -37,18 +44,22 @@ func validStatus(s string) error {
 	return fmt.Errorf("invalid ticket status %q", s)
 }
 
-const ticketCols = `id, chat, requester, id_suporte, topic, status, queued_at, agent, created_at, last_activity_at, closed_at, close_reason`
+const ticketCols = `id, chat, requester, id_suporte, topic, status, queued_at, agent, created_at, last_activity_at, closed_at, close_reason,
+claimed_at, first_response_at, escalated_at, escalation_due, queue_notified_at, queue_notified_pos`
 
 func scanTicket(s rowScanner) (Ticket, error) {
 	var t Ticket
-	var queued, created, activity, closed int64
+	var queued, created, activity, closed, claimed, first, escalated, due, notified int64
 	err := s.Scan(&t.ID, &t.Chat, &t.Requester, &t.IDSuporte, &t.Topic, &t.Status, &queued,
-		&t.Agent, &created, &activity, &closed, &t.CloseReason)
+		&t.Agent, &created, &activity, &closed, &t.CloseReason,
+		&claimed, &first, &escalated, &due, &notified, &t.QueueNotifiedPos)
 	if err != nil {
 		return Ticket{}, err
 	}
 	t.QueuedAt, t.CreatedAt = fromMillis(queued), fromMillis(created)
 	t.LastActivityAt, t.ClosedAt = fromMillis(activity), fromMillis(closed)
+	t.ClaimedAt, t.FirstResponseAt = fromMillis(claimed), fromMillis(first)
+	t.EscalatedAt, t.EscalationDue, t.QueueNotifiedAt = fromMillis(escalated), fromMillis(due), fromMillis(notified)
 	return t, nil
 }
 
@@ -83,7 +94,9 @@ func (tx *Tx) Ticket(ctx context.Context, id int64) (Ticket, error) {
 
 const updateTicketSQL = `UPDATE tickets SET
     chat = ?, requester = ?, id_suporte = ?, topic = ?, status = ?, queued_at = ?, agent = ?,
-    created_at = ?, last_activity_at = ?, closed_at = ?, close_reason = ?
+    created_at = ?, last_activity_at = ?, closed_at = ?, close_reason = ?,
+    claimed_at = ?, first_response_at = ?, escalated_at = ?, escalation_due = ?,
+    queue_notified_at = ?, queue_notified_pos = ?
 WHERE id = ?`
 
 // UpdateTicket overwrites ticket t.ID with t. ErrNotFound if missing.
@@ -93,7 +106,9 @@ func (tx *Tx) UpdateTicket(ctx context.Context, t Ticket) error {
 	}
 	err := mustAffect(tx.exec(ctx, updateTicketSQL,
 		t.Chat, t.Requester, t.IDSuporte, t.Topic, t.Status, millis(t.QueuedAt), t.Agent,
-		millis(t.CreatedAt), millis(t.LastActivityAt), millis(t.ClosedAt), t.CloseReason, t.ID))
+		millis(t.CreatedAt), millis(t.LastActivityAt), millis(t.ClosedAt), t.CloseReason,
+		millis(t.ClaimedAt), millis(t.FirstResponseAt), millis(t.EscalatedAt), millis(t.EscalationDue),
+		millis(t.QueueNotifiedAt), t.QueueNotifiedPos, t.ID))
 	if err != nil {
 		return fmt.Errorf("update ticket %d: %w", t.ID, err)
 	}
@@ -194,4 +209,32 @@ func (tx *Tx) TicketEvents(ctx context.Context, ticket int64, limit int) ([]Tick
 		return nil, fmt.Errorf("ticket %d events: %w", ticket, err)
 	}
 	return es, nil
+}
+
+const ticketsByAgentSQL = `SELECT ` + ticketCols + ` FROM tickets
+WHERE agent = ? AND status <> 'resolvido'
+ORDER BY id`
+
+// TicketsByAgent returns the unresolved tickets assigned to agent, oldest first.
+func (tx *Tx) TicketsByAgent(ctx context.Context, agent string) ([]Ticket, error) {
+	ts, err := queryAll(ctx, tx, scanTicket, ticketsByAgentSQL, agent)
+	if err != nil {
+		return nil, fmt.Errorf("tickets by agent: %w", err)
+	}
+	return ts, nil
+}
+
+const recentClaimsSQL = `SELECT ` + ticketCols + ` FROM tickets
+WHERE claimed_at > 0
+ORDER BY claimed_at DESC
+LIMIT ?`
+
+// RecentClaims returns the limit tickets most recently taken by an agent,
+// newest first: the sample for honest queue wait estimates.
+func (tx *Tx) RecentClaims(ctx context.Context, limit int) ([]Ticket, error) {
+	ts, err := queryAll(ctx, tx, scanTicket, recentClaimsSQL, sqlLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("recent claims: %w", err)
+	}
+	return ts, nil
 }
