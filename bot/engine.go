@@ -178,6 +178,12 @@ func (t *turn) dispatch(in input, act func(string) error) error {
 		t.onWithAgent()
 		return nil
 	}
+	if t.nodeGone() {
+		// flows.yaml changed under this conversation: say so and restart
+		// from the menu rather than act on an answer to a vanished question.
+		t.say(fl.File.Texts.FlowChanged.Value, nil)
+		return t.browse(fl.Root(), nil, act)
+	}
 	if in.kind != KindText {
 		return t.onMedia(in.kind)
 	}
@@ -305,11 +311,7 @@ func (t *turn) onConfirmID(text string, act func(string) error) error {
 }
 
 func (t *turn) onMenu(text string, act func(string) error) error {
-	m := t.flow.Menu(t.conv.Node)
-	if m == nil { // the node vanished in a reload
-		return t.browse(t.flow.Root(), nil, act)
-	}
-	i, ok := m.Match(text)
+	i, ok := t.flow.Menu(t.conv.Node).Match(text)
 	if !ok {
 		return t.notUnderstood()
 	}
@@ -415,6 +417,19 @@ func (t *turn) onLeave(text string, act func(string) error) error {
 		t.events = append(t.events[1:], t.events[0])
 	}
 	return nil
+}
+
+// nodeGone reports whether the conversation waits on a menu or trail that
+// the current flows no longer have (or that changed kind).
+func (t *turn) nodeGone() bool {
+	n := t.flow.Node(t.conv.Node)
+	switch t.conv.State {
+	case stateBrowsing:
+		return n == nil || n.Type.Value != flows.KindMenu
+	case stateAskingResolved:
+		return n == nil || n.Type.Value != flows.KindTrail
+	}
+	return false
 }
 
 // onWithAgent handles a customer message while an Encantador holds the

@@ -21,6 +21,7 @@ type Flow struct {
 	File     *File
 	Name     string // file name, for messages
 	Version  string // content hash: which text a conversation ran on
+	Source   []byte // the file as read
 	Calendar *Calendar
 
 	nodes    map[string]*Node
@@ -73,7 +74,7 @@ func Parse(r io.Reader, name string) (*Flow, error) {
 	f := &File{}
 	(&decoder{probs: probs}).decode(doc.Content[0], reflectValue(f))
 	sum := sha256.Sum256(data)
-	fl := &Flow{File: f, Name: name, Version: hex.EncodeToString(sum[:6])}
+	fl := &Flow{File: f, Name: name, Version: hex.EncodeToString(sum[:6]), Source: data}
 	fl.validate(probs)
 	fl.buildChoosers()
 	if err := probs.err(); err != nil {

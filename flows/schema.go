@@ -116,6 +116,7 @@ type Texts struct {
 	InactiveClosed Text `yaml:"inactive_closed"`
 	Error          Text `yaml:"error"`
 	Late           Text `yaml:"late"`
+	FlowChanged    Text `yaml:"flow_changed"`
 	Call           Text `yaml:"call"`
 }
 

@@ -209,6 +209,7 @@ func (fl *Flow) validateTexts(probs *Problems) {
 		{f.Texts.Meta, "media", f.Texts.Media}, {f.Texts.Meta, "goodbye", f.Texts.Goodbye},
 		{f.Texts.Meta, "reminder", f.Texts.Reminder}, {f.Texts.Meta, "inactive_closed", f.Texts.InactiveClosed},
 		{f.Texts.Meta, "error", f.Texts.Error}, {f.Texts.Meta, "late", f.Texts.Late},
+		{f.Texts.Meta, "flow_changed", f.Texts.FlowChanged},
 		{f.Texts.Meta, "call", f.Texts.Call},
 		{f.Resolved.Meta, "question", f.Resolved.Question}, {f.Resolved.Meta, "yes", f.Resolved.Yes},
 		{f.Resolved.Meta, "no", f.Resolved.No}, {f.Resolved.Meta, "menu", f.Resolved.Menu},

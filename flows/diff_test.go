@@ -1,0 +1,43 @@
+package flows
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestDiff(t *testing.T) {
+	b, err := os.ReadFile("../flows.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(b)
+	parse := func(s string) *Flow {
+		t.Helper()
+		fl, err := Parse(strings.NewReader(s), "f.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fl
+	}
+	old := parse(src)
+	if got := Diff(old, parse(src)); len(got) != 0 {
+		t.Fatalf("same file: %v; want no changes", got)
+	}
+	edited := strings.Replace(src, "Sobre qual assunto você quer ajuda?", "Em que posso ajudar?", 1)
+	edited = strings.Replace(edited, "  reminder: 10m", "  reminder: 15m", 1)
+	edited += "\n  nova-trilha:\n    type: trail\n    title: Nova\n    messages: [\"Oi\"]\n"
+	edited = strings.Replace(edited, "        goto: atendente\n", "        goto: atendente\n      - label: Novidade\n        goto: nova-trilha\n", 1)
+	var got []string
+	for _, c := range Diff(old, parse(edited)) {
+		got = append(got, c.Op+" "+c.Path)
+	}
+	want := []string{"~ timeouts.reminder", "~ node inicio text", "+ node inicio options 9", "+ node nova-trilha"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("changes %q; want %q", got, want)
+	}
+	removed := Diff(parse(edited), old)
+	if last := removed[len(removed)-1]; last.Op != "-" || last.Path != "node nova-trilha" || !strings.Contains(last.String(), "trail Nova") {
+		t.Errorf("removing a node reads %q", last)
+	}
+}
