@@ -12,7 +12,7 @@ import (
 // runFlows serves content editors: lint checks a file, graph draws it.
 func runFlows(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: suporte flows lint [FILE] | suporte flows graph [--format mermaid|dot] [FILE]")
+		fmt.Fprintln(stderr, "usage: suporte flows lint [FILE] | graph [--format mermaid|dot] [FILE] | diff OLD NEW")
 		return errUsage
 	}
 	switch args[0] {
@@ -20,8 +20,10 @@ func runFlows(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return runFlowsLint(args[1:], stdout, stderr)
 	case "graph":
 		return runFlowsGraph(args[1:], stdout, stderr)
+	case "diff":
+		return runFlowsDiff(args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "suporte flows: unknown subcommand %q (lint or graph)\n", args[0])
+	fmt.Fprintf(stderr, "suporte flows: unknown subcommand %q (lint, graph or diff)\n", args[0])
 	return errUsage
 }
 
@@ -73,4 +75,34 @@ func fileArg(args []string) string {
 		return args[0]
 	}
 	return envOr("SUPORTE_FLOWS", "flows.yaml")
+}
+
+// runFlowsDiff tells an editor what a new flows file changes before it goes live.
+func runFlowsDiff(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("flows diff", stderr)
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() != 2 {
+		fmt.Fprintln(stderr, "usage: suporte flows diff OLD NEW")
+		return errUsage
+	}
+	old, err := flows.Load(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	cur, err := flows.Load(fs.Arg(1))
+	if err != nil {
+		return err
+	}
+	changes := flows.Diff(old, cur)
+	if len(changes) == 0 {
+		fmt.Fprintln(stdout, "no changes")
+		return nil
+	}
+	for _, c := range changes {
+		fmt.Fprintln(stdout, c)
+	}
+	fmt.Fprintf(stdout, "%d change(s): %s -> %s\n", len(changes), old.Version, cur.Version)
+	return nil
 }

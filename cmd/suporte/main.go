@@ -24,7 +24,7 @@ func commands() []command {
 	return []command{
 		{"run", "[--data DIR] [--listen ADDR] [--flows FILE]", "run the service (today: the simulator on the terminal)", runRun},
 		{"simulate", "[--flows FILE] [--db FILE] [--chat ID] [--at RFC3339] [--jsonl]", "chat with the bot on stdin/stdout, no phone needed", runSimulate},
-		{"flows", "lint|graph [FILE]", "check flows.yaml, or draw its trail tree", runFlows},
+		{"flows", "lint|graph [FILE] | diff OLD NEW", "check flows.yaml, draw its trail tree, or compare two versions", runFlows},
 		{"hours", "[--flows FILE] [--at RFC3339]", "tell whether the Encantadores are working now", runHours},
 	}
 }
