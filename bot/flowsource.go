@@ -122,19 +122,30 @@ func (s *FlowSource) Reload(ctx context.Context, by string) error {
 // Watch reloads when the file changes or a signal arrives on hup (SIGHUP),
 // until ctx ends. It watches the folder, not the file: editors and deploy
 // tools replace the file, which a watch on the file itself would lose.
-func (s *FlowSource) Watch(ctx context.Context, hup <-chan os.Signal) error {
+// The watch is in place when Watch returns; the returned channel yields
+// the loop's end.
+func (s *FlowSource) Watch(ctx context.Context, hup <-chan os.Signal) (<-chan error, error) {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
-		return fmt.Errorf("watch flows: %w", err)
+		return nil, fmt.Errorf("watch flows: %w", err)
 	}
-	defer w.Close()
 	dir, base := filepath.Split(s.path)
 	if dir == "" {
 		dir = "."
 	}
 	if err := w.Add(dir); err != nil {
-		return fmt.Errorf("watch flows folder %s: %w", dir, err)
+		w.Close()
+		return nil, fmt.Errorf("watch flows folder %s: %w", dir, err)
 	}
+	done := make(chan error, 1)
+	go func() {
+		defer w.Close()
+		done <- s.watch(ctx, w, base, hup)
+	}()
+	return done, nil
+}
+
+func (s *FlowSource) watch(ctx context.Context, w *fsnotify.Watcher, base string, hup <-chan os.Signal) error {
 	// Saves come in bursts (truncate, write, rename): settle before reading.
 	const settle = 300 * time.Millisecond
 	debounce := time.NewTimer(time.Hour)

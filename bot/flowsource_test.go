@@ -65,8 +65,10 @@ func TestFlowSourceReloads(t *testing.T) {
 	}
 	first := src.Current().Version
 	hup := make(chan os.Signal, 1)
-	done := make(chan error, 1)
-	go func() { done <- src.Watch(ctx, hup) }()
+	done, err := src.Watch(ctx, hup)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	// A valid change is picked up from the folder watch.
 	changed := src.Changed()

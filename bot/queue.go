@@ -39,16 +39,11 @@ func (l txLookup) queuePosition(tk store.Ticket) (int, string, error) {
 	if tk.QueuedAt.IsZero() || tk.Agent != "" || tk.Status == store.StatusResolvido {
 		return 0, "", nil
 	}
-	q, err := l.tx.QueuedTickets(l.ctx)
+	ahead, err := l.tx.QueueAhead(l.ctx, tk.ID, tk.QueuedAt)
 	if err != nil {
 		return 0, "", err
 	}
-	pos := 1
-	for _, o := range q {
-		if o.ID != tk.ID && (o.QueuedAt.Before(tk.QueuedAt) || o.QueuedAt.Equal(tk.QueuedAt) && o.ID < tk.ID) {
-			pos++
-		}
-	}
+	pos := ahead + 1
 	claims, err := l.tx.RecentClaims(l.ctx, 20)
 	if err != nil {
 		return 0, "", err

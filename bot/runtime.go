@@ -52,6 +52,8 @@ type Config struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Limit, if set, caps the sending rate across all chats.
 	Limit *Limiter
+	// Observe, if set, is told about every message in and out.
+	Observe Observer
 }
 
 // Runtime moves customer messages through the engine and the outbox. Per
@@ -65,15 +67,16 @@ type Runtime struct {
 	mu      sync.Mutex
 	async   bool               // set by Run: wakes start goroutines
 	workers map[string]*worker // chats with a running worker
-	pending map[string]bool    // sync mode: chats with work for Drain
+	pending map[string]bool    // sync mode: chats with work for Drain (true: timers may be due)
 	wg      sync.WaitGroup
 	ctx     context.Context // Run's context, for workers
 	timerCh chan struct{}   // pokes the timer loop
 	events  broker          // live events for the console
 	online  func() []string // agents online, told by the console
+	timing  receipts        // when inbox rows were persisted
 }
 
-type worker struct{ again bool }
+type worker struct{ again, timers bool }
 
 // New returns a runtime; call Run for the service, or Drain/AdvanceTo to
 // drive it step by step (simulator, tests).
@@ -114,7 +117,13 @@ func (r *Runtime) Receive(ctx context.Context, in Inbound) (dup bool, err error)
 	if err != nil {
 		return false, fmt.Errorf("receive %s: %w", in.ID, err)
 	}
+	if o := r.cfg.Observe; o != nil {
+		o.Received(in.Chat, dup)
+	}
 	if !dup {
+		if r.cfg.Observe != nil {
+			r.timing.put(in.Chat+"\x00"+in.ID, time.Now())
+		}
 		r.wake(in.Chat)
 	}
 	return dup, nil
@@ -156,22 +165,27 @@ func (r *Runtime) Run(ctx context.Context) error {
 }
 
 // wake makes sure chat's work gets done: by a worker when running, or by
-// the next Drain when driven step by step.
-func (r *Runtime) wake(chat string) {
+// the next Drain when driven step by step. timers says the chat may have
+// due timers (only the timer loop knows; checking them on every step
+// would cost a write per message).
+func (r *Runtime) wake(chat string) { r.wakeFor(chat, false) }
+
+func (r *Runtime) wakeFor(chat string, timers bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.async {
-		r.pending[chat] = true
+		r.pending[chat] = r.pending[chat] || timers
 		return
 	}
 	if w, ok := r.workers[chat]; ok {
 		w.again = true
+		w.timers = w.timers || timers
 		return
 	}
 	if r.ctx.Err() != nil {
 		return
 	}
-	w := &worker{}
+	w := &worker{timers: timers}
 	r.workers[chat] = w
 	r.wg.Add(1)
 	go r.work(r.ctx, chat, w)
@@ -182,18 +196,22 @@ func (r *Runtime) wake(chat string) {
 func (r *Runtime) work(ctx context.Context, chat string, w *worker) {
 	defer r.wg.Done()
 	for {
-		more, retry := r.step(ctx, chat)
+		r.mu.Lock()
+		timers := w.timers
+		w.timers = false
+		r.mu.Unlock()
+		more, retry, used := r.step(ctx, chat, timers)
 		if ctx.Err() != nil {
 			r.mu.Lock()
 			delete(r.workers, chat)
 			r.mu.Unlock()
 			return
 		}
-		if more {
-			continue
-		}
 		r.mu.Lock()
-		if w.again {
+		if timers && !used {
+			w.timers = true // other work came first; the timers are still due
+		}
+		if more || w.again || w.timers {
 			w.again = false
 			r.mu.Unlock()
 			continue
@@ -213,8 +231,9 @@ func (r *Runtime) Drain(ctx context.Context) error {
 	for {
 		r.mu.Lock()
 		var chat string
-		for c := range r.pending {
-			chat = c
+		var timers bool
+		for c, t := range r.pending {
+			chat, timers = c, t
 			break
 		}
 		delete(r.pending, chat)
@@ -223,8 +242,9 @@ func (r *Runtime) Drain(ctx context.Context) error {
 			return ctx.Err()
 		}
 		for {
-			more, _ := r.step(ctx, chat)
-			if !more {
+			more, _, used := r.step(ctx, chat, timers)
+			timers = timers && !used
+			if !more && !timers {
 				break
 			}
 		}
@@ -251,7 +271,7 @@ func (r *Runtime) AdvanceTo(ctx context.Context, clock *ManualClock, t time.Time
 			return fmt.Errorf("advance clock: %w", err)
 		}
 		clock.Set(next.Due)
-		r.wake(next.Chat)
+		r.wakeFor(next.Chat, true)
 		if err := r.Drain(ctx); err != nil {
 			return err
 		}
@@ -260,25 +280,24 @@ func (r *Runtime) AdvanceTo(ctx context.Context, clock *ManualClock, t time.Time
 	return nil
 }
 
-// step does the next piece of work of chat: send its oldest queued
-// message, else handle its oldest input, else fire its due timers. more is
-// false when there was nothing to do or the chat is blocked; retry > 0
-// says when to look again (a failed send waiting for its backoff).
-func (r *Runtime) step(ctx context.Context, chat string) (more bool, retry time.Duration) {
+// maxBurst bounds how many queued messages of a chat one step sends.
+const maxBurst = 32
+
+// step does the next piece of work of chat: send what is queued for it,
+// else handle its oldest input, else (when told they may be due) fire its
+// timers. more is false when there was nothing to do or the chat is
+// blocked; retry > 0 says when to look again (a failed send waiting for
+// its backoff); used says the timers were looked at.
+func (r *Runtime) step(ctx context.Context, chat string, timers bool) (more bool, retry time.Duration, used bool) {
 	var (
-		out    store.OutMsg
-		in     store.Inbound
-		hasOut bool
-		hasIn  bool
+		outs  []store.OutMsg
+		in    store.Inbound
+		hasIn bool
 	)
 	err := r.cfg.Store.View(ctx, func(tx *store.Tx) error {
 		var err error
-		out, err = tx.NextOutbox(ctx, chat)
-		if hasOut = err == nil; err != nil && !errors.Is(err, store.ErrNotFound) {
+		if outs, err = tx.PendingOutbox(ctx, chat, maxBurst); err != nil || len(outs) > 0 {
 			return err
-		}
-		if hasOut {
-			return nil
 		}
 		in, err = tx.NextInbox(ctx, chat)
 		if hasIn = err == nil; err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -287,70 +306,150 @@ func (r *Runtime) step(ctx context.Context, chat string) (more bool, retry time.
 		return nil
 	})
 	if err != nil {
-		r.cfg.Log.Error().Err(err).Str("chat", chat).Msg("read chat work")
-		return false, time.Second
+		if ctx.Err() == nil {
+			r.cfg.Log.Error().Err(err).Str("chat", chat).Msg("read chat work")
+		}
+		return false, time.Second, false
 	}
 	switch {
-	case hasOut:
-		return r.send(ctx, out)
+	case len(outs) > 0:
+		more, retry = r.send(ctx, outs)
+		return more, retry, false
 	case hasIn:
-		return r.handleInbound(ctx, in), 0
+		// The turn's replies come back from its transaction: send them now,
+		// without another read.
+		outs, ok := r.handleInbound(ctx, in)
+		if ok && len(outs) > 0 {
+			more, retry = r.send(ctx, outs)
+			return true, retry, false
+		}
+		return ok, 0, false
+	case timers:
+		return r.fireTimers(ctx, chat), 0, true
 	}
-	return r.fireTimers(ctx, chat), 0
+	return false, 0, false
 }
 
-// send delivers one outbox message, paced like a person typing. A failure
-// leaves it at the head of the chat's queue, so nothing behind it jumps ahead.
-func (r *Runtime) send(ctx context.Context, m store.OutMsg) (bool, time.Duration) {
+// send delivers a chat's queued messages in order, each paced like a
+// person typing. It stops at the first failure, which stays at the head of
+// the chat's queue, so nothing behind it jumps ahead.
+func (r *Runtime) send(ctx context.Context, msgs []store.OutMsg) (bool, time.Duration) {
 	now := r.cfg.Clock.Now()
-	if wait := m.NextTry.Sub(now); wait > 0 {
+	if wait := msgs[0].NextTry.Sub(now); wait > 0 {
 		return false, wait
 	}
-	if r.cfg.Sleep != nil {
-		if t, ok := r.cfg.Transport.(typist); ok {
-			if err := t.Typing(ctx, m.Chat); err != nil {
-				r.cfg.Log.Debug().Err(err).Str("chat", m.Chat).Msg("typing presence")
+	if err := r.assignIDs(ctx, msgs); err != nil {
+		if ctx.Err() == nil {
+			r.cfg.Log.Error().Err(err).Str("chat", msgs[0].Chat).Msg("record message ids")
+		}
+		return false, time.Second
+	}
+	poll := r.cfg.Flow().MenuStyle() == "poll"
+	var done []sentMsg // sent, not yet recorded
+	var failed *store.OutMsg
+	var sendErr error
+	for i := range msgs {
+		m := &msgs[i]
+		if r.cfg.Sleep != nil {
+			// Record what went out before pausing: a crash during the pause
+			// must not resend it.
+			if err := r.recordSent(ctx, done, nil, nil); err != nil {
+				return false, time.Second
+			}
+			done = done[:0]
+			if t, ok := r.cfg.Transport.(typist); ok {
+				if err := t.Typing(ctx, m.Chat); err != nil {
+					r.cfg.Log.Debug().Err(err).Str("chat", m.Chat).Msg("typing presence")
+				}
+			}
+			if err := r.cfg.Sleep(ctx, r.cfg.Flow().Pacing(len([]rune(m.Text)))); err != nil {
+				return false, 0
 			}
 		}
-		if err := r.cfg.Sleep(ctx, r.cfg.Flow().Pacing(len([]rune(m.Text)))); err != nil {
-			return false, 0
+		if r.cfg.Limit != nil {
+			if err := r.cfg.Limit.Wait(ctx); err != nil {
+				break
+			}
 		}
-	}
-	if a, ok := r.cfg.Transport.(idAssigner); ok && m.WAID == "" {
-		m.WAID = a.NewMessageID()
-		err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error { return tx.SetOutboxWAID(ctx, m.ID, m.WAID) })
+		sent, err := r.cfg.Transport.Send(ctx, outbound(*m, poll))
+		if o := r.cfg.Observe; o != nil {
+			o.Sent(m.Chat, err)
+		}
 		if err != nil {
-			r.cfg.Log.Error().Err(err).Int64("outbox", m.ID).Msg("record message id")
-			return false, time.Second
+			failed, sendErr = m, err
+			break
 		}
+		done = append(done, sentMsg{m.ID, cmp.Or(sent.ID, m.WAID), sent.PollID})
 	}
-	if r.cfg.Limit != nil {
-		if err := r.cfg.Limit.Wait(ctx); err != nil {
-			return false, 0
-		}
+	if err := r.recordSent(ctx, done, failed, sendErr); err != nil {
+		return false, time.Second
 	}
-	out := outbound(m, r.cfg.Flow().MenuStyle() == "poll")
-	sent, sendErr := r.cfg.Transport.Send(ctx, out)
+	if failed != nil {
+		r.cfg.Log.Warn().Err(sendErr).Int64("outbox", failed.ID).Str("chat", failed.Chat).Int("attempt", failed.Attempts+1).Msg("send failed; will retry")
+		return false, backoff(failed.Attempts + 1)
+	}
+	return ctx.Err() == nil, 0
+}
+
+type sentMsg struct {
+	id           int64
+	waID, pollID string
+}
+
+// recordSent marks delivered messages sent and a failed one for retry, in
+// one transaction.
+func (r *Runtime) recordSent(ctx context.Context, done []sentMsg, failed *store.OutMsg, sendErr error) error {
+	if len(done) == 0 && failed == nil {
+		return nil
+	}
+	now := r.cfg.Clock.Now()
 	err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
-		if sendErr != nil {
-			return tx.MarkSendFailed(ctx, m.ID, sendErr.Error(), now.Add(backoff(m.Attempts+1)))
-		}
-		if sent.PollID != "" {
-			if err := tx.SetOutboxPollID(ctx, m.ID, sent.PollID); err != nil {
+		for _, d := range done {
+			if d.pollID != "" {
+				if err := tx.SetOutboxPollID(ctx, d.id, d.pollID); err != nil {
+					return err
+				}
+			}
+			if err := tx.MarkSent(ctx, d.id, d.waID, now); err != nil {
 				return err
 			}
 		}
-		return tx.MarkSent(ctx, m.ID, cmp.Or(sent.ID, m.WAID), r.cfg.Clock.Now())
+		if failed != nil {
+			return tx.MarkSendFailed(ctx, failed.ID, sendErr.Error(), now.Add(backoff(failed.Attempts+1)))
+		}
+		return nil
 	})
-	if err != nil {
-		r.cfg.Log.Error().Err(err).Int64("outbox", m.ID).Msg("record send")
-		return false, time.Second
+	if err != nil && ctx.Err() == nil {
+		r.cfg.Log.Error().Err(err).Msg("record sends")
 	}
-	if sendErr != nil {
-		r.cfg.Log.Warn().Err(sendErr).Int64("outbox", m.ID).Str("chat", m.Chat).Int("attempt", m.Attempts+1).Msg("send failed; will retry")
-		return false, backoff(m.Attempts + 1)
+	return err
+}
+
+// assignIDs gives the messages transport ids before the first attempt, if
+// the transport chooses them, all in one transaction.
+func (r *Runtime) assignIDs(ctx context.Context, msgs []store.OutMsg) error {
+	a, ok := r.cfg.Transport.(idAssigner)
+	if !ok {
+		return nil
 	}
-	return true, 0
+	var missing []int
+	for i := range msgs {
+		if msgs[i].WAID == "" {
+			msgs[i].WAID = a.NewMessageID()
+			missing = append(missing, i)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
+		for _, i := range missing {
+			if err := tx.SetOutboxWAID(ctx, msgs[i].ID, msgs[i].WAID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // outbound turns an outbox row into what a transport sends.
@@ -390,11 +489,12 @@ func backoff(n int) time.Duration {
 // everything it decided in one transaction. If that fails, the message is
 // still marked handled with an apology, so one bad input never blocks the
 // chat nor vanishes without an answer.
-func (r *Runtime) handleInbound(ctx context.Context, in store.Inbound) bool {
+func (r *Runtime) handleInbound(ctx context.Context, in store.Inbound) ([]store.OutMsg, bool) {
 	now := r.cfg.Clock.Now()
 	fl := r.cfg.Flow()
 	late := in.Kind != KindFromMe && in.Kind != KindCall && !in.SentAt.IsZero() && now.Sub(in.SentAt) > fl.File.Settings.LateAfter.Duration
 	var evs []Event
+	var outs []store.OutMsg
 	err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
 		backlog := false
 		if late { // answer only the newest of a late backlog
@@ -408,15 +508,20 @@ func (r *Runtime) handleInbound(ctx context.Context, in store.Inbound) bool {
 		evs, err = r.turn(ctx, tx, fl, now, in.Chat, func(t *turn) error {
 			return r.inboundTurn(ctx, t, in, late, backlog)
 		}, &in)
+		if err != nil {
+			return err
+		}
+		outs, err = tx.PendingOutbox(ctx, in.Chat, maxBurst)
 		return err
 	})
+	r.observeHandled(in, err)
 	if err == nil {
 		r.publish(evs...)
 		r.markRead(ctx, fl, in)
-		return true
+		return outs, true
 	}
 	if ctx.Err() != nil {
-		return false
+		return nil, false
 	}
 	r.cfg.Log.Error().Err(err).Str("chat", in.Chat).Int64("inbox", in.ID).Msg("handle message failed; apologizing")
 	err = r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
@@ -427,9 +532,27 @@ func (r *Runtime) handleInbound(ctx context.Context, in store.Inbound) bool {
 	})
 	if err != nil {
 		r.cfg.Log.Error().Err(err).Str("chat", in.Chat).Msg("record failed message")
-		return false
+		return nil, false
 	}
-	return true
+	return nil, true
+}
+
+// observeHandled reports a handled inbox row and its latency.
+func (r *Runtime) observeHandled(in store.Inbound, err error) {
+	o := r.cfg.Observe
+	if o == nil || ctxErr(err) {
+		return
+	}
+	var latency time.Duration
+	if at, ok := r.timing.take(in.Chat + "\x00" + in.MsgID); ok {
+		latency = time.Since(at)
+	}
+	o.Handled(in.Chat, latency, err)
+}
+
+// ctxErr reports whether err only says the runtime is stopping.
+func ctxErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // inboundTurn decides what one inbox row does to its conversation.
@@ -505,7 +628,9 @@ func (r *Runtime) fireTimers(ctx context.Context, chat string) bool {
 		return nil
 	})
 	if err != nil {
-		r.cfg.Log.Error().Err(err).Str("chat", chat).Msg("fire timers")
+		if ctx.Err() == nil {
+			r.cfg.Log.Error().Err(err).Str("chat", chat).Msg("fire timers")
+		}
 		return false
 	}
 	r.publish(evs...)

@@ -37,7 +37,7 @@ func (r *Runtime) timerLoop(ctx context.Context) {
 			r.cfg.Log.Error().Err(err).Msg("read timers")
 		}
 		for _, tm := range due {
-			r.wake(tm.Chat)
+			r.wakeFor(tm.Chat, true)
 		}
 		if len(due) > 0 && wait > time.Second {
 			wait = time.Second // due ones are being fired: look again soon

@@ -51,7 +51,7 @@ type DB struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	// Counters for tests: batches committed or rolled back, jobs seen.
+	// Batches committed or rolled back, and the jobs they carried.
 	batches atomic.Int64
 	batched atomic.Int64
 }
@@ -73,7 +73,7 @@ type result struct {
 // BEGIN IMMEDIATE.
 func ReferenceDSN(path string) string {
 	return "file:" + escapePath(path) +
-		"?_journal_mode=WAL&_synchronous=NORMAL&_foreign_keys=on&_busy_timeout=10000&_txlock=immediate"
+		"?_journal_mode=WAL&_synchronous=FULL&_foreign_keys=on&_busy_timeout=10000&_txlock=immediate"
 }
 
 // readerDSN opens the file read-only. Transactions stay deferred so readers
@@ -164,11 +164,16 @@ func hotQueries() []string {
 	return []string{
 		beginSQL, commitSQL, rollbackSQL, savepointSQL, releaseSQL, rollbackToSQL,
 		insertInboxSQL, inboxIDSQL, nextInboxSQL, finishInboxSQL,
-		conversationSQL, putConversationSQL,
-		appendOutboxSQL,
+		conversationSQL, putConversationSQL, customerSQL, putCustomerSQL,
+		ticketSQL, updateTicketSQL, addTicketEventSQL,
+		appendOutboxSQL, pendingOutboxSQL, markSentSQL, queueAheadSQL, recentClaimsSQL,
 		setTimerSQL, deleteTimerSQL, clearTimersSQL,
 	}
 }
+
+// WriteStats reports how many write transactions (batches) ran and how many
+// Update calls they carried: the group commit's effect, for metrics.
+func (db *DB) WriteStats() (batches, jobs int64) { return db.batches.Load(), db.batched.Load() }
 
 // Path returns the database file path given to Open.
 func (db *DB) Path() string { return db.path }

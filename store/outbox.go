@@ -201,3 +201,17 @@ func scanString(s rowScanner) (string, error) {
 	err := s.Scan(&v)
 	return v, err
 }
+
+const pendingOutboxSQL = `SELECT ` + outMsgCols + ` FROM outbox
+WHERE chat = ? AND sent_at = 0
+ORDER BY id
+LIMIT ?`
+
+// PendingOutbox returns up to limit unsent messages of chat, in sending order.
+func (tx *Tx) PendingOutbox(ctx context.Context, chat string, limit int) ([]OutMsg, error) {
+	ms, err := queryAll(ctx, tx, scanOutMsg, pendingOutboxSQL, chat, sqlLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("pending outbox: %w", err)
+	}
+	return ms, nil
+}

@@ -238,3 +238,18 @@ func (tx *Tx) RecentClaims(ctx context.Context, limit int) ([]Ticket, error) {
 	}
 	return ts, nil
 }
+
+const queueAheadSQL = `SELECT COUNT(*) FROM tickets
+WHERE queued_at > 0 AND agent = '' AND status <> 'resolvido' AND id <> ?
+  AND (queued_at < ? OR (queued_at = ? AND id < ?))`
+
+// QueueAhead counts the tickets waiting in the queue ahead of one queued at
+// queuedAt with that id (which need not be written yet).
+func (tx *Tx) QueueAhead(ctx context.Context, id int64, queuedAt time.Time) (int, error) {
+	var n int
+	at := millis(queuedAt)
+	if err := tx.queryRow(ctx, queueAheadSQL, id, at, at, id).Scan(&n); err != nil {
+		return 0, fmt.Errorf("queue ahead of %d: %w", id, err)
+	}
+	return n, nil
+}

@@ -22,10 +22,11 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"run", "[--data DIR] [--listen ADDR] [--flows FILE]", "run the service (today: the simulator on the terminal)", runRun},
+		{"run", "[--data DIR] [--listen ADDR] [--flows FILE] [--phone N] [--pair-phone N] [--send-rate N]", "run the service: WhatsApp, the bot, the console", runRun},
 		{"simulate", "[--flows FILE] [--db FILE] [--chat ID] [--at RFC3339] [--jsonl]", "chat with the bot on stdin/stdout, no phone needed", runSimulate},
 		{"flows", "lint|graph [FILE] | diff OLD NEW", "check flows.yaml, draw its trail tree, or compare two versions", runFlows},
 		{"hours", "[--flows FILE] [--at RFC3339]", "tell whether the Encantadores are working now", runHours},
+		{"bench", "[--customers N] [--rate MSGS/S] [--dir DIR]", "measure the engine against SQLite's own commit rate", runBench},
 	}
 }
 

@@ -2,21 +2,278 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
 	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+	"golang.org/x/term"
+
+	"suporte/bot"
+	"suporte/bot/whatsapp"
+	"suporte/store"
 )
 
-// runRun runs the service. Until the WhatsApp connection lands it runs the
-// simulator on the terminal against the service's database, so state
-// persists between runs like the real service's.
+// exitNeedsOperator is the status of a run that WhatsApp ended for good
+// (logged out, session used elsewhere, client outdated): restarting cannot
+// help, so the systemd unit does not (RestartPreventExitStatus).
+const exitNeedsOperator = 3
+
+// Sending rate across all chats. WhatsApp publishes no limit; bans follow
+// volume and sameness (one menu text to many people is temp-ban reason
+// 104). One message a second with bursts of five is about what a busy
+// person could type, and still 3,600 an hour, far beyond this line's
+// traffic; per-chat typing pauses come on top.
+const (
+	defaultSendRate  = 1.0
+	defaultSendBurst = 5
+)
+
+var (
+	_ bot.Transport  = (*whatsapp.Client)(nil)
+	_ whatsapp.Inbox = (*bot.Runtime)(nil)
+	// The runtime's optional transport interfaces (unexported in bot).
+	_ interface {
+		Typing(ctx context.Context, chat string) error
+		NewMessageID() string
+		MarkRead(ctx context.Context, chat string, ids []string, at time.Time) error
+	} = (*whatsapp.Client)(nil)
+)
+
+type runOptions struct {
+	data, listen, flows string
+	phone, pairPhone    string
+	acceptAnyNumber     bool
+	sendRate            float64
+	sendBurst           int
+	logLevel            string
+}
+
+// runRun runs the service: the WhatsApp connection, the runtime, and the
+// HTTP server (health check; the agents' console mounts there too).
 func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("run", stderr)
-	data := fs.String("data", envOr("SUPORTE_DATA", "data"), "data folder")
-	flowsPath := fs.String("flows", envOr("SUPORTE_FLOWS", "flows.yaml"), "flows file")
+	var o runOptions
+	fs.StringVar(&o.data, "data", envOr("SUPORTE_DATA", "data"), "data folder (env SUPORTE_DATA)")
+	fs.StringVar(&o.listen, "listen", envOr("SUPORTE_LISTEN", "127.0.0.1:8080"), "HTTP address for /healthz and the console (env SUPORTE_LISTEN)")
+	fs.StringVar(&o.flows, "flows", envOr("SUPORTE_FLOWS", "flows.yaml"), "flows file (env SUPORTE_FLOWS)")
+	fs.StringVar(&o.phone, "phone", envOr("SUPORTE_PHONE", "+55 47 3512-1777"), "the support line's WhatsApp number (env SUPORTE_PHONE)")
+	fs.StringVar(&o.pairPhone, "pair-phone", "", "pair by typing a code on this phone instead of scanning a QR code")
+	fs.BoolVar(&o.acceptAnyNumber, "accept-any-number", false, "allow pairing with a number other than --phone")
+	fs.Float64Var(&o.sendRate, "send-rate", defaultSendRate, "messages per second across all chats")
+	fs.IntVar(&o.sendBurst, "send-burst", defaultSendBurst, "messages that may go out at once before --send-rate applies")
+	fs.StringVar(&o.logLevel, "log-level", "info", "trace (includes whatsmeow's debug), debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	fmt.Fprintln(stderr, "suporte: WhatsApp is not connected yet in this version; chatting on the terminal instead (Ctrl-D to quit).")
-	return simulate(ctx, simOptions{flows: *flowsPath, db: filepath.Join(*data, "suporte.db"), chat: "5547999990001"}, stdin, stdout, stderr)
+	level, err := zerolog.ParseLevel(o.logLevel)
+	if err != nil || o.logLevel == "" {
+		fmt.Fprintf(stderr, "suporte run: --log-level %q: want trace, debug, info, warn or error\n", o.logLevel)
+		return errUsage
+	}
+	if o.sendRate <= 0 || o.sendBurst < 1 {
+		fmt.Fprintln(stderr, "suporte run: --send-rate must be positive and --send-burst at least 1")
+		return errUsage
+	}
+	return operatorExit(serve(ctx, o, newLogger(stderr, level), stderr), stderr)
+}
+
+// operatorExit turns WhatsApp's closing the session for good into the
+// exit status that keeps systemd from restarting in vain.
+func operatorExit(err error, stderr io.Writer) error {
+	var disc *whatsapp.DisconnectError
+	if errors.As(err, &disc) {
+		fmt.Fprintln(stderr, "suporte:", disc)
+		return exitError(exitNeedsOperator)
+	}
+	return err
+}
+
+// serve runs the service until ctx ends or a part of it fails.
+func serve(ctx context.Context, o runOptions, log zerolog.Logger, stderr io.Writer) error {
+	release, err := lockData(o.data)
+	if err != nil {
+		return err
+	}
+	defer release()
+	db, err := store.Open(ctx, filepath.Join(o.data, "suporte.db"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	fl, err := bot.NewFlowSource(ctx, o.flows, db, log.With().Str("component", "flows").Logger(), bot.SystemClock{})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close()
+	wa, err := whatsapp.Open(ctx, whatsapp.Config{
+		DB:              filepath.Join(o.data, "whatsapp.db"),
+		Phone:           o.phone,
+		AcceptAnyNumber: o.acceptAnyNumber,
+		PairPhone:       o.pairPhone,
+		Known:           knownChat(db),
+		Log:             log.With().Str("component", "whatsapp").Logger(),
+		Out:             stderr,
+		Now:             time.Now,
+		Sleep:           bot.Sleep,
+	})
+	if err != nil {
+		return err
+	}
+	defer wa.Close()
+	rt := bot.New(bot.Config{
+		Store:     db,
+		Flow:      fl.Current,
+		Transport: wa,
+		Clock:     bot.SystemClock{},
+		Log:       log.With().Str("component", "runtime").Logger(),
+		Sleep:     bot.Sleep,
+		Limit:     bot.NewLimiter(o.sendRate, o.sendBurst, time.Now, bot.Sleep),
+	})
+	srv := &http.Server{
+		Handler:           newWebHandler(webDeps{WhatsApp: wa.Status, Flows: fl.Status}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	log.Info().Str("data", o.data).Str("listen", ln.Addr().String()).Str("flows", o.flows).
+		Str("flows_version", fl.Current().Version).Float64("send_rate", o.sendRate).Int("send_burst", o.sendBurst).Msg("suporte starting")
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	hup := make(chan os.Signal, 1) // SIGHUP reloads flows.yaml, as saving it does
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	watched, err := fl.Watch(ctx, hup)
+	if err != nil {
+		return err
+	}
+	var (
+		wg    sync.WaitGroup
+		errMu sync.Mutex
+		first error
+	)
+	fail := func(err error) {
+		errMu.Lock()
+		defer errMu.Unlock()
+		if err != nil && first == nil {
+			first = err
+		}
+		cancel()
+	}
+	wg.Go(func() {
+		if err := rt.Run(ctx); err != nil {
+			fail(fmt.Errorf("runtime: %w", err))
+		}
+		cancel()
+	})
+	wg.Go(func() { fail(wa.Run(ctx, rt)) })
+	wg.Go(func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			fail(fmt.Errorf("http: %w", err))
+		}
+	})
+	<-ctx.Done()
+	log.Info().Msg("suporte stopping")
+	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer scancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn().Err(err).Msg("http shutdown")
+	}
+	wg.Wait()
+	<-watched
+	return first
+}
+
+// knownChat tells the WhatsApp client whether a chat key has history, so a
+// customer first seen by phone number keeps that key once their LID shows up.
+func knownChat(db *store.DB) func(ctx context.Context, chat string) (bool, error) {
+	return func(ctx context.Context, chat string) (bool, error) {
+		known := false
+		err := db.View(ctx, func(tx *store.Tx) error {
+			ins, err := tx.InboxByChat(ctx, chat, 1)
+			if err != nil {
+				return err
+			}
+			if len(ins) > 0 {
+				known = true
+				return nil
+			}
+			_, err = tx.Customer(ctx, chat)
+			if errors.Is(err, store.ErrNotFound) {
+				return nil
+			}
+			known = err == nil
+			return err
+		})
+		return known, err
+	}
+}
+
+// newLogger writes JSON lines, or readable ones on a terminal.
+func newLogger(w io.Writer, level zerolog.Level) zerolog.Logger {
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.DateTime}
+	}
+	return zerolog.New(w).Level(level).With().Timestamp().Logger()
+}
+
+// webDeps is what the service's HTTP side reads. The agents' console adds
+// its own and mounts on the same mux in newWebHandler.
+type webDeps struct {
+	WhatsApp func() whatsapp.Status
+	Flows    func() bot.FlowStatus // optional
+}
+
+// newWebHandler routes the service's HTTP requests.
+func newWebHandler(d webDeps) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", d.healthz)
+	return mux
+}
+
+// health is /healthz's answer.
+type health struct {
+	Status    string     `json:"status"`   // ok or degraded
+	WhatsApp  string     `json:"whatsapp"` // whatsapp.State
+	Since     time.Time  `json:"since"`
+	Detail    string     `json:"detail,omitempty"`
+	Until     *time.Time `json:"until,omitempty"` // a ban's end
+	WAVersion string     `json:"wa_version,omitempty"`
+	Flows     string     `json:"flows_version,omitempty"`
+}
+
+// healthz answers 200 {"status":"ok"} while WhatsApp is connected, else
+// 503 {"status":"degraded"}, with the connection's state either way.
+func (d webDeps) healthz(w http.ResponseWriter, r *http.Request) {
+	st := d.WhatsApp()
+	h := health{Status: "ok", WhatsApp: string(st.State), Since: st.Since.UTC(), Detail: st.Detail, WAVersion: st.Version}
+	code := http.StatusOK
+	if !st.OK() {
+		h.Status, code = "degraded", http.StatusServiceUnavailable
+	}
+	if d.Flows != nil {
+		h.Flows = d.Flows().Version
+	}
+	if !st.Until.IsZero() {
+		u := st.Until.UTC()
+		h.Until = &u
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(h) // a client that went away needs no answer
 }

@@ -1,0 +1,317 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"suporte/bot"
+	"suporte/flows"
+	"suporte/store"
+)
+
+// runBench drives simulated customers through the real durable path (the
+// inbox write a WhatsApp ack waits for, the engine on the shipped flows,
+// the store on a real file with production pragmas, the outbox, a
+// transport that sends instantly) and compares the rate with SQLite's own
+// single-row commit rate on the same disk.
+func runBench(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("bench", stderr)
+	customers := fs.Int("customers", 10000, "simulated customers, each a full conversation")
+	rate := fs.Float64("rate", 0, "offered messages per second (0: closed loop, as fast as it goes)")
+	dir := fs.String("dir", ".", "folder for the benchmark's database files (the disk under test)")
+	flowsPath := fs.String("flows", envOr("SUPORTE_FLOWS", "flows.yaml"), "flows file")
+	refFor := fs.Duration("reference", 3*time.Second, "how long to measure SQLite's single-row commit rate")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the engine run to this file")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *customers < 1 || *rate < 0 {
+		fmt.Fprintln(stderr, "suporte bench: --customers must be positive and --rate not negative")
+		return errUsage
+	}
+	fl, err := flows.Load(*flowsPath)
+	if err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp(*dir, "suporte-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
+	res, err := benchEngine(ctx, fl, filepath.Join(work, "suporte.db"), *customers, *rate)
+	pprof.StopCPUProfile()
+	if err != nil {
+		return err
+	}
+	ref, err := benchReference(ctx, filepath.Join(work, "reference.db"), *refFor)
+	if err != nil {
+		return err
+	}
+	mode := "closed"
+	if *rate > 0 {
+		mode = "open"
+	}
+	lines := []string{
+		"mode=" + mode,
+		fmt.Sprintf("offered_rate=%g", *rate),
+		fmt.Sprintf("messages=%d", res.messages),
+		fmt.Sprintf("conversations=%d", *customers),
+		fmt.Sprintf("handoffs=%d", res.handoffs),
+		fmt.Sprintf("seconds=%.2f", res.elapsed.Seconds()),
+		fmt.Sprintf("engine_msgs_per_s=%.0f", res.perSecond()),
+		fmt.Sprintf("replies_sent=%d", res.sent),
+		fmt.Sprintf("write_transactions=%d", res.batches),
+		fmt.Sprintf("updates_per_transaction=%.1f", float64(res.jobs)/float64(max(res.batches, 1))),
+		"latency_p50=" + res.percentile(50).String(),
+		"latency_p99=" + res.percentile(99).String(),
+		"latency_max=" + res.percentile(100).String(),
+		fmt.Sprintf("peak_rss_mb=%.1f", peakRSS()),
+		fmt.Sprintf("db_bytes_per_conversation=%.0f", float64(res.dbBytes)/float64(*customers)),
+		fmt.Sprintf("reference_commits_per_s=%.0f", ref),
+		fmt.Sprintf("ratio=%.2f", res.perSecond()/ref),
+	}
+	_, err = fmt.Fprintln(stdout, strings.Join(lines, "\n"))
+	return err
+}
+
+type benchResult struct {
+	messages, handoffs, sent int64
+	batches, jobs            int64 // write transactions and the Update calls they carried
+	elapsed                  time.Duration
+	latencies                []time.Duration
+	dbBytes                  int64
+}
+
+func (r benchResult) perSecond() float64 { return float64(r.messages) / r.elapsed.Seconds() }
+
+// percentile is the nearest-rank percentile p of the latencies.
+func (r benchResult) percentile(p float64) time.Duration {
+	if len(r.latencies) == 0 {
+		return 0
+	}
+	i := int(float64(len(r.latencies))*p/100+0.5) - 1
+	return r.latencies[min(max(i, 0), len(r.latencies)-1)].Round(10 * time.Microsecond)
+}
+
+// benchObserver wakes each customer when its last message was handled and
+// collects the latencies.
+type benchObserver struct {
+	mu        sync.Mutex
+	latencies []time.Duration
+	waiting   sync.Map // chat -> chan struct{}
+	sent      atomic.Int64
+}
+
+func (o *benchObserver) Received(string, bool) {}
+
+func (o *benchObserver) Handled(chat string, latency time.Duration, err error) {
+	if err == nil && latency > 0 {
+		o.mu.Lock()
+		o.latencies = append(o.latencies, latency)
+		o.mu.Unlock()
+	}
+	if ch, ok := o.waiting.Load(chat); ok {
+		select {
+		case ch.(chan struct{}) <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (o *benchObserver) Sent(chat string, err error) {
+	if err == nil {
+		o.sent.Add(1)
+	}
+}
+
+// instant is a transport that delivers at once.
+type instant struct{}
+
+func (instant) Send(context.Context, bot.Outbound) (bot.Sent, error) { return bot.Sent{}, nil }
+
+// Every customer greets, gives the ID, picks a topic and a sub-topic, reads
+// the trail; half say it solved it and rate, half ask for a person.
+var (
+	benchSolved   = []string{"oi", "12345678", "1", "2", "sim", "5"}
+	benchHandoffs = []string{"oi", "12345678", "1", "2", "não"}
+)
+
+func benchEngine(ctx context.Context, fl *flows.Flow, path string, customers int, rate float64) (benchResult, error) {
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		return benchResult{}, err
+	}
+	defer db.Close()
+	obs := &benchObserver{latencies: make([]time.Duration, 0, customers*6)}
+	// A business-hours instant, so "não" reaches the queue.
+	clock := bot.NewManualClock(time.Date(2026, 11, 24, 13, 0, 0, 0, time.UTC))
+	rt := bot.New(bot.Config{Store: db, Flow: func() *flows.Flow { return fl }, Transport: instant{}, Clock: clock,
+		Log: zerolog.New(os.Stderr).Level(zerolog.ErrorLevel), Observe: obs})
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- rt.Run(runCtx) }()
+
+	// Open loop: a pacer hands out send permits at the offered rate.
+	var permits chan struct{}
+	if rate > 0 {
+		permits = make(chan struct{}, 1024)
+		go func() {
+			start := time.Now()
+			for n := 0; ; n++ {
+				due := start.Add(time.Duration(float64(n) / rate * float64(time.Second)))
+				if d := time.Until(due); d > 0 {
+					select {
+					case <-runCtx.Done():
+						return
+					case <-time.After(d):
+					}
+				}
+				select {
+				case permits <- struct{}{}:
+				case <-runCtx.Done():
+					return
+				}
+			}
+		}()
+	}
+
+	var messages, handoffs atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, 1)
+	start := time.Now()
+	for i := range customers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			chat := "55479" + strconv.Itoa(10000000+i)
+			script := benchSolved
+			if i%2 == 1 {
+				script = benchHandoffs
+				handoffs.Add(1)
+			}
+			wake := make(chan struct{}, 1)
+			obs.waiting.Store(chat, wake)
+			defer obs.waiting.Delete(chat)
+			for n, text := range script {
+				if permits != nil {
+					select {
+					case <-permits:
+					case <-runCtx.Done():
+						return
+					}
+				}
+				_, err := rt.Receive(runCtx, bot.Inbound{Chat: chat, ID: "b" + strconv.Itoa(n), Kind: bot.KindText, Text: text})
+				if err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+					return
+				}
+				messages.Add(1)
+				select {
+				case <-wake:
+				case <-runCtx.Done():
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	stop()
+	if err := <-done; err != nil {
+		return benchResult{}, err
+	}
+	select {
+	case err := <-errs:
+		return benchResult{}, err
+	default:
+	}
+	batches, jobs := db.WriteStats()
+	slices.Sort(obs.latencies)
+	res := benchResult{messages: messages.Load(), handoffs: handoffs.Load(), sent: obs.sent.Load(), elapsed: elapsed, latencies: obs.latencies,
+		batches: batches, jobs: jobs}
+	for _, f := range []string{path, path + "-wal"} {
+		if st, err := os.Stat(f); err == nil {
+			res.dbBytes += st.Size()
+		}
+	}
+	return res, nil
+}
+
+// benchReference measures SQLite committing one-row transactions one after
+// another on the same disk with the store's pragmas: the rate a design
+// with one transaction per message could reach at best.
+func benchReference(ctx context.Context, path string, d time.Duration) (float64, error) {
+	db, err := sql.Open("sqlite3", store.ReferenceDSN(path))
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.ExecContext(ctx, `CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)`); err != nil {
+		return 0, fmt.Errorf("reference: %w", err)
+	}
+	stmt, err := db.PrepareContext(ctx, `INSERT INTO t (v) VALUES (?)`)
+	if err != nil {
+		return 0, err
+	}
+	defer stmt.Close()
+	start := time.Now()
+	n := 0
+	for time.Since(start) < d {
+		if _, err := stmt.ExecContext(ctx, "oi"); err != nil {
+			return 0, fmt.Errorf("reference: %w", err)
+		}
+		n++
+	}
+	if n == 0 {
+		return 0, errors.New("reference: no commit")
+	}
+	return float64(n) / time.Since(start).Seconds(), nil
+}
+
+// peakRSS reads the process's peak resident memory in MiB (Linux).
+func peakRSS() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return float64(m.Sys) / (1 << 20)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
