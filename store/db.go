@@ -69,7 +69,7 @@ type result struct {
 }
 
 // ReferenceDSN returns the DSN of the write connection for the database file
-// at path: WAL, synchronous NORMAL, foreign keys on, 10 s busy timeout,
+// at path: WAL, synchronous FULL, foreign keys on, 10 s busy timeout,
 // BEGIN IMMEDIATE.
 func ReferenceDSN(path string) string {
 	return "file:" + escapePath(path) +

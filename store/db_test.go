@@ -196,7 +196,7 @@ func TestPragmas(t *testing.T) {
 		for _, c := range []struct{ pragma, want string }{
 			{"journal_mode", "wal"},
 			{"foreign_keys", "1"},
-			{"synchronous", "1"}, // NORMAL
+			{"synchronous", "2"}, // FULL: a commit is on disk before a WhatsApp ack
 			{"busy_timeout", "10000"},
 		} {
 			var got string

@@ -21,9 +21,10 @@
 // own work is rolled back (ROLLBACK TO) and the other jobs of the batch
 // still commit. After the batch COMMIT every caller gets its result: nil,
 // its own error, or the commit error. One commit, and so one pass of WAL
-// writes, serves many small atomic updates. With synchronous=NORMAL a
-// commit survives a crash of the process; the last commits may be lost on
-// power failure.
+// writes and one fsync, serves many small atomic updates. With
+// synchronous=FULL a commit is on disk when Update returns, so a message
+// WhatsApp is acked for survives a power failure too; group commit is what
+// makes that affordable.
 //
 // Inside Update, statements ignore ctx cancellation once they run: an
 // interrupted write would roll back the whole shared batch. The ctx is

@@ -1,0 +1,668 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// The LGPD duties: keep personal data no longer than needed (Purge,
+// RunRetention), and give a person a copy of their data or erase it
+// (ExportPerson, DeletePerson).
+//
+// Purge keeps what the reports count: a resolved ticket past the limit
+// stays with its times, status, topic, agent and rating, but loses
+// everything that points to a person. Its chat becomes "anon:<ticket id>"
+// (no hash of the chat: a hash of a phone number is still linkable), its
+// requester, ID Suporte and feedback comment become empty, and its
+// history keeps its lines (when, what kind, which agent) with the text
+// replaced by Removed. Status lines, which hold only a status, are kept.
+
+// ConversationClosed is the state of a chat with no conversation going on;
+// it must equal the bot's stateClosed. An empty state is a chat that never
+// had one. Retention leaves chats in any other state alone.
+const ConversationClosed = "closed"
+
+// Removed replaces the text of a purged ticket event.
+const Removed = "[removido]"
+
+// purgeBatch bounds the rows of each kind one Tx.Purge call changes, so a
+// purge never holds the writer for long.
+const purgeBatch = 500
+
+// PurgeResult counts what a purge changed, or with dryRun would change.
+type PurgeResult struct {
+	Tickets       int // resolved tickets anonymized (kept for the reports)
+	Events        int // lines of their history blanked
+	Feedback      int // their ratings anonymized (kept, comment removed)
+	Inbox         int // customer messages deleted
+	Outbox        int // messages to customers deleted
+	Customers     int // customers deleted
+	Conversations int // conversation rows deleted
+	Timers        int // timers deleted
+
+	// More reports that one Tx.Purge call stopped at its batch limit:
+	// call it again (DB.Purge does).
+	More bool
+}
+
+// Zero reports whether the purge changed nothing.
+func (r PurgeResult) Zero() bool {
+	r.More = false
+	return r == PurgeResult{}
+}
+
+func (r *PurgeResult) add(o PurgeResult) {
+	r.Tickets += o.Tickets
+	r.Events += o.Events
+	r.Feedback += o.Feedback
+	r.Inbox += o.Inbox
+	r.Outbox += o.Outbox
+	r.Customers += o.Customers
+	r.Conversations += o.Conversations
+	r.Timers += o.Timers
+}
+
+// The retention rules, as SQL conditions on the row x under test, with
+// :before the limit in unix ms. Each holds or not whatever order the
+// batches run in, so a dry run's counts equal a real run's.
+const (
+	// activeChatX: x's chat has a conversation going on; nothing of it is touched.
+	activeChatX = `EXISTS (SELECT 1 FROM conversations c WHERE c.chat = x.chat AND c.state NOT IN ('', '` + ConversationClosed + `'))`
+
+	// keptTicketK: ticket k stays as it is (open, or active within the limit).
+	keptTicketK = `NOT (k.status = 'resolvido' AND k.last_activity_at < :before)`
+
+	// purgeTicketX: ticket x is resolved, idle since before the limit, not
+	// yet anonymized, and its chat has no conversation going on.
+	purgeTicketX = `x.status = 'resolvido' AND x.last_activity_at < :before AND x.chat <> ('anon:' || x.id) AND NOT ` + activeChatX
+
+	// keepFromX: a chat's messages from this instant on stay: the limit,
+	// or the start of its oldest kept ticket if earlier (an old open
+	// ticket keeps its messages).
+	keepFromX = `MIN(:before, COALESCE((SELECT MIN(k.created_at) FROM tickets k WHERE k.chat = x.chat AND ` + keptTicketK + `), :before))`
+
+	// purgeInboxX, purgeOutboxX: a handled (sent) message of a chat with no
+	// conversation going on, older than what its chat keeps. Rows with an
+	// empty chat are tombstones (see dropRows).
+	purgeInboxX  = `x.chat <> '' AND x.done = 1 AND x.received_at < ` + keepFromX + ` AND NOT ` + activeChatX
+	purgeOutboxX = `x.chat <> '' AND x.sent_at <> 0 AND x.created_at < ` + keepFromX + ` AND NOT ` + activeChatX
+
+	// purgeChatX: chat x shows no activity since the limit and has nothing
+	// left that retention keeps, so its customer, conversation and timers go.
+	purgeChatX = `x.chat <> ''
+    AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.chat = x.chat AND (c.state NOT IN ('', '` + ConversationClosed + `') OR c.updated_at >= :before))
+    AND NOT EXISTS (SELECT 1 FROM customers u WHERE u.chat = x.chat AND (u.created_at >= :before OR u.updated_at >= :before))
+    AND NOT EXISTS (SELECT 1 FROM tickets k WHERE k.chat = x.chat AND ` + keptTicketK + `)
+    AND NOT EXISTS (SELECT 1 FROM inbox i WHERE i.chat = x.chat AND (i.done = 0 OR i.received_at >= :before))
+    AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.chat = x.chat AND (o.sent_at = 0 OR o.created_at >= :before))
+    AND NOT EXISTS (SELECT 1 FROM timers m WHERE m.chat = x.chat AND m.due >= :before)`
+	purgeChatsFrom = `(SELECT chat FROM customers UNION SELECT chat FROM conversations) AS x`
+
+	// eventChangesE: purging would change event e of ticket x.
+	eventChangesE = `((e.kind <> 'status' AND e.text <> '` + Removed + `') OR e.actor = x.chat)`
+)
+
+const purgeCountSQL = `SELECT
+    (SELECT COUNT(*) FROM tickets x WHERE ` + purgeTicketX + `),
+    (SELECT COUNT(*) FROM ticket_events e JOIN tickets x ON x.id = e.ticket WHERE ` + purgeTicketX + ` AND ` + eventChangesE + `),
+    (SELECT COUNT(*) FROM feedback f JOIN tickets x ON x.id = f.ticket WHERE ` + purgeTicketX + `),
+    (SELECT COUNT(*) FROM inbox x WHERE ` + purgeInboxX + `),
+    (SELECT COUNT(*) FROM outbox x WHERE ` + purgeOutboxX + `),
+    (SELECT COUNT(*) FROM customers WHERE chat IN (SELECT x.chat FROM ` + purgeChatsFrom + ` WHERE ` + purgeChatX + `)),
+    (SELECT COUNT(*) FROM conversations WHERE chat IN (SELECT x.chat FROM ` + purgeChatsFrom + ` WHERE ` + purgeChatX + `)),
+    (SELECT COUNT(*) FROM timers WHERE chat IN (SELECT x.chat FROM ` + purgeChatsFrom + ` WHERE ` + purgeChatX + `))`
+
+// A batch's rows are handed to the statements as a JSON array (:ids,
+// :chats); in PostgreSQL, = ANY($1).
+const (
+	purgeTicketIDsSQL = `SELECT x.id FROM tickets x WHERE ` + purgeTicketX + ` ORDER BY x.id LIMIT :limit`
+
+	anonymizeEventsSQL = `UPDATE ticket_events AS e SET
+    text = CASE WHEN e.kind = 'status' THEN e.text ELSE '` + Removed + `' END,
+    actor = CASE WHEN e.actor = x.chat THEN '' ELSE e.actor END
+FROM tickets AS x
+WHERE x.id = e.ticket AND x.id IN (SELECT value FROM json_each(:ids)) AND ` + eventChangesE
+
+	anonymizeFeedbackSQL = `UPDATE feedback SET chat = 'anon:' || ticket, comment = ''
+WHERE ticket IN (SELECT value FROM json_each(:ids))`
+
+	anonymizeTicketsSQL = `UPDATE tickets SET chat = 'anon:' || id, requester = '', id_suporte = ''
+WHERE id IN (SELECT value FROM json_each(:ids))`
+
+	purgeInboxIDsSQL  = `SELECT x.id FROM inbox x WHERE ` + purgeInboxX + ` ORDER BY x.id LIMIT :limit`
+	purgeOutboxIDsSQL = `SELECT x.id FROM outbox x WHERE ` + purgeOutboxX + ` ORDER BY x.id LIMIT :limit`
+	purgeChatsSQL     = `SELECT x.chat FROM ` + purgeChatsFrom + ` WHERE ` + purgeChatX + ` ORDER BY x.chat LIMIT :limit`
+
+	deleteCustomersSQL     = `DELETE FROM customers WHERE chat IN (SELECT value FROM json_each(:chats))`
+	deleteConversationsSQL = `DELETE FROM conversations WHERE chat IN (SELECT value FROM json_each(:chats))`
+	deleteChatTimersSQL    = `DELETE FROM timers WHERE chat IN (SELECT value FROM json_each(:chats))`
+)
+
+// Purge applies retention to what went quiet before before: resolved
+// tickets idle since then are anonymized (see the package's LGPD notes),
+// handled messages older than that deleted, and customers with nothing
+// left that retention keeps deleted with their conversation and timers.
+// Open tickets, chats with a conversation going on and messages not yet
+// handled or sent are never touched; a chat keeps its messages from the
+// start of its oldest kept ticket on.
+//
+// Without dryRun, Purge changes at most one batch of rows of each kind
+// and sets More if some are left: call it again in a new Update (DB.Purge
+// does) so the writer is never held for long. With dryRun it changes
+// nothing and counts everything at once; it can run in View.
+func (tx *Tx) Purge(ctx context.Context, before time.Time, dryRun bool) (PurgeResult, error) {
+	if before.IsZero() {
+		return PurgeResult{}, errors.New("purge: zero limit")
+	}
+	b := sql.Named("before", millis(before))
+	var r PurgeResult
+	if dryRun {
+		err := tx.queryRow(ctx, purgeCountSQL, b).Scan(&r.Tickets, &r.Events, &r.Feedback,
+			&r.Inbox, &r.Outbox, &r.Customers, &r.Conversations, &r.Timers)
+		if err != nil {
+			return PurgeResult{}, fmt.Errorf("purge count: %w", err)
+		}
+		return r, nil
+	}
+	limit := sql.Named("limit", purgeBatch)
+
+	tickets, err := queryAll(ctx, tx, scanInt64, purgeTicketIDsSQL, b, limit)
+	if err != nil {
+		return PurgeResult{}, fmt.Errorf("purge tickets: %w", err)
+	}
+	if len(tickets) > 0 {
+		ids := jsonArg("ids", tickets)
+		if r.Events, err = affected(tx.exec(ctx, anonymizeEventsSQL, ids)); err != nil {
+			return PurgeResult{}, fmt.Errorf("purge ticket events: %w", err)
+		}
+		if r.Feedback, err = affected(tx.exec(ctx, anonymizeFeedbackSQL, ids)); err != nil {
+			return PurgeResult{}, fmt.Errorf("purge feedback: %w", err)
+		}
+		if r.Tickets, err = affected(tx.exec(ctx, anonymizeTicketsSQL, ids)); err != nil {
+			return PurgeResult{}, fmt.Errorf("purge tickets: %w", err)
+		}
+	}
+
+	inbox, err := queryAll(ctx, tx, scanInt64, purgeInboxIDsSQL, b, limit)
+	if err != nil {
+		return PurgeResult{}, fmt.Errorf("purge inbox: %w", err)
+	}
+	if r.Inbox, err = dropInbox(ctx, tx, inbox); err != nil {
+		return PurgeResult{}, fmt.Errorf("purge inbox: %w", err)
+	}
+	outbox, err := queryAll(ctx, tx, scanInt64, purgeOutboxIDsSQL, b, limit)
+	if err != nil {
+		return PurgeResult{}, fmt.Errorf("purge outbox: %w", err)
+	}
+	if r.Outbox, err = dropOutbox(ctx, tx, outbox); err != nil {
+		return PurgeResult{}, fmt.Errorf("purge outbox: %w", err)
+	}
+
+	chats, err := queryAll(ctx, tx, scanString, purgeChatsSQL, b, limit)
+	if err != nil {
+		return PurgeResult{}, fmt.Errorf("purge customers: %w", err)
+	}
+	if len(chats) > 0 {
+		cs := jsonArg("chats", chats)
+		if r.Customers, err = affected(tx.exec(ctx, deleteCustomersSQL, cs)); err != nil {
+			return PurgeResult{}, fmt.Errorf("purge customers: %w", err)
+		}
+		if r.Conversations, err = affected(tx.exec(ctx, deleteConversationsSQL, cs)); err != nil {
+			return PurgeResult{}, fmt.Errorf("purge conversations: %w", err)
+		}
+		if r.Timers, err = affected(tx.exec(ctx, deleteChatTimersSQL, cs)); err != nil {
+			return PurgeResult{}, fmt.Errorf("purge timers: %w", err)
+		}
+	}
+	r.More = len(tickets) == purgeBatch || len(inbox) == purgeBatch ||
+		len(outbox) == purgeBatch || len(chats) == purgeBatch
+	return r, nil
+}
+
+// Purge runs Tx.Purge to the end: with dryRun in one View, else batch
+// after batch, each in its own Update, so the service's own writes go in
+// between. It returns the totals, and what was done before an error.
+func (db *DB) Purge(ctx context.Context, before time.Time, dryRun bool) (PurgeResult, error) {
+	var total PurgeResult
+	if dryRun {
+		err := db.View(ctx, func(tx *Tx) error {
+			var err error
+			total, err = tx.Purge(ctx, before, true)
+			return err
+		})
+		return total, err
+	}
+	for {
+		var r PurgeResult
+		err := db.Update(ctx, func(tx *Tx) error {
+			var err error
+			r, err = tx.Purge(ctx, before, false)
+			return err
+		})
+		if err != nil {
+			return total, err
+		}
+		total.add(r)
+		if !r.More {
+			return total, nil
+		}
+	}
+}
+
+// RunRetention purges what went quiet more than keep ago (DB.Purge), at
+// once and then every every, until ctx ends; it then returns nil. Each
+// run's totals or error go to report (which may be nil); a failed run is
+// tried again at the next one. now tells the time the limit is counted
+// from; the waits use the runtime's timers (fake ones under synctest).
+func RunRetention(ctx context.Context, db *DB, every, keep time.Duration, now func() time.Time, report func(PurgeResult, error)) error {
+	if every <= 0 || keep <= 0 {
+		return fmt.Errorf("retention: every %v, keep %v: both must be positive", every, keep)
+	}
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-timer.C:
+		}
+		r, err := db.Purge(ctx, now().Add(-keep), false)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if report != nil {
+			report(r, err)
+		}
+		timer.Reset(every)
+	}
+}
+
+// Tombstones. inbox and outbox have plain rowid keys: SQLite gives a new
+// row the largest id plus one, so deleting the newest row would hand its
+// id out again, and a worker still holding the old id (to mark it handled
+// or sent) would then mark someone else's message. dropRows never
+// deletes the newest row: it blanks it instead, with an empty chat that
+// nothing reads nor purges.
+const (
+	tombstoneInboxSQL = `UPDATE inbox SET chat = '', msg_id = NULL, kind = '', text = '', push_name = '', phone = '', done = 1
+WHERE id = (SELECT MAX(id) FROM inbox) AND id IN (SELECT value FROM json_each(:ids))`
+	deleteInboxSQL = `DELETE FROM inbox
+WHERE id IN (SELECT value FROM json_each(:ids)) AND id <> (SELECT MAX(id) FROM inbox)`
+
+	tombstoneOutboxSQL = `UPDATE outbox SET chat = '', ticket = 0, text = '', options = NULL, author = '',
+    wa_id = '', poll_id = '', last_error = '', sent_at = MAX(sent_at, 1)
+WHERE id = (SELECT MAX(id) FROM outbox) AND id IN (SELECT value FROM json_each(:ids))`
+	deleteOutboxSQL = `DELETE FROM outbox
+WHERE id IN (SELECT value FROM json_each(:ids)) AND id <> (SELECT MAX(id) FROM outbox)`
+)
+
+func dropInbox(ctx context.Context, tx *Tx, ids []int64) (int, error) {
+	return dropRows(ctx, tx, tombstoneInboxSQL, deleteInboxSQL, ids)
+}
+
+func dropOutbox(ctx context.Context, tx *Tx, ids []int64) (int, error) {
+	return dropRows(ctx, tx, tombstoneOutboxSQL, deleteOutboxSQL, ids)
+}
+
+// dropRows removes the rows ids with deleteSQL, the table's newest one
+// with tombstoneSQL, and returns how many went.
+func dropRows(ctx context.Context, tx *Tx, tombstoneSQL, deleteSQL string, ids []int64) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	arg := jsonArg("ids", ids)
+	n, err := affected(tx.exec(ctx, tombstoneSQL, arg))
+	if err != nil {
+		return 0, err
+	}
+	m, err := affected(tx.exec(ctx, deleteSQL, arg))
+	if err != nil {
+		return 0, err
+	}
+	return n + m, nil
+}
+
+// Person names a data subject: one chat, or every chat of an ID Suporte
+// (several people of one company may share it).
+type Person struct {
+	Chat      string `json:"chat,omitempty"`
+	IDSuporte string `json:"id_suporte,omitempty"`
+}
+
+// String names p for the operator (it holds a phone number: not for logs).
+func (p Person) String() string {
+	if p.Chat != "" {
+		return "chat " + p.Chat
+	}
+	return "ID Suporte " + p.IDSuporte
+}
+
+// Record is one stored row, column by column, as the export shows it:
+// times as UTC time.Time (nil when unset), the rest as SQLite returns it.
+type Record map[string]any
+
+// PersonData is everything stored about a person, chat by chat.
+type PersonData struct {
+	Chats []ChatData `json:"chats"`
+}
+
+// ChatData is everything stored about one chat. Anonymized tickets no
+// longer belong to it.
+type ChatData struct {
+	Chat         string       `json:"chat"`
+	Customer     Record       `json:"customer"`     // nil if none
+	Conversation Record       `json:"conversation"` // nil if none
+	Tickets      []TicketData `json:"tickets"`
+	Inbox        []Record     `json:"inbox"`
+	Outbox       []Record     `json:"outbox"`
+	Timers       []Record     `json:"timers"`
+}
+
+// TicketData is one ticket with its history and rating.
+type TicketData struct {
+	Ticket   Record   `json:"ticket"`
+	Events   []Record `json:"events"`
+	Feedback Record   `json:"feedback"` // nil if none
+}
+
+// PersonCounts counts a person's rows.
+type PersonCounts struct {
+	Chats         int
+	Customers     int
+	Conversations int
+	Tickets       int
+	Events        int
+	Feedback      int
+	Inbox         int
+	Outbox        int
+	Timers        int
+
+	OpenTickets int // of Tickets, not resolved
+	ActiveChats int // of Chats, with a conversation going on
+}
+
+// chatHasDataSQL: chat x is stored anywhere. ticket_events and feedback
+// hang off tickets.
+const chatHasDataSQL = `SELECT :chat WHERE :chat <> '' AND (
+    EXISTS (SELECT 1 FROM customers WHERE chat = :chat)
+    OR EXISTS (SELECT 1 FROM conversations WHERE chat = :chat)
+    OR EXISTS (SELECT 1 FROM tickets WHERE chat = :chat)
+    OR EXISTS (SELECT 1 FROM inbox WHERE chat = :chat)
+    OR EXISTS (SELECT 1 FROM outbox WHERE chat = :chat)
+    OR EXISTS (SELECT 1 FROM timers WHERE chat = :chat)
+    OR EXISTS (SELECT 1 FROM feedback WHERE chat = :chat))`
+
+// idSuporteChatsSQL: the chats whose customer has the ID Suporte, and
+// those of tickets opened under it (the customer may have changed ID since).
+const idSuporteChatsSQL = `SELECT chat FROM customers WHERE id_suporte = :id AND :id <> ''
+UNION
+SELECT chat FROM tickets WHERE id_suporte = :id AND :id <> ''
+ORDER BY 1`
+
+// PersonChats returns the chats holding p's data, sorted; none if nothing
+// is stored about p.
+func (tx *Tx) PersonChats(ctx context.Context, p Person) ([]string, error) {
+	var chats []string
+	var err error
+	switch {
+	case p.Chat != "" && p.IDSuporte != "":
+		return nil, errors.New("person chats: a chat or an ID Suporte, not both")
+	case p.Chat != "":
+		chats, err = queryAll(ctx, tx, scanString, chatHasDataSQL, sql.Named("chat", p.Chat))
+	case p.IDSuporte != "":
+		chats, err = queryAll(ctx, tx, scanString, idSuporteChatsSQL, sql.Named("id", p.IDSuporte))
+	default:
+		return nil, errors.New("person chats: no chat nor ID Suporte")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("person chats: %w", err)
+	}
+	return chats, nil
+}
+
+const (
+	exportCustomerSQL     = `SELECT * FROM customers WHERE chat = ?`
+	exportConversationSQL = `SELECT * FROM conversations WHERE chat = ?`
+	exportTicketsSQL      = `SELECT * FROM tickets WHERE chat = ? ORDER BY id`
+	exportEventsSQL       = `SELECT * FROM ticket_events WHERE ticket = ? ORDER BY id`
+	exportFeedbackSQL     = `SELECT * FROM feedback WHERE ticket = ?`
+	exportInboxSQL        = `SELECT * FROM inbox WHERE chat = ? ORDER BY id`
+	exportOutboxSQL       = `SELECT * FROM outbox WHERE chat = ? ORDER BY id`
+	exportTimersSQL       = `SELECT * FROM timers WHERE chat = ? ORDER BY due, kind`
+)
+
+// ExportPerson returns every row stored about p (SELECT *: columns added
+// later are exported too), or ErrNotFound if there is none.
+func (tx *Tx) ExportPerson(ctx context.Context, p Person) (PersonData, error) {
+	chats, err := tx.PersonChats(ctx, p)
+	if err != nil {
+		return PersonData{}, err
+	}
+	if len(chats) == 0 {
+		return PersonData{}, fmt.Errorf("export person: %w", ErrNotFound)
+	}
+	var d PersonData
+	for _, chat := range chats {
+		c, err := tx.exportChat(ctx, chat)
+		if err != nil {
+			return PersonData{}, fmt.Errorf("export person: %w", err)
+		}
+		d.Chats = append(d.Chats, c)
+	}
+	return d, nil
+}
+
+func (tx *Tx) exportChat(ctx context.Context, chat string) (ChatData, error) {
+	c := ChatData{Chat: chat, Tickets: []TicketData{}}
+	one := func(query string, args ...any) (Record, error) {
+		rs, err := tx.records(ctx, query, args...)
+		if len(rs) == 0 {
+			return nil, err
+		}
+		return rs[0], err
+	}
+	var err error
+	if c.Customer, err = one(exportCustomerSQL, chat); err != nil {
+		return ChatData{}, fmt.Errorf("customer: %w", err)
+	}
+	if c.Conversation, err = one(exportConversationSQL, chat); err != nil {
+		return ChatData{}, fmt.Errorf("conversation: %w", err)
+	}
+	tickets, err := tx.records(ctx, exportTicketsSQL, chat)
+	if err != nil {
+		return ChatData{}, fmt.Errorf("tickets: %w", err)
+	}
+	for _, t := range tickets {
+		td := TicketData{Ticket: t}
+		if td.Events, err = tx.records(ctx, exportEventsSQL, t["id"]); err != nil {
+			return ChatData{}, fmt.Errorf("ticket events: %w", err)
+		}
+		if td.Feedback, err = one(exportFeedbackSQL, t["id"]); err != nil {
+			return ChatData{}, fmt.Errorf("feedback: %w", err)
+		}
+		c.Tickets = append(c.Tickets, td)
+	}
+	if c.Inbox, err = tx.records(ctx, exportInboxSQL, chat); err != nil {
+		return ChatData{}, fmt.Errorf("inbox: %w", err)
+	}
+	if c.Outbox, err = tx.records(ctx, exportOutboxSQL, chat); err != nil {
+		return ChatData{}, fmt.Errorf("outbox: %w", err)
+	}
+	if c.Timers, err = tx.records(ctx, exportTimersSQL, chat); err != nil {
+		return ChatData{}, fmt.Errorf("timers: %w", err)
+	}
+	return c, nil
+}
+
+// isTimeColumn reports the INTEGER unix ms columns the export shows as times.
+func isTimeColumn(col string) bool {
+	switch col {
+	case "at", "due", "created_at", "updated_at", "started_at", "paused_until",
+		"sent_at", "received_at", "handled_at", "next_try",
+		"queued_at", "last_activity_at", "closed_at", "claimed_at", "first_response_at",
+		"escalated_at", "escalation_due", "queue_notified_at":
+		return true
+	}
+	return false
+}
+
+// records runs query and returns its rows as Records; never nil.
+func (tx *Tx) records(ctx context.Context, query string, args ...any) ([]Record, error) {
+	rows, err := tx.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	out := []Record{}
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		r := make(Record, len(cols))
+		for i, col := range cols {
+			v := vals[i]
+			if ms, ok := v.(int64); ok && isTimeColumn(col) {
+				if ms == 0 {
+					v = nil
+				} else {
+					v = fromMillis(ms)
+				}
+			}
+			if b, ok := v.([]byte); ok {
+				v = string(b)
+			}
+			r[col] = v
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+const personCountsSQL = `WITH p(chat) AS (SELECT value FROM json_each(:chats)),
+pt(id) AS (SELECT id FROM tickets WHERE chat IN (SELECT chat FROM p))
+SELECT
+    (SELECT COUNT(*) FROM customers WHERE chat IN (SELECT chat FROM p)),
+    (SELECT COUNT(*) FROM conversations WHERE chat IN (SELECT chat FROM p)),
+    (SELECT COUNT(*) FROM pt),
+    (SELECT COUNT(*) FROM ticket_events WHERE ticket IN (SELECT id FROM pt)),
+    (SELECT COUNT(*) FROM feedback WHERE ticket IN (SELECT id FROM pt) OR chat IN (SELECT chat FROM p)),
+    (SELECT COUNT(*) FROM inbox WHERE chat IN (SELECT chat FROM p)),
+    (SELECT COUNT(*) FROM outbox WHERE chat IN (SELECT chat FROM p)),
+    (SELECT COUNT(*) FROM timers WHERE chat IN (SELECT chat FROM p)),
+    (SELECT COUNT(*) FROM tickets WHERE id IN (SELECT id FROM pt) AND status <> 'resolvido'),
+    (SELECT COUNT(*) FROM conversations WHERE chat IN (SELECT chat FROM p) AND state NOT IN ('', '` + ConversationClosed + `'))`
+
+// CountPerson counts p's rows: what DeletePerson would delete.
+func (tx *Tx) CountPerson(ctx context.Context, p Person) (PersonCounts, error) {
+	chats, err := tx.PersonChats(ctx, p)
+	if err != nil {
+		return PersonCounts{}, err
+	}
+	return tx.countChats(ctx, chats)
+}
+
+func (tx *Tx) countChats(ctx context.Context, chats []string) (PersonCounts, error) {
+	c := PersonCounts{Chats: len(chats)}
+	if len(chats) == 0 {
+		return c, nil
+	}
+	err := tx.queryRow(ctx, personCountsSQL, jsonArg("chats", chats)).Scan(&c.Customers, &c.Conversations,
+		&c.Tickets, &c.Events, &c.Feedback, &c.Inbox, &c.Outbox, &c.Timers, &c.OpenTickets, &c.ActiveChats)
+	if err != nil {
+		return PersonCounts{}, fmt.Errorf("count person: %w", err)
+	}
+	return c, nil
+}
+
+const (
+	personTicketsIn         = `SELECT id FROM tickets WHERE chat IN (SELECT value FROM json_each(:chats))`
+	deletePersonEventsSQL   = `DELETE FROM ticket_events WHERE ticket IN (` + personTicketsIn + `)`
+	deletePersonFeedbackSQL = `DELETE FROM feedback WHERE ticket IN (` + personTicketsIn + `) OR chat IN (SELECT value FROM json_each(:chats))`
+	deletePersonTicketsSQL  = `DELETE FROM tickets WHERE chat IN (SELECT value FROM json_each(:chats))`
+	personInboxSQL          = `SELECT id FROM inbox WHERE chat IN (SELECT value FROM json_each(:chats)) ORDER BY id`
+	personOutboxSQL         = `SELECT id FROM outbox WHERE chat IN (SELECT value FROM json_each(:chats)) ORDER BY id`
+)
+
+// DeletePerson deletes every row of p, open tickets and a conversation
+// going on included, and returns the counts. Ticket numbers are never
+// given out again (AUTOINCREMENT). A chat that writes again starts afresh.
+func (tx *Tx) DeletePerson(ctx context.Context, p Person) (PersonCounts, error) {
+	chats, err := tx.PersonChats(ctx, p)
+	if err != nil {
+		return PersonCounts{}, err
+	}
+	c, err := tx.countChats(ctx, chats)
+	if err != nil || c.Chats == 0 {
+		return c, err
+	}
+	cs := jsonArg("chats", chats)
+	steps := []struct {
+		what  string
+		query string
+		n     *int
+	}{
+		{"ticket events", deletePersonEventsSQL, &c.Events},
+		{"feedback", deletePersonFeedbackSQL, &c.Feedback},
+		{"tickets", deletePersonTicketsSQL, &c.Tickets},
+		{"timers", deleteChatTimersSQL, &c.Timers},
+		{"conversations", deleteConversationsSQL, &c.Conversations},
+		{"customers", deleteCustomersSQL, &c.Customers},
+	}
+	for _, s := range steps {
+		if *s.n, err = affected(tx.exec(ctx, s.query, cs)); err != nil {
+			return PersonCounts{}, fmt.Errorf("delete person %s: %w", s.what, err)
+		}
+	}
+	inbox, err := queryAll(ctx, tx, scanInt64, personInboxSQL, cs)
+	if err == nil {
+		c.Inbox, err = dropInbox(ctx, tx, inbox)
+	}
+	if err != nil {
+		return PersonCounts{}, fmt.Errorf("delete person inbox: %w", err)
+	}
+	outbox, err := queryAll(ctx, tx, scanInt64, personOutboxSQL, cs)
+	if err == nil {
+		c.Outbox, err = dropOutbox(ctx, tx, outbox)
+	}
+	if err != nil {
+		return PersonCounts{}, fmt.Errorf("delete person outbox: %w", err)
+	}
+	return c, nil
+}
+
+// jsonArg passes a list as a named JSON array argument.
+func jsonArg[T any](name string, list []T) sql.NamedArg {
+	b, err := json.Marshal(list)
+	if err != nil {
+		panic(err) // ints and strings always encode
+	}
+	return sql.Named(name, string(b))
+}
+
+// affected returns how many rows res changed.
+func affected(res sql.Result, err error) (int, error) {
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+func scanInt64(s rowScanner) (int64, error) {
+	var v int64
+	err := s.Scan(&v)
+	return v, err
+}
