@@ -9,11 +9,12 @@ FLOWS   ?= flows.yaml
 export CGO_ENABLED := 1
 export PATH := $(PATH):/usr/local/go/bin
 
-# Debian packages the tests use: Graphviz checks the dot export.
-TEST_PKGS := graphviz
-TEST_CMDS := dot
+# Debian packages the tests use: Graphviz checks the dot export, Chromium
+# drives the console and the simulated phone in browser tests.
+TEST_PKGS := graphviz chromium
+TEST_CMDS := dot chromium
 
-.PHONY: help build run test deps lint fmt clean
+.PHONY: help build run demo test deps lint fmt clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-8s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -23,6 +24,9 @@ build: ## build bin/suporte
 
 run: build ## run the service (state in ./data, flows from ./flows.yaml)
 	$(BIN) run --data $(DATA) --flows $(FLOWS)
+
+demo: build ## run everything on this machine with a simulated WhatsApp (state in ./data-demo, never ./data)
+	$(BIN) demo --data $(DATA)-demo --flows $(FLOWS)
 
 test: deps ## vet and run every test with the race detector
 	$(GO) vet ./...

@@ -90,7 +90,12 @@ func lifecycleCallbacks() fsm.Callbacks {
 			e.Args[0].(*turn).enqueue()
 		},
 		"leave_" + stateQueued: func(_ context.Context, e *fsm.Event) {
-			e.Args[0].(*turn).dequeue()
+			// An agent taking the chat keeps queued_at: waiting times are
+			// measured from it, and a release returns the customer to
+			// their place in line.
+			if e.Event != evAssign {
+				e.Args[0].(*turn).dequeue()
+			}
 		},
 	}
 }

@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -198,27 +197,18 @@ func (r *Runtime) work(ctx context.Context, chat string, w *worker) {
 	for {
 		r.mu.Lock()
 		timers := w.timers
-		w.timers = false
+		w.timers, w.again = false, false
 		r.mu.Unlock()
-		more, retry, used := r.step(ctx, chat, timers)
-		if ctx.Err() != nil {
-			r.mu.Lock()
-			delete(r.workers, chat)
-			r.mu.Unlock()
-			return
-		}
+		retry, timersLeft := r.serve(ctx, chat, timers)
 		r.mu.Lock()
-		if timers && !used {
-			w.timers = true // other work came first; the timers are still due
-		}
-		if more || w.again || w.timers {
-			w.again = false
+		if ctx.Err() == nil && (w.again || w.timers || timersLeft) {
+			w.timers = w.timers || timersLeft
 			r.mu.Unlock()
 			continue
 		}
 		delete(r.workers, chat)
 		r.mu.Unlock()
-		if retry > 0 {
+		if retry > 0 && ctx.Err() == nil {
 			time.AfterFunc(retry, func() { r.wake(chat) })
 		}
 		return
@@ -242,9 +232,8 @@ func (r *Runtime) Drain(ctx context.Context) error {
 			return ctx.Err()
 		}
 		for {
-			more, _, used := r.step(ctx, chat, timers)
-			timers = timers && !used
-			if !more && !timers {
+			_, left := r.serve(ctx, chat, timers)
+			if !left || ctx.Err() != nil {
 				break
 			}
 		}
@@ -280,176 +269,33 @@ func (r *Runtime) AdvanceTo(ctx context.Context, clock *ManualClock, t time.Time
 	return nil
 }
 
-// maxBurst bounds how many queued messages of a chat one step sends.
-const maxBurst = 32
-
-// step does the next piece of work of chat: send what is queued for it,
-// else handle its oldest input, else (when told they may be due) fire its
-// timers. more is false when there was nothing to do or the chat is
-// blocked; retry > 0 says when to look again (a failed send waiting for
-// its backoff); used says the timers were looked at.
-func (r *Runtime) step(ctx context.Context, chat string, timers bool) (more bool, retry time.Duration, used bool) {
-	var (
-		outs  []store.OutMsg
-		in    store.Inbound
-		hasIn bool
-	)
-	err := r.cfg.Store.View(ctx, func(tx *store.Tx) error {
-		var err error
-		if outs, err = tx.PendingOutbox(ctx, chat, maxBurst); err != nil || len(outs) > 0 {
-			return err
+// serve works chat until it is idle or blocked: each round is one job at
+// the store's writer (record what was just sent, handle the next input or
+// due timer, read what is queued to send) followed by the sends. retry > 0
+// says when a blocked chat (a failed send in backoff) should be looked at
+// again; timersLeft that the timers were not looked at.
+func (r *Runtime) serve(ctx context.Context, chat string, timers bool) (retry time.Duration, timersLeft bool) {
+	var rec sendRecord
+	for ctx.Err() == nil {
+		res := r.advance(ctx, chat, rec, timers)
+		rec = sendRecord{}
+		if res.err != nil {
+			return time.Second, timers
 		}
-		in, err = tx.NextInbox(ctx, chat)
-		if hasIn = err == nil; err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		return nil
-	})
-	if err != nil {
-		if ctx.Err() == nil {
-			r.cfg.Log.Error().Err(err).Str("chat", chat).Msg("read chat work")
-		}
-		return false, time.Second, false
-	}
-	switch {
-	case len(outs) > 0:
-		more, retry = r.send(ctx, outs)
-		return more, retry, false
-	case hasIn:
-		// The turn's replies come back from its transaction: send them now,
-		// without another read.
-		outs, ok := r.handleInbound(ctx, in)
-		if ok && len(outs) > 0 {
-			more, retry = r.send(ctx, outs)
-			return true, retry, false
-		}
-		return ok, 0, false
-	case timers:
-		return r.fireTimers(ctx, chat), 0, true
-	}
-	return false, 0, false
-}
-
-// send delivers a chat's queued messages in order, each paced like a
-// person typing. It stops at the first failure, which stays at the head of
-// the chat's queue, so nothing behind it jumps ahead.
-func (r *Runtime) send(ctx context.Context, msgs []store.OutMsg) (bool, time.Duration) {
-	now := r.cfg.Clock.Now()
-	if wait := msgs[0].NextTry.Sub(now); wait > 0 {
-		return false, wait
-	}
-	if err := r.assignIDs(ctx, msgs); err != nil {
-		if ctx.Err() == nil {
-			r.cfg.Log.Error().Err(err).Str("chat", msgs[0].Chat).Msg("record message ids")
-		}
-		return false, time.Second
-	}
-	poll := r.cfg.Flow().MenuStyle() == "poll"
-	var done []sentMsg // sent, not yet recorded
-	var failed *store.OutMsg
-	var sendErr error
-	for i := range msgs {
-		m := &msgs[i]
-		if r.cfg.Sleep != nil {
-			// Record what went out before pausing: a crash during the pause
-			// must not resend it.
-			if err := r.recordSent(ctx, done, nil, nil); err != nil {
-				return false, time.Second
+		timers = timers && !res.usedTimers
+		switch {
+		case res.retry > 0:
+			return res.retry, timers
+		case len(res.outs) > 0:
+			if wait := res.outs[0].NextTry.Sub(r.cfg.Clock.Now()); wait > 0 {
+				return wait, timers
 			}
-			done = done[:0]
-			if t, ok := r.cfg.Transport.(typist); ok {
-				if err := t.Typing(ctx, m.Chat); err != nil {
-					r.cfg.Log.Debug().Err(err).Str("chat", m.Chat).Msg("typing presence")
-				}
-			}
-			if err := r.cfg.Sleep(ctx, r.cfg.Flow().Pacing(len([]rune(m.Text)))); err != nil {
-				return false, 0
-			}
-		}
-		if r.cfg.Limit != nil {
-			if err := r.cfg.Limit.Wait(ctx); err != nil {
-				break
-			}
-		}
-		sent, err := r.cfg.Transport.Send(ctx, outbound(*m, poll))
-		if o := r.cfg.Observe; o != nil {
-			o.Sent(m.Chat, err)
-		}
-		if err != nil {
-			failed, sendErr = m, err
-			break
-		}
-		done = append(done, sentMsg{m.ID, cmp.Or(sent.ID, m.WAID), sent.PollID})
-	}
-	if err := r.recordSent(ctx, done, failed, sendErr); err != nil {
-		return false, time.Second
-	}
-	if failed != nil {
-		r.cfg.Log.Warn().Err(sendErr).Int64("outbox", failed.ID).Str("chat", failed.Chat).Int("attempt", failed.Attempts+1).Msg("send failed; will retry")
-		return false, backoff(failed.Attempts + 1)
-	}
-	return ctx.Err() == nil, 0
-}
-
-type sentMsg struct {
-	id           int64
-	waID, pollID string
-}
-
-// recordSent marks delivered messages sent and a failed one for retry, in
-// one transaction.
-func (r *Runtime) recordSent(ctx context.Context, done []sentMsg, failed *store.OutMsg, sendErr error) error {
-	if len(done) == 0 && failed == nil {
-		return nil
-	}
-	now := r.cfg.Clock.Now()
-	err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
-		for _, d := range done {
-			if d.pollID != "" {
-				if err := tx.SetOutboxPollID(ctx, d.id, d.pollID); err != nil {
-					return err
-				}
-			}
-			if err := tx.MarkSent(ctx, d.id, d.waID, now); err != nil {
-				return err
-			}
-		}
-		if failed != nil {
-			return tx.MarkSendFailed(ctx, failed.ID, sendErr.Error(), now.Add(backoff(failed.Attempts+1)))
-		}
-		return nil
-	})
-	if err != nil && ctx.Err() == nil {
-		r.cfg.Log.Error().Err(err).Msg("record sends")
-	}
-	return err
-}
-
-// assignIDs gives the messages transport ids before the first attempt, if
-// the transport chooses them, all in one transaction.
-func (r *Runtime) assignIDs(ctx context.Context, msgs []store.OutMsg) error {
-	a, ok := r.cfg.Transport.(idAssigner)
-	if !ok {
-		return nil
-	}
-	var missing []int
-	for i := range msgs {
-		if msgs[i].WAID == "" {
-			msgs[i].WAID = a.NewMessageID()
-			missing = append(missing, i)
+			rec = r.send(ctx, res.outs)
+		case !res.worked:
+			return 0, timers
 		}
 	}
-	if len(missing) == 0 {
-		return nil
-	}
-	return r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
-		for _, i := range missing {
-			if err := tx.SetOutboxWAID(ctx, msgs[i].ID, msgs[i].WAID); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return 0, timers
 }
 
 // outbound turns an outbox row into what a transport sends.
@@ -483,58 +329,6 @@ func (r *Runtime) Sent(ctx context.Context, transportID string) (Outbound, bool,
 func backoff(n int) time.Duration {
 	d := time.Second << min(n-1, 9)
 	return min(d, 5*time.Minute)
-}
-
-// handleInbound runs one inbox row through the engine and commits
-// everything it decided in one transaction. If that fails, the message is
-// still marked handled with an apology, so one bad input never blocks the
-// chat nor vanishes without an answer.
-func (r *Runtime) handleInbound(ctx context.Context, in store.Inbound) ([]store.OutMsg, bool) {
-	now := r.cfg.Clock.Now()
-	fl := r.cfg.Flow()
-	late := in.Kind != KindFromMe && in.Kind != KindCall && !in.SentAt.IsZero() && now.Sub(in.SentAt) > fl.File.Settings.LateAfter.Duration
-	var evs []Event
-	var outs []store.OutMsg
-	err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
-		backlog := false
-		if late { // answer only the newest of a late backlog
-			next, err := tx.NextInboxAfter(ctx, in.Chat, in.ID)
-			if err != nil && !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
-			backlog = err == nil && next.Kind != KindFromMe
-		}
-		var err error
-		evs, err = r.turn(ctx, tx, fl, now, in.Chat, func(t *turn) error {
-			return r.inboundTurn(ctx, t, in, late, backlog)
-		}, &in)
-		if err != nil {
-			return err
-		}
-		outs, err = tx.PendingOutbox(ctx, in.Chat, maxBurst)
-		return err
-	})
-	r.observeHandled(in, err)
-	if err == nil {
-		r.publish(evs...)
-		r.markRead(ctx, fl, in)
-		return outs, true
-	}
-	if ctx.Err() != nil {
-		return nil, false
-	}
-	r.cfg.Log.Error().Err(err).Str("chat", in.Chat).Int64("inbox", in.ID).Msg("handle message failed; apologizing")
-	err = r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
-		if _, err := tx.AppendOutbox(ctx, store.OutMsg{Chat: in.Chat, Text: fl.File.Texts.Error.Value, Author: "bot", CreatedAt: now}); err != nil {
-			return err
-		}
-		return tx.FinishInbox(ctx, in.ID, now)
-	})
-	if err != nil {
-		r.cfg.Log.Error().Err(err).Str("chat", in.Chat).Msg("record failed message")
-		return nil, false
-	}
-	return nil, true
 }
 
 // observeHandled reports a handled inbox row and its latency.
@@ -596,48 +390,6 @@ func (r *Runtime) markRead(ctx context.Context, fl *flows.Flow, in store.Inbound
 	if err := rd.MarkRead(ctx, in.Chat, []string{in.MsgID}, r.cfg.Clock.Now()); err != nil {
 		r.cfg.Log.Debug().Err(err).Str("chat", in.Chat).Msg("mark read")
 	}
-}
-
-// fireTimers handles chat's due timers, oldest first.
-func (r *Runtime) fireTimers(ctx context.Context, chat string) bool {
-	now := r.cfg.Clock.Now()
-	fl := r.cfg.Flow()
-	fired := false
-	var evs []Event
-	err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
-		timers, err := tx.Timers(ctx, chat)
-		if err != nil {
-			return err
-		}
-		for _, tm := range timers {
-			if tm.Due.After(now) {
-				continue
-			}
-			fired = true
-			if err := tx.DeleteTimer(ctx, chat, tm.Kind); err != nil {
-				return err
-			}
-			evs, err = r.turn(ctx, tx, fl, now, chat, func(t *turn) error {
-				return r.engine.Step(ctx, t, input{kind: kindTimer, timer: tm.Kind})
-			}, nil)
-			if err != nil {
-				return err
-			}
-			break // the next timer was (re)set by this turn; look again
-		}
-		return nil
-	})
-	if err != nil {
-		if ctx.Err() == nil {
-			r.cfg.Log.Error().Err(err).Str("chat", chat).Msg("fire timers")
-		}
-		return false
-	}
-	r.publish(evs...)
-	if fired {
-		r.pokeTimers()
-	}
-	return fired
 }
 
 // load reads chat's rows into a new turn: its conversation, customer and

@@ -73,7 +73,7 @@ type result struct {
 // BEGIN IMMEDIATE.
 func ReferenceDSN(path string) string {
 	return "file:" + escapePath(path) +
-		"?_journal_mode=WAL&_synchronous=FULL&_foreign_keys=on&_busy_timeout=10000&_txlock=immediate"
+		"?_journal_mode=WAL&_synchronous=FULL&_foreign_keys=on&_busy_timeout=10000&_txlock=immediate&_cache_size=-65536"
 }
 
 // readerDSN opens the file read-only. Transactions stay deferred so readers
@@ -163,6 +163,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 func hotQueries() []string {
 	return []string{
 		beginSQL, commitSQL, rollbackSQL, savepointSQL, releaseSQL, rollbackToSQL,
+		trySQL, tryReleaseSQL, tryRollbackSQL,
 		insertInboxSQL, inboxIDSQL, nextInboxSQL, finishInboxSQL,
 		conversationSQL, putConversationSQL, customerSQL, putCustomerSQL,
 		ticketSQL, updateTicketSQL, addTicketEventSQL,
@@ -307,6 +308,10 @@ const (
 	savepointSQL  = `SAVEPOINT job`
 	releaseSQL    = `RELEASE job`
 	rollbackToSQL = `ROLLBACK TO job`
+
+	trySQL         = `SAVEPOINT try`
+	tryReleaseSQL  = `RELEASE try`
+	tryRollbackSQL = `ROLLBACK TO try`
 )
 
 // runBatch runs jobs in one transaction on the write connection and
@@ -385,6 +390,32 @@ func callJob(j *job, tx *Tx) (r result) {
 		}
 	}()
 	return result{err: j.fn(tx)}
+}
+
+// Try runs fn inside a nested savepoint of an Update: if fn fails (or
+// panics, reported as an error), only fn's writes are undone and the rest
+// of the caller's work stands. It cannot be nested in itself.
+func (tx *Tx) Try(ctx context.Context, fn func() error) (err error) {
+	if !tx.writer {
+		return errors.New("try: not in Update")
+	}
+	if _, err := tx.exec(ctx, trySQL); err != nil {
+		return fmt.Errorf("try: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+		if err != nil {
+			if _, rerr := tx.exec(context.Background(), tryRollbackSQL); rerr != nil {
+				err = errors.Join(err, fmt.Errorf("try rollback: %w", rerr))
+			}
+		}
+		if _, rerr := tx.exec(context.Background(), tryReleaseSQL); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("try release: %w", rerr))
+		}
+	}()
+	return fn()
 }
 
 // Tx is one unit of work inside Update or View. It is valid only while fn

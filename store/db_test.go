@@ -650,3 +650,45 @@ func newestVersion(tb testing.TB) int {
 	}
 	return ms[len(ms)-1].version
 }
+
+func TestTryUndoesOnlyItsOwnWork(t *testing.T) {
+	db := openTest(t)
+	ctx := t.Context()
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	update(t, db, func(tx *Tx) error {
+		if err := tx.PutCustomer(ctx, Customer{Chat: "kept", CreatedAt: now}); err != nil {
+			return err
+		}
+		err := tx.Try(ctx, func() error {
+			if err := tx.PutCustomer(ctx, Customer{Chat: "undone", CreatedAt: now}); err != nil {
+				return err
+			}
+			return errors.New("boom")
+		})
+		if err == nil || err.Error() != "boom" {
+			t.Errorf("Try returned %v; want boom", err)
+		}
+		err = tx.Try(ctx, func() error {
+			if err := tx.PutCustomer(ctx, Customer{Chat: "panicked", CreatedAt: now}); err != nil {
+				return err
+			}
+			panic("bug")
+		})
+		if err == nil || !strings.Contains(err.Error(), "panic: bug") {
+			t.Errorf("Try after a panic returned %v", err)
+		}
+		return tx.Try(ctx, func() error { return tx.PutCustomer(ctx, Customer{Chat: "tried", CreatedAt: now}) })
+	})
+	view(t, db, func(tx *Tx) error {
+		for chat, want := range map[string]bool{"kept": true, "tried": true, "undone": false, "panicked": false} {
+			_, err := tx.Customer(ctx, chat)
+			if got := err == nil; got != want {
+				t.Errorf("customer %s present=%v; want %v (%v)", chat, got, want, err)
+			}
+		}
+		if err := tx.Try(ctx, func() error { return nil }); err == nil {
+			t.Error("Try inside View succeeded")
+		}
+		return nil
+	})
+}

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/term"
 
 	"suporte/bot"
+	"suporte/bot/console"
 	"suporte/bot/whatsapp"
 	"suporte/store"
 )
@@ -143,8 +144,12 @@ func serve(ctx context.Context, o runOptions, log zerolog.Logger, stderr io.Writ
 		Sleep:     bot.Sleep,
 		Limit:     bot.NewLimiter(o.sendRate, o.sendBurst, time.Now, bot.Sleep),
 	})
+	cons := console.New(console.Config{
+		Store: db, Runtime: rt, Flow: fl.Current, Clock: bot.SystemClock{},
+		Log: log.With().Str("component", "console").Logger(),
+	})
 	srv := &http.Server{
-		Handler:           newWebHandler(webDeps{WhatsApp: wa.Status, Flows: fl.Status}),
+		Handler:           newWebHandler(webDeps{WhatsApp: wa.Status, Flows: fl.Status, Console: cons.Handler()}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	log.Info().Str("data", o.data).Str("listen", ln.Addr().String()).Str("flows", o.flows).
@@ -179,6 +184,11 @@ func serve(ctx context.Context, o runOptions, log zerolog.Logger, stderr io.Writ
 		cancel()
 	})
 	wg.Go(func() { fail(wa.Run(ctx, rt)) })
+	wg.Go(func() {
+		if err := cons.Run(ctx); err != nil {
+			fail(fmt.Errorf("console: %w", err))
+		}
+	})
 	wg.Go(func() {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			fail(fmt.Errorf("http: %w", err))
@@ -234,12 +244,17 @@ func newLogger(w io.Writer, level zerolog.Level) zerolog.Logger {
 type webDeps struct {
 	WhatsApp func() whatsapp.Status
 	Flows    func() bot.FlowStatus // optional
+	Console  http.Handler          // optional: the agents' console and its API, at /
 }
 
-// newWebHandler routes the service's HTTP requests.
+// newWebHandler routes the service's HTTP requests: /healthz here (it knows
+// the WhatsApp connection), everything else to the console.
 func newWebHandler(d webDeps) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", d.healthz)
+	if d.Console != nil {
+		mux.Handle("/", d.Console)
+	}
 	return mux
 }
 

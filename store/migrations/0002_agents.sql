@@ -30,6 +30,7 @@ ALTER TABLE tickets ADD COLUMN escalation_due     INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE tickets ADD COLUMN queue_notified_at  INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE tickets ADD COLUMN queue_notified_pos INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX tickets_agent ON tickets (agent, status) WHERE agent <> '';
+CREATE INDEX tickets_claimed ON tickets (claimed_at) WHERE claimed_at > 0;
 
 -- The ticket a customer is looking at in "Meus chamados".
 ALTER TABLE conversations ADD COLUMN subject INTEGER NOT NULL DEFAULT 0;

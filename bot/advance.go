@@ -1,0 +1,261 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"suporte/flows"
+	"suporte/store"
+)
+
+// maxBurst bounds how many queued messages of a chat one round sends.
+const maxBurst = 32
+
+// sendRecord is what a round of sending leaves to record: the messages
+// delivered and the one that failed, if any.
+type sendRecord struct {
+	done    []sentMsg
+	failed  *store.OutMsg
+	sendErr error
+}
+
+type sentMsg struct {
+	id           int64
+	waID, pollID string
+}
+
+// advanced is what one advance did and what the chat should do next.
+type advanced struct {
+	outs       []store.OutMsg // queued messages to send now, in order
+	worked     bool           // an input or timer was handled
+	usedTimers bool           // the timers were looked at
+	retry      time.Duration  // blocked by a failed send until then
+	err        error
+}
+
+// advance is one job at the store's writer for chat, so its reads hit the
+// writer's warm cache and its writes share the group commit: record the
+// sends of the previous round; if nothing is left to send, handle the
+// oldest input (or, when told, the due timers); return what is now queued.
+// An input whose turn fails is still consumed, with an apology, so one bad
+// message never blocks the chat nor vanishes without an answer.
+func (r *Runtime) advance(ctx context.Context, chat string, rec sendRecord, timers bool) advanced {
+	now := r.cfg.Clock.Now()
+	fl := r.cfg.Flow()
+	var (
+		res     advanced
+		evs     []Event
+		in      *store.Inbound
+		turnErr error
+		fired   bool
+	)
+	err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
+		res, evs, in, turnErr, fired = advanced{}, nil, nil, nil, false
+		if err := recordSends(ctx, tx, rec, now); err != nil {
+			return err
+		}
+		if rec.failed != nil {
+			res.retry = backoff(rec.failed.Attempts + 1)
+			return nil
+		}
+		outs, err := tx.PendingOutbox(ctx, chat, maxBurst)
+		if err != nil || len(outs) > 0 {
+			res.outs = outs
+			return r.assignIDs(ctx, tx, outs)
+		}
+		next, err := tx.NextInbox(ctx, chat)
+		switch {
+		case err == nil:
+			in, res.worked = &next, true
+			turnErr = tx.Try(ctx, func() error {
+				evs, err = r.inbound(ctx, tx, fl, now, next)
+				return err
+			})
+			if turnErr != nil {
+				if ctx.Err() != nil {
+					return turnErr
+				}
+				r.cfg.Log.Error().Err(turnErr).Str("chat", chat).Int64("inbox", next.ID).Msg("handle message failed; apologizing")
+				evs = nil
+				if _, err := tx.AppendOutbox(ctx, store.OutMsg{Chat: chat, Text: fl.File.Texts.Error.Value, Author: "bot", CreatedAt: now}); err != nil {
+					return err
+				}
+				if err := tx.FinishInbox(ctx, next.ID, now); err != nil {
+					return err
+				}
+			}
+		case !errors.Is(err, store.ErrNotFound):
+			return err
+		case timers:
+			res.usedTimers = true
+			if err := tx.Try(ctx, func() error {
+				evs, fired, err = r.fireTimers(ctx, tx, fl, now, chat)
+				return err
+			}); err != nil {
+				return err
+			}
+			res.worked = fired
+		}
+		if !res.worked {
+			return nil
+		}
+		res.outs, err = tx.PendingOutbox(ctx, chat, maxBurst)
+		if err != nil {
+			return err
+		}
+		return r.assignIDs(ctx, tx, res.outs)
+	})
+	if in != nil {
+		r.observeHandled(*in, cmpErr(err, turnErr))
+	}
+	if err != nil {
+		if ctx.Err() == nil {
+			r.cfg.Log.Error().Err(err).Str("chat", chat).Msg("chat work failed; will retry")
+		}
+		return advanced{err: err}
+	}
+	r.publish(evs...)
+	if in != nil && turnErr == nil {
+		r.markRead(ctx, fl, *in)
+	}
+	if fired {
+		r.pokeTimers()
+	}
+	return res
+}
+
+// cmpErr returns the first non-nil error.
+func cmpErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// inbound runs one inbox row through its turn.
+func (r *Runtime) inbound(ctx context.Context, tx *store.Tx, fl *flows.Flow, now time.Time, in store.Inbound) ([]Event, error) {
+	late := in.Kind != KindFromMe && in.Kind != KindCall && !in.SentAt.IsZero() && now.Sub(in.SentAt) > fl.File.Settings.LateAfter.Duration
+	backlog := false
+	if late { // answer only the newest of a late backlog
+		next, err := tx.NextInboxAfter(ctx, in.Chat, in.ID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		backlog = err == nil && next.Kind != KindFromMe
+	}
+	return r.turn(ctx, tx, fl, now, in.Chat, func(t *turn) error {
+		return r.inboundTurn(ctx, t, in, late, backlog)
+	}, &in)
+}
+
+// fireTimers handles chat's oldest due timer, if any.
+func (r *Runtime) fireTimers(ctx context.Context, tx *store.Tx, fl *flows.Flow, now time.Time, chat string) ([]Event, bool, error) {
+	timers, err := tx.Timers(ctx, chat)
+	if err != nil {
+		return nil, false, err
+	}
+	for _, tm := range timers {
+		if tm.Due.After(now) {
+			continue
+		}
+		if err := tx.DeleteTimer(ctx, chat, tm.Kind); err != nil {
+			return nil, false, err
+		}
+		evs, err := r.turn(ctx, tx, fl, now, chat, func(t *turn) error {
+			return r.engine.Step(ctx, t, input{kind: kindTimer, timer: tm.Kind})
+		}, nil)
+		return evs, true, err // the turn (re)set the next timer: look again next round
+	}
+	return nil, false, nil
+}
+
+// recordSends marks delivered messages sent and a failed one for retry.
+func recordSends(ctx context.Context, tx *store.Tx, rec sendRecord, now time.Time) error {
+	for _, d := range rec.done {
+		if d.pollID != "" {
+			if err := tx.SetOutboxPollID(ctx, d.id, d.pollID); err != nil {
+				return err
+			}
+		}
+		if err := tx.MarkSent(ctx, d.id, d.waID, now); err != nil {
+			return err
+		}
+	}
+	if f := rec.failed; f != nil {
+		return tx.MarkSendFailed(ctx, f.ID, rec.sendErr.Error(), now.Add(backoff(f.Attempts+1)))
+	}
+	return nil
+}
+
+// assignIDs gives queued messages their transport ids before the first
+// attempt, when the transport chooses them: a resend after a crash then
+// reuses the id and the customer's phone shows one message, not two.
+func (r *Runtime) assignIDs(ctx context.Context, tx *store.Tx, msgs []store.OutMsg) error {
+	a, ok := r.cfg.Transport.(idAssigner)
+	if !ok {
+		return nil
+	}
+	for i := range msgs {
+		if msgs[i].WAID == "" {
+			msgs[i].WAID = a.NewMessageID()
+			if err := tx.SetOutboxWAID(ctx, msgs[i].ID, msgs[i].WAID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// send delivers a chat's queued messages in order, each paced like a
+// person typing. It stops at the first failure, which stays at the head of
+// the chat's queue, so nothing behind it jumps ahead. What it returns is
+// recorded by the chat's next advance; when pacing, each message is
+// recorded before the pause, so a crash during a pause never resends it.
+func (r *Runtime) send(ctx context.Context, msgs []store.OutMsg) sendRecord {
+	poll := r.cfg.Flow().MenuStyle() == "poll"
+	var rec sendRecord
+	for i := range msgs {
+		m := &msgs[i]
+		if r.cfg.Sleep != nil {
+			if len(rec.done) > 0 {
+				if err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
+					return recordSends(ctx, tx, rec, r.cfg.Clock.Now())
+				}); err != nil {
+					return rec // the next advance records them
+				}
+				rec.done = rec.done[:0]
+			}
+			if t, ok := r.cfg.Transport.(typist); ok {
+				if err := t.Typing(ctx, m.Chat); err != nil {
+					r.cfg.Log.Debug().Err(err).Str("chat", m.Chat).Msg("typing presence")
+				}
+			}
+			if err := r.cfg.Sleep(ctx, r.cfg.Flow().Pacing(len([]rune(m.Text)))); err != nil {
+				return rec
+			}
+		}
+		if r.cfg.Limit != nil {
+			if err := r.cfg.Limit.Wait(ctx); err != nil {
+				return rec
+			}
+		}
+		sent, err := r.cfg.Transport.Send(ctx, outbound(*m, poll))
+		if o := r.cfg.Observe; o != nil {
+			o.Sent(m.Chat, err)
+		}
+		if err != nil {
+			r.cfg.Log.Warn().Err(err).Int64("outbox", m.ID).Str("chat", m.Chat).Int("attempt", m.Attempts+1).Msg("send failed; will retry")
+			rec.failed, rec.sendErr = m, err
+			return rec
+		}
+		waID := sent.ID
+		if waID == "" {
+			waID = m.WAID
+		}
+		rec.done = append(rec.done, sentMsg{m.ID, waID, sent.PollID})
+	}
+	return rec
+}

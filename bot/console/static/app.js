@@ -1,0 +1,1122 @@
+// Console dos Encantadores. Plain ES module, no framework: state in one
+// object, render functions that rebuild small parts of the page, and
+// server-sent events that say what to fetch again. Every text from the
+// server goes in with textContent (never innerHTML): customers write it.
+
+const TZ = 'America/Sao_Paulo';
+const STATUS = { aberto: 'Aberto', aguardando_resposta: 'Aguardando resposta', resolvido: 'Resolvido' };
+
+const $ = (sel, root = document) => root.querySelector(sel);
+const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
+
+// h builds an element: h('div.cls#id', {attr: v, onclick: fn}, child...).
+function h(spec, attrs, ...children) {
+  const [, tag = 'div', rest = ''] = spec.match(/^([a-z0-9]+)?(.*)$/i);
+  const el = document.createElement(tag);
+  for (const part of rest.match(/[.#][^.#]+/g) || []) {
+    if (part[0] === '.') el.classList.add(part.slice(1));
+    else el.id = part.slice(1);
+  }
+  if (attrs && (typeof attrs !== 'object' || attrs instanceof Node || Array.isArray(attrs))) {
+    children.unshift(attrs);
+    attrs = null;
+  }
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v == null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'text') el.textContent = v;
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else el.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat()) {
+    if (c == null || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+// ---------------------------------------------------------------- state
+
+const state = {
+  me: null,
+  offset: 0, // server clock - browser clock, ms
+  queue: [],
+  queueSeen: null, // ticket ids already announced
+  mine: [],
+  agents: [],
+  quick: [],
+  view: 'atendimento',
+  openId: null,
+  open: null,
+  history: [],
+  all: [],
+  allFilter: 'open',
+  dashDays: 14,
+  unread: {},
+  lastRead: {},
+  drafts: {},
+  sound: localStorage.getItem('suporte.sound') !== 'off',
+  live: false,
+};
+
+const serverNow = () => Date.now() + state.offset;
+
+// ---------------------------------------------------------------- API
+
+class APIError extends Error {
+  constructor(status, message) { super(message); this.status = status; }
+}
+
+async function api(method, path, body) {
+  const opts = { method, headers: { 'X-Requested-With': 'suporte' }, credentials: 'same-origin' };
+  if (body !== undefined) {
+    opts.headers['Content-Type'] = 'application/json';
+    opts.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(path, opts);
+  } catch {
+    throw new APIError(0, 'Sem conexão com o servidor. Tentando de novo…');
+  }
+  const now = res.headers.get('X-Suporte-Now');
+  if (now) state.offset = Date.parse(now) - Date.now();
+  let data = null;
+  try { data = await res.json(); } catch { /* empty body */ }
+  if (res.status === 401 && path !== '/api/login') {
+    showLogin(state.me ? 'Sua sessão terminou. Entre de novo.' : '');
+    throw new APIError(401, (data && data.error) || 'Faça login para continuar.');
+  }
+  if (!res.ok) throw new APIError(res.status, (data && data.error) || `Erro ${res.status}`);
+  return data;
+}
+
+// ---------------------------------------------------------------- formatting
+
+const fmtTime = new Intl.DateTimeFormat('pt-BR', { timeZone: TZ, hour: '2-digit', minute: '2-digit' });
+const fmtDay = new Intl.DateTimeFormat('pt-BR', { timeZone: TZ, day: '2-digit', month: '2-digit', year: 'numeric' });
+const fmtShort = new Intl.DateTimeFormat('pt-BR', { timeZone: TZ, day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit' });
+const fmtWeekday = new Intl.DateTimeFormat('pt-BR', { timeZone: TZ, weekday: 'long' });
+
+// longDate says "quarta-feira, 02/12/2026 às 18:00".
+const longDate = (iso) => `${fmtWeekday.format(new Date(iso))}, ${fmtDay.format(new Date(iso))} às ${fmtTime.format(new Date(iso))}`;
+const time = (iso) => (iso ? fmtTime.format(new Date(iso)) : '');
+const day = (iso) => (iso ? fmtDay.format(new Date(iso)) : '');
+
+function when(iso) {
+  if (!iso) return '–';
+  const d = new Date(iso);
+  return day(iso) === fmtDay.format(new Date(serverNow())) ? `hoje ${fmtTime.format(d)}` : fmtShort.format(d);
+}
+
+// waited formats a wait: 45 s, 3:07, 1 h 05.
+function waited(ms) {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}:${String(s % 60).padStart(2, '0')}`;
+  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')}`;
+}
+
+function minutes(sec) {
+  if (sec < 60) return `${Math.round(sec)} s`;
+  return `${(sec / 60).toLocaleString('pt-BR', { maximumFractionDigits: 1 })} min`;
+}
+
+const initials = (name) => (name || '?').trim().split(/\s+/).slice(0, 2).map((w) => w[0]).join('').toUpperCase();
+const pill = (status) => h('span.pill', { class: `pill pill-${status}`, text: STATUS[status] || status });
+
+// rich renders WhatsApp formatting (*bold*, _italic_, ~strike~) and links
+// as elements, never as HTML.
+function rich(text) {
+  const out = document.createDocumentFragment();
+  const re = /(https?:\/\/[^\s<>"]+[^\s<>".,;:!?)\]])|\*([^*\n]+)\*|_([^_\n]+)_|~([^~\n]+)~/g;
+  let last = 0;
+  for (const m of text.matchAll(re)) {
+    out.append(text.slice(last, m.index));
+    if (m[1]) out.append(h('a', { href: m[1], target: '_blank', rel: 'noopener noreferrer', text: m[1] }));
+    else if (m[2]) out.append(h('strong', { text: m[2] }));
+    else if (m[3]) out.append(h('em', { text: m[3] }));
+    else out.append(h('s', { text: m[4] }));
+    last = m.index + m[0].length;
+  }
+  out.append(text.slice(last));
+  return out;
+}
+
+// ---------------------------------------------------------------- toasts and sound
+
+function toast(msg, kind = '') {
+  const t = h('div.toast', { class: `toast ${kind}`, text: msg });
+  $('#toasts').append(t);
+  setTimeout(() => t.remove(), kind === 'error' ? 6000 : 3500);
+}
+const failed = (err) => { if (err.status !== 401) toast(err.message, 'error'); };
+
+let audio = null;
+function unlockAudio() {
+  const Ctx = window.AudioContext || window.webkitAudioContext;
+  if (!audio && Ctx) audio = new Ctx();
+  if (audio && audio.state === 'suspended') audio.resume();
+}
+document.addEventListener('pointerdown', unlockAudio);
+document.addEventListener('keydown', unlockAudio);
+
+// beep plays a short chime made on the spot: two rising notes for the
+// queue, one soft note for a message.
+function beep(kind) {
+  if (kind === 'queue') lastChime = Date.now();
+  if (!state.sound || !audio || audio.state !== 'running') return;
+  const notes = kind === 'queue' ? [660, 880] : [587];
+  const t0 = audio.currentTime + 0.02;
+  notes.forEach((f, i) => {
+    const o = audio.createOscillator();
+    const g = audio.createGain();
+    const t = t0 + i * 0.16;
+    o.type = 'sine';
+    o.frequency.value = f;
+    g.gain.setValueAtTime(0.0001, t);
+    g.gain.exponentialRampToValueAtTime(kind === 'queue' ? 0.22 : 0.12, t + 0.02);
+    g.gain.exponentialRampToValueAtTime(0.0001, t + 0.22);
+    o.connect(g).connect(audio.destination);
+    o.start(t);
+    o.stop(t + 0.24);
+  });
+}
+
+// ---------------------------------------------------------------- login
+
+function showLogin(message) {
+  stopEvents();
+  state.me = null;
+  $('#app').hidden = true;
+  $('#login').hidden = false;
+  const err = $('#login-error');
+  err.hidden = !message;
+  err.textContent = message || '';
+  document.title = 'Entrar • Suporte';
+  $('#login-email').focus();
+}
+
+$('#login-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const btn = $('#login-submit');
+  const err = $('#login-error');
+  btn.disabled = true;
+  err.hidden = true;
+  try {
+    await api('POST', '/api/login', { email: $('#login-email').value, password: $('#login-password').value });
+    $('#login-password').value = '';
+    await start();
+  } catch (e) {
+    err.textContent = e.message;
+    err.hidden = false;
+  } finally {
+    btn.disabled = false;
+  }
+});
+
+$('#logout').addEventListener('click', async () => {
+  try { await api('POST', '/api/logout'); } catch { /* leaving anyway */ }
+  showLogin('');
+});
+
+// ---------------------------------------------------------------- start
+
+async function start() {
+  try {
+    state.me = await api('GET', '/api/me');
+  } catch (e) {
+    if (e.status === 401) return; // showLogin already ran
+    showLogin(e.message);
+    return;
+  }
+  const me = state.me.agent;
+  const key = `suporte.read.${me.id}`;
+  try { state.lastRead = JSON.parse(localStorage.getItem(key) || '{}'); } catch { state.lastRead = {}; }
+  $('#login').hidden = true;
+  $('#app').hidden = false;
+  $('#me-name').textContent = me.name;
+  $$('.sup-only').forEach((el) => { el.hidden = !me.supervisor; });
+  api('GET', '/api/quick-replies').then((q) => { state.quick = q; }).catch(failed);
+  route();
+  await refreshAll();
+  startEvents();
+}
+
+function saveRead() {
+  if (!state.me) return;
+  localStorage.setItem(`suporte.read.${state.me.agent.id}`, JSON.stringify(state.lastRead));
+}
+
+async function refreshAll() {
+  await Promise.all([loadQueue(), loadMine(), loadAgents(), state.openId ? loadOpen() : null, loadView()]);
+}
+
+// ---------------------------------------------------------------- routing
+
+function route() {
+  const [, view = 'atendimento', id] = location.hash.split('/');
+  const sup = state.me && state.me.agent.supervisor;
+  state.view = ['todas', 'painel'].includes(view) && sup ? view : 'atendimento';
+  $$('.view').forEach((v) => { v.hidden = v.dataset.view !== state.view; });
+  $$('.tab').forEach((t) => {
+    if (t.dataset.view === state.view) t.setAttribute('aria-current', 'page');
+    else t.removeAttribute('aria-current');
+  });
+  if (state.view === 'atendimento' && id && Number(id) !== state.openId) openTicket(Number(id));
+  loadView();
+}
+window.addEventListener('hashchange', route);
+
+function loadView() {
+  if (state.view === 'todas') return loadAll();
+  if (state.view === 'painel') return loadDashboard();
+  return null;
+}
+
+// ---------------------------------------------------------------- queue
+
+async function loadQueue() {
+  try {
+    state.queue = await api('GET', '/api/queue');
+  } catch (e) { failed(e); return; }
+  const ids = new Set(state.queue.map((q) => q.ticket));
+  if (state.queueSeen) {
+    if ([...ids].some((id) => !state.queueSeen.has(id))) beep('queue');
+  }
+  state.queueSeen = ids;
+  renderQueue();
+}
+
+function renderQueue() {
+  const list = $('#queue-list');
+  const n = state.queue.length;
+  list.replaceChildren(...state.queue.map((q) => {
+    const name = q.requester || q.chat;
+    const claimBtn = h('button.btn.btn-primary.btn-sm.claim', {
+      type: 'button', text: 'Atender', 'aria-label': `Atender ${name}`,
+      onclick: (ev) => { ev.stopPropagation(); claim(q.ticket); },
+    });
+    return h('li.item.queue-item', {
+      dataset: { ticket: q.ticket }, tabindex: 0, 'aria-current': String(q.ticket === state.openId),
+      title: 'Ver a conversa com o bot antes de atender',
+      onclick: () => go(q.ticket),
+      onkeydown: (ev) => { if (ev.key === 'Enter') go(q.ticket); },
+    },
+    h('span.item-pos', { text: `${q.position}º`, title: `Posição ${q.position} na fila` }),
+    h('span.item-name', { text: name }),
+    h('span.item-side', h('span.wait', { dataset: { since: q.waiting_since }, title: 'Esperando há' })),
+    h('span.item-sub', { text: [q.id_suporte && `ID ${q.id_suporte}`, q.topic || 'Sem assunto'].filter(Boolean).join(' · ') }),
+    claimBtn);
+  }));
+  $('#queue-empty').hidden = n > 0;
+  $('#queue-count').textContent = n;
+  $('#queue-section').classList.toggle('has-waiting', n > 0);
+  $('#claim-next').disabled = n === 0 || atCapacity();
+  const badge = $('#tab-queue-badge');
+  badge.hidden = n === 0;
+  badge.textContent = n;
+  document.title = n > 0 ? `(${n}) Fila • Suporte` : 'Suporte • Encantadores';
+  tick();
+}
+
+// tick refreshes every ticking wait on the page and, while customers
+// wait and the console is in another tab, chimes again every two minutes.
+let lastChime = 0;
+function tick() {
+  const now = serverNow();
+  if (document.hidden && state.queue.length && state.me && !atCapacity() && Date.now() - lastChime > 120e3) {
+    lastChime = Date.now();
+    beep('queue');
+  }
+  for (const el of $$('[data-since]')) {
+    const ms = now - Date.parse(el.dataset.since);
+    el.textContent = waited(ms);
+    el.classList.toggle('long', ms >= 5 * 60e3 && ms < 15 * 60e3);
+    el.classList.toggle('very-long', ms >= 15 * 60e3);
+  }
+}
+setInterval(tick, 1000);
+
+async function claim(id) {
+  try {
+    await api('POST', `/api/tickets/${id}/claim`);
+    toast('Conversa atendida. O cliente foi avisado.');
+    await Promise.all([loadQueue(), loadMine()]);
+    go(id, true);
+  } catch (e) {
+    failed(e);
+    loadQueue();
+  }
+}
+
+$('#claim-next').addEventListener('click', async () => {
+  try {
+    const res = await api('POST', '/api/queue/claim-next');
+    await Promise.all([loadQueue(), loadMine()]);
+    go(res.ticket, true);
+  } catch (e) {
+    failed(e);
+    loadQueue();
+  }
+});
+
+// ---------------------------------------------------------------- my chats
+
+const atCapacity = () => state.me && state.mine.length >= state.me.agent.max_chats;
+
+async function loadMine() {
+  try {
+    state.mine = await api('GET', '/api/tickets?mine=1');
+  } catch (e) { failed(e); return; }
+  state.mine.sort((a, b) => Date.parse(a.claimed_at || a.created_at) - Date.parse(b.claimed_at || b.created_at));
+  renderMine();
+  renderCapacity();
+}
+
+function renderMine() {
+  $('#mine-list').replaceChildren(...state.mine.map((t) => {
+    const unread = state.unread[t.id] || 0;
+    return h('li.item.mine-item', {
+      dataset: { ticket: t.id }, tabindex: 0, 'aria-current': String(t.id === state.openId),
+      onclick: () => go(t.id), onkeydown: (ev) => { if (ev.key === 'Enter') go(t.id); },
+    },
+    h('span.avatar', { text: initials(t.requester), 'aria-hidden': 'true' }),
+    h('span.item-name', { text: t.requester || t.chat }),
+    h('span.item-side',
+      unread ? h('span.badge', { text: unread, title: `${unread} mensagem(ns) nova(s)`, 'aria-label': `${unread} novas` }) : null,
+      h('span.wait', { text: time(t.last_activity_at), title: 'Última atividade' })),
+    h('span.item-sub', {}, pill(t.status), ' ', t.topic || ''));
+  }));
+  $('#mine-empty').hidden = state.mine.length > 0;
+  $('#mine-count').textContent = state.mine.length;
+}
+
+function renderCapacity() {
+  const max = state.me.agent.max_chats;
+  const n = state.mine.length;
+  $('#capacity-text').replaceChildren(h('strong', { text: n }), ` de ${max} conversas`);
+  $('#capacity-bar').style.width = `${Math.min(100, (100 * n) / max)}%`;
+  $('#capacity').classList.toggle('full', n >= max);
+  $('#capacity').title = n >= max ? 'Você está no seu limite de conversas' : 'Conversas que você está atendendo agora';
+  $('#claim-next').disabled = state.queue.length === 0 || n >= max;
+}
+
+// Alt+Up / Alt+Down move between my chats.
+document.addEventListener('keydown', (ev) => {
+  if (!ev.altKey || (ev.key !== 'ArrowUp' && ev.key !== 'ArrowDown') || !state.mine.length) return;
+  ev.preventDefault();
+  const i = state.mine.findIndex((t) => t.id === state.openId);
+  const next = ev.key === 'ArrowDown' ? i + 1 : i - 1;
+  const t = state.mine[(next + state.mine.length) % state.mine.length];
+  go(t.id, true);
+});
+
+// ---------------------------------------------------------------- conversation
+
+function go(id, focus) {
+  if (location.hash !== `#/atendimento/${id}`) location.hash = `#/atendimento/${id}`;
+  else openTicket(id);
+  if (focus) requestAnimationFrame(() => $('#composer-text').focus());
+}
+
+async function openTicket(id) {
+  saveDraft();
+  state.openId = id;
+  state.open = null;
+  state.history = [];
+  await loadOpen(true);
+  renderQueue();
+  renderMine();
+}
+
+async function loadOpen(scrollToEnd) {
+  const id = state.openId;
+  if (!id) return;
+  let t;
+  try {
+    t = await api('GET', `/api/tickets/${id}`);
+  } catch (e) {
+    if (e.status === 404 || e.status === 403) {
+      toast(e.message, 'error');
+      closeTicket();
+    } else failed(e);
+    return;
+  }
+  if (state.openId !== id) return; // the agent moved on meanwhile
+  const sameTicket = state.open && state.open.id === t.id;
+  state.open = t;
+  markRead(t);
+  renderConversation(!sameTicket || scrollToEnd);
+  if (!sameTicket) loadHistory(t);
+}
+
+function closeTicket() {
+  state.openId = null;
+  state.open = null;
+  if (location.hash.startsWith('#/atendimento/')) history.replaceState(null, '', '#/atendimento');
+  renderConversation();
+  renderQueue();
+  renderMine();
+}
+
+function markRead(t) {
+  const last = t.messages.filter((m) => m.from === 'customer').pop();
+  if (last) state.lastRead[t.id] = last.at;
+  state.unread[t.id] = 0;
+  saveRead();
+}
+
+const mineHas = (id) => state.mine.some((t) => t.id === id);
+
+function renderConversation(scrollToEnd) {
+  const t = state.open;
+  $('#conv-empty').hidden = !!t;
+  $('#conv').hidden = !t;
+  $('#details').hidden = !t;
+  $('#view-atendimento').classList.toggle('no-details', !t);
+  if (!t) return;
+  const me = state.me.agent;
+  const mine = t.agent === me.id;
+  const inQueue = !t.agent && t.queued_at && t.status !== 'resolvido';
+  const resolved = t.status === 'resolvido';
+  const canAct = (mine || (me.supervisor && t.agent)) && !resolved;
+
+  $('#conv-name').textContent = t.requester || t.chat;
+  $('#conv-status').replaceWith(Object.assign(inQueue ? h('span.pill.pill-queued', { text: 'Na fila' }) : pill(t.status), { id: 'conv-status' }));
+  $('#conv-protocol').textContent = t.id;
+  $('#conv-idsuporte').textContent = t.id_suporte || '—';
+  $('#conv-topic').textContent = t.topic || '';
+  const esc = $('#conv-escalated');
+  esc.hidden = !t.escalation_due;
+  if (t.escalation_due) esc.textContent = `Com produto até ${day(t.escalation_due)}`;
+
+  $('#btn-claim').hidden = !inQueue;
+  for (const id of ['#btn-waiting', '#btn-resolve', '#btn-release', '#btn-transfer', '#btn-escalate']) $(id).hidden = !canAct;
+  $('#btn-waiting').disabled = t.status === 'aguardando_resposta';
+  $('#btn-escalate').disabled = !!t.escalation_due;
+
+  const composer = $('#composer');
+  const ro = $('#readonly');
+  composer.hidden = !canAct;
+  ro.hidden = canAct;
+  if (!canAct) {
+    ro.textContent = resolved ? 'Chamado resolvido: só leitura.'
+      : inQueue ? 'O cliente está na fila. Clique em Atender para conversar com ele.'
+        : `Conversa com ${t.agent_name || 'outro Encantador'}.`;
+  }
+  const text = $('#composer-text');
+  if (canAct && text.dataset.ticket !== String(t.id)) {
+    text.dataset.ticket = t.id;
+    text.value = state.drafts[t.id] || '';
+    autosize();
+  }
+
+  renderTranscript(scrollToEnd);
+  renderDetails();
+}
+
+function renderTranscript(scrollToEnd) {
+  const box = $('#transcript');
+  const atEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
+  const nodes = [];
+  let lastDay = '';
+  for (const m of state.open.messages) {
+    const d = day(m.at);
+    if (d !== lastDay) {
+      nodes.push(h('div.day-sep', { text: d === fmtDay.format(new Date(serverNow())) ? 'Hoje' : d }));
+      lastDay = d;
+    }
+    nodes.push(message(m));
+  }
+  box.replaceChildren(...nodes);
+  if (scrollToEnd || atEnd) box.scrollTop = box.scrollHeight;
+}
+
+function message(m) {
+  if (m.from === 'system') {
+    const by = m.actor_name ? ` por ${m.actor_name}` : '';
+    return h('div.msg.msg-system', { text: `${m.text}${by} · ${time(m.at)}` });
+  }
+  const who = {
+    customer: state.open.requester || 'Cliente',
+    bot: 'Bot',
+    agent: m.actor_name || (m.actor === 'celular' ? 'Celular do suporte' : 'Encantador'),
+    note: `Nota interna · ${m.actor_name || 'Encantador'}`,
+  }[m.from] || m.from;
+  return h(`div.msg.msg-${m.from}`, { dataset: { from: m.from } },
+    h('div.msg-meta', h('span.tag', { text: who }), h('span', { text: time(m.at) })),
+    h('div.msg-body', rich(m.text)));
+}
+
+function renderDetails() {
+  const t = state.open;
+  const rows = [
+    ['Nome', t.requester || '—'],
+    ['Telefone', t.phone || '—'],
+    ['ID Suporte', t.id_suporte || '—'],
+    ['Protocolo', String(t.id)],
+    ['Assunto', t.topic || '—'],
+    ['Aberto em', when(t.created_at)],
+    ['Entrou na fila', t.queued_at ? when(t.queued_at) : '—'],
+    ['Encantador', t.agent_name || '—'],
+  ];
+  if (t.escalation_due) rows.push(['Retorno do produto', fmtShort.format(new Date(t.escalation_due))]);
+  if (t.closed_at) rows.push(['Encerrado em', when(t.closed_at)]);
+  $('#details-list').replaceChildren(...rows.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })]));
+  const fb = t.feedback;
+  $('#details-feedback').hidden = !fb;
+  if (fb) {
+    $('#feedback-text').replaceChildren(
+      h('span.stars', { text: '★'.repeat(fb.rating) + '☆'.repeat(5 - fb.rating), 'aria-label': `Nota ${fb.rating} de 5` }),
+      ` ${fb.rating}/5`, fb.comment ? h('div.muted', { text: `“${fb.comment}”` }) : null);
+  }
+  renderHistory();
+}
+
+async function loadHistory(t) {
+  try {
+    const list = await api('GET', `/api/tickets?chat=${encodeURIComponent(t.chat)}&limit=20`);
+    if (state.openId !== t.id) return;
+    state.history = list.filter((x) => x.id !== t.id);
+  } catch { state.history = []; }
+  renderHistory();
+}
+
+function renderHistory() {
+  const list = $('#history-list');
+  if (!state.history.length) {
+    list.replaceChildren(h('li.muted', { text: 'Nenhum outro chamado deste cliente.' }));
+    return;
+  }
+  list.replaceChildren(...state.history.map((x) => h('li', { tabindex: 0, onclick: () => go(x.id), onkeydown: (ev) => { if (ev.key === 'Enter') go(x.id); } },
+    h('div', h('strong', { text: `#${x.id}` }), ' ', pill(x.status)),
+    h('div.muted', { text: `${day(x.created_at)} · ${x.topic || 'sem assunto'}` }))));
+}
+
+// ---------------------------------------------------------------- composer
+
+const textEl = $('#composer-text');
+
+function autosize() {
+  textEl.style.height = 'auto';
+  textEl.style.height = `${Math.min(textEl.scrollHeight + 2, 220)}px`;
+}
+
+function saveDraft() {
+  const id = textEl.dataset.ticket;
+  if (id) state.drafts[id] = textEl.value;
+}
+
+function setInternal(on) {
+  $('#internal').checked = on;
+  $('#composer').classList.toggle('internal', on);
+  $('#send').textContent = on ? 'Salvar nota' : 'Enviar';
+  textEl.placeholder = on ? 'Nota interna: só os Encantadores veem. (Enter salva)'
+    : 'Escreva para o cliente…  (Enter envia · Shift+Enter quebra linha · / respostas prontas)';
+}
+$('#internal').addEventListener('change', (ev) => { setInternal(ev.target.checked); textEl.focus(); });
+
+textEl.addEventListener('input', () => {
+  autosize();
+  saveDraft();
+  if (textEl.value.startsWith('/')) openQuick(textEl.value.slice(1));
+  else closeQuick();
+});
+
+textEl.addEventListener('keydown', (ev) => {
+  if (!$('#quick-picker').hidden && quickKey(ev)) return;
+  if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
+    ev.preventDefault();
+    send();
+  }
+});
+
+$('#composer').addEventListener('submit', (ev) => { ev.preventDefault(); send(); });
+
+let sending = false;
+async function send() {
+  const t = state.open;
+  const text = textEl.value.trim();
+  if (!t || !text || sending) return;
+  const internal = $('#internal').checked;
+  sending = true;
+  $('#send').disabled = true;
+  try {
+    await api('POST', `/api/tickets/${t.id}/messages`, { text, internal });
+    textEl.value = '';
+    delete state.drafts[t.id];
+    autosize();
+    if (internal) setInternal(false);
+    await loadOpen(true);
+  } catch (e) {
+    failed(e);
+  } finally {
+    sending = false;
+    $('#send').disabled = false;
+    textEl.focus();
+  }
+}
+
+// Quick replies: the button or "/" at the start of the composer.
+let quickSel = 0;
+let quickShown = [];
+
+function openQuick(filter = '') {
+  const f = filter.toLowerCase();
+  quickShown = state.quick.filter((q) => !f || q.title.toLowerCase().includes(f) || q.text.toLowerCase().includes(f));
+  const picker = $('#quick-picker');
+  if (!state.quick.length) {
+    picker.replaceChildren(h('div.quick-item', h('div.quick-text', { text: 'Nenhuma resposta pronta no flows.yaml (quick_replies).' })));
+  } else if (!quickShown.length) {
+    picker.replaceChildren(h('div.quick-item', h('div.quick-text', { text: 'Nenhuma resposta pronta com esse texto.' })));
+  } else {
+    quickSel = Math.min(quickSel, quickShown.length - 1);
+    picker.replaceChildren(...quickShown.map((q, i) => h('div.quick-item', {
+      role: 'option', 'aria-selected': String(i === quickSel),
+      onmousedown: (ev) => { ev.preventDefault(); pickQuick(i); },
+    }, h('div.quick-title', { text: q.title }), h('div.quick-text', { text: q.text }))));
+  }
+  picker.hidden = false;
+}
+
+function closeQuick() { $('#quick-picker').hidden = true; quickSel = 0; }
+
+function quickKey(ev) {
+  if (ev.key === 'Escape') { closeQuick(); ev.preventDefault(); return true; }
+  if (!quickShown.length) return false;
+  if (ev.key === 'ArrowDown' || ev.key === 'ArrowUp') {
+    quickSel = (quickSel + (ev.key === 'ArrowDown' ? 1 : -1) + quickShown.length) % quickShown.length;
+    openQuick(textEl.value.startsWith('/') ? textEl.value.slice(1) : '');
+    ev.preventDefault();
+    return true;
+  }
+  if (ev.key === 'Enter' || ev.key === 'Tab') { pickQuick(quickSel); ev.preventDefault(); return true; }
+  return false;
+}
+
+// fill replaces {nome}, {protocolo} and {id_suporte} with the open ticket's.
+function fill(text) {
+  const t = state.open || {};
+  const first = (t.requester || '').split(/\s+/)[0] || '';
+  return text.replaceAll('{nome}', first).replaceAll('{protocolo}', String(t.id || '')).replaceAll('{id_suporte}', t.id_suporte || '');
+}
+
+function pickQuick(i) {
+  const q = quickShown[i];
+  if (!q) return;
+  textEl.value = textEl.value.startsWith('/') ? fill(q.text) : (textEl.value ? `${textEl.value} ` : '') + fill(q.text);
+  closeQuick();
+  autosize();
+  saveDraft();
+  textEl.focus();
+}
+
+$('#quick-btn').addEventListener('click', () => {
+  if ($('#quick-picker').hidden) { openQuick(''); textEl.focus(); } else closeQuick();
+});
+textEl.addEventListener('blur', () => setTimeout(closeQuick, 150));
+
+// ---------------------------------------------------------------- ticket actions
+
+async function act(path, body, done) {
+  const t = state.open;
+  if (!t) return null;
+  try {
+    const res = await api('POST', `/api/tickets/${t.id}/${path}`, body);
+    if (done) toast(done);
+    await Promise.all([loadMine(), loadQueue(), loadOpen()]);
+    return res;
+  } catch (e) {
+    failed(e);
+    return null;
+  }
+}
+
+$('#btn-claim').addEventListener('click', () => state.open && claim(state.open.id));
+$('#btn-waiting').addEventListener('click', () => act('status', { status: 'aguardando_resposta' }, 'Status: Aguardando resposta.'));
+$('#btn-resolve').addEventListener('click', async () => {
+  const res = await act('status', { status: 'resolvido' }, 'Conversa resolvida. O cliente vai receber a pesquisa de satisfação.');
+  if (res) textEl.dataset.ticket = '';
+});
+$('#btn-release').addEventListener('click', async () => {
+  const res = await act('release', undefined, 'Cliente devolvido à fila, sem perder a vez.');
+  if (res) closeTicket();
+});
+
+// Transfer: pick an agent in a dialog.
+const transferDialog = $('#transfer-dialog');
+$('#btn-transfer').addEventListener('click', async () => {
+  await loadAgents();
+  $('#transfer-search').value = '';
+  $('#transfer-error').hidden = true;
+  renderTransferList();
+  transferDialog.showModal();
+  $('#transfer-search').focus();
+});
+$('#transfer-search').addEventListener('input', renderTransferList);
+
+function renderTransferList() {
+  const f = $('#transfer-search').value.toLowerCase();
+  const t = state.open;
+  const options = state.agents.filter((a) => a.id !== (t && t.agent) && !a.disabled && (!f || a.name.toLowerCase().includes(f)))
+    .sort((a, b) => (a.self - b.self) || (b.online - a.online));
+  const list = $('#transfer-list');
+  if (!options.length) {
+    list.replaceChildren(h('li.muted', { text: 'Nenhum Encantador disponível.' }));
+    return;
+  }
+  list.replaceChildren(...options.map((a, i) => h('li', h('label',
+    h('input', { type: 'radio', name: 'agent', value: a.id, checked: i === 0 }),
+    h('span.dot', { class: `dot ${a.online ? 'on' : ''}`, title: a.online ? 'Online' : 'Offline' }),
+    h('span.who', { text: a.name + (a.self ? ' (você)' : '') }),
+    h('span.load', { text: `${a.active_chats} de ${a.max_chats}` })))));
+}
+
+$('#transfer-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const picked = $('input[name=agent]:checked', transferDialog);
+  if (!picked) return;
+  const t = state.open;
+  try {
+    await api('POST', `/api/tickets/${t.id}/transfer`, { agent: picked.value });
+    transferDialog.close();
+    toast('Conversa transferida.');
+    await Promise.all([loadMine(), loadOpen()]);
+    if (state.open && state.open.agent !== state.me.agent.id && !state.me.agent.supervisor) closeTicket();
+  } catch (e) {
+    $('#transfer-error').textContent = e.message;
+    $('#transfer-error').hidden = false;
+  }
+});
+
+// Escalate: confirm, then show the return date the customer was given.
+const escDialog = $('#escalate-dialog');
+$('#btn-escalate').addEventListener('click', () => {
+  $('#escalate-ask').hidden = false;
+  $('#escalate-done').hidden = true;
+  $('#escalate-error').hidden = true;
+  $('#escalate-cancel').hidden = false;
+  $('#escalate-submit').textContent = 'Escalar';
+  $('#escalate-title').textContent = 'Escalar para o time de produto?';
+  $('#escalate-submit').className = 'btn btn-warn';
+  escDialog.dataset.state = 'ask';
+  escDialog.showModal();
+});
+
+$('#escalate-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  if (escDialog.dataset.state === 'done') { escDialog.close(); return; }
+  const btn = $('#escalate-submit');
+  btn.disabled = true;
+  try {
+    const res = await api('POST', `/api/tickets/${state.open.id}/escalate`);
+    $('#escalate-due').textContent = longDate(res.due);
+    $('#escalate-title').textContent = 'Caso escalado para o time de produto';
+    $('#escalate-ask').hidden = true;
+    $('#escalate-done').hidden = false;
+    $('#escalate-cancel').hidden = true;
+    btn.textContent = 'OK';
+    btn.className = 'btn btn-primary';
+    escDialog.dataset.state = 'done';
+    loadOpen();
+  } catch (e) {
+    $('#escalate-error').textContent = e.message;
+    $('#escalate-error').hidden = false;
+  } finally {
+    btn.disabled = false;
+  }
+});
+
+$$('[data-close]').forEach((b) => b.addEventListener('click', () => b.closest('dialog').close()));
+
+// ---------------------------------------------------------------- agents
+
+async function loadAgents() {
+  try {
+    state.agents = await api('GET', '/api/agents');
+  } catch (e) { failed(e); return; }
+  renderOnline();
+}
+
+function renderOnline() {
+  if (!state.me || !state.me.agent.supervisor) return;
+  const online = state.agents.filter((a) => a.online);
+  $('#online-count').textContent = online.length;
+  const shown = state.agents.filter((a) => !a.disabled);
+  $('#online-list').replaceChildren(...shown.map((a) => h('li',
+    h('span.dot', { class: `dot ${a.online ? 'on' : ''}`, title: a.online ? 'Online' : 'Offline' }),
+    h('div.who', h('div', { text: a.name }), h('div.muted.small', { text: { supervisor: 'Supervisor', editor: 'Editor', agent: 'Encantador' }[a.role] || a.role })),
+    h('span.load', { text: `${a.active_chats} de ${a.max_chats}`, title: 'Conversas em andamento' }))));
+}
+
+// ---------------------------------------------------------------- all conversations
+
+async function loadAll() {
+  const f = state.allFilter;
+  const q = f === 'open' || f === 'all' ? '' : `?status=${f}`;
+  try {
+    let list = await api('GET', `/api/tickets${q}`);
+    if (f === 'open') list = list.filter((t) => t.status !== 'resolvido');
+    state.all = list;
+  } catch (e) { failed(e); return; }
+  renderAll();
+  loadAgents();
+}
+
+function renderAll() {
+  const s = $('#all-search').value.trim().toLowerCase();
+  const rows = state.all.filter((t) => !s || [t.id, t.requester, t.id_suporte, t.agent_name, t.topic, t.chat]
+    .some((v) => String(v || '').toLowerCase().includes(s)));
+  $('#all-body').replaceChildren(...rows.map((t) => h('tr', { tabindex: 0, onclick: () => go(t.id), onkeydown: (ev) => { if (ev.key === 'Enter') go(t.id); } },
+    h('td.num', { text: t.id }),
+    h('td', { text: t.requester || t.chat }),
+    h('td.num', { text: t.id_suporte || '—' }),
+    h('td', { text: t.topic || '—' }),
+    h('td', !t.agent && t.queued_at && t.status !== 'resolvido' ? h('span.pill.pill-queued', { text: 'Na fila' }) : pill(t.status)),
+    h('td', { text: t.agent_name || '—' }),
+    h('td', { text: when(t.last_activity_at) }))));
+  $('#all-empty').hidden = rows.length > 0;
+}
+
+$$('#view-todas [data-filter]').forEach((b) => b.addEventListener('click', () => {
+  state.allFilter = b.dataset.filter;
+  $$('#view-todas [data-filter]').forEach((x) => x.setAttribute('aria-pressed', String(x === b)));
+  loadAll();
+}));
+$('#all-search').addEventListener('input', renderAll);
+
+// ---------------------------------------------------------------- dashboard
+
+async function loadDashboard() {
+  let d;
+  try {
+    d = await api('GET', `/api/dashboard?days=${state.dashDays}`);
+  } catch (e) { failed(e); return; }
+  $('#kpi-queue').textContent = d.now.queue;
+  $('#kpi-with').textContent = d.now.with_agents;
+  $('#kpi-online').textContent = d.now.online;
+  $('#kpi-csat').textContent = d.csat.count ? d.csat.average.toLocaleString('pt-BR', { minimumFractionDigits: 1, maximumFractionDigits: 1 }) : '–';
+  $('#kpi-csat-n').textContent = d.csat.count ? `${d.csat.count} avaliações no período` : 'sem avaliações no período';
+  const labels = d.days.map((x) => `${x.day.slice(8, 10)}/${x.day.slice(5, 7)}`);
+  $('#chart-volume').replaceChildren(barChart(labels,
+    [d.days.map((x) => x.conversations), d.days.map((x) => x.handoffs)],
+    ['Conversas', 'Transferidas para Encantadores']),
+  legend([['la', 'Conversas'], ['lb', 'Transferidas para Encantadores']]));
+  $('#chart-wait').replaceChildren(lineChart(labels,
+    [d.days.map((x) => (x.claimed ? x.avg_wait_seconds / 60 : null)), d.days.map((x) => (x.claimed ? x.p90_wait_seconds / 60 : null))],
+    ['Média', '90% esperaram até']),
+  legend([['lb', 'Média'], ['lc', '90% dos clientes esperaram até']]));
+  $('#chart-csat').replaceChildren(csatChart(d.csat.distribution));
+  $('#chart-csat-day').replaceChildren(lineChart(labels, [d.days.map((x) => (x.ratings ? x.csat : null))], ['CSAT'], 5));
+}
+
+$$('#view-painel [data-days]').forEach((b) => b.addEventListener('click', () => {
+  state.dashDays = Number(b.dataset.days);
+  $$('#view-painel [data-days]').forEach((x) => x.setAttribute('aria-pressed', String(x === b)));
+  loadDashboard();
+}));
+
+const SVG = 'http://www.w3.org/2000/svg';
+function s(tag, attrs, ...children) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs || {})) if (v != null) el.setAttribute(k, v);
+  for (const c of children) if (c != null) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return el;
+}
+
+const legend = (items) => h('div.legend', ...items.map(([cls, text]) => h('span', { class: cls, text })));
+
+// niceMax rounds a maximum up to a readable axis end.
+function niceMax(v) {
+  if (v <= 0) return 1;
+  const p = 10 ** Math.floor(Math.log10(v));
+  return [1, 2, 2.5, 5, 10].map((m) => m * p).find((m) => m >= v);
+}
+
+function frame(W, H, max, labels, pad, fmt = (v) => v.toLocaleString('pt-BR'), ticks = 4) {
+  const g = s('g');
+  for (let i = 0; i <= ticks; i++) {
+    const y = pad.t + ((H - pad.t - pad.b) * i) / ticks;
+    g.append(s('line', { class: i === ticks ? 'axis' : 'grid', x1: pad.l, x2: W - pad.r, y1: y, y2: y }));
+    g.append(s('text', { x: pad.l - 6, y: y + 4, 'text-anchor': 'end' }, fmt((max * (ticks - i)) / ticks)));
+  }
+  const step = (W - pad.l - pad.r) / labels.length;
+  const every = Math.ceil(labels.length / 10);
+  labels.forEach((l, i) => {
+    if (i % every === 0) g.append(s('text', { x: pad.l + step * (i + 0.5), y: H - pad.b + 16, 'text-anchor': 'middle' }, l));
+  });
+  return g;
+}
+
+function barChart(labels, series, names) {
+  const W = 720; const H = 220; const pad = { t: 10, r: 8, b: 24, l: 34 };
+  const max = niceMax(Math.max(0, ...series.flat()));
+  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': names.join(' e ') + ' por dia' });
+  svg.append(frame(W, H, max, labels, pad, (v) => Math.round(v)));
+  const step = (W - pad.l - pad.r) / labels.length;
+  const bw = Math.min(18, (step * 0.7) / series.length);
+  labels.forEach((l, i) => {
+    series.forEach((ser, k) => {
+      const v = ser[i];
+      const bh = ((H - pad.t - pad.b) * v) / max;
+      const x = pad.l + step * (i + 0.5) - (bw * series.length) / 2 + k * bw;
+      svg.append(s('rect', { class: k ? 'bar-b' : 'bar-a', x, y: H - pad.b - bh, width: bw - 2, height: Math.max(0, bh), rx: 2 },
+        s('title', {}, `${l}: ${v} ${names[k].toLowerCase()}`)));
+    });
+  });
+  return svg;
+}
+
+function lineChart(labels, series, names, fixedMax) {
+  const W = 720; const H = 220; const pad = { t: 10, r: 8, b: 24, l: 34 };
+  const vals = series.flat().filter((v) => v != null);
+  if (!vals.length) return h('p.chart-empty', { text: 'Sem dados no período.' });
+  const max = fixedMax || niceMax(Math.max(...vals));
+  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': names.join(' e ') + ' por dia' });
+  svg.append(frame(W, H, max, labels, pad, (v) => v.toLocaleString('pt-BR', { maximumFractionDigits: 1 }), fixedMax || 4));
+  const step = (W - pad.l - pad.r) / labels.length;
+  const fmt = (v) => v.toLocaleString('pt-BR', { maximumFractionDigits: 1 });
+  series.forEach((ser, k) => {
+    const pts = ser.map((v, i) => (v == null ? null : [pad.l + step * (i + 0.5), H - pad.b - ((H - pad.t - pad.b) * Math.min(v, max)) / max]));
+    let d = '';
+    let pen = false;
+    pts.forEach((p) => {
+      if (!p) { pen = false; return; }
+      d += `${pen ? 'L' : 'M'}${p[0].toFixed(1)},${p[1].toFixed(1)} `;
+      pen = true;
+    });
+    svg.append(s('path', { class: k ? 'line-b' : 'line-a', d }));
+    pts.forEach((p, i) => {
+      if (p) svg.append(s('circle', { class: k ? 'pt-b' : 'pt-a', cx: p[0], cy: p[1], r: 3.5 }, s('title', {}, `${labels[i]}: ${fmt(ser[i])} (${names[k]})`)));
+    });
+  });
+  return svg;
+}
+
+function csatChart(dist) {
+  const total = dist.reduce((a, b) => a + b, 0);
+  if (!total) return h('p.chart-empty', { text: 'Nenhuma avaliação no período.' });
+  const W = 720; const row = 40; const H = row * 5 + 6; const l = 44; const r = 110;
+  const max = Math.max(...dist);
+  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'Distribuição das notas de 1 a 5' });
+  for (let n = 5; n >= 1; n--) {
+    const y = (5 - n) * row + 4;
+    const v = dist[n - 1];
+    const w = ((W - l - r) * v) / max;
+    svg.append(s('text', { x: 0, y: y + 19 }, `${n} ★`));
+    svg.append(s('rect', { class: `csat-bar ${n >= 4 ? 'good' : n <= 2 ? 'bad' : ''}`, x: l, y, width: Math.max(2, w), height: row - 14, rx: 3 },
+      s('title', {}, `Nota ${n}: ${v}`)));
+    svg.append(s('text', { class: 'val', x: l + Math.max(2, w) + 8, y: y + 18 }, `${v} (${Math.round((100 * v) / total)}%)`));
+  }
+  return svg;
+}
+
+// ---------------------------------------------------------------- live events
+
+let es = null;
+let reloadTimer = null;
+const dirty = new Set();
+
+// reload coalesces bursts of events into one fetch per kind.
+function reload(what) {
+  dirty.add(what);
+  clearTimeout(reloadTimer);
+  reloadTimer = setTimeout(() => {
+    const w = new Set(dirty);
+    dirty.clear();
+    if (w.has('queue')) loadQueue();
+    if (w.has('mine')) loadMine();
+    if (w.has('open')) loadOpen();
+    if (w.has('agents')) loadAgents();
+    if (w.has('view')) loadView();
+  }, 120);
+}
+
+function setLive(on, text) {
+  state.live = on;
+  const el = $('#live');
+  el.className = `live ${on ? 'on' : 'off'}`;
+  el.textContent = text;
+}
+
+function startEvents() {
+  stopEvents();
+  es = new EventSource('/api/events');
+  let first = true;
+  es.addEventListener('hello', () => {
+    setLive(true, 'Ao vivo');
+    if (!first) refreshAll(); // events may have been missed while away
+    first = false;
+  });
+  es.addEventListener('queue', () => { reload('queue'); if (state.view !== 'atendimento') reload('view'); });
+  es.addEventListener('ticket', (ev) => onTicketEvent(JSON.parse(ev.data)));
+  es.addEventListener('message', (ev) => onMessageEvent(JSON.parse(ev.data)));
+  es.addEventListener('presence', () => reload('agents'));
+  es.addEventListener('error', async () => {
+    setLive(false, 'Reconectando…');
+    if (es && es.readyState === EventSource.CLOSED) {
+      // The server refused the stream (a 401 after the session ended, or
+      // a restart): check the session, then open a new stream.
+      try {
+        await api('GET', '/api/me');
+        setTimeout(() => { if (state.me) startEvents(); }, 3000);
+      } catch { /* showLogin ran on 401 */ }
+    }
+  });
+}
+
+function stopEvents() {
+  if (es) es.close();
+  es = null;
+}
+
+function onTicketEvent(e) {
+  reload('mine');
+  reload('queue');
+  if (e.ticket === state.openId) reload('open');
+  if (state.view !== 'atendimento') reload('view');
+}
+
+async function onMessageEvent(e) {
+  if (e.ticket === state.openId) {
+    reload('open');
+    if (document.hidden) beep('message');
+    return;
+  }
+  if (!mineHas(e.ticket)) {
+    if (state.view === 'todas') reload('view');
+    return;
+  }
+  // One of my chats, not on screen: count what the customer sent since I last read.
+  try {
+    const t = await api('GET', `/api/tickets/${e.ticket}`);
+    const since = state.lastRead[t.id] ? Date.parse(state.lastRead[t.id]) : 0;
+    const n = t.messages.filter((m) => m.from === 'customer' && Date.parse(m.at) > since).length;
+    if (n > (state.unread[t.id] || 0)) beep('message');
+    state.unread[t.id] = n;
+    renderMine();
+  } catch { /* the next event fixes it */ }
+}
+
+// ---------------------------------------------------------------- misc
+
+$('#sound-toggle').addEventListener('click', () => {
+  state.sound = !state.sound;
+  localStorage.setItem('suporte.sound', state.sound ? 'on' : 'off');
+  renderSound();
+  if (state.sound) { unlockAudio(); beep('message'); }
+});
+function renderSound() {
+  const b = $('#sound-toggle');
+  b.setAttribute('aria-pressed', String(state.sound));
+  b.title = state.sound ? 'Som ligado: toca quando um cliente entra na fila' : 'Som desligado';
+}
+renderSound();
+
+document.addEventListener('visibilitychange', () => {
+  if (!document.hidden && state.openId) loadOpen();
+});
+
+start();

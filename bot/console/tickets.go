@@ -1,0 +1,537 @@
+package console
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"suporte/bot"
+	"suporte/store"
+)
+
+// maxText bounds an agent's message, in characters.
+const maxText = 4096
+
+// jsonTime is a time that is null when unset.
+type jsonTime time.Time
+
+func (t jsonTime) MarshalJSON() ([]byte, error) {
+	if time.Time(t).IsZero() {
+		return []byte("null"), nil
+	}
+	return []byte(strconv.Quote(time.Time(t).UTC().Format(time.RFC3339Nano))), nil
+}
+
+type queueJSON struct {
+	Ticket         int64    `json:"ticket"`
+	Chat           string   `json:"chat"`
+	Requester      string   `json:"requester"`
+	IDSuporte      string   `json:"id_suporte"`
+	Topic          string   `json:"topic"`    // the flow node's title
+	TopicID        string   `json:"topic_id"` // the flow node's id
+	WaitingSince   jsonTime `json:"waiting_since"`
+	WaitingSeconds int64    `json:"waiting_seconds"`
+	Position       int      `json:"position"`
+}
+
+type ticketJSON struct {
+	ID             int64    `json:"id"`
+	Status         string   `json:"status"`
+	Chat           string   `json:"chat"`
+	Requester      string   `json:"requester"`
+	IDSuporte      string   `json:"id_suporte"`
+	Topic          string   `json:"topic"`    // the flow node's title
+	TopicID        string   `json:"topic_id"` // the flow node's id
+	CreatedAt      jsonTime `json:"created_at"`
+	LastActivityAt jsonTime `json:"last_activity_at"`
+	Agent          string   `json:"agent"`
+	AgentName      string   `json:"agent_name"`
+	QueuedAt       jsonTime `json:"queued_at"`
+	ClaimedAt      jsonTime `json:"claimed_at"`
+	ClosedAt       jsonTime `json:"closed_at"`
+	CloseReason    string   `json:"close_reason"`
+	EscalationDue  jsonTime `json:"escalation_due"`
+}
+
+type ticketDetailJSON struct {
+	ticketJSON
+	Phone    string        `json:"phone"`
+	Feedback *feedbackJSON `json:"feedback"`
+	Messages []messageJSON `json:"messages"`
+}
+
+type feedbackJSON struct {
+	Rating    int      `json:"rating"`
+	Comment   string   `json:"comment"`
+	Agent     string   `json:"agent"`
+	AgentName string   `json:"agent_name"`
+	At        jsonTime `json:"at"`
+}
+
+type messageJSON struct {
+	From      string   `json:"from"` // customer, bot, agent, note, system
+	Text      string   `json:"text"`
+	At        jsonTime `json:"at"`
+	Actor     string   `json:"actor"`
+	ActorName string   `json:"actor_name,omitempty"`
+}
+
+// statusLabels name the statuses as the help center does.
+var statusLabels = map[string]string{
+	store.StatusAberto:     "Aberto",
+	store.StatusAguardando: "Aguardando resposta",
+	store.StatusResolvido:  "Resolvido",
+}
+
+// names maps agent ids (as tickets hold them) to names.
+type names map[string]string
+
+func (s *Server) agentNames(ctx context.Context, tx *store.Tx) (names, error) {
+	as, err := tx.Agents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n := make(names, len(as))
+	for _, a := range as {
+		n[strconv.FormatInt(a.ID, 10)] = a.Name
+	}
+	return n, nil
+}
+
+func (s *Server) topicTitle(topic string) string {
+	if topic == "" || s.cfg.Flow == nil {
+		return ""
+	}
+	return s.cfg.Flow().Title(topic)
+}
+
+func (s *Server) ticketOut(t store.Ticket, n names) ticketJSON {
+	return ticketJSON{
+		ID: t.ID, Status: t.Status, Chat: t.Chat, Requester: t.Requester, IDSuporte: t.IDSuporte,
+		Topic: s.topicTitle(t.Topic), TopicID: t.Topic,
+		CreatedAt: jsonTime(t.CreatedAt), LastActivityAt: jsonTime(t.LastActivityAt),
+		Agent: t.Agent, AgentName: n[t.Agent],
+		QueuedAt: jsonTime(t.QueuedAt), ClaimedAt: jsonTime(t.ClaimedAt), ClosedAt: jsonTime(t.ClosedAt),
+		CloseReason: t.CloseReason, EscalationDue: jsonTime(t.EscalationDue),
+	}
+}
+
+func isSupervisor(a store.Agent) bool { return a.Role == store.RoleSupervisor }
+
+func queued(t store.Ticket) bool {
+	return !t.QueuedAt.IsZero() && t.Agent == "" && t.Status != store.StatusResolvido
+}
+
+// visible tells whether the agent of sess may read ticket t: supervisors
+// all; agents the queue, their own tickets and the history of the
+// customers they are serving.
+func visible(ctx context.Context, tx *store.Tx, sess session, t store.Ticket, mine []store.Ticket) (bool, error) {
+	me := sess.bot().ID
+	if isSupervisor(sess.agent) || t.Agent == me || queued(t) {
+		return true, nil
+	}
+	if mine == nil {
+		var err error
+		if mine, err = tx.TicketsByAgent(ctx, me); err != nil {
+			return false, err
+		}
+	}
+	for _, m := range mine {
+		if m.Chat == t.Chat {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (s *Server) handleQueue(w http.ResponseWriter, r *http.Request) {
+	q, err := s.cfg.Runtime.Queue(r.Context())
+	if err != nil {
+		s.respond(w, r, err)
+		return
+	}
+	out := make([]queueJSON, 0, len(q))
+	for _, e := range q {
+		t := e.Ticket
+		out = append(out, queueJSON{
+			Ticket: t.ID, Chat: t.Chat, Requester: t.Requester, IDSuporte: t.IDSuporte,
+			Topic: s.topicTitle(t.Topic), TopicID: t.Topic,
+			WaitingSince: jsonTime(t.QueuedAt), WaitingSeconds: int64(e.Waiting.Seconds()), Position: e.Position,
+		})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleTickets(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	chat, status, mine := q.Get("chat"), q.Get("status"), q.Get("mine")
+	if status != "" && statusLabels[status] == "" {
+		writeError(w, http.StatusBadRequest, "Status desconhecido: use aberto, aguardando_resposta ou resolvido.")
+		return
+	}
+	if mine != "" && mine != "0" && mine != "1" && mine != "true" && mine != "false" {
+		writeError(w, http.StatusBadRequest, "Use mine=1 para ver só os seus chamados.")
+		return
+	}
+	onlyMine := mine == "1" || mine == "true"
+	limit := 200
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 1000 {
+			writeError(w, http.StatusBadRequest, "limit deve ser um número de 1 a 1000.")
+			return
+		}
+		limit = n
+	}
+	sess := current(r)
+	me := sess.bot().ID
+	ctx := r.Context()
+	var out []ticketJSON
+	err := s.cfg.Store.View(ctx, func(tx *store.Tx) error {
+		n, err := s.agentNames(ctx, tx)
+		if err != nil {
+			return err
+		}
+		mine, err := tx.TicketsByAgent(ctx, me)
+		if err != nil {
+			return err
+		}
+		var ts []store.Ticket
+		switch {
+		case chat != "":
+			ts, err = tx.TicketsByChat(ctx, chat, limit)
+		case onlyMine:
+			ts = mine
+		case status != "":
+			ts, err = tx.TicketsByStatus(ctx, status, limit)
+		case isSupervisor(sess.agent):
+			ts, err = openAndRecent(ctx, tx, limit)
+		default:
+			ts, err = tx.QueuedTickets(ctx)
+			ts = append(ts, mine...)
+		}
+		if err != nil {
+			return err
+		}
+		seen := map[int64]bool{}
+		for _, t := range ts {
+			if seen[t.ID] || (status != "" && t.Status != status) || (onlyMine && t.Agent != me) {
+				continue
+			}
+			seen[t.ID] = true
+			ok, err := visible(ctx, tx, sess, t, mine)
+			if err != nil {
+				return err
+			}
+			if ok {
+				out = append(out, s.ticketOut(t, n))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		s.respond(w, r, err)
+		return
+	}
+	slices.SortStableFunc(out, func(a, b ticketJSON) int {
+		return time.Time(b.LastActivityAt).Compare(time.Time(a.LastActivityAt))
+	})
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	if out == nil {
+		out = []ticketJSON{}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// openAndRecent is every unresolved ticket plus the latest resolved ones.
+func openAndRecent(ctx context.Context, tx *store.Tx, limit int) ([]store.Ticket, error) {
+	var all []store.Ticket
+	for _, st := range []string{store.StatusAberto, store.StatusAguardando, store.StatusResolvido} {
+		ts, err := tx.TicketsByStatus(ctx, st, limit)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, ts...)
+	}
+	return all, nil
+}
+
+func (s *Server) handleTicket(w http.ResponseWriter, r *http.Request) {
+	id, err := ticketID(r)
+	if err != nil {
+		s.respond(w, r, err)
+		return
+	}
+	out, err := s.ticketDetail(r.Context(), current(r), id)
+	if err != nil {
+		s.respond(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) ticketDetail(ctx context.Context, sess session, id int64) (ticketDetailJSON, error) {
+	var out ticketDetailJSON
+	err := s.cfg.Store.View(ctx, func(tx *store.Tx) error {
+		t, err := tx.Ticket(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return fail(http.StatusNotFound, "Chamado não encontrado.")
+		}
+		if err != nil {
+			return err
+		}
+		ok, err := visible(ctx, tx, sess, t, nil)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fail(http.StatusForbidden, "Este chamado está com outro Encantador.")
+		}
+		n, err := s.agentNames(ctx, tx)
+		if err != nil {
+			return err
+		}
+		out.ticketJSON = s.ticketOut(t, n)
+		c, err := tx.Customer(ctx, t.Chat)
+		switch {
+		case err == nil:
+			out.Phone = c.Phone
+		case !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+		f, err := tx.Feedback(ctx, id)
+		switch {
+		case err == nil:
+			out.Feedback = &feedbackJSON{Rating: f.Rating, Comment: f.Comment, Agent: f.Agent, AgentName: n[f.Agent], At: jsonTime(f.At)}
+		case !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+		es, err := tx.TicketEvents(ctx, id, 0)
+		if err != nil {
+			return err
+		}
+		out.Messages = make([]messageJSON, 0, len(es))
+		for _, e := range es {
+			out.Messages = append(out.Messages, messageOut(e, n))
+		}
+		return nil
+	})
+	return out, err
+}
+
+func messageOut(e store.TicketEvent, n names) messageJSON {
+	m := messageJSON{From: e.Kind, Text: e.Text, At: jsonTime(e.At), Actor: e.Actor}
+	switch e.Kind {
+	case "customer", "bot":
+	case "agent", "note":
+	case "status":
+		m.From = "system"
+		m.Text = "Status: " + cmp.Or(statusLabels[e.Text], e.Text)
+	default:
+		m.From = "system"
+	}
+	if e.Actor == "celular" { // someone answered from the support phone
+		m.ActorName = "Celular do suporte"
+	}
+	if m.ActorName == "" && e.Kind != "customer" && e.Actor != "bot" {
+		// The runtime records agents by name; older lines may hold an id.
+		m.ActorName = cmp.Or(n[e.Actor], e.Actor)
+	}
+	return m
+}
+
+// actionResult answers a ticket action.
+type actionResult struct {
+	OK     bool     `json:"ok"`
+	Ticket int64    `json:"ticket"`
+	Due    jsonTime `json:"due,omitzero"`
+}
+
+// held loads ticket id for an action by the agent of sess: 404 if
+// missing, 403 if another agent holds it and sess is no supervisor, 409 if
+// resolved or, unless claiming, held by nobody. The runtime checks again,
+// in order with the chat's other work.
+func (s *Server) held(ctx context.Context, sess session, id int64, claim bool) (store.Ticket, error) {
+	var t store.Ticket
+	err := s.cfg.Store.View(ctx, func(tx *store.Tx) error {
+		var err error
+		t, err = tx.Ticket(ctx, id)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return t, fail(http.StatusNotFound, "Chamado não encontrado.")
+	}
+	if err != nil {
+		return t, err
+	}
+	if t.Agent != "" && t.Agent != sess.bot().ID && !isSupervisor(sess.agent) {
+		return t, fail(http.StatusForbidden, "Este chamado está com outro Encantador.")
+	}
+	if t.Status == store.StatusResolvido {
+		return t, bot.ErrResolved
+	}
+	if t.Agent == "" && !claim {
+		return t, fail(http.StatusConflict, "Ninguém está atendendo este chamado: clique em Atender antes.")
+	}
+	return t, nil
+}
+
+// action runs one ticket action: parse the id and body, check the
+// ticket, call the runtime, log and answer.
+func (s *Server) action(name string, claim bool, body func() any, do func(ctx context.Context, sess session, t store.Ticket, req any) (actionResult, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := ticketID(r)
+		if err != nil {
+			s.respond(w, r, err)
+			return
+		}
+		var req any
+		if body != nil {
+			req = body()
+			err = decode(w, r, req)
+		} else {
+			err = drain(w, r)
+		}
+		if err != nil {
+			s.respond(w, r, err)
+			return
+		}
+		sess := current(r)
+		ctx := r.Context()
+		t, err := s.held(ctx, sess, id, claim)
+		if err == nil {
+			var res actionResult
+			res, err = do(ctx, sess, t, req)
+			if err == nil {
+				res.OK, res.Ticket = true, id
+				s.log.Info().Str("action", name).Int64("ticket", id).Int64("agent", sess.agent.ID).Msg("ticket action")
+				writeJSON(w, http.StatusOK, res)
+				return
+			}
+		}
+		s.log.Debug().Err(err).Str("action", name).Int64("ticket", id).Int64("agent", sess.agent.ID).Msg("ticket action refused")
+		s.respond(w, r, err)
+	}
+}
+
+func (s *Server) handleClaim(w http.ResponseWriter, r *http.Request) {
+	s.action("claim", true, nil, func(ctx context.Context, sess session, t store.Ticket, _ any) (actionResult, error) {
+		return actionResult{}, s.cfg.Runtime.Claim(ctx, sess.bot(), t.ID)
+	})(w, r)
+}
+
+func (s *Server) handleClaimNext(w http.ResponseWriter, r *http.Request) {
+	if err := drain(w, r); err != nil {
+		s.respond(w, r, err)
+		return
+	}
+	sess := current(r)
+	id, err := s.cfg.Runtime.ClaimNext(r.Context(), sess.bot())
+	if err != nil {
+		s.respond(w, r, err)
+		return
+	}
+	s.log.Info().Str("action", "claim_next").Int64("ticket", id).Int64("agent", sess.agent.ID).Msg("ticket action")
+	writeJSON(w, http.StatusOK, actionResult{OK: true, Ticket: id})
+}
+
+type messageRequest struct {
+	Text     string `json:"text"`
+	Internal bool   `json:"internal"`
+}
+
+func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request) {
+	s.action("message", false, func() any { return &messageRequest{} }, func(ctx context.Context, sess session, t store.Ticket, req any) (actionResult, error) {
+		m := req.(*messageRequest)
+		text := strings.TrimSpace(m.Text)
+		if text == "" {
+			return actionResult{}, bot.ErrEmptyText
+		}
+		if utf8.RuneCountInString(text) > maxText {
+			return actionResult{}, fail(http.StatusBadRequest, "Mensagem longa demais: o máximo é "+strconv.Itoa(maxText)+" caracteres.")
+		}
+		if m.Internal {
+			return actionResult{}, s.cfg.Runtime.Note(ctx, sess.bot(), t.ID, text)
+		}
+		return actionResult{}, s.cfg.Runtime.Reply(ctx, sess.bot(), t.ID, text)
+	})(w, r)
+}
+
+type statusRequest struct {
+	Status string `json:"status"`
+}
+
+func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
+	s.action("status", false, func() any { return &statusRequest{} }, func(ctx context.Context, sess session, t store.Ticket, req any) (actionResult, error) {
+		st := req.(*statusRequest).Status
+		if st != store.StatusAguardando && st != store.StatusResolvido {
+			return actionResult{}, bot.ErrBadStatus
+		}
+		return actionResult{}, s.cfg.Runtime.SetStatus(ctx, sess.bot(), t.ID, st)
+	})(w, r)
+}
+
+func (s *Server) handleRelease(w http.ResponseWriter, r *http.Request) {
+	s.action("release", false, nil, func(ctx context.Context, sess session, t store.Ticket, _ any) (actionResult, error) {
+		return actionResult{}, s.cfg.Runtime.Release(ctx, sess.bot(), t.ID)
+	})(w, r)
+}
+
+type transferRequest struct {
+	Agent string `json:"agent"` // id or e-mail
+}
+
+func (s *Server) handleTransfer(w http.ResponseWriter, r *http.Request) {
+	s.action("transfer", false, func() any { return &transferRequest{} }, func(ctx context.Context, sess session, t store.Ticket, req any) (actionResult, error) {
+		to, err := s.findAgent(ctx, req.(*transferRequest).Agent)
+		if err != nil {
+			return actionResult{}, err
+		}
+		if botAgent(to).ID == t.Agent {
+			return actionResult{}, fail(http.StatusConflict, "O chamado já está com "+to.Name+".")
+		}
+		err = s.cfg.Runtime.Transfer(ctx, sess.bot(), t.ID, botAgent(to))
+		if errors.Is(err, bot.ErrAtCapacity) {
+			return actionResult{}, fail(http.StatusConflict, to.Name+" já está no limite de conversas ao mesmo tempo.")
+		}
+		return actionResult{}, err
+	})(w, r)
+}
+
+// findAgent resolves an agent given by id or e-mail; disabled ones are
+// not found.
+func (s *Server) findAgent(ctx context.Context, ref string) (store.Agent, error) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return store.Agent{}, fail(http.StatusBadRequest, "Escolha o Encantador que vai receber o chamado.")
+	}
+	var a store.Agent
+	err := s.cfg.Store.View(ctx, func(tx *store.Tx) error {
+		var err error
+		if id, perr := strconv.ParseInt(ref, 10, 64); perr == nil {
+			a, err = tx.Agent(ctx, id)
+		} else {
+			a, err = tx.AgentByEmail(ctx, ref)
+		}
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) || (err == nil && a.Disabled) {
+		return store.Agent{}, fail(http.StatusNotFound, "Encantador não encontrado.")
+	}
+	return a, err
+}
+
+func (s *Server) handleEscalate(w http.ResponseWriter, r *http.Request) {
+	s.action("escalate", false, nil, func(ctx context.Context, sess session, t store.Ticket, _ any) (actionResult, error) {
+		due, err := s.cfg.Runtime.Escalate(ctx, sess.bot(), t.ID)
+		return actionResult{Due: jsonTime(due)}, err
+	})(w, r)
+}

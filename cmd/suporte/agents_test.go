@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"suporte/store"
+)
+
+// agentsRun runs `suporte agents args...` with stdin and returns stdout,
+// stderr and the error.
+func agentsRun(t *testing.T, stdin string, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := runAgents(context.Background(), args, strings.NewReader(stdin), &out, &errOut)
+	return out.String(), errOut.String(), err
+}
+
+func TestAgentsCommand(t *testing.T) {
+	t.Setenv("SUPORTE_BCRYPT_COST", "4")
+	data := t.TempDir()
+	const pw = "uma-senha-boa"
+
+	out, _, err := agentsRun(t, pw+"\n", "add", "--data", data, "--email", "Ana@ContaAzul.com", "--name", "Ana Lima", "--password-stdin")
+	if err != nil || !strings.Contains(out, "added agent 1: Ana Lima <ana@contaazul.com>, agent, up to 5 chats") {
+		t.Fatalf("add: %q, %v", out, err)
+	}
+	if _, _, err := agentsRun(t, "outra-senha-boa\n", "add", "--data", data, "--email", "sara@contaazul.com", "--name", "Sara", "--role", "supervisor", "--max-chats", "3", "--password-stdin"); err != nil {
+		t.Fatalf("add supervisor: %v", err)
+	}
+
+	for _, tt := range []struct {
+		name, stdin string
+		args        []string
+		want        string // in the error
+		usage       bool
+	}{
+		{"duplicate e-mail", pw, []string{"add", "--email", "ana@contaazul.com", "--name", "Ana 2", "--password-stdin"}, "already exists", false},
+		{"short password", "curta\n", []string{"add", "--email", "b@contaazul.com", "--name", "B", "--password-stdin"}, "at least 10 characters", false},
+		{"password on the command line", "", []string{"add", "--email", "b@contaazul.com", "--name", "B"}, "--password-stdin", false},
+		{"empty stdin", "", []string{"add", "--email", "b@contaazul.com", "--name", "B", "--password-stdin"}, "no password", false},
+		{"bad role", pw, []string{"add", "--email", "b@contaazul.com", "--name", "B", "--role", "admin", "--password-stdin"}, "use agent, supervisor or editor", false},
+		{"no name", pw, []string{"add", "--email", "b@contaazul.com", "--password-stdin"}, "--name is required", false},
+		{"zero max chats", pw, []string{"add", "--email", "b@contaazul.com", "--name", "B", "--max-chats", "0", "--password-stdin"}, "at least 1", false},
+		{"no e-mail", pw, []string{"add", "--name", "B", "--password-stdin"}, "", true},
+		{"unknown agent", "", []string{"disable", "--email", "zz@contaazul.com"}, "no agent with e-mail", false},
+		{"passwd unknown agent", pw, []string{"passwd", "--email", "zz@contaazul.com", "--password-stdin"}, "no agent with e-mail", false},
+		{"unknown command", "", []string{"remove"}, "", true},
+		{"stray argument", "", []string{"list", "extra"}, "", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := agentsRun(t, tt.stdin, append(tt.args, "--data", data)...)
+			if tt.usage {
+				if !errors.Is(err, errUsage) {
+					t.Errorf("got %v; want a usage error", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v; want an error containing %q", err, tt.want)
+			}
+		})
+	}
+
+	out, _, err = agentsRun(t, "", "list", "--data", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "ID") || !strings.Contains(lines[1], "ana@contaazul.com") || !strings.Contains(lines[2], "supervisor") {
+		t.Errorf("list:\n%s", out)
+	}
+
+	// A session, ended by a new password and by disabling.
+	db, err := store.Open(context.Background(), filepath.Join(data, "suporte.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	ana := func() store.Agent {
+		t.Helper()
+		var a store.Agent
+		if err := db.View(ctx, func(tx *store.Tx) error {
+			var err error
+			a, err = tx.AgentByEmail(ctx, "ana@contaazul.com")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	if err := bcrypt.CompareHashAndPassword([]byte(ana().PasswordHash), []byte(pw)); err != nil {
+		t.Errorf("stored hash does not match the password: %v", err)
+	}
+	newSession := func(hash string) {
+		t.Helper()
+		a := ana()
+		if err := db.Update(ctx, func(tx *store.Tx) error {
+			return tx.CreateSession(ctx, hash, a.ID, a.CreatedAt, a.CreatedAt.AddDate(1, 0, 0))
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alive := func(hash string) bool {
+		t.Helper()
+		err := db.View(ctx, func(tx *store.Tx) error { _, _, err := tx.SessionAgentView(ctx, hash, ana().CreatedAt); return err })
+		return err == nil
+	}
+	newSession("s1")
+	out, _, err = agentsRun(t, "senha-nova-boa\r\n", "passwd", "--data", data, "--email", "ANA@contaazul.com", "--password-stdin")
+	if err != nil || !strings.Contains(out, "ended 1 session(s)") {
+		t.Fatalf("passwd: %q, %v", out, err)
+	}
+	if alive("s1") {
+		t.Error("a session survived the password change")
+	}
+	if err := bcrypt.CompareHashAndPassword([]byte(ana().PasswordHash), []byte("senha-nova-boa")); err != nil {
+		t.Errorf("new password (sent with CRLF) does not match: %v", err)
+	}
+	newSession("s2")
+	if _, _, err := agentsRun(t, "", "disable", "--data", data, "--email", "ana@contaazul.com"); err != nil {
+		t.Fatal(err)
+	}
+	if alive("s2") || !ana().Disabled {
+		t.Error("disable left the agent enabled or a session alive")
+	}
+	out, _, _ = agentsRun(t, "", "list", "--data", data)
+	if !strings.Contains(out, "disabled") {
+		t.Errorf("list after disable:\n%s", out)
+	}
+	if _, _, err := agentsRun(t, "", "enable", "--data", data, "--email", "ana@contaazul.com"); err != nil || ana().Disabled {
+		t.Errorf("enable: %v, disabled %v", err, ana().Disabled)
+	}
+
+	if _, errOut, err := agentsRun(t, ""); !errors.Is(err, errUsage) || !strings.Contains(errOut, "usage: suporte agents") {
+		t.Errorf("no command: %v, %q", err, errOut)
+	}
+}
