@@ -217,7 +217,7 @@ func (r *Runtime) SetStatus(ctx context.Context, a Agent, id int64, status strin
 		}
 		t.ticket.Status = store.StatusResolvido
 		t.ticket.ClosedAt = t.now
-		t.ticket.CloseReason = "resolvido_pelo_encantador"
+		t.ticket.CloseReason = store.CloseSolvedByAgent
 		if t.conv.State != stateWithAgent {
 			if err := t.act(evAssign); err != nil {
 				return err

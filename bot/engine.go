@@ -18,7 +18,7 @@ import (
 
 // Close reasons recorded on tickets.
 const (
-	reasonSolved   = "resolvido_pelo_bot"
+	reasonSolved   = store.CloseSolvedByBot
 	reasonQuit     = "encerrado_pelo_cliente"
 	reasonInactive = "inatividade"
 	reasonNoID     = "id_suporte_nao_informado"
@@ -568,7 +568,7 @@ func (t *turn) enqueue() {
 }
 
 // noteQueued marks, in a transcript, where the talk with people begins.
-const noteQueued = "cliente entrou na fila de atendimento"
+const noteQueued = store.NoteQueueEntered
 
 // dequeue takes the ticket out of the queue (a leave_queued callback).
 func (t *turn) dequeue() {

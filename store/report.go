@@ -80,7 +80,7 @@ type Trail struct {
 	// CloseSolvedByBot). A yes followed by silence closes by inactivity
 	// and is not counted: no column records that yes.
 	Solved         int     `json:"solved"`
-	ToPerson       int     `json:"to_person"`       // entered the human queue in the same conversation
+	ToPerson       int     `json:"to_person"`       // entered the human queue (or was claimed) in the same conversation
 	DeflectionRate float64 `json:"deflection_rate"` // Solved / Reached, 0..1 ("útil: Solved de Reached")
 }
 
@@ -186,9 +186,11 @@ GROUP BY 1`
 const queueEntry = `EXISTS (SELECT 1 FROM ticket_events e
     WHERE e.ticket = t.id AND e.kind = 'system' AND e.text = '` + NoteQueueEntered + `')`
 
+// A CASE, not an OR, so the events are only looked up when the columns
+// do not already tell.
 const reportTrailsSQL = `SELECT t.topic, COUNT(*),
     SUM(t.close_reason = '` + CloseSolvedByBot + `'),
-    SUM(t.queued_at > 0 OR ` + queueEntry + `)
+    SUM(CASE WHEN t.queued_at > 0 OR t.claimed_at > 0 THEN 1 WHEN ` + queueEntry + ` THEN 1 ELSE 0 END)
 FROM tickets t
 WHERE ` + reportRange + ` AND t.topic <> ''
 GROUP BY t.topic`
@@ -197,16 +199,12 @@ GROUP BY t.topic`
 // claimed. entered is the last queue entry before the claim (any entry if
 // never claimed): a customer who left the queue and came back waited only
 // the second time.
-const reportHandoffsSQL = `SELECT agent, status, queued_at, claimed_at, first_response_at, closed_at, close_reason, escalated_at, entered
-FROM (
-    SELECT t.agent, t.status, t.queued_at, t.claimed_at, t.first_response_at, t.closed_at, t.close_reason, t.escalated_at,
-        (SELECT MAX(e.at) FROM ticket_events e
-            WHERE e.ticket = t.id AND e.kind = 'system' AND e.text = '` + NoteQueueEntered + `'
-            AND (t.claimed_at = 0 OR e.at <= t.claimed_at)) AS entered
-    FROM tickets t
-    WHERE ` + reportRange + `
-)
-WHERE entered IS NOT NULL OR queued_at > 0 OR claimed_at > 0`
+const reportHandoffsSQL = `SELECT t.agent, t.status, t.queued_at, t.claimed_at, t.first_response_at, t.closed_at, t.close_reason, t.escalated_at,
+    (SELECT MAX(e.at) FROM ticket_events e
+        WHERE e.ticket = t.id AND e.kind = 'system' AND e.text = '` + NoteQueueEntered + `'
+        AND (t.claimed_at = 0 OR e.at <= t.claimed_at))
+FROM tickets t
+WHERE ` + reportRange + ` AND (t.queued_at > 0 OR t.claimed_at > 0 OR ` + queueEntry + `)`
 
 const reportRatingsSQL = `SELECT f.agent, f.topic, f.rating, COUNT(*)
 FROM feedback f JOIN tickets t ON t.id = f.ticket
@@ -225,6 +223,14 @@ const reportAgentNamesSQL = `SELECT id, name FROM agents`
 
 // Report computes the managers' figures for the tickets created in
 // [in.From, in.To). Run it in View: its queries then share one snapshot.
+//
+// SQL counts and groups; Go only buckets the minutes into days, asks the
+// calendar, and takes the percentiles. Two indexes keep it fast on large
+// stores (BenchmarkReport: 100,000 tickets, about 3x faster):
+//
+//	CREATE INDEX tickets_created ON tickets (created_at);
+//	CREATE INDEX ticket_events_queue ON ticket_events (ticket, at)
+//	    WHERE kind = 'system' AND text = 'cliente entrou na fila de atendimento';
 func (tx *Tx) Report(ctx context.Context, in ReportInput) (Report, error) {
 	if in.From.IsZero() || !in.To.After(in.From) {
 		return Report{}, fmt.Errorf("report: range [%v, %v) is empty", in.From, in.To)

@@ -353,3 +353,78 @@ func TestFakeCalendar(t *testing.T) {
 		t.Errorf("BusinessDuration(Thu 17:00, Mon 09:30) = %v; want 1h30m over Natal and the weekend", got)
 	}
 }
+
+// reportLoadSQL fills a store with n tickets, one every 86.4 s from 1 Sep
+// 2026 (100 days for 100,000), twenty transcript lines each, and the
+// queue notes, ratings and escalations of a busy line: 60% read a trail,
+// 30% go to a person, one in 40 is escalated.
+const reportLoadSQL = `
+INSERT INTO agents (id, email, name, role, password_hash)
+WITH RECURSIVE a(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM a WHERE i < 12)
+SELECT i, 'a' || i || '@example.com', 'Agente ' || i, 'agent', 'x' FROM a;
+
+INSERT INTO tickets (chat, topic, status, created_at, agent, claimed_at, first_response_at, closed_at, close_reason, escalated_at, escalation_due)
+WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ? - 1),
+    c(i, created, handoff) AS (SELECT i, 1788231600000 + i * 86400, i % 10 >= 7 FROM n)
+SELECT 'c' || (i % 5000),
+    CASE WHEN i % 10 < 6 OR i % 10 = 7 THEN 'trail-' || (i % 17) ELSE '' END,
+    'resolvido', created,
+    CASE WHEN handoff THEN '' || (1 + i % 12) ELSE '' END,
+    CASE WHEN handoff THEN created + 300000 + (i % 13) * 60000 ELSE 0 END,
+    CASE WHEN handoff THEN created + 420000 + (i % 13) * 60000 ELSE 0 END,
+    created + 1800000 + (i % 29) * 60000,
+    CASE WHEN handoff THEN 'resolvido_pelo_encantador' WHEN i % 10 < 4 THEN 'resolvido_pelo_bot' ELSE 'inatividade' END,
+    CASE WHEN handoff AND i % 40 = 9 THEN created + 900000 ELSE 0 END,
+    CASE WHEN handoff AND i % 40 = 9 THEN created + 6 * 86400000 ELSE 0 END
+FROM c;
+
+INSERT INTO ticket_events (ticket, at, kind, actor, text)
+WITH RECURSIVE k(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM k WHERE j < 19)
+SELECT t.id, t.created_at + k.j * 1000, CASE WHEN k.j % 2 = 0 THEN 'customer' ELSE 'bot' END, 'x', 'mensagem ' || k.j
+FROM tickets t, k;
+
+INSERT INTO ticket_events (ticket, at, kind, actor, text)
+SELECT id, created_at + 240000, 'system', 'bot', 'cliente entrou na fila de atendimento'
+FROM tickets WHERE claimed_at > 0 OR id % 10 = 6;
+
+INSERT INTO feedback (ticket, chat, rating, agent, topic, at)
+SELECT id, chat, 1 + id % 5, agent, topic, closed_at FROM tickets WHERE id % 10 IN (1, 2, 3, 8, 9);
+`
+
+// The indexes the report would like (see the report's documentation).
+const reportIndexesSQL = `
+CREATE INDEX tickets_created ON tickets (created_at);
+CREATE INDEX ticket_events_queue ON ticket_events (ticket, at)
+    WHERE kind = 'system' AND text = 'cliente entrou na fila de atendimento';
+`
+
+// BenchmarkReport reports on 100,000 tickets (2.1 million events), without
+// and then with the indexes. The calendar is the fake one: flows.Calendar
+// costs more per call (go test -bench Report -benchtime 3x ./store).
+func BenchmarkReport(b *testing.B) {
+	const n = 100_000
+	db := openTest(b)
+	update(b, db, func(tx *Tx) error {
+		_, err := tx.exec(context.Background(), reportLoadSQL, n)
+		return err
+	})
+	sp := saoPaulo(b)
+	cal := weekCalendar{loc: sp}
+	in := ReportInput{
+		From: time.Date(2026, 9, 1, 0, 0, 0, 0, sp), To: time.Date(2026, 12, 10, 0, 0, 0, 0, sp), Loc: sp,
+		IsOpen: cal.IsOpen, BusinessDuration: cal.BusinessDuration,
+	}
+	run := func(b *testing.B) {
+		for b.Loop() {
+			if r := report(b, db, in); r.Conversations != n {
+				b.Fatalf("report saw %d conversations; want %d", r.Conversations, n)
+			}
+		}
+	}
+	b.Run("no-index", run)
+	update(b, db, func(tx *Tx) error {
+		_, err := tx.exec(context.Background(), reportIndexesSQL)
+		return err
+	})
+	b.Run("indexed", run)
+}

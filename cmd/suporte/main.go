@@ -27,6 +27,7 @@ func commands() []command {
 		{"flows", "lint|graph [FILE] | diff OLD NEW", "check flows.yaml, draw its trail tree, or compare two versions", runFlows},
 		{"hours", "[--flows FILE] [--at RFC3339]", "tell whether the Encantadores are working now", runHours},
 		{"agents", "add|list|disable|enable|passwd [--data DIR] [--email E] ...", "manage the Encantadores' console accounts", runAgents},
+		{"report", "[--data DIR] [--flows FILE] [--from DATE] [--to DATE] [--format table|json|csv] [--at RFC3339]", "the managers' figures: conversations, trails (útil: X de Y), queue, Encantadores, CSAT, escalations", runReport},
 		{"bench", "[--customers N] [--rate MSGS/S] [--dir DIR]", "measure the engine against SQLite's own commit rate", runBench},
 	}
 }

@@ -1,0 +1,471 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"suporte/flows"
+	"suporte/store"
+)
+
+// defaultReportDays is the default range: the last 30 days, today included.
+const defaultReportDays = 30
+
+// runReport prints the figures managers read: conversations, how the
+// trails did, the queue, the Encantadores, satisfaction and escalations.
+// It only reads the store, so it runs beside the service.
+func runReport(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	set := newFlags("report", stderr)
+	data := set.String("data", envOr("SUPORTE_DATA", "data"), "data folder (env SUPORTE_DATA)")
+	flowsPath := set.String("flows", envOr("SUPORTE_FLOWS", "flows.yaml"), "flows file: business hours and trail titles (env SUPORTE_FLOWS)")
+	fromArg := set.String("from", "", "first day, YYYY-MM-DD in the calendar's time zone (default: 29 days before --to)")
+	toArg := set.String("to", "", "last day, included, YYYY-MM-DD (default: today)")
+	format := set.String("format", "table", "table, json or csv")
+	atArg := set.String("at", "", "the report's instant, RFC3339 (default: now): today for the default range, and what open escalations are judged against")
+	if err := set.Parse(args); err != nil {
+		return errUsage
+	}
+	fail := func(format string, a ...any) error {
+		fmt.Fprintf(stderr, "suporte report: "+format+"\n", a...)
+		return errUsage
+	}
+	if set.NArg() > 0 {
+		return fail("unexpected argument %q", set.Arg(0))
+	}
+	write, ok := reportWriters[*format]
+	if !ok {
+		return fail("--format %q: want table, json or csv", *format)
+	}
+	now := time.Now()
+	if *atArg != "" {
+		t, err := time.Parse(time.RFC3339, *atArg)
+		if err != nil {
+			return fail("--at %q is not RFC3339 (e.g. 2026-12-28T09:00:00-03:00)", *atArg)
+		}
+		now = t
+	}
+
+	fl, err := flows.Load(*flowsPath)
+	if err != nil {
+		return err
+	}
+	cal := fl.Calendar
+	loc := cmp.Or(cal.Location, time.UTC)
+	from, to, err := reportRange(*fromArg, *toArg, now, loc)
+	if err != nil {
+		return fail("%v", err)
+	}
+
+	path := filepath.Join(*data, "suporte.db")
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("no database at %s (see --data)", path)
+	}
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var r store.Report
+	err = db.View(ctx, func(tx *store.Tx) error {
+		r, err = tx.Report(ctx, store.ReportInput{
+			From: from, To: to, Now: now, Loc: loc,
+			IsOpen: cal.IsOpen, BusinessDuration: cal.BusinessDuration,
+		})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	nameTrails(&r, fl)
+	return write(stdout, r, reportHolidays(r, cal))
+}
+
+// reportRange turns the --from and --to days (--to included) into the
+// instants [from, to) in loc.
+func reportRange(fromArg, toArg string, now time.Time, loc *time.Location) (from, to time.Time, err error) {
+	day := func(flag, s string) (time.Time, error) {
+		t, err := time.ParseInLocation(time.DateOnly, s, loc)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("--%s %q: want a day as YYYY-MM-DD", flag, s)
+		}
+		return t, nil
+	}
+	local := now.In(loc)
+	last := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, loc)
+	if toArg != "" {
+		if last, err = day("to", toArg); err != nil {
+			return
+		}
+	}
+	first := last.AddDate(0, 0, 1-defaultReportDays)
+	if fromArg != "" {
+		if first, err = day("from", fromArg); err != nil {
+			return
+		}
+	}
+	if first.After(last) {
+		return from, to, fmt.Errorf("--from %s is after --to %s", first.Format(time.DateOnly), last.Format(time.DateOnly))
+	}
+	return first, last.AddDate(0, 0, 1), nil
+}
+
+// nameTrails fills in the trail titles from the flows; a trail the flows
+// no longer have keeps an empty title.
+func nameTrails(r *store.Report, fl *flows.Flow) {
+	title := func(id string) string {
+		if id == "" || fl.Node(id) == nil {
+			return ""
+		}
+		return fl.Title(id)
+	}
+	for i := range r.Trails {
+		r.Trails[i].Title = title(r.Trails[i].Topic)
+	}
+	for i := range r.CSAT.ByTrail {
+		r.CSAT.ByTrail[i].Title = title(r.CSAT.ByTrail[i].Topic)
+	}
+}
+
+// reportHolidays names the days of the report the calendar closes for a
+// holiday, by date (YYYY-MM-DD).
+func reportHolidays(r store.Report, cal *flows.Calendar) map[string]string {
+	out := map[string]string{}
+	for _, d := range r.Days {
+		date, err := flows.ParseDate(d.Date)
+		if err != nil {
+			continue
+		}
+		if name, ok := cal.Holiday(date); ok {
+			out[d.Date] = name
+		}
+	}
+	return out
+}
+
+// reportWriters render a report; holidays name closed days by date.
+var reportWriters = map[string]func(w io.Writer, r store.Report, holidays map[string]string) error{
+	"table": writeReportTable,
+	"json":  writeReportJSON,
+	"csv":   writeReportCSV,
+}
+
+func writeReportJSON(w io.Writer, r store.Report, _ map[string]string) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(r)
+}
+
+// writeReportTable writes the report for a person at a terminal, in
+// pt-BR like the rest of what the support team reads.
+func writeReportTable(w io.Writer, r store.Report, holidays map[string]string) error {
+	last := r.To.AddDate(0, 0, -1)
+	p := &reportTable{w: w}
+	p.line("Relatório do atendimento pelo WhatsApp")
+	p.line("Período: %s a %s (%s)", r.From.Format("02/01/2006"), last.Format("02/01/2006"), r.Location)
+	p.line("Situação em %s", r.AsOf.Format("02/01/2006 15:04"))
+
+	p.section("CONVERSAS")
+	p.row("Total", strconv.Itoa(r.Conversations))
+	p.row("Dentro do horário de atendimento", strconv.Itoa(r.InsideHours))
+	p.row("Fora do horário de atendimento", strconv.Itoa(r.OutsideHours))
+	p.flush()
+	p.blank()
+	p.row("Dia", "Conversas", "Fora do horário", "")
+	for _, d := range r.Days {
+		t, _ := time.Parse(time.DateOnly, d.Date)
+		p.row(reportWeekdays[t.Weekday()]+" "+t.Format("02/01"), strconv.Itoa(d.Conversations), strconv.Itoa(d.OutsideHours), holidays[d.Date])
+	}
+
+	p.section("TRILHAS")
+	p.line(`útil: X de Y = das Y vezes em que a trilha chegou ao fim (o bot perguntou "resolveu?"), X o cliente disse que sim e avaliou.`)
+	if len(r.Trails) == 0 {
+		p.line("Nenhuma trilha lida no período.")
+	} else {
+		p.row("Trilha", "Útil", "% útil", "Foram para um Encantador")
+		for _, t := range r.Trails {
+			p.row(reportTrailName(t.Topic, t.Title), fmt.Sprintf("útil: %d de %d", t.Solved, t.Reached),
+				reportPercent(t.DeflectionRate), strconv.Itoa(t.ToPerson))
+		}
+	}
+
+	q := r.Queue
+	p.section("FILA DE ATENDIMENTO")
+	p.row("Entraram na fila", strconv.Itoa(q.Queued))
+	p.row("Atendidos por um Encantador", strconv.Itoa(q.Claimed))
+	p.row("Desistiram", strconv.Itoa(q.Abandoned))
+	p.row("Ainda esperando", strconv.Itoa(q.Waiting))
+	p.flush()
+	p.blank()
+	p.row("Espera até ser atendido", "Mediana", "90% até")
+	p.row("Tempo corrido", reportDuration(q.WaitWall.N, q.WaitWall.Median), reportDuration(q.WaitWall.N, q.WaitWall.P90))
+	p.row("Em horário de atendimento", reportDuration(q.WaitBusiness.N, q.WaitBusiness.Median), reportDuration(q.WaitBusiness.N, q.WaitBusiness.P90))
+
+	p.section("ENCANTADORES")
+	p.line("Tempos em horário de atendimento, medianas. 1ª resposta: da aceitação à primeira mensagem; atendimento: da aceitação à resolução (sem os escalados).")
+	if len(r.Agents) == 0 {
+		p.line("Nenhum atendimento no período.")
+	} else {
+		p.row("Encantador", "Aceitos", "Resolvidos", "1ª resposta", "Atendimento", "CSAT")
+		for _, a := range r.Agents {
+			p.row(reportAgentName(a.Agent, a.Name), strconv.Itoa(a.Claimed), strconv.Itoa(a.Resolved),
+				reportDuration(a.FirstResponseBusiness.N, a.FirstResponseBusiness.Median),
+				reportDuration(a.HandlingBusiness.N, a.HandlingBusiness.Median),
+				reportAverage(a.Rated, a.CSAT))
+		}
+	}
+
+	c := r.CSAT
+	p.section("SATISFAÇÃO (CSAT, notas de 1 a 5)")
+	p.row("Média", reportAverage(c.Count, c.Average))
+	for i := len(c.Distribution) - 1; i >= 0; i-- {
+		p.row(fmt.Sprintf("Nota %d", i+1), strconv.Itoa(c.Distribution[i]))
+	}
+	if len(c.ByAgent) > 0 {
+		p.flush()
+		p.blank()
+		p.row("Por quem atendeu", "Média", "Notas 1 2 3 4 5")
+		for _, g := range c.ByAgent {
+			name := "Bot (trilhas)"
+			if g.Agent != "" {
+				name = reportAgentName(g.Agent, g.Name)
+			}
+			p.row(name, reportAverage(g.Count, g.Average), reportDistribution(g.Distribution))
+		}
+	}
+	if len(c.ByTrail) > 0 {
+		p.flush()
+		p.blank()
+		p.row("Por trilha", "Média", "Notas 1 2 3 4 5")
+		for _, g := range c.ByTrail {
+			name := "Sem trilha (direto para um Encantador)"
+			if g.Topic != "" {
+				name = reportTrailName(g.Topic, g.Title)
+			}
+			p.row(name, reportAverage(g.Count, g.Average), reportDistribution(g.Distribution))
+		}
+	}
+
+	e := r.Escalations
+	p.section("ESCALADOS PARA O TIME DE PRODUTO (prazo prometido ao cliente)")
+	p.row("Escalados", strconv.Itoa(e.Escalated))
+	p.row("Resolvidos no prazo", strconv.Itoa(e.Met))
+	p.row("Resolvidos com atraso", strconv.Itoa(e.Late))
+	p.row("Abertos com prazo vencido", strconv.Itoa(e.Overdue))
+	p.row("Abertos dentro do prazo", strconv.Itoa(e.WithinDeadline))
+	p.flush()
+	return p.err
+}
+
+// reportWeekdays abbreviates the days of the week in pt-BR.
+var reportWeekdays = [...]string{"dom", "seg", "ter", "qua", "qui", "sex", "sáb"}
+
+// reportTable writes aligned sections, keeping the first error.
+type reportTable struct {
+	w   io.Writer
+	tw  *tabwriter.Writer
+	err error
+}
+
+func (p *reportTable) line(format string, a ...any) {
+	p.flush()
+	if p.err == nil {
+		_, p.err = fmt.Fprintf(p.w, format+"\n", a...)
+	}
+}
+
+func (p *reportTable) blank() { p.line("") }
+
+func (p *reportTable) section(title string) {
+	p.blank()
+	p.line("%s", title)
+}
+
+// row writes one line of the current aligned block.
+func (p *reportTable) row(cells ...string) {
+	if p.tw == nil {
+		p.tw = tabwriter.NewWriter(p.w, 0, 0, 2, ' ', 0)
+	}
+	if p.err == nil {
+		_, p.err = fmt.Fprintln(p.tw, "  "+strings.TrimRight(strings.Join(cells, "\t"), "\t"))
+	}
+}
+
+// flush ends the current aligned block.
+func (p *reportTable) flush() {
+	if p.tw == nil {
+		return
+	}
+	if err := p.tw.Flush(); err != nil && p.err == nil {
+		p.err = err
+	}
+	p.tw = nil
+}
+
+func reportTrailName(topic, title string) string {
+	if title == "" {
+		return topic + " (fora do flows.yaml)"
+	}
+	return title
+}
+
+func reportAgentName(id, name string) string {
+	if name == "" {
+		return "agente " + id
+	}
+	return name
+}
+
+// duration says d briefly (45s, 8min, 15h18min, 2d3h); "-" if there
+// were no samples.
+func reportDuration(n int, d time.Duration) string {
+	if n == 0 {
+		return "-"
+	}
+	d = d.Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", d/time.Second)
+	case d < time.Hour:
+		if s := d % time.Minute / time.Second; s != 0 {
+			return fmt.Sprintf("%dmin%02ds", d/time.Minute, s)
+		}
+		return fmt.Sprintf("%dmin", d/time.Minute)
+	case d < 24*time.Hour:
+		d = d.Round(time.Minute)
+		if m := d % time.Hour / time.Minute; m != 0 {
+			return fmt.Sprintf("%dh%02dmin", d/time.Hour, m)
+		}
+		return fmt.Sprintf("%dh", d/time.Hour)
+	}
+	d = d.Round(time.Hour)
+	return fmt.Sprintf("%dd%dh", d/(24*time.Hour), d%(24*time.Hour)/time.Hour)
+}
+
+// percent says a 0..1 rate as a whole percentage.
+func reportPercent(rate float64) string {
+	return fmt.Sprintf("%d%%", int(math.Round(rate*100)))
+}
+
+// average says "4,5 (2)": the average rating, pt-BR style, and how many.
+func reportAverage(n int, avg float64) string {
+	if n == 0 {
+		return "-"
+	}
+	return strings.Replace(strconv.FormatFloat(avg, 'f', 1, 64), ".", ",", 1) + " (" + strconv.Itoa(n) + ")"
+}
+
+func reportDistribution(d [5]int) string {
+	s := make([]string, len(d))
+	for i, n := range d {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, " ")
+}
+
+// writeReportCSV writes one section per table: a line naming it, the
+// header, the rows and an empty line. Durations are in seconds, rates
+// and averages decimal with a point, times RFC 3339.
+func writeReportCSV(w io.Writer, r store.Report, _ map[string]string) error {
+	cw := csv.NewWriter(w)
+	itoa := strconv.Itoa
+	secs := func(d time.Duration) string { return strconv.FormatInt(int64(d.Round(time.Second)/time.Second), 10) }
+	dec := func(f float64) string { return strconv.FormatFloat(f, 'f', 4, 64) }
+	section := func(name string, header []string, rows ...[]string) {
+		cw.Write([]string{name})
+		cw.Write(header)
+		for _, row := range rows {
+			cw.Write(row)
+		}
+		cw.Write(nil)
+	}
+	metric := []string{"metric", "value"}
+
+	section("summary", metric,
+		[]string{"from", r.From.Format(time.RFC3339)},
+		[]string{"to", r.To.Format(time.RFC3339)},
+		[]string{"as_of", r.AsOf.Format(time.RFC3339)},
+		[]string{"location", r.Location},
+		[]string{"conversations", itoa(r.Conversations)},
+		[]string{"inside_hours", itoa(r.InsideHours)},
+		[]string{"outside_hours", itoa(r.OutsideHours)})
+
+	var rows [][]string
+	for _, d := range r.Days {
+		rows = append(rows, []string{d.Date, itoa(d.Conversations), itoa(d.OutsideHours)})
+	}
+	section("days", []string{"date", "conversations", "outside_hours"}, rows...)
+
+	rows = nil
+	for _, t := range r.Trails {
+		rows = append(rows, []string{t.Topic, t.Title, itoa(t.Reached), itoa(t.Solved), itoa(t.ToPerson), dec(t.DeflectionRate)})
+	}
+	section("trails", []string{"topic", "title", "reached", "solved", "to_person", "deflection_rate"}, rows...)
+
+	q := r.Queue
+	section("queue", metric,
+		[]string{"queued", itoa(q.Queued)},
+		[]string{"claimed", itoa(q.Claimed)},
+		[]string{"abandoned", itoa(q.Abandoned)},
+		[]string{"waiting", itoa(q.Waiting)},
+		[]string{"waits_measured", itoa(q.WaitWall.N)},
+		[]string{"wait_wall_median_seconds", secs(q.WaitWall.Median)},
+		[]string{"wait_wall_p90_seconds", secs(q.WaitWall.P90)},
+		[]string{"wait_business_median_seconds", secs(q.WaitBusiness.Median)},
+		[]string{"wait_business_p90_seconds", secs(q.WaitBusiness.P90)})
+
+	rows = nil
+	for _, a := range r.Agents {
+		rows = append(rows, []string{a.Agent, a.Name, itoa(a.Claimed), itoa(a.Resolved), itoa(a.Responded),
+			secs(a.FirstResponseBusiness.Median), secs(a.FirstResponseBusiness.P90),
+			itoa(a.HandlingBusiness.N), secs(a.HandlingBusiness.Median), secs(a.HandlingBusiness.P90),
+			itoa(a.Rated), dec(a.CSAT)})
+	}
+	section("agents", []string{"agent", "name", "claimed", "resolved", "responded",
+		"first_response_business_median_seconds", "first_response_business_p90_seconds",
+		"handled", "handling_business_median_seconds", "handling_business_p90_seconds",
+		"rated", "csat"}, rows...)
+
+	ratings := func(g store.Ratings) []string {
+		out := []string{itoa(g.Count), dec(g.Average)}
+		for _, n := range g.Distribution {
+			out = append(out, itoa(n))
+		}
+		return out
+	}
+	ratingCols := []string{"count", "average", "rating_1", "rating_2", "rating_3", "rating_4", "rating_5"}
+	section("csat", ratingCols, ratings(r.CSAT.Ratings))
+	rows = nil
+	for _, g := range r.CSAT.ByAgent {
+		rows = append(rows, append([]string{g.Agent, g.Name}, ratings(g.Ratings)...))
+	}
+	section("csat_by_agent", append([]string{"agent", "name"}, ratingCols...), rows...)
+	rows = nil
+	for _, g := range r.CSAT.ByTrail {
+		rows = append(rows, append([]string{g.Topic, g.Title}, ratings(g.Ratings)...))
+	}
+	section("csat_by_trail", append([]string{"topic", "title"}, ratingCols...), rows...)
+
+	e := r.Escalations
+	section("escalations", metric,
+		[]string{"escalated", itoa(e.Escalated)},
+		[]string{"met", itoa(e.Met)},
+		[]string{"late", itoa(e.Late)},
+		[]string{"overdue", itoa(e.Overdue)},
+		[]string{"within_deadline", itoa(e.WithinDeadline)})
+	cw.Flush()
+	return cw.Error()
+}
