@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"suporte/flows"
@@ -34,24 +35,69 @@ type advanced struct {
 	err        error
 }
 
+// handled is what handling one inbox row left to do after the commit.
+type handled struct {
+	outs    []store.OutMsg // the chat's queued messages, replies included
+	evs     []Event
+	turnErr error // the turn failed: the customer got the apology instead
+}
+
+// handle runs one inbox row through its turn inside tx and reads what the
+// chat now has to send. A turn that fails is undone and replaced by an
+// apology, and the row is consumed all the same, so one bad message never
+// blocks the chat nor vanishes without an answer.
+func (r *Runtime) handle(ctx context.Context, tx *store.Tx, fl *flows.Flow, now time.Time, in store.Inbound) (handled, error) {
+	var h handled
+	h.turnErr = tx.Try(ctx, func() error {
+		var err error
+		h.evs, err = r.inbound(ctx, tx, fl, now, in)
+		return err
+	})
+	if h.turnErr != nil {
+		if ctx.Err() != nil {
+			return h, h.turnErr
+		}
+		r.cfg.Log.Error().Err(h.turnErr).Str("chat", in.Chat).Int64("inbox", in.ID).Msg("handle message failed; apologizing")
+		h.evs = nil
+		if _, err := tx.AppendOutbox(ctx, store.OutMsg{Chat: in.Chat, Text: fl.File.Texts.Error.Value, Author: "bot", CreatedAt: now}); err != nil {
+			return h, err
+		}
+		if err := tx.FinishInbox(ctx, in.ID, now); err != nil {
+			return h, err
+		}
+	}
+	var err error
+	if h.outs, err = tx.PendingOutbox(ctx, in.Chat, maxBurst); err != nil {
+		return h, err
+	}
+	return h, r.assignIDs(ctx, tx, h.outs)
+}
+
+// afterHandle does what follows a handled row's commit: measures it,
+// tells the console, sends read receipts.
+func (r *Runtime) afterHandle(ctx context.Context, fl *flows.Flow, in store.Inbound, h handled, err error) {
+	r.observeHandled(in, cmpErr(err, h.turnErr))
+	if err != nil {
+		return
+	}
+	r.publish(h.evs...)
+}
+
 // advance is one job at the store's writer for chat, so its reads hit the
 // writer's warm cache and its writes share the group commit: record the
 // sends of the previous round; if nothing is left to send, handle the
 // oldest input (or, when told, the due timers); return what is now queued.
-// An input whose turn fails is still consumed, with an apology, so one bad
-// message never blocks the chat nor vanishes without an answer.
 func (r *Runtime) advance(ctx context.Context, chat string, rec sendRecord, timers bool) advanced {
 	now := r.cfg.Clock.Now()
 	fl := r.cfg.Flow()
 	var (
-		res     advanced
-		evs     []Event
-		in      *store.Inbound
-		turnErr error
-		fired   bool
+		res   advanced
+		h     handled
+		evs   []Event
+		in    *store.Inbound
+		fired bool
 	)
 	err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
-		res, evs, in, turnErr, fired = advanced{}, nil, nil, nil, false
 		if err := recordSends(ctx, tx, rec, now); err != nil {
 			return err
 		}
@@ -68,23 +114,9 @@ func (r *Runtime) advance(ctx context.Context, chat string, rec sendRecord, time
 		switch {
 		case err == nil:
 			in, res.worked = &next, true
-			turnErr = tx.Try(ctx, func() error {
-				evs, err = r.inbound(ctx, tx, fl, now, next)
-				return err
-			})
-			if turnErr != nil {
-				if ctx.Err() != nil {
-					return turnErr
-				}
-				r.cfg.Log.Error().Err(turnErr).Str("chat", chat).Int64("inbox", next.ID).Msg("handle message failed; apologizing")
-				evs = nil
-				if _, err := tx.AppendOutbox(ctx, store.OutMsg{Chat: chat, Text: fl.File.Texts.Error.Value, Author: "bot", CreatedAt: now}); err != nil {
-					return err
-				}
-				if err := tx.FinishInbox(ctx, next.ID, now); err != nil {
-					return err
-				}
-			}
+			h, err = r.handle(ctx, tx, fl, now, next)
+			res.outs = h.outs
+			return err
 		case !errors.Is(err, store.ErrNotFound):
 			return err
 		case timers:
@@ -96,18 +128,21 @@ func (r *Runtime) advance(ctx context.Context, chat string, rec sendRecord, time
 				return err
 			}
 			res.worked = fired
+			if fired {
+				res.outs, err = tx.PendingOutbox(ctx, chat, maxBurst)
+				if err != nil {
+					return err
+				}
+				return r.assignIDs(ctx, tx, res.outs)
+			}
 		}
-		if !res.worked {
-			return nil
-		}
-		res.outs, err = tx.PendingOutbox(ctx, chat, maxBurst)
-		if err != nil {
-			return err
-		}
-		return r.assignIDs(ctx, tx, res.outs)
+		return nil
 	})
 	if in != nil {
-		r.observeHandled(*in, cmpErr(err, turnErr))
+		r.afterHandle(ctx, fl, *in, h, err)
+		if err == nil && h.turnErr == nil {
+			r.markRead(ctx, fl, *in)
+		}
 	}
 	if err != nil {
 		if ctx.Err() == nil {
@@ -116,9 +151,6 @@ func (r *Runtime) advance(ctx context.Context, chat string, rec sendRecord, time
 		return advanced{err: err}
 	}
 	r.publish(evs...)
-	if in != nil && turnErr == nil {
-		r.markRead(ctx, fl, *in)
-	}
 	if fired {
 		r.pokeTimers()
 	}
@@ -139,12 +171,19 @@ func cmpErr(errs ...error) error {
 func (r *Runtime) inbound(ctx context.Context, tx *store.Tx, fl *flows.Flow, now time.Time, in store.Inbound) ([]Event, error) {
 	late := in.Kind != KindFromMe && in.Kind != KindCall && !in.SentAt.IsZero() && now.Sub(in.SentAt) > fl.File.Settings.LateAfter.Duration
 	backlog := false
-	if late { // answer only the newest of a late backlog
+	if late {
+		// Answer a late backlog once: only its newest message, and not
+		// when the apology already went out after this one was written.
 		next, err := tx.NextInboxAfter(ctx, in.Chat, in.ID)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return nil, err
 		}
 		backlog = err == nil && next.Kind != KindFromMe
+		if !backlog {
+			if backlog, err = tx.SaidSince(ctx, in.Chat, strings.TrimRight(fl.File.Texts.Late.Value, "\n "), in.SentAt); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return r.turn(ctx, tx, fl, now, in.Chat, func(t *turn) error {
 		return r.inboundTurn(ctx, t, in, late, backlog)

@@ -145,7 +145,7 @@ func TestHandoffFromQueueToRating(t *testing.T) {
 		if err == nil && (fb.Rating != 4 || fb.Agent != ana.ID) {
 			t.Errorf("feedback %+v; want rating 4 by agent %s", fb, ana.ID)
 		}
-		evs, err := tx.TicketEvents(d.ctx, id, 0)
+		evs, err := tx.Transcript(d.ctx, id)
 		kinds := map[string]int{}
 		for _, e := range evs {
 			kinds[e.Kind]++

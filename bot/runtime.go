@@ -75,7 +75,12 @@ type Runtime struct {
 	timing  receipts        // when inbox rows were persisted
 }
 
-type worker struct{ again, timers bool }
+type worker struct {
+	again, timers bool
+	outs          []store.OutMsg  // replies handed over by an inline turn, to send first
+	read          []store.Inbound // handled messages to mark read before replying
+	sent          int64           // highest outbox id this worker sent: never send one twice
+}
 
 // New returns a runtime; call Run for the service, or Drain/AdvanceTo to
 // drive it step by step (simulator, tests).
@@ -106,11 +111,29 @@ func (r *Runtime) Receive(ctx context.Context, in Inbound) (dup bool, err error)
 	if in.At.IsZero() {
 		in.At = now
 	}
+	arrived := time.Now()
+	fl := r.cfg.Flow()
+	var (
+		row    store.Inbound
+		inline bool
+		res    handled
+	)
 	err = r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
-		_, dup, err = tx.InsertInbox(ctx, store.Inbound{
+		row = store.Inbound{
 			Chat: in.Chat, MsgID: in.ID, Kind: in.Kind, Text: in.Text,
 			SentAt: in.At, ReceivedAt: now, PushName: in.PushName, Phone: in.Phone,
-		})
+		}
+		var err error
+		if row.ID, dup, err = tx.InsertInbox(ctx, row); err != nil || dup {
+			return err
+		}
+		// When nothing of this chat is waiting (no older input, nothing
+		// queued to send), handle the message in the same transaction: one
+		// commit makes it durable and answers it.
+		if inline, err = r.idle(ctx, tx, in.Chat, row.ID); err != nil || !inline {
+			return err
+		}
+		res, err = r.handle(ctx, tx, fl, now, row)
 		return err
 	})
 	if err != nil {
@@ -119,13 +142,29 @@ func (r *Runtime) Receive(ctx context.Context, in Inbound) (dup bool, err error)
 	if o := r.cfg.Observe; o != nil {
 		o.Received(in.Chat, dup)
 	}
-	if !dup {
+	switch {
+	case dup:
+	case inline:
+		r.timing.put(in.Chat+"\x00"+in.ID, arrived)
+		r.afterHandle(ctx, fl, row, res, nil)
+		r.handOver(ctx, fl, row, res)
+	default:
 		if r.cfg.Observe != nil {
-			r.timing.put(in.Chat+"\x00"+in.ID, time.Now())
+			r.timing.put(in.Chat+"\x00"+in.ID, arrived)
 		}
 		r.wake(in.Chat)
 	}
 	return dup, nil
+}
+
+// idle reports whether inbox row id is the chat's only pending work.
+func (r *Runtime) idle(ctx context.Context, tx *store.Tx, chat string, id int64) (bool, error) {
+	next, err := tx.NextInbox(ctx, chat)
+	if err != nil || next.ID != id {
+		return false, err
+	}
+	outs, err := tx.PendingOutbox(ctx, chat, 1)
+	return len(outs) == 0, err
 }
 
 // Run handles work until ctx ends: it resumes chats left with work by a
@@ -167,9 +206,25 @@ func (r *Runtime) Run(ctx context.Context) error {
 // the next Drain when driven step by step. timers says the chat may have
 // due timers (only the timer loop knows; checking them on every step
 // would cost a write per message).
-func (r *Runtime) wake(chat string) { r.wakeFor(chat, false) }
+func (r *Runtime) wake(chat string) { r.wakeFor(chat, false, nil) }
 
-func (r *Runtime) wakeFor(chat string, timers bool) {
+// handOver gives an inline turn's replies to the chat's worker, which
+// marks the message read and sends them without reading them again.
+func (r *Runtime) handOver(ctx context.Context, fl *flows.Flow, in store.Inbound, h handled) {
+	r.mu.Lock()
+	async := r.async
+	r.mu.Unlock()
+	if !async || h.turnErr != nil {
+		if h.turnErr == nil {
+			r.markRead(ctx, fl, in)
+		}
+		r.wake(in.Chat)
+		return
+	}
+	r.wakeFor(in.Chat, false, h.outs, in)
+}
+
+func (r *Runtime) wakeFor(chat string, timers bool, outs []store.OutMsg, read ...store.Inbound) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.async {
@@ -179,12 +234,14 @@ func (r *Runtime) wakeFor(chat string, timers bool) {
 	if w, ok := r.workers[chat]; ok {
 		w.again = true
 		w.timers = w.timers || timers
+		w.outs = append(w.outs, outs...)
+		w.read = append(w.read, read...)
 		return
 	}
 	if r.ctx.Err() != nil {
 		return
 	}
-	w := &worker{timers: timers}
+	w := &worker{timers: timers, outs: outs, read: read}
 	r.workers[chat] = w
 	r.wg.Add(1)
 	go r.work(r.ctx, chat, w)
@@ -199,7 +256,7 @@ func (r *Runtime) work(ctx context.Context, chat string, w *worker) {
 		timers := w.timers
 		w.timers, w.again = false, false
 		r.mu.Unlock()
-		retry, timersLeft := r.serve(ctx, chat, timers)
+		retry, timersLeft := r.serve(ctx, chat, timers, w)
 		r.mu.Lock()
 		if ctx.Err() == nil && (w.again || w.timers || timersLeft) {
 			w.timers = w.timers || timersLeft
@@ -232,7 +289,7 @@ func (r *Runtime) Drain(ctx context.Context) error {
 			return ctx.Err()
 		}
 		for {
-			_, left := r.serve(ctx, chat, timers)
+			_, left := r.serve(ctx, chat, timers, nil)
 			if !left || ctx.Err() != nil {
 				break
 			}
@@ -260,7 +317,7 @@ func (r *Runtime) AdvanceTo(ctx context.Context, clock *ManualClock, t time.Time
 			return fmt.Errorf("advance clock: %w", err)
 		}
 		clock.Set(next.Due)
-		r.wakeFor(next.Chat, true)
+		r.wakeFor(next.Chat, true, nil)
 		if err := r.Drain(ctx); err != nil {
 			return err
 		}
@@ -271,31 +328,71 @@ func (r *Runtime) AdvanceTo(ctx context.Context, clock *ManualClock, t time.Time
 
 // serve works chat until it is idle or blocked: each round is one job at
 // the store's writer (record what was just sent, handle the next input or
-// due timer, read what is queued to send) followed by the sends. retry > 0
-// says when a blocked chat (a failed send in backoff) should be looked at
-// again; timersLeft that the timers were not looked at.
-func (r *Runtime) serve(ctx context.Context, chat string, timers bool) (retry time.Duration, timersLeft bool) {
+// due timer, read what is queued to send) followed by the sends. w, when
+// running asynchronously, carries replies handed over by Receive and
+// remembers what was sent. retry > 0 says when a blocked chat (a failed
+// send in backoff) should be looked at again; timersLeft that the timers
+// were not looked at.
+func (r *Runtime) serve(ctx context.Context, chat string, timers bool, w *worker) (retry time.Duration, timersLeft bool) {
 	var rec sendRecord
 	for ctx.Err() == nil {
-		res := r.advance(ctx, chat, rec, timers)
-		rec = sendRecord{}
-		if res.err != nil {
-			return time.Second, timers
-		}
-		timers = timers && !res.usedTimers
-		switch {
-		case res.retry > 0:
-			return res.retry, timers
-		case len(res.outs) > 0:
-			if wait := res.outs[0].NextTry.Sub(r.cfg.Clock.Now()); wait > 0 {
-				return wait, timers
+		var outs []store.OutMsg
+		if w != nil {
+			r.mu.Lock()
+			outs, w.outs = w.outs, nil
+			read := w.read
+			w.read = nil
+			r.mu.Unlock()
+			fl := r.cfg.Flow()
+			for _, in := range read {
+				r.markRead(ctx, fl, in)
 			}
-			rec = r.send(ctx, res.outs)
-		case !res.worked:
-			return 0, timers
+		}
+		if outs = w.unsent(outs); len(outs) == 0 {
+			res := r.advance(ctx, chat, rec, timers)
+			rec = sendRecord{}
+			if res.err != nil {
+				return time.Second, timers
+			}
+			timers = timers && !res.usedTimers
+			if res.retry > 0 {
+				return res.retry, timers
+			}
+			if outs = w.unsent(res.outs); len(outs) == 0 {
+				if res.worked || len(res.outs) > 0 {
+					continue
+				}
+				return 0, timers
+			}
+		}
+		if wait := outs[0].NextTry.Sub(r.cfg.Clock.Now()); wait > 0 {
+			return wait, timers
+		}
+		more := r.send(ctx, outs)
+		rec.done = append(rec.done, more.done...)
+		rec.failed, rec.sendErr = more.failed, more.sendErr
+		if w != nil && len(more.done) > 0 {
+			w.sent = max(w.sent, more.done[len(more.done)-1].id)
+		}
+		if rec.failed != nil {
+			outs = nil
+			if w != nil {
+				r.mu.Lock()
+				w.outs = nil // they follow the failed one: the backoff decides
+				r.mu.Unlock()
+			}
 		}
 	}
 	return 0, timers
+}
+
+// unsent drops messages this worker already sent (a reply handed over by
+// Receive may also be read back before its send is recorded).
+func (w *worker) unsent(outs []store.OutMsg) []store.OutMsg {
+	if w == nil {
+		return outs
+	}
+	return slices.DeleteFunc(outs, func(m store.OutMsg) bool { return m.ID <= w.sent })
 }
 
 // outbound turns an outbox row into what a transport sends.
@@ -524,14 +621,9 @@ func (r *Runtime) write(ctx context.Context, tx *store.Tx, t *turn, before strin
 			}
 		}
 	}
-	for _, m := range t.out {
+	for _, m := range t.out { // the bot's lines of the transcript (store.Transcript)
 		if _, err := tx.AppendOutbox(ctx, m); err != nil {
 			return err
-		}
-		if t.ticket.ID != 0 && m.Author == "bot" {
-			if _, err := tx.AddTicketEvent(ctx, store.TicketEvent{Ticket: t.ticket.ID, At: now, Kind: "bot", Actor: "bot", Text: m.Text}); err != nil {
-				return err
-			}
 		}
 	}
 	if o := t.other; o != nil {

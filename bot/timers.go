@@ -37,7 +37,7 @@ func (r *Runtime) timerLoop(ctx context.Context) {
 			r.cfg.Log.Error().Err(err).Msg("read timers")
 		}
 		for _, tm := range due {
-			r.wakeFor(tm.Chat, true)
+			r.wakeFor(tm.Chat, true, nil)
 		}
 		if len(due) > 0 && wait > time.Second {
 			wait = time.Second // due ones are being fired: look again soon

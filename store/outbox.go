@@ -215,3 +215,14 @@ func (tx *Tx) PendingOutbox(ctx context.Context, chat string, limit int) ([]OutM
 	}
 	return ms, nil
 }
+
+const saidSinceSQL = `SELECT EXISTS (SELECT 1 FROM outbox WHERE chat = ? AND created_at >= ? AND text = ?)`
+
+// SaidSince reports whether chat was sent exactly text at or after since.
+func (tx *Tx) SaidSince(ctx context.Context, chat, text string, since time.Time) (bool, error) {
+	var ok bool
+	if err := tx.queryRow(ctx, saidSinceSQL, chat, millis(since), text).Scan(&ok); err != nil {
+		return false, fmt.Errorf("said since: %w", err)
+	}
+	return ok, nil
+}

@@ -19,7 +19,9 @@ import (
 // (no hash of the chat: a hash of a phone number is still linkable), its
 // requester, ID Suporte and feedback comment become empty, and its
 // history keeps its lines (when, what kind, which agent) with the text
-// replaced by Removed. Status lines, which hold only a status, are kept.
+// replaced by Removed, except the lines the bot writes itself about the
+// ticket (status changes, queue entries, transfers: the report reads
+// NoteQueueEntered), which hold no one's words.
 
 // ConversationClosed is the state of a chat with no conversation going on;
 // it must equal the bot's stateClosed. An empty state is a chat that never
@@ -73,8 +75,10 @@ const (
 	// activeChatX: x's chat has a conversation going on; nothing of it is touched.
 	activeChatX = `EXISTS (SELECT 1 FROM conversations c WHERE c.chat = x.chat AND c.state NOT IN ('', '` + ConversationClosed + `'))`
 
-	// keptTicketK: ticket k stays as it is (open, or active within the limit).
-	keptTicketK = `NOT (k.status = 'resolvido' AND k.last_activity_at < :before)`
+	// expiredTicketK: ticket k is resolved and idle since before the limit;
+	// keptTicketK: it stays as it is (open, or active within the limit).
+	expiredTicketK = `(k.status = 'resolvido' AND k.last_activity_at < :before)`
+	keptTicketK    = `NOT ` + expiredTicketK
 
 	// purgeTicketX: ticket x is resolved, idle since before the limit, not
 	// yet anonymized, and its chat has no conversation going on.
@@ -86,10 +90,15 @@ const (
 	keepFromX = `MIN(:before, COALESCE((SELECT MIN(k.created_at) FROM tickets k WHERE k.chat = x.chat AND ` + keptTicketK + `), :before))`
 
 	// purgeInboxX, purgeOutboxX: a handled (sent) message of a chat with no
-	// conversation going on, older than what its chat keeps. Rows with an
-	// empty chat are tombstones (see dropRows).
-	purgeInboxX  = `x.chat <> '' AND x.done = 1 AND x.received_at < ` + keepFromX + ` AND NOT ` + activeChatX
-	purgeOutboxX = `x.chat <> '' AND x.sent_at <> 0 AND x.created_at < ` + keepFromX + ` AND NOT ` + activeChatX
+	// conversation going on, older than what its chat keeps; a sent message
+	// of a purged ticket goes whenever it was written (it names the
+	// ticket). Rows with an empty chat are tombstones (see dropRows). The
+	// plain comparison with :before comes first: it spares most rows the
+	// subqueries.
+	purgeInboxX  = `x.received_at < :before AND x.done = 1 AND x.chat <> '' AND x.received_at < ` + keepFromX + ` AND NOT ` + activeChatX
+	purgeOutboxX = `x.created_at < :before AND x.sent_at <> 0 AND x.chat <> ''
+    AND (x.created_at < ` + keepFromX + ` OR EXISTS (SELECT 1 FROM tickets k WHERE k.id = x.ticket AND ` + expiredTicketK + `))
+    AND NOT ` + activeChatX
 
 	// purgeChatX: chat x shows no activity since the limit and has nothing
 	// left that retention keeps, so its customer, conversation and timers go.
@@ -102,8 +111,12 @@ const (
     AND NOT EXISTS (SELECT 1 FROM timers m WHERE m.chat = x.chat AND m.due >= :before)`
 	purgeChatsFrom = `(SELECT chat FROM customers UNION SELECT chat FROM conversations) AS x`
 
+	// keptEventKinds are the history lines whose text stays: the bot's own
+	// notes on the ticket.
+	keptEventKinds = `('status', 'system')`
+
 	// eventChangesE: purging would change event e of ticket x.
-	eventChangesE = `((e.kind <> 'status' AND e.text <> '` + Removed + `') OR e.actor = x.chat)`
+	eventChangesE = `((e.kind NOT IN ` + keptEventKinds + ` AND e.text <> '` + Removed + `') OR e.actor = x.chat)`
 )
 
 const purgeCountSQL = `SELECT
@@ -122,7 +135,7 @@ const (
 	purgeTicketIDsSQL = `SELECT x.id FROM tickets x WHERE ` + purgeTicketX + ` ORDER BY x.id LIMIT :limit`
 
 	anonymizeEventsSQL = `UPDATE ticket_events AS e SET
-    text = CASE WHEN e.kind = 'status' THEN e.text ELSE '` + Removed + `' END,
+    text = CASE WHEN e.kind IN ` + keptEventKinds + ` THEN e.text ELSE '` + Removed + `' END,
     actor = CASE WHEN e.actor = x.chat THEN '' ELSE e.actor END
 FROM tickets AS x
 WHERE x.id = e.ticket AND x.id IN (SELECT value FROM json_each(:ids)) AND ` + eventChangesE
@@ -142,11 +155,13 @@ WHERE id IN (SELECT value FROM json_each(:ids))`
 	deleteChatTimersSQL    = `DELETE FROM timers WHERE chat IN (SELECT value FROM json_each(:chats))`
 )
 
-// Purge applies retention to what went quiet before before: resolved
-// tickets idle since then are anonymized (see the package's LGPD notes),
-// handled messages older than that deleted, and customers with nothing
-// left that retention keeps deleted with their conversation and timers.
-// Open tickets, chats with a conversation going on and messages not yet
+// Purge applies retention with the limit before. Resolved tickets idle
+// since before it are anonymized: chat "anon:<id>"; no requester, ID
+// Suporte nor feedback comment; history texts Removed but for the bot's
+// own notes; times, status, topic, agent and rating kept. Handled
+// messages older than the limit are deleted, and customers with nothing
+// left that retention keeps go with their conversation and timers. Open
+// tickets, chats with a conversation going on and messages not yet
 // handled or sent are never touched; a chat keeps its messages from the
 // start of its oldest kept ticket on.
 //

@@ -253,3 +253,39 @@ func (tx *Tx) QueueAhead(ctx context.Context, id int64, queuedAt time.Time) (int
 	}
 	return n, nil
 }
+
+const botLinesSQL = `SELECT id, created_at, text FROM outbox WHERE ticket = ? AND author = 'bot' ORDER BY id`
+
+// Transcript is a ticket's whole story for people to read: its events
+// merged with what the bot said, which lives in the outbox only (writing
+// every bot text twice would double the busiest writes).
+func (tx *Tx) Transcript(ctx context.Context, ticket int64) ([]TicketEvent, error) {
+	events, err := tx.TicketEvents(ctx, ticket, 0)
+	if err != nil {
+		return nil, err
+	}
+	bot, err := queryAll(ctx, tx, func(s rowScanner) (TicketEvent, error) {
+		e := TicketEvent{Ticket: ticket, Kind: "bot", Actor: "bot"}
+		var at int64
+		err := s.Scan(&e.ID, &at, &e.Text)
+		e.At = fromMillis(at)
+		return e, err
+	}, botLinesSQL, ticket)
+	if err != nil {
+		return nil, fmt.Errorf("ticket %d transcript: %w", ticket, err)
+	}
+	// A turn writes its events before its replies, all at one instant:
+	// merge by time, events first within the same instant.
+	out := make([]TicketEvent, 0, len(events)+len(bot))
+	i, j := 0, 0
+	for i < len(events) || j < len(bot) {
+		if j == len(bot) || i < len(events) && !events[i].At.After(bot[j].At) {
+			out = append(out, events[i])
+			i++
+		} else {
+			out = append(out, bot[j])
+			j++
+		}
+	}
+	return out, nil
+}

@@ -2,7 +2,9 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -214,6 +216,56 @@ func TestTicketEvents(t *testing.T) {
 	update(t, db, func(tx *Tx) error {
 		if _, err := tx.AddTicketEvent(ctx, TicketEvent{Ticket: 1, Kind: "note"}); err == nil {
 			t.Error("event of a missing ticket: want a foreign key error")
+		}
+		return nil
+	})
+}
+
+func TestTranscriptMergesBotLines(t *testing.T) {
+	db := openTest(t)
+	ctx := t.Context()
+	t0 := time.Date(2026, 11, 24, 13, 0, 0, 0, time.UTC)
+	var id int64
+	update(t, db, func(tx *Tx) error {
+		var err error
+		if id, err = tx.CreateTicket(ctx, Ticket{Chat: "c", Status: StatusAberto, CreatedAt: t0}); err != nil {
+			return err
+		}
+		for i, s := range []struct {
+			at     time.Duration
+			event  bool
+			author string
+			text   string
+		}{
+			{0, true, "", "oi"}, {0, false, "bot", "olá"}, {0, false, "bot", "menu"},
+			{time.Minute, true, "", "1"}, {time.Minute, false, "bot", "trilha"},
+			{2 * time.Minute, false, "7", "*Ana*\nresposta"}, {2 * time.Minute, true, "", "obrigado"},
+		} {
+			at := t0.Add(s.at)
+			if s.event {
+				if _, err := tx.AddTicketEvent(ctx, TicketEvent{Ticket: id, At: at, Kind: "customer", Text: s.text}); err != nil {
+					return err
+				}
+				continue
+			}
+			if _, err := tx.AppendOutbox(ctx, OutMsg{Chat: "c", Ticket: id, Author: s.author, Text: s.text, CreatedAt: at}); err != nil {
+				return fmt.Errorf("line %d: %w", i, err)
+			}
+		}
+		return nil
+	})
+	view(t, db, func(tx *Tx) error {
+		tr, err := tx.Transcript(ctx, id)
+		if err != nil {
+			return err
+		}
+		var got []string
+		for _, e := range tr {
+			got = append(got, e.Kind+":"+e.Text)
+		}
+		want := []string{"customer:oi", "bot:olá", "bot:menu", "customer:1", "bot:trilha", "customer:obrigado"}
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("transcript %q; want %q (agents' outbox lines come from their own events)", got, want)
 		}
 		return nil
 	})

@@ -314,7 +314,7 @@ func (s *Server) ticketDetail(ctx context.Context, sess session, id int64) (tick
 		case !errors.Is(err, store.ErrNotFound):
 			return err
 		}
-		es, err := tx.TicketEvents(ctx, id, 0)
+		es, err := tx.Transcript(ctx, id)
 		if err != nil {
 			return err
 		}

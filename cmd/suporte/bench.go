@@ -119,12 +119,13 @@ func (r benchResult) percentile(p float64) time.Duration {
 	return r.latencies[min(max(i, 0), len(r.latencies)-1)].Round(10 * time.Microsecond)
 }
 
-// benchObserver wakes each customer when its last message was handled and
-// collects the latencies.
+// benchObserver collects latencies and, when a customer's message has been
+// handled, puts the customer back in line for its next message.
 type benchObserver struct {
 	mu        sync.Mutex
 	latencies []time.Duration
-	waiting   sync.Map // chat -> chan struct{}
+	ready     chan int // customers whose last message was handled
+	index     func(chat string) (int, bool)
 	sent      atomic.Int64
 }
 
@@ -136,11 +137,8 @@ func (o *benchObserver) Handled(chat string, latency time.Duration, err error) {
 		o.latencies = append(o.latencies, latency)
 		o.mu.Unlock()
 	}
-	if ch, ok := o.waiting.Load(chat); ok {
-		select {
-		case ch.(chan struct{}) <- struct{}{}:
-		default:
-		}
+	if i, ok := o.index(chat); ok {
+		o.ready <- i
 	}
 }
 
@@ -162,15 +160,27 @@ var (
 	benchHandoffs = []string{"oi", "12345678", "1", "2", "não"}
 )
 
+// benchEngine runs the customers. The load generator keeps one small
+// record per customer, not a goroutine, so what the benchmark measures is
+// the service's memory, not its own.
 func benchEngine(ctx context.Context, fl *flows.Flow, path string, customers int, rate float64) (benchResult, error) {
 	db, err := store.Open(ctx, path)
 	if err != nil {
 		return benchResult{}, err
 	}
 	defer db.Close()
-	obs := &benchObserver{latencies: make([]time.Duration, 0, customers*6)}
-	// A business-hours instant, so "não" reaches the queue.
-	clock := bot.NewManualClock(time.Date(2026, 11, 24, 13, 0, 0, 0, time.UTC))
+	const prefix = "55479"
+	chatOf := func(i int) string { return prefix + strconv.Itoa(10000000+i) }
+	obs := &benchObserver{
+		latencies: make([]time.Duration, 0, customers*6),
+		ready:     make(chan int, customers),
+		index: func(chat string) (int, bool) {
+			n, err := strconv.Atoi(strings.TrimPrefix(chat, prefix))
+			return n - 10000000, err == nil
+		},
+	}
+	// A business-hours morning, moving in real time, so "não" reaches the queue.
+	clock := bot.NewOffsetClock(time.Date(2026, 11, 24, 13, 0, 0, 0, time.UTC))
 	rt := bot.New(bot.Config{Store: db, Flow: func() *flows.Flow { return fl }, Transport: instant{}, Clock: clock,
 		Log: zerolog.New(os.Stderr).Level(zerolog.ErrorLevel), Observe: obs})
 	runCtx, stop := context.WithCancel(ctx)
@@ -178,73 +188,103 @@ func benchEngine(ctx context.Context, fl *flows.Flow, path string, customers int
 	done := make(chan error, 1)
 	go func() { done <- rt.Run(runCtx) }()
 
-	// Open loop: a pacer hands out send permits at the offered rate.
-	var permits chan struct{}
+	next := make([]int, customers) // index of each customer's next message
+	script := func(i int) []string {
+		if i%2 == 1 {
+			return benchHandoffs
+		}
+		return benchSolved
+	}
+	total := 0
+	for i := range customers {
+		total += len(script(i))
+		obs.ready <- i
+	}
+	// Senders feed ready customers' next messages in, paced by the offered
+	// rate in open loop. Receive waits for its commit, so many senders keep
+	// the group commit fed, as many WhatsApp chats writing at once would.
+	var messages atomic.Int64
+	var pace chan struct{}
 	if rate > 0 {
-		permits = make(chan struct{}, 1024)
+		// Permits on a fixed schedule, queued rather than dropped when the
+		// senders lag: the offered rate does not bend to the service.
+		pace = make(chan struct{}, total)
 		go func() {
 			start := time.Now()
-			for n := 0; ; n++ {
-				due := start.Add(time.Duration(float64(n) / rate * float64(time.Second)))
-				if d := time.Until(due); d > 0 {
+			for n := 0; n < total; n++ {
+				if d := time.Until(start.Add(time.Duration(float64(n) / rate * float64(time.Second)))); d > 0 {
 					select {
 					case <-runCtx.Done():
 						return
 					case <-time.After(d):
 					}
 				}
-				select {
-				case permits <- struct{}{}:
-				case <-runCtx.Done():
-					return
-				}
+				pace <- struct{}{}
 			}
 		}()
 	}
-
-	var messages, handoffs atomic.Int64
-	var wg sync.WaitGroup
 	errs := make(chan error, 1)
+	finished := make(chan struct{})
+	var remaining atomic.Int64
+	remaining.Store(int64(total))
 	start := time.Now()
-	for i := range customers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			chat := "55479" + strconv.Itoa(10000000+i)
-			script := benchSolved
-			if i%2 == 1 {
-				script = benchHandoffs
-				handoffs.Add(1)
-			}
-			wake := make(chan struct{}, 1)
-			obs.waiting.Store(chat, wake)
-			defer obs.waiting.Delete(chat)
-			for n, text := range script {
-				if permits != nil {
+	var wg sync.WaitGroup
+	for range min(customers, 512) {
+		wg.Go(func() {
+			for {
+				var i int
+				select {
+				case i = <-obs.ready:
+				case <-finished:
+					return
+				case <-runCtx.Done():
+					return
+				}
+				msgs := script(i)
+				if next[i] >= len(msgs) {
+					continue // its last message was just handled
+				}
+				if pace != nil {
 					select {
-					case <-permits:
+					case <-pace:
 					case <-runCtx.Done():
 						return
 					}
 				}
-				_, err := rt.Receive(runCtx, bot.Inbound{Chat: chat, ID: "b" + strconv.Itoa(n), Kind: bot.KindText, Text: text})
+				n := next[i]
+				next[i]++
+				_, err := rt.Receive(runCtx, bot.Inbound{Chat: chatOf(i), ID: "b" + strconv.Itoa(n), Kind: bot.KindText, Text: msgs[n]})
 				if err != nil {
 					select {
 					case errs <- err:
 					default:
 					}
+					stop()
 					return
 				}
 				messages.Add(1)
-				select {
-				case <-wake:
-				case <-runCtx.Done():
-					return
+				if remaining.Add(-1) == 0 {
+					close(finished)
 				}
 			}
-		}()
+		})
 	}
+	// The last message of each customer is handled after it was sent:
+	// wait for every handled report before stopping the clock.
 	wg.Wait()
+	for handled := false; !handled; {
+		obs.mu.Lock()
+		handled = len(obs.latencies) >= total
+		obs.mu.Unlock()
+		if !handled {
+			select {
+			case i := <-obs.ready:
+				_ = i
+			case <-runCtx.Done():
+				handled = true
+			}
+		}
+	}
 	elapsed := time.Since(start)
 	stop()
 	if err := <-done; err != nil {
@@ -257,7 +297,7 @@ func benchEngine(ctx context.Context, fl *flows.Flow, path string, customers int
 	}
 	batches, jobs := db.WriteStats()
 	slices.Sort(obs.latencies)
-	res := benchResult{messages: messages.Load(), handoffs: handoffs.Load(), sent: obs.sent.Load(), elapsed: elapsed, latencies: obs.latencies,
+	res := benchResult{messages: messages.Load(), handoffs: int64(customers / 2), sent: obs.sent.Load(), elapsed: elapsed, latencies: obs.latencies,
 		batches: batches, jobs: jobs}
 	for _, f := range []string{path, path + "-wal"} {
 		if st, err := os.Stat(f); err == nil {

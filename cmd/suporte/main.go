@@ -28,6 +28,9 @@ func commands() []command {
 		{"hours", "[--flows FILE] [--at RFC3339]", "tell whether the Encantadores are working now", runHours},
 		{"agents", "add|list|disable|enable|passwd [--data DIR] [--email E] ...", "manage the Encantadores' console accounts", runAgents},
 		{"report", "[--data DIR] [--flows FILE] [--from DATE] [--to DATE] [--format table|json|csv] [--at RFC3339]", "the managers' figures: conversations, trails (útil: X de Y), queue, Encantadores, CSAT, escalations", runReport},
+		{"purge", "[--data DIR] [--older-than 180d] [--dry-run]", "LGPD retention: anonymize closed conversations older than the limit, delete their messages", runPurge},
+		{"customer", "export|delete (--chat ID | --id-suporte N) [--data DIR] [--yes]", "LGPD: everything stored about a person as JSON, or delete it", runCustomer},
+		{"backup", "FILE [--data DIR] [--force]", "online consistent copy of suporte.db (never whatsapp.db)", runBackup},
 		{"bench", "[--customers N] [--rate MSGS/S] [--dir DIR]", "measure the engine against SQLite's own commit rate", runBench},
 	}
 }

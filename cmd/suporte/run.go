@@ -57,6 +57,7 @@ type runOptions struct {
 	sendRate            float64
 	sendBurst           int
 	logLevel            string
+	retention           time.Duration // 0: no daily purge
 }
 
 // runRun runs the service: the WhatsApp connection, the runtime, and the
@@ -73,8 +74,17 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	fs.Float64Var(&o.sendRate, "send-rate", defaultSendRate, "messages per second across all chats")
 	fs.IntVar(&o.sendBurst, "send-burst", defaultSendBurst, "messages that may go out at once before --send-rate applies")
 	fs.StringVar(&o.logLevel, "log-level", "info", "trace (includes whatsmeow's debug), debug, info, warn or error")
+	retention := fs.String("retention", envOr("SUPORTE_RETENTION", defaultRetention), "purge closed conversations older than this once a day (LGPD), e.g. 180d; off disables (env SUPORTE_RETENTION)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
+	}
+	if *retention != "off" {
+		d, err := parseRetention(*retention)
+		if err != nil {
+			fmt.Fprintf(stderr, "suporte run: --retention: %v\n", err)
+			return errUsage
+		}
+		o.retention = d
 	}
 	level, err := zerolog.ParseLevel(o.logLevel)
 	if err != nil || o.logLevel == "" {
@@ -189,6 +199,9 @@ func serve(ctx context.Context, o runOptions, log zerolog.Logger, stderr io.Writ
 			fail(fmt.Errorf("console: %w", err))
 		}
 	})
+	if o.retention > 0 {
+		wg.Go(func() { fail(runRetention(ctx, db, o.retention, log)) })
+	}
 	wg.Go(func() {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			fail(fmt.Errorf("http: %w", err))

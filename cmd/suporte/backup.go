@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"suporte/store"
+)
+
+// runBackup copies the data folder's database to FILE while the service
+// runs (store.DB.Backup).
+func runBackup(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("backup", stderr)
+	data := dataFlag(fs)
+	force := fs.Bool("force", false, "replace FILE if it exists")
+	// FILE may come before the flags, as in "suporte backup FILE --data DIR".
+	var files []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return errUsage
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files, args = append(files, fs.Arg(0)), fs.Args()[1:]
+	}
+	if len(files) != 1 {
+		fmt.Fprintln(stderr, "usage: suporte backup FILE [--data DIR] [--force]")
+		return errUsage
+	}
+	return backup(ctx, *data, files[0], *force, stdout, stderr)
+}
+
+func backup(ctx context.Context, data, file string, force bool, stdout, stderr io.Writer) error {
+	db, err := openData(ctx, data)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if force {
+		err = db.BackupReplace(ctx, file)
+	} else {
+		err = db.Backup(ctx, file)
+	}
+	if errors.Is(err, store.ErrExists) {
+		fmt.Fprintf(stderr, "suporte backup: %s exists: choose another name, or --force to replace it\n", file)
+		return exitError(1)
+	}
+	if err != nil {
+		return err
+	}
+	st, err := os.Stat(file)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s -> %s: %s, integrity_check ok\n", db.Path(), file, size(st.Size()))
+	fmt.Fprintf(stdout, "not copied: %s (the WhatsApp session's keys; never restore an old copy over a live session)\n",
+		filepath.Join(data, "whatsapp.db"))
+	return db.Close()
+}
+
+// size writes n bytes for people.
+func size(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
