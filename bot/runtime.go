@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 
@@ -107,6 +108,9 @@ func (r *Runtime) Receive(ctx context.Context, in Inbound) (dup bool, err error)
 	if in.Kind == "" {
 		in.Kind = KindText
 	}
+	if utf8.RuneCountInString(in.Text) > MaxText {
+		in.Text = string([]rune(in.Text)[:MaxText]) + cutMark
+	}
 	now := r.cfg.Clock.Now()
 	if in.At.IsZero() {
 		in.At = now
@@ -156,6 +160,12 @@ func (r *Runtime) Receive(ctx context.Context, in Inbound) (dup bool, err error)
 	}
 	return dup, nil
 }
+
+// MaxText is the longest customer message kept whole; longer ones keep
+// their beginning, marked, and the customer is told.
+const MaxText = 4096
+
+const cutMark = " […]"
 
 // idle reports whether inbox row id is the chat's only pending work.
 func (r *Runtime) idle(ctx context.Context, tx *store.Tx, chat string, id int64) (bool, error) {
@@ -466,6 +476,12 @@ func (r *Runtime) inboundTurn(ctx context.Context, t *turn, in store.Inbound, la
 		return nil
 	}
 	r.noteCustomer(t, in)
+	if flooded, err := r.flooded(ctx, t, in); err != nil || flooded {
+		return err
+	}
+	if strings.HasSuffix(in.Text, cutMark) && utf8.RuneCountInString(in.Text) > MaxText {
+		t.say(t.flow.File.Texts.TooLong.Value, nil)
+	}
 	if t.now.Before(t.conv.PausedUntil) {
 		t.skipTimers = true // a person is handling this chat
 		return nil
@@ -475,6 +491,30 @@ func (r *Runtime) inboundTurn(ctx context.Context, t *turn, in store.Inbound, la
 		return nil // a newer message of the same backlog gets the answer
 	}
 	return r.engine.Step(ctx, t, input{kind: in.Kind, text: in.Text, late: late})
+}
+
+// flooded keeps a chat that sends faster than a person reads from driving
+// the bot: past settings.flood_max messages in flood_per, messages are kept
+// on the ticket but not answered, and the customer is told once. Other
+// chats are not slowed: each chat is worked on its own.
+func (r *Runtime) flooded(ctx context.Context, t *turn, in store.Inbound) (bool, error) {
+	s := t.flow.File.Settings
+	if in.Kind != KindText && !slices.Contains(MediaKinds, in.Kind) {
+		return false, nil
+	}
+	l := t.lookup.(txLookup)
+	since := t.now.Add(-s.FloodPer.Duration)
+	n, err := l.tx.InboxSince(ctx, in.Chat, since)
+	if err != nil || n <= s.FloodMax {
+		return false, err
+	}
+	t.keepTimers = true
+	text := strings.TrimRight(t.flow.File.Texts.Flood.Value, "\n ")
+	told, err := l.tx.SaidSince(ctx, in.Chat, text, since)
+	if err == nil && !told {
+		t.say(text, nil)
+	}
+	return true, err
 }
 
 // markRead sends read receipts for a handled customer message, if the

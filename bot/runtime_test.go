@@ -11,6 +11,7 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 
@@ -408,4 +409,44 @@ func TestResendReusesMessageID(t *testing.T) {
 		<-done
 		db.Close()
 	})
+}
+
+func TestFloodAndLongMessages(t *testing.T) {
+	d := newDesk(t)
+	fl := testFlow(t)
+	d.say("c1", "12345678")
+	var got []string
+	for i := range fl.File.Settings.FloodMax + 5 {
+		got = append(got, d.say("c1", fmt.Sprint("spam ", i))...)
+	}
+	floods := 0
+	for _, g := range got {
+		if strings.HasPrefix(g, "Recebi várias mensagens") {
+			floods++
+		}
+	}
+	if floods != 1 {
+		t.Errorf("a flood got %d flood notes; want exactly 1 (%d replies in all)", floods, len(got))
+	}
+	if got := d.say("c2", "12345678"); len(got) != 2 {
+		t.Errorf("another chat during c1's flood got %q; want its usual answer", got)
+	}
+	d.clock.Advance(2 * fl.File.Settings.FloodPer.Duration)
+	if got := d.say("c1", "menu"); len(got) != 1 || !strings.Contains(got[0], "1. ") {
+		t.Errorf("after the flood window c1 got %q; want the menu", got)
+	}
+
+	long := strings.Repeat("á", MaxText+100)
+	got = d.say("c3", long)
+	if len(got) < 1 || !strings.HasPrefix(got[0], "Sua mensagem ficou bem longa") {
+		t.Errorf("a too long message got %q; want the too-long note first", got)
+	}
+	err := d.db.View(d.ctx, func(tx *store.Tx) error {
+		ins, err := tx.InboxByChat(d.ctx, "c3", 1)
+		if err == nil && (len(ins) != 1 || utf8.RuneCountInString(ins[0].Text) != MaxText+len([]rune(cutMark))) {
+			t.Errorf("stored %d runes; want %d kept and the cut mark", utf8.RuneCountInString(ins[0].Text), MaxText)
+		}
+		return err
+	})
+	must(t, err)
 }

@@ -31,6 +31,8 @@ type Settings struct {
 	HumanPause Duration `yaml:"human_pause"` // how long a reply from the support phone silences the bot in that chat
 	LateAfter  Duration `yaml:"late_after"`  // a message older than this when handled is answered with an apology
 	MarkRead   *bool    `yaml:"mark_read"`   // blue ticks once a message is handled (default true)
+	FloodMax   int      `yaml:"flood_max"`   // more messages than this from one chat within flood_per...
+	FloodPer   Duration `yaml:"flood_per"`   // ...are kept on the ticket but not answered, with one polite note
 }
 
 // CalendarConfig is when the Encantadores work.
@@ -117,6 +119,8 @@ type Texts struct {
 	Error          Text `yaml:"error"`
 	Late           Text `yaml:"late"`
 	FlowChanged    Text `yaml:"flow_changed"`
+	Flood          Text `yaml:"flood"`
+	TooLong        Text `yaml:"too_long"`
 	Call           Text `yaml:"call"`
 }
 

@@ -25,6 +25,9 @@ func (fl *Flow) validate(probs *Problems) {
 	if f.Settings.HumanPause.Duration <= 0 {
 		probs.add(f.Settings.At("human_pause"), "settings.human_pause must be a positive duration like 30m")
 	}
+	if f.Settings.FloodMax < 3 || f.Settings.FloodPer.Duration <= 0 {
+		probs.add(f.Settings.At("flood_max"), "settings.flood_max must be at least 3 and flood_per a positive duration like 1m")
+	}
 	if f.Settings.LateAfter.Duration <= 0 {
 		probs.add(f.Settings.At("late_after"), "settings.late_after must be a positive duration like 15m")
 	}
@@ -209,7 +212,8 @@ func (fl *Flow) validateTexts(probs *Problems) {
 		{f.Texts.Meta, "media", f.Texts.Media}, {f.Texts.Meta, "goodbye", f.Texts.Goodbye},
 		{f.Texts.Meta, "reminder", f.Texts.Reminder}, {f.Texts.Meta, "inactive_closed", f.Texts.InactiveClosed},
 		{f.Texts.Meta, "error", f.Texts.Error}, {f.Texts.Meta, "late", f.Texts.Late},
-		{f.Texts.Meta, "flow_changed", f.Texts.FlowChanged},
+		{f.Texts.Meta, "flow_changed", f.Texts.FlowChanged}, {f.Texts.Meta, "flood", f.Texts.Flood},
+		{f.Texts.Meta, "too_long", f.Texts.TooLong},
 		{f.Texts.Meta, "call", f.Texts.Call},
 		{f.Resolved.Meta, "question", f.Resolved.Question}, {f.Resolved.Meta, "yes", f.Resolved.Yes},
 		{f.Resolved.Meta, "no", f.Resolved.No}, {f.Resolved.Meta, "menu", f.Resolved.Menu},

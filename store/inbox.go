@@ -121,3 +121,14 @@ func (tx *Tx) InboxByChat(ctx context.Context, chat string, limit int) ([]Inboun
 	}
 	return ins, nil
 }
+
+const inboxSinceSQL = `SELECT COUNT(*) FROM inbox WHERE chat = ? AND received_at >= ?`
+
+// InboxSince counts the messages chat sent since t (its flood rate).
+func (tx *Tx) InboxSince(ctx context.Context, chat string, t time.Time) (int, error) {
+	var n int
+	if err := tx.queryRow(ctx, inboxSinceSQL, chat, millis(t)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("inbox since: %w", err)
+	}
+	return n, nil
+}

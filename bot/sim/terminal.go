@@ -31,6 +31,9 @@ type Session struct {
 	Log    zerolog.Logger
 }
 
+// typingTime is how much the simulated clock moves per customer message.
+const typingTime = 5 * time.Second
+
 // Directives a line may start with.
 const directivePrefix = "::"
 
@@ -75,6 +78,10 @@ func (s *Session) Run(ctx context.Context, in io.Reader, out, errOut io.Writer) 
 				continue
 			}
 		}
+		// A person needs a few seconds per message: a still clock would make
+		// every conversation look like a flood.
+		clock.Advance(typingTime)
+		msg.At = clock.Now()
 		if _, err := rt.Receive(ctx, msg); err != nil {
 			return err
 		}
