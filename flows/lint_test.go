@@ -260,7 +260,7 @@ func TestLintColumns(t *testing.T) {
 		{"text-for-number", "three", "expected a whole number"},
 		{"unknown-holiday", "natal]", `unknown optional holiday "natal"`},
 		{"bad-node-id", "Notas Fiscais:", `node id "Notas Fiscais"`},
-		{"attempts-0", "0\n", "attempts must be between 1 and 10"},
+		{"attempts-0", "0\n  invalid:", "attempts must be between 1 and 10"},
 		{"list-for-text", "[das 9h", "expected a text here"},
 	}
 	for _, tt := range tests {
