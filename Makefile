@@ -41,6 +41,12 @@ deps: ## install what the tests need (Debian packages), if missing
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(TEST_PKGS) >/dev/null; \
 	fi
 
+bench: build ## measure the engine against SQLite's own commit rate (CUSTOMERS=10000 RATE=1000)
+	@echo "# closed loop: as fast as it goes"
+	$(BIN) bench --customers $(CUSTOMERS)
+	@echo "# open loop: $(RATE) messages/s offered"
+	$(BIN) bench --customers $(CUSTOMERS) --rate $(RATE)
+
 lint: build ## check flows.yaml (problems as FILE:LINE:COL)
 	$(BIN) flows lint $(FLOWS)
 

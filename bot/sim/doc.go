@@ -1,4 +1,6 @@
-// Package sim is the simulated WhatsApp: a transport that prints the bot's
-// messages and reads customer lines, so editors and tests can hold a whole
-// conversation with the real engine and store, with no phone.
+// Package sim is the simulated WhatsApp, for holding whole conversations
+// with the real engine and store and no phone: Session, a terminal (lines
+// in, the bot's messages out) for `suporte simulate` and tests; and Phone,
+// the runtime's transport whose customers are web pages (Handler, under
+// /sim/) for `suporte demo`.
 package sim

@@ -23,6 +23,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"run", "[--data DIR] [--listen ADDR] [--flows FILE] [--phone N] [--pair-phone N] [--send-rate N]", "run the service: WhatsApp, the bot, the console", runRun},
+		{"demo", "[--data DIR] [--listen ADDR] [--flows FILE] [--at RFC3339]", "try everything on this machine: a simulated WhatsApp at /sim/ and the console at /", runDemo},
 		{"simulate", "[--flows FILE] [--db FILE] [--chat ID] [--at RFC3339] [--jsonl]", "chat with the bot on stdin/stdout, no phone needed", runSimulate},
 		{"flows", "lint|graph [FILE] | diff OLD NEW", "check flows.yaml, draw its trail tree, or compare two versions", runFlows},
 		{"hours", "[--flows FILE] [--at RFC3339]", "tell whether the Encantadores are working now", runHours},

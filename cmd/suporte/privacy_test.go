@@ -298,6 +298,7 @@ func runService(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
+	first := make(chan struct{})
 	wg.Go(func() {
 		for i := 0; ctx.Err() == nil; i++ {
 			err := svc.Update(ctx, func(tx *store.Tx) error {
@@ -308,8 +309,16 @@ func runService(t *testing.T, dir string) {
 				t.Errorf("service write: %v", err)
 				return
 			}
+			if i == 0 {
+				close(first) // the commands below look for what it wrote
+			}
 		}
 	})
+	select {
+	case <-first:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the service wrote nothing in 10s")
+	}
 	t.Cleanup(func() {
 		stop()
 		wg.Wait()

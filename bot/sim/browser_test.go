@@ -1,0 +1,388 @@
+package sim
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"suporte/bot"
+	"suporte/flows"
+	"suporte/store"
+)
+
+// TestPageInChromium drives the /sim page in Debian's headless chromium,
+// as a person would: start a chat, type, tap an answer chip, send a
+// sticker, reload. It talks to chromium over the DevTools protocol
+// directly (a few calls; no extra module). SIM_SCREENSHOT=FILE saves what
+// the page looks like at the end.
+func TestPageInChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	bin := chromium(t)
+	fl, err := flows.Load(filepath.Join("testdata", "flows.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "suporte.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	e := &simEnv{db: db}
+	e.start(t, fl, bot.SystemClock{}, true)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	b := launch(ctx, t, bin)
+	b.call(t, "Page.enable", nil, nil)
+	b.call(t, "Runtime.enable", nil, nil)
+	b.call(t, "Log.enable", nil, nil)
+
+	b.navigate(t, e.srv.URL+"/sim/")
+	b.waitText(t, ".welcome h1", "WhatsApp simulado")
+	b.eval(t, `document.querySelector('#new-chat').click()`)
+	b.eval(t, `(() => {
+		document.querySelector('#new-phone').value = '55 47 99999-0001';
+		document.querySelector('#new-name').value = 'Maria Silva';
+		document.querySelector('#new-form').requestSubmit();
+	})()`)
+	b.waitText(t, "#as-name", "Maria Silva")
+	b.waitText(t, ".chat-item .chat-name", "Maria Silva")
+
+	b.typeLine(t, "oi")
+	b.waitText(t, ".row.out .bubble", "oi")
+	b.waitText(t, ".row.in .bubble", "ID Suporte")
+	if got := b.evalString(t, `document.querySelector('.row.in .bubble strong').textContent`); got != "Conta Azul" {
+		t.Errorf("*Conta Azul* rendered bold as %q; want Conta Azul", got)
+	}
+
+	b.typeLine(t, "12345678")
+	b.waitText(t, ".chips .chip", "Acesso e senha")
+	b.eval(t, `[...document.querySelectorAll('.chips .chip')].find(c => c.textContent.includes('Acesso e senha')).click()`)
+	b.waitText(t, ".row.out .bubble", "4")
+	b.waitText(t, ".row.in .bubble", "Esqueci minha senha")
+
+	// Each answer waits for the whole burst before it, as people do.
+	b.waitText(t, ".row.in .bubble", "resolveram sua dúvida")
+	b.eval(t, `document.querySelector('#attach').click()`)
+	b.eval(t, `document.querySelector('#attach-menu [data-kind="sticker"]').click()`)
+	b.waitCount(t, ".row.in .bubble", "resolveram sua dúvida", 2)
+	if n := b.evalString(t, `String(document.querySelectorAll('.row.out .sticker').length)`); n != "1" {
+		t.Errorf("got %s sticker bubbles; want 1", n)
+	}
+	b.eval(t, `document.querySelector('#attach').click()`)
+	b.eval(t, `document.querySelector('#attach-menu [data-kind="audio"]').click()`)
+	b.waitCount(t, ".row.in .bubble", "resolveram sua dúvida", 3)
+	if text := b.evalString(t, `document.querySelector('#messages').innerText`); strings.Contains(text, "null") || strings.Contains(text, "undefined") {
+		t.Errorf("the conversation shows a missing value:\n%s", text)
+	}
+
+	// A reload shows the same conversation, from the store.
+	before := b.evalString(t, `document.querySelector('#messages').innerText`)
+	b.reload(t)
+	b.waitCount(t, ".row.in .bubble", "resolveram sua dúvida", 3)
+	after := b.evalString(t, `document.querySelector('#messages').innerText`)
+	if clean(after) != clean(before) {
+		t.Errorf("after a reload the conversation reads\n%s\nwant\n%s", after, before)
+	}
+
+	if path := os.Getenv("SIM_SCREENSHOT"); path != "" {
+		var shot struct{ Data string }
+		b.call(t, "Page.captureScreenshot", map[string]any{"format": "png"}, &shot)
+		png, err := base64.StdEncoding.DecodeString(shot.Data)
+		if err == nil {
+			err = os.WriteFile(path, png, 0o644)
+		}
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	for _, msg := range b.problems() {
+		t.Errorf("page error: %s", msg)
+	}
+}
+
+// clean drops what differs between a live page and a reloaded one: the
+// answer chips are the same, but the "typing" row and read ticks may not be.
+func clean(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Skip("chromium not found (apt-get install -y chromium)")
+	return ""
+}
+
+// browser is one page of a headless chromium, driven over DevTools.
+type browser struct {
+	ctx    context.Context
+	conn   *websocket.Conn
+	id     int
+	events []cdpMessage
+}
+
+type cdpMessage struct {
+	ID     int             `json:"id"`
+	Method string          `json:"method"`
+	Params json.RawMessage `json:"params"`
+	Result json.RawMessage `json:"result"`
+	Error  *struct {
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+var devtoolsURL = regexp.MustCompile(`DevTools listening on (ws://\S+)`)
+
+func launch(ctx context.Context, t *testing.T, bin string) *browser {
+	t.Helper()
+	profile, err := os.MkdirTemp("", "sim-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu",
+		"--disable-background-networking", "--no-first-run", "--no-default-browser-check",
+		"--window-size=1280,800", "--remote-debugging-port=0", "--user-data-dir="+profile, "about:blank")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its helpers too end with it
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+		_ = os.RemoveAll(profile) // best effort: a helper may still be exiting
+	})
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if m := devtoolsURL.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m[1]
+			}
+		}
+	}()
+	var ws string
+	select {
+	case ws = <-found:
+	case <-ctx.Done():
+		t.Fatal("chromium did not start its DevTools server")
+	}
+	// The browser endpoint lists the pages; drive the first one.
+	host := strings.TrimPrefix(strings.SplitN(ws, "/devtools/", 2)[0], "ws://")
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+host+"/json/list", nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var targets []struct{ Type, WebSocketDebuggerURL string }
+	if err := json.NewDecoder(res.Body).Decode(&targets); err != nil {
+		t.Fatal(err)
+	}
+	for _, tg := range targets {
+		if tg.Type == "page" {
+			conn, _, err := websocket.Dial(ctx, tg.WebSocketDebuggerURL, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conn.SetReadLimit(64 << 20) // screenshots
+			t.Cleanup(func() { conn.CloseNow() })
+			return &browser{ctx: ctx, conn: conn}
+		}
+	}
+	t.Fatal("chromium has no page")
+	return nil
+}
+
+// read returns the next message from the page; events are kept for
+// waitEvent and problems.
+func (b *browser) read(t *testing.T) cdpMessage {
+	t.Helper()
+	_, data, err := b.conn.Read(b.ctx)
+	if err != nil {
+		t.Fatalf("devtools: %v", err)
+	}
+	var m cdpMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatalf("devtools: %v", err)
+	}
+	if m.Method != "" {
+		b.events = append(b.events, m)
+	}
+	return m
+}
+
+func (b *browser) call(t *testing.T, method string, params, result any) {
+	t.Helper()
+	b.id++
+	msg, err := json.Marshal(map[string]any{"id": b.id, "method": method, "params": params})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.conn.Write(b.ctx, websocket.MessageText, msg); err != nil {
+		t.Fatalf("%s: %v", method, err)
+	}
+	for {
+		m := b.read(t)
+		if m.ID != b.id {
+			continue
+		}
+		if m.Error != nil {
+			t.Fatalf("%s: %s", method, m.Error.Message)
+		}
+		if result != nil {
+			if err := json.Unmarshal(m.Result, result); err != nil {
+				t.Fatalf("%s: %v", method, err)
+			}
+		}
+		return
+	}
+}
+
+func (b *browser) waitEvent(t *testing.T, method string) {
+	t.Helper()
+	for {
+		for i, ev := range b.events {
+			if ev.Method == method {
+				b.events = append(b.events[:i], b.events[i+1:]...)
+				return
+			}
+		}
+		b.read(t)
+	}
+}
+
+func (b *browser) navigate(t *testing.T, url string) {
+	t.Helper()
+	b.events = slicesDeleteMethod(b.events, "Page.loadEventFired")
+	b.call(t, "Page.navigate", map[string]any{"url": url}, nil)
+	b.waitEvent(t, "Page.loadEventFired")
+}
+
+func (b *browser) reload(t *testing.T) {
+	t.Helper()
+	b.events = slicesDeleteMethod(b.events, "Page.loadEventFired")
+	b.call(t, "Page.reload", map[string]any{"ignoreCache": true}, nil)
+	b.waitEvent(t, "Page.loadEventFired")
+}
+
+func slicesDeleteMethod(evs []cdpMessage, method string) []cdpMessage {
+	out := evs[:0]
+	for _, e := range evs {
+		if e.Method != method {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+type evalResult struct {
+	Result struct {
+		Type  string          `json:"type"`
+		Value json.RawMessage `json:"value"`
+	} `json:"result"`
+	ExceptionDetails *struct {
+		Text      string `json:"text"`
+		Exception struct {
+			Description string `json:"description"`
+		} `json:"exception"`
+	} `json:"exceptionDetails"`
+}
+
+func (b *browser) eval(t *testing.T, expr string) json.RawMessage {
+	t.Helper()
+	var r evalResult
+	b.call(t, "Runtime.evaluate", map[string]any{"expression": expr, "awaitPromise": true, "returnByValue": true}, &r)
+	if r.ExceptionDetails != nil {
+		t.Fatalf("%s: %s %s", expr, r.ExceptionDetails.Text, r.ExceptionDetails.Exception.Description)
+	}
+	return r.Result.Value
+}
+
+func (b *browser) evalString(t *testing.T, expr string) string {
+	t.Helper()
+	var s string
+	if err := json.Unmarshal(b.eval(t, expr), &s); err != nil {
+		t.Fatalf("%s: not a string: %v", expr, err)
+	}
+	return s
+}
+
+// waitText waits, in the page, until an element matching sel contains
+// text; the page gives up after 10 s.
+func (b *browser) waitText(t *testing.T, sel, text string) {
+	t.Helper()
+	b.waitCount(t, sel, text, 1)
+}
+
+// waitCount waits until n elements matching sel contain text.
+func (b *browser) waitCount(t *testing.T, sel, text string, n int) {
+	t.Helper()
+	sj, _ := json.Marshal(sel)
+	tj, _ := json.Marshal(text)
+	b.eval(t, fmt.Sprintf(`new Promise((resolve, reject) => {
+		const find = () => [...document.querySelectorAll(%[1]s)].filter(e => e.textContent.includes(%[2]s)).length >= %[3]d;
+		if (find()) return resolve(true);
+		const obs = new MutationObserver(() => { if (find()) { obs.disconnect(); clearTimeout(timer); resolve(true); } });
+		obs.observe(document.documentElement, {subtree: true, childList: true, characterData: true, attributes: true});
+		const timer = setTimeout(() => { obs.disconnect(); reject(new Error('no ' + %[1]s + ' with ' + %[2]s + ' within 10s')); }, 10000);
+	})`, sj, tj, n))
+}
+
+// typeLine types text in the composer and presses Enter.
+func (b *browser) typeLine(t *testing.T, text string) {
+	t.Helper()
+	b.eval(t, `document.querySelector('#text').focus()`)
+	b.call(t, "Input.insertText", map[string]any{"text": text}, nil)
+	key := map[string]any{"key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13, "nativeVirtualKeyCode": 13}
+	key["type"] = "rawKeyDown"
+	b.call(t, "Input.dispatchKeyEvent", key, nil)
+	key["type"] = "keyUp"
+	b.call(t, "Input.dispatchKeyEvent", key, nil)
+}
+
+// problems lists the page's uncaught exceptions and console errors (a
+// Content-Security-Policy violation is one).
+func (b *browser) problems() []string {
+	var out []string
+	for _, ev := range b.events {
+		switch ev.Method {
+		case "Runtime.exceptionThrown":
+			out = append(out, string(ev.Params))
+		case "Log.entryAdded":
+			var p struct {
+				Entry struct{ Level, Text, URL string }
+			}
+			if json.Unmarshal(ev.Params, &p) == nil && p.Entry.Level == "error" {
+				out = append(out, p.Entry.Text+" "+p.Entry.URL)
+			}
+		case "Runtime.consoleAPICalled":
+			var p struct{ Type string }
+			if json.Unmarshal(ev.Params, &p) == nil && p.Type == "error" {
+				out = append(out, string(ev.Params))
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,290 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"suporte/bot"
+	"suporte/bot/console"
+	"suporte/bot/sim"
+	"suporte/store"
+)
+
+var _ bot.Transport = (*sim.Phone)(nil)
+
+// demoPassword is the demo agents' password. It is fixed and printed on
+// every start: the demo's data is throwaway, on the user's own machine.
+const demoPassword = "demo-suporte-123"
+
+// demoAgents are created on the demo's first start, if missing.
+var demoAgents = []store.Agent{
+	{Email: "ana@demo.local", Name: "Ana", Role: store.RoleAgent},
+	{Email: "sara@demo.local", Name: "Sara", Role: store.RoleSupervisor},
+}
+
+type demoOptions struct {
+	data, listen, flows string
+	at                  time.Time // the clock's starting instant; zero means now
+
+	bcryptCost int  // 0: the console's default (tests use bcrypt.MinCost)
+	noPacing   bool // send at once, without "digitando..." pauses (tests)
+}
+
+// runDemo runs the service on this machine with a simulated WhatsApp: the
+// customers' side at /sim/, the agents' console at /.
+func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("demo", stderr)
+	var o demoOptions
+	fs.StringVar(&o.data, "data", envOr("SUPORTE_DEMO_DATA", "data-demo"), "data folder of the demo, never the service's (env SUPORTE_DEMO_DATA)")
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "HTTP address of the console and the simulated WhatsApp")
+	fs.StringVar(&o.flows, "flows", envOr("SUPORTE_FLOWS", "flows.yaml"), "flows file (env SUPORTE_FLOWS)")
+	at := fs.String("at", "", "start the clock at this instant, RFC3339, then run in real time (default: now)")
+	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "suporte demo: unexpected argument %q\n", fs.Arg(0))
+		return errUsage
+	}
+	if *at != "" {
+		t, err := time.Parse(time.RFC3339, *at)
+		if err != nil {
+			fmt.Fprintf(stderr, "suporte demo: --at %q is not RFC3339 (e.g. 2026-11-24T10:00:00-03:00)\n", *at)
+			return errUsage
+		}
+		o.at = t
+	}
+	level, err := zerolog.ParseLevel(*logLevel)
+	if err != nil || *logLevel == "" {
+		fmt.Fprintf(stderr, "suporte demo: --log-level %q: want debug, info, warn or error\n", *logLevel)
+		return errUsage
+	}
+	d, err := openDemo(ctx, o, newLogger(stderr, level))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	d.welcome(stdout, ln.Addr())
+	return d.serve(ctx, ln)
+}
+
+// demo is the demo's service, open and ready to serve.
+type demo struct {
+	o       demoOptions
+	log     zerolog.Logger
+	db      *store.DB
+	flows   *bot.FlowSource
+	rt      *bot.Runtime
+	phone   *sim.Phone
+	console *console.Server
+	handler http.Handler
+	release func()
+}
+
+// openDemo locks the data folder, opens the store, loads the flows,
+// creates the demo agents if missing, and wires the runtime to the
+// simulated WhatsApp and the console. Close undoes it.
+func openDemo(ctx context.Context, o demoOptions, log zerolog.Logger) (_ *demo, err error) {
+	release, err := lockData(o.data)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			release()
+		}
+	}()
+	db, err := store.Open(ctx, filepath.Join(o.data, "suporte.db"))
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			db.Close()
+		}
+	}()
+	var clock bot.Clock = bot.SystemClock{}
+	if !o.at.IsZero() {
+		clock = bot.NewOffsetClock(o.at)
+	}
+	fl, err := bot.NewFlowSource(ctx, o.flows, db, log.With().Str("component", "flows").Logger(), clock)
+	if err != nil {
+		return nil, err
+	}
+	if err := ensureDemoAgents(ctx, db, clock.Now(), o.bcryptCost); err != nil {
+		return nil, err
+	}
+	var loc *time.Location
+	if cal := fl.Current().Calendar; cal != nil {
+		loc = cal.Location
+	}
+	phone := sim.NewPhone(sim.PhoneConfig{Store: db, Clock: clock, Location: loc, Log: log.With().Str("component", "sim").Logger()})
+	sleep := bot.Sleep
+	if o.noPacing {
+		sleep = nil
+	}
+	rt := bot.New(bot.Config{
+		Store:     db,
+		Flow:      fl.Current,
+		Transport: phone,
+		Clock:     clock,
+		Log:       log.With().Str("component", "runtime").Logger(),
+		Sleep:     sleep,
+	})
+	con := console.New(console.Config{
+		Store:   db,
+		Runtime: rt,
+		Flow:    fl.Current,
+		Clock:   clock,
+		Log:     log.With().Str("component", "console").Logger(),
+		Health: func() map[string]any {
+			return map[string]any{"whatsapp": "simulated", "demo": true, "flows_version": fl.Current().Version}
+		},
+		BcryptCost: o.bcryptCost,
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/sim/", phone.Handler(rt))
+	mux.Handle("/", con.Handler())
+	log.Info().Str("data", o.data).Str("flows", o.flows).Str("flows_version", fl.Current().Version).Msg("suporte demo starting")
+	return &demo{o: o, log: log, db: db, flows: fl, rt: rt, phone: phone, console: con, handler: mux, release: release}, nil
+}
+
+// ensureDemoAgents creates the demo agents that do not exist yet, with
+// demoPassword. Existing ones are left as they are.
+func ensureDemoAgents(ctx context.Context, db *store.DB, now time.Time, cost int) error {
+	for _, a := range demoAgents {
+		err := db.View(ctx, func(tx *store.Tx) error {
+			_, err := tx.AgentByEmail(ctx, a.Email)
+			return err
+		})
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("demo agent: %w", err)
+		}
+		if a.PasswordHash, err = console.HashPassword(demoPassword, cost); err != nil {
+			return err
+		}
+		a.CreatedAt, a.UpdatedAt = now, now
+		err = db.Update(ctx, func(tx *store.Tx) error {
+			_, err := tx.CreateAgent(ctx, a)
+			return err
+		})
+		if err != nil && !errors.Is(err, store.ErrExists) {
+			return fmt.Errorf("demo agent: %w", err)
+		}
+	}
+	return nil
+}
+
+// welcome tells the user where to go and how to log in.
+func (d *demo) welcome(w io.Writer, addr net.Addr) {
+	host := addr.String()
+	if ta, ok := addr.(*net.TCPAddr); ok && ta.IP.IsUnspecified() {
+		host = net.JoinHostPort("localhost", fmt.Sprint(ta.Port))
+	}
+	base := "http://" + host
+	fmt.Fprintf(w, "suporte demo: the whole service on this machine, with a simulated WhatsApp.\n\n")
+	fmt.Fprintf(w, "  Customers (simulated WhatsApp):  %s/sim/\n", base)
+	fmt.Fprintf(w, "  Agents (console):                %s/\n\n", base)
+	fmt.Fprintf(w, "  Demo logins, password %s (for this demo only):\n", demoPassword)
+	for _, a := range demoAgents {
+		fmt.Fprintf(w, "    %-17s %s\n", a.Email, a.Role)
+	}
+	fmt.Fprintln(w)
+	if !d.o.at.IsZero() {
+		fmt.Fprintf(w, "  Clock: started at %s, runs in real time.\n", d.o.at.Format(time.RFC3339))
+	}
+	fmt.Fprintf(w, "  Data: %s (delete it to start over). Stop with Ctrl+C.\n", d.o.data)
+	if ta, ok := addr.(*net.TCPAddr); ok && !ta.IP.IsLoopback() {
+		fmt.Fprintf(w, "\n  Warning: %s is reachable from other machines, and the demo password is public.\n", addr)
+	}
+}
+
+// serve runs the runtime, the console's upkeep, the flows watch and the
+// HTTP server on ln until ctx ends or one of them fails. Saving flows.yaml
+// (or SIGHUP) reloads it, as in run.
+func (d *demo) serve(ctx context.Context, ln net.Listener) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	watched, err := d.flows.Watch(ctx, hup)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           d.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		// Requests end with the demo: open event streams must not hold
+		// the shutdown up.
+		BaseContext: func(net.Listener) context.Context { return ctx },
+	}
+	var (
+		wg    sync.WaitGroup
+		errMu sync.Mutex
+		first error
+	)
+	fail := func(err error) {
+		errMu.Lock()
+		defer errMu.Unlock()
+		if err != nil && first == nil {
+			first = err
+		}
+		cancel()
+	}
+	wg.Go(func() {
+		if err := d.rt.Run(ctx); err != nil && ctx.Err() == nil { // a stop during its start is no failure
+			fail(fmt.Errorf("runtime: %w", err))
+		}
+		cancel()
+	})
+	wg.Go(func() {
+		if err := d.console.Run(ctx); err != nil && ctx.Err() == nil {
+			fail(fmt.Errorf("console: %w", err))
+		}
+	})
+	wg.Go(func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			fail(fmt.Errorf("http: %w", err))
+		}
+	})
+	<-ctx.Done()
+	d.log.Info().Msg("suporte demo stopping")
+	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer scancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		d.log.Warn().Err(err).Msg("http shutdown")
+	}
+	wg.Wait()
+	<-watched
+	return first
+}
+
+// Close closes the store and releases the data folder. Call it after
+// serve returned.
+func (d *demo) Close() {
+	if err := d.db.Close(); err != nil {
+		d.log.Warn().Err(err).Msg("close store")
+	}
+	d.release()
+}
