@@ -14,7 +14,11 @@ export PATH := $(PATH):/usr/local/go/bin
 TEST_PKGS := graphviz chromium
 TEST_CMDS := dot chromium
 
-.PHONY: help build run demo test deps lint fmt clean
+# make bench: how many simulated customers, and the open loop's offered rate.
+CUSTOMERS ?= 10000
+RATE      ?= 1000
+
+.PHONY: help build run demo test deps lint fmt clean bench
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-8s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
