@@ -194,6 +194,9 @@ func (r *Runtime) Run(ctx context.Context) error {
 		return err
 	})
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting
+		}
 		return fmt.Errorf("resume chats: %w", err)
 	}
 	for c := range pending {
