@@ -488,6 +488,22 @@ func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) rowScanne
 }
 
 // queryAll runs query on tx and scans every row with scan.
+// eachRow runs query and calls fn for every row: for aggregates that fold
+// rows as they come instead of collecting them.
+func (tx *Tx) eachRow(ctx context.Context, query string, args []any, fn func(rowScanner) error) error {
+	rows, err := tx.query(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
 func queryAll[T any](ctx context.Context, tx *Tx, scan func(rowScanner) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := tx.query(ctx, query, args...)
 	if err != nil {

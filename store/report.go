@@ -309,7 +309,7 @@ func (ix dayIndex) of(ms int64) int {
 }
 
 func (tx *Tx) reportConversations(ctx context.Context, r *Report, days dayIndex, isOpen func(time.Time) bool, lo, hi int64) error {
-	return tx.reportRows(ctx, reportCreatedSQL, []any{lo, hi}, func(s rowScanner) error {
+	return tx.eachRow(ctx, reportCreatedSQL, []any{lo, hi}, func(s rowScanner) error {
 		var minute int64
 		var n int
 		if err := s.Scan(&minute, &n); err != nil {
@@ -331,7 +331,7 @@ func (tx *Tx) reportConversations(ctx context.Context, r *Report, days dayIndex,
 
 func (tx *Tx) reportTrails(ctx context.Context, r *Report, lo, hi int64) error {
 	r.Trails = []Trail{}
-	err := tx.reportRows(ctx, reportTrailsSQL, []any{lo, hi}, func(s rowScanner) error {
+	err := tx.eachRow(ctx, reportTrailsSQL, []any{lo, hi}, func(s rowScanner) error {
 		var t Trail
 		if err := s.Scan(&t.Topic, &t.Reached, &t.Solved, &t.ToPerson); err != nil {
 			return err
@@ -348,7 +348,7 @@ func (tx *Tx) reportTrails(ctx context.Context, r *Report, lo, hi int64) error {
 
 func (tx *Tx) reportAgentNames(ctx context.Context) (map[string]string, error) {
 	names := map[string]string{}
-	err := tx.reportRows(ctx, reportAgentNamesSQL, nil, func(s rowScanner) error {
+	err := tx.eachRow(ctx, reportAgentNamesSQL, nil, func(s rowScanner) error {
 		var id int64
 		var name string
 		if err := s.Scan(&id, &name); err != nil {
@@ -370,7 +370,7 @@ type agentSamples struct {
 func (tx *Tx) reportHandoffs(ctx context.Context, r *Report, business func(a, b time.Time) time.Duration, names map[string]string, lo, hi int64) error {
 	var wall, biz []time.Duration
 	agents := map[string]*agentSamples{}
-	err := tx.reportRows(ctx, reportHandoffsSQL, []any{lo, hi}, func(s rowScanner) error {
+	err := tx.eachRow(ctx, reportHandoffsSQL, []any{lo, hi}, func(s rowScanner) error {
 		var agent, status, reason string
 		var queued, claimed, first, closed, escalated int64
 		var entered sql.NullInt64
@@ -444,7 +444,7 @@ func (tx *Tx) reportRatings(ctx context.Context, r *Report, names map[string]str
 		}
 		g.add(rating, n)
 	}
-	err := tx.reportRows(ctx, reportRatingsSQL, []any{lo, hi}, func(s rowScanner) error {
+	err := tx.eachRow(ctx, reportRatingsSQL, []any{lo, hi}, func(s rowScanner) error {
 		var agent, topic string
 		var rating, n int
 		if err := s.Scan(&agent, &topic, &rating, &n); err != nil {
@@ -501,21 +501,6 @@ func (g *Ratings) add(rating, n int) {
 		sum += (i + 1) * k
 	}
 	g.Average = ratio(sum, g.Count)
-}
-
-// reportRows runs query and calls fn for every row.
-func (tx *Tx) reportRows(ctx context.Context, query string, args []any, fn func(rowScanner) error) error {
-	rows, err := tx.query(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
 }
 
 // summarize sorts ds and returns its count, median and 90th percentile.

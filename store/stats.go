@@ -173,21 +173,6 @@ func (tx *Tx) Stats(ctx context.Context, now time.Time, days int, loc *time.Loca
 	return st, nil
 }
 
-// eachRow runs query and calls fn for every row.
-func (tx *Tx) eachRow(ctx context.Context, query string, args []any, fn func(rowScanner) error) error {
-	rows, err := tx.query(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
-
 const activeChatsSQL = `SELECT agent, COUNT(*) FROM tickets
 WHERE agent <> '' AND status <> 'resolvido'
 GROUP BY agent`
