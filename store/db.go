@@ -487,7 +487,6 @@ func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) rowScanne
 	return tx.q.QueryRowContext(context.Background(), query, args...)
 }
 
-// queryAll runs query on tx and scans every row with scan.
 // eachRow runs query and calls fn for every row: for aggregates that fold
 // rows as they come instead of collecting them.
 func (tx *Tx) eachRow(ctx context.Context, query string, args []any, fn func(rowScanner) error) error {
@@ -504,6 +503,7 @@ func (tx *Tx) eachRow(ctx context.Context, query string, args []any, fn func(row
 	return rows.Err()
 }
 
+// queryAll runs query on tx and scans every row with scan.
 func queryAll[T any](ctx context.Context, tx *Tx, scan func(rowScanner) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := tx.query(ctx, query, args...)
 	if err != nil {
