@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -274,18 +275,24 @@ func (tx *Tx) Transcript(ctx context.Context, ticket int64) ([]TicketEvent, erro
 	if err != nil {
 		return nil, fmt.Errorf("ticket %d transcript: %w", ticket, err)
 	}
-	// A turn writes its events before its replies, all at one instant:
-	// merge by time, events first within the same instant.
-	out := make([]TicketEvent, 0, len(events)+len(bot))
-	i, j := 0, 0
-	for i < len(events) || j < len(bot) {
-		if j == len(bot) || i < len(events) && !events[i].At.After(bot[j].At) {
-			out = append(out, events[i])
-			i++
-		} else {
-			out = append(out, bot[j])
-			j++
+	// A turn answers the customer's message at one instant: at equal times
+	// the customer's line comes first, then the bot's, then everything else
+	// (agents, notes, status), each kind in the order it was written.
+	out := append(events, bot...)
+	rank := func(e TicketEvent) int {
+		switch e.Kind {
+		case "customer":
+			return 0
+		case "bot":
+			return 1
 		}
+		return 2
 	}
+	slices.SortStableFunc(out, func(a, b TicketEvent) int {
+		if c := a.At.Compare(b.At); c != 0 {
+			return c
+		}
+		return rank(a) - rank(b)
+	})
 	return out, nil
 }
