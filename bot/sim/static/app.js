@@ -543,7 +543,11 @@ function createChat(e) {
 let toastTimer = 0;
 function toast(err) {
   const t = $('#toast');
-  t.textContent = err instanceof Error ? err.message : String(err);
+  // fetch() fails with a TypeError when the demo is not reachable (stopped,
+  // restarting): say so in Portuguese instead of the browser's English.
+  t.textContent = err instanceof TypeError
+    ? 'Sem conexão com o demo. Ele está rodando? Tentando de novo…'
+    : err instanceof Error ? err.message : String(err);
   t.hidden = false;
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => { t.hidden = true; }, 5000);
