@@ -41,6 +41,14 @@ type Config struct {
 	// PingEvery is the keep-alive comment period of event streams; 0
 	// means 25 s, under the idle timeouts of common proxies.
 	PingEvery time.Duration
+
+	// Flows, if set, gives editors and supervisors the flows features
+	// (status and reload, the trail tree, test conversations, the
+	// "flows" live event); nil hides them.
+	Flows *bot.FlowSource
+	// SandboxDir holds the flows tests' throwaway stores; "" means the
+	// system's temporary folder.
+	SandboxDir string
 }
 
 // Server serves the console. Create it with New.
@@ -55,6 +63,8 @@ type Server struct {
 	online map[string]int // agent id -> open event streams
 	// subs are the event streams, told about presence changes.
 	subs map[chan struct{}]bool
+
+	flowTests *sandboxes // editors' test conversations (editor_sandbox.go)
 }
 
 // New returns a console server. It tells cfg.Runtime who is online.
@@ -79,6 +89,7 @@ func New(cfg Config) *Server {
 		online: map[string]int{},
 		subs:   map[chan struct{}]bool{},
 	}
+	s.flowTests = newSandboxes(cfg.SandboxDir, s.log)
 	s.dummy = mustHash("suporte-dummy-password", cfg.BcryptCost)
 	if cfg.Runtime != nil {
 		cfg.Runtime.SetOnline(s.onlineAgents)
@@ -91,8 +102,10 @@ func New(cfg Config) *Server {
 func (s *Server) Handler() http.Handler { return s.secure(s.mux) }
 
 // Run does the console's background work until ctx ends: it purges expired
-// sessions and forgets old failed logins.
+// sessions, forgets old failed logins and closes idle flows tests (all of
+// them when it returns).
 func (s *Server) Run(ctx context.Context) error {
+	defer s.flowTests.closeAll()
 	t := time.NewTicker(15 * time.Minute)
 	defer t.Stop()
 	for {
@@ -108,6 +121,7 @@ func (s *Server) Run(ctx context.Context) error {
 func (s *Server) sweep(ctx context.Context) {
 	now := s.cfg.Clock.Now()
 	s.login.prune(now)
+	s.flowTests.expire(now)
 	var n int64
 	err := s.cfg.Store.Update(ctx, func(tx *store.Tx) error {
 		var err error
@@ -164,7 +178,17 @@ func (s *Server) routes() {
 	api("/api/agents", methods{"GET": auth(s.handleAgents)})
 	api("/api/quick-replies", methods{"GET": auth(s.handleQuickReplies)})
 	api("/api/dashboard", methods{"GET": auth(s.handleDashboard)})
-	api("/api/events", methods{"GET": auth(s.handleEvents)})
+	api("/api/events", methods{"GET": auth(s.handleEventsAndFlows)})
+	api("/api/report", methods{"GET": auth(s.handleReport)})
+	ed := func(h http.HandlerFunc) http.HandlerFunc { return auth(s.editor(h)) }
+	api("/api/flows", methods{"GET": ed(s.handleFlows)})
+	api("/api/flows/reload", methods{"POST": ed(s.handleFlowsReload)})
+	api("/api/flows/source", methods{"GET": ed(s.handleFlowsSource)})
+	api("/api/flows/validate", methods{"POST": ed(s.handleFlowsValidate)})
+	api("/api/flows/tree", methods{"GET": ed(s.handleFlowsTree)})
+	api("/api/flows/test", methods{"POST": ed(s.handleFlowTestStart)})
+	api("/api/flows/test/{session}", methods{"DELETE": ed(s.handleFlowTestEnd)})
+	api("/api/flows/test/{session}/messages", methods{"POST": ed(s.handleFlowTestMessage)})
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Endereço da API desconhecido.")
 	})

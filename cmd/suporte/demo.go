@@ -18,6 +18,7 @@ import (
 
 	"suporte/bot"
 	"suporte/bot/console"
+	"suporte/bot/metrics"
 	"suporte/bot/sim"
 	"suporte/store"
 )
@@ -140,6 +141,7 @@ func openDemo(ctx context.Context, o demoOptions, log zerolog.Logger) (_ *demo, 
 	if o.noPacing {
 		sleep = nil
 	}
+	met := metrics.New(metrics.Config{Store: db, Clock: clock, Flows: fl.Status, Log: log})
 	rt := bot.New(bot.Config{
 		Store:     db,
 		Flow:      fl.Current,
@@ -147,6 +149,7 @@ func openDemo(ctx context.Context, o demoOptions, log zerolog.Logger) (_ *demo, 
 		Clock:     clock,
 		Log:       log.With().Str("component", "runtime").Logger(),
 		Sleep:     sleep,
+		Observe:   met,
 	})
 	con := console.New(console.Config{
 		Store:   db,
@@ -158,9 +161,12 @@ func openDemo(ctx context.Context, o demoOptions, log zerolog.Logger) (_ *demo, 
 			return map[string]any{"whatsapp": "simulated", "demo": true, "flows_version": fl.Current().Version}
 		},
 		BcryptCost: o.bcryptCost,
+		Flows:      fl, // editors try their changes here first
 	})
 	mux := http.NewServeMux()
 	mux.Handle("/sim/", phone.Handler(rt))
+	mux.Handle("GET /metrics", met.Handler())
+	mux.Handle("GET /readyz", met.ReadyHandler())
 	mux.Handle("/", con.Handler())
 	log.Info().Str("data", o.data).Str("flows", o.flows).Str("flows_version", fl.Current().Version).Msg("suporte demo starting")
 	return &demo{o: o, log: log, db: db, flows: fl, rt: rt, phone: phone, console: con, handler: mux, release: release}, nil

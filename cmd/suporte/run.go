@@ -20,6 +20,7 @@ import (
 
 	"suporte/bot"
 	"suporte/bot/console"
+	"suporte/bot/metrics"
 	"suporte/bot/whatsapp"
 	"suporte/store"
 )
@@ -42,6 +43,7 @@ const (
 var (
 	_ bot.Transport  = (*whatsapp.Client)(nil)
 	_ whatsapp.Inbox = (*bot.Runtime)(nil)
+	_ bot.Observer   = (*metrics.Metrics)(nil)
 	// The runtime's optional transport interfaces (unexported in bot).
 	_ interface {
 		Typing(ctx context.Context, chat string) error
@@ -66,7 +68,7 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	fs := newFlags("run", stderr)
 	var o runOptions
 	fs.StringVar(&o.data, "data", envOr("SUPORTE_DATA", "data"), "data folder (env SUPORTE_DATA)")
-	fs.StringVar(&o.listen, "listen", envOr("SUPORTE_LISTEN", "127.0.0.1:8080"), "HTTP address for /healthz and the console (env SUPORTE_LISTEN)")
+	fs.StringVar(&o.listen, "listen", envOr("SUPORTE_LISTEN", "127.0.0.1:8080"), "HTTP address for /healthz, /readyz, /metrics and the console (env SUPORTE_LISTEN)")
 	fs.StringVar(&o.flows, "flows", envOr("SUPORTE_FLOWS", "flows.yaml"), "flows file (env SUPORTE_FLOWS)")
 	fs.StringVar(&o.phone, "phone", envOr("SUPORTE_PHONE", "+55 47 3512-1777"), "the support line's WhatsApp number (env SUPORTE_PHONE)")
 	fs.StringVar(&o.pairPhone, "pair-phone", "", "pair by typing a code on this phone instead of scanning a QR code")
@@ -145,6 +147,10 @@ func serve(ctx context.Context, o runOptions, log zerolog.Logger, stderr io.Writ
 		return err
 	}
 	defer wa.Close()
+	met := metrics.New(metrics.Config{
+		Store: db, Flows: fl.Status, Log: log,
+		Connection: func() (string, bool) { st := wa.Status(); return string(st.State), st.OK() },
+	})
 	rt := bot.New(bot.Config{
 		Store:     db,
 		Flow:      fl.Current,
@@ -152,14 +158,16 @@ func serve(ctx context.Context, o runOptions, log zerolog.Logger, stderr io.Writ
 		Clock:     bot.SystemClock{},
 		Log:       log.With().Str("component", "runtime").Logger(),
 		Sleep:     bot.Sleep,
-		Limit:     bot.NewLimiter(o.sendRate, o.sendBurst, time.Now, bot.Sleep),
+		Limit:     bot.NewLimiter(o.sendRate, o.sendBurst, time.Now, met.LimiterSleep(bot.Sleep)),
+		Observe:   met,
 	})
 	cons := console.New(console.Config{
-		Store: db, Runtime: rt, Flow: fl.Current, Clock: bot.SystemClock{},
+		Store: db, Runtime: rt, Flow: fl.Current, Flows: fl, Clock: bot.SystemClock{},
 		Log: log.With().Str("component", "console").Logger(),
 	})
 	srv := &http.Server{
-		Handler:           newWebHandler(webDeps{WhatsApp: wa.Status, Flows: fl.Status, Console: cons.Handler()}),
+		Handler: newWebHandler(webDeps{WhatsApp: wa.Status, Flows: fl.Status, Console: cons.Handler(),
+			Metrics: met.Handler(), Ready: met.ReadyHandler()}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	log.Info().Str("data", o.data).Str("listen", ln.Addr().String()).Str("flows", o.flows).
@@ -258,13 +266,22 @@ type webDeps struct {
 	WhatsApp func() whatsapp.Status
 	Flows    func() bot.FlowStatus // optional
 	Console  http.Handler          // optional: the agents' console and its API, at /
+	Metrics  http.Handler          // optional: Prometheus, at /metrics (no login: the service listens on 127.0.0.1 by default)
+	Ready    http.Handler          // optional: readiness, at /readyz
 }
 
 // newWebHandler routes the service's HTTP requests: /healthz here (it knows
-// the WhatsApp connection), everything else to the console.
+// the WhatsApp connection), /metrics and /readyz, everything else to the
+// console.
 func newWebHandler(d webDeps) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", d.healthz)
+	if d.Metrics != nil {
+		mux.Handle("GET /metrics", d.Metrics)
+	}
+	if d.Ready != nil {
+		mux.Handle("GET /readyz", d.Ready)
+	}
 	if d.Console != nil {
 		mux.Handle("/", d.Console)
 	}

@@ -64,7 +64,7 @@ const serverNow = () => Date.now() + state.offset;
 // ---------------------------------------------------------------- API
 
 class APIError extends Error {
-  constructor(status, message) { super(message); this.status = status; }
+  constructor(status, message, data) { super(message); this.status = status; this.data = data; }
 }
 
 async function api(method, path, body) {
@@ -87,7 +87,7 @@ async function api(method, path, body) {
     showLogin(state.me ? 'Sua sessão terminou. Entre de novo.' : '');
     throw new APIError(401, (data && data.error) || 'Faça login para continuar.');
   }
-  if (!res.ok) throw new APIError(res.status, (data && data.error) || `Erro ${res.status}`);
+  if (!res.ok) throw new APIError(res.status, (data && data.error) || `Erro ${res.status}`, data);
   return data;
 }
 
@@ -238,6 +238,8 @@ async function start() {
   $('#app').hidden = false;
   $('#me-name').textContent = me.name;
   $$('.sup-only').forEach((el) => { el.hidden = !me.supervisor; });
+  $$('[data-roles]').forEach((el) => { el.hidden = !el.dataset.roles.split(' ').includes(me.role); });
+  for (const v of Object.values(views)) if (v.start) v.start(me);
   api('GET', '/api/quick-replies').then((q) => { state.quick = q; }).catch(failed);
   route();
   await refreshAll();
@@ -258,7 +260,8 @@ async function refreshAll() {
 function route() {
   const [, view = 'atendimento', id] = location.hash.split('/');
   const sup = state.me && state.me.agent.supervisor;
-  state.view = ['todas', 'painel'].includes(view) && sup ? view : 'atendimento';
+  const extra = state.me && views[view] && views[view].allowed(state.me.agent);
+  state.view = (['todas', 'painel'].includes(view) && sup) || extra ? view : 'atendimento';
   $$('.view').forEach((v) => { v.hidden = v.dataset.view !== state.view; });
   $$('.tab').forEach((t) => {
     if (t.dataset.view === state.view) t.setAttribute('aria-current', 'page');
@@ -272,6 +275,7 @@ window.addEventListener('hashchange', route);
 function loadView() {
   if (state.view === 'todas') return loadAll();
   if (state.view === 'painel') return loadDashboard();
+  if (views[state.view]) return views[state.view].load(location.hash.split('/')[2]);
   return null;
 }
 
@@ -1054,6 +1058,7 @@ function startEvents() {
   es.addEventListener('ticket', (ev) => onTicketEvent(JSON.parse(ev.data)));
   es.addEventListener('message', (ev) => onMessageEvent(JSON.parse(ev.data)));
   es.addEventListener('presence', () => reload('agents'));
+  for (const [name, fn] of Object.entries(streams)) es.addEventListener(name, (ev) => fn(JSON.parse(ev.data)));
   es.addEventListener('error', async () => {
     setLive(false, 'Reconectando…');
     if (es && es.readyState === EventSource.CLOSED) {
@@ -1119,4 +1124,12 @@ document.addEventListener('visibilitychange', () => {
   if (!document.hidden && state.openId) loadOpen();
 });
 
-start();
+// The other views (editor.js, report.js) register here: views[name] =
+// {allowed(agent), load(sub), start?(agent)}; streams[event] = fn(data).
+export const views = {};
+export const streams = {};
+export { $, $$, h, s, api, toast, failed, rich, barChart, csatChart, legend, niceMax };
+
+// Module scripts run in order before DOMContentLoaded: starting then lets
+// the other views register first, however the network orders the files.
+document.addEventListener('DOMContentLoaded', start);
