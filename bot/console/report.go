@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"time"
 
+	"suporte/bot"
 	"suporte/flows"
 	"suporte/store"
 )
@@ -85,41 +86,12 @@ func (s *Server) report(ctx context.Context, q url.Values) (reportJSON, *flows.F
 	if err != nil {
 		return reportJSON{}, nil, err
 	}
-	var r store.Report
-	err = s.cfg.Store.View(ctx, func(tx *store.Tx) error {
-		var err error
-		r, err = tx.Report(ctx, store.ReportInput{
-			From: from, To: to, Now: now, Loc: loc,
-			IsOpen: cal.IsOpen, BusinessDuration: cal.BusinessDuration,
-		})
-		return err
-	})
+	r, holidays, err := bot.Report(ctx, s.cfg.Store, fl, from, to, now)
 	if err != nil {
 		return reportJSON{}, nil, err
 	}
-	title := func(id string) string {
-		if id == "" || fl.Node(id) == nil {
-			return ""
-		}
-		return fl.Title(id)
-	}
-	for i := range r.Trails {
-		r.Trails[i].Title = title(r.Trails[i].Topic)
-	}
-	for i := range r.CSAT.ByTrail {
-		r.CSAT.ByTrail[i].Title = title(r.CSAT.ByTrail[i].Topic)
-	}
-	out := reportJSON{Report: r, Holidays: map[string]string{},
+	out := reportJSON{Report: r, Holidays: holidays,
 		FromDay: from.Format(time.DateOnly), ToDay: to.AddDate(0, 0, -1).Format(time.DateOnly)}
-	for _, d := range r.Days {
-		date, err := flows.ParseDate(d.Date)
-		if err != nil {
-			continue
-		}
-		if name, ok := cal.Holiday(date); ok {
-			out.Holidays[d.Date] = name
-		}
-	}
 	return out, fl, nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"suporte/bot"
 	"suporte/flows"
 	"suporte/store"
 )
@@ -78,19 +79,11 @@ func runReport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return err
 	}
 	defer db.Close()
-	var r store.Report
-	err = db.View(ctx, func(tx *store.Tx) error {
-		r, err = tx.Report(ctx, store.ReportInput{
-			From: from, To: to, Now: now, Loc: loc,
-			IsOpen: cal.IsOpen, BusinessDuration: cal.BusinessDuration,
-		})
-		return err
-	})
+	r, holidays, err := bot.Report(ctx, db, fl, from, to, now)
 	if err != nil {
 		return err
 	}
-	nameTrails(&r, fl)
-	return write(stdout, r, reportHolidays(r, cal))
+	return write(stdout, r, holidays)
 }
 
 // reportRange turns the --from and --to days (--to included) into the
@@ -120,39 +113,6 @@ func reportRange(fromArg, toArg string, now time.Time, loc *time.Location) (from
 		return from, to, fmt.Errorf("--from %s is after --to %s", first.Format(time.DateOnly), last.Format(time.DateOnly))
 	}
 	return first, last.AddDate(0, 0, 1), nil
-}
-
-// nameTrails fills in the trail titles from the flows; a trail the flows
-// no longer have keeps an empty title.
-func nameTrails(r *store.Report, fl *flows.Flow) {
-	title := func(id string) string {
-		if id == "" || fl.Node(id) == nil {
-			return ""
-		}
-		return fl.Title(id)
-	}
-	for i := range r.Trails {
-		r.Trails[i].Title = title(r.Trails[i].Topic)
-	}
-	for i := range r.CSAT.ByTrail {
-		r.CSAT.ByTrail[i].Title = title(r.CSAT.ByTrail[i].Topic)
-	}
-}
-
-// reportHolidays names the days of the report the calendar closes for a
-// holiday, by date (YYYY-MM-DD).
-func reportHolidays(r store.Report, cal *flows.Calendar) map[string]string {
-	out := map[string]string{}
-	for _, d := range r.Days {
-		date, err := flows.ParseDate(d.Date)
-		if err != nil {
-			continue
-		}
-		if name, ok := cal.Holiday(date); ok {
-			out[d.Date] = name
-		}
-	}
-	return out
 }
 
 // reportWriters render a report; holidays name closed days by date.
