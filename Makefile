@@ -18,7 +18,12 @@ TEST_CMDS := dot chromium
 CUSTOMERS ?= 10000
 RATE      ?= 1000
 
-.PHONY: help build run demo test deps lint fmt clean bench
+# make crash: how many times the crash test stops the demo under traffic,
+# and how many customers chat meanwhile (make test runs 4 and 5).
+CRASH_ROUNDS    ?= 30
+CRASH_CUSTOMERS ?= 5
+
+.PHONY: help build run demo test deps lint fmt clean bench crash
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-8s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -50,6 +55,9 @@ bench: build ## measure the engine against SQLite's own commit rate (CUSTOMERS=1
 	$(BIN) bench --customers $(CUSTOMERS)
 	@echo "# open loop: $(RATE) messages/s offered"
 	$(BIN) bench --customers $(CUSTOMERS) --rate $(RATE)
+
+crash: ## SIGKILL/SIGTERM the demo under traffic and restart it, CRASH_ROUNDS times (30), then check nothing was lost, doubled or reordered
+	$(GO) test -race -count=1 -timeout 30m -run 'TestCrash$$' -v ./cmd/suporte -crash.rounds=$(CRASH_ROUNDS) -crash.customers=$(CRASH_CUSTOMERS)
 
 lint: build ## check flows.yaml (problems as FILE:LINE:COL)
 	$(BIN) flows lint $(FLOWS)

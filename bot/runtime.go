@@ -108,6 +108,11 @@ func (r *Runtime) Receive(ctx context.Context, in Inbound) (dup bool, err error)
 	if in.Kind == "" {
 		in.Kind = KindText
 	}
+	// WhatsApp's protobufs (proto2) do not check UTF-8, and the bot echoes
+	// what customers send (a ticket's messages, the requester's name, an
+	// ID it could not read): keep both valid from here on.
+	in.Text = strings.ToValidUTF8(in.Text, "\uFFFD")
+	in.PushName = strings.ToValidUTF8(in.PushName, "\uFFFD")
 	if utf8.RuneCountInString(in.Text) > MaxText {
 		in.Text = string([]rune(in.Text)[:MaxText]) + cutMark
 	}
@@ -348,6 +353,7 @@ func (r *Runtime) AdvanceTo(ctx context.Context, clock *ManualClock, t time.Time
 // were not looked at.
 func (r *Runtime) serve(ctx context.Context, chat string, timers bool, w *worker) (retry time.Duration, timersLeft bool) {
 	var rec sendRecord
+	defer func() { r.recordLeft(ctx, rec) }()
 	for ctx.Err() == nil {
 		var outs []store.OutMsg
 		if w != nil {
@@ -363,10 +369,10 @@ func (r *Runtime) serve(ctx context.Context, chat string, timers bool, w *worker
 		}
 		if outs = w.unsent(outs); len(outs) == 0 {
 			res := r.advance(ctx, chat, rec, timers)
-			rec = sendRecord{}
 			if res.err != nil {
-				return time.Second, timers
+				return time.Second, timers // rec is left to recordLeft
 			}
+			rec = sendRecord{}
 			timers = timers && !res.usedTimers
 			if res.retry > 0 {
 				return res.retry, timers
@@ -398,6 +404,29 @@ func (r *Runtime) serve(ctx context.Context, chat string, timers bool, w *worker
 	}
 	return 0, timers
 }
+
+// recordLeft records the sends serve could not leave to the chat's next
+// advance: the runtime is stopping (ctx is done) or that advance failed.
+// Unrecorded, they would go out again on the next start. It takes up to
+// recordLeftFor past a cancelled ctx; the store closes after Run returns.
+func (r *Runtime) recordLeft(ctx context.Context, rec sendRecord) {
+	if rec.failed != nil && ctxErr(rec.sendErr) {
+		rec.failed = nil // interrupted by the stop: not the transport's failure
+	}
+	if len(rec.done) == 0 && rec.failed == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordLeftFor)
+	defer cancel()
+	err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
+		return recordSends(ctx, tx, rec, r.cfg.Clock.Now())
+	})
+	if err != nil {
+		r.cfg.Log.Warn().Err(err).Int("sent", len(rec.done)).Msg("record sends; they go out again on the next start")
+	}
+}
+
+const recordLeftFor = 5 * time.Second
 
 // unsent drops messages this worker already sent (a reply handed over by
 // Receive may also be read back before its send is recorded).

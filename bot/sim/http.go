@@ -37,7 +37,8 @@ import (
 // 500: 400 for malformed JSON, unknown fields, a bad chat, id, name or
 // kind, and a text over MaxText characters (the body may be small; the
 // text is what is wrong); 413 for a body over MaxBody bytes; 405 for a
-// wrong method.
+// wrong method. A POST cut short by the demo stopping is a 503: the message
+// was not stored, send it again.
 
 // Limits of a customer message.
 const (
@@ -152,7 +153,10 @@ func (h *handler) post(w http.ResponseWriter, r *http.Request) {
 	dup, err := h.phone.receive(r.Context(), h.rt, in)
 	if err != nil {
 		if r.Context().Err() != nil {
-			return // the client left or the demo is stopping
+			// The client left or the demo is stopping: not stored. Say so;
+			// an empty answer would be a 200, which passes for an ack.
+			writeError(w, http.StatusServiceUnavailable, "O simulador está parando: a mensagem não foi recebida. Envie de novo.")
+			return
 		}
 		h.phone.cfg.Log.Error().Err(err).Msg("receive simulated message")
 		writeError(w, http.StatusInternalServerError, "Erro interno ao receber a mensagem. Tente de novo.")
