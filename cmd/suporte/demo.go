@@ -245,19 +245,9 @@ func (d *demo) serve(ctx context.Context, ln net.Listener) error {
 		// the shutdown up.
 		BaseContext: func(net.Listener) context.Context { return ctx },
 	}
-	var (
-		wg    sync.WaitGroup
-		errMu sync.Mutex
-		first error
-	)
-	fail := func(err error) {
-		errMu.Lock()
-		defer errMu.Unlock()
-		if err != nil && first == nil {
-			first = err
-		}
-		cancel()
-	}
+	var wg sync.WaitGroup
+	first := &firstError{cancel: cancel}
+	fail := first.fail
 	wg.Go(func() {
 		if err := d.rt.Run(ctx); err != nil && ctx.Err() == nil { // a stop during its start is no failure
 			fail(fmt.Errorf("runtime: %w", err))
@@ -283,7 +273,7 @@ func (d *demo) serve(ctx context.Context, ln net.Listener) error {
 	}
 	wg.Wait()
 	<-watched
-	return first
+	return first.get()
 }
 
 // Close closes the store and releases the data folder. Call it after

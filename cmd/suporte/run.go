@@ -182,19 +182,9 @@ func serve(ctx context.Context, o runOptions, log zerolog.Logger, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	var (
-		wg    sync.WaitGroup
-		errMu sync.Mutex
-		first error
-	)
-	fail := func(err error) {
-		errMu.Lock()
-		defer errMu.Unlock()
-		if err != nil && first == nil {
-			first = err
-		}
-		cancel()
-	}
+	var wg sync.WaitGroup
+	first := &firstError{cancel: cancel}
+	fail := first.fail
 	wg.Go(func() {
 		if err := rt.Run(ctx); err != nil {
 			fail(fmt.Errorf("runtime: %w", err))
@@ -224,7 +214,7 @@ func serve(ctx context.Context, o runOptions, log zerolog.Logger, stderr io.Writ
 	}
 	wg.Wait()
 	<-watched
-	return first
+	return first.get()
 }
 
 // knownChat tells the WhatsApp client whether a chat key has history, so a
@@ -321,4 +311,27 @@ func (d webDeps) healthz(w http.ResponseWriter, r *http.Request) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(h) // a client that went away needs no answer
+}
+
+// firstError keeps the first failure of a service's parts; any failure
+// (or a part ending) stops them all.
+type firstError struct {
+	mu     sync.Mutex
+	err    error
+	cancel func()
+}
+
+func (f *firstError) fail(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err != nil && f.err == nil {
+		f.err = err
+	}
+	f.cancel()
+}
+
+func (f *firstError) get() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
 }
