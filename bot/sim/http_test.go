@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -584,32 +585,52 @@ func TestRestartKeepsHistory(t *testing.T) {
 	}
 }
 
-// TestSentBeforeRecorded covers the moment between Send and the runtime
-// recording the delivery: the message is on the phone, the store does not
-// know it yet.
-func TestSentBeforeRecorded(t *testing.T) {
+// outboxOf opens a store holding texts as chatA's queued support
+// messages, none sent, and returns it with their seqs.
+func outboxOf(t *testing.T, texts ...string) (*store.DB, []int64) {
+	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "suporte.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	now := time.Date(2026, 11, 24, 13, 0, 0, 0, time.UTC)
+	t.Cleanup(func() { db.Close() })
 	var ids []int64
 	err = db.Update(ctx, func(tx *store.Tx) error {
-		for _, text := range []string{"um", "dois", "três"} {
-			id, err := tx.AppendOutbox(ctx, store.OutMsg{Chat: chatA, Text: text, Author: "bot", CreatedAt: now})
+		for _, text := range texts {
+			id, err := tx.AppendOutbox(ctx, store.OutMsg{Chat: chatA, Text: text, Author: "bot", CreatedAt: simStart})
 			if err != nil {
 				return err
 			}
 			ids = append(ids, id)
 		}
-		return tx.MarkSent(ctx, ids[0], "sim-out-1", now)
+		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := NewPhone(PhoneConfig{Store: db, Clock: bot.NewManualClock(now)})
+	return db, ids
+}
+
+// simStart is when the store-only tests happen.
+var simStart = time.Date(2026, 11, 24, 13, 0, 0, 0, time.UTC)
+
+func markSent(t *testing.T, db *store.DB, id int64) {
+	t.Helper()
+	ctx := context.Background()
+	if err := db.Update(ctx, func(tx *store.Tx) error { return tx.MarkSent(ctx, id, fmt.Sprint("sim-out-", id), simStart) }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSentBeforeRecorded covers the moment between Send and the runtime
+// recording the delivery: the message is on the phone, the store does not
+// know it yet.
+func TestSentBeforeRecorded(t *testing.T) {
+	ctx := context.Background()
+	db, ids := outboxOf(t, "um", "dois", "três")
+	markSent(t, db, ids[0])
+	p := NewPhone(PhoneConfig{Store: db, Clock: bot.NewManualClock(simStart)})
 	if _, err := p.Send(ctx, bot.Outbound{Seq: ids[1], Chat: chatA, Text: "dois"}); err != nil {
 		t.Fatal(err)
 	}
@@ -619,6 +640,56 @@ func TestSentBeforeRecorded(t *testing.T) {
 	}
 	if got := texts(ms); !slices.Equal(got, []string{"um", "dois"}) {
 		t.Errorf("got %q; want the recorded one and the one on the phone, not the queued one", got)
+	}
+}
+
+// TestPollNeverSkipsAMessage polls GET /sim/api/messages as the page
+// does, moving "after" to the last seq it got, while deliveries are
+// recorded out of order (no typing pauses: the runtime may record a later
+// send first). A message not yet recorded holds back the ones after it,
+// or the page would move past it and never show it.
+func TestPollNeverSkipsAMessage(t *testing.T) {
+	ctx := context.Background()
+	db, ids := outboxOf(t, "um", "dois", "três", "quatro")
+	p := NewPhone(PhoneConfig{Store: db, Clock: bot.NewManualClock(simStart), Log: zerolog.Nop()})
+	srv := httptest.NewServer(p.Handler(nil))
+	defer srv.Close()
+	var after int64
+	poll := func() []string {
+		t.Helper()
+		res, err := srv.Client().Get(fmt.Sprintf("%s/sim/api/messages?chat=%s&after=%d", srv.URL, chatA, after))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var ms []Message
+		if err := json.NewDecoder(res.Body).Decode(&ms); err != nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("GET after=%d: got %d, %v; want 200 and a list", after, res.StatusCode, err)
+		}
+		for _, m := range ms {
+			after = m.Seq
+		}
+		return texts(ms)
+	}
+	steps := []struct {
+		name string
+		do   func()
+		want []string
+	}{
+		{"later ones recorded first", func() { markSent(t, db, ids[1]); markSent(t, db, ids[3]) }, nil},
+		{"the first recorded", func() { markSent(t, db, ids[0]) }, []string{"um", "dois"}},
+		{"the gap on the phone, not recorded", func() {
+			if _, err := p.Send(ctx, bot.Outbound{Seq: ids[2], Chat: chatA, Text: "três"}); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"três", "quatro"}},
+		{"nothing new", func() { markSent(t, db, ids[2]) }, nil},
+	}
+	for _, s := range steps {
+		s.do()
+		if got := poll(); !slices.Equal(got, s.want) {
+			t.Errorf("%s: got %q; want %q", s.name, got, s.want)
+		}
 	}
 }
 

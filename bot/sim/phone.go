@@ -194,7 +194,8 @@ func (p *Phone) publish(u Update) {
 
 // Sent returns the support messages of chat with seq > after, in order:
 // those the store records as sent, and the one Send may have shown before
-// the store knew.
+// the store knew. It stops before the first message not shown yet, so
+// that polling with after = the last seq returned never skips one.
 func (p *Phone) Sent(ctx context.Context, chat string, after int64) ([]Message, error) {
 	ms, _, err := p.read(ctx, chat, after, false)
 	return ms, err
@@ -233,12 +234,18 @@ func (p *Phone) read(ctx context.Context, chat string, after int64, customer boo
 	if err != nil {
 		return nil, nil, fmt.Errorf("read chat history: %w", err)
 	}
+	// Stop at the first message neither recorded nor remembered: it is
+	// still queued, or sent but not recorded yet. A page polling with
+	// after = the last seq it got would otherwise move past it for good.
+scan:
 	for _, r := range rows {
 		switch {
 		case !r.SentAt.IsZero():
 			out = append(out, p.support(r))
 		case hasLast && r.ID == last.Seq:
 			out = append(out, last)
+		default:
+			break scan
 		}
 	}
 	for _, r := range ins {
