@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"suporte/bot"
+	"suporte/bot/web"
 	"suporte/flows"
 	"suporte/store"
 )
@@ -192,7 +193,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Endereço da API desconhecido.")
 	})
-	s.mux.Handle("/", s.static())
+	s.mux.Handle("/", web.App(staticFiles, "static", "/"))
 }
 
 // secure adds the security headers every response carries and the

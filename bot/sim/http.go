@@ -3,17 +3,12 @@ package sim
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"mime"
 	"net/http"
-	"path"
 	"regexp"
 	"slices"
 	"strconv"
@@ -22,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"suporte/bot"
+	"suporte/bot/web"
 )
 
 // The simulated WhatsApp's HTTP side, under /sim/:
@@ -95,7 +91,7 @@ func (p *Phone) Handler(rt receiver) http.Handler {
 	mux.HandleFunc("/sim/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Endereço da API desconhecido.")
 	})
-	mux.Handle("/sim/", staticHandler())
+	mux.Handle("/sim/", web.Files(staticFiles, "static", "/sim/"))
 	return secure(mux, p.now)
 }
 
@@ -357,60 +353,4 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 
 func writeError(w http.ResponseWriter, code int, msg string) {
 	writeJSON(w, code, errorBody{Error: msg})
-}
-
-// asset is one embedded file, ready to serve.
-type asset struct {
-	body  []byte
-	ctype string
-	etag  string
-}
-
-// staticHandler serves the embedded page: /sim/ is index.html, the other
-// files by name.
-func staticHandler() http.Handler {
-	assets := map[string]asset{}
-	err := fs.WalkDir(staticFiles, "static", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := staticFiles.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		sum := sha256.Sum256(b)
-		ctype := mime.TypeByExtension(path.Ext(p))
-		if ctype == "" {
-			ctype = "application/octet-stream"
-		}
-		assets["/sim/"+strings.TrimPrefix(p, "static/")] = asset{body: b, ctype: ctype, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
-		return nil
-	})
-	if err != nil {
-		panic(err) // the embedded tree is fixed at build time
-	}
-	assets["/sim/"] = assets["/sim/index.html"]
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "Método não permitido.", http.StatusMethodNotAllowed)
-			return
-		}
-		a, ok := assets[r.URL.Path]
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		h := w.Header()
-		h.Set("Content-Type", a.ctype)
-		h.Set("Cache-Control", "no-cache") // revalidate: a new binary brings new files
-		h.Set("ETag", a.etag)
-		if r.Header.Get("If-None-Match") == a.etag {
-			w.WriteHeader(http.StatusNotModified)
-			return
-		}
-		if r.Method != http.MethodHead {
-			_, _ = w.Write(a.body)
-		}
-	})
 }
