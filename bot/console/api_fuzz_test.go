@@ -2,22 +2,14 @@ package console
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/rs/zerolog"
-	"golang.org/x/crypto/bcrypt"
-
-	"suporte/bot"
-	"suporte/flows"
 	"suporte/store"
 )
 
@@ -43,12 +35,10 @@ const (
 	authModes            = 11
 )
 
-// fuzzConsole is a console over a real store and runtime, shared by the
-// inputs of one fuzz worker.
+// fuzzConsole is a console over a backend, shared by the inputs of one
+// fuzz worker.
 type fuzzConsole struct {
-	ctx      context.Context
-	db       *store.DB
-	rt       *bot.Runtime
+	*backend
 	h        http.Handler
 	ana, bia store.Agent
 	anaToken string
@@ -58,27 +48,8 @@ type fuzzConsole struct {
 
 func newFuzzConsole(tb testing.TB) *fuzzConsole {
 	tb.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(tb.TempDir(), "suporte.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	fl, err := flows.Load(filepath.Join("..", "sim", "testdata", "flows.yaml"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	flow := func() *flows.Flow { return fl }
-	clock := bot.NewManualClock(time.Date(2026, 11, 24, 13, 0, 0, 0, time.UTC)) // Tue 10:00 in São Paulo
-	tr := newFakeTransport()
-	rt := bot.New(bot.Config{Store: db, Flow: flow, Transport: tr, Clock: clock, Log: zerolog.Nop()})
-	s := New(Config{Store: db, Runtime: rt, Flow: flow, Clock: clock, Log: zerolog.Nop(), BcryptCost: bcrypt.MinCost})
-	c := &fuzzConsole{ctx: ctx, db: db, rt: rt, h: s.Handler()}
-
-	hash, err := HashPassword(password, bcrypt.MinCost)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	c := &fuzzConsole{backend: newBackend(tb)}
+	c.h = c.console(Config{}).Handler()
 	var agents []store.Agent
 	for _, a := range []store.Agent{
 		{Email: "ana@contaazul.com", Name: "Ana Lima", Role: store.RoleAgent},      // id 1: the fuzzing agent
@@ -87,35 +58,15 @@ func newFuzzConsole(tb testing.TB) *fuzzConsole {
 		{Email: "sup@contaazul.com", Name: "Sara Sup", Role: store.RoleSupervisor}, // id 4
 		{Email: "cheia@contaazul.com", Name: "Cheia", Role: store.RoleAgent, MaxChats: 1},
 	} {
-		a.PasswordHash = hash
-		err := db.Update(ctx, func(tx *store.Tx) error {
-			var err error
-			a.ID, err = tx.CreateAgent(ctx, a)
-			return err
-		})
-		if err != nil {
-			tb.Fatal(err)
-		}
-		agents = append(agents, a)
+		agents = append(agents, c.addAgent(tb, a))
 	}
 	c.ana, c.bia = agents[0], agents[1]
-	if err := db.Update(ctx, func(tx *store.Tx) error { return tx.SetAgentDisabled(ctx, agents[2].ID, true, clock.Now()) }); err != nil {
+	if err := c.db.Update(c.ctx, func(tx *store.Tx) error { return tx.SetAgentDisabled(c.ctx, agents[2].ID, true, c.clock.Now()) }); err != nil {
 		tb.Fatal(err)
 	}
-	c.anaToken = c.login(tb, "ana@contaazul.com")
-	c.supToken = c.login(tb, "sup@contaazul.com")
+	c.anaToken = login(tb, c.h, "ana@contaazul.com")
+	c.supToken = login(tb, c.h, "sup@contaazul.com")
 	return c
-}
-
-func (c *fuzzConsole) login(tb testing.TB, email string) string {
-	tb.Helper()
-	body, _ := json.Marshal(map[string]string{"email": email, "password": password})
-	code, res := c.serve(httptest.NewRequest("POST", "/api/login", bytes.NewReader(body)))
-	var out struct{ Token string }
-	if err := json.Unmarshal(res, &out); code != 200 || err != nil || out.Token == "" {
-		tb.Fatalf("login %s = %d %s", email, code, res)
-	}
-	return out.Token
 }
 
 func (c *fuzzConsole) serve(r *http.Request) (int, []byte) {
@@ -129,42 +80,23 @@ func (c *fuzzConsole) serve(r *http.Request) (int, []byte) {
 func (c *fuzzConsole) customer(t *testing.T, owner *store.Agent) store.Ticket {
 	t.Helper()
 	c.chats++
-	chat := fmt.Sprint("fuzz", c.chats)
-	for i, text := range []string{"12345678", "atendente"} {
-		in := bot.Inbound{Chat: chat, ID: fmt.Sprint("m", i), Kind: bot.KindText, Text: text, PushName: "Cliente"}
-		if _, err := c.rt.Receive(c.ctx, in); err != nil {
-			t.Fatal(err)
-		}
-	}
-	c.drain(t)
-	tk := c.ticketOf(t, chat)
+	tk := c.queue(t, fmt.Sprint("fuzz", c.chats))
 	if owner != nil {
 		if err := c.rt.Claim(c.ctx, botAgent(*owner), tk.ID); err != nil {
 			t.Fatalf("claim ticket %d for %s: %v", tk.ID, owner.Name, err)
 		}
-		c.drain(t)
-		tk = c.ticketOf(t, chat)
+		c.drainRuntime(t)
+		tk = c.readTicket(t, tk.ID)
 	}
 	return tk
 }
 
-func (c *fuzzConsole) drain(t *testing.T) {
+// onlyTicket is chat's ticket: a fuzz chat never gets a second one.
+func (c *fuzzConsole) onlyTicket(t *testing.T, chat string) store.Ticket {
 	t.Helper()
-	if err := c.rt.Drain(c.ctx); err != nil {
-		t.Fatalf("Drain: %v", err)
-	}
-}
-
-func (c *fuzzConsole) ticketOf(t *testing.T, chat string) store.Ticket {
-	t.Helper()
-	var ts []store.Ticket
-	err := c.db.View(c.ctx, func(tx *store.Tx) error {
-		var err error
-		ts, err = tx.TicketsByChat(c.ctx, chat, 0)
-		return err
-	})
-	if err != nil || len(ts) != 1 {
-		t.Fatalf("tickets of %s: %d, %v; want 1", chat, len(ts), err)
+	ts := c.chatTickets(t, chat, 0)
+	if len(ts) != 1 {
+		t.Fatalf("tickets of %s: got %d; want 1", chat, len(ts))
 	}
 	return ts[0]
 }
@@ -251,7 +183,7 @@ func FuzzConsoleAPI(f *testing.F) {
 		}
 		what := fmt.Sprintf("%s %q (auth %d) %.200q", route.method, r.URL.Path, auth, body)
 		code, res := c.serve(r)
-		c.drain(t)
+		c.drainRuntime(t)
 
 		switch {
 		case code >= 500:
@@ -270,7 +202,7 @@ func FuzzConsoleAPI(f *testing.F) {
 			t.Fatalf("%s = %d %.300s without a valid session or CSRF header; want a refusal", what, code, res)
 		}
 
-		after := c.ticketOf(t, tk.Chat)
+		after := c.onlyTicket(t, tk.Chat)
 		switch after.Status {
 		case store.StatusAberto, store.StatusAguardando, store.StatusResolvido:
 		default:

@@ -7,176 +7,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
 	"golang.org/x/crypto/bcrypt"
 
-	"suporte/bot"
-	"suporte/flows"
 	"suporte/store"
 )
-
-// fakeTransport records what customers receive, per chat, and signals
-// every delivery.
-type fakeTransport struct {
-	mu     sync.Mutex
-	sent   map[string][]string
-	n      int
-	signal chan struct{} // gets a value after each send (buffered 1)
-}
-
-func newFakeTransport() *fakeTransport {
-	return &fakeTransport{sent: map[string][]string{}, signal: make(chan struct{}, 1)}
-}
-
-func (f *fakeTransport) Send(_ context.Context, m bot.Outbound) (bot.Sent, error) {
-	f.mu.Lock()
-	f.sent[m.Chat] = append(f.sent[m.Chat], m.Text)
-	f.n++
-	n := f.n
-	f.mu.Unlock()
-	select {
-	case f.signal <- struct{}{}:
-	default:
-	}
-	return bot.Sent{ID: fmt.Sprint("wa-", n)}, nil
-}
-
-func (f *fakeTransport) texts(chat string) []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.sent[chat])
-}
-
-const password = "senha-muito-boa"
-
-// env is a console over a real store and runtime, driven step by step
-// (Drain) unless started with run.
-type env struct {
-	t     *testing.T
-	ctx   context.Context
-	db    *store.DB
-	flow  *flows.Flow
-	rt    *bot.Runtime
-	tr    *fakeTransport
-	clock *bot.ManualClock
-	s     *Server
-	srv   *httptest.Server
-	n     int
-}
-
-func newEnv(t *testing.T) *env {
-	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "suporte.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	fl, err := flows.Load(filepath.Join("..", "sim", "testdata", "flows.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, ctx: ctx, db: db, flow: fl, tr: newFakeTransport(),
-		clock: bot.NewManualClock(time.Date(2026, 11, 24, 13, 0, 0, 0, time.UTC))} // Tue 10:00 in São Paulo
-	flow := func() *flows.Flow { return fl }
-	e.rt = bot.New(bot.Config{Store: db, Flow: flow, Transport: e.tr, Clock: e.clock, Log: zerolog.Nop()})
-	e.s = New(Config{Store: db, Runtime: e.rt, Flow: flow, Clock: e.clock, Log: zerolog.Nop(),
-		BcryptCost: bcrypt.MinCost, Health: func() map[string]any { return map[string]any{"whatsapp": "connected"} }})
-	e.srv = httptest.NewServer(e.s.Handler())
-	t.Cleanup(e.srv.Close)
-	return e
-}
-
-// agent creates an agent with the test password.
-func (e *env) agent(email, name, role string, maxChats int) store.Agent {
-	e.t.Helper()
-	hash, err := HashPassword(password, bcrypt.MinCost)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	a := store.Agent{Email: email, Name: name, Role: role, MaxChats: maxChats, PasswordHash: hash}
-	err = e.db.Update(e.ctx, func(tx *store.Tx) error {
-		var err error
-		a.ID, err = tx.CreateAgent(e.ctx, a)
-		return err
-	})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return a
-}
-
-func (e *env) drain() {
-	e.t.Helper()
-	if err := e.rt.Drain(e.ctx); err != nil {
-		e.t.Fatal(err)
-	}
-}
-
-// say sends customer messages through the real engine.
-func (e *env) say(chat string, msgs ...string) {
-	e.t.Helper()
-	for _, m := range msgs {
-		e.n++
-		in := bot.Inbound{Chat: chat, ID: fmt.Sprint("m", e.n), Kind: bot.KindText, Text: m, At: e.clock.Now(), PushName: "Cliente " + chat}
-		if _, err := e.rt.Receive(e.ctx, in); err != nil {
-			e.t.Fatal(err)
-		}
-		e.drain()
-	}
-}
-
-// customer puts chat in the queue and returns its ticket.
-func (e *env) customer(chat string) int64 {
-	e.t.Helper()
-	e.say(chat, "12345678", "atendente")
-	var id int64
-	err := e.db.View(e.ctx, func(tx *store.Tx) error {
-		c, err := tx.Conversation(e.ctx, chat)
-		id = c.Ticket
-		return err
-	})
-	if err != nil || id == 0 {
-		e.t.Fatalf("customer %s has no ticket: %v", chat, err)
-	}
-	return id
-}
-
-func (e *env) lastTicket(chat string) int64 {
-	e.t.Helper()
-	var ts []store.Ticket
-	err := e.db.View(e.ctx, func(tx *store.Tx) error {
-		var err error
-		ts, err = tx.TicketsByChat(e.ctx, chat, 1)
-		return err
-	})
-	if err != nil || len(ts) == 0 {
-		e.t.Fatalf("no ticket for %s: %v", chat, err)
-	}
-	return ts[0].ID
-}
-
-func (e *env) ticket(id int64) store.Ticket {
-	e.t.Helper()
-	var tk store.Ticket
-	err := e.db.View(e.ctx, func(tx *store.Tx) error {
-		var err error
-		tk, err = tx.Ticket(e.ctx, id)
-		return err
-	})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return tk
-}
 
 // req is one API call.
 type req struct {
@@ -252,16 +91,6 @@ func (e *env) must(code int, r req) resp {
 		e.t.Fatalf("%s %s: got %d %s; want %d", r.method, r.path, got.code, got.body, code)
 	}
 	return got
-}
-
-func (e *env) login(email string) string {
-	e.t.Helper()
-	var out struct{ Token string }
-	e.must(200, req{method: "POST", path: "/api/login", body: map[string]string{"email": email, "password": password}}).json(e.t, &out)
-	if out.Token == "" {
-		e.t.Fatal("login returned no token")
-	}
-	return out.Token
 }
 
 func (e *env) post(token, path string, body any) resp {
@@ -965,8 +794,4 @@ func TestPasswordRules(t *testing.T) {
 			t.Errorf("HashPassword(%q): got %v; want ok=%v", tt.pw, err, tt.ok)
 		}
 	}
-}
-
-func inbound(chat, id, text string, at time.Time) bot.Inbound {
-	return bot.Inbound{Chat: chat, ID: id, Kind: bot.KindText, Text: text, At: at, PushName: "Cliente " + chat}
 }

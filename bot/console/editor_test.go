@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,15 +14,10 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
-	"golang.org/x/crypto/bcrypt"
 
 	"suporte/bot"
 	"suporte/store"
 )
-
-// flowsFixture is the simulator's flows file, which the console's tests
-// share.
-var flowsFixture = filepath.Join("..", "sim", "testdata", "flows.yaml")
 
 // editorEnv is env with the flows features on: a FlowSource over a copy
 // of the fixture that tests may rewrite.
@@ -36,7 +30,7 @@ type editorEnv struct {
 
 func newEditorEnv(t *testing.T) *editorEnv {
 	t.Helper()
-	e := newEnv(t)
+	e := &env{backend: newBackend(t), t: t}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "flows.yaml")
 	if err := os.WriteFile(path, []byte(fixture(t)), 0o644); err != nil {
@@ -47,11 +41,9 @@ func newEditorEnv(t *testing.T) *editorEnv {
 		t.Fatal(err)
 	}
 	ee := &editorEnv{env: e, src: src, path: path, sandboxDir: t.TempDir()}
-	e.s = New(Config{Store: e.db, Runtime: e.rt, Flow: src.Current, Flows: src, SandboxDir: ee.sandboxDir,
-		Clock: e.clock, Log: zerolog.Nop(), BcryptCost: bcrypt.MinCost})
-	t.Cleanup(e.s.flowTests.closeAll)
-	e.srv = httptest.NewServer(e.s.Handler())
-	t.Cleanup(e.srv.Close)
+	s := e.console(Config{Flow: src.Current, Flows: src, SandboxDir: ee.sandboxDir})
+	t.Cleanup(s.flowTests.closeAll)
+	e.serve(s)
 	return ee
 }
 
