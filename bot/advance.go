@@ -42,15 +42,16 @@ type handled struct {
 	turnErr error // the turn failed: the customer got the apology instead
 }
 
-// handle runs one inbox row through its turn inside tx and reads what the
-// chat now has to send. A turn that fails is undone and replaced by an
-// apology, and the row is consumed all the same, so one bad message never
-// blocks the chat nor vanishes without an answer.
+// handle runs one inbox row through its turn inside tx. The chat had
+// nothing left to send (callers handle input only then), so what it has to
+// send now is what the turn queued. A turn that fails is undone and
+// replaced by an apology, and the row is consumed all the same, so one bad
+// message never blocks the chat nor vanishes without an answer.
 func (r *Runtime) handle(ctx context.Context, tx *store.Tx, fl *flows.Flow, now time.Time, in store.Inbound) (handled, error) {
 	var h handled
 	h.turnErr = tx.Try(ctx, func() error {
 		var err error
-		h.evs, err = r.inbound(ctx, tx, fl, now, in)
+		h.evs, h.outs, err = r.inbound(ctx, tx, fl, now, in)
 		return err
 	})
 	if h.turnErr != nil {
@@ -59,17 +60,17 @@ func (r *Runtime) handle(ctx context.Context, tx *store.Tx, fl *flows.Flow, now 
 		}
 		r.cfg.Log.Error().Err(h.turnErr).Str("chat", in.Chat).Int64("inbox", in.ID).Msg("handle message failed; apologizing")
 		h.evs = nil
-		if _, err := tx.AppendOutbox(ctx, store.OutMsg{Chat: in.Chat, Text: fl.File.Texts.Error.Value, Author: "bot", CreatedAt: now}); err != nil {
+		sorry := store.OutMsg{Chat: in.Chat, Text: fl.File.Texts.Error.Value, Author: "bot", CreatedAt: now}
+		var err error
+		if sorry.ID, err = tx.AppendOutbox(ctx, sorry); err != nil {
 			return h, err
 		}
+		h.outs = []store.OutMsg{sorry}
 		if err := tx.FinishInbox(ctx, in.ID, now); err != nil {
 			return h, err
 		}
 	}
-	var err error
-	if h.outs, err = tx.PendingOutbox(ctx, in.Chat, maxBurst); err != nil {
-		return h, err
-	}
+	h.outs = h.outs[:min(len(h.outs), maxBurst)]
 	return h, r.assignIDs(ctx, tx, h.outs)
 }
 
@@ -168,7 +169,7 @@ func cmpErr(errs ...error) error {
 }
 
 // inbound runs one inbox row through its turn.
-func (r *Runtime) inbound(ctx context.Context, tx *store.Tx, fl *flows.Flow, now time.Time, in store.Inbound) ([]Event, error) {
+func (r *Runtime) inbound(ctx context.Context, tx *store.Tx, fl *flows.Flow, now time.Time, in store.Inbound) ([]Event, []store.OutMsg, error) {
 	late := in.Kind != KindFromMe && in.Kind != KindCall && !in.SentAt.IsZero() && now.Sub(in.SentAt) > fl.File.Settings.LateAfter.Duration
 	backlog := false
 	if late {
@@ -176,12 +177,12 @@ func (r *Runtime) inbound(ctx context.Context, tx *store.Tx, fl *flows.Flow, now
 		// when the apology already went out after this one was written.
 		next, err := tx.NextInboxAfter(ctx, in.Chat, in.ID)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return nil, err
+			return nil, nil, err
 		}
 		backlog = err == nil && next.Kind != KindFromMe
 		if !backlog {
 			if backlog, err = tx.SaidSince(ctx, in.Chat, strings.TrimRight(fl.File.Texts.Late.Value, "\n "), in.SentAt); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 	}
@@ -203,7 +204,7 @@ func (r *Runtime) fireTimers(ctx context.Context, tx *store.Tx, fl *flows.Flow, 
 		if err := tx.DeleteTimer(ctx, chat, tm.Kind); err != nil {
 			return nil, false, err
 		}
-		evs, err := r.turn(ctx, tx, fl, now, chat, func(t *turn) error {
+		evs, _, err := r.turn(ctx, tx, fl, now, chat, func(t *turn) error {
 			return r.engine.Step(ctx, t, input{kind: kindTimer, timer: tm.Kind})
 		}, nil)
 		return evs, true, err // the turn (re)set the next timer: look again next round

@@ -109,7 +109,7 @@ func (r *Runtime) agentTurn(ctx context.Context, a Agent, id int64, mine bool, o
 			return ErrChatBusy
 		}
 		t.engine, t.ctx = r.engine, ctx
-		evs, err = r.finish(ctx, tx, t, op, nil)
+		evs, _, err = r.finish(ctx, tx, t, op, nil)
 		return err
 	})
 	if err != nil {

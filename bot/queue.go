@@ -131,7 +131,7 @@ func (r *Runtime) NotifyQueue(ctx context.Context) error {
 			if t.conv.State != stateQueued || t.ticket.ID != tk.ID {
 				return nil // moved on since the read
 			}
-			evs, err = r.finish(ctx, tx, t, func(t *turn) error {
+			evs, _, err = r.finish(ctx, tx, t, func(t *turn) error {
 				t.keepTimers = true
 				t.sayPosition(text)
 				return nil

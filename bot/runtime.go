@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -71,9 +72,12 @@ type Runtime struct {
 	wg      sync.WaitGroup
 	ctx     context.Context // Run's context, for workers
 	timerCh chan struct{}   // pokes the timer loop
-	events  broker          // live events for the console
-	online  func() []string // agents online, told by the console
-	timing  receipts        // when inbox rows were persisted
+	// timerWake is when the timer loop looks next (unix ms on Clock);
+	// math.MinInt64 while it reads the timers.
+	timerWake atomic.Int64
+	events    broker          // live events for the console
+	online    func() []string // agents online, told by the console
+	timing    receipts        // when inbox rows were persisted
 }
 
 type worker struct {
@@ -132,16 +136,14 @@ func (r *Runtime) Receive(ctx context.Context, in Inbound) (dup bool, err error)
 			Chat: in.Chat, MsgID: in.ID, Kind: in.Kind, Text: in.Text,
 			SentAt: in.At, ReceivedAt: now, PushName: in.PushName, Phone: in.Phone,
 		}
-		var err error
-		if row.ID, dup, err = tx.InsertInbox(ctx, row); err != nil || dup {
-			return err
-		}
 		// When nothing of this chat is waiting (no older input, nothing
-		// queued to send), handle the message in the same transaction: one
-		// commit makes it durable and answers it.
-		if inline, err = r.idle(ctx, tx, in.Chat, row.ID); err != nil || !inline {
+		// queued to send), the message is handled in the same transaction:
+		// one commit makes it durable and answers it.
+		var err error
+		if row.ID, dup, inline, err = tx.AcceptInbox(ctx, row); err != nil || dup || !inline {
 			return err
 		}
+		row.Done = true
 		res, err = r.handle(ctx, tx, fl, now, row)
 		return err
 	})
@@ -171,16 +173,6 @@ func (r *Runtime) Receive(ctx context.Context, in Inbound) (dup bool, err error)
 const MaxText = 4096
 
 const cutMark = " […]"
-
-// idle reports whether inbox row id is the chat's only pending work.
-func (r *Runtime) idle(ctx context.Context, tx *store.Tx, chat string, id int64) (bool, error) {
-	next, err := tx.NextInbox(ctx, chat)
-	if err != nil || next.ID != id {
-		return false, err
-	}
-	outs, err := tx.PendingOutbox(ctx, chat, 1)
-	return len(outs) == 0, err
-}
 
 // Run handles work until ctx ends: it resumes chats left with work by a
 // previous process, fires timers, and starts a worker per chat with work.
@@ -592,11 +584,12 @@ func (r *Runtime) load(ctx context.Context, tx *store.Tx, fl *flows.Flow, now ti
 // turn loads chat's rows, runs fn on them and writes back what changed:
 // conversation, customer, ticket and its transcript, outbox, feedback,
 // timers, and the inbox row when in is set. A customer message to a
-// closed conversation opens a new one, with a new ticket.
-func (r *Runtime) turn(ctx context.Context, tx *store.Tx, fl *flows.Flow, now time.Time, chat string, fn func(*turn) error, in *store.Inbound) ([]Event, error) {
+// closed conversation opens a new one, with a new ticket. It returns the
+// events for the console and the messages it queued, with their ids.
+func (r *Runtime) turn(ctx context.Context, tx *store.Tx, fl *flows.Flow, now time.Time, chat string, fn func(*turn) error, in *store.Inbound) ([]Event, []store.OutMsg, error) {
 	t, err := r.load(ctx, tx, fl, now, chat)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if in != nil {
 		if in.PushName != "" && in.PushName != t.customer.Name {
@@ -608,27 +601,28 @@ func (r *Runtime) turn(ctx context.Context, tx *store.Tx, fl *flows.Flow, now ti
 	}
 	if t.conv.State == stateClosed {
 		if in == nil {
-			return nil, nil // a stale timer of a finished conversation
+			return nil, nil, nil // a stale timer of a finished conversation
 		}
 		if in.Kind == KindText || slices.Contains(MediaKinds, in.Kind) {
 			if err := r.openTicket(ctx, tx, t); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 	}
 	return r.finish(ctx, tx, t, fn, in)
 }
 
-// finish runs fn on a loaded turn and writes it.
-func (r *Runtime) finish(ctx context.Context, tx *store.Tx, t *turn, fn func(*turn) error, in *store.Inbound) ([]Event, error) {
+// finish runs fn on a loaded turn and writes it; see turn for what it
+// returns.
+func (r *Runtime) finish(ctx context.Context, tx *store.Tx, t *turn, fn func(*turn) error, in *store.Inbound) ([]Event, []store.OutMsg, error) {
 	before, ticketBefore := t.conv.State, t.ticket
 	if err := fn(t); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := r.write(ctx, tx, t, before, in); err != nil {
-		return nil, err
+	if err := r.write(ctx, tx, t, before, ticketBefore, in); err != nil {
+		return nil, nil, err
 	}
-	return t.changes(ticketBefore), nil
+	return t.changes(ticketBefore), t.out, nil
 }
 
 // openTicket starts a new conversation: every conversation is a ticket,
@@ -663,7 +657,7 @@ func (r *Runtime) noteCustomer(t *turn, in store.Inbound) {
 	t.note("customer", in.Chat, text)
 }
 
-func (r *Runtime) write(ctx context.Context, tx *store.Tx, t *turn, before string, in *store.Inbound) error {
+func (r *Runtime) write(ctx context.Context, tx *store.Tx, t *turn, before string, ticketBefore store.Ticket, in *store.Inbound) error {
 	now := t.now
 	t.conv.UpdatedAt = now
 	t.conv.FlowVersion = t.flow.Version
@@ -677,8 +671,14 @@ func (r *Runtime) write(ctx context.Context, tx *store.Tx, t *turn, before strin
 		}
 	}
 	if t.ticket.ID != 0 {
+		ticketBefore.LastActivityAt = t.ticket.LastActivityAt
+		same := t.ticket == ticketBefore
 		t.ticket.LastActivityAt = now
-		if err := tx.UpdateTicket(ctx, t.ticket); err != nil {
+		if same {
+			if err := tx.TouchTicket(ctx, t.ticket.ID, now); err != nil {
+				return err
+			}
+		} else if err := tx.UpdateTicket(ctx, t.ticket); err != nil {
 			return err
 		}
 		for _, e := range t.events {
@@ -693,10 +693,12 @@ func (r *Runtime) write(ctx context.Context, tx *store.Tx, t *turn, before strin
 			}
 		}
 	}
-	for _, m := range t.out { // the bot's lines of the transcript (store.Transcript)
-		if _, err := tx.AppendOutbox(ctx, m); err != nil {
+	for i := range t.out { // the bot's lines of the transcript (store.Transcript)
+		id, err := tx.AppendOutbox(ctx, t.out[i])
+		if err != nil {
 			return err
 		}
+		t.out[i].ID = id
 	}
 	if o := t.other; o != nil {
 		if err := tx.UpdateTicket(ctx, *o); err != nil {
@@ -725,7 +727,7 @@ func (r *Runtime) write(ctx context.Context, tx *store.Tx, t *turn, before strin
 	if err := r.writeTimers(ctx, tx, t, in); err != nil {
 		return err
 	}
-	if in != nil {
+	if in != nil && !in.Done {
 		return tx.FinishInbox(ctx, in.ID, now)
 	}
 	return nil
@@ -743,13 +745,13 @@ func (r *Runtime) writeTimers(ctx context.Context, tx *store.Tx, t *turn, in *st
 		return tx.ClearTimers(ctx, chat)
 	}
 	to := t.flow.File.Timeouts
+	tm := store.Timer{Chat: chat, Kind: timerClose, Due: t.now.Add(to.Close.Duration)}
 	if in != nil {
 		if err := tx.DeleteTimer(ctx, chat, timerClose); err != nil {
 			return err
 		}
-		r.pokeTimers()
-		return tx.SetTimer(ctx, store.Timer{Chat: chat, Kind: timerReminder, Due: t.now.Add(to.Reminder.Duration)})
+		tm = store.Timer{Chat: chat, Kind: timerReminder, Due: t.now.Add(to.Reminder.Duration)}
 	}
-	r.pokeTimers()
-	return tx.SetTimer(ctx, store.Timer{Chat: chat, Kind: timerClose, Due: t.now.Add(to.Close.Duration)})
+	tx.AfterCommit(func() { r.timerSet(tm.Due) })
+	return tx.SetTimer(ctx, tm)
 }

@@ -3,17 +3,19 @@ package bot
 import (
 	"context"
 	"errors"
+	"math"
 	"time"
 
 	"suporte/store"
 )
 
 // timerLoop wakes chats whose timers are due. It sleeps until the earliest
-// timer or until a turn changes the timers (pokeTimers), whichever comes
+// timer or until a turn sets one due sooner (timerSet), whichever comes
 // first; the chat's worker does the firing, in order with its other work.
 func (r *Runtime) timerLoop(ctx context.Context) {
 	const idle = time.Minute // re-check even if nothing pokes
 	for {
+		r.timerWake.Store(math.MinInt64) // while reading, any new timer pokes
 		wait := idle
 		var due []store.Timer
 		err := r.cfg.Store.View(ctx, func(tx *store.Tx) error {
@@ -42,6 +44,7 @@ func (r *Runtime) timerLoop(ctx context.Context) {
 		if len(due) > 0 && wait > time.Second {
 			wait = time.Second // due ones are being fired: look again soon
 		}
+		r.timerWake.Store(r.cfg.Clock.Now().Add(wait).UnixMilli())
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -51,6 +54,15 @@ func (r *Runtime) timerLoop(ctx context.Context) {
 		case <-t.C:
 		}
 		t.Stop()
+	}
+}
+
+// timerSet is told, after the commit, of a timer a turn set. Most are due
+// long after the loop's next look (a reminder is minutes away): only one
+// due sooner wakes the loop, so a busy chat costs it nothing.
+func (r *Runtime) timerSet(due time.Time) {
+	if due.UnixMilli() < r.timerWake.Load() {
+		r.pokeTimers()
 	}
 }
 

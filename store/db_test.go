@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -691,4 +692,54 @@ func TestTryUndoesOnlyItsOwnWork(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+func TestAfterCommit(t *testing.T) {
+	db := openTest(t)
+	ctx := t.Context()
+	var ran []string
+	update(t, db, func(tx *Tx) error {
+		tx.AfterCommit(func() { ran = append(ran, "committed") })
+		if len(ran) != 0 {
+			t.Error("AfterCommit ran before the commit")
+		}
+		return tx.SetTimer(ctx, Timer{Chat: "c1", Kind: "k", Due: time.UnixMilli(1)})
+	})
+	failed := errors.New("job failed")
+	err := db.Update(ctx, func(tx *Tx) error {
+		tx.AfterCommit(func() { ran = append(ran, "rolled back") })
+		return failed
+	})
+	if !errors.Is(err, failed) {
+		t.Fatalf("Update = %v; want the job's error", err)
+	}
+	func() {
+		defer func() { recover() }()
+		db.Update(ctx, func(tx *Tx) error {
+			tx.AfterCommit(func() { ran = append(ran, "panicked") })
+			panic("boom")
+		})
+	}()
+	update(t, db, func(tx *Tx) error { return nil }) // a later job runs none of theirs
+	if want := []string{"committed"}; !slices.Equal(ran, want) {
+		t.Errorf("AfterCommit calls = %q; want %q", ran, want)
+	}
+	view(t, db, func(tx *Tx) error {
+		tx.AfterCommit(func() { t.Error("AfterCommit ran in View") })
+		return nil
+	})
+}
+
+func TestTempStoreInMemory(t *testing.T) {
+	db := openTest(t)
+	for name, run := range map[string]func(func(tx *Tx) error) error{
+		"writer": func(fn func(tx *Tx) error) error { return db.Update(t.Context(), fn) },
+		"reader": func(fn func(tx *Tx) error) error { return db.View(t.Context(), fn) },
+	} {
+		var mode int
+		err := run(func(tx *Tx) error { return tx.queryRow(t.Context(), "PRAGMA temp_store").Scan(&mode) })
+		if err != nil || mode != 2 {
+			t.Errorf("%s: temp_store = %d, %v; want 2 (memory): savepoint journals must not hit the disk", name, mode, err)
+		}
+	}
 }

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -80,6 +82,42 @@ func (tx *Tx) NextInbox(ctx context.Context, chat string) (Inbound, error) {
 		return Inbound{}, fmt.Errorf("next inbox: %w", notFound(err))
 	}
 	return in, nil
+}
+
+// acceptInboxSQL stores a message and, in the same statement, tells
+// whether its chat was idle: no older input waiting and nothing unsent. An
+// idle chat's message is stored done, because the caller handles it in the
+// same transaction; a duplicate (chat, msg_id) returns no row.
+// (One VALUES row, not INSERT ... SELECT: a multi-row insert needs a
+// statement journal.)
+const acceptInboxSQL = `INSERT INTO inbox (chat, msg_id, kind, text, sent_at, received_at, push_name, phone, done, handled_at)
+VALUES (?1, NULLIF(?2, ''), ?3, ?4, ?5, ?6, ?7, ?8, ` + chatIdleSQL + `, ?6 * ` + chatIdleSQL + `)
+ON CONFLICT (chat, msg_id) DO NOTHING
+RETURNING id, done`
+
+const chatIdleSQL = `(NOT EXISTS (SELECT 1 FROM inbox WHERE chat = ?1 AND done = 0)
+    AND NOT EXISTS (SELECT 1 FROM outbox WHERE chat = ?1 AND sent_at = 0))`
+
+// AcceptInbox stores in, the way a transport's message arrives. When the
+// chat has no other work pending, the row is stored already handled
+// (idle=true) and the caller must handle it in the same transaction: one
+// statement then does what InsertInbox, NextInbox, PendingOutbox and
+// FinishInbox would. A repeated (Chat, MsgID) returns dup=true and the
+// stored row's id.
+func (tx *Tx) AcceptInbox(ctx context.Context, in Inbound) (id int64, dup, idle bool, err error) {
+	err = tx.queryRow(ctx, acceptInboxSQL,
+		in.Chat, in.MsgID, in.Kind, in.Text, millis(in.SentAt), millis(in.ReceivedAt),
+		in.PushName, in.Phone).Scan(&id, &idle)
+	if err == nil {
+		return id, false, idle, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return 0, false, false, fmt.Errorf("accept inbox: %w", err)
+	}
+	if err := tx.queryRow(ctx, inboxIDSQL, in.Chat, in.MsgID).Scan(&id); err != nil {
+		return 0, false, false, fmt.Errorf("accept inbox: find duplicate: %w", err)
+	}
+	return id, true, false, nil
 }
 
 const nextInboxAfterSQL = `SELECT ` + inboundCols + ` FROM inbox

@@ -123,3 +123,76 @@ func TestInboxOrder(t *testing.T) {
 		return nil
 	})
 }
+
+func TestAcceptInbox(t *testing.T) {
+	db := openTest(t)
+	ctx := t.Context()
+	at := time.Date(2025, 1, 2, 8, 0, 0, 0, time.UTC)
+	type got struct {
+		dup, idle bool
+	}
+	ids := map[string]int64{}
+	accept := func(chat, msgID string) got {
+		t.Helper()
+		var g got
+		update(t, db, func(tx *Tx) error {
+			var id int64
+			var err error
+			id, g.dup, g.idle, err = tx.AcceptInbox(ctx, Inbound{Chat: chat, MsgID: msgID, Kind: "text", Text: msgID, ReceivedAt: at})
+			if old, ok := ids[chat+msgID]; ok && msgID != "" && old != id {
+				t.Errorf("%s/%s: id %d, first stored as %d", chat, msgID, id, old)
+			}
+			ids[chat+msgID] = id
+			return err
+		})
+		return g
+	}
+	var unsent int64
+	for _, step := range []struct {
+		name, chat, msgID string
+		before            func(tx *Tx) error
+		want              got
+	}{
+		{"empty chat", "c1", "m1", nil, got{idle: true}},
+		{"handled before", "c1", "m2", nil, got{idle: true}},
+		{"redelivery", "c1", "m1", nil, got{dup: true}},
+		{"reply not sent yet", "c1", "m3", func(tx *Tx) error {
+			var err error
+			unsent, err = tx.AppendOutbox(ctx, OutMsg{Chat: "c1", Text: "r", CreatedAt: at})
+			return err
+		}, got{}},
+		{"older input waiting", "c1", "m4", func(tx *Tx) error { return tx.MarkSent(ctx, unsent, "w1", at) }, got{}},
+		{"other chat", "c2", "m1", nil, got{idle: true}},
+		{"no message id", "c2", "", nil, got{idle: true}},
+		{"no message id again", "c2", "", nil, got{idle: true}},
+	} {
+		if step.before != nil {
+			update(t, db, step.before)
+		}
+		if g := accept(step.chat, step.msgID); g != step.want {
+			t.Errorf("%s: got %+v, want %+v", step.name, g, step.want)
+		}
+	}
+	view(t, db, func(tx *Tx) error {
+		ins, err := tx.InboxByChat(ctx, "c1", 0)
+		if err != nil {
+			return err
+		}
+		var done []bool
+		for _, in := range ins {
+			done = append(done, in.Done)
+		}
+		var handled int64
+		if err := tx.queryRow(ctx, `SELECT handled_at FROM inbox WHERE id = ?`, ins[0].ID).Scan(&handled); err != nil || handled != at.UnixMilli() {
+			t.Errorf("idle row handled_at = %d, %v; want its arrival %d", handled, err, at.UnixMilli())
+		}
+		if want := []bool{true, true, false, false}; !reflect.DeepEqual(done, want) {
+			t.Errorf("c1 rows done = %v; want %v (idle ones stored handled)", done, want)
+		}
+		next, err := tx.NextInbox(ctx, "c1")
+		if err != nil || next.MsgID != "m3" {
+			t.Errorf("next input of c1 = %q, %v; want m3", next.MsgID, err)
+		}
+		return nil
+	})
+}

@@ -116,6 +116,18 @@ func (tx *Tx) UpdateTicket(ctx context.Context, t Ticket) error {
 	return nil
 }
 
+const touchTicketSQL = `UPDATE tickets SET last_activity_at = ? WHERE id = ?`
+
+// TouchTicket records activity on ticket id at at: the common write of a
+// turn that changed nothing else, which leaves the ticket's indexes alone.
+// ErrNotFound if missing.
+func (tx *Tx) TouchTicket(ctx context.Context, id int64, at time.Time) error {
+	if err := mustAffect(tx.exec(ctx, touchTicketSQL, millis(at), id)); err != nil {
+		return fmt.Errorf("touch ticket %d: %w", id, err)
+	}
+	return nil
+}
+
 const ticketsByChatSQL = `SELECT ` + ticketCols + ` FROM tickets
 WHERE chat = ?
 ORDER BY id DESC

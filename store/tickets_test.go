@@ -56,7 +56,18 @@ func TestTicketRoundTrip(t *testing.T) {
 		if err := tx.UpdateTicket(ctx, Ticket{ID: 1, Status: StatusAberto}); !errors.Is(err, ErrNotFound) {
 			t.Errorf("UpdateTicket missing: got %v, want ErrNotFound", err)
 		}
-		return nil
+		if err := tx.TouchTicket(ctx, 1, at); !errors.Is(err, ErrNotFound) {
+			t.Errorf("TouchTicket missing: got %v, want ErrNotFound", err)
+		}
+		want.LastActivityAt = at.Add(2 * time.Hour).UTC()
+		return tx.TouchTicket(ctx, want.ID, want.LastActivityAt)
+	})
+	view(t, db, func(tx *Tx) error {
+		got, err := tx.Ticket(ctx, want.ID)
+		if err == nil && got != want {
+			t.Errorf("after TouchTicket: got %+v, want %+v", got, want)
+		}
+		return err
 	})
 }
 

@@ -311,7 +311,7 @@ func benchEngine(ctx context.Context, fl *flows.Flow, path string, customers int
 // another on the same disk with the store's pragmas: the rate a design
 // with one transaction per message could reach at best.
 func benchReference(ctx context.Context, path string, d time.Duration) (float64, error) {
-	db, err := sql.Open("sqlite3", store.ReferenceDSN(path))
+	db, err := sql.Open(store.Driver, store.ReferenceDSN(path))
 	if err != nil {
 		return 0, err
 	}
