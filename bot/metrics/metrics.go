@@ -63,18 +63,20 @@ func New(cfg Config) *Metrics {
 	if cfg.ReadyTimeout == 0 {
 		cfg.ReadyTimeout = 2 * time.Second
 	}
+	counter := func(name, help string) prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
+	}
 	m := &Metrics{
 		cfg: cfg,
 		log: cfg.Log.With().Str("component", "metrics").Logger(),
 		reg: prometheus.NewRegistry(),
-		received: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "suporte_inbound_messages_total",
-			Help: "Customer messages received and persisted (redeliveries not included).",
-		}),
-		duplicates: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "suporte_inbound_duplicates_total",
-			Help: "Redelivered customer messages, recognized and ignored.",
-		}),
+
+		received:     counter("suporte_inbound_messages_total", "Customer messages received and persisted (redeliveries not included)."),
+		duplicates:   counter("suporte_inbound_duplicates_total", "Redelivered customer messages, recognized and ignored."),
+		sent:         counter("suporte_outbound_messages_total", "Messages delivered to customers."),
+		sendFailures: counter("suporte_outbound_failures_total", "Attempts to deliver a message that failed (each is retried with backoff)."),
+		limited:      counter("suporte_send_rate_limited_total", "Times a send waited for the global rate limit."),
+		limitedWait:  counter("suporte_send_rate_limit_wait_seconds_total", "Time sends spent waiting for the global rate limit."),
 		handled: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "suporte_handled_messages_total",
 			Help: "Customer messages whose turn was handled, by result (ok or error).",
@@ -83,22 +85,6 @@ func New(cfg Config) *Metrics {
 			Name:    "suporte_handling_latency_seconds",
 			Help:    "Time from a message being persisted to its turn being committed (messages received before a restart are not timed).",
 			Buckets: latencyBuckets,
-		}),
-		sent: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "suporte_outbound_messages_total",
-			Help: "Messages delivered to customers.",
-		}),
-		sendFailures: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "suporte_outbound_failures_total",
-			Help: "Attempts to deliver a message that failed (each is retried with backoff).",
-		}),
-		limited: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "suporte_send_rate_limited_total",
-			Help: "Times a send waited for the global rate limit.",
-		}),
-		limitedWait: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "suporte_send_rate_limit_wait_seconds_total",
-			Help: "Time sends spent waiting for the global rate limit.",
 		}),
 	}
 	m.handled.WithLabelValues("ok")
@@ -123,11 +109,11 @@ func (m *Metrics) Received(_ string, dup bool) {
 
 // Handled counts a handled message and times it; a zero latency is unknown.
 func (m *Metrics) Handled(_ string, latency time.Duration, err error) {
+	result := "ok"
 	if err != nil {
-		m.handled.WithLabelValues("error").Inc()
-	} else {
-		m.handled.WithLabelValues("ok").Inc()
+		result = "error"
 	}
+	m.handled.WithLabelValues(result).Inc()
 	if latency > 0 {
 		m.latency.Observe(latency.Seconds())
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -359,5 +360,57 @@ func TestHandlers(t *testing.T) {
 	code, body = get("/metrics")
 	if code != 200 || strings.Contains(body, "suporte_queue_length") || !strings.Contains(body, "suporte_inbound_messages_total 1") {
 		t.Errorf("/metrics with the store closed: code %d\n%s", code, body)
+	}
+}
+
+// TestMetricNames pins what Prometheus sees of each suporte_ family: its
+// name, type, label names and help. Dashboards and alerts depend on them.
+func TestMetricNames(t *testing.T) {
+	e := newEnv(t, Config{
+		Connection: func() (string, bool) { return "connected", true },
+		Flows: func() bot.FlowStatus {
+			return bot.FlowStatus{Version: "a", LoadedAt: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC), LoadedBy: "startup"}
+		},
+	})
+	mfs, err := e.m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, mf := range mfs {
+		if !strings.HasPrefix(mf.GetName(), "suporte_") {
+			continue
+		}
+		var labels []string
+		for _, l := range mf.GetMetric()[0].GetLabel() {
+			labels = append(labels, l.GetName())
+		}
+		got = append(got, fmt.Sprintf("%s %s {%s} %s", mf.GetName(), mf.GetType(), strings.Join(labels, ","), mf.GetHelp()))
+	}
+	want := []string{
+		"suporte_conversations_active GAUGE {} Conversations not resolved yet (open or awaiting the customer's reply).",
+		"suporte_conversations_with_agent GAUGE {} Unresolved conversations an Encantador holds.",
+		"suporte_flows_loaded_timestamp_seconds GAUGE {} When the flows in force were loaded, Unix time.",
+		"suporte_flows_refusals_total COUNTER {} Versions of flows.yaml refused as invalid since start (seen at scrapes).",
+		"suporte_flows_refused GAUGE {} 1 while the latest flows.yaml on disk is refused (the previous version keeps running), else 0.",
+		"suporte_flows_reloads_total COUNTER {} New versions of flows.yaml put in force since start (seen at scrapes: two between scrapes count once).",
+		"suporte_handled_messages_total COUNTER {result} Customer messages whose turn was handled, by result (ok or error).",
+		"suporte_handling_latency_seconds HISTOGRAM {} Time from a message being persisted to its turn being committed (messages received before a restart are not timed).",
+		"suporte_inbound_duplicates_total COUNTER {} Redelivered customer messages, recognized and ignored.",
+		"suporte_inbound_messages_total COUNTER {} Customer messages received and persisted (redeliveries not included).",
+		"suporte_outbound_failures_total COUNTER {} Attempts to deliver a message that failed (each is retried with backoff).",
+		"suporte_outbound_messages_total COUNTER {} Messages delivered to customers.",
+		"suporte_queue_length GAUGE {} Customers waiting in the queue for an Encantador.",
+		"suporte_queue_oldest_wait_seconds GAUGE {} How long the first customer in the queue has waited (wall time); 0 with an empty queue.",
+		"suporte_send_rate_limit_wait_seconds_total COUNTER {} Time sends spent waiting for the global rate limit.",
+		"suporte_send_rate_limited_total COUNTER {} Times a send waited for the global rate limit.",
+		"suporte_store_write_batches_total COUNTER {} Write transactions the store committed (group commit: one batch carries many jobs).",
+		"suporte_store_write_jobs_total COUNTER {} Write jobs (Update calls) the store ran inside its batches.",
+		"suporte_whatsapp_connected GAUGE {} 1 while the WhatsApp connection is up and messages flow, else 0.",
+		"suporte_whatsapp_reconnects_total COUNTER {} Times the WhatsApp connection came back after being lost (seen at scrapes or reported by the adapter).",
+		"suporte_whatsapp_state GAUGE {state} The WhatsApp connection's state: 1 for the current one, 0 for the others seen since start.",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("metric families:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
