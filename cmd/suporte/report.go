@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/csv"
@@ -12,6 +13,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -132,148 +134,141 @@ func writeReportJSON(w io.Writer, r store.Report, _ map[string]string) error {
 // writeReportTable writes the report for a person at a terminal, in
 // pt-BR like the rest of what the support team reads.
 func writeReportTable(w io.Writer, r store.Report, holidays map[string]string) error {
+	var b bytes.Buffer
 	last := r.To.AddDate(0, 0, -1)
-	p := &reportTable{w: w}
-	p.line("Relatório do atendimento pelo WhatsApp")
-	p.line("Período: %s a %s (%s)", r.From.Format("02/01/2006"), last.Format("02/01/2006"), r.Location)
-	p.line("Situação em %s", r.AsOf.Format("02/01/2006 15:04"))
+	b.WriteString("Relatório do atendimento pelo WhatsApp\n")
+	fmt.Fprintf(&b, "Período: %s a %s (%s)\n", r.From.Format("02/01/2006"), last.Format("02/01/2006"), r.Location)
+	fmt.Fprintf(&b, "Situação em %s\n", r.AsOf.Format("02/01/2006 15:04"))
+	for _, s := range reportSections(r, holidays) {
+		fmt.Fprintf(&b, "\n%s\n", s.title)
+		if s.note != "" {
+			fmt.Fprintf(&b, "%s\n", s.note)
+		}
+		if len(s.blocks) == 0 {
+			fmt.Fprintf(&b, "%s\n", s.none)
+		}
+		for i, rows := range s.blocks {
+			if i > 0 {
+				b.WriteByte('\n')
+			}
+			tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+			for _, row := range rows {
+				fmt.Fprintln(tw, "  "+strings.TrimRight(strings.Join(row, "\t"), "\t"))
+			}
+			tw.Flush()
+		}
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
 
-	p.section("CONVERSAS")
-	p.row("Total", strconv.Itoa(r.Conversations))
-	p.row("Dentro do horário de atendimento", strconv.Itoa(r.InsideHours))
-	p.row("Fora do horário de atendimento", strconv.Itoa(r.OutsideHours))
-	p.flush()
-	p.blank()
-	p.row("Dia", "Conversas", "Fora do horário", "")
+// reportSection is one titled part of the table report: a note, if any,
+// then its aligned blocks separated by blank lines, or none if it has no
+// blocks.
+type reportSection struct {
+	title, note, none string
+	blocks            [][][]string
+}
+
+// reportSections lays out the table report's figures, section by section.
+func reportSections(r store.Report, holidays map[string]string) []reportSection {
+	itoa := strconv.Itoa
+	days := [][]string{{"Dia", "Conversas", "Fora do horário", ""}}
 	for _, d := range r.Days {
 		t, _ := time.Parse(time.DateOnly, d.Date)
-		p.row(reportWeekdays[t.Weekday()]+" "+t.Format("02/01"), strconv.Itoa(d.Conversations), strconv.Itoa(d.OutsideHours), holidays[d.Date])
+		days = append(days, []string{reportWeekdays[t.Weekday()] + " " + t.Format("02/01"), itoa(d.Conversations), itoa(d.OutsideHours), holidays[d.Date]})
 	}
-
-	p.section("TRILHAS")
-	p.line(`útil: X de Y = das Y vezes em que a trilha chegou ao fim (o bot perguntou "resolveu?"), X o cliente disse que sim e avaliou.`)
-	if len(r.Trails) == 0 {
-		p.line("Nenhuma trilha lida no período.")
-	} else {
-		p.row("Trilha", "Útil", "% útil", "Foram para um Encantador")
-		for _, t := range r.Trails {
-			p.row(reportTrailName(t.Topic, t.Title), fmt.Sprintf("útil: %d de %d", t.Solved, t.Reached),
-				reportPercent(t.DeflectionRate), strconv.Itoa(t.ToPerson))
-		}
+	var trails [][]string
+	for _, t := range r.Trails {
+		trails = append(trails, []string{reportTrailName(t.Topic, t.Title), fmt.Sprintf("útil: %d de %d", t.Solved, t.Reached),
+			reportPercent(t.DeflectionRate), itoa(t.ToPerson)})
 	}
-
-	q := r.Queue
-	p.section("FILA DE ATENDIMENTO")
-	p.row("Entraram na fila", strconv.Itoa(q.Queued))
-	p.row("Atendidos por um Encantador", strconv.Itoa(q.Claimed))
-	p.row("Desistiram", strconv.Itoa(q.Abandoned))
-	p.row("Ainda esperando", strconv.Itoa(q.Waiting))
-	p.flush()
-	p.blank()
-	p.row("Espera até ser atendido", "Mediana", "90% até")
-	p.row("Tempo corrido", reportDuration(q.WaitWall.N, q.WaitWall.Median), reportDuration(q.WaitWall.N, q.WaitWall.P90))
-	p.row("Em horário de atendimento", reportDuration(q.WaitBusiness.N, q.WaitBusiness.Median), reportDuration(q.WaitBusiness.N, q.WaitBusiness.P90))
-
-	p.section("ENCANTADORES")
-	p.line("Tempos em horário de atendimento, medianas. 1ª resposta: da aceitação à primeira mensagem; atendimento: da aceitação à resolução (sem os escalados).")
-	if len(r.Agents) == 0 {
-		p.line("Nenhum atendimento no período.")
-	} else {
-		p.row("Encantador", "Aceitos", "Resolvidos", "1ª resposta", "Atendimento", "CSAT")
-		for _, a := range r.Agents {
-			p.row(reportAgentName(a.Agent, a.Name), strconv.Itoa(a.Claimed), strconv.Itoa(a.Resolved),
-				reportDuration(a.FirstResponseBusiness.N, a.FirstResponseBusiness.Median),
-				reportDuration(a.HandlingBusiness.N, a.HandlingBusiness.Median),
-				reportAverage(a.Rated, a.CSAT))
-		}
+	var agents [][]string
+	for _, a := range r.Agents {
+		agents = append(agents, []string{reportAgentName(a.Agent, a.Name), itoa(a.Claimed), itoa(a.Resolved),
+			reportDuration(a.FirstResponseBusiness.N, a.FirstResponseBusiness.Median),
+			reportDuration(a.HandlingBusiness.N, a.HandlingBusiness.Median),
+			reportAverage(a.Rated, a.CSAT)})
 	}
 
 	c := r.CSAT
-	p.section("SATISFAÇÃO (CSAT, notas de 1 a 5)")
-	p.row("Média", reportAverage(c.Count, c.Average))
+	ratings := [][]string{{"Média", reportAverage(c.Count, c.Average)}}
 	for i := len(c.Distribution) - 1; i >= 0; i-- {
-		p.row(fmt.Sprintf("Nota %d", i+1), strconv.Itoa(c.Distribution[i]))
+		ratings = append(ratings, []string{fmt.Sprintf("Nota %d", i+1), itoa(c.Distribution[i])})
 	}
-	if len(c.ByAgent) > 0 {
-		p.flush()
-		p.blank()
-		p.row("Por quem atendeu", "Média", "Notas 1 2 3 4 5")
-		for _, g := range c.ByAgent {
-			name := "Bot (trilhas)"
-			if g.Agent != "" {
-				name = reportAgentName(g.Agent, g.Name)
-			}
-			p.row(name, reportAverage(g.Count, g.Average), reportDistribution(g.Distribution))
+	var byAgent, byTrail [][]string
+	for _, g := range c.ByAgent {
+		name := "Bot (trilhas)"
+		if g.Agent != "" {
+			name = reportAgentName(g.Agent, g.Name)
 		}
+		byAgent = append(byAgent, []string{name, reportAverage(g.Count, g.Average), reportDistribution(g.Distribution)})
 	}
-	if len(c.ByTrail) > 0 {
-		p.flush()
-		p.blank()
-		p.row("Por trilha", "Média", "Notas 1 2 3 4 5")
-		for _, g := range c.ByTrail {
-			name := "Sem trilha (direto para um Encantador)"
-			if g.Topic != "" {
-				name = reportTrailName(g.Topic, g.Title)
-			}
-			p.row(name, reportAverage(g.Count, g.Average), reportDistribution(g.Distribution))
+	for _, g := range c.ByTrail {
+		name := "Sem trilha (direto para um Encantador)"
+		if g.Topic != "" {
+			name = reportTrailName(g.Topic, g.Title)
 		}
+		byTrail = append(byTrail, []string{name, reportAverage(g.Count, g.Average), reportDistribution(g.Distribution)})
 	}
 
-	e := r.Escalations
-	p.section("ESCALADOS PARA O TIME DE PRODUTO (prazo prometido ao cliente)")
-	p.row("Escalados", strconv.Itoa(e.Escalated))
-	p.row("Resolvidos no prazo", strconv.Itoa(e.Met))
-	p.row("Resolvidos com atraso", strconv.Itoa(e.Late))
-	p.row("Abertos com prazo vencido", strconv.Itoa(e.Overdue))
-	p.row("Abertos dentro do prazo", strconv.Itoa(e.WithinDeadline))
-	p.flush()
-	return p.err
+	q, e := r.Queue, r.Escalations
+	return []reportSection{{
+		title: "CONVERSAS",
+		blocks: [][][]string{{
+			{"Total", itoa(r.Conversations)},
+			{"Dentro do horário de atendimento", itoa(r.InsideHours)},
+			{"Fora do horário de atendimento", itoa(r.OutsideHours)},
+		}, days},
+	}, {
+		title:  "TRILHAS",
+		note:   `útil: X de Y = das Y vezes em que a trilha chegou ao fim (o bot perguntou "resolveu?"), X o cliente disse que sim e avaliou.`,
+		none:   "Nenhuma trilha lida no período.",
+		blocks: reportTable([]string{"Trilha", "Útil", "% útil", "Foram para um Encantador"}, trails),
+	}, {
+		title: "FILA DE ATENDIMENTO",
+		blocks: [][][]string{{
+			{"Entraram na fila", itoa(q.Queued)},
+			{"Atendidos por um Encantador", itoa(q.Claimed)},
+			{"Desistiram", itoa(q.Abandoned)},
+			{"Ainda esperando", itoa(q.Waiting)},
+		}, {
+			{"Espera até ser atendido", "Mediana", "90% até"},
+			{"Tempo corrido", reportDuration(q.WaitWall.N, q.WaitWall.Median), reportDuration(q.WaitWall.N, q.WaitWall.P90)},
+			{"Em horário de atendimento", reportDuration(q.WaitBusiness.N, q.WaitBusiness.Median), reportDuration(q.WaitBusiness.N, q.WaitBusiness.P90)},
+		}},
+	}, {
+		title:  "ENCANTADORES",
+		note:   "Tempos em horário de atendimento, medianas. 1ª resposta: da aceitação à primeira mensagem; atendimento: da aceitação à resolução (sem os escalados).",
+		none:   "Nenhum atendimento no período.",
+		blocks: reportTable([]string{"Encantador", "Aceitos", "Resolvidos", "1ª resposta", "Atendimento", "CSAT"}, agents),
+	}, {
+		title: "SATISFAÇÃO (CSAT, notas de 1 a 5)",
+		blocks: slices.Concat([][][]string{ratings},
+			reportTable([]string{"Por quem atendeu", "Média", "Notas 1 2 3 4 5"}, byAgent),
+			reportTable([]string{"Por trilha", "Média", "Notas 1 2 3 4 5"}, byTrail)),
+	}, {
+		title: "ESCALADOS PARA O TIME DE PRODUTO (prazo prometido ao cliente)",
+		blocks: [][][]string{{
+			{"Escalados", itoa(e.Escalated)},
+			{"Resolvidos no prazo", itoa(e.Met)},
+			{"Resolvidos com atraso", itoa(e.Late)},
+			{"Abertos com prazo vencido", itoa(e.Overdue)},
+			{"Abertos dentro do prazo", itoa(e.WithinDeadline)},
+		}},
+	}}
+}
+
+// reportTable is a block of rows under a header, or no block without rows.
+func reportTable(header []string, rows [][]string) [][][]string {
+	if len(rows) == 0 {
+		return nil
+	}
+	return [][][]string{append([][]string{header}, rows...)}
 }
 
 // reportWeekdays abbreviates the days of the week in pt-BR.
 var reportWeekdays = [...]string{"dom", "seg", "ter", "qua", "qui", "sex", "sáb"}
-
-// reportTable writes aligned sections, keeping the first error.
-type reportTable struct {
-	w   io.Writer
-	tw  *tabwriter.Writer
-	err error
-}
-
-func (p *reportTable) line(format string, a ...any) {
-	p.flush()
-	if p.err == nil {
-		_, p.err = fmt.Fprintf(p.w, format+"\n", a...)
-	}
-}
-
-func (p *reportTable) blank() { p.line("") }
-
-func (p *reportTable) section(title string) {
-	p.blank()
-	p.line("%s", title)
-}
-
-// row writes one line of the current aligned block.
-func (p *reportTable) row(cells ...string) {
-	if p.tw == nil {
-		p.tw = tabwriter.NewWriter(p.w, 0, 0, 2, ' ', 0)
-	}
-	if p.err == nil {
-		_, p.err = fmt.Fprintln(p.tw, "  "+strings.TrimRight(strings.Join(cells, "\t"), "\t"))
-	}
-}
-
-// flush ends the current aligned block.
-func (p *reportTable) flush() {
-	if p.tw == nil {
-		return
-	}
-	if err := p.tw.Flush(); err != nil && p.err == nil {
-		p.err = err
-	}
-	p.tw = nil
-}
 
 func reportTrailName(topic, title string) string {
 	if title == "" {

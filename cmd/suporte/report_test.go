@@ -229,3 +229,63 @@ func TestReportBesideService(t *testing.T) {
 		t.Fatalf("report beside the service: %v\n%s", err, stderr)
 	}
 }
+
+// TestReportTableEmpty covers what the fixture's golden cannot: a period
+// with no trails, no agents and no ratings.
+func TestReportTableEmpty(t *testing.T) {
+	day := time.Date(2026, 12, 21, 0, 0, 0, 0, time.UTC)
+	r := store.Report{From: day, To: day.AddDate(0, 0, 1), AsOf: day.Add(12 * time.Hour), Location: "UTC",
+		Days: []store.Day{{Date: "2026-12-21"}}}
+	var got bytes.Buffer
+	if err := writeReportTable(&got, r, nil); err != nil {
+		t.Fatal(err)
+	}
+	const want = `Relatório do atendimento pelo WhatsApp
+Período: 21/12/2026 a 21/12/2026 (UTC)
+Situação em 21/12/2026 12:00
+
+CONVERSAS
+  Total                             0
+  Dentro do horário de atendimento  0
+  Fora do horário de atendimento    0
+
+  Dia        Conversas  Fora do horário
+  seg 21/12  0          0
+
+TRILHAS
+útil: X de Y = das Y vezes em que a trilha chegou ao fim (o bot perguntou "resolveu?"), X o cliente disse que sim e avaliou.
+Nenhuma trilha lida no período.
+
+FILA DE ATENDIMENTO
+  Entraram na fila             0
+  Atendidos por um Encantador  0
+  Desistiram                   0
+  Ainda esperando              0
+
+  Espera até ser atendido    Mediana  90% até
+  Tempo corrido              -        -
+  Em horário de atendimento  -        -
+
+ENCANTADORES
+Tempos em horário de atendimento, medianas. 1ª resposta: da aceitação à primeira mensagem; atendimento: da aceitação à resolução (sem os escalados).
+Nenhum atendimento no período.
+
+SATISFAÇÃO (CSAT, notas de 1 a 5)
+  Média   -
+  Nota 5  0
+  Nota 4  0
+  Nota 3  0
+  Nota 2  0
+  Nota 1  0
+
+ESCALADOS PARA O TIME DE PRODUTO (prazo prometido ao cliente)
+  Escalados                  0
+  Resolvidos no prazo        0
+  Resolvidos com atraso      0
+  Abertos com prazo vencido  0
+  Abertos dentro do prazo    0
+`
+	if got.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got.String(), want)
+	}
+}
