@@ -268,7 +268,9 @@ func (r *Runtime) work(ctx context.Context, chat string, w *worker) {
 		r.mu.Unlock()
 		retry, timersLeft := r.serve(ctx, chat, timers, w)
 		r.mu.Lock()
-		if ctx.Err() == nil && (w.again || w.timers || timersLeft) {
+		// Timers left behind a send in backoff wait for its retry: going
+		// round again now would only find the chat blocked again.
+		if ctx.Err() == nil && (w.again || w.timers || (timersLeft && retry == 0)) {
 			w.timers = w.timers || timersLeft
 			r.mu.Unlock()
 			continue
@@ -276,7 +278,7 @@ func (r *Runtime) work(ctx context.Context, chat string, w *worker) {
 		delete(r.workers, chat)
 		r.mu.Unlock()
 		if retry > 0 && ctx.Err() == nil {
-			time.AfterFunc(retry, func() { r.wake(chat) })
+			time.AfterFunc(retry, func() { r.wakeFor(chat, timersLeft, nil) })
 		}
 		return
 	}
@@ -299,9 +301,9 @@ func (r *Runtime) Drain(ctx context.Context) error {
 			return ctx.Err()
 		}
 		for {
-			_, left := r.serve(ctx, chat, timers, nil)
-			if !left || ctx.Err() != nil {
-				break
+			retry, left := r.serve(ctx, chat, timers, nil)
+			if !left || retry > 0 || ctx.Err() != nil {
+				break // done, or blocked by a send in backoff (AdvanceTo retries it)
 			}
 		}
 		if err := ctx.Err(); err != nil {
@@ -310,30 +312,75 @@ func (r *Runtime) Drain(ctx context.Context) error {
 	}
 }
 
-// AdvanceTo moves a ManualClock to t, firing every timer due on the way at
-// its own instant, in order. Used by the simulator and tests.
+// AdvanceTo moves a ManualClock to t, firing every timer and retrying
+// every failed send due on the way at its own instant, in order. A chat's
+// timers wait while a failed send of the chat waits for its retry, as they
+// do in Run. Used by the simulator and tests.
 func (r *Runtime) AdvanceTo(ctx context.Context, clock *ManualClock, t time.Time) error {
+	blocked := map[string]bool{} // chats whose due timers wait behind a retry
 	for {
-		var next store.Timer
+		var (
+			due     []store.Timer
+			retry   store.OutMsg
+			retries bool
+		)
 		err := r.cfg.Store.View(ctx, func(tx *store.Tx) error {
 			var err error
-			next, err = tx.NextTimer(ctx)
+			if due, err = tx.DueTimers(ctx, t, 0); err != nil {
+				return err
+			}
+			retry, err = tx.NextRetry(ctx)
+			retries = err == nil && !retry.NextTry.After(t)
+			if errors.Is(err, store.ErrNotFound) {
+				return nil
+			}
 			return err
 		})
-		if errors.Is(err, store.ErrNotFound) || (err == nil && next.Due.After(t)) {
-			break
-		}
 		if err != nil {
 			return fmt.Errorf("advance clock: %w", err)
 		}
-		clock.Set(next.Due)
-		r.wakeFor(next.Chat, true, nil)
+		due = slices.DeleteFunc(due, func(tm store.Timer) bool { return blocked[tm.Chat] })
+		switch {
+		case retries && (len(due) == 0 || !retry.NextTry.After(due[0].Due)):
+			clock.Set(latest(clock.Now(), retry.NextTry))
+			delete(blocked, retry.Chat)
+			r.wake(retry.Chat)
+		case len(due) > 0:
+			clock.Set(latest(clock.Now(), due[0].Due))
+			blocked[due[0].Chat] = true // until a timer of it fires
+			r.wakeFor(due[0].Chat, true, nil)
+		default:
+			clock.Set(t)
+			return nil
+		}
 		if err := r.Drain(ctx); err != nil {
 			return err
 		}
+		if len(due) > 0 {
+			if err := r.unblock(ctx, due[0], blocked); err != nil {
+				return err
+			}
+		}
 	}
-	clock.Set(t)
-	return nil
+}
+
+// unblock forgets that tm's chat is blocked when tm was fired.
+func (r *Runtime) unblock(ctx context.Context, tm store.Timer, blocked map[string]bool) error {
+	return r.cfg.Store.View(ctx, func(tx *store.Tx) error {
+		timers, err := tx.Timers(ctx, tm.Chat)
+		if !slices.Contains(timers, tm) {
+			delete(blocked, tm.Chat)
+		}
+		return err
+	})
+}
+
+// latest returns the later of a and b.
+func latest(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // serve works chat until it is idle or blocked: each round is one job at

@@ -160,7 +160,6 @@ var faultBursts = [][]string{
 // checks every chat's phone shows its outbox, in order, each message once.
 // Time is fake (synctest): timeouts and backoffs pass at once, in order.
 func TestSenderUnderFaults(t *testing.T) {
-	t.Skip(skipTimerSpin)
 	const (
 		seed     = 20261124
 		nChats   = 20
@@ -290,18 +289,13 @@ func TestSenderResendAfterAmbiguousTimeout(t *testing.T) {
 	})
 }
 
-// TestSenderTimerDueDuringBackoff is the runtime bug TestSenderUnderFaults
-// found (seed 20261124, "transport ids": chat c13 at 00:11:00, its menu on
-// its 10th failed attempt and next tried at 00:14:31, its reminder due at
-// 00:11:00). A reply keeps failing past the chat's reminder timeout, so the
-// reminder comes due while the reply waits in backoff. The timer loop wakes
-// the chat with its timers; serve finds the outbox head not due yet and
-// returns (retry, timersLeft=true), as it could not fire them; work loops
-// on timersLeft without waiting for the retry, and serve returns the same
-// at once: a busy loop of store writes until the retry, up to 5 minutes of
-// a core (forever under synctest, where time cannot move while it spins).
+// TestSenderTimerDueDuringBackoff: a reply keeps failing past the chat's
+// reminder timeout, so the reminder comes due while the reply waits in
+// backoff. The reminder must wait for the retry, and the worker must wait
+// with it, not go round finding the chat blocked again (a busy loop of
+// store writes, once: forever under synctest, where time cannot move
+// while a goroutine spins).
 func TestSenderTimerDueDuringBackoff(t *testing.T) {
-	t.Skip(skipTimerSpin)
 	synctest.Test(t, func(t *testing.T) {
 		tr := newFakeTransport()
 		tr.fails["c1"] = 10 // tries at 0s, 1s, 3s... 511s fail; the next is at 811s, after the reminder at 600s
@@ -320,9 +314,6 @@ func TestSenderTimerDueDuringBackoff(t *testing.T) {
 	})
 }
 
-// skipTimerSpin is why the tests that meet the runtime bug described on
-// TestSenderTimerDueDuringBackoff are skipped until it is fixed.
-const skipTimerSpin = "runtime bug: a worker busy-loops while a due timer waits behind a send in backoff (see TestSenderTimerDueDuringBackoff)"
 
 // startRuntime runs the runtime on a new store file in the caller's
 // synctest bubble, its clock watched for spinning. stop ends Run and fails
@@ -397,4 +388,26 @@ func (s *script) Uint64() uint64 {
 	x := (*s)[0]
 	*s = (*s)[1:]
 	return uint64(x * (1 << 53)) // Float64 reads the low 53 bits
+}
+
+// TestAdvanceToRetriesBeforeTimers is the same in step mode: AdvanceTo
+// retries the failed reply at its instants, then fires the reminder, and
+// returns instead of trying the blocked chat's timer forever.
+func TestAdvanceToRetriesBeforeTimers(t *testing.T) {
+	d := newDesk(t)
+	d.tr.fails["c1"] = 10 // tries at 0s, 1s, 3s... 511s fail; the next is at 1023s, after the reminder
+	d.say("c1", "12345678")
+	ctx, cancel := context.WithTimeout(d.ctx, 10*time.Second)
+	defer cancel()
+	if err := d.rt.AdvanceTo(ctx, d.clock, d.clock.Now().Add(30*time.Minute)); err != nil {
+		t.Fatalf("AdvanceTo: %v", err)
+	}
+	got := d.tr.texts("c1")
+	want := strings.TrimRight(testFlow(t).File.Texts.Reminder.Value, "\n ")
+	if len(got) < 3 || got[2] != want {
+		t.Errorf("c1 got %q; want the confirmation, the menu and then the reminder", got)
+	}
+	if d.tr.calls != 10+len(got) {
+		t.Errorf("%d send attempts for %d messages; want the 10 failures retried once each", d.tr.calls, len(got))
+	}
 }

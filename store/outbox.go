@@ -91,6 +91,21 @@ func (tx *Tx) NextOutbox(ctx context.Context, chat string) (OutMsg, error) {
 	return m, nil
 }
 
+const nextRetrySQL = `SELECT ` + outMsgCols + ` FROM outbox
+WHERE sent_at = 0 AND attempts > 0
+ORDER BY next_try, id
+LIMIT 1`
+
+// NextRetry returns the failed message whose retry comes first, or
+// ErrNotFound: what stepping a clock must not jump over.
+func (tx *Tx) NextRetry(ctx context.Context) (OutMsg, error) {
+	m, err := scanOutMsg(tx.queryRow(ctx, nextRetrySQL))
+	if err != nil {
+		return OutMsg{}, fmt.Errorf("next retry: %w", notFound(err))
+	}
+	return m, nil
+}
+
 const setOutboxWAIDSQL = `UPDATE outbox SET wa_id = ? WHERE id = ?`
 
 // SetOutboxWAID records the transport id of message id before it is sent.
