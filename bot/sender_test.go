@@ -314,7 +314,6 @@ func TestSenderTimerDueDuringBackoff(t *testing.T) {
 	})
 }
 
-
 // startRuntime runs the runtime on a new store file in the caller's
 // synctest bubble, its clock watched for spinning. stop ends Run and fails
 // t if the runtime spun; it also runs at cleanup, when a test ends early.
