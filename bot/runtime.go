@@ -55,7 +55,21 @@ type Config struct {
 	Limit *Limiter
 	// Observe, if set, is told about every message in and out.
 	Observe Observer
+	// StopTimeout bounds how long Run, once its context ends, keeps
+	// finishing the chats it is working on (their input already taken,
+	// their replies queued) before it leaves the rest to the next start.
+	// Zero means DefaultStopTimeout.
+	StopTimeout time.Duration
 }
+
+// DefaultStopTimeout is Config.StopTimeout's default: room for a few paced
+// replies, well inside the systemd unit's TimeoutStopSec (30 s).
+const DefaultStopTimeout = 10 * time.Second
+
+// ErrStopping is Receive's answer once Run's context has ended: the
+// message is not stored, so the transport must not acknowledge it (it is
+// delivered again after the restart).
+var ErrStopping = errors.New("runtime stopping")
 
 // Runtime moves customer messages through the engine and the outbox. Per
 // chat everything is serial and in order: send what is queued for the chat,
@@ -65,13 +79,16 @@ type Runtime struct {
 	cfg    Config
 	engine *Engine
 
-	mu      sync.Mutex
-	async   bool               // set by Run: wakes start goroutines
-	workers map[string]*worker // chats with a running worker
-	pending map[string]bool    // sync mode: chats with work for Drain (true: timers may be due)
-	wg      sync.WaitGroup
-	ctx     context.Context // Run's context, for workers
-	timerCh chan struct{}   // pokes the timer loop
+	mu       sync.Mutex
+	async    bool               // set by Run: wakes start goroutines
+	stopping <-chan struct{}    // Run's context's Done: closed, Receive refuses input
+	closed   bool               // Run drained: no worker starts anymore
+	ended    chan struct{}      // a worker ended (buffered: a poke for drain)
+	workers  map[string]*worker // chats with a running worker
+	pending  map[string]bool    // sync mode: chats with work for Drain (true: timers may be due)
+	wg       sync.WaitGroup
+	ctx      context.Context // Run's context, for workers
+	timerCh  chan struct{}   // pokes the timer loop
 	// timerWake is when the timer loop looks next (unix ms on Clock);
 	// math.MinInt64 while it reads the timers.
 	timerWake atomic.Int64
@@ -99,6 +116,7 @@ func New(cfg Config) *Runtime {
 		workers: map[string]*worker{},
 		pending: map[string]bool{},
 		timerCh: make(chan struct{}, 1),
+		ended:   make(chan struct{}, 1),
 	}
 }
 
@@ -108,6 +126,14 @@ func New(cfg Config) *Runtime {
 func (r *Runtime) Receive(ctx context.Context, in Inbound) (dup bool, err error) {
 	if in.Chat == "" || in.ID == "" {
 		return false, errors.New("receive: message without chat or id")
+	}
+	r.mu.Lock()
+	stopping := r.stopping
+	r.mu.Unlock()
+	select {
+	case <-stopping: // nil (never ready) before Run
+		return false, ErrStopping
+	default:
 	}
 	if in.Kind == "" {
 		in.Kind = KindText
@@ -176,13 +202,21 @@ const cutMark = " […]"
 
 // Run handles work until ctx ends: it resumes chats left with work by a
 // previous process, fires timers, and starts a worker per chat with work.
+// When ctx ends, Receive refuses new input and Run returns once the chats
+// being worked on are finished, or after Config.StopTimeout, whichever
+// comes first; what is left waits in the store for the next start.
 func (r *Runtime) Run(ctx context.Context) error {
+	// Workers run on their own context, so they can finish after ctx ends.
+	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
 	r.mu.Lock()
 	r.async = true
-	r.ctx = ctx
+	r.ctx = work
+	r.stopping = ctx.Done()
 	pending := r.pending
 	r.pending = map[string]bool{}
 	r.mu.Unlock()
+	defer r.drain(stopWork)
 
 	var chats []string
 	err := r.cfg.Store.View(ctx, func(tx *store.Tx) error {
@@ -208,8 +242,38 @@ func (r *Runtime) Run(ctx context.Context) error {
 		r.queueLoop(ctx, 30*time.Second)
 	}()
 	r.timerLoop(ctx)
-	r.wg.Wait()
 	return nil
+}
+
+// drain stops input, waits for the running workers for up to StopTimeout,
+// then stops them and waits for every goroutine of Run.
+func (r *Runtime) drain(stopWork context.CancelFunc) {
+	limit := r.cfg.StopTimeout
+	if limit <= 0 {
+		limit = DefaultStopTimeout
+	}
+	t := time.NewTimer(limit)
+	defer t.Stop()
+	for {
+		r.mu.Lock()
+		left := len(r.workers)
+		r.mu.Unlock()
+		if left == 0 {
+			break
+		}
+		select {
+		case <-r.ended:
+			continue
+		case <-t.C:
+			r.cfg.Log.Warn().Int("chats", left).Dur("stop_timeout", limit).Msg("stopping before every chat was finished; they resume on the next start")
+		}
+		break
+	}
+	r.mu.Lock()
+	r.closed = true // no worker starts from here on: r.wg cannot grow
+	r.mu.Unlock()
+	stopWork()
+	r.wg.Wait()
 }
 
 // wake makes sure chat's work gets done: by a worker when running, or by
@@ -248,8 +312,8 @@ func (r *Runtime) wakeFor(chat string, timers bool, outs []store.OutMsg, read ..
 		w.read = append(w.read, read...)
 		return
 	}
-	if r.ctx.Err() != nil {
-		return
+	if r.closed || r.ctx.Err() != nil {
+		return // the chat's work waits in the store for the next start
 	}
 	w := &worker{timers: timers, outs: outs, read: read}
 	r.workers[chat] = w
@@ -277,6 +341,10 @@ func (r *Runtime) work(ctx context.Context, chat string, w *worker) {
 		}
 		delete(r.workers, chat)
 		r.mu.Unlock()
+		select {
+		case r.ended <- struct{}{}:
+		default:
+		}
 		if retry > 0 && ctx.Err() == nil {
 			time.AfterFunc(retry, func() { r.wakeFor(chat, timersLeft, nil) })
 		}

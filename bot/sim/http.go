@@ -148,7 +148,7 @@ func (h *handler) post(w http.ResponseWriter, r *http.Request) {
 	in.At = h.phone.now()
 	dup, err := h.phone.receive(r.Context(), h.rt, in)
 	if err != nil {
-		if r.Context().Err() != nil {
+		if r.Context().Err() != nil || errors.Is(err, bot.ErrStopping) {
 			// The client left or the demo is stopping: not stored. Say so;
 			// an empty answer would be a 200, which passes for an ack.
 			writeError(w, http.StatusServiceUnavailable, "O simulador está parando: a mensagem não foi recebida. Envie de novo.")

@@ -2,6 +2,7 @@ package whatsapp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"time"
@@ -133,6 +134,10 @@ func (c *Client) onCall(ctx context.Context, inbox Inbox, evt *events.CallOffer)
 // receive hands in to the runtime and reports whether it is durable.
 func (c *Client) receive(ctx context.Context, inbox Inbox, in bot.Inbound) bool {
 	dup, err := inbox.Receive(ctx, in)
+	if errors.Is(err, bot.ErrStopping) {
+		c.log.Info().Str("msg_id", in.ID).Msg("stopping: message left to WhatsApp, which delivers it again")
+		return false
+	}
 	if err != nil {
 		c.log.Error().Err(err).Str("msg_id", in.ID).Msg("store message; WhatsApp will deliver it again")
 		return false

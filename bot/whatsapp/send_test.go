@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -248,6 +249,9 @@ func TestHandlerReportsFailures(t *testing.T) {
 	c := testClient(newFakeWA(), &fakeDir{})
 	if c.handle(ctx, &fakeInbox{err: errors.New("disk full")}, incoming(custLID, "m1", text("oi"))) {
 		t.Error("a message that was not stored was reported handled: it would be acked and lost")
+	}
+	if c.handle(ctx, &fakeInbox{err: fmt.Errorf("receive: %w", bot.ErrStopping)}, incoming(custLID, "m2", text("oi"))) {
+		t.Error("a message refused while stopping was reported handled: it would be acked and lost")
 	}
 	c.dir = &fakeDir{err: errors.New("database is locked")}
 	if c.handle(ctx, &fakeInbox{}, incoming(custPN, "m1", text("oi"))) {

@@ -60,6 +60,7 @@ type runOptions struct {
 	sendBurst           int
 	logLevel            string
 	retention           time.Duration // 0: no daily purge
+	stopTimeout         time.Duration
 }
 
 // runRun runs the service: the WhatsApp connection, the runtime, and the
@@ -76,6 +77,7 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	fs.Float64Var(&o.sendRate, "send-rate", defaultSendRate, "messages per second across all chats")
 	fs.IntVar(&o.sendBurst, "send-burst", defaultSendBurst, "messages that may go out at once before --send-rate applies")
 	fs.StringVar(&o.logLevel, "log-level", "info", "trace (includes whatsmeow's debug), debug, info, warn or error")
+	fs.DurationVar(&o.stopTimeout, "stop-timeout", bot.DefaultStopTimeout, "on SIGTERM/SIGINT, how long to finish the chats in progress and send their replies before exiting")
 	retention := fs.String("retention", envOr("SUPORTE_RETENTION", defaultRetention), "purge closed conversations older than this once a day (LGPD), e.g. 180d; off disables (env SUPORTE_RETENTION)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -95,6 +97,10 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 	if o.sendRate <= 0 || o.sendBurst < 1 {
 		fmt.Fprintln(stderr, "suporte run: --send-rate must be positive and --send-burst at least 1")
+		return errUsage
+	}
+	if o.stopTimeout <= 0 {
+		fmt.Fprintln(stderr, "suporte run: --stop-timeout must be positive")
 		return errUsage
 	}
 	return operatorExit(serve(ctx, o, newLogger(stderr, level), stderr), stderr)
@@ -152,14 +158,15 @@ func serve(ctx context.Context, o runOptions, log zerolog.Logger, stderr io.Writ
 		Connection: func() (string, bool) { st := wa.Status(); return string(st.State), st.OK() },
 	})
 	rt := bot.New(bot.Config{
-		Store:     db,
-		Flow:      fl.Current,
-		Transport: wa,
-		Clock:     bot.SystemClock{},
-		Log:       log.With().Str("component", "runtime").Logger(),
-		Sleep:     bot.Sleep,
-		Limit:     bot.NewLimiter(o.sendRate, o.sendBurst, time.Now, met.LimiterSleep(bot.Sleep)),
-		Observe:   met,
+		Store:       db,
+		Flow:        fl.Current,
+		Transport:   wa,
+		Clock:       bot.SystemClock{},
+		Log:         log.With().Str("component", "runtime").Logger(),
+		Sleep:       bot.Sleep,
+		Limit:       bot.NewLimiter(o.sendRate, o.sendBurst, time.Now, met.LimiterSleep(bot.Sleep)),
+		Observe:     met,
+		StopTimeout: o.stopTimeout,
 	})
 	cons := console.New(console.Config{
 		Store: db, Runtime: rt, Flow: fl.Current, Flows: fl, Clock: bot.SystemClock{},
@@ -182,6 +189,11 @@ func serve(ctx context.Context, o runOptions, log zerolog.Logger, stderr io.Writ
 	if err != nil {
 		return err
 	}
+	// On a stop the runtime refuses new messages (WhatsApp keeps them
+	// unacknowledged and delivers them again) and finishes the chats in
+	// progress; WhatsApp stays connected until then, for their replies.
+	link, unlink := context.WithCancel(context.WithoutCancel(ctx))
+	defer unlink()
 	var wg sync.WaitGroup
 	first := &firstError{cancel: cancel}
 	fail := first.fail
@@ -190,8 +202,9 @@ func serve(ctx context.Context, o runOptions, log zerolog.Logger, stderr io.Writ
 			fail(fmt.Errorf("runtime: %w", err))
 		}
 		cancel()
+		unlink()
 	})
-	wg.Go(func() { fail(wa.Run(ctx, rt)) })
+	wg.Go(func() { fail(wa.Run(link, rt)) })
 	wg.Go(func() {
 		if err := cons.Run(ctx); err != nil {
 			fail(fmt.Errorf("console: %w", err))
