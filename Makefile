@@ -55,6 +55,8 @@ bench: build ## measure the engine against SQLite's own commit rate (CUSTOMERS=1
 	$(BIN) bench --customers $(CUSTOMERS)
 	@echo "# open loop: $(RATE) messages/s offered"
 	$(BIN) bench --customers $(CUSTOMERS) --rate $(RATE)
+	@echo "# memory left behind by finished conversations (target: 0)"
+	$(GO) test -run '^$$' -bench RetainedPerConversation -benchtime 5000x ./bot
 
 crash: ## SIGKILL/SIGTERM the demo under traffic and restart it, CRASH_ROUNDS times (30), then check nothing was lost, doubled or reordered
 	$(GO) test -race -count=1 -timeout 30m -run 'TestCrash$$' -v ./cmd/suporte -crash.rounds=$(CRASH_ROUNDS) -crash.customers=$(CRASH_CUSTOMERS)
