@@ -106,6 +106,13 @@ func (r *Runtime) advance(ctx context.Context, chat string, rec sendRecord, time
 			res.retry = backoff(rec.failed.Attempts + 1)
 			return nil
 		}
+		if len(rec.done) > 0 && !timers {
+			// After sending, a chat has usually nothing more to do: one
+			// cheap look says so without reading rows.
+			if idle, err := tx.ChatIdle(ctx, chat); err != nil || idle {
+				return err
+			}
+		}
 		outs, err := tx.PendingOutbox(ctx, chat, maxBurst)
 		if err != nil || len(outs) > 0 {
 			res.outs = outs

@@ -643,7 +643,7 @@ func (r *Runtime) flooded(ctx context.Context, t *turn, in store.Inbound) (bool,
 	}
 	l := t.lookup.(txLookup)
 	since := t.now.Add(-s.FloodPer.Duration)
-	n, err := l.tx.InboxSince(ctx, in.Chat, since)
+	n, err := l.tx.InboxSince(ctx, in.Chat, since, s.FloodMax+1)
 	if err != nil || n <= s.FloodMax {
 		return false, err
 	}

@@ -98,6 +98,18 @@ RETURNING id, done`
 const chatIdleSQL = `(NOT EXISTS (SELECT 1 FROM inbox WHERE chat = ?1 AND done = 0)
     AND NOT EXISTS (SELECT 1 FROM outbox WHERE chat = ?1 AND sent_at = 0))`
 
+const chatIdleQuerySQL = `SELECT ` + chatIdleSQL
+
+// ChatIdle reports whether chat has nothing to do: no input to handle and
+// nothing to send.
+func (tx *Tx) ChatIdle(ctx context.Context, chat string) (bool, error) {
+	var idle bool
+	if err := tx.queryRow(ctx, chatIdleQuerySQL, chat).Scan(&idle); err != nil {
+		return false, fmt.Errorf("chat idle: %w", err)
+	}
+	return idle, nil
+}
+
 // AcceptInbox stores in, the way a transport's message arrives. When the
 // chat has no other work pending, the row is stored already handled
 // (idle=true) and the caller must handle it in the same transaction: one
@@ -160,12 +172,16 @@ func (tx *Tx) InboxByChat(ctx context.Context, chat string, limit int) ([]Inboun
 	return ins, nil
 }
 
-const inboxSinceSQL = `SELECT COUNT(*) FROM inbox WHERE chat = ? AND received_at >= ?`
+const inboxSinceSQL = `SELECT COUNT(*) FROM (
+    SELECT received_at FROM inbox WHERE chat = ? ORDER BY id DESC LIMIT ?
+) WHERE received_at >= ?`
 
-// InboxSince counts the messages chat sent since t (its flood rate).
-func (tx *Tx) InboxSince(ctx context.Context, chat string, t time.Time) (int, error) {
+// InboxSince counts the messages chat sent since t (its flood rate),
+// looking at its latest max messages only: a flood check needs to know
+// whether there are more than a few, whatever the chat's history.
+func (tx *Tx) InboxSince(ctx context.Context, chat string, t time.Time, max int) (int, error) {
 	var n int
-	if err := tx.queryRow(ctx, inboxSinceSQL, chat, millis(t)).Scan(&n); err != nil {
+	if err := tx.queryRow(ctx, inboxSinceSQL, chat, max, millis(t)).Scan(&n); err != nil {
 		return 0, fmt.Errorf("inbox since: %w", err)
 	}
 	return n, nil

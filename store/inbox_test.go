@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -192,6 +193,80 @@ func TestAcceptInbox(t *testing.T) {
 		next, err := tx.NextInbox(ctx, "c1")
 		if err != nil || next.MsgID != "m3" {
 			t.Errorf("next input of c1 = %q, %v; want m3", next.MsgID, err)
+		}
+		return nil
+	})
+}
+
+func TestChatIdleAndInboxSince(t *testing.T) {
+	db := openTest(t)
+	ctx := t.Context()
+	at := time.Date(2025, 1, 2, 8, 0, 0, 0, time.UTC)
+	idle := func() bool {
+		var ok bool
+		view(t, db, func(tx *Tx) error {
+			var err error
+			ok, err = tx.ChatIdle(ctx, "c1")
+			return err
+		})
+		return ok
+	}
+	if !idle() {
+		t.Error("an unknown chat is not idle")
+	}
+	var in, out int64
+	update(t, db, func(tx *Tx) error {
+		for i := range 12 {
+			id, _, err := tx.InsertInbox(ctx, Inbound{Chat: "c1", MsgID: fmt.Sprint(i), Kind: "text", ReceivedAt: at.Add(time.Duration(i) * time.Second), Done: true})
+			if err != nil {
+				return err
+			}
+			in = id
+		}
+		return nil
+	})
+	if !idle() {
+		t.Error("a chat whose input is all handled is not idle")
+	}
+	update(t, db, func(tx *Tx) error {
+		_, _, err := tx.InsertInbox(ctx, Inbound{Chat: "c1", MsgID: "pending", ReceivedAt: at.Add(time.Minute)})
+		return err
+	})
+	if idle() {
+		t.Error("a chat with input to handle is idle")
+	}
+	update(t, db, func(tx *Tx) error {
+		if err := tx.FinishInbox(ctx, in+1, at); err != nil {
+			return err
+		}
+		var err error
+		out, err = tx.AppendOutbox(ctx, OutMsg{Chat: "c1", Text: "r", CreatedAt: at})
+		return err
+	})
+	if idle() {
+		t.Error("a chat with a reply to send is idle")
+	}
+	update(t, db, func(tx *Tx) error { return tx.MarkSent(ctx, out, "w", at) })
+	if !idle() {
+		t.Error("a chat with everything handled and sent is not idle")
+	}
+	view(t, db, func(tx *Tx) error {
+		for _, c := range []struct {
+			since     time.Time
+			max, want int
+		}{
+			{at, 100, 13},                      // all of them
+			{at.Add(10 * time.Second), 100, 3}, // the last 2 of the burst and "pending"
+			{at, 5, 5},                         // never more than asked to look at
+			{at.Add(time.Hour), 100, 0},
+		} {
+			n, err := tx.InboxSince(ctx, "c1", c.since, c.max)
+			if err != nil {
+				return err
+			}
+			if n != c.want {
+				t.Errorf("InboxSince(%v, max %d) = %d; want %d", c.since.Sub(at), c.max, n, c.want)
+			}
 		}
 		return nil
 	})
