@@ -571,6 +571,25 @@ func (r *Runtime) Sent(ctx context.Context, transportID string) (Outbound, bool,
 	return outbound(m, m.PollID != ""), true, nil
 }
 
+// RetrySends sends now what waits for a retry after failed sends: the
+// transport says its connection is back, and backoffs grown during an
+// outage (up to 5 minutes) would only delay the replies.
+func (r *Runtime) RetrySends(ctx context.Context) error {
+	var chats []string
+	err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		chats, err = tx.RetryNow(ctx, r.cfg.Clock.Now())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("retry sends: %w", err)
+	}
+	for _, c := range chats {
+		r.wake(c)
+	}
+	return nil
+}
+
 // backoff is the wait before retry n: 1s, 2s, 4s... capped at 5 minutes.
 func backoff(n int) time.Duration {
 	d := time.Second << min(n-1, 9)

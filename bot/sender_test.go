@@ -410,3 +410,35 @@ func TestAdvanceToRetriesBeforeTimers(t *testing.T) {
 		t.Errorf("%d send attempts for %d messages; want the 10 failures retried once each", d.tr.calls, len(got))
 	}
 }
+
+// TestRetrySendsAfterReconnect: a reply that failed through an outage
+// waits minutes for its next try; when the transport says it is connected
+// again, RetrySends sends it at once, still once and in order.
+func TestRetrySendsAfterReconnect(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tr := newFakeTransport()
+		tr.fails["c1"] = 9 // tries at 0s, 1s, 3s... 255s fail; the next would be at 511s
+		rt, _, stop := startRuntime(t, tr)
+		if _, err := rt.Receive(t.Context(), text("c1", "m1", "oi")); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Second)
+		synctest.Wait()
+		if got := tr.texts("c1"); len(got) != 0 {
+			t.Fatalf("delivered %q during the outage", got)
+		}
+		if err := rt.RetrySends(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if got := tr.texts("c1"); len(got) != 1 {
+			t.Errorf("right after RetrySends c1 got %q; want the greeting, without waiting for the backoff", got)
+		}
+		time.Sleep(4 * time.Minute) // past the old backoff's wake (511s), before the reminder (600s)
+		synctest.Wait()
+		stop()
+		if got := tr.texts("c1"); len(got) != 1 {
+			t.Errorf("c1 got %q in all; want the greeting once", got)
+		}
+	})
+}

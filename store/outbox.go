@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -89,6 +90,24 @@ func (tx *Tx) NextOutbox(ctx context.Context, chat string) (OutMsg, error) {
 		return OutMsg{}, fmt.Errorf("next outbox: %w", notFound(err))
 	}
 	return m, nil
+}
+
+const retryNowSQL = `UPDATE outbox SET next_try = ?1
+WHERE sent_at = 0 AND attempts > 0 AND next_try > ?1
+RETURNING chat`
+
+// RetryNow moves every failed message's next try to now and returns their
+// chats, each once, sorted.
+func (tx *Tx) RetryNow(ctx context.Context, now time.Time) ([]string, error) {
+	chats, err := queryAll(ctx, tx, func(s rowScanner) (string, error) {
+		var c string
+		return c, s.Scan(&c)
+	}, retryNowSQL, millis(now))
+	if err != nil {
+		return nil, fmt.Errorf("retry now: %w", err)
+	}
+	slices.Sort(chats)
+	return slices.Compact(chats), nil
 }
 
 const nextRetrySQL = `SELECT ` + outMsgCols + ` FROM outbox

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 )
@@ -189,4 +190,48 @@ func TestWorkChats(t *testing.T) {
 		return tx.MarkSent(ctx, outSent, "w", time.Now())
 	})
 	check([]string{"c", "d"})
+}
+
+func TestRetryNow(t *testing.T) {
+	db := openTest(t)
+	ctx := t.Context()
+	at := time.Date(2025, 1, 2, 8, 0, 0, 0, time.UTC)
+	ids := map[string]int64{}
+	update(t, db, func(tx *Tx) error {
+		for _, k := range []string{"c1a", "c1b", "c2a", "c3a", "c4a"} {
+			id, err := tx.AppendOutbox(ctx, OutMsg{Chat: k[:2], Text: k, CreatedAt: at})
+			if err != nil {
+				return err
+			}
+			ids[k] = id
+		}
+		for k, next := range map[string]time.Time{"c1a": at.Add(time.Hour), "c2a": at.Add(time.Minute), "c4a": at.Add(-time.Minute)} {
+			if err := tx.MarkSendFailed(ctx, ids[k], "down", next); err != nil {
+				return err
+			}
+		}
+		return tx.MarkSent(ctx, ids["c3a"], "w", at)
+	})
+	var chats []string
+	update(t, db, func(tx *Tx) error {
+		var err error
+		chats, err = tx.RetryNow(ctx, at)
+		return err
+	})
+	// c3 sent, c4 already due: nothing to move for them.
+	if want := []string{"c1", "c2"}; !slices.Equal(chats, want) {
+		t.Errorf("RetryNow chats = %q; want %q", chats, want)
+	}
+	view(t, db, func(tx *Tx) error {
+		for k, want := range map[string]time.Time{"c1a": at, "c2a": at, "c4a": at.Add(-time.Minute)} {
+			ms, err := tx.OutboxAfter(ctx, k[:2], ids[k]-1, 1)
+			if err != nil {
+				return err
+			}
+			if !ms[0].NextTry.Equal(want) {
+				t.Errorf("%s next try %v; want %v", k, ms[0].NextTry, want)
+			}
+		}
+		return nil
+	})
 }

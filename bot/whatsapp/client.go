@@ -53,6 +53,9 @@ type Config struct {
 type Inbox interface {
 	Receive(ctx context.Context, in bot.Inbound) (dup bool, err error)
 	Sent(ctx context.Context, transportID string) (bot.Outbound, bool, error)
+	// RetrySends is told the connection is back: replies waiting to be
+	// retried should go now, not after their backoff.
+	RetrySends(ctx context.Context) error
 }
 
 // waClient is the part of *whatsmeow.Client that messages go through.
@@ -84,7 +87,7 @@ type Client struct {
 	secrets secrets
 	status  status
 	perm    chan events.PermanentDisconnect // filled by the event handler, drained by Run
-	calls   sync.WaitGroup                  // call rejections in flight
+	calls   sync.WaitGroup                  // call rejections and send retries in flight
 	outMu   sync.Mutex                      // one writer on Out at a time
 
 	// The real connection; nil in unit tests that drive only the message paths.

@@ -170,10 +170,18 @@ func (f *fakeWA) next(t *testing.T) sendCall {
 
 // fakeInbox records what reaches the runtime and knows what was sent.
 type fakeInbox struct {
-	mu   sync.Mutex
-	got  []bot.Inbound
-	sent map[string]bot.Outbound // by text id and poll id
-	err  error
+	mu      sync.Mutex
+	got     []bot.Inbound
+	sent    map[string]bot.Outbound // by text id and poll id
+	err     error
+	retries int // RetrySends calls
+}
+
+func (b *fakeInbox) RetrySends(context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.retries++
+	return nil
 }
 
 func (b *fakeInbox) Receive(_ context.Context, in bot.Inbound) (bool, error) {

@@ -46,6 +46,7 @@ func (c *Client) handle(ctx context.Context, inbox Inbox, evt any) (ok bool) {
 		return c.onCall(ctx, inbox, e)
 	case *events.Connected:
 		c.status.set(StateConnected, "", time.Time{})
+		c.retrySends(ctx, inbox)
 	case *events.Disconnected:
 		c.status.set(StateDisconnected, "connection lost; reconnecting", time.Time{})
 	case *events.PairSuccess:
@@ -57,6 +58,7 @@ func (c *Client) handle(ctx context.Context, inbox Inbox, evt any) (ok bool) {
 		c.status.set(StateDisconnected, "not answering pings", time.Time{})
 	case *events.KeepAliveRestored:
 		c.status.set(StateConnected, "", time.Time{})
+		c.retrySends(ctx, inbox)
 	case *events.OfflineSyncPreview:
 		c.log.Info().Int("messages", e.Messages).Int("receipts", e.Receipts).Int("total", e.Total).Msg("receiving what arrived while offline")
 	case *events.OfflineSyncCompleted:
@@ -129,6 +131,16 @@ func (c *Client) onCall(ctx context.Context, inbox Inbox, evt *events.CallOffer)
 		c.log.Info().Str("call_id", id).Msg("rejected a call")
 	})
 	return c.receive(ctx, inbox, in)
+}
+
+// retrySends has the replies that failed while the connection was down
+// sent now. It writes to the store, so it runs beside the event goroutine.
+func (c *Client) retrySends(ctx context.Context, inbox Inbox) {
+	c.calls.Go(func() {
+		if err := inbox.RetrySends(ctx); err != nil && ctx.Err() == nil {
+			c.log.Warn().Err(err).Msg("retry sends after reconnecting; they go at their backoff")
+		}
+	})
 }
 
 // receive hands in to the runtime and reports whether it is durable.

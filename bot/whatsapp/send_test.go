@@ -296,3 +296,17 @@ func TestHandlerConnectionStates(t *testing.T) {
 type panicInbox struct{ fakeInbox }
 
 func (*panicInbox) Receive(context.Context, bot.Inbound) (bool, error) { panic("bug") }
+
+func TestReconnectRetriesSends(t *testing.T) {
+	c := testClient(newFakeWA(), &fakeDir{})
+	inbox := &fakeInbox{}
+	for _, evt := range []any{&events.Connected{}, &events.KeepAliveRestored{}, &events.Disconnected{}} {
+		if !c.handle(context.Background(), inbox, evt) {
+			t.Errorf("%T was reported failed", evt)
+		}
+	}
+	c.calls.Wait()
+	if inbox.retries != 2 {
+		t.Errorf("RetrySends called %d times; want once per reconnection (2), not on a disconnect", inbox.retries)
+	}
+}
