@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -210,7 +212,9 @@ func parseClock(s string) (int, error) {
 	return h*60 + m, nil
 }
 
-// Calendar answers "are the Encantadores working at instant t?".
+// Calendar answers "are the Encantadores working at instant t?". Its
+// methods are safe for concurrent use; set the fields before the first
+// call and leave them alone after, since each year's holidays are kept.
 type Calendar struct {
 	Location *time.Location // wall clock of the spans; nil means UTC
 	Week     [7][]Span      // by time.Weekday; empty = closed all day
@@ -218,7 +222,17 @@ type Calendar struct {
 	Optional []string       // keys for OptionalHolidays; unknown keys are ignored
 	Closed   []Holiday      // extra closed dates (empty Name -> "data fechada")
 	Open     []OpenDate     // special hours that override everything for that date
+
+	// holidays maps a year to its yearHolidays index, never changed once
+	// stored: the report asks IsOpen about every ticket, and each answer
+	// would otherwise redo Easter and the holiday lists. cachedYears
+	// bounds it, since any year can be asked about.
+	holidays    sync.Map
+	cachedYears atomic.Int32
 }
+
+// maxCachedYears is far more years than a running service asks about.
+const maxCachedYears = 64
 
 // OpenDate opens a date with its own hours even if it is a holiday or a
 // weekend. Empty Spans means the regular Week hours of that weekday, so an
@@ -366,23 +380,20 @@ type interval struct {
 	start, end time.Time
 }
 
-// view is a per-call index of a Calendar, so a 400-day walk computes each
-// year's holidays once without keeping mutable state on the Calendar.
+// view is a per-call index of a Calendar's extra dates.
 type view struct {
-	cal      *Calendar
-	loc      *time.Location
-	open     map[Date]OpenDate
-	closed   map[Date]string
-	holidays map[int]map[Date]string // year -> date -> reason
+	cal    *Calendar
+	loc    *time.Location
+	open   map[Date]OpenDate
+	closed map[Date]string
 }
 
 func (c *Calendar) newView() *view {
 	v := &view{
-		cal:      c,
-		loc:      c.Location,
-		open:     make(map[Date]OpenDate, len(c.Open)),
-		closed:   make(map[Date]string, len(c.Closed)),
-		holidays: make(map[int]map[Date]string),
+		cal:    c,
+		loc:    c.Location,
+		open:   make(map[Date]OpenDate, len(c.Open)),
+		closed: make(map[Date]string, len(c.Closed)),
 	}
 	if v.loc == nil {
 		v.loc = time.UTC
@@ -407,9 +418,9 @@ func (c *Calendar) newView() *view {
 
 // yearHolidays indexes the national and optional holidays of year; the first
 // name wins when two fall on the same date.
-func (v *view) yearHolidays(year int) map[Date]string {
-	if m, ok := v.holidays[year]; ok {
-		return m
+func (c *Calendar) yearHolidays(year int) map[Date]string {
+	if m, ok := c.holidays.Load(year); ok {
+		return m.(map[Date]string)
 	}
 	m := make(map[Date]string)
 	add := func(hs []Holiday) {
@@ -419,15 +430,18 @@ func (v *view) yearHolidays(year int) map[Date]string {
 			}
 		}
 	}
-	if v.cal.National {
+	if c.National {
 		add(NationalHolidays(year))
 	}
-	for _, key := range v.cal.Optional {
+	for _, key := range c.Optional {
 		if hs, ok := OptionalHolidays(key, year); ok {
 			add(hs)
 		}
 	}
-	v.holidays[year] = m
+	// Two first calls for a year may both get here; their maps are equal.
+	if c.cachedYears.Load() < maxCachedYears && c.cachedYears.Add(1) <= maxCachedYears {
+		c.holidays.Store(year, m)
+	}
 	return m
 }
 
@@ -435,7 +449,7 @@ func (v *view) holiday(d Date) (string, bool) {
 	if _, ok := v.open[d]; ok {
 		return "", false
 	}
-	if r, ok := v.yearHolidays(d.Year)[d]; ok {
+	if r, ok := v.cal.yearHolidays(d.Year)[d]; ok {
 		return r, true
 	}
 	if r, ok := v.closed[d]; ok {

@@ -2,6 +2,7 @@ package flows
 
 import (
 	"slices"
+	"sync"
 	"testing"
 	"time"
 )
@@ -494,5 +495,92 @@ func TestCalendarBusinessDuration(t *testing.T) {
 				t.Errorf("BusinessDuration(%v, %v) = %v; want %v", tt.a, tt.b, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestCalendarCachedHolidays sweeps 2023 to 2031 in 7-hour steps (so
+// every hour of the day comes round) from several goroutines sharing one
+// calendar, and checks its cached answers against a fresh calendar's,
+// which computes the holidays for the call.
+func TestCalendarCachedHolidays(t *testing.T) {
+	loc := calSaoPaulo(t)
+	newCal := func() *Calendar {
+		// Open every day, the night of Dec 31 to Jan 1 included, so only
+		// the holidays close it.
+		return &Calendar{Location: loc, Week: calEveryDay(Span{0, 2 * 60}, Span{9 * 60, 24 * 60}), National: true,
+			Optional: []string{"carnaval", "corpus_christi", "vespera_de_natal", "vespera_de_ano_novo"}}
+	}
+	shared := newCal()
+	start := calAt(loc, 2023, time.January, 1, 1, 0, 0)
+	end := calAt(loc, 2032, time.January, 1, 3, 0, 0)
+	const workers = 4
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			// Each goroutine starts in a different year, so they fill the
+			// cache in different orders.
+			offset := time.Duration(w) * 400 * 24 * time.Hour
+			span := end.Sub(start)
+			for d := time.Duration(0); d < span; d += 7 * time.Hour {
+				ts := start.Add((d + offset) % span)
+				if got, want := shared.IsOpen(ts), newCal().IsOpen(ts); got != want {
+					t.Errorf("cached IsOpen(%v) = %t; want %t", ts, got, want)
+					return
+				}
+				day := DateOf(ts.In(loc))
+				got, gotOK := shared.Holiday(day)
+				want, wantOK := newCal().Holiday(day)
+				if got != want || gotOK != wantOK {
+					t.Errorf("cached Holiday(%v) = %q, %t; want %q, %t", day, got, gotOK, want, wantOK)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+
+	// More years than the cache keeps: the rest are computed each time.
+	for year := 1900; year < 2100; year++ {
+		for _, day := range []Date{Easter(year).addDays(-2), Easter(year).addDays(-1)} {
+			got, gotOK := shared.Holiday(day)
+			want, wantOK := newCal().Holiday(day)
+			if got != want || gotOK != wantOK {
+				t.Errorf("cached Holiday(%v) = %q, %t; want %q, %t", day, got, gotOK, want, wantOK)
+			}
+		}
+	}
+
+	// The local year and day count, not UTC's: 23:30 on Jan 1 in São
+	// Paulo is already Jan 2 in UTC.
+	for year := 2024; year <= 2032; year++ {
+		for _, tt := range []struct {
+			t    time.Time
+			want bool
+		}{
+			{calAt(loc, year-1, time.December, 31, 23, 30, 0), false},
+			{calAt(loc, year, time.January, 1, 23, 30, 0).UTC(), false},
+			{calAt(loc, year, time.January, 2, 0, 30, 0), true},
+		} {
+			if got := shared.IsOpen(tt.t); got != tt.want {
+				t.Errorf("IsOpen(%v) = %t; want %t", tt.t, got, tt.want)
+			}
+		}
+	}
+}
+
+// BenchmarkIsOpen asks the production calendar about instants spread over
+// two years, as the report does for every ticket.
+func BenchmarkIsOpen(b *testing.B) {
+	loc, err := time.LoadLocation("America/Sao_Paulo")
+	if err != nil {
+		b.Fatalf("load location: %v", err)
+	}
+	cal := calReal(loc)
+	cal.Optional = []string{"carnaval", "vespera_de_natal"}
+	start := calAt(loc, 2026, time.January, 1, 0, 0, 0)
+	i := 0
+	for b.Loop() {
+		cal.IsOpen(start.Add(time.Duration(i%(2*365*24)) * time.Hour))
+		i++
 	}
 }
