@@ -189,10 +189,33 @@ func TestSignalStop(t *testing.T) {
 
 // TestSignalTwice: a second signal during a slow shutdown (a client holds
 // a request open, which the HTTP server waits 5 s for) exits at once.
+// Whether the server took the half-sent request before the first signal
+// is up to the scheduler; when it did not, the shutdown is quick and the
+// attempt proves nothing, so it is made again.
 func TestSignalTwice(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the binary; not in -short")
 	}
+	for attempt := 1; ; attempt++ {
+		code, took, slow := signalTwice(t)
+		if slow {
+			if code != exitInterrupted {
+				t.Fatalf("second signal: exit %d; want %d at once", code, exitInterrupted)
+			}
+			t.Logf("second signal: exit %d after %v (attempt %d)", code, took.Round(time.Millisecond), attempt)
+			return
+		}
+		if attempt == 5 {
+			t.Fatal("the shutdown was never slow in 5 attempts: the test proves nothing")
+		}
+	}
+}
+
+// signalTwice starts the demo, holds a request open, sends SIGTERM, then
+// SIGINT, and reports the exit status, how long it took after the second
+// signal, and whether the shutdown was still under way when it came.
+func signalTwice(t *testing.T) (code int, took time.Duration, slow bool) {
+	t.Helper()
 	dir := t.TempDir()
 	p := startDemoProc(t, dir, testFlows(t, crashPause), crashEpoch)
 	conn, err := net.Dial("tcp", strings.TrimPrefix(p.base, "http://"))
@@ -202,32 +225,32 @@ func TestSignalTwice(t *testing.T) {
 	defer conn.Close()
 	// Headers and half a body: the handler waits for the rest.
 	fmt.Fprintf(conn, "POST /sim/api/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"chat\":")
-	// Whether the server has read the headers yet or not, Shutdown waits
-	// for that connection (its 5 s limit).
 	p.kill(syscall.SIGTERM)
 	if !p.waitStderr("stopping", 10*time.Second) {
 		t.Fatalf("no stop message after SIGTERM:\n%s", p.stderr)
 	}
 	select {
 	case <-p.exited:
-		t.Fatalf("the shutdown was not slow: exited already (%v); the test proves nothing\n%s", p.err, p.stderr)
+		return 0, 0, false
 	default:
 	}
 	began := time.Now()
 	p.kill(syscall.SIGINT)
-	code, err := p.waitExit(3 * time.Second)
-	if err != nil || code != exitInterrupted {
-		t.Fatalf("second signal: exit %d, %v; want %d at once\nstderr:\n%s", code, err, exitInterrupted, p.stderr)
+	code, err = p.waitExit(3 * time.Second)
+	if err != nil {
+		t.Fatalf("second signal: %v\nstderr:\n%s", err, p.stderr)
+	}
+	if code == 0 {
+		return 0, 0, false // the shutdown ended before the signal landed
 	}
 	if !strings.Contains(p.stderr.String(), "suporte: interrupt: second signal, exiting without waiting") {
 		t.Errorf("stderr does not say why it exits:\n%s", p.stderr)
 	}
-	t.Logf("second signal: exit %d after %v", code, time.Since(began).Round(time.Millisecond))
-
 	db, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, "suporte.db")+"?_busy_timeout=10000")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	checkIntegrity(t, db)
+	return code, time.Since(began), true
 }
