@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // America/Sao_Paulo must load on minimal machines.
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -110,11 +111,20 @@ func (fl *Flow) CleanID(text string) (string, bool) {
 		}
 		return r
 	}, strings.TrimSpace(text))
-	if len(id) > 64 {
-		return id[:64], false
+	if len(id) > maxIDLen {
+		// Back up to a rune start so the cut stays valid UTF-8; strings.Map
+		// turned any invalid byte into U+FFFD, so one is at most 3 bytes back.
+		cut := maxIDLen
+		for !utf8.RuneStart(id[cut]) {
+			cut--
+		}
+		return id[:cut], false
 	}
 	return id, fl.idRE.MatchString(id)
 }
+
+// maxIDLen bounds the cleaned text CleanID returns, far above any ID.
+const maxIDLen = 64
 
 var idCandidateRE = regexp.MustCompile(`[0-9][0-9 .\-]*[0-9]`)
 

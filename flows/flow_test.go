@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // shippedFlows is the flows file the service runs with.
@@ -290,6 +291,10 @@ func TestCleanID(t *testing.T) {
 		{"fullwidth digits", "１２３４５", "１２３４５", false},
 		{"keycap digits", "1️⃣2️⃣3️⃣4️⃣5️⃣", "1️⃣2️⃣3️⃣4️⃣5️⃣", false},
 		{"inner newline", "12345\n67890", "12345\n67890", false},
+		// Byte 64 falls inside a rune: the cut keeps the rune out whole.
+		{"cut inside a two-byte rune", strings.Repeat("1", 63) + "ção", strings.Repeat("1", 63), false},
+		{"cut inside an emoji", "a" + strings.Repeat("😀", 20), "a" + strings.Repeat("😀", 15), false},
+		{"cut after a whole rune", strings.Repeat("1", 62) + "ção", strings.Repeat("1", 62) + "ç", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -306,6 +311,8 @@ func TestCleanID(t *testing.T) {
 		{"ten kilobytes of digits", strings.Repeat("1", 10<<10)},
 		{"ten kilobytes of separated digits", strings.Repeat("1.2-3 ", 10<<10/6)},
 		{"ten kilobytes of emoji", strings.Repeat("😀", 10<<10/4)},
+		{"ten kilobytes of accents after a digit", "1" + strings.Repeat("é", 10<<10/2)},
+		{"ten kilobytes of invalid bytes", strings.Repeat("\x80", 10<<10)},
 	}
 	for _, tt := range long {
 		t.Run(tt.name, func(t *testing.T) {
@@ -315,6 +322,9 @@ func TestCleanID(t *testing.T) {
 			}
 			if len(got) > 64 {
 				t.Errorf("len(CleanID(%d bytes)) = %d; want at most 64", len(tt.in), len(got))
+			}
+			if !utf8.ValidString(got) {
+				t.Errorf("CleanID(%d bytes) = %q; want valid UTF-8", len(tt.in), got)
 			}
 		})
 	}
