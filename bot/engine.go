@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -43,11 +44,17 @@ const maxComment = 4000
 type Engine struct {
 	events    fsm.Events
 	callbacks fsm.Callbacks
+	// machines keeps state machines between turns: building one costs
+	// more than the rest of a turn's Go work, and the callbacks take the
+	// turn from the event's arguments, so any machine serves any turn.
+	machines sync.Pool
 }
 
 // NewEngine builds the engine; it is safe for concurrent use.
 func NewEngine() *Engine {
-	return &Engine{events: lifecycleEvents(), callbacks: lifecycleCallbacks()}
+	e := &Engine{events: lifecycleEvents(), callbacks: lifecycleCallbacks()}
+	e.machines.New = func() any { return fsm.NewFSM(stateClosed, e.events, e.callbacks) }
+	return e
 }
 
 // input is what a turn reacts to: a customer message or a timer.
@@ -82,9 +89,8 @@ type turn struct {
 	keepTimers bool // the input was no answer: leave the inactivity timers as they are
 	skipTimers bool // a person is handling the chat: no inactivity timers
 
-	engine  *Engine
-	ctx     context.Context
-	machine *fsm.FSM // built on the first event
+	engine *Engine
+	ctx    context.Context
 
 	lookup      lookup              // read access to the store, inside the turn's transaction
 	other       *store.Ticket       // another ticket of the customer changed by this turn (a comment)
@@ -119,19 +125,20 @@ func (e *Engine) Step(ctx context.Context, t *turn, in input) error {
 // act fires a lifecycle event on the turn's state machine. A self
 // transition (a menu leading to a sub-menu) repeats the state's prompt.
 func (t *turn) act(event string) error {
-	if t.machine == nil {
-		t.machine = fsm.NewFSM(t.conv.State, t.engine.events, t.engine.callbacks)
-	}
-	err := t.machine.Event(t.ctx, event, t)
+	m := t.engine.machines.Get().(*fsm.FSM)
+	m.SetState(t.conv.State)
+	err := m.Event(t.ctx, event, t)
 	var none fsm.NoTransitionError
 	if errors.As(err, &none) {
-		t.prompt(t.machine.Current())
+		t.prompt(m.Current())
 		err = nil
 	}
 	if err != nil {
-		return fmt.Errorf("conversation %s: %s in %s: %w", t.conv.Chat, event, t.machine.Current(), err)
+		// A machine an event failed in may be left mid-transition.
+		return fmt.Errorf("conversation %s: %s in %s: %w", t.conv.Chat, event, m.Current(), err)
 	}
-	t.conv.State = t.machine.Current()
+	t.conv.State = m.Current()
+	t.engine.machines.Put(m)
 	return nil
 }
 
