@@ -124,13 +124,12 @@ func (c *Chooser) Len() int { return len(c.choices) }
 // Label returns the label of choice i (0-based).
 func (c *Chooser) Label(i int) string { return c.choices[i].Label }
 
-var numberPrefixes = []string{"opcao ", "op ", "numero ", "num ", "n "}
-
 // Match returns the 0-based choice the text selects: by number ("2",
-// "2️⃣", "opção 2"), by the whole label or a keyword, or, failing that, by
-// the most specific keyword found inside the text (the one with the most
-// words), when it belongs to a single choice: "ainda não resolveu" picks
-// "não resolveu" over "resolveu"; "boleto do plano" is ambiguous.
+// "2️⃣", "opção 2", "nº 2", "2º", "a 2"), by the whole label or a keyword,
+// or, failing that, by the most specific keyword found inside the text
+// (the one with the most words), when it belongs to a single choice:
+// "ainda não resolveu" picks "não resolveu" over "resolveu"; "boleto do
+// plano" is ambiguous.
 func (c *Chooser) Match(text string) (int, bool) {
 	n := Normalize(text)
 	if n == "" {
@@ -143,11 +142,7 @@ func (c *Chooser) Match(text string) (int, bool) {
 		}
 		return 0, false
 	}
-	num := n
-	for _, p := range numberPrefixes {
-		num = strings.TrimPrefix(num, p)
-	}
-	if i, err := strconv.Atoi(num); err == nil {
+	if i, ok := choiceNumber(n); ok {
 		if i >= 1 && i <= len(c.choices) {
 			return i - 1, true
 		}
@@ -175,6 +170,30 @@ func (c *Chooser) Match(text string) (int, bool) {
 		}
 	}
 	return best, best >= 0 && !tie
+}
+
+// numberWords may come before the number of a choice, in any order:
+// "opção 2", "a 2", "o nº 2". Alone they are no number.
+var numberWords = []string{"a", "o", "opcao", "op", "numero", "num", "n", "no", "nº"}
+
+// choiceNumber reads a normalized answer that gives only a number: "2",
+// "opcao 2", "a opcao 2", "nº2", "2º", "2ª". Any other word, as in
+// "tenho 2 filiais", makes it text.
+func choiceNumber(n string) (int, bool) {
+	words := strings.Split(n, " ")
+	for _, w := range words[:len(words)-1] {
+		if !slices.Contains(numberWords, w) {
+			return 0, false
+		}
+	}
+	num := strings.TrimPrefix(words[len(words)-1], "nº")
+	if o, ok := strings.CutSuffix(num, "º"); ok {
+		num = o
+	} else {
+		num = strings.TrimSuffix(num, "ª")
+	}
+	i, err := strconv.Atoi(num)
+	return i, err == nil
 }
 
 // Rating reads a 1 to 5 rating: "4", "4️⃣", "nota 4", "⭐⭐⭐⭐".

@@ -14,6 +14,7 @@ import (
 // matching fuzzers.
 var matchSeeds = []string{
 	"", "1", " 2 ", "2.", "2)", "02", "opção 3", "OPCAO 3", "número 4", "nº 1", "n° 1",
+	"nº2", "no 2", "2º", "3ª", "a 2", "o nº 3", "#2", "tenho 2 filiais", "de 1 a 2",
 	"1️⃣", "2\u20e3", "🔟", "３", "١٢", "99999999999999999999999", "-1", "+1", "0",
 	"sim", "Não", "não resolveu", "ainda não resolveu", "Sim, resolveu", "voltar ao menu",
 	"quero emitir nota fiscal", "boleto do plano", "NF-e", "d’água", "👍", "👍🏽", "👎",
@@ -68,7 +69,7 @@ func writeNumber(k int, style uint8) string {
 		}
 		return b.String()
 	}
-	switch style % 9 {
+	switch style % 13 {
 	case 1:
 		return "0" + s
 	case 2:
@@ -92,6 +93,14 @@ func writeNumber(k int, style uint8) string {
 		return s + "\u20e3" // keycap without the emoji selector
 	case 8:
 		return "n° " + s
+	case 9:
+		return "Nº " + s
+	case 10:
+		return s + "º"
+	case 11:
+		return "a opção " + s + "ª"
+	case 12:
+		return "#" + s
 	}
 	return s
 }
