@@ -253,6 +253,10 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	// Same work whether or not the e-mail exists: compare a dummy hash.
+	// Every login asks for it, so the first one, which makes it, is as
+	// slow for a known e-mail as for an unknown one.
+	hash := s.dummy()
 	ctx := r.Context()
 	var a store.Agent
 	err := s.cfg.Store.View(ctx, func(tx *store.Tx) error {
@@ -264,8 +268,6 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.respond(w, r, err)
 		return
 	}
-	// Same work whether or not the e-mail exists: compare a dummy hash.
-	hash := s.dummy
 	if err == nil {
 		hash = []byte(a.PasswordHash)
 	}

@@ -9,9 +9,11 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
 	"golang.org/x/crypto/bcrypt"
 
 	"suporte/store"
@@ -193,6 +195,28 @@ func TestLogin(t *testing.T) {
 	// Logout ends the session.
 	e.must(200, req{method: "POST", path: "/api/logout", token: out.Token})
 	e.must(401, req{method: "GET", path: "/api/me", token: out.Token})
+}
+
+// TestDummyHash checks the hash compared for unknown e-mails: made once
+// however many logins ask at the same time, at the configured cost, so it
+// takes as long to compare as a real password hash.
+func TestDummyHash(t *testing.T) {
+	const cost = bcrypt.MinCost + 1
+	s := New(Config{Log: zerolog.Nop(), BcryptCost: cost})
+	hashes := make([][]byte, 8)
+	var wg sync.WaitGroup
+	for i := range hashes {
+		wg.Go(func() { hashes[i] = s.dummy() })
+	}
+	wg.Wait()
+	for i, h := range hashes[1:] {
+		if &h[0] != &hashes[0][0] {
+			t.Errorf("dummy() call %d made another hash; want the first one", i+2)
+		}
+	}
+	if got, err := bcrypt.Cost(hashes[0]); err != nil || got != cost {
+		t.Errorf("bcrypt.Cost(dummy()) = %d, %v; want %d, nil", got, err, cost)
+	}
 }
 
 func TestLoginRateLimit(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"golang.org/x/crypto/bcrypt"
 
 	"suporte/bot"
 	"suporte/bot/web"
@@ -58,7 +59,10 @@ type Server struct {
 	log   zerolog.Logger
 	mux   *http.ServeMux
 	login *limiter
-	dummy []byte // bcrypt hash compared when the e-mail is unknown
+	// dummy is the bcrypt hash compared when the e-mail is unknown. Making
+	// it costs as much as hashing a password (about 0.7 s at cost 12), so
+	// the first login makes it, not New, which every start and test calls.
+	dummy func() []byte
 
 	mu     sync.Mutex
 	online map[string]int // agent id -> open event streams
@@ -91,7 +95,11 @@ func New(cfg Config) *Server {
 		subs:   map[chan struct{}]bool{},
 	}
 	s.flowTests = newSandboxes(cfg.SandboxDir, s.log)
-	s.dummy = mustHash("suporte-dummy-password", cfg.BcryptCost)
+	if cfg.BcryptCost > bcrypt.MaxCost {
+		// Fail at start, as hashing it here did, not at the first login.
+		panic(fmt.Sprintf("console: bcrypt cost %d above %d", cfg.BcryptCost, bcrypt.MaxCost))
+	}
+	s.dummy = sync.OnceValue(func() []byte { return mustHash("suporte-dummy-password", cfg.BcryptCost) })
 	if cfg.Runtime != nil {
 		cfg.Runtime.SetOnline(s.onlineAgents)
 	}
