@@ -204,7 +204,8 @@ const cutMark = " […]"
 // previous process, fires timers, and starts a worker per chat with work.
 // When ctx ends, Receive refuses new input and Run returns once the chats
 // being worked on are finished, or after Config.StopTimeout, whichever
-// comes first; what is left waits in the store for the next start.
+// comes first; what is left waits in the store for the next start. Run
+// is called once per Runtime.
 func (r *Runtime) Run(ctx context.Context) error {
 	// Workers run on their own context, so they can finish after ctx ends.
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
@@ -245,8 +246,9 @@ func (r *Runtime) Run(ctx context.Context) error {
 	return nil
 }
 
-// drain stops input, waits for the running workers for up to StopTimeout,
-// then stops them and waits for every goroutine of Run.
+// drain runs once Run's context has ended (Receive already refuses input):
+// it waits for the running workers for up to StopTimeout, then stops them
+// and waits for every goroutine of Run.
 func (r *Runtime) drain(stopWork context.CancelFunc) {
 	limit := r.cfg.StopTimeout
 	if limit <= 0 {
