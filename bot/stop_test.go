@@ -24,11 +24,11 @@ func pendingWork(t *testing.T, db *store.DB) (inbox, outbox int) {
 			if _, err := tx.NextInbox(context.Background(), c); err == nil {
 				inbox++
 			}
-			n, err := tx.UnsentCount(context.Background(), c)
+			outs, err := tx.PendingOutbox(context.Background(), c, 0)
 			if err != nil {
 				return err
 			}
-			outbox += n
+			outbox += len(outs)
 		}
 		return err
 	})

@@ -77,21 +77,6 @@ func (tx *Tx) AppendOutbox(ctx context.Context, m OutMsg) (int64, error) {
 	return id, nil
 }
 
-const nextOutboxSQL = `SELECT ` + outMsgCols + ` FROM outbox
-WHERE chat = ? AND sent_at = 0
-ORDER BY id
-LIMIT 1`
-
-// NextOutbox returns the oldest unsent message of chat, whatever its
-// NextTry, or ErrNotFound.
-func (tx *Tx) NextOutbox(ctx context.Context, chat string) (OutMsg, error) {
-	m, err := scanOutMsg(tx.queryRow(ctx, nextOutboxSQL, chat))
-	if err != nil {
-		return OutMsg{}, fmt.Errorf("next outbox: %w", notFound(err))
-	}
-	return m, nil
-}
-
 const retryNowSQL = `UPDATE outbox SET next_try = ?1
 WHERE sent_at = 0 AND attempts > 0 AND next_try > ?1
 RETURNING chat`
@@ -202,17 +187,6 @@ func (tx *Tx) OutboxByWAID(ctx context.Context, waID string) (OutMsg, error) {
 		return OutMsg{}, fmt.Errorf("outbox by wa id: %w", notFound(err))
 	}
 	return m, nil
-}
-
-const unsentCountSQL = `SELECT COUNT(*) FROM outbox WHERE chat = ? AND sent_at = 0`
-
-// UnsentCount returns how many messages of chat are not sent yet.
-func (tx *Tx) UnsentCount(ctx context.Context, chat string) (int, error) {
-	var n int
-	if err := tx.queryRow(ctx, unsentCountSQL, chat).Scan(&n); err != nil {
-		return 0, fmt.Errorf("unsent count: %w", err)
-	}
-	return n, nil
 }
 
 const workChatsSQL = `SELECT chat FROM inbox WHERE done = 0

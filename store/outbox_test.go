@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"reflect"
 	"slices"
@@ -32,17 +33,17 @@ func TestOutbox(t *testing.T) {
 	})
 
 	view(t, db, func(tx *Tx) error {
-		got, err := tx.NextOutbox(ctx, "c1")
+		got, err := head(ctx, tx, "c1")
 		if err != nil {
 			return err
 		}
 		want := OutMsg{ID: ids[0], Chat: "c1", Ticket: 100001, Text: "menu", Options: opts, Author: "bot", CreatedAt: at.UTC()}
 		if !reflect.DeepEqual(got, want) {
-			t.Errorf("NextOutbox: got %+v, want %+v", got, want)
+			t.Errorf("head of c1: got %+v, want %+v", got, want)
 		}
-		n, err := tx.UnsentCount(ctx, "c1")
-		if n != 3 || err != nil {
-			t.Errorf("UnsentCount: got %d, %v, want 3", n, err)
+		all, err := tx.PendingOutbox(ctx, "c1", 0)
+		if len(all) != 3 || err != nil {
+			t.Errorf("PendingOutbox: got %d, %v, want 3", len(all), err)
 		}
 		return nil
 	})
@@ -55,7 +56,7 @@ func TestOutbox(t *testing.T) {
 		if err := tx.MarkSendFailed(ctx, ids[0], "offline again", at.Add(2*time.Minute)); err != nil {
 			return err
 		}
-		got, err := tx.NextOutbox(ctx, "c1")
+		got, err := head(ctx, tx, "c1")
 		if err != nil {
 			return err
 		}
@@ -68,12 +69,12 @@ func TestOutbox(t *testing.T) {
 		return tx.MarkSent(ctx, ids[0], "", at.Add(3*time.Minute))
 	})
 	update(t, db, func(tx *Tx) error {
-		got, err := tx.NextOutbox(ctx, "c1")
+		got, err := head(ctx, tx, "c1")
 		if err != nil {
 			return err
 		}
 		if got.ID != ids[2] {
-			t.Errorf("NextOutbox after MarkSent: got id %d, want %d", got.ID, ids[2])
+			t.Errorf("head after MarkSent: got id %d, want %d", got.ID, ids[2])
 		}
 		// The transport may change the id at send time.
 		return tx.MarkSent(ctx, ids[2], "W2b", at.Add(4*time.Minute))
@@ -113,9 +114,9 @@ func TestOutbox(t *testing.T) {
 		if got := msgIDs(after); !reflect.DeepEqual(got, []int64{ids[2]}) {
 			t.Errorf("OutboxAfter %d limit 1: got %v", ids[0], got)
 		}
-		n, err := tx.UnsentCount(ctx, "c1")
-		if n != 1 || err != nil {
-			t.Errorf("UnsentCount: got %d, %v, want 1", n, err)
+		unsent, err := tx.PendingOutbox(ctx, "c1", 0)
+		if len(unsent) != 1 || err != nil {
+			t.Errorf("PendingOutbox: got %d, %v, want 1", len(unsent), err)
 		}
 		return nil
 	})
@@ -133,9 +134,8 @@ func TestOutbox(t *testing.T) {
 		if err := tx.MarkSent(ctx, ids[3], "", time.Time{}); err == nil {
 			t.Error("MarkSent with zero time: want an error")
 		}
-		_, err := tx.NextOutbox(ctx, "nobody")
-		if !errors.Is(err, ErrNotFound) {
-			t.Errorf("NextOutbox empty: got %v, want ErrNotFound", err)
+		if none, err := tx.PendingOutbox(ctx, "nobody", 0); len(none) != 0 || err != nil {
+			t.Errorf("PendingOutbox of nobody: got %v, %v, want none", none, err)
 		}
 		return nil
 	})
@@ -234,4 +234,16 @@ func TestRetryNow(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// head is the first message PendingOutbox gives for chat.
+func head(ctx context.Context, tx *Tx, chat string) (OutMsg, error) {
+	ms, err := tx.PendingOutbox(ctx, chat, 1)
+	if err == nil && len(ms) == 0 {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return OutMsg{}, err
+	}
+	return ms[0], nil
 }

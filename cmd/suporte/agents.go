@@ -19,6 +19,7 @@ import (
 
 const agentsUsage = `usage: suporte agents COMMAND [--data DIR] ...
   add     --email E --name N [--role agent|supervisor|editor] [--max-chats 5] --password-stdin
+  set     --email E [--name N] [--role R] [--max-chats N] [--new-email E2]
   list
   disable --email E
   enable  --email E
@@ -52,6 +53,22 @@ func runAgents(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 			return err
 		}
 		return a.add(ctx, *data, store.Agent{Email: *email, Name: *name, Role: *role, MaxChats: *maxChats}, *pwStdin)
+	case "set":
+		email := fs.String("email", "", "the agent's e-mail")
+		fs.String("name", "", "a new name for customers to see")
+		fs.String("role", "", "a new role: agent, supervisor or editor")
+		fs.Int("max-chats", 0, "a new number of chats handled at once")
+		fs.String("new-email", "", "a new e-mail to log in with")
+		if err := a.parse(fs, args, email); err != nil {
+			return err
+		}
+		changes := map[string]string{}
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name != "email" && f.Name != "data" {
+				changes[f.Name] = f.Value.String()
+			}
+		})
+		return a.set(ctx, *data, *email, changes)
 	case "list":
 		if err := a.parse(fs, args, nil); err != nil {
 			return err
@@ -129,7 +146,8 @@ func (a agentsCmd) cost() int {
 	return console.DefaultBcryptCost
 }
 
-func (a agentsCmd) add(ctx context.Context, data string, ag store.Agent, pwStdin bool) error {
+// checkAgent says what is wrong with an agent's fields, as flags.
+func checkAgent(ag store.Agent) error {
 	if !store.ValidRole(ag.Role) {
 		return fmt.Errorf("role %q: use agent, supervisor or editor", ag.Role)
 	}
@@ -140,7 +158,14 @@ func (a agentsCmd) add(ctx context.Context, data string, ag store.Agent, pwStdin
 		return fmt.Errorf("--max-chats %d: must be at least 1", ag.MaxChats)
 	}
 	if !strings.Contains(ag.Email, "@") {
-		return fmt.Errorf("--email %q does not look like an e-mail", ag.Email)
+		return fmt.Errorf("e-mail %q does not look like an e-mail", ag.Email)
+	}
+	return nil
+}
+
+func (a agentsCmd) add(ctx context.Context, data string, ag store.Agent, pwStdin bool) error {
+	if err := checkAgent(ag); err != nil {
+		return err
 	}
 	hash, err := a.password(pwStdin)
 	if err != nil {
@@ -165,6 +190,53 @@ func (a agentsCmd) add(ctx context.Context, data string, ag store.Agent, pwStdin
 		return err
 	}
 	fmt.Fprintf(a.stdout, "added agent %d: %s <%s>, %s, up to %d chats\n", id, strings.TrimSpace(ag.Name), store.NormalizeEmail(ag.Email), ag.Role, ag.MaxChats)
+	return nil
+}
+
+// set changes an agent's name, role, chat limit or e-mail (changes maps
+// the flags given to their values). The console reads the agent on every
+// request, so the change holds at once, sessions included.
+func (a agentsCmd) set(ctx context.Context, data, email string, changes map[string]string) error {
+	if len(changes) == 0 {
+		return errors.New("nothing to change: give --name, --role, --max-chats or --new-email")
+	}
+	db, err := openAgentsStore(ctx, data)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var ag store.Agent
+	err = db.Update(ctx, func(tx *store.Tx) error {
+		if ag, err = tx.AgentByEmail(ctx, email); err != nil {
+			return err
+		}
+		for name, v := range changes {
+			switch name {
+			case "name":
+				ag.Name = v
+			case "role":
+				ag.Role = v
+			case "max-chats":
+				ag.MaxChats, _ = strconv.Atoi(v) // the flag package checked it
+			case "new-email":
+				ag.Email = v
+			}
+		}
+		if err := checkAgent(ag); err != nil {
+			return err
+		}
+		ag.UpdatedAt = time.Now()
+		return tx.UpdateAgent(ctx, ag)
+	})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("no agent with e-mail %s (see suporte agents list)", store.NormalizeEmail(email))
+	case errors.Is(err, store.ErrExists):
+		return fmt.Errorf("another agent already logs in with %s", store.NormalizeEmail(changes["new-email"]))
+	case err != nil:
+		return err
+	}
+	fmt.Fprintf(a.stdout, "agent %d is now %s <%s>, %s, up to %d chats\n", ag.ID, strings.TrimSpace(ag.Name), store.NormalizeEmail(ag.Email), ag.Role, ag.MaxChats)
 	return nil
 }
 

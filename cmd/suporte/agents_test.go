@@ -51,6 +51,13 @@ func TestAgentsCommand(t *testing.T) {
 		{"no e-mail", pw, []string{"add", "--name", "B", "--password-stdin"}, "", true},
 		{"unknown agent", "", []string{"disable", "--email", "zz@contaazul.com"}, "no agent with e-mail", false},
 		{"passwd unknown agent", pw, []string{"passwd", "--email", "zz@contaazul.com", "--password-stdin"}, "no agent with e-mail", false},
+		{"set nothing", "", []string{"set", "--email", "ana@contaazul.com"}, "nothing to change", false},
+		{"set unknown agent", "", []string{"set", "--email", "zz@contaazul.com", "--name", "Z"}, "no agent with e-mail", false},
+		{"set bad role", "", []string{"set", "--email", "ana@contaazul.com", "--role", "admin"}, "use agent, supervisor or editor", false},
+		{"set zero max chats", "", []string{"set", "--email", "ana@contaazul.com", "--max-chats", "0"}, "at least 1", false},
+		{"set empty name", "", []string{"set", "--email", "ana@contaazul.com", "--name", " "}, "--name is required", false},
+		{"set taken e-mail", "", []string{"set", "--email", "ana@contaazul.com", "--new-email", "SARA@contaazul.com"}, "another agent already logs in with sara@contaazul.com", false},
+		{"set max chats not a number", "", []string{"set", "--email", "ana@contaazul.com", "--max-chats", "muitos"}, "", true},
 		{"unknown command", "", []string{"remove"}, "", true},
 		{"stray argument", "", []string{"list", "extra"}, "", true},
 	} {
@@ -68,12 +75,20 @@ func TestAgentsCommand(t *testing.T) {
 		})
 	}
 
+	out, _, err = agentsRun(t, "", "set", "--data", data, "--email", "sara@contaazul.com", "--role", "editor", "--max-chats", "8", "--name", "Sara Reis")
+	if err != nil || !strings.Contains(out, "agent 2 is now Sara Reis <sara@contaazul.com>, editor, up to 8 chats") {
+		t.Fatalf("set: %q, %v", out, err)
+	}
+	out, _, err = agentsRun(t, "", "set", "--data", data, "--email", "sara@contaazul.com", "--new-email", "Sara.Reis@ContaAzul.com")
+	if err != nil || !strings.Contains(out, "Sara Reis <sara.reis@contaazul.com>, editor, up to 8 chats") {
+		t.Fatalf("set e-mail: %q, %v", out, err)
+	}
 	out, _, err = agentsRun(t, "", "list", "--data", data)
 	if err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 3 || !strings.HasPrefix(lines[0], "ID") || !strings.Contains(lines[1], "ana@contaazul.com") || !strings.Contains(lines[2], "supervisor") {
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "ID") || !strings.Contains(lines[1], "ana@contaazul.com") || !strings.Contains(lines[2], "sara.reis@contaazul.com") || !strings.Contains(lines[2], "editor") {
 		t.Errorf("list:\n%s", out)
 	}
 
