@@ -25,13 +25,29 @@ type receipts struct {
 	at map[string]time.Time // chat + "\x00" + message id
 }
 
-func (r *receipts) put(key string, t time.Time) {
+// putNew records t for key unless key is already timed (a redelivery of a
+// message still waiting keeps its first arrival), and says whether it did.
+func (r *receipts) putNew(key string, t time.Time) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.at == nil {
 		r.at = map[string]time.Time{}
 	}
+	if _, ok := r.at[key]; ok {
+		return false
+	}
 	r.at[key] = t
+	return true
+}
+
+// drop forgets key if it still holds t: a message that was not stored, or
+// was a duplicate, leaves nothing behind.
+func (r *receipts) drop(key string, t time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if at, ok := r.at[key]; ok && at.Equal(t) {
+		delete(r.at, key)
+	}
 }
 
 func (r *receipts) take(key string) (time.Time, bool) {

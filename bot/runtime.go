@@ -150,7 +150,10 @@ func (r *Runtime) Receive(ctx context.Context, in Inbound) (dup bool, err error)
 	if in.At.IsZero() {
 		in.At = now
 	}
-	arrived := time.Now()
+	// Timed before the commit: once it is stored, a chat's running worker
+	// may handle the message before this call returns.
+	arrived, key := time.Now(), in.Chat+"\x00"+in.ID
+	timed := r.cfg.Observe != nil && r.timing.putNew(key, arrived)
 	fl := r.cfg.Flow()
 	var (
 		row    store.Inbound
@@ -173,6 +176,9 @@ func (r *Runtime) Receive(ctx context.Context, in Inbound) (dup bool, err error)
 		res, err = r.handle(ctx, tx, fl, now, row)
 		return err
 	})
+	if (err != nil || dup) && timed {
+		r.timing.drop(key, arrived)
+	}
 	if err != nil {
 		return false, fmt.Errorf("receive %s: %w", in.ID, err)
 	}
@@ -182,13 +188,9 @@ func (r *Runtime) Receive(ctx context.Context, in Inbound) (dup bool, err error)
 	switch {
 	case dup:
 	case inline:
-		r.timing.put(in.Chat+"\x00"+in.ID, arrived)
 		r.afterHandle(ctx, fl, row, res, nil)
 		r.handOver(ctx, fl, row, res)
 	default:
-		if r.cfg.Observe != nil {
-			r.timing.put(in.Chat+"\x00"+in.ID, arrived)
-		}
 		r.wake(in.Chat)
 	}
 	return dup, nil
@@ -601,11 +603,15 @@ func backoff(n int) time.Duration {
 // observeHandled reports a handled inbox row and its latency.
 func (r *Runtime) observeHandled(in store.Inbound, err error) {
 	o := r.cfg.Observe
-	if o == nil || ctxErr(err) {
+	if o == nil {
 		return
 	}
+	at, timed := r.timing.take(in.Chat + "\x00" + in.MsgID)
+	if ctxErr(err) {
+		return // not handled: the next start does it
+	}
 	var latency time.Duration
-	if at, ok := r.timing.take(in.Chat + "\x00" + in.MsgID); ok {
+	if timed {
 		latency = time.Since(at)
 	}
 	o.Handled(in.Chat, latency, err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -157,6 +158,83 @@ func TestStopTimeoutLeavesTheRestForNextStart(t *testing.T) {
 				t.Errorf("sent twice: %q", s)
 			}
 			seen[s] = true
+		}
+	})
+}
+
+// slowObserver keeps what Handled reports; while hold is set, Received
+// waits until a message is handled (or a minute), as a slow metrics
+// backend could: the chat's worker may handle the message meanwhile.
+type slowObserver struct {
+	mu      sync.Mutex
+	got     []time.Duration
+	hold    bool
+	handled chan struct{}
+}
+
+func (o *slowObserver) Received(string, bool) {
+	o.mu.Lock()
+	hold := o.hold
+	o.mu.Unlock()
+	if hold {
+		select {
+		case <-o.handled:
+		case <-time.After(time.Minute):
+		}
+	}
+}
+
+func (o *slowObserver) Handled(_ string, d time.Duration, _ error) {
+	o.mu.Lock()
+	o.got = append(o.got, d)
+	o.mu.Unlock()
+	select {
+	case o.handled <- struct{}{}:
+	default:
+	}
+}
+
+func (*slowObserver) Sent(string, error) {}
+
+// TestLatencyOfMessagesToBusyChats: a message that arrives while its chat's
+// worker is sending may be handled by that worker before Receive returns;
+// it is timed all the same, and no timing is left behind.
+func TestLatencyOfMessagesToBusyChats(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		db := openStore(t, filepath.Join(t.TempDir(), "s.db"))
+		defer db.Close()
+		obs := &slowObserver{handled: make(chan struct{}, 1)}
+		fl := testFlow(t)
+		rt := New(Config{Store: db, Flow: func() *flows.Flow { return fl }, Transport: newFakeTransport(), Clock: SystemClock{},
+			Log: zerolog.Nop(), Sleep: Sleep, Observe: obs})
+		done := make(chan error)
+		go func() { done <- rt.Run(ctx) }()
+		if _, err := rt.Receive(ctx, text("c1", "m1", "oi")); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait() // the worker is in a typing pause: the chat is busy
+		<-obs.handled
+		obs.mu.Lock()
+		obs.hold = true
+		obs.mu.Unlock()
+		if _, err := rt.Receive(ctx, text("c1", "m2", "12345678")); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if len(obs.got) != 2 || obs.got[1] <= 0 {
+			t.Errorf("latencies %v; want the second message, handled during Receive, timed too", obs.got)
+		}
+		rt.timing.mu.Lock()
+		left := len(rt.timing.at)
+		rt.timing.mu.Unlock()
+		if left != 0 {
+			t.Errorf("%d arrival times left behind; want none (they would grow with every message)", left)
 		}
 	})
 }

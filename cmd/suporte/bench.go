@@ -91,6 +91,7 @@ func runBench(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		"latency_p50=" + res.percentile(50).String(),
 		"latency_p99=" + res.percentile(99).String(),
 		"latency_max=" + res.percentile(100).String(),
+		fmt.Sprintf("latency_samples=%d", len(res.latencies)),
 		fmt.Sprintf("peak_rss_mb=%.1f", peakRSS()),
 		fmt.Sprintf("db_bytes_per_conversation=%.0f", float64(res.dbBytes)/float64(*customers)),
 		fmt.Sprintf("reference_commits_per_s=%.0f", ref),
@@ -123,7 +124,8 @@ func (r benchResult) percentile(p float64) time.Duration {
 // handled, puts the customer back in line for its next message.
 type benchObserver struct {
 	mu        sync.Mutex
-	latencies []time.Duration
+	handled   int             // messages reported handled
+	latencies []time.Duration // of those with a known arrival time
 	ready     chan int // customers whose last message was handled
 	index     func(chat string) (int, bool)
 	sent      atomic.Int64
@@ -132,11 +134,12 @@ type benchObserver struct {
 func (o *benchObserver) Received(string, bool) {}
 
 func (o *benchObserver) Handled(chat string, latency time.Duration, err error) {
+	o.mu.Lock()
+	o.handled++
 	if err == nil && latency > 0 {
-		o.mu.Lock()
 		o.latencies = append(o.latencies, latency)
-		o.mu.Unlock()
 	}
+	o.mu.Unlock()
 	if i, ok := o.index(chat); ok {
 		o.ready <- i
 	}
@@ -274,7 +277,7 @@ func benchEngine(ctx context.Context, fl *flows.Flow, path string, customers int
 	wg.Wait()
 	for handled := false; !handled; {
 		obs.mu.Lock()
-		handled = len(obs.latencies) >= total
+		handled = obs.handled >= total
 		obs.mu.Unlock()
 		if !handled {
 			select {
