@@ -126,7 +126,7 @@ type benchObserver struct {
 	mu        sync.Mutex
 	handled   int             // messages reported handled
 	latencies []time.Duration // of those with a known arrival time
-	ready     chan int // customers whose last message was handled
+	ready     chan int        // customers whose last message was handled
 	index     func(chat string) (int, bool)
 	sent      atomic.Int64
 }
