@@ -130,19 +130,16 @@ func (r *Runtime) advance(ctx context.Context, chat string, rec sendRecord, time
 		case timers:
 			res.usedTimers = true
 			if err := tx.Try(ctx, func() error {
-				evs, fired, err = r.fireTimers(ctx, tx, fl, now, chat)
+				evs, res.outs, fired, err = r.fireTimers(ctx, tx, fl, now, chat)
 				return err
 			}); err != nil {
 				return err
 			}
+			// Nothing was queued before (see above): what the turn queued
+			// is what there is to send.
 			res.worked = fired
-			if fired {
-				res.outs, err = tx.PendingOutbox(ctx, chat, maxBurst)
-				if err != nil {
-					return err
-				}
-				return r.assignIDs(ctx, tx, res.outs)
-			}
+			res.outs = res.outs[:min(len(res.outs), maxBurst)]
+			return r.assignIDs(ctx, tx, res.outs)
 		}
 		return nil
 	})
@@ -198,25 +195,26 @@ func (r *Runtime) inbound(ctx context.Context, tx *store.Tx, fl *flows.Flow, now
 	}, &in)
 }
 
-// fireTimers handles chat's oldest due timer, if any.
-func (r *Runtime) fireTimers(ctx context.Context, tx *store.Tx, fl *flows.Flow, now time.Time, chat string) ([]Event, bool, error) {
+// fireTimers handles chat's oldest due timer, if any, and returns the
+// turn's events and the messages it queued.
+func (r *Runtime) fireTimers(ctx context.Context, tx *store.Tx, fl *flows.Flow, now time.Time, chat string) ([]Event, []store.OutMsg, bool, error) {
 	timers, err := tx.Timers(ctx, chat)
 	if err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
 	for _, tm := range timers {
 		if tm.Due.After(now) {
 			continue
 		}
 		if err := tx.DeleteTimer(ctx, chat, tm.Kind); err != nil {
-			return nil, false, err
+			return nil, nil, false, err
 		}
-		evs, _, err := r.turn(ctx, tx, fl, now, chat, func(t *turn) error {
+		evs, outs, err := r.turn(ctx, tx, fl, now, chat, func(t *turn) error {
 			return r.engine.Step(ctx, t, input{kind: kindTimer, timer: tm.Kind})
 		}, nil)
-		return evs, true, err // the turn (re)set the next timer: look again next round
+		return evs, outs, true, err // the turn (re)set the next timer: look again next round
 	}
-	return nil, false, nil
+	return nil, nil, false, nil
 }
 
 // recordSends marks delivered messages sent and a failed one for retry.
