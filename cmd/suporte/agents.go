@@ -40,7 +40,7 @@ func runAgents(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 	cmd, args := args[0], args[1:]
 	fs := newFlags("agents "+cmd, stderr)
-	data := fs.String("data", envOr("SUPORTE_DATA", "data"), "data folder")
+	data := dataFlag(fs)
 	a := agentsCmd{stdin: stdin, stdout: stdout, stderr: stderr}
 	switch cmd {
 	case "add":
@@ -113,6 +113,8 @@ func (a agentsCmd) parse(fs *flag.FlagSet, args []string, email *string) error {
 	return nil
 }
 
+// openAgentsStore opens the data folder's database, creating it if need
+// be (unlike openData): agents may be added before the service first runs.
 func openAgentsStore(ctx context.Context, data string) (*store.DB, error) {
 	return store.Open(ctx, filepath.Join(data, "suporte.db"))
 }
@@ -193,6 +195,11 @@ func (a agentsCmd) add(ctx context.Context, data string, ag store.Agent, pwStdin
 	return nil
 }
 
+// noAgent is the answer when no agent logs in with email.
+func noAgent(email string) error {
+	return fmt.Errorf("no agent with e-mail %s (see suporte agents list)", store.NormalizeEmail(email))
+}
+
 // set changes an agent's name, role, chat limit or e-mail (changes maps
 // the flags given to their values). The console reads the agent on every
 // request, so the change holds at once, sessions included.
@@ -230,7 +237,7 @@ func (a agentsCmd) set(ctx context.Context, data, email string, changes map[stri
 	})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return fmt.Errorf("no agent with e-mail %s (see suporte agents list)", store.NormalizeEmail(email))
+		return noAgent(email)
 	case errors.Is(err, store.ErrExists):
 		return fmt.Errorf("another agent already logs in with %s", store.NormalizeEmail(changes["new-email"]))
 	case err != nil:
@@ -284,7 +291,7 @@ func (a agentsCmd) setDisabled(ctx context.Context, data, email string, disabled
 		return tx.SetAgentDisabled(ctx, ag.ID, disabled, time.Now())
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("no agent with e-mail %s (see suporte agents list)", store.NormalizeEmail(email))
+		return noAgent(email)
 	}
 	if err != nil {
 		return err
@@ -320,7 +327,7 @@ func (a agentsCmd) passwd(ctx context.Context, data, email string, pwStdin bool)
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("no agent with e-mail %s (see suporte agents list)", store.NormalizeEmail(email))
+		return noAgent(email)
 	}
 	if err != nil {
 		return err
