@@ -40,11 +40,11 @@ func pendingWork(t *testing.T, db *store.DB) (inbox, outbox int) {
 }
 
 // pacedRuntime is a runtime whose sends pause like the service's (typing
-// pacing), in the caller's synctest bubble.
-func pacedRuntime(t *testing.T, db *store.DB, tr Transport, stop time.Duration) *Runtime {
+// pacing), in the caller's synctest bubble; obs may be nil.
+func pacedRuntime(t *testing.T, db *store.DB, tr Transport, stop time.Duration, obs Observer) *Runtime {
 	fl := testFlow(t)
 	return New(Config{Store: db, Flow: func() *flows.Flow { return fl }, Transport: tr, Clock: SystemClock{},
-		Log: zerolog.Nop(), Sleep: Sleep, StopTimeout: stop})
+		Log: zerolog.Nop(), Sleep: Sleep, StopTimeout: stop, Observe: obs})
 }
 
 // TestStopFinishesWorkInFlight: when Run's context ends, the chats being
@@ -56,7 +56,7 @@ func TestStopFinishesWorkInFlight(t *testing.T) {
 		db := openStore(t, filepath.Join(t.TempDir(), "s.db"))
 		defer db.Close()
 		tr := newFakeTransport()
-		rt := pacedRuntime(t, db, tr, time.Minute)
+		rt := pacedRuntime(t, db, tr, time.Minute, nil)
 		done := make(chan error)
 		go func() { done <- rt.Run(ctx) }()
 		for i := range 5 {
@@ -111,7 +111,7 @@ func TestStopTimeoutLeavesTheRestForNextStart(t *testing.T) {
 		db := openStore(t, path)
 		tr := newFakeTransport()
 		ctx, cancel := context.WithCancel(context.Background())
-		rt := pacedRuntime(t, db, tr, 2*time.Second)
+		rt := pacedRuntime(t, db, tr, 2*time.Second, nil)
 		done := make(chan error)
 		go func() { done <- rt.Run(ctx) }()
 		for j, s := range []string{"oi", "12345678", "4", "sim"} {
@@ -137,7 +137,7 @@ func TestStopTimeoutLeavesTheRestForNextStart(t *testing.T) {
 		db = openStore(t, path)
 		defer db.Close()
 		ctx, cancel = context.WithCancel(context.Background())
-		rt = pacedRuntime(t, db, tr, time.Minute)
+		rt = pacedRuntime(t, db, tr, time.Minute, nil)
 		go func() { done <- rt.Run(ctx) }()
 		time.Sleep(time.Minute)
 		synctest.Wait()
@@ -205,9 +205,7 @@ func TestLatencyOfMessagesToBusyChats(t *testing.T) {
 		db := openStore(t, filepath.Join(t.TempDir(), "s.db"))
 		defer db.Close()
 		obs := &slowObserver{handled: make(chan struct{}, 1)}
-		fl := testFlow(t)
-		rt := New(Config{Store: db, Flow: func() *flows.Flow { return fl }, Transport: newFakeTransport(), Clock: SystemClock{},
-			Log: zerolog.Nop(), Sleep: Sleep, Observe: obs})
+		rt := pacedRuntime(t, db, newFakeTransport(), time.Minute, obs)
 		done := make(chan error)
 		go func() { done <- rt.Run(ctx) }()
 		if _, err := rt.Receive(ctx, text("c1", "m1", "oi")); err != nil {
