@@ -357,10 +357,3 @@ func ticketID(r *http.Request) (int64, error) {
 	}
 	return id, nil
 }
-
-func rfc3339(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339Nano)
-}
