@@ -280,14 +280,7 @@ func decodeCandidate(w http.ResponseWriter, r *http.Request) (candidateRequest, 
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) {
-			return req, fail(http.StatusBadRequest, fmt.Sprintf("JSON inválido: o campo %q tem o tipo errado.", typeErr.Field))
-		}
-		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			return req, fail(http.StatusBadRequest, "JSON inválido: campo desconhecido "+f+".")
-		}
-		return req, fail(http.StatusBadRequest, "JSON inválido.")
+		return req, badJSON(err)
 	}
 	if len(req.Source) > maxSource {
 		return req, tooBig

@@ -294,6 +294,12 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	case errors.As(err, &tooBig):
 		return fail(http.StatusRequestEntityTooLarge, "Conteúdo grande demais (máximo de 64 KiB).")
 	}
+	return badJSON(err)
+}
+
+// badJSON is the answer to a body that does not decode: which field has
+// the wrong type or is unknown, if that is why.
+func badJSON(err error) error {
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
 		return fail(http.StatusBadRequest, fmt.Sprintf("JSON inválido: o campo %q tem o tipo errado.", typeErr.Field))
