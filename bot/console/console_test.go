@@ -2,7 +2,6 @@ package console
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -612,72 +611,10 @@ func TestEventsStream(t *testing.T) {
 	tok := e.login("ana@contaazul.com")
 	sara := e.login("sara@contaazul.com")
 
-	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
-	defer cancel()
-	r, err := http.NewRequestWithContext(ctx, "GET", e.srv.URL+"/api/events", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Header.Set("Authorization", "Bearer "+tok)
-	res, err := e.srv.Client().Do(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
-		t.Fatalf("Content-Type %q; want text/event-stream", ct)
-	}
-	type sse struct{ event, data string }
-	events := make(chan sse, 64)
-	go func() {
-		defer close(events)
-		var ev sse
-		buf := make([]byte, 0, 4096)
-		tmp := make([]byte, 4096)
-		for {
-			n, err := res.Body.Read(tmp)
-			buf = append(buf, tmp[:n]...)
-			for {
-				i := bytes.IndexByte(buf, '\n')
-				if i < 0 {
-					break
-				}
-				line := string(buf[:i])
-				buf = buf[i+1:]
-				switch {
-				case strings.HasPrefix(line, "event: "):
-					ev.event = line[len("event: "):]
-				case strings.HasPrefix(line, "data: "):
-					ev.data = line[len("data: "):]
-				case line == "" && ev.event != "":
-					events <- ev
-					ev = sse{}
-				}
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	next := func(kind string) sse {
-		t.Helper()
-		for {
-			select {
-			case ev, ok := <-events:
-				if !ok {
-					t.Fatalf("stream ended before a %q event", kind)
-				}
-				if ev.event == kind {
-					return ev
-				}
-			case <-ctx.Done():
-				t.Fatalf("no %q event before the deadline", kind)
-			}
-		}
-	}
+	next := e.events(tok)
 	hello := next("hello")
-	if !strings.Contains(hello.data, fmt.Sprintf("%q", fmt.Sprint(ana.ID))) {
-		t.Errorf("hello %s does not list the agent online", hello.data)
+	if !strings.Contains(hello, fmt.Sprintf("%q", fmt.Sprint(ana.ID))) {
+		t.Errorf("hello %s does not list the agent online", hello)
 	}
 	// Presence: Ana is online while her stream is open.
 	var agents []struct {
@@ -694,8 +631,8 @@ func TestEventsStream(t *testing.T) {
 	id := e.customer("c1")
 	ev := next("queue")
 	var data struct{ Ticket int64 }
-	if err := json.Unmarshal([]byte(ev.data), &data); err != nil || data.Ticket != id {
-		t.Errorf("queue event %s; want ticket %d", ev.data, id)
+	if err := json.Unmarshal([]byte(ev), &data); err != nil || data.Ticket != id {
+		t.Errorf("queue event %s; want ticket %d", ev, id)
 	}
 	e.must(200, req{method: "POST", path: idPath(id, "claim"), token: tok})
 	next("ticket")

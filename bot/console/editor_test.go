@@ -1,7 +1,6 @@
 package console
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -639,35 +638,7 @@ func TestFlowsEvent(t *testing.T) {
 	e.agent("edu@contaazul.com", "Edu", store.RoleEditor, 1)
 	tok := e.login("edu@contaazul.com")
 
-	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
-	defer cancel()
-	r, err := http.NewRequestWithContext(ctx, "GET", e.srv.URL+"/api/events", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Header.Set("Authorization", "Bearer "+tok)
-	res, err := e.srv.Client().Do(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	events := readEvents(res)
-	next := func(kind string) string {
-		t.Helper()
-		for {
-			select {
-			case ev, ok := <-events:
-				if !ok {
-					t.Fatalf("stream ended before a %q event", kind)
-				}
-				if ev[0] == kind {
-					return ev[1]
-				}
-			case <-ctx.Done():
-				t.Fatalf("no %q event before the deadline", kind)
-			}
-		}
-	}
+	next := e.events(tok)
 	next("hello")
 
 	// Saving an invalid file (the watcher would reload it): the editors hear at once.
@@ -698,40 +669,4 @@ func TestFlowsEvent(t *testing.T) {
 	if err := json.Unmarshal([]byte(next("flows")), &st); err != nil || st.Refused != nil {
 		t.Errorf("flows event after the fix: %+v, %v", st, err)
 	}
-}
-
-// readEvents yields a stream's events as [name, data].
-func readEvents(res *http.Response) <-chan [2]string {
-	events := make(chan [2]string, 64)
-	go func() {
-		defer close(events)
-		var name, data string
-		var buf []byte
-		tmp := make([]byte, 4096)
-		for {
-			n, err := res.Body.Read(tmp)
-			buf = append(buf, tmp[:n]...)
-			for {
-				i := bytes.IndexByte(buf, '\n')
-				if i < 0 {
-					break
-				}
-				line := string(buf[:i])
-				buf = buf[i+1:]
-				switch {
-				case strings.HasPrefix(line, "event: "):
-					name = line[len("event: "):]
-				case strings.HasPrefix(line, "data: "):
-					data = line[len("data: "):]
-				case line == "" && name != "":
-					events <- [2]string{name, data}
-					name, data = "", ""
-				}
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	return events
 }

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -279,4 +281,60 @@ func (e *env) lastTicket(chat string) int64 {
 func (e *env) ticket(id int64) store.Ticket {
 	e.t.Helper()
 	return e.readTicket(e.t, id)
+}
+
+// events opens tok's event stream for up to 10 s and returns a function
+// that waits for the next event of a kind, skipping the others, and gives
+// its data.
+func (e *env) events(tok string) (next func(kind string) string) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+	e.t.Cleanup(cancel)
+	r, err := http.NewRequestWithContext(ctx, "GET", e.srv.URL+"/api/events", nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	r.Header.Set("Authorization", "Bearer "+tok)
+	res, err := e.srv.Client().Do(r)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { res.Body.Close() })
+	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
+		e.t.Fatalf("Content-Type %q; want text/event-stream", ct)
+	}
+	events := make(chan [2]string, 64) // name, data
+	go func() {
+		defer close(events)
+		var name, data string
+		sc := bufio.NewScanner(res.Body)
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case strings.HasPrefix(line, "event: "):
+				name = line[len("event: "):]
+			case strings.HasPrefix(line, "data: "):
+				data = line[len("data: "):]
+			case line == "" && name != "":
+				events <- [2]string{name, data}
+				name, data = "", ""
+			}
+		}
+	}()
+	return func(kind string) string {
+		e.t.Helper()
+		for {
+			select {
+			case ev, ok := <-events:
+				if !ok {
+					e.t.Fatalf("stream ended before a %q event", kind)
+				}
+				if ev[0] == kind {
+					return ev[1]
+				}
+			case <-ctx.Done():
+				e.t.Fatalf("no %q event before the deadline", kind)
+			}
+		}
+	}
 }
