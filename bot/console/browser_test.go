@@ -364,12 +364,8 @@ func (e *env) history(a store.Agent) {
 					tk.ClaimedAt = tk.QueuedAt.Add(time.Duration(1+(i*d)%11) * time.Minute)
 					tk.Agent = agent
 				}
-				id, err := tx.CreateTicket(e.ctx, tk)
+				id, err := putTicket(e.ctx, tx, tk)
 				if err != nil {
-					return err
-				}
-				tk.ID = id
-				if err := tx.UpdateTicket(e.ctx, tk); err != nil {
 					return err
 				}
 				if i%2 == 0 {

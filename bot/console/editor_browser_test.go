@@ -127,12 +127,7 @@ func (e *env) seedEscalations() {
 			if c.closed > 0 {
 				tk.Status, tk.ClosedAt, tk.CloseReason = store.StatusResolvido, at.Add(c.closed), store.CloseSolvedByAgent
 			}
-			id, err := tx.CreateTicket(e.ctx, tk)
-			if err != nil {
-				return err
-			}
-			tk.ID = id
-			if err := tx.UpdateTicket(e.ctx, tk); err != nil {
+			if _, err := putTicket(e.ctx, tx, tk); err != nil {
 				return err
 			}
 		}

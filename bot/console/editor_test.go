@@ -498,12 +498,8 @@ func (e *env) seedTrails(topic string, reached, solved, toPerson int, ratings ..
 				tk.QueuedAt, tk.ClaimedAt = at.Add(time.Minute), at.Add(6*time.Minute)
 				tk.ClosedAt, tk.CloseReason = at.Add(20*time.Minute), store.CloseSolvedByAgent
 			}
-			id, err := tx.CreateTicket(e.ctx, tk)
+			id, err := putTicket(e.ctx, tx, tk)
 			if err != nil {
-				return err
-			}
-			tk.ID = id
-			if err := tx.UpdateTicket(e.ctx, tk); err != nil {
 				return err
 			}
 			if queued {

@@ -205,6 +205,17 @@ func (b *backend) chatTickets(tb testing.TB, chat string, limit int) []store.Tic
 	return ts
 }
 
+// putTicket stores every field of tk, which CreateTicket alone does not
+// (the claim and escalation times), and returns its id.
+func putTicket(ctx context.Context, tx *store.Tx, tk store.Ticket) (int64, error) {
+	id, err := tx.CreateTicket(ctx, tk)
+	if err != nil {
+		return 0, err
+	}
+	tk.ID = id
+	return id, tx.UpdateTicket(ctx, tk)
+}
+
 // login signs email in through h with the test password and returns the
 // session token.
 func login(tb testing.TB, h http.Handler, email string) string {
