@@ -35,6 +35,10 @@ function h(spec, attrs, ...children) {
   return el;
 }
 
+// fill replaces el's children, leaving out the null and false ones (the
+// DOM would write them as text).
+const fill = (el, ...kids) => el.replaceChildren(...kids.flat().filter((k) => k != null && k !== false));
+
 // ---------------------------------------------------------------- state
 
 const state = {
@@ -97,6 +101,16 @@ const fmtTime = new Intl.DateTimeFormat('pt-BR', { timeZone: TZ, hour: '2-digit'
 const fmtDay = new Intl.DateTimeFormat('pt-BR', { timeZone: TZ, day: '2-digit', month: '2-digit', year: 'numeric' });
 const fmtShort = new Intl.DateTimeFormat('pt-BR', { timeZone: TZ, day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit' });
 const fmtWeekday = new Intl.DateTimeFormat('pt-BR', { timeZone: TZ, weekday: 'long' });
+const fmtWhen = new Intl.DateTimeFormat('pt-BR', { timeZone: TZ, day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+const num = (n) => Number(n).toLocaleString('pt-BR');
+const pct = (x) => `${Math.round(x * 100)}%`;
+
+// addDays moves a YYYY-MM-DD day by n days.
+function addDays(day, n) {
+  const d = new Date(`${day}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+}
 
 // longDate says "quarta-feira, 02/12/2026 às 18:00".
 const longDate = (iso) => `${fmtWeekday.format(new Date(iso))}, ${fmtDay.format(new Date(iso))} às ${fmtTime.format(new Date(iso))}`;
@@ -700,8 +714,8 @@ function quickKey(ev) {
   return false;
 }
 
-// fill replaces {nome}, {protocolo} and {id_suporte} with the open ticket's.
-function fill(text) {
+// personalize replaces {nome}, {protocolo} and {id_suporte} with the open ticket's.
+function personalize(text) {
   const t = state.open || {};
   const first = (t.requester || '').split(/\s+/)[0] || '';
   return text.replaceAll('{nome}', first).replaceAll('{protocolo}', String(t.id || '')).replaceAll('{id_suporte}', t.id_suporte || '');
@@ -710,7 +724,7 @@ function fill(text) {
 function pickQuick(i) {
   const q = quickShown[i];
   if (!q) return;
-  textEl.value = textEl.value.startsWith('/') ? fill(q.text) : (textEl.value ? `${textEl.value} ` : '') + fill(q.text);
+  textEl.value = textEl.value.startsWith('/') ? personalize(q.text) : (textEl.value ? `${textEl.value} ` : '') + personalize(q.text);
   closeQuick();
   autosize();
   saveDraft();
@@ -1128,7 +1142,8 @@ document.addEventListener('visibilitychange', () => {
 // {allowed(agent), load(sub), start?(agent)}; streams[event] = fn(data).
 export const views = {};
 export const streams = {};
-export { $, $$, h, s, api, toast, failed, rich, barChart, csatChart, legend, niceMax };
+export { $, $$, h, s, fill, api, toast, failed, rich, barChart, csatChart, legend, niceMax };
+export { fmtDay, fmtWhen, num, pct, addDays };
 
 // Module scripts run in order before DOMContentLoaded: starting then lets
 // the other views register first, however the network orders the files.

@@ -5,26 +5,10 @@
 // saved file is refused. A plain module like app.js, whose helpers it
 // uses; texts from the server go in with textContent, never innerHTML.
 
-import { $, h, s, api, toast, failed, rich, views, streams } from './app.js';
+import { $, h, s, fill, api, toast, failed, rich, views, streams, fmtDay, fmtWhen, num, pct, addDays } from './app.js';
 
-const TZ = 'America/Sao_Paulo';
-
-// fill replaces el's children, leaving out the null and false ones (the
-// DOM would write them as text).
-const fill = (el, ...kids) => el.replaceChildren(...kids.flat().filter((k) => k != null && k !== false));
-const fmtWhen = new Intl.DateTimeFormat('pt-BR', { timeZone: TZ, day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit' });
-const fmtDate = new Intl.DateTimeFormat('pt-BR', { timeZone: TZ, day: '2-digit', month: '2-digit', year: 'numeric' });
 const when = (iso) => (iso ? fmtWhen.format(new Date(iso)) : '—');
-const pct = (x) => `${Math.round(x * 100)}%`;
-const num = (n) => Number(n).toLocaleString('pt-BR');
-const dayLabel = (d) => fmtDate.format(new Date(`${d}T12:00:00-03:00`));
-
-// addDays moves a YYYY-MM-DD day by n days.
-function addDays(day, n) {
-  const d = new Date(`${day}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + n);
-  return d.toISOString().slice(0, 10);
-}
+const dayLabel = (d) => fmtDay.format(new Date(`${d}T12:00:00-03:00`));
 
 const ed = {
   me: null,

@@ -2,17 +2,9 @@
 // date range, with small SVG charts. Supervisors only. It reuses app.js's
 // helpers and chart functions.
 
-import { $, h, s, api, failed, barChart, csatChart, legend, niceMax, views } from './app.js';
+import { $, h, s, fill, api, failed, barChart, csatChart, legend, niceMax, views, fmtWhen, num, pct, addDays } from './app.js';
 
-const TZ = 'America/Sao_Paulo';
-
-// fill replaces el's children, leaving out the null and false ones (the
-// DOM would write them as text).
-const fill = (el, ...kids) => el.replaceChildren(...kids.flat().filter((k) => k != null && k !== false));
-const fmtWhen = new Intl.DateTimeFormat('pt-BR', { timeZone: TZ, day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit' });
 const dayLabel = (d) => `${d.slice(8, 10)}/${d.slice(5, 7)}/${d.slice(0, 4)}`;
-const num = (n) => Number(n).toLocaleString('pt-BR');
-const pct = (x) => `${Math.round(x * 100)}%`;
 const avg = (x) => x.toLocaleString('pt-BR', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 
 // dur says a duration given in ns: 45 s, 12 min, 2 h 05.
@@ -24,13 +16,6 @@ function dur(ns) {
   return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')}`;
 }
 const median = (d) => (d.n ? dur(d.median_ns) : '—');
-
-// addDays moves a YYYY-MM-DD day by n days.
-function addDays(day, n) {
-  const d = new Date(`${day}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + n);
-  return d.toISOString().slice(0, 10);
-}
 
 // today is the server's, from the first answer: the demo's clock may not
 // be the browser's.
