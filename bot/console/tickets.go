@@ -130,24 +130,12 @@ func queued(t store.Ticket) bool {
 
 // visible tells whether the agent of sess may read ticket t: supervisors
 // all; agents the queue, their own tickets and the history of the
-// customers they are serving.
-func visible(ctx context.Context, tx *store.Tx, sess session, t store.Ticket, mine []store.Ticket) (bool, error) {
-	me := sess.bot().ID
-	if isSupervisor(sess.agent) || t.Agent == me || queued(t) {
-		return true, nil
+// customers they are serving (mine, the agent's unresolved tickets).
+func visible(sess session, t store.Ticket, mine []store.Ticket) bool {
+	if isSupervisor(sess.agent) || t.Agent == sess.bot().ID || queued(t) {
+		return true
 	}
-	if mine == nil {
-		var err error
-		if mine, err = tx.TicketsByAgent(ctx, me); err != nil {
-			return false, err
-		}
-	}
-	for _, m := range mine {
-		if m.Chat == t.Chat {
-			return true, nil
-		}
-	}
-	return false, nil
+	return slices.ContainsFunc(mine, func(m store.Ticket) bool { return m.Chat == t.Chat })
 }
 
 func (s *Server) handleQueue(w http.ResponseWriter, r *http.Request) {
@@ -225,11 +213,7 @@ func (s *Server) handleTickets(w http.ResponseWriter, r *http.Request) {
 				continue
 			}
 			seen[t.ID] = true
-			ok, err := visible(ctx, tx, sess, t, mine)
-			if err != nil {
-				return err
-			}
-			if ok {
+			if visible(sess, t, mine) {
 				out = append(out, s.ticketOut(t, n))
 			}
 		}
@@ -288,12 +272,15 @@ func (s *Server) ticketDetail(ctx context.Context, sess session, id int64) (tick
 		if err != nil {
 			return err
 		}
-		ok, err := visible(ctx, tx, sess, t, nil)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return fail(http.StatusForbidden, "Este chamado está com outro Encantador.")
+		if !visible(sess, t, nil) {
+			// Maybe the history of a customer the agent is serving.
+			mine, err := tx.TicketsByAgent(ctx, sess.bot().ID)
+			if err != nil {
+				return err
+			}
+			if !visible(sess, t, mine) {
+				return fail(http.StatusForbidden, "Este chamado está com outro Encantador.")
+			}
 		}
 		n, err := s.agentNames(ctx, tx)
 		if err != nil {
