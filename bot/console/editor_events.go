@@ -2,8 +2,6 @@ package console
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"sync"
 )
@@ -80,16 +78,12 @@ func (w *streamWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // event writes one event and flushes it. Before the stream has started
 // there is nobody to tell: the page reads the status when it connects.
 func (w *streamWriter) event(name string, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if !w.started {
 		return nil
 	}
-	if _, err := fmt.Fprintf(w.ResponseWriter, "event: %s\ndata: %s\n\n", name, b); err != nil {
+	if err := writeEvent(w.ResponseWriter, name, v); err != nil {
 		return err
 	}
 	return w.rc.Flush()
