@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -19,8 +18,6 @@ import (
 	"github.com/coder/websocket"
 
 	"suporte/bot"
-	"suporte/flows"
-	"suporte/store"
 )
 
 // TestPageInChromium drives the /sim page in Debian's headless chromium,
@@ -33,17 +30,8 @@ func TestPageInChromium(t *testing.T) {
 		t.Skip("browser test skipped in -short mode")
 	}
 	bin := chromium(t)
-	fl, err := flows.Load(filepath.Join("testdata", "flows.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "suporte.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	e := &simEnv{db: db}
-	e.start(t, fl, bot.SystemClock{}, true)
+	e := &simEnv{db: testStore(t)}
+	e.start(t, testFlow(t), bot.SystemClock{}, true)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -68,16 +67,8 @@ func FuzzSimAPI(f *testing.F) {
 		f.Add([]byte(b), queries[i%len(queries)])
 	}
 
-	fl, err := flows.Load(filepath.Join("testdata", "flows.yaml"))
-	if err != nil {
-		f.Fatal(err)
-	}
+	fl, db := testFlow(f), testStore(f)
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(f.TempDir(), "suporte.db"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { db.Close() })
 	clock := bot.NewManualClock(time.Date(2026, 11, 24, 13, 0, 0, 0, time.UTC))
 	phone := NewPhone(PhoneConfig{Store: db, Clock: clock, Location: fl.Calendar.Location, Log: zerolog.Nop()})
 	rt := bot.New(bot.Config{Store: db, Flow: func() *flows.Flow { return fl }, Transport: phone, Clock: clock, Log: zerolog.Nop()})

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -43,19 +42,10 @@ type simEnv struct {
 
 func newSimEnv(t *testing.T) *simEnv {
 	t.Helper()
-	fl, err := flows.Load(filepath.Join("testdata", "flows.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "suporte.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
 	// Tuesday 10:00 in São Paulo: the Encantadores are working.
 	clock := bot.NewManualClock(time.Date(2026, 11, 24, 13, 0, 0, 0, time.UTC))
-	e := &simEnv{db: db, clock: clock}
-	e.start(t, fl, clock, false)
+	e := &simEnv{db: testStore(t), clock: clock}
+	e.start(t, testFlow(t), clock, false)
 	return e
 }
 
@@ -572,11 +562,7 @@ func TestRestartKeepsHistory(t *testing.T) {
 	e.say(t, chatA, "12345678", 2)
 	before := e.list(t, "/sim/api/history?chat="+chatA)
 
-	fl, err := flows.Load(filepath.Join("testdata", "flows.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.start(t, fl, e.clock, false) // a second demo process on the same data
+	e.start(t, testFlow(t), e.clock, false) // a second demo process on the same data
 	after := e.list(t, "/sim/api/history?chat="+chatA)
 	if len(after) != 5 || !slices.EqualFunc(before, after, func(a, b Message) bool {
 		return a.Seq == b.Seq && a.ID == b.ID && a.Text == b.Text && a.At.Equal(b.At)
@@ -590,13 +576,9 @@ func TestRestartKeepsHistory(t *testing.T) {
 func outboxOf(t *testing.T, texts ...string) (*store.DB, []int64) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "suporte.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testStore(t)
 	var ids []int64
-	err = db.Update(ctx, func(tx *store.Tx) error {
+	err := db.Update(ctx, func(tx *store.Tx) error {
 		for _, text := range texts {
 			id, err := tx.AppendOutbox(ctx, store.OutMsg{Chat: chatA, Text: text, Author: "bot", CreatedAt: simStart})
 			if err != nil {

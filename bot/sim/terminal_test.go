@@ -19,6 +19,27 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
+// testFlow loads the flows every sim test talks to.
+func testFlow(tb testing.TB) *flows.Flow {
+	tb.Helper()
+	fl, err := flows.Load(filepath.Join("testdata", "flows.yaml"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return fl
+}
+
+// testStore opens a fresh store in tb's temporary directory.
+func testStore(tb testing.TB) *store.DB {
+	tb.Helper()
+	db, err := store.Open(context.Background(), filepath.Join(tb.TempDir(), "suporte.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
 // session runs a transcript's input against a fresh store and returns
 // what the customer would see, plus the store for further checks.
 func session(t *testing.T, name string) (string, *store.DB) {
@@ -28,16 +49,8 @@ func session(t *testing.T, name string) (string, *store.DB) {
 		t.Fatal(err)
 	}
 	header, input, _ := strings.Cut(string(raw), "\n")
-	fl, err := flows.Load(filepath.Join("testdata", "flows.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "suporte.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	s := &Session{Flow: fl, Store: db, Chat: "5547999990001", Log: zerolog.New(os.Stderr).Level(zerolog.WarnLevel)}
+	db := testStore(t)
+	s := &Session{Flow: testFlow(t), Store: db, Chat: "5547999990001", Log: zerolog.New(os.Stderr).Level(zerolog.WarnLevel)}
 	for _, opt := range strings.Fields(strings.TrimPrefix(header, "#!")) {
 		k, v, _ := strings.Cut(opt, "=")
 		switch k {
