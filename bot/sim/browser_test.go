@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -263,26 +264,20 @@ func (b *browser) waitEvent(t *testing.T, method string) {
 
 func (b *browser) navigate(t *testing.T, url string) {
 	t.Helper()
-	b.events = slicesDeleteMethod(b.events, "Page.loadEventFired")
-	b.call(t, "Page.navigate", map[string]any{"url": url}, nil)
-	b.waitEvent(t, "Page.loadEventFired")
+	b.load(t, "Page.navigate", map[string]any{"url": url})
 }
 
 func (b *browser) reload(t *testing.T) {
 	t.Helper()
-	b.events = slicesDeleteMethod(b.events, "Page.loadEventFired")
-	b.call(t, "Page.reload", map[string]any{"ignoreCache": true}, nil)
-	b.waitEvent(t, "Page.loadEventFired")
+	b.load(t, "Page.reload", map[string]any{"ignoreCache": true})
 }
 
-func slicesDeleteMethod(evs []cdpMessage, method string) []cdpMessage {
-	out := evs[:0]
-	for _, e := range evs {
-		if e.Method != method {
-			out = append(out, e)
-		}
-	}
-	return out
+// load calls method and waits for the page it loads, not an earlier one.
+func (b *browser) load(t *testing.T, method string, params map[string]any) {
+	t.Helper()
+	b.events = slices.DeleteFunc(b.events, func(e cdpMessage) bool { return e.Method == "Page.loadEventFired" })
+	b.call(t, method, params, nil)
+	b.waitEvent(t, "Page.loadEventFired")
 }
 
 type evalResult struct {
