@@ -212,7 +212,7 @@ func (h *handler) messages(w http.ResponseWriter, r *http.Request) {
 		after = n
 	}
 	ms, err := h.phone.Sent(r.Context(), chat, after)
-	h.answer(w, r, ms, err)
+	answer(h, w, r, ms, err)
 }
 
 // history answers GET /sim/api/history?chat=ID.
@@ -222,16 +222,16 @@ func (h *handler) history(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ms, err := h.phone.History(r.Context(), chat)
-	h.answer(w, r, ms, err)
+	answer(h, w, r, ms, err)
 }
 
 func (h *handler) chats(w http.ResponseWriter, r *http.Request) {
 	cs, err := h.phone.Chats(r.Context())
-	h.answer(w, r, cs, err)
+	answer(h, w, r, cs, err)
 }
 
 // answer writes a list, never null, or the error of reading it.
-func (h *handler) answer(w http.ResponseWriter, r *http.Request, v any, err error) {
+func answer[T any](h *handler, w http.ResponseWriter, r *http.Request, l []T, err error) {
 	if err != nil {
 		if r.Context().Err() != nil {
 			return
@@ -240,17 +240,10 @@ func (h *handler) answer(w http.ResponseWriter, r *http.Request, v any, err erro
 		writeError(w, http.StatusInternalServerError, "Erro interno ao ler as conversas. Tente de novo.")
 		return
 	}
-	switch l := v.(type) {
-	case []Message:
-		if l == nil {
-			v = []Message{}
-		}
-	case []Chat:
-		if l == nil {
-			v = []Chat{}
-		}
+	if l == nil {
+		l = []T{}
 	}
-	writeJSON(w, http.StatusOK, v)
+	writeJSON(w, http.StatusOK, l)
 }
 
 func chatParam(w http.ResponseWriter, r *http.Request) (string, bool) {
