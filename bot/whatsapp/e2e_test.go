@@ -37,15 +37,12 @@ func (d storeDir) Known(ctx context.Context, chat string) (bool, error) {
 // loadFlow reads the simulator's test flows with menus in menuStyle.
 func loadFlow(t *testing.T, menuStyle string) *flows.Flow {
 	t.Helper()
-	src, err := os.ReadFile(filepath.Join("..", "sim", "testdata", "flows.yaml"))
+	path := filepath.Join("..", "sim", "testdata", "flows.yaml")
+	src, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "flows.yaml")
-	if err := os.WriteFile(path, []byte(strings.Replace(string(src), "menu_style: text", "menu_style: "+menuStyle, 1)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	fl, err := flows.Load(path)
+	fl, err := flows.Parse(strings.NewReader(strings.Replace(string(src), "menu_style: text", "menu_style: "+menuStyle, 1)), path)
 	if err != nil {
 		t.Fatal(err)
 	}
