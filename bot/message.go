@@ -1,6 +1,9 @@
 package bot
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Kinds of inbound messages. Only text (and choices, which arrive as text)
 // drive the trails; the others get a polite "text only" answer.
@@ -23,6 +26,14 @@ const (
 
 // MediaKinds lists the non-text kinds a transport may report.
 var MediaKinds = []string{KindImage, KindVideo, KindAudio, KindSticker, KindDocument, KindLocation, KindContact}
+
+// Written reports whether kind is something the customer sent (text or
+// media), as opposed to an edit, a call or a message from the support
+// phone. Only those open a conversation, count towards a flood and show
+// as the customer's lines.
+func Written(kind string) bool {
+	return kind == KindText || slices.Contains(MediaKinds, kind)
+}
 
 // Inbound is one customer message as a transport hands it over.
 type Inbound struct {

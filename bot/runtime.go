@@ -665,7 +665,7 @@ func (r *Runtime) inboundTurn(ctx context.Context, t *turn, in store.Inbound, la
 // chats are not slowed: each chat is worked on its own.
 func (r *Runtime) flooded(ctx context.Context, t *turn, in store.Inbound) (bool, error) {
 	s := t.flow.File.Settings
-	if in.Kind != KindText && !slices.Contains(MediaKinds, in.Kind) {
+	if !Written(in.Kind) {
 		return false, nil
 	}
 	l := t.lookup.(txLookup)
@@ -745,7 +745,7 @@ func (r *Runtime) turn(ctx context.Context, tx *store.Tx, fl *flows.Flow, now ti
 		if in == nil {
 			return nil, nil, nil // a stale timer of a finished conversation
 		}
-		if in.Kind == KindText || slices.Contains(MediaKinds, in.Kind) {
+		if Written(in.Kind) {
 			if err := r.openTicket(ctx, tx, t); err != nil {
 				return nil, nil, err
 			}

@@ -173,7 +173,7 @@ func (b postBody) inbound() (bot.Inbound, string) {
 		return bot.Inbound{}, `Informe o campo "chat" (o número ou identificador do cliente).`
 	case !validChat.MatchString(b.Chat):
 		return bot.Inbound{}, `Campo "chat" inválido: use de 1 a 64 caracteres entre letras, números e @ . _ + -.`
-	case kind != bot.KindText && !slices.Contains(bot.MediaKinds, kind):
+	case !bot.Written(kind):
 		return bot.Inbound{}, fmt.Sprintf(`Tipo %q desconhecido: use text, %s.`, b.Kind, strings.Join(bot.MediaKinds, ", "))
 	case kind == bot.KindText && strings.TrimSpace(b.Text) == "":
 		return bot.Inbound{}, `Escreva a mensagem no campo "text".`

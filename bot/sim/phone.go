@@ -249,7 +249,7 @@ scan:
 		}
 	}
 	for _, r := range ins {
-		if r.Kind == bot.KindText || slices.Contains(bot.MediaKinds, r.Kind) {
+		if bot.Written(r.Kind) {
 			in = append(in, Message{ID: r.MsgID, Chat: r.Chat, From: FromCustomer, Kind: r.Kind, Text: r.Text,
 				At: r.ReceivedAt.In(p.cfg.Location), Read: r.Done})
 		}
