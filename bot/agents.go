@@ -173,7 +173,7 @@ func (r *Runtime) Reply(ctx context.Context, a Agent, id int64, text string) err
 				return err
 			}
 		}
-		body := truncate(text, maxAgentText)
+		body := Truncate(text, maxAgentText)
 		t.out = append(t.out, store.OutMsg{Chat: t.conv.Chat, Ticket: t.ticket.ID, Author: a.ID, CreatedAt: t.now,
 			Text: "*" + a.Name + "*\n" + body})
 		t.note("agent", a.Name, body)
@@ -193,7 +193,7 @@ func (r *Runtime) Note(ctx context.Context, a Agent, id int64, text string) erro
 	}
 	return r.agentTurn(ctx, a, id, true, func(t *turn) error {
 		t.keepTimers = true
-		t.note("note", a.Name, truncate(text, maxAgentText))
+		t.note("note", a.Name, Truncate(text, maxAgentText))
 		return nil
 	})
 }

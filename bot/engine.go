@@ -383,7 +383,7 @@ func (t *turn) onComment(text string, act func(string) error) error {
 	fb := t.flow.File.Feedback
 	if !t.flow.IsSkip(text) {
 		t.feedback = &store.Feedback{Ticket: t.ticket.ID, Chat: t.conv.Chat, Topic: t.ticket.Topic, Agent: t.ticket.Agent, At: t.now,
-			Comment: truncate(strings.TrimSpace(text), maxComment)}
+			Comment: Truncate(strings.TrimSpace(text), maxComment)}
 	}
 	t.say(fb.Thanks.Value, nil)
 	return t.close(act, reasonSolved, store.StatusResolvido)
@@ -736,11 +736,12 @@ func quoteID(s string) string {
 		}
 		return r
 	}, s)
-	return truncate(s, 24)
+	return Truncate(s, 24)
 }
 
-// truncate cuts s to at most n runes, marking the cut.
-func truncate(s string, n int) string {
+// Truncate cuts s to at most n runes, marking the cut with "…" (agents'
+// texts, comments, poll options: wherever a limit is not worth refusing).
+func Truncate(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}

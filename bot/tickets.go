@@ -116,7 +116,7 @@ func (t *turn) promptTicket() {
 			continue // "sair", "menu": steering, not content
 		}
 		if who != "" {
-			lines = append(lines, fmt.Sprintf("_%s, %s:_ %s", who, shortTime(e.At, t.flow.Calendar.Location), truncate(oneLine(e.Text), 200)))
+			lines = append(lines, fmt.Sprintf("_%s, %s:_ %s", who, shortTime(e.At, t.flow.Calendar.Location), Truncate(oneLine(e.Text), 200)))
 		}
 	}
 	if len(lines) > 5 {
@@ -179,7 +179,7 @@ func (t *turn) onTicketComment(text string, act func(string) error) error {
 		tk.Status = store.StatusAberto
 	}
 	t.other = &tk
-	t.otherEvents = append(t.otherEvents, store.TicketEvent{Ticket: tk.ID, Kind: "customer", Actor: t.conv.Chat, Text: truncate(strings.TrimSpace(text), maxComment)})
+	t.otherEvents = append(t.otherEvents, store.TicketEvent{Ticket: tk.ID, Kind: "customer", Actor: t.conv.Chat, Text: Truncate(strings.TrimSpace(text), maxComment)})
 	t.sayWith(f.CommentAdded.Value, v, nil)
 	return t.listTickets(act)
 }

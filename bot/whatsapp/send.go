@@ -150,7 +150,7 @@ func (c *Client) buildPoll(m bot.Outbound) *waE2E.Message {
 func pollName(text string) string {
 	for line := range strings.Lines(text) {
 		if line = strings.TrimSpace(line); line != "" {
-			return truncate(line, maxPollName)
+			return bot.Truncate(line, maxPollName)
 		}
 	}
 	return "?"
@@ -162,17 +162,9 @@ func pollName(text string) string {
 func pollOptions(opts []bot.Option) []string {
 	names := make([]string, len(opts))
 	for i, o := range opts {
-		names[i] = truncate(o.Key+". "+o.Label, maxPollOption)
+		names[i] = bot.Truncate(o.Key+". "+o.Label, maxPollOption)
 	}
 	return names
-}
-
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }
 
 // pollIDFor derives the poll's id from its text's, so a resend after a
