@@ -84,10 +84,7 @@ RETURNING chat`
 // RetryNow moves every failed message's next try to now and returns their
 // chats, each once, sorted.
 func (tx *Tx) RetryNow(ctx context.Context, now time.Time) ([]string, error) {
-	chats, err := queryAll(ctx, tx, func(s rowScanner) (string, error) {
-		var c string
-		return c, s.Scan(&c)
-	}, retryNowSQL, millis(now))
+	chats, err := queryAll(ctx, tx, scanString, retryNowSQL, millis(now))
 	if err != nil {
 		return nil, fmt.Errorf("retry now: %w", err)
 	}
