@@ -148,25 +148,21 @@ func (tx *Tx) Stats(ctx context.Context, now time.Time, days int, loc *time.Loca
 	if err != nil {
 		return Stats{}, fmt.Errorf("stats ratings: %w", err)
 	}
-	sum := 0
+	var all Ratings
 	err = tx.eachRow(ctx, statsDistributionSQL, []any{millis(first), millis(end)}, func(s rowScanner) error {
 		var rating, n int
 		if err := s.Scan(&rating, &n); err != nil {
 			return err
 		}
 		if rating >= 1 && rating <= 5 {
-			st.Distribution[rating-1] = n
-			st.Ratings += n
-			sum += rating * n
+			all.add(rating, n)
 		}
 		return nil
 	})
 	if err != nil {
 		return Stats{}, fmt.Errorf("stats distribution: %w", err)
 	}
-	if st.Ratings > 0 {
-		st.CSAT = float64(sum) / float64(st.Ratings)
-	}
+	st.Ratings, st.CSAT, st.Distribution = all.Count, all.Average, all.Distribution
 	if err := tx.queryRow(ctx, statsNowSQL).Scan(&st.Queued, &st.WithAgents); err != nil {
 		return Stats{}, fmt.Errorf("stats now: %w", err)
 	}
