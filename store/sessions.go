@@ -31,11 +31,12 @@ func (tx *Tx) CreateSession(ctx context.Context, tokenHash string, agent int64, 
 	return nil
 }
 
-const sessionAgentSQL = `SELECT ` + agentColsA + `, s.last_seen_at
-FROM sessions s JOIN agents a ON a.id = s.agent
-WHERE s.token_hash = ? AND s.expires_at > ? AND a.disabled = 0`
-
-const agentColsA = `a.id, a.email, a.name, a.role, a.password_hash, a.max_chats, a.disabled, a.created_at, a.updated_at`
+// The session is read in a subquery so that agentCols name the agent's
+// columns alone (sessions has a created_at too).
+const sessionAgentSQL = `SELECT ` + agentCols + `, s.last_seen_at
+FROM (SELECT agent, last_seen_at FROM sessions WHERE token_hash = ? AND expires_at > ?) AS s
+JOIN agents ON agents.id = s.agent
+WHERE agents.disabled = 0`
 
 const touchSessionSQL = `UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?`
 
