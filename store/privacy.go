@@ -51,12 +51,6 @@ type PurgeResult struct {
 	More bool
 }
 
-// Zero reports whether the purge changed nothing.
-func (r PurgeResult) Zero() bool {
-	r.More = false
-	return r == PurgeResult{}
-}
-
 func (r *PurgeResult) add(o PurgeResult) {
 	r.Tickets += o.Tickets
 	r.Events += o.Events

@@ -469,7 +469,7 @@ func TestPurge(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !again.Zero() {
+		if again != (PurgeResult{}) {
 			t.Errorf("second purge: got %+v; want nothing", again)
 		}
 		if after := dump(t, db); !reflect.DeepEqual(after, mid) {
