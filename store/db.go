@@ -179,7 +179,7 @@ func hotQueries() []string {
 	return []string{
 		beginSQL, commitSQL, rollbackSQL, savepointSQL, releaseSQL, rollbackToSQL,
 		trySQL, tryReleaseSQL, tryRollbackSQL,
-		insertInboxSQL, acceptInboxSQL, inboxIDSQL, inboxSinceSQL, chatIdleQuerySQL, nextInboxSQL, finishInboxSQL,
+		acceptInboxSQL, inboxIDSQL, inboxSinceSQL, chatIdleQuerySQL, nextInboxSQL, finishInboxSQL,
 		conversationSQL, putConversationSQL, customerSQL, putCustomerSQL,
 		ticketSQL, updateTicketSQL, touchTicketSQL, addTicketEventSQL,
 		appendOutboxSQL, pendingOutboxSQL, markSentSQL, queueAheadSQL, recentClaimsSQL,
