@@ -79,7 +79,7 @@ WHERE f.at >= ? AND f.at < ?
 GROUP BY f.rating`
 
 const statsNowSQL = `SELECT
-    (SELECT COUNT(*) FROM tickets WHERE queued_at > 0 AND agent = '' AND status <> 'resolvido'),
+    (SELECT COUNT(*) FROM tickets WHERE ` + queueWaiting + `),
     (SELECT COUNT(*) FROM tickets WHERE agent <> '' AND status <> 'resolvido')`
 
 // Stats computes the dashboard for the days calendar days ending with

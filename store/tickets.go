@@ -143,8 +143,13 @@ func (tx *Tx) TicketsByChat(ctx context.Context, chat string, limit int) ([]Tick
 	return ts, nil
 }
 
+// queueWaiting is the condition of a ticket waiting for an agent: queued,
+// no agent, not resolved. The tickets_waiting index (migration 0005) has
+// the same condition, so that counts of the line read the index alone.
+const queueWaiting = `queued_at > 0 AND agent = '' AND status <> 'resolvido'`
+
 const queuedTicketsSQL = `SELECT ` + ticketCols + ` FROM tickets
-WHERE queued_at > 0 AND agent = '' AND status <> 'resolvido'
+WHERE ` + queueWaiting + `
 ORDER BY queued_at, id`
 
 // QueuedTickets returns the tickets waiting for an agent (queued, no agent,
@@ -253,7 +258,7 @@ func (tx *Tx) RecentClaims(ctx context.Context, limit int) ([]Ticket, error) {
 }
 
 const queueAheadSQL = `SELECT COUNT(*) FROM tickets
-WHERE queued_at > 0 AND agent = '' AND status <> 'resolvido' AND id <> ?
+WHERE ` + queueWaiting + ` AND id <> ?
   AND (queued_at < ? OR (queued_at = ? AND id < ?))`
 
 // QueueAhead counts the tickets waiting in the queue ahead of one queued at
