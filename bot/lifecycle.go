@@ -4,26 +4,28 @@ import (
 	"context"
 
 	"github.com/looplab/fsm"
+
+	"suporte/store"
 )
 
 // The conversation lifecycle around the trails. States are where the
 // conversation waits; events are what moves it. The trail position (which
 // menu, which trail) lives beside the state in Conversation.Node.
 const (
-	stateClosed         = "closed"           // no conversation: the next message starts one
-	stateAskingID       = "asking_id"        // waiting for the ID Suporte
-	stateConfirmingID   = "confirming_id"    // returning customer: keep or change the ID
-	stateBrowsing       = "browsing"         // at a menu
-	stateAskingResolved = "asking_resolved"  // trail sent: "did this solve it?"
-	stateRating         = "rating"           // waiting for the 1 to 5 rating
-	stateCommenting     = "commenting"       // waiting for the optional comment
-	stateOffering       = "offering_message" // out of hours: leave a message, menu or finish
-	stateLeaving        = "leaving_message"  // writing the message for the next business day
-	stateQueued         = "queued"           // waiting for an Encantador
-	stateWithAgent      = "with_agent"       // an Encantador holds the chat: the bot keeps quiet
-	stateTickets        = "tickets"          // choosing one of their tickets ("Meus chamados")
-	stateTicket         = "ticket"           // looking at one ticket: comment, back to the list
-	stateTicketComment  = "ticket_comment"   // writing a comment for that ticket
+	stateClosed         = store.ConversationClosed // no conversation: the next message starts one (retention relies on it)
+	stateAskingID       = "asking_id"              // waiting for the ID Suporte
+	stateConfirmingID   = "confirming_id"          // returning customer: keep or change the ID
+	stateBrowsing       = "browsing"               // at a menu
+	stateAskingResolved = "asking_resolved"        // trail sent: "did this solve it?"
+	stateRating         = "rating"                 // waiting for the 1 to 5 rating
+	stateCommenting     = "commenting"             // waiting for the optional comment
+	stateOffering       = "offering_message"       // out of hours: leave a message, menu or finish
+	stateLeaving        = "leaving_message"        // writing the message for the next business day
+	stateQueued         = "queued"                 // waiting for an Encantador
+	stateWithAgent      = "with_agent"             // an Encantador holds the chat: the bot keeps quiet
+	stateTickets        = "tickets"                // choosing one of their tickets ("Meus chamados")
+	stateTicket         = "ticket"                 // looking at one ticket: comment, back to the list
+	stateTicketComment  = "ticket_comment"         // writing a comment for that ticket
 )
 
 const (

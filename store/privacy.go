@@ -24,7 +24,7 @@ import (
 // NoteQueueEntered), which hold no one's words.
 
 // ConversationClosed is the state of a chat with no conversation going on;
-// it must equal the bot's stateClosed. An empty state is a chat that never
+// the bot's stateClosed is this constant. An empty state is a chat that never
 // had one. Retention leaves chats in any other state alone.
 const ConversationClosed = "closed"
 
