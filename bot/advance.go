@@ -10,22 +10,6 @@ import (
 	"suporte/store"
 )
 
-// maxBurst bounds how many queued messages of a chat one round sends.
-const maxBurst = 32
-
-// sendRecord is what a round of sending leaves to record: the messages
-// delivered and the one that failed, if any.
-type sendRecord struct {
-	done    []sentMsg
-	failed  *store.OutMsg
-	sendErr error
-}
-
-type sentMsg struct {
-	id           int64
-	waID, pollID string
-}
-
 // advanced is what one advance did and what the chat should do next.
 type advanced struct {
 	outs       []store.OutMsg // queued messages to send now, in order
@@ -215,92 +199,4 @@ func (r *Runtime) fireTimers(ctx context.Context, tx *store.Tx, fl *flows.Flow, 
 		return evs, outs, true, err // the turn (re)set the next timer: look again next round
 	}
 	return nil, nil, false, nil
-}
-
-// recordSends marks delivered messages sent and a failed one for retry.
-func recordSends(ctx context.Context, tx *store.Tx, rec sendRecord, now time.Time) error {
-	for _, d := range rec.done {
-		if d.pollID != "" {
-			if err := tx.SetOutboxPollID(ctx, d.id, d.pollID); err != nil {
-				return err
-			}
-		}
-		if err := tx.MarkSent(ctx, d.id, d.waID, now); err != nil {
-			return err
-		}
-	}
-	if f := rec.failed; f != nil {
-		return tx.MarkSendFailed(ctx, f.ID, rec.sendErr.Error(), now.Add(backoff(f.Attempts+1)))
-	}
-	return nil
-}
-
-// assignIDs gives queued messages their transport ids before the first
-// attempt, when the transport chooses them: a resend after a crash then
-// reuses the id and the customer's phone shows one message, not two.
-func (r *Runtime) assignIDs(ctx context.Context, tx *store.Tx, msgs []store.OutMsg) error {
-	a, ok := r.cfg.Transport.(idAssigner)
-	if !ok {
-		return nil
-	}
-	for i := range msgs {
-		if msgs[i].WAID == "" {
-			msgs[i].WAID = a.NewMessageID()
-			if err := tx.SetOutboxWAID(ctx, msgs[i].ID, msgs[i].WAID); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// send delivers a chat's queued messages in order, each paced like a
-// person typing. It stops at the first failure, which stays at the head of
-// the chat's queue, so nothing behind it jumps ahead. What it returns is
-// recorded by the chat's next advance; when pacing, each message is
-// recorded before the pause, so a crash during a pause never resends it.
-func (r *Runtime) send(ctx context.Context, msgs []store.OutMsg) sendRecord {
-	poll := r.cfg.Flow().MenuStyle() == "poll"
-	var rec sendRecord
-	for i := range msgs {
-		m := &msgs[i]
-		if r.cfg.Sleep != nil {
-			if len(rec.done) > 0 {
-				if err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
-					return recordSends(ctx, tx, rec, r.cfg.Clock.Now())
-				}); err != nil {
-					return rec // the next advance records them
-				}
-				rec.done = rec.done[:0]
-			}
-			if t, ok := r.cfg.Transport.(typist); ok {
-				if err := t.Typing(ctx, m.Chat); err != nil {
-					r.cfg.Log.Debug().Err(err).Str("chat", m.Chat).Msg("typing presence")
-				}
-			}
-			if err := r.cfg.Sleep(ctx, r.cfg.Flow().Pacing(len([]rune(m.Text)))); err != nil {
-				return rec
-			}
-		}
-		if r.cfg.Limit != nil {
-			if err := r.cfg.Limit.Wait(ctx); err != nil {
-				return rec
-			}
-		}
-		sent, err := r.cfg.Transport.Send(ctx, outbound(*m, poll))
-		if o := r.cfg.Observe; o != nil {
-			o.Sent(m.Chat, err)
-		}
-		if err != nil {
-			r.cfg.Log.Warn().Err(err).Int64("outbox", m.ID).Str("chat", m.Chat).Int("attempt", m.Attempts+1).Msg("send failed; will retry")
-			rec.failed, rec.sendErr = m, err
-			return rec
-		}
-		waID := sent.ID
-		if waID == "" {
-			waID = m.WAID
-		}
-		rec.done = append(rec.done, sentMsg{m.ID, waID, sent.PollID})
-	}
-	return rec
 }

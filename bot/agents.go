@@ -288,7 +288,7 @@ func (r *Runtime) Escalate(ctx context.Context, a Agent, id int64) (time.Time, e
 				return err
 			}
 		}
-		return t.close(t.act, "", store.StatusAberto)
+		return t.close("", store.StatusAberto)
 	})
 	return due, err
 }

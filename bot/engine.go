@@ -105,14 +105,15 @@ type lookup interface {
 	events(ticket int64, limit int) ([]store.TicketEvent, error)
 	queuePosition(t store.Ticket) (pos int, wait string, err error)
 	agentTickets(agent string) ([]store.Ticket, error)
+	inboxSince(chat string, since time.Time, limit int) (int, error)
+	saidSince(chat, text string, since time.Time) (bool, error)
 }
 
 // Step handles one input. conv.State must be a live state or closed with a
 // fresh ticket already opened by the runtime (a new conversation).
 func (e *Engine) Step(ctx context.Context, t *turn, in input) error {
 	t.engine, t.ctx = e, ctx
-	act := t.act
-	if err := t.dispatch(in, act); err != nil {
+	if err := t.dispatch(in); err != nil {
 		return err
 	}
 	if t.err != nil {
@@ -162,11 +163,11 @@ func (t *turn) syncStatus() {
 	}
 }
 
-func (t *turn) dispatch(in input, act func(string) error) error {
+func (t *turn) dispatch(in input) error {
 	fl := t.flow
 
 	if in.kind == kindTimer {
-		return t.onTimer(in.timer, act)
+		return t.onTimer(in.timer)
 	}
 	if in.late {
 		// Acting on a stale answer could send the customer somewhere they no
@@ -179,7 +180,7 @@ func (t *turn) dispatch(in input, act func(string) error) error {
 		}
 	}
 	if t.conv.State == stateClosed {
-		return t.start(in, act)
+		return t.start(in)
 	}
 	if t.conv.State == stateWithAgent {
 		t.onWithAgent()
@@ -189,48 +190,48 @@ func (t *turn) dispatch(in input, act func(string) error) error {
 		// flows.yaml changed under this conversation: say so and restart
 		// from the menu rather than act on an answer to a vanished question.
 		t.say(fl.File.Texts.FlowChanged.Value, nil)
-		return t.browse(fl.Root(), nil, act)
+		return t.browse(fl.Root(), nil)
 	}
 	if in.kind != KindText {
 		return t.onMedia(in.kind)
 	}
 	switch fl.Command(in.text) {
 	case flows.CmdQuit:
-		return t.quit(act)
+		return t.quit()
 	case flows.CmdMenu:
-		return t.toMenu(act)
+		return t.toMenu()
 	case flows.CmdBack:
-		return t.back(act)
+		return t.back()
 	case flows.CmdAgent:
-		return t.handOff(act)
+		return t.handOff()
 	}
 
 	switch t.conv.State {
 	case stateAskingID:
-		return t.onID(in.text, act)
+		return t.onID(in.text)
 	case stateConfirmingID:
-		return t.onConfirmID(in.text, act)
+		return t.onConfirmID(in.text)
 	case stateBrowsing:
-		return t.onMenu(in.text, act)
+		return t.onMenu(in.text)
 	case stateAskingResolved:
-		return t.onResolved(in.text, act)
+		return t.onResolved(in.text)
 	case stateRating:
-		return t.onRating(in.text, act)
+		return t.onRating(in.text)
 	case stateCommenting:
-		return t.onComment(in.text, act)
+		return t.onComment(in.text)
 	case stateOffering:
-		return t.onOffer(in.text, act)
+		return t.onOffer(in.text)
 	case stateLeaving:
-		return t.onLeave(in.text, act)
+		return t.onLeave(in.text)
 	case stateQueued:
 		t.onQueued()
 		return nil
 	case stateTickets:
-		return t.onTicketChoice(in.text, act)
+		return t.onTicketChoice(in.text)
 	case stateTicket:
-		return t.onTicketAction(in.text, act)
+		return t.onTicketAction(in.text)
 	case stateTicketComment:
-		return t.onTicketComment(in.text, act)
+		return t.onTicketComment(in.text)
 	}
 	return fmt.Errorf("conversation %s: unknown state %q", t.conv.Chat, t.conv.State)
 }
@@ -239,7 +240,7 @@ func (t *turn) dispatch(in input, act func(string) error) error {
 // one whose ID Suporte we know. A first message that already says what
 // the customer wants (their ID, as the help center tells them to send, or
 // "atendente") is taken at its word.
-func (t *turn) start(in input, act func(string) error) error {
+func (t *turn) start(in input) error {
 	t.conv.Path = nil
 	t.conv.Node = ""
 	t.conv.Attempts = 0
@@ -249,75 +250,75 @@ func (t *turn) start(in input, act func(string) error) error {
 		t.ticket.IDSuporte = t.customer.IDSuporte
 		t.ticketChanged = true
 		if wantsAgent {
-			return t.handOff(act)
+			return t.handOff()
 		}
-		return act(evWelcomeBack)
+		return t.act(evWelcomeBack)
 	}
 	if in.kind == KindText {
 		if id, ok := t.flow.FindID(in.text); ok {
-			return t.acceptID(id, act)
+			return t.acceptID(id)
 		}
 	}
 	if wantsAgent {
 		t.conv.Intent = intentHandoff
 	}
-	return act(evGreet)
+	return t.act(evGreet)
 }
 
-func (t *turn) onID(text string, act func(string) error) error {
+func (t *turn) onID(text string) error {
 	fl := t.flow
 	id, ok := fl.FindID(text)
 	if !ok {
 		t.conv.Attempts++
 		if t.conv.Attempts >= fl.File.IDSuporte.Attempts {
 			t.say(fl.File.IDSuporte.GiveUp.Value, nil)
-			return t.close(act, reasonNoID, store.StatusResolvido)
+			return t.close(reasonNoID, store.StatusResolvido)
 		}
 		t.sayWith(fl.File.IDSuporte.Invalid.Value, flows.Vars{IDSuporte: quoteID(strings.TrimSpace(text))}, nil)
 		return nil
 	}
-	return t.acceptID(id, act)
+	return t.acceptID(id)
 }
 
-func (t *turn) acceptID(id string, act func(string) error) error {
+func (t *turn) acceptID(id string) error {
 	t.customer.IDSuporte = id
 	t.customerChanged = true
 	t.ticket.IDSuporte = id
 	t.ticketChanged = true
 	t.conv.Attempts = 0
 	t.say(t.flow.File.IDSuporte.Accepted.Value, nil)
-	return t.afterID(act)
+	return t.afterID()
 }
 
 // afterID continues where the customer wanted to go before we asked the ID.
-func (t *turn) afterID(act func(string) error) error {
+func (t *turn) afterID() error {
 	intent := t.conv.Intent
 	t.conv.Intent = ""
 	if intent == intentHandoff {
-		return t.handOff(act)
+		return t.handOff()
 	}
-	return t.browse(t.flow.Root(), nil, act)
+	return t.browse(t.flow.Root(), nil)
 }
 
-func (t *turn) onConfirmID(text string, act func(string) error) error {
+func (t *turn) onConfirmID(text string) error {
 	c := t.flow.File.IDSuporte
 	switch i, ok := t.flow.KeepID().Match(text); {
 	case ok && i == 0:
 		t.conv.Attempts = 0
-		return t.afterID(act)
+		return t.afterID()
 	case ok && i == 1:
 		t.conv.Attempts = 0
 		t.conv.Intent = ""
 		t.customer.IDSuporte = ""
-		return t.askID(c.AskNew.Value, act)
+		return t.askID(c.AskNew.Value)
 	}
 	if id, ok := t.flow.FindID(text); ok {
-		return t.acceptID(id, act)
+		return t.acceptID(id)
 	}
 	return t.notUnderstood()
 }
 
-func (t *turn) onMenu(text string, act func(string) error) error {
+func (t *turn) onMenu(text string) error {
 	i, ok := t.flow.Menu(t.conv.Node).Match(text)
 	if !ok {
 		return t.notUnderstood()
@@ -325,19 +326,19 @@ func (t *turn) onMenu(text string, act func(string) error) error {
 	target := t.flow.Node(t.flow.Node(t.conv.Node).Options[i].Goto.Value)
 	switch target.Type.Value {
 	case flows.KindMenu:
-		return t.browse(target.ID, append(t.conv.Path, t.conv.Node), act)
+		return t.browse(target.ID, append(t.conv.Path, t.conv.Node))
 	case flows.KindTrail:
 		t.conv.Path = append(t.conv.Path, t.conv.Node)
-		return t.read(target, act)
+		return t.read(target)
 	case flows.KindTickets:
-		return t.listTickets(act)
+		return t.listTickets()
 	default:
-		return t.handOff(act)
+		return t.handOff()
 	}
 }
 
 // read sends a trail (and the trails it continues into), then asks.
-func (t *turn) read(n *flows.Node, act func(string) error) error {
+func (t *turn) read(n *flows.Node) error {
 	t.ticket.Topic = n.ID
 	t.ticketChanged = true
 	t.conv.Node = n.ID
@@ -347,24 +348,24 @@ func (t *turn) read(n *flows.Node, act func(string) error) error {
 		}
 		n = t.flow.Node(n.Next.Value)
 	}
-	return act(evRead)
+	return t.act(evRead)
 }
 
-func (t *turn) onResolved(text string, act func(string) error) error {
+func (t *turn) onResolved(text string) error {
 	i, ok := t.flow.ResolvedChoice().Match(text)
 	if !ok {
 		return t.notUnderstood()
 	}
 	switch i {
 	case 0:
-		return act(evSolve)
+		return t.act(evSolve)
 	case 1:
-		return t.handOff(act)
+		return t.handOff()
 	}
-	return t.browse(t.flow.Root(), nil, act)
+	return t.browse(t.flow.Root(), nil)
 }
 
-func (t *turn) onRating(text string, act func(string) error) error {
+func (t *turn) onRating(text string) error {
 	fb := t.flow.File.Feedback
 	r, ok := flows.Rating(text)
 	if !ok {
@@ -373,41 +374,41 @@ func (t *turn) onRating(text string, act func(string) error) error {
 	}
 	t.feedback = &store.Feedback{Ticket: t.ticket.ID, Chat: t.conv.Chat, Rating: r, Topic: t.ticket.Topic, Agent: t.ticket.Agent, At: t.now}
 	if r <= fb.CommentBelow {
-		return act(evRateLow)
+		return t.act(evRateLow)
 	}
 	t.say(fb.Thanks.Value, nil)
-	return t.close(act, reasonSolved, store.StatusResolvido)
+	return t.close(reasonSolved, store.StatusResolvido)
 }
 
-func (t *turn) onComment(text string, act func(string) error) error {
+func (t *turn) onComment(text string) error {
 	fb := t.flow.File.Feedback
 	if !t.flow.IsSkip(text) {
 		t.feedback = &store.Feedback{Ticket: t.ticket.ID, Chat: t.conv.Chat, Topic: t.ticket.Topic, Agent: t.ticket.Agent, At: t.now,
 			Comment: Truncate(strings.TrimSpace(text), maxComment)}
 	}
 	t.say(fb.Thanks.Value, nil)
-	return t.close(act, reasonSolved, store.StatusResolvido)
+	return t.close(reasonSolved, store.StatusResolvido)
 }
 
-func (t *turn) onOffer(text string, act func(string) error) error {
+func (t *turn) onOffer(text string) error {
 	i, ok := t.flow.OfferChoice().Match(text)
 	switch {
 	case ok && i == 0:
-		return act(evWrite)
+		return t.act(evWrite)
 	case ok && i == 1:
-		return t.browse(t.flow.Root(), nil, act)
+		return t.browse(t.flow.Root(), nil)
 	case ok && i == 2:
 		t.say(t.flow.File.Texts.Goodbye.Value, nil)
-		return t.close(act, reasonQuit, store.StatusResolvido)
+		return t.close(reasonQuit, store.StatusResolvido)
 	}
 	// Customers often just write their problem: take it as the message.
 	if len(strings.Fields(text)) >= 3 {
-		return t.onLeave(text, act)
+		return t.onLeave(text)
 	}
 	return t.notUnderstood()
 }
 
-func (t *turn) onLeave(text string, act func(string) error) error {
+func (t *turn) onLeave(text string) error {
 	h := t.flow.File.Handoff
 	if strings.TrimSpace(text) == "" {
 		t.say(h.EmptyMessage.Value, nil)
@@ -415,7 +416,7 @@ func (t *turn) onLeave(text string, act func(string) error) error {
 	}
 	t.say(h.MessageLeft.Value, nil)
 	t.conv.Attempts = 1 // the queue's "message registered" note was just said
-	if err := t.queue(act, false); err != nil {
+	if err := t.queue(false); err != nil {
 		return err
 	}
 	// The message belongs to the talk with people: put it after the
@@ -470,7 +471,7 @@ func (t *turn) onMedia(kind string) error {
 	return nil
 }
 
-func (t *turn) onTimer(kind string, act func(string) error) error {
+func (t *turn) onTimer(kind string) error {
 	if !waiting[t.conv.State] {
 		return nil // stale: the conversation moved on or closed
 	}
@@ -481,36 +482,36 @@ func (t *turn) onTimer(kind string, act func(string) error) error {
 		return nil
 	case timerClose:
 		t.say(txt.InactiveClosed.Value, nil)
-		return t.close(act, reasonInactive, store.StatusResolvido)
+		return t.close(reasonInactive, store.StatusResolvido)
 	}
 	return fmt.Errorf("unknown timer %q", kind)
 }
 
 // quit ends the conversation on the customer's word. In the queue the
 // ticket stays open: leaving the line is not the problem being solved.
-func (t *turn) quit(act func(string) error) error {
+func (t *turn) quit() error {
 	if t.conv.State == stateQueued {
 		t.say(t.flow.File.Handoff.LeftQueue.Value, nil)
-		return t.close(act, "", store.StatusAberto)
+		return t.close("", store.StatusAberto)
 	}
 	t.say(t.flow.File.Texts.Goodbye.Value, nil)
-	return t.close(act, reasonQuit, store.StatusResolvido)
+	return t.close(reasonQuit, store.StatusResolvido)
 }
 
-func (t *turn) toMenu(act func(string) error) error {
+func (t *turn) toMenu() error {
 	if t.customer.IDSuporte == "" {
-		return t.askID("", act)
+		return t.askID("")
 	}
 	if t.conv.State == stateQueued {
 		t.say(t.flow.File.Handoff.LeftQueue.Value, nil)
 	}
-	return t.browse(t.flow.Root(), nil, act)
+	return t.browse(t.flow.Root(), nil)
 }
 
 // back returns to the menu before the current one.
-func (t *turn) back(act func(string) error) error {
+func (t *turn) back() error {
 	if t.customer.IDSuporte == "" {
-		return t.askID("", act)
+		return t.askID("")
 	}
 	path := t.conv.Path
 	target := t.flow.Root()
@@ -525,28 +526,28 @@ func (t *turn) back(act func(string) error) error {
 	if t.conv.State == stateQueued {
 		t.say(t.flow.File.Handoff.LeftQueue.Value, nil)
 	}
-	return t.browse(target, path, act)
+	return t.browse(target, path)
 }
 
-func (t *turn) browse(node string, path []string, act func(string) error) error {
+func (t *turn) browse(node string, path []string) error {
 	t.conv.Node = node
 	t.conv.Path = path
-	return act(evBrowse)
+	return t.act(evBrowse)
 }
 
-func (t *turn) askID(override string, act func(string) error) error {
+func (t *turn) askID(override string) error {
 	t.conv.Attempts = 0
 	t.conv.Node = ""
 	t.override = override
-	return act(evAskID)
+	return t.act(evAskID)
 }
 
 // handOff is the handoff decision: the queue inside business hours,
 // otherwise the hours, what is open, and the offer to leave a message.
-func (t *turn) handOff(act func(string) error) error {
+func (t *turn) handOff() error {
 	if t.customer.IDSuporte == "" {
 		t.conv.Intent = intentHandoff
-		return t.askID(t.flow.File.Handoff.NeedID.Value, act)
+		return t.askID(t.flow.File.Handoff.NeedID.Value)
 	}
 	if t.conv.State == stateQueued {
 		t.onQueued()
@@ -554,14 +555,14 @@ func (t *turn) handOff(act func(string) error) error {
 	}
 	if t.flow.Calendar.IsOpen(t.now) {
 		t.conv.Attempts = 0
-		return t.queue(act, true)
+		return t.queue(true)
 	}
-	return act(evOffer)
+	return t.act(evOffer)
 }
 
-func (t *turn) queue(act func(string) error, announce bool) error {
+func (t *turn) queue(announce bool) error {
 	t.quiet = !announce // the message-left text already said everything
-	return act(evQueue)
+	return t.act(evQueue)
 }
 
 // enqueue puts the ticket in the human queue (an enter_queued callback).
@@ -590,7 +591,7 @@ func (t *turn) note(kind, actor, text string) {
 }
 
 // close ends the conversation, leaving the ticket with status.
-func (t *turn) close(act func(string) error, reason, status string) error {
+func (t *turn) close(reason, status string) error {
 	if status == store.StatusResolvido && t.ticket.Status != store.StatusResolvido {
 		t.ticket.ClosedAt = t.now
 		t.ticket.CloseReason = reason
@@ -598,7 +599,7 @@ func (t *turn) close(act func(string) error, reason, status string) error {
 	t.ticket.Status = status
 	t.ticketChanged = true
 	t.conv.Intent = ""
-	return act(evClose)
+	return t.act(evClose)
 }
 
 func (t *turn) notUnderstood() error {

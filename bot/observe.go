@@ -1,8 +1,12 @@
 package bot
 
 import (
+	"context"
+	"errors"
 	"sync"
 	"time"
+
+	"suporte/store"
 )
 
 // Observer learns what the runtime does, as it happens: the service feeds
@@ -56,4 +60,26 @@ func (r *receipts) take(key string) (time.Time, bool) {
 	t, ok := r.at[key]
 	delete(r.at, key)
 	return t, ok
+}
+
+// observeHandled reports a handled inbox row and its latency.
+func (r *Runtime) observeHandled(in store.Inbound, err error) {
+	o := r.cfg.Observe
+	if o == nil {
+		return
+	}
+	at, timed := r.timing.take(in.Chat + "\x00" + in.MsgID)
+	if ctxErr(err) {
+		return // not handled: the next start does it
+	}
+	var latency time.Duration
+	if timed {
+		latency = time.Since(at)
+	}
+	o.Handled(in.Chat, latency, err)
+}
+
+// ctxErr reports whether err only says the runtime is stopping.
+func ctxErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }

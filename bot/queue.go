@@ -28,6 +28,14 @@ func (l txLookup) events(ticket int64, limit int) ([]store.TicketEvent, error) {
 	return l.tx.TicketEvents(l.ctx, ticket, limit)
 }
 
+func (l txLookup) inboxSince(chat string, since time.Time, limit int) (int, error) {
+	return l.tx.InboxSince(l.ctx, chat, since, limit)
+}
+
+func (l txLookup) saidSince(chat, text string, since time.Time) (bool, error) {
+	return l.tx.SaidSince(l.ctx, chat, text, since)
+}
+
 func (l txLookup) agentTickets(agent string) ([]store.Ticket, error) {
 	return l.tx.TicketsByAgent(l.ctx, agent)
 }

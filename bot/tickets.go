@@ -40,17 +40,17 @@ func (t *turn) otherTickets() ([]store.Ticket, error) {
 	return out, nil
 }
 
-func (t *turn) listTickets(act func(string) error) error {
+func (t *turn) listTickets() error {
 	list, err := t.otherTickets()
 	if err != nil {
 		return err
 	}
 	if len(list) == 0 {
 		t.say(t.flow.File.Tickets.Empty.Value, nil)
-		return t.browse(t.flow.Root(), nil, act)
+		return t.browse(t.flow.Root(), nil)
 	}
 	t.conv.Subject = 0
-	return act(evList)
+	return t.act(evList)
 }
 
 // promptTickets renders the numbered list of tickets.
@@ -71,7 +71,7 @@ func (t *turn) promptTickets() {
 	t.sayChoices(b.String(), labels)
 }
 
-func (t *turn) onTicketChoice(text string, act func(string) error) error {
+func (t *turn) onTicketChoice(text string) error {
 	list, err := t.otherTickets()
 	if err != nil {
 		return err
@@ -80,7 +80,7 @@ func (t *turn) onTicketChoice(text string, act func(string) error) error {
 	for i, tk := range list {
 		if n == strconv.Itoa(i+1) || n == strconv.FormatInt(tk.ID, 10) {
 			t.conv.Subject = tk.ID
-			return act(evOpen)
+			return t.act(evOpen)
 		}
 	}
 	return t.notUnderstood()
@@ -136,7 +136,7 @@ func (t *turn) promptTicket() {
 	t.sayChoices(b.String(), []string{f.Comment.Value, f.BackToList.Value})
 }
 
-func (t *turn) onTicketAction(text string, act func(string) error) error {
+func (t *turn) onTicketAction(text string) error {
 	tk, err := t.lookup.ticket(t.conv.Subject)
 	if err != nil {
 		return err
@@ -151,16 +151,16 @@ func (t *turn) onTicketAction(text string, act func(string) error) error {
 	case !ok:
 		return t.notUnderstood()
 	case i == 1:
-		return t.listTickets(act)
+		return t.listTickets()
 	case tk.Status == store.StatusResolvido:
-		return t.browse(t.flow.Root(), nil, act)
+		return t.browse(t.flow.Root(), nil)
 	}
-	return act(evAnnotate)
+	return t.act(evAnnotate)
 }
 
 // onTicketComment adds the customer's comment to the ticket they chose. A
 // comment on an Aguardando resposta ticket reopens it for its agent.
-func (t *turn) onTicketComment(text string, act func(string) error) error {
+func (t *turn) onTicketComment(text string) error {
 	f := t.flow.File.Tickets
 	tk, err := t.lookup.ticket(t.conv.Subject)
 	if err != nil {
@@ -169,7 +169,7 @@ func (t *turn) onTicketComment(text string, act func(string) error) error {
 	v := t.ticketVars(tk)
 	if tk.Status == store.StatusResolvido {
 		t.say(f.CommentClosed.Value, nil)
-		return t.listTickets(act)
+		return t.listTickets()
 	}
 	if strings.TrimSpace(text) == "" {
 		return t.notUnderstood()
@@ -181,7 +181,7 @@ func (t *turn) onTicketComment(text string, act func(string) error) error {
 	t.other = &tk
 	t.otherEvents = append(t.otherEvents, store.TicketEvent{Ticket: tk.ID, Kind: "customer", Actor: t.conv.Chat, Text: Truncate(strings.TrimSpace(text), maxComment)})
 	t.sayWith(f.CommentAdded.Value, v, nil)
-	return t.listTickets(act)
+	return t.listTickets()
 }
 
 // ticketVars fills the placeholders that describe a ticket.

@@ -1,0 +1,273 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"suporte/flows"
+	"suporte/store"
+)
+
+// serve works chat until it is idle or blocked: each round is one job at
+// the store's writer (record what was just sent, handle the next input or
+// due timer, read what is queued to send) followed by the sends. w, when
+// running asynchronously, carries replies handed over by Receive and
+// remembers what was sent. retry > 0 says when a blocked chat (a failed
+// send in backoff) should be looked at again; timersLeft that the timers
+// were not looked at.
+func (r *Runtime) serve(ctx context.Context, chat string, timers bool, w *worker) (retry time.Duration, timersLeft bool) {
+	var rec sendRecord
+	defer func() { r.recordLeft(ctx, rec) }()
+	for ctx.Err() == nil {
+		var outs []store.OutMsg
+		if w != nil {
+			r.mu.Lock()
+			outs, w.outs = w.outs, nil
+			read := w.read
+			w.read = nil
+			r.mu.Unlock()
+			fl := r.cfg.Flow()
+			for _, in := range read {
+				r.markRead(ctx, fl, in)
+			}
+		}
+		if outs = w.unsent(outs); len(outs) == 0 {
+			res := r.advance(ctx, chat, rec, timers)
+			if res.err != nil {
+				return time.Second, timers // rec is left to recordLeft
+			}
+			rec = sendRecord{}
+			timers = timers && !res.usedTimers
+			if res.retry > 0 {
+				return res.retry, timers
+			}
+			if outs = w.unsent(res.outs); len(outs) == 0 {
+				if res.worked || len(res.outs) > 0 {
+					continue
+				}
+				return 0, timers
+			}
+		}
+		if wait := outs[0].NextTry.Sub(r.cfg.Clock.Now()); wait > 0 {
+			return wait, timers
+		}
+		more := r.send(ctx, outs)
+		rec.done = append(rec.done, more.done...)
+		rec.failed, rec.sendErr = more.failed, more.sendErr
+		if w != nil && len(more.done) > 0 {
+			w.sent = max(w.sent, more.done[len(more.done)-1].id)
+		}
+		if rec.failed != nil {
+			outs = nil
+			if w != nil {
+				r.mu.Lock()
+				w.outs = nil // they follow the failed one: the backoff decides
+				r.mu.Unlock()
+			}
+		}
+	}
+	return 0, timers
+}
+
+// recordLeft records the sends serve could not leave to the chat's next
+// advance: the runtime is stopping (ctx is done) or that advance failed.
+// Unrecorded, they would go out again on the next start. It takes up to
+// recordLeftFor past a cancelled ctx; the store closes after Run returns.
+func (r *Runtime) recordLeft(ctx context.Context, rec sendRecord) {
+	if rec.failed != nil && ctxErr(rec.sendErr) {
+		rec.failed = nil // interrupted by the stop: not the transport's failure
+	}
+	if len(rec.done) == 0 && rec.failed == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordLeftFor)
+	defer cancel()
+	err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
+		return recordSends(ctx, tx, rec, r.cfg.Clock.Now())
+	})
+	if err != nil {
+		r.cfg.Log.Warn().Err(err).Int("sent", len(rec.done)).Msg("record sends; they go out again on the next start")
+	}
+}
+
+const recordLeftFor = 5 * time.Second
+
+// unsent drops messages this worker already sent (a reply handed over by
+// Receive may also be read back before its send is recorded).
+func (w *worker) unsent(outs []store.OutMsg) []store.OutMsg {
+	if w == nil {
+		return outs
+	}
+	return slices.DeleteFunc(outs, func(m store.OutMsg) bool { return m.ID <= w.sent })
+}
+
+// outbound turns an outbox row into what a transport sends.
+func outbound(m store.OutMsg, poll bool) Outbound {
+	out := Outbound{Seq: m.ID, Chat: m.Chat, Text: m.Text, ID: m.WAID, Poll: poll && len(m.Options) > 1}
+	for _, o := range m.Options {
+		out.Options = append(out.Options, Option{Key: o.Key, Label: o.Label})
+	}
+	return out
+}
+
+// Sent finds an outbound message by a transport id (its text's or its
+// poll's), for transports that must resend or decode answers to it.
+func (r *Runtime) Sent(ctx context.Context, transportID string) (Outbound, bool, error) {
+	var m store.OutMsg
+	err := r.cfg.Store.View(ctx, func(tx *store.Tx) error {
+		var err error
+		m, err = tx.OutboxByWAID(ctx, transportID)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return Outbound{}, false, nil
+	}
+	if err != nil {
+		return Outbound{}, false, fmt.Errorf("find sent message %s: %w", transportID, err)
+	}
+	return outbound(m, m.PollID != ""), true, nil
+}
+
+// RetrySends sends now what waits for a retry after failed sends: the
+// transport says its connection is back, and backoffs grown during an
+// outage (up to 5 minutes) would only delay the replies.
+func (r *Runtime) RetrySends(ctx context.Context) error {
+	var chats []string
+	err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		chats, err = tx.RetryNow(ctx, r.cfg.Clock.Now())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("retry sends: %w", err)
+	}
+	for _, c := range chats {
+		r.wake(c)
+	}
+	return nil
+}
+
+// backoff is the wait before retry n: 1s, 2s, 4s... capped at 5 minutes.
+func backoff(n int) time.Duration {
+	d := time.Second << min(n-1, 9)
+	return min(d, 5*time.Minute)
+}
+
+// markRead sends read receipts for a handled customer message, if the
+// transport can and the flows want it. Failing to is not worth a retry.
+func (r *Runtime) markRead(ctx context.Context, fl *flows.Flow, in store.Inbound) {
+	rd, ok := r.cfg.Transport.(reader)
+	if !ok || !fl.MarkRead() || in.Kind == KindFromMe || in.Kind == KindCall {
+		return
+	}
+	if err := rd.MarkRead(ctx, in.Chat, []string{in.MsgID}, r.cfg.Clock.Now()); err != nil {
+		r.cfg.Log.Debug().Err(err).Str("chat", in.Chat).Msg("mark read")
+	}
+}
+
+// maxBurst bounds how many queued messages of a chat one round sends.
+const maxBurst = 32
+
+// sendRecord is what a round of sending leaves to record: the messages
+// delivered and the one that failed, if any.
+type sendRecord struct {
+	done    []sentMsg
+	failed  *store.OutMsg
+	sendErr error
+}
+
+type sentMsg struct {
+	id           int64
+	waID, pollID string
+}
+
+// recordSends marks delivered messages sent and a failed one for retry.
+func recordSends(ctx context.Context, tx *store.Tx, rec sendRecord, now time.Time) error {
+	for _, d := range rec.done {
+		if d.pollID != "" {
+			if err := tx.SetOutboxPollID(ctx, d.id, d.pollID); err != nil {
+				return err
+			}
+		}
+		if err := tx.MarkSent(ctx, d.id, d.waID, now); err != nil {
+			return err
+		}
+	}
+	if f := rec.failed; f != nil {
+		return tx.MarkSendFailed(ctx, f.ID, rec.sendErr.Error(), now.Add(backoff(f.Attempts+1)))
+	}
+	return nil
+}
+
+// assignIDs gives queued messages their transport ids before the first
+// attempt, when the transport chooses them: a resend after a crash then
+// reuses the id and the customer's phone shows one message, not two.
+func (r *Runtime) assignIDs(ctx context.Context, tx *store.Tx, msgs []store.OutMsg) error {
+	a, ok := r.cfg.Transport.(idAssigner)
+	if !ok {
+		return nil
+	}
+	for i := range msgs {
+		if msgs[i].WAID == "" {
+			msgs[i].WAID = a.NewMessageID()
+			if err := tx.SetOutboxWAID(ctx, msgs[i].ID, msgs[i].WAID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// send delivers a chat's queued messages in order, each paced like a
+// person typing. It stops at the first failure, which stays at the head of
+// the chat's queue, so nothing behind it jumps ahead. What it returns is
+// recorded by the chat's next advance; when pacing, each message is
+// recorded before the pause, so a crash during a pause never resends it.
+func (r *Runtime) send(ctx context.Context, msgs []store.OutMsg) sendRecord {
+	poll := r.cfg.Flow().MenuStyle() == "poll"
+	var rec sendRecord
+	for i := range msgs {
+		m := &msgs[i]
+		if r.cfg.Sleep != nil {
+			if len(rec.done) > 0 {
+				if err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
+					return recordSends(ctx, tx, rec, r.cfg.Clock.Now())
+				}); err != nil {
+					return rec // the next advance records them
+				}
+				rec.done = rec.done[:0]
+			}
+			if t, ok := r.cfg.Transport.(typist); ok {
+				if err := t.Typing(ctx, m.Chat); err != nil {
+					r.cfg.Log.Debug().Err(err).Str("chat", m.Chat).Msg("typing presence")
+				}
+			}
+			if err := r.cfg.Sleep(ctx, r.cfg.Flow().Pacing(len([]rune(m.Text)))); err != nil {
+				return rec
+			}
+		}
+		if r.cfg.Limit != nil {
+			if err := r.cfg.Limit.Wait(ctx); err != nil {
+				return rec
+			}
+		}
+		sent, err := r.cfg.Transport.Send(ctx, outbound(*m, poll))
+		if o := r.cfg.Observe; o != nil {
+			o.Sent(m.Chat, err)
+		}
+		if err != nil {
+			r.cfg.Log.Warn().Err(err).Int64("outbox", m.ID).Str("chat", m.Chat).Int("attempt", m.Attempts+1).Msg("send failed; will retry")
+			rec.failed, rec.sendErr = m, err
+			return rec
+		}
+		waID := sent.ID
+		if waID == "" {
+			waID = m.WAID
+		}
+		rec.done = append(rec.done, sentMsg{m.ID, waID, sent.PollID})
+	}
+	return rec
+}

@@ -1,0 +1,276 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"suporte/flows"
+	"suporte/store"
+)
+
+// inboundTurn decides what one inbox row does to its conversation.
+func (r *Runtime) inboundTurn(ctx context.Context, t *turn, in store.Inbound, late, backlog bool) error {
+	switch in.Kind {
+	case KindFromMe:
+		// A person answered from the support phone: they own the chat for a while.
+		t.conv.PausedUntil = t.now.Add(t.flow.File.Settings.HumanPause.Duration)
+		t.note("agent", "celular", in.Text)
+		t.skipTimers = true
+		return nil
+	case KindEdit:
+		t.note("customer", in.Chat, "[mensagem editada] "+in.Text)
+		t.keepTimers = true
+		return nil
+	case KindCall:
+		t.note("customer", in.Chat, "[ligação recusada]")
+		t.say(t.flow.File.Texts.Call.Value, nil)
+		t.keepTimers = true
+		return nil
+	}
+	r.noteCustomer(t, in)
+	if flooded, err := r.flooded(t, in); err != nil || flooded {
+		return err
+	}
+	if strings.HasSuffix(in.Text, cutMark) && utf8.RuneCountInString(in.Text) > MaxText {
+		t.say(t.flow.File.Texts.TooLong.Value, nil)
+	}
+	if t.now.Before(t.conv.PausedUntil) {
+		t.skipTimers = true // a person is handling this chat
+		return nil
+	}
+	if backlog {
+		t.keepTimers = true
+		return nil // a newer message of the same backlog gets the answer
+	}
+	return r.engine.Step(ctx, t, input{kind: in.Kind, text: in.Text, late: late})
+}
+
+// flooded keeps a chat that sends faster than a person reads from driving
+// the bot: past settings.flood_max messages in flood_per, messages are kept
+// on the ticket but not answered, and the customer is told once. Other
+// chats are not slowed: each chat is worked on its own.
+func (r *Runtime) flooded(t *turn, in store.Inbound) (bool, error) {
+	s := t.flow.File.Settings
+	if !Written(in.Kind) {
+		return false, nil
+	}
+	since := t.now.Add(-s.FloodPer.Duration)
+	n, err := t.lookup.inboxSince(in.Chat, since, s.FloodMax+1)
+	if err != nil || n <= s.FloodMax {
+		return false, err
+	}
+	t.keepTimers = true
+	text := strings.TrimRight(t.flow.File.Texts.Flood.Value, "\n ")
+	told, err := t.lookup.saidSince(in.Chat, text, since)
+	if err == nil && !told {
+		t.say(text, nil)
+	}
+	return true, err
+}
+
+// load reads chat's rows into a new turn: its conversation, customer and
+// the conversation's ticket.
+func (r *Runtime) load(ctx context.Context, tx *store.Tx, fl *flows.Flow, now time.Time, chat string) (*turn, error) {
+	t := &turn{flow: fl, now: now, lookup: txLookup{ctx: ctx, tx: tx, now: now, rt: r}}
+	var err error
+	t.conv, err = tx.Conversation(ctx, chat)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		t.conv = store.Conversation{Chat: chat, State: stateClosed}
+	case err != nil:
+		return nil, err
+	}
+	t.customer, err = tx.Customer(ctx, chat)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		t.customer = store.Customer{Chat: chat, CreatedAt: now}
+		t.customerChanged = true
+	case err != nil:
+		return nil, err
+	}
+	if t.conv.State != stateClosed && t.conv.Ticket != 0 {
+		if t.ticket, err = tx.Ticket(ctx, t.conv.Ticket); err != nil {
+			return nil, fmt.Errorf("load ticket %d: %w", t.conv.Ticket, err)
+		}
+	}
+	return t, nil
+}
+
+// turn loads chat's rows, runs fn on them and writes back what changed:
+// conversation, customer, ticket and its transcript, outbox, feedback,
+// timers, and the inbox row when in is set. A customer message to a
+// closed conversation opens a new one, with a new ticket. It returns the
+// events for the console and the messages it queued, with their ids.
+func (r *Runtime) turn(ctx context.Context, tx *store.Tx, fl *flows.Flow, now time.Time, chat string, fn func(*turn) error, in *store.Inbound) ([]Event, []store.OutMsg, error) {
+	t, err := r.load(ctx, tx, fl, now, chat)
+	if err != nil {
+		return nil, nil, err
+	}
+	if in != nil {
+		if in.PushName != "" && in.PushName != t.customer.Name {
+			t.customer.Name, t.customerChanged = in.PushName, true
+		}
+		if in.Phone != "" && in.Phone != t.customer.Phone {
+			t.customer.Phone, t.customerChanged = in.Phone, true
+		}
+	}
+	if t.conv.State == stateClosed {
+		if in == nil {
+			return nil, nil, nil // a stale timer of a finished conversation
+		}
+		if Written(in.Kind) {
+			if err := r.openTicket(ctx, tx, t); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	return r.finish(ctx, tx, t, fn, in)
+}
+
+// finish runs fn on a loaded turn and writes it; see turn for what it
+// returns.
+func (r *Runtime) finish(ctx context.Context, tx *store.Tx, t *turn, fn func(*turn) error, in *store.Inbound) ([]Event, []store.OutMsg, error) {
+	before, ticketBefore := t.conv.State, t.ticket
+	if err := fn(t); err != nil {
+		return nil, nil, err
+	}
+	if err := r.write(ctx, tx, t, before, ticketBefore, in); err != nil {
+		return nil, nil, err
+	}
+	return t.changes(ticketBefore), t.out, nil
+}
+
+// openTicket starts a new conversation: every conversation is a ticket,
+// and its id is the protocol number.
+func (r *Runtime) openTicket(ctx context.Context, tx *store.Tx, t *turn) error {
+	requester := t.customer.Name
+	if requester == "" {
+		requester = t.customer.Phone
+	}
+	if requester == "" {
+		requester = t.customer.Chat
+	}
+	t.ticket = store.Ticket{
+		Chat: t.conv.Chat, Requester: requester, IDSuporte: t.customer.IDSuporte,
+		Status: store.StatusAberto, CreatedAt: t.now, LastActivityAt: t.now,
+	}
+	id, err := tx.CreateTicket(ctx, t.ticket)
+	if err != nil {
+		return fmt.Errorf("open ticket: %w", err)
+	}
+	t.ticket.ID = id
+	t.conv = store.Conversation{Chat: t.conv.Chat, State: stateClosed, Ticket: id, StartedAt: t.now, PausedUntil: t.conv.PausedUntil}
+	return nil
+}
+
+// noteCustomer adds the customer's message to the ticket transcript.
+func (r *Runtime) noteCustomer(t *turn, in store.Inbound) {
+	text := in.Text
+	if in.Kind != KindText {
+		text = strings.TrimSpace("[" + in.Kind + "] " + in.Text)
+	}
+	t.note("customer", in.Chat, text)
+}
+
+func (r *Runtime) write(ctx context.Context, tx *store.Tx, t *turn, before string, ticketBefore store.Ticket, in *store.Inbound) error {
+	now := t.now
+	t.conv.UpdatedAt = now
+	t.conv.FlowVersion = t.flow.Version
+	if err := tx.PutConversation(ctx, t.conv); err != nil {
+		return err
+	}
+	if t.customerChanged {
+		t.customer.UpdatedAt = now
+		if err := tx.PutCustomer(ctx, t.customer); err != nil {
+			return err
+		}
+	}
+	if t.ticket.ID != 0 {
+		ticketBefore.LastActivityAt = t.ticket.LastActivityAt
+		same := t.ticket == ticketBefore
+		t.ticket.LastActivityAt = now
+		if same {
+			if err := tx.TouchTicket(ctx, t.ticket.ID, now); err != nil {
+				return err
+			}
+		} else if err := tx.UpdateTicket(ctx, t.ticket); err != nil {
+			return err
+		}
+		for _, e := range t.events {
+			e.Ticket, e.At = t.ticket.ID, now
+			if _, err := tx.AddTicketEvent(ctx, e); err != nil {
+				return err
+			}
+		}
+		if before != t.conv.State && (t.conv.State == stateClosed || t.conv.State == stateQueued) {
+			if _, err := tx.AddTicketEvent(ctx, store.TicketEvent{Ticket: t.ticket.ID, At: now, Kind: "status", Actor: "bot", Text: t.ticket.Status}); err != nil {
+				return err
+			}
+		}
+	}
+	for i := range t.out { // the bot's lines of the transcript (store.Transcript)
+		id, err := tx.AppendOutbox(ctx, t.out[i])
+		if err != nil {
+			return err
+		}
+		t.out[i].ID = id
+	}
+	if o := t.other; o != nil {
+		if err := tx.UpdateTicket(ctx, *o); err != nil {
+			return err
+		}
+		for _, e := range t.otherEvents {
+			e.Ticket, e.At = o.ID, now
+			if _, err := tx.AddTicketEvent(ctx, e); err != nil {
+				return err
+			}
+		}
+	}
+	if fb := t.feedback; fb != nil {
+		if fb.Rating == 0 { // a comment completes the rating given just before
+			old, err := tx.Feedback(ctx, fb.Ticket)
+			if err != nil {
+				return fmt.Errorf("feedback comment without rating: %w", err)
+			}
+			old.Comment = fb.Comment
+			*fb = old
+		}
+		if err := tx.PutFeedback(ctx, *fb); err != nil {
+			return err
+		}
+	}
+	if err := r.writeTimers(ctx, tx, t, in); err != nil {
+		return err
+	}
+	if in != nil && !in.Done {
+		return tx.FinishInbox(ctx, in.ID, now)
+	}
+	return nil
+}
+
+// writeTimers keeps the inactivity timers in step with the conversation:
+// a customer message restarts the reminder; a reminder arms the close;
+// leaving the waiting states clears both.
+func (r *Runtime) writeTimers(ctx context.Context, tx *store.Tx, t *turn, in *store.Inbound) error {
+	chat := t.conv.Chat
+	if t.keepTimers {
+		return nil
+	}
+	if t.skipTimers || !waiting[t.conv.State] {
+		return tx.ClearTimers(ctx, chat)
+	}
+	to := t.flow.File.Timeouts
+	tm := store.Timer{Chat: chat, Kind: timerClose, Due: t.now.Add(to.Close.Duration)}
+	if in != nil {
+		if err := tx.DeleteTimer(ctx, chat, timerClose); err != nil {
+			return err
+		}
+		tm = store.Timer{Chat: chat, Kind: timerReminder, Due: t.now.Add(to.Reminder.Duration)}
+	}
+	tx.AfterCommit(func() { r.timerSet(tm.Due) })
+	return tx.SetTimer(ctx, tm)
+}
