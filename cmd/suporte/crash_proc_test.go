@@ -125,7 +125,7 @@ func startDemoProc(t *testing.T, dir, flowsPath string, at time.Time) *demoProc 
 	stdout := &lockedBuffer{}
 	p := &demoProc{stderr: &lockedBuffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(bin, "demo", "--data", dir, "--listen", "127.0.0.1:0", "--flows", flowsPath,
-		"--at", at.Format(time.RFC3339Nano), "--log-level", "info")
+		"--at", at.Format(time.RFC3339Nano), "--log-level", "info", "--send-rate", "1000", "--send-burst", "1000")
 	p.cmd.Stdout = stdout
 	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {

@@ -7,18 +7,12 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
-	"path/filepath"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"suporte/bot"
 	"suporte/bot/console"
-	"suporte/bot/metrics"
 	"suporte/bot/sim"
 	"suporte/store"
 )
@@ -38,6 +32,8 @@ var demoAgents = []store.Agent{
 type demoOptions struct {
 	data, listen, flows string
 	at                  time.Time // the clock's starting instant; zero means now
+	sendRate            float64
+	sendBurst           int
 
 	bcryptCost int  // 0: the console's default (tests use bcrypt.MinCost)
 	noPacing   bool // send at once, without "digitando..." pauses (tests)
@@ -51,6 +47,8 @@ func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.StringVar(&o.data, "data", envOr("SUPORTE_DEMO_DATA", "data-demo"), "data folder of the demo, never the service's (env SUPORTE_DEMO_DATA)")
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "HTTP address of the console and the simulated WhatsApp")
 	fs.StringVar(&o.flows, "flows", envOr("SUPORTE_FLOWS", "flows.yaml"), "flows file (env SUPORTE_FLOWS)")
+	fs.Float64Var(&o.sendRate, "send-rate", defaultSendRate, "messages per second across all chats, as in run")
+	fs.IntVar(&o.sendBurst, "send-burst", defaultSendBurst, "messages that may go out at once before --send-rate applies")
 	at := fs.String("at", "", "start the clock at this instant, RFC3339, then run in real time (default: now)")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -58,6 +56,10 @@ func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "suporte demo: unexpected argument %q\n", fs.Arg(0))
+		return errUsage
+	}
+	if o.sendRate <= 0 || o.sendBurst < 1 {
+		fmt.Fprintln(stderr, "suporte demo: --send-rate must be positive and --send-burst at least 1")
 		return errUsage
 	}
 	if *at != "" {
@@ -83,93 +85,63 @@ func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return fmt.Errorf("listen: %w", err)
 	}
 	d.welcome(stdout, ln.Addr())
-	return d.serve(ctx, ln)
+	return d.serve(ctx, ln, d.handler)
 }
 
 // demo is the demo's service, open and ready to serve.
 type demo struct {
+	*service
 	o       demoOptions
-	log     zerolog.Logger
-	db      *store.DB
-	flows   *bot.FlowSource
-	rt      *bot.Runtime
 	phone   *sim.Phone
-	console *console.Server
 	handler http.Handler
-	release func()
 }
 
-// openDemo locks the data folder, opens the store, loads the flows,
-// creates the demo agents if missing, and wires the runtime to the
-// simulated WhatsApp and the console. Close undoes it.
+// openDemo opens the service on the demo's data folder, creates the demo
+// agents if missing, and wires the runtime to the simulated WhatsApp and
+// the console. Close undoes it.
 func openDemo(ctx context.Context, o demoOptions, log zerolog.Logger) (_ *demo, err error) {
-	release, err := lockData(o.data)
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		if err != nil {
-			release()
-		}
-	}()
-	db, err := store.Open(ctx, filepath.Join(o.data, "suporte.db"))
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		if err != nil {
-			db.Close()
-		}
-	}()
 	var clock bot.Clock = bot.SystemClock{}
 	if !o.at.IsZero() {
 		clock = bot.NewOffsetClock(o.at)
 	}
-	fl, err := bot.NewFlowSource(ctx, o.flows, db, log.With().Str("component", "flows").Logger(), clock)
+	s, err := openService(ctx, serviceConfig{data: o.data, flows: o.flows, clock: clock, log: log})
 	if err != nil {
 		return nil, err
 	}
-	if err := ensureDemoAgents(ctx, db, clock.Now(), o.bcryptCost); err != nil {
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	if err := ensureDemoAgents(ctx, s.db, clock.Now(), o.bcryptCost); err != nil {
 		return nil, err
 	}
 	var loc *time.Location
-	if cal := fl.Current().Calendar; cal != nil {
+	if cal := s.flows.Current().Calendar; cal != nil {
 		loc = cal.Location
 	}
-	phone := sim.NewPhone(sim.PhoneConfig{Store: db, Clock: clock, Location: loc, Log: log.With().Str("component", "sim").Logger()})
-	sleep := bot.Sleep
-	if o.noPacing {
-		sleep = nil
-	}
-	met := metrics.New(metrics.Config{Store: db, Clock: clock, Flows: fl.Status, Log: log})
-	rt := bot.New(bot.Config{
-		Store:     db,
-		Flow:      fl.Current,
-		Transport: phone,
-		Clock:     clock,
-		Log:       log.With().Str("component", "runtime").Logger(),
-		Sleep:     sleep,
-		Observe:   met,
-	})
-	con := console.New(console.Config{
-		Store:   db,
-		Runtime: rt,
-		Flow:    fl.Current,
-		Clock:   clock,
-		Log:     log.With().Str("component", "console").Logger(),
-		Health: func() map[string]any {
-			return map[string]any{"whatsapp": "simulated", "demo": true, "flows_version": fl.Current().Version}
+	phone := sim.NewPhone(sim.PhoneConfig{Store: s.db, Clock: clock, Location: loc, Log: log.With().Str("component", "sim").Logger()})
+	w := wiring{
+		transport: phone,
+		sleep:     bot.Sleep,
+		sendRate:  o.sendRate,
+		sendBurst: o.sendBurst,
+		health: func() map[string]any {
+			return map[string]any{"whatsapp": "simulated", "demo": true, "flows_version": s.flows.Current().Version}
 		},
-		BcryptCost: o.bcryptCost,
-		Flows:      fl, // editors try their changes here first
-	})
+		bcryptCost: o.bcryptCost,
+	}
+	if o.noPacing {
+		w.sleep = nil
+	}
+	s.wire(w)
 	mux := http.NewServeMux()
-	mux.Handle("/sim/", phone.Handler(rt))
-	mux.Handle("GET /metrics", met.Handler())
-	mux.Handle("GET /readyz", met.ReadyHandler())
-	mux.Handle("/", con.Handler())
-	log.Info().Str("data", o.data).Str("flows", o.flows).Str("flows_version", fl.Current().Version).Msg("suporte demo starting")
-	return &demo{o: o, log: log, db: db, flows: fl, rt: rt, phone: phone, console: con, handler: mux, release: release}, nil
+	mux.Handle("/sim/", phone.Handler(s.rt))
+	mux.Handle("GET /metrics", s.met.Handler())
+	mux.Handle("GET /readyz", s.met.ReadyHandler())
+	mux.Handle("/", s.console.Handler())
+	log.Info().Str("data", o.data).Str("flows", o.flows).Str("flows_version", s.flows.Current().Version).Msg("suporte demo starting")
+	return &demo{service: s, o: o, phone: phone, handler: mux}, nil
 }
 
 // ensureDemoAgents creates the demo agents that do not exist yet, with
@@ -223,64 +195,4 @@ func (d *demo) welcome(w io.Writer, addr net.Addr) {
 	if ta, ok := addr.(*net.TCPAddr); ok && !ta.IP.IsLoopback() {
 		fmt.Fprintf(w, "\n  Warning: %s is reachable from other machines, and the demo password is public.\n", addr)
 	}
-}
-
-// serve runs the runtime, the console's upkeep, the flows watch and the
-// HTTP server on ln until ctx ends or one of them fails. Saving flows.yaml
-// (or SIGHUP) reloads it, as in run.
-func (d *demo) serve(ctx context.Context, ln net.Listener) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	watched, err := d.flows.Watch(ctx, hup)
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{
-		Handler:           d.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		// Requests end with the demo: open event streams must not hold
-		// the shutdown up.
-		BaseContext: func(net.Listener) context.Context { return ctx },
-	}
-	var wg sync.WaitGroup
-	first := &firstError{cancel: cancel}
-	fail := first.fail
-	wg.Go(func() {
-		if err := d.rt.Run(ctx); err != nil && ctx.Err() == nil { // a stop during its start is no failure
-			fail(fmt.Errorf("runtime: %w", err))
-		}
-		cancel()
-	})
-	wg.Go(func() {
-		if err := d.console.Run(ctx); err != nil && ctx.Err() == nil {
-			fail(fmt.Errorf("console: %w", err))
-		}
-	})
-	wg.Go(func() {
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			fail(fmt.Errorf("http: %w", err))
-		}
-	})
-	<-ctx.Done()
-	d.log.Info().Msg("suporte demo stopping")
-	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer scancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		d.log.Warn().Err(err).Msg("http shutdown")
-	}
-	wg.Wait()
-	<-watched
-	return first.get()
-}
-
-// Close closes the store and releases the data folder. Call it after
-// serve returned.
-func (d *demo) Close() {
-	if err := d.db.Close(); err != nil {
-		d.log.Warn().Err(err).Msg("close store")
-	}
-	d.release()
 }

@@ -22,7 +22,7 @@ import (
 // the test ends (or stop is called). It returns the base URL.
 func startDemo(t *testing.T, dir string) (d *demo, base string, stop func()) {
 	t.Helper()
-	o := demoOptions{data: dir, flows: "../../flows.yaml", bcryptCost: bcrypt.MinCost, noPacing: true}
+	o := demoOptions{data: dir, flows: "../../flows.yaml", bcryptCost: bcrypt.MinCost, noPacing: true, sendRate: 1e6, sendBurst: 1e6}
 	d, err := openDemo(context.Background(), o, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
@@ -34,7 +34,7 @@ func startDemo(t *testing.T, dir string) (d *demo, base string, stop func()) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- d.serve(ctx, ln) }()
+	go func() { done <- d.serve(ctx, ln, d.handler) }()
 	stopped := false
 	stop = func() {
 		if stopped {

@@ -9,17 +9,13 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
 	"golang.org/x/term"
 
 	"suporte/bot"
-	"suporte/bot/console"
 	"suporte/bot/metrics"
 	"suporte/bot/whatsapp"
 	"suporte/store"
@@ -119,20 +115,11 @@ func operatorExit(err error, stderr io.Writer) error {
 
 // serve runs the service until ctx ends or a part of it fails.
 func serve(ctx context.Context, o runOptions, log zerolog.Logger, stderr io.Writer) error {
-	release, err := lockData(o.data)
+	s, err := openService(ctx, serviceConfig{data: o.data, flows: o.flows, clock: bot.SystemClock{}, log: log})
 	if err != nil {
 		return err
 	}
-	defer release()
-	db, err := store.Open(ctx, filepath.Join(o.data, "suporte.db"))
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	fl, err := bot.NewFlowSource(ctx, o.flows, db, log.With().Str("component", "flows").Logger(), bot.SystemClock{})
-	if err != nil {
-		return err
-	}
+	defer s.Close()
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -143,7 +130,7 @@ func serve(ctx context.Context, o runOptions, log zerolog.Logger, stderr io.Writ
 		Phone:           o.phone,
 		AcceptAnyNumber: o.acceptAnyNumber,
 		PairPhone:       o.pairPhone,
-		Known:           knownChat(db),
+		Known:           knownChat(s.db),
 		Log:             log.With().Str("component", "whatsapp").Logger(),
 		Out:             stderr,
 		Now:             time.Now,
@@ -153,81 +140,25 @@ func serve(ctx context.Context, o runOptions, log zerolog.Logger, stderr io.Writ
 		return err
 	}
 	defer wa.Close()
-	met := metrics.New(metrics.Config{
-		Store: db, Flows: fl.Status, Log: log,
-		Connection: func() (string, bool) { st := wa.Status(); return string(st.State), st.OK() },
+	s.wire(wiring{
+		transport:   wa,
+		connection:  func() (string, bool) { st := wa.Status(); return string(st.State), st.OK() },
+		sleep:       bot.Sleep,
+		sendRate:    o.sendRate,
+		sendBurst:   o.sendBurst,
+		stopTimeout: o.stopTimeout,
 	})
-	rt := bot.New(bot.Config{
-		Store:       db,
-		Flow:        fl.Current,
-		Transport:   wa,
-		Clock:       bot.SystemClock{},
-		Log:         log.With().Str("component", "runtime").Logger(),
-		Sleep:       bot.Sleep,
-		Limit:       bot.NewLimiter(o.sendRate, o.sendBurst, time.Now, met.LimiterSleep(bot.Sleep)),
-		Observe:     met,
-		StopTimeout: o.stopTimeout,
-	})
-	cons := console.New(console.Config{
-		Store: db, Runtime: rt, Flow: fl.Current, Flows: fl, Clock: bot.SystemClock{},
-		Log: log.With().Str("component", "console").Logger(),
-	})
-	srv := &http.Server{
-		Handler: newWebHandler(webDeps{WhatsApp: wa.Status, Flows: fl.Status, Console: cons.Handler(),
-			Metrics: met.Handler(), Ready: met.ReadyHandler()}),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
+	handler := newWebHandler(webDeps{WhatsApp: wa.Status, Flows: s.flows.Status, Console: s.console.Handler(),
+		Metrics: s.met.Handler(), Ready: s.met.ReadyHandler()})
 	log.Info().Str("data", o.data).Str("listen", ln.Addr().String()).Str("flows", o.flows).
-		Str("flows_version", fl.Current().Version).Float64("send_rate", o.sendRate).Int("send_burst", o.sendBurst).Msg("suporte starting")
-
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	hup := make(chan os.Signal, 1) // SIGHUP reloads flows.yaml, as saving it does
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	watched, err := fl.Watch(ctx, hup)
-	if err != nil {
-		return err
-	}
-	// On a stop the runtime refuses new messages (WhatsApp keeps them
-	// unacknowledged and delivers them again) and finishes the chats in
-	// progress; WhatsApp stays connected until then, for their replies.
-	link, unlink := context.WithCancel(context.WithoutCancel(ctx))
-	defer unlink()
-	var wg sync.WaitGroup
-	first := &firstError{cancel: cancel}
-	fail := first.fail
-	wg.Go(func() {
-		if err := rt.Run(ctx); err != nil {
-			fail(fmt.Errorf("runtime: %w", err))
-		}
-		cancel()
-		unlink()
-	})
-	wg.Go(func() { fail(wa.Run(link, rt)) })
-	wg.Go(func() {
-		if err := cons.Run(ctx); err != nil {
-			fail(fmt.Errorf("console: %w", err))
-		}
-	})
+		Str("flows_version", s.flows.Current().Version).Float64("send_rate", o.sendRate).Int("send_burst", o.sendBurst).Msg("suporte starting")
+	parts := []part{{name: "whatsapp", link: true, run: func(ctx context.Context) error { return wa.Run(ctx, s.rt) }}}
 	if o.retention > 0 {
-		wg.Go(func() { fail(runRetention(ctx, db, o.retention, log)) })
+		parts = append(parts, part{name: "retention", run: func(ctx context.Context) error {
+			return runRetention(ctx, s.db, o.retention, log)
+		}})
 	}
-	wg.Go(func() {
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			fail(fmt.Errorf("http: %w", err))
-		}
-	})
-	<-ctx.Done()
-	log.Info().Msg("suporte stopping")
-	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer scancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		log.Warn().Err(err).Msg("http shutdown")
-	}
-	wg.Wait()
-	<-watched
-	return first.get()
+	return s.serve(ctx, ln, handler, parts...)
 }
 
 // knownChat tells the WhatsApp client whether a chat key has history, so a
@@ -324,27 +255,4 @@ func (d webDeps) healthz(w http.ResponseWriter, r *http.Request) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(h) // a client that went away needs no answer
-}
-
-// firstError keeps the first failure of a service's parts; any failure
-// (or a part ending) stops them all.
-type firstError struct {
-	mu     sync.Mutex
-	err    error
-	cancel func()
-}
-
-func (f *firstError) fail(err error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err != nil && f.err == nil {
-		f.err = err
-	}
-	f.cancel()
-}
-
-func (f *firstError) get() error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.err
 }

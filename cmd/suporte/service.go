@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"suporte/bot"
+	"suporte/bot/console"
+	"suporte/bot/metrics"
+	"suporte/store"
+)
+
+// service is what run and demo share: the data folder's lock, the store
+// and the flows, then, wired to a transport, the metrics, the runtime and
+// the console, served together until a stop. One wiring, so the demo
+// behaves like the service it shows.
+type service struct {
+	log     zerolog.Logger
+	clock   bot.Clock
+	data    string
+	db      *store.DB
+	flows   *bot.FlowSource
+	met     *metrics.Metrics
+	rt      *bot.Runtime
+	console *console.Server
+	release func()
+}
+
+// serviceConfig says where a service keeps its state and how it tells time.
+type serviceConfig struct {
+	data, flows string
+	clock       bot.Clock
+	log         zerolog.Logger
+}
+
+// openService locks the data folder, opens the store and loads the flows.
+// Close undoes it.
+func openService(ctx context.Context, c serviceConfig) (_ *service, err error) {
+	release, err := lockData(c.data)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			release()
+		}
+	}()
+	db, err := store.Open(ctx, filepath.Join(c.data, "suporte.db"))
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			db.Close()
+		}
+	}()
+	fl, err := bot.NewFlowSource(ctx, c.flows, db, c.log.With().Str("component", "flows").Logger(), c.clock)
+	if err != nil {
+		return nil, err
+	}
+	return &service{log: c.log, clock: c.clock, data: c.data, db: db, flows: fl, release: release}, nil
+}
+
+// wiring is what differs between the real service and the demo around
+// the same runtime and console.
+type wiring struct {
+	transport bot.Transport
+	// connection reports the transport's state for metrics and
+	// readiness; nil for the simulated one, which is always there.
+	connection  func() (state string, ok bool)
+	sleep       func(ctx context.Context, d time.Duration) error // nil: no typing pauses
+	sendRate    float64                                          // messages a second across all chats; 0: no limit
+	sendBurst   int
+	stopTimeout time.Duration
+	health      func() map[string]any // the console's own health line, if any
+	bcryptCost  int                   // 0: the console's default
+}
+
+// wire builds the metrics, the runtime on w's transport and the console.
+func (s *service) wire(w wiring) {
+	s.met = metrics.New(metrics.Config{
+		Store: s.db, Clock: s.clock, Flows: s.flows.Status, Log: s.log, Connection: w.connection,
+	})
+	var limit *bot.Limiter
+	if w.sendRate > 0 {
+		limitSleep := w.sleep
+		if limitSleep == nil {
+			limitSleep = bot.Sleep // the rate holds without typing pauses too
+		}
+		limit = bot.NewLimiter(w.sendRate, w.sendBurst, s.clock.Now, s.met.LimiterSleep(limitSleep))
+	}
+	s.rt = bot.New(bot.Config{
+		Store:       s.db,
+		Flow:        s.flows.Current,
+		Transport:   w.transport,
+		Clock:       s.clock,
+		Log:         s.log.With().Str("component", "runtime").Logger(),
+		Sleep:       w.sleep,
+		Limit:       limit,
+		Observe:     s.met,
+		StopTimeout: w.stopTimeout,
+	})
+	s.console = console.New(console.Config{
+		Store:      s.db,
+		Runtime:    s.rt,
+		Flow:       s.flows.Current,
+		Flows:      s.flows, // editors try their changes here first
+		Clock:      s.clock,
+		Log:        s.log.With().Str("component", "console").Logger(),
+		Health:     w.health,
+		BcryptCost: w.bcryptCost,
+	})
+}
+
+// part is one more piece a service runs beside the runtime and console.
+type part struct {
+	name string
+	run  func(ctx context.Context) error
+	// link: the part runs until the runtime has drained, not just until
+	// the stop (the transport, which the last replies still need).
+	link bool
+}
+
+// serve runs the runtime, the console's upkeep, the flows watch, the
+// extra parts and the HTTP server with handler on ln, until ctx ends or
+// one of them fails. Saving flows.yaml or SIGHUP reloads the flows.
+func (s *service) serve(ctx context.Context, ln net.Listener, handler http.Handler, parts ...part) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	watched, err := s.flows.Watch(ctx, hup)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		// Requests end with the service: open event streams must not
+		// hold the shutdown up.
+		BaseContext: func(net.Listener) context.Context { return ctx },
+	}
+	// On a stop the runtime refuses new messages and finishes the chats
+	// in progress; linked parts (the transport) stay up until then, for
+	// their replies.
+	link, unlink := context.WithCancel(context.WithoutCancel(ctx))
+	defer unlink()
+	var wg sync.WaitGroup
+	first := &firstError{cancel: cancel}
+	fail := first.fail
+	wg.Go(func() {
+		if err := s.rt.Run(ctx); err != nil && ctx.Err() == nil { // a stop during its start is no failure
+			fail(fmt.Errorf("runtime: %w", err))
+		}
+		cancel()
+		unlink()
+	})
+	wg.Go(func() {
+		if err := s.console.Run(ctx); err != nil && ctx.Err() == nil {
+			fail(fmt.Errorf("console: %w", err))
+		}
+	})
+	for _, p := range parts {
+		pctx := ctx
+		if p.link {
+			pctx = link
+		}
+		wg.Go(func() {
+			err := p.run(pctx)
+			if err != nil {
+				err = fmt.Errorf("%s: %w", p.name, err)
+			}
+			fail(err) // a part that ends stops the service
+		})
+	}
+	wg.Go(func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			fail(fmt.Errorf("http: %w", err))
+		}
+	})
+	<-ctx.Done()
+	s.log.Info().Msg("suporte stopping")
+	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer scancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		s.log.Warn().Err(err).Msg("http shutdown")
+	}
+	wg.Wait()
+	<-watched
+	return first.get()
+}
+
+// Close closes the store and releases the data folder. Call it after
+// serve returned.
+func (s *service) Close() {
+	if err := s.db.Close(); err != nil {
+		s.log.Warn().Err(err).Msg("close store")
+	}
+	s.release()
+}
+
+// firstError keeps the first failure of a service's parts; any failure
+// (or a part ending) stops them all.
+type firstError struct {
+	mu     sync.Mutex
+	err    error
+	cancel func()
+}
+
+func (f *firstError) fail(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err != nil && f.err == nil {
+		f.err = err
+	}
+	f.cancel()
+}
+
+func (f *firstError) get() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
+}
