@@ -18,12 +18,23 @@ import (
 // nine stop being one keystroke.
 const maxListed = 9
 
-// statusLabels are the statuses as the help center names them.
+// Statuses returns the ticket statuses in the order a ticket lives them.
+func Statuses() []string {
+	return []string{store.StatusAberto, store.StatusAguardando, store.StatusResolvido}
+}
+
+// statusLabels are the statuses as the help center names them: the one
+// place they are spelled, for customers on WhatsApp and agents in the
+// console alike.
 var statusLabels = map[string]string{
 	store.StatusAberto:     "Aberto",
 	store.StatusAguardando: "Aguardando resposta",
 	store.StatusResolvido:  "Resolvido",
 }
+
+// StatusLabel names a ticket status as the help center does; an unknown
+// status is returned as it is.
+func StatusLabel(status string) string { return cmp.Or(statusLabels[status], status) }
 
 // otherTickets lists the customer's tickets except the one of this conversation.
 func (t *turn) otherTickets() ([]store.Ticket, error) {
@@ -189,7 +200,7 @@ func (t *turn) ticketVars(tk store.Ticket) flows.Vars {
 	loc := t.flow.Calendar.Location
 	return flows.Vars{
 		Protocolo:       strconv.FormatInt(tk.ID, 10),
-		Status:          statusLabels[tk.Status],
+		Status:          StatusLabel(tk.Status),
 		Solicitante:     tk.Requester,
 		Criado:          shortDate(tk.CreatedAt, loc),
 		UltimaAtividade: shortTime(tk.LastActivityAt, loc),

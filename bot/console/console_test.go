@@ -756,3 +756,50 @@ func TestPasswordRules(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusNames: the server names the statuses (one source, which the
+// page loads) and says of each ticket both its status and whether it
+// waits in the queue: a queued ticket is Aberto and in line.
+func TestStatusNames(t *testing.T) {
+	e := newEnv(t)
+	e.agent("ana@contaazul.com", "Ana", store.RoleAgent, 5)
+	tok := e.login("ana@contaazul.com")
+
+	var meta struct {
+		Statuses []struct{ ID, Label string }
+	}
+	e.must(200, req{method: "GET", path: "/api/meta", token: tok}).json(t, &meta)
+	want := []struct{ ID, Label string }{{"aberto", "Aberto"}, {"aguardando_resposta", "Aguardando resposta"}, {"resolvido", "Resolvido"}}
+	if !slices.Equal(meta.Statuses, want) {
+		t.Errorf("/api/meta statuses: got %+v; want %+v", meta.Statuses, want)
+	}
+
+	first := e.customer("5547999990001")
+	e.clock.Advance(time.Minute)
+	second := e.customer("5547999990002")
+	type ticket struct {
+		ID            int64
+		Status        string
+		StatusLabel   string `json:"status_label"`
+		Queued        bool
+		QueuePosition int `json:"queue_position"`
+	}
+	for i, id := range []int64{first, second} {
+		var got ticket
+		e.must(200, req{method: "GET", path: fmt.Sprint("/api/tickets/", id), token: tok}).json(t, &got)
+		if got.Status != "aberto" || got.StatusLabel != "Aberto" || !got.Queued || got.QueuePosition != i+1 {
+			t.Errorf("queued ticket %d: got %+v; want aberto, Aberto, queued at position %d", id, got, i+1)
+		}
+	}
+	e.must(200, req{method: "POST", path: idPath(first, "claim"), token: tok})
+	e.must(200, req{method: "POST", path: idPath(first, "status"), token: tok, body: map[string]string{"status": "aguardando_resposta"}})
+	var list []ticket
+	e.must(200, req{method: "GET", path: "/api/tickets?mine=1", token: tok}).json(t, &list)
+	if len(list) != 1 || list[0].StatusLabel != "Aguardando resposta" || list[0].Queued || list[0].QueuePosition != 0 {
+		t.Errorf("claimed ticket: got %+v; want Aguardando resposta, not queued", list)
+	}
+	d := e.detail(tok, first)
+	if !d.has("system", "Status: Aguardando resposta") {
+		t.Errorf("the transcript does not name the status as the label: %+v", d.Messages)
+	}
+}

@@ -174,6 +174,7 @@ func (s *Server) routes() {
 	api("/api/login", methods{"POST": s.handleLogin})
 	api("/api/logout", methods{"POST": auth(s.handleLogout)})
 	api("/api/me", methods{"GET": auth(s.handleMe)})
+	api("/api/meta", methods{"GET": auth(s.handleMeta)})
 	api("/api/queue", methods{"GET": auth(s.handleQueue)})
 	api("/api/queue/claim-next", methods{"POST": auth(s.handleClaimNext)})
 	api("/api/tickets", methods{"GET": auth(s.handleTickets)})

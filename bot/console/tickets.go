@@ -43,6 +43,8 @@ type queueJSON struct {
 type ticketJSON struct {
 	ID             int64    `json:"id"`
 	Status         string   `json:"status"`
+	StatusLabel    string   `json:"status_label"` // the status as customers see it
+	Queued         bool     `json:"queued"`       // waiting in the queue for an agent (status Aberto)
 	Chat           string   `json:"chat"`
 	Requester      string   `json:"requester"`
 	IDSuporte      string   `json:"id_suporte"`
@@ -61,9 +63,10 @@ type ticketJSON struct {
 
 type ticketDetailJSON struct {
 	ticketJSON
-	Phone    string        `json:"phone"`
-	Feedback *feedbackJSON `json:"feedback"`
-	Messages []messageJSON `json:"messages"`
+	QueuePosition int           `json:"queue_position,omitempty"` // 1 is next, when queued
+	Phone         string        `json:"phone"`
+	Feedback      *feedbackJSON `json:"feedback"`
+	Messages      []messageJSON `json:"messages"`
 }
 
 type feedbackJSON struct {
@@ -80,13 +83,6 @@ type messageJSON struct {
 	At        jsonTime `json:"at"`
 	Actor     string   `json:"actor"`
 	ActorName string   `json:"actor_name,omitempty"`
-}
-
-// statusLabels name the statuses as the help center does.
-var statusLabels = map[string]string{
-	store.StatusAberto:     "Aberto",
-	store.StatusAguardando: "Aguardando resposta",
-	store.StatusResolvido:  "Resolvido",
 }
 
 // names maps agent ids (as tickets hold them) to names.
@@ -113,7 +109,7 @@ func (s *Server) topicTitle(topic string) string {
 
 func (s *Server) ticketOut(t store.Ticket, n names) ticketJSON {
 	return ticketJSON{
-		ID: t.ID, Status: t.Status, Chat: t.Chat, Requester: t.Requester, IDSuporte: t.IDSuporte,
+		ID: t.ID, Status: t.Status, StatusLabel: bot.StatusLabel(t.Status), Queued: queued(t), Chat: t.Chat, Requester: t.Requester, IDSuporte: t.IDSuporte,
 		Topic: s.topicTitle(t.Topic), TopicID: t.Topic,
 		CreatedAt: jsonTime(t.CreatedAt), LastActivityAt: jsonTime(t.LastActivityAt),
 		Agent: t.Agent, AgentName: n[t.Agent],
@@ -138,6 +134,25 @@ func visible(sess session, t store.Ticket, mine []store.Ticket) bool {
 	return slices.ContainsFunc(mine, func(m store.Ticket) bool { return m.Chat == t.Chat })
 }
 
+// metaJSON is what the console's page loads once: the names it shows
+// that the server owns.
+type metaJSON struct {
+	Statuses []statusJSON `json:"statuses"`
+}
+
+type statusJSON struct {
+	ID    string `json:"id"`
+	Label string `json:"label"`
+}
+
+func (s *Server) handleMeta(w http.ResponseWriter, r *http.Request) {
+	var out metaJSON
+	for _, st := range bot.Statuses() {
+		out.Statuses = append(out.Statuses, statusJSON{ID: st, Label: bot.StatusLabel(st)})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
 func (s *Server) handleQueue(w http.ResponseWriter, r *http.Request) {
 	q, err := s.cfg.Runtime.Queue(r.Context())
 	if err != nil {
@@ -159,7 +174,7 @@ func (s *Server) handleQueue(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleTickets(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	chat, status, mine := q.Get("chat"), q.Get("status"), q.Get("mine")
-	if status != "" && statusLabels[status] == "" {
+	if status != "" && !slices.Contains(bot.Statuses(), status) {
 		writeError(w, http.StatusBadRequest, "Status desconhecido: use aberto, aguardando_resposta ou resolvido.")
 		return
 	}
@@ -238,7 +253,7 @@ func (s *Server) handleTickets(w http.ResponseWriter, r *http.Request) {
 // openAndRecent is every unresolved ticket plus the latest resolved ones.
 func openAndRecent(ctx context.Context, tx *store.Tx, limit int) ([]store.Ticket, error) {
 	var all []store.Ticket
-	for _, st := range []string{store.StatusAberto, store.StatusAguardando, store.StatusResolvido} {
+	for _, st := range bot.Statuses() {
 		ts, err := tx.TicketsByStatus(ctx, st, limit)
 		if err != nil {
 			return nil, err
@@ -287,6 +302,13 @@ func (s *Server) ticketDetail(ctx context.Context, sess session, id int64) (tick
 			return err
 		}
 		out.ticketJSON = s.ticketOut(t, n)
+		if out.Queued {
+			ahead, err := tx.QueueAhead(ctx, t.ID, t.QueuedAt)
+			if err != nil {
+				return err
+			}
+			out.QueuePosition = ahead + 1
+		}
 		c, err := tx.Customer(ctx, t.Chat)
 		switch {
 		case err == nil:
@@ -321,7 +343,7 @@ func messageOut(e store.TicketEvent, n names) messageJSON {
 	case "agent", "note":
 	case "status":
 		m.From = "system"
-		m.Text = "Status: " + cmp.Or(statusLabels[e.Text], e.Text)
+		m.Text = "Status: " + bot.StatusLabel(e.Text)
 	default:
 		m.From = "system"
 	}

@@ -4,7 +4,6 @@
 // server goes in with textContent (never innerHTML): customers write it.
 
 const TZ = 'America/Sao_Paulo';
-const STATUS = { aberto: 'Aberto', aguardando_resposta: 'Aguardando resposta', resolvido: 'Resolvido' };
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
@@ -43,6 +42,7 @@ const fill = (el, ...kids) => el.replaceChildren(...kids.flat().filter((k) => k 
 
 const state = {
   me: null,
+  meta: { statuses: [] }, // names the server owns (GET /api/meta)
   offset: 0, // server clock - browser clock, ms
   queue: [],
   queueSeen: null, // ticket ids already announced
@@ -137,8 +137,45 @@ function minutes(sec) {
   return `${(sec / 60).toLocaleString('pt-BR', { maximumFractionDigits: 1 })} min`;
 }
 
-const initials = (name) => (name || '?').trim().split(/\s+/).slice(0, 2).map((w) => w[0]).join('').toUpperCase();
-const pill = (status) => h('span.pill', { class: `pill pill-${status}`, text: STATUS[status] || status });
+// initials of a name's words that start with a letter; '#' for a number.
+const initials = (name) => (name || '').trim().split(/\s+/).filter((w) => /^\p{L}/u.test(w)).slice(0, 2)
+  .map((w) => w[0]).join('').toUpperCase() || '#';
+
+// plural counts in pt-BR: 1 avaliação, 0 or 2 avaliações; pluralWord
+// gives the word alone.
+const pluralWord = (n, one, many) => (n === 1 ? one : many);
+const plural = (n, one, many) => `${num(n)} ${pluralWord(n, one, many)}`;
+
+// pill shows a ticket's status with the server's label; queuePill says
+// it also waits in the queue (a queued ticket is Aberto, and in line).
+const pill = (t) => h('span.pill', { class: `pill pill-${t.status}`, text: t.status_label || t.status });
+const queuePill = (t) => h('span.pill.pill-queued', { text: t.queue_position ? `Na fila · ${t.queue_position}º` : 'Na fila' });
+const statusPills = (t) => h('span.pills', pill(t), t.queued ? queuePill(t) : null);
+
+// BR_PHONE finds Brazilian numbers in international digits (+5547999990001).
+const BR_PHONE = /(?<![\d+])\+?55([1-9]\d)(\d{4,5})(\d{4})(?!\d)/g;
+
+// withPhones writes the Brazilian numbers in text as people read them
+// (+55 47 99999-0001), each in a span that never breaks across lines.
+function withPhones(text) {
+  const out = document.createDocumentFragment();
+  let last = 0;
+  for (const m of String(text || '').matchAll(BR_PHONE)) {
+    out.append(text.slice(last, m.index), h('span.phone', { text: `+55 ${m[1]} ${m[2]}-${m[3]}` }));
+    last = m.index + m[0].length;
+  }
+  out.append(String(text || '').slice(last));
+  return out;
+}
+
+// customerName is how a ticket names its customer: the WhatsApp name, or
+// the number when there is none (a chat key is never shown).
+function customerName(t) {
+  const r = t.requester || '';
+  if (r && !r.includes('@')) return r;
+  const [user, server = ''] = (t.chat || r).split('@');
+  return /^\d+$/.test(user) && server !== 'lid' ? `+${user}` : 'Cliente sem nome';
+}
 
 // rich renders WhatsApp formatting (*bold*, _italic_, ~strike~) and links
 // as elements, never as HTML.
@@ -255,6 +292,7 @@ async function start() {
   $$('[data-roles]').forEach((el) => { el.hidden = !el.dataset.roles.split(' ').includes(me.role); });
   for (const v of Object.values(views)) if (v.start) v.start(me);
   api('GET', '/api/quick-replies').then((q) => { state.quick = q; }).catch(failed);
+  api('GET', '/api/meta').then((m) => { state.meta = m; renderFilters(); }).catch(failed);
   route();
   await refreshAll();
   startEvents();
@@ -311,7 +349,7 @@ function renderQueue() {
   const list = $('#queue-list');
   const n = state.queue.length;
   list.replaceChildren(...state.queue.map((q) => {
-    const name = q.requester || q.chat;
+    const name = customerName(q);
     const claimBtn = h('button.btn.btn-primary.btn-sm.claim', {
       type: 'button', text: 'Atender', 'aria-label': `Atender ${name}`,
       onclick: (ev) => { ev.stopPropagation(); claim(q.ticket); },
@@ -323,7 +361,7 @@ function renderQueue() {
       onkeydown: (ev) => { if (ev.key === 'Enter') go(q.ticket); },
     },
     h('span.item-pos', { text: `${q.position}º`, title: `Posição ${q.position} na fila` }),
-    h('span.item-name', { text: name }),
+    h('span.item-name', withPhones(name)),
     h('span.item-side', h('span.wait', { dataset: { since: q.waiting_since }, title: 'Esperando há' })),
     h('span.item-sub', { text: [q.id_suporte && `ID ${q.id_suporte}`, q.topic || 'Sem assunto'].filter(Boolean).join(' · ') }),
     claimBtn);
@@ -400,12 +438,12 @@ function renderMine() {
       dataset: { ticket: t.id }, tabindex: 0, 'aria-current': String(t.id === state.openId),
       onclick: () => go(t.id), onkeydown: (ev) => { if (ev.key === 'Enter') go(t.id); },
     },
-    h('span.avatar', { text: initials(t.requester), 'aria-hidden': 'true' }),
-    h('span.item-name', { text: t.requester || t.chat }),
+    h('span.avatar', { text: initials(customerName(t)), 'aria-hidden': 'true' }),
+    h('span.item-name', withPhones(customerName(t))),
     h('span.item-side',
-      unread ? h('span.badge', { text: unread, title: `${unread} mensagem(ns) nova(s)`, 'aria-label': `${unread} novas` }) : null,
+      unread ? h('span.badge', { text: unread, title: plural(unread, 'mensagem nova', 'mensagens novas'), 'aria-label': plural(unread, 'nova', 'novas') }) : null,
       h('span.wait', { text: time(t.last_activity_at), title: 'Última atividade' })),
-    h('span.item-sub', {}, pill(t.status), ' ', t.topic || ''));
+    h('span.item-sub', {}, pill(t), ' ', t.topic || ''));
   }));
   $('#mine-empty').hidden = state.mine.length > 0;
   $('#mine-count').textContent = state.mine.length;
@@ -414,7 +452,7 @@ function renderMine() {
 function renderCapacity() {
   const max = state.me.agent.max_chats;
   const n = state.mine.length;
-  $('#capacity-text').replaceChildren(h('strong', { text: n }), ` de ${max} conversas`);
+  $('#capacity-text').replaceChildren(h('strong', { text: n }), ` de ${plural(max, 'conversa', 'conversas')}`);
   $('#capacity-bar').style.width = `${Math.min(100, (100 * n) / max)}%`;
   $('#capacity').classList.toggle('full', n >= max);
   $('#capacity').title = n >= max ? 'Você está no seu limite de conversas' : 'Conversas que você está atendendo agora';
@@ -497,12 +535,12 @@ function renderConversation(scrollToEnd) {
   if (!t) return;
   const me = state.me.agent;
   const mine = t.agent === me.id;
-  const inQueue = !t.agent && t.queued_at && t.status !== 'resolvido';
+  const inQueue = t.queued;
   const resolved = t.status === 'resolvido';
   const canAct = (mine || (me.supervisor && t.agent)) && !resolved;
 
-  $('#conv-name').textContent = t.requester || t.chat;
-  $('#conv-status').replaceWith(Object.assign(inQueue ? h('span.pill.pill-queued', { text: 'Na fila' }) : pill(t.status), { id: 'conv-status' }));
+  fill($('#conv-name'), withPhones(customerName(t)));
+  fill($('#conv-status'), pill(t), inQueue ? queuePill(t) : null);
   $('#conv-protocol').textContent = t.id;
   $('#conv-idsuporte').textContent = t.id_suporte || '—';
   $('#conv-topic').textContent = t.topic || '';
@@ -558,21 +596,21 @@ function message(m) {
     return h('div.msg.msg-system', { text: `${m.text}${by} · ${time(m.at)}` });
   }
   const who = {
-    customer: state.open.requester || 'Cliente',
+    customer: withPhones(customerName(state.open)),
     bot: 'Bot',
     agent: m.actor_name || (m.actor === 'celular' ? 'Celular do suporte' : 'Encantador'),
     note: `Nota interna · ${m.actor_name || 'Encantador'}`,
   }[m.from] || m.from;
   return h(`div.msg.msg-${m.from}`, { dataset: { from: m.from } },
-    h('div.msg-meta', h('span.tag', { text: who }), h('span', { text: time(m.at) })),
+    h('div.msg-meta', h('span.tag', who), h('span', { text: time(m.at) })),
     h('div.msg-body', rich(m.text)));
 }
 
 function renderDetails() {
   const t = state.open;
   const rows = [
-    ['Nome', t.requester || '—'],
-    ['Telefone', t.phone || '—'],
+    ['Nome', withPhones(customerName(t))],
+    ['Telefone', t.phone ? withPhones(t.phone) : '—'],
     ['ID Suporte', t.id_suporte || '—'],
     ['Protocolo', String(t.id)],
     ['Assunto', t.topic || '—'],
@@ -582,11 +620,11 @@ function renderDetails() {
   ];
   if (t.escalation_due) rows.push(['Retorno do produto', fmtShort.format(new Date(t.escalation_due))]);
   if (t.closed_at) rows.push(['Encerrado em', when(t.closed_at)]);
-  $('#details-list').replaceChildren(...rows.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })]));
+  $('#details-list').replaceChildren(...rows.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', v)]));
   const fb = t.feedback;
   $('#details-feedback').hidden = !fb;
   if (fb) {
-    $('#feedback-text').replaceChildren(
+    fill($('#feedback-text'),
       h('span.stars', { text: '★'.repeat(fb.rating) + '☆'.repeat(5 - fb.rating), 'aria-label': `Nota ${fb.rating} de 5` }),
       ` ${fb.rating}/5`, fb.comment ? h('div.muted', { text: `“${fb.comment}”` }) : null);
   }
@@ -609,7 +647,7 @@ function renderHistory() {
     return;
   }
   list.replaceChildren(...state.history.map((x) => h('li', { tabindex: 0, onclick: () => go(x.id), onkeydown: (ev) => { if (ev.key === 'Enter') go(x.id); } },
-    h('div', h('strong', { text: `#${x.id}` }), ' ', pill(x.status)),
+    h('div', h('strong', { text: `#${x.id}` }), ' ', pill(x)),
     h('div.muted', { text: `${day(x.created_at)} · ${x.topic || 'sem assunto'}` }))));
 }
 
@@ -717,7 +755,7 @@ function quickKey(ev) {
 // personalize replaces {nome}, {protocolo} and {id_suporte} with the open ticket's.
 function personalize(text) {
   const t = state.open || {};
-  const first = (t.requester || '').split(/\s+/)[0] || '';
+  const first = initials(customerName(t)) === '#' ? '' : customerName(t).split(/\s+/)[0];
   return text.replaceAll('{nome}', first).replaceAll('{protocolo}', String(t.id || '')).replaceAll('{id_suporte}', t.id_suporte || '');
 }
 
@@ -889,20 +927,24 @@ function renderAll() {
     .some((v) => String(v || '').toLowerCase().includes(s)));
   $('#all-body').replaceChildren(...rows.map((t) => h('tr', { tabindex: 0, onclick: () => go(t.id), onkeydown: (ev) => { if (ev.key === 'Enter') go(t.id); } },
     h('td.num', { text: t.id }),
-    h('td', { text: t.requester || t.chat }),
+    h('td', withPhones(customerName(t))),
     h('td.num', { text: t.id_suporte || '—' }),
     h('td', { text: t.topic || '—' }),
-    h('td', !t.agent && t.queued_at && t.status !== 'resolvido' ? h('span.pill.pill-queued', { text: 'Na fila' }) : pill(t.status)),
+    h('td', statusPills(t)),
     h('td', { text: t.agent_name || '—' }),
     h('td', { text: when(t.last_activity_at) }))));
   $('#all-empty').hidden = rows.length > 0;
 }
 
-$$('#view-todas [data-filter]').forEach((b) => b.addEventListener('click', () => {
-  state.allFilter = b.dataset.filter;
-  $$('#view-todas [data-filter]').forEach((x) => x.setAttribute('aria-pressed', String(x === b)));
-  loadAll();
-}));
+// renderFilters offers the conversations still going, each status (the
+// server's names) and all.
+function renderFilters() {
+  const filters = [['open', 'Em andamento'], ...state.meta.statuses.map((st) => [st.id, st.label]), ['all', 'Todas']];
+  fill($('#all-filters'), filters.map(([id, label]) => h('button.chip', {
+    type: 'button', dataset: { filter: id }, 'aria-pressed': String(state.allFilter === id), text: label,
+    onclick: () => { state.allFilter = id; renderFilters(); loadAll(); },
+  })));
+}
 $('#all-search').addEventListener('input', renderAll);
 
 // ---------------------------------------------------------------- dashboard
@@ -916,7 +958,7 @@ async function loadDashboard() {
   $('#kpi-with').textContent = d.now.with_agents;
   $('#kpi-online').textContent = d.now.online;
   $('#kpi-csat').textContent = d.csat.count ? d.csat.average.toLocaleString('pt-BR', { minimumFractionDigits: 1, maximumFractionDigits: 1 }) : '–';
-  $('#kpi-csat-n').textContent = d.csat.count ? `${d.csat.count} avaliações no período` : 'sem avaliações no período';
+  $('#kpi-csat-n').textContent = d.csat.count ? `${plural(d.csat.count, 'avaliação', 'avaliações')} no período` : 'sem avaliações no período';
   const labels = d.days.map((x) => `${x.day.slice(8, 10)}/${x.day.slice(5, 7)}`);
   $('#chart-volume').replaceChildren(barChart(labels,
     [d.days.map((x) => x.conversations), d.days.map((x) => x.handoffs)],
@@ -1143,7 +1185,7 @@ document.addEventListener('visibilitychange', () => {
 export const views = {};
 export const streams = {};
 export { $, $$, h, s, fill, api, toast, failed, rich, barChart, csatChart, legend, niceMax };
-export { fmtDay, fmtWhen, num, pct, addDays };
+export { fmtDay, fmtWhen, num, pct, addDays, plural, pluralWord };
 
 // Module scripts run in order before DOMContentLoaded: starting then lets
 // the other views register first, however the network orders the files.

@@ -5,7 +5,7 @@
 // saved file is refused. A plain module like app.js, whose helpers it
 // uses; texts from the server go in with textContent, never innerHTML.
 
-import { $, h, s, fill, api, toast, failed, rich, views, streams, fmtDay, fmtWhen, num, pct, addDays } from './app.js';
+import { $, h, s, fill, api, toast, failed, rich, views, streams, fmtDay, fmtWhen, num, pct, addDays, plural, pluralWord } from './app.js';
 
 const when = (iso) => (iso ? fmtWhen.format(new Date(iso)) : '—');
 const dayLabel = (d) => fmtDay.format(new Date(`${d}T12:00:00-03:00`));
@@ -65,7 +65,7 @@ function renderBanner(refused) {
       h('button.btn.btn-sm', { type: 'button', text: 'Ver no teste', onclick: () => { location.hash = '#/fluxos/testar'; checkFile(); } }),
       h('button.banner-close', { type: 'button', 'aria-label': 'Fechar aviso', title: 'Fechar', text: '×', onclick: () => { ed.dismissed = refused.at; b.hidden = true; } })),
     h('ul.problems', ...refused.problems.slice(0, 6).map((p) => problemItem(p))),
-    more > 0 ? h('p.small', { text: `… e mais ${more} problema(s).` }) : null);
+    more > 0 ? h('p.small', { text: `… e mais ${plural(more, 'problema', 'problemas')}.` }) : null);
   b.hidden = false;
 }
 
@@ -87,7 +87,7 @@ function renderStatus() {
   if (!st) return;
   fill($('#flows-status'),
     h('span', 'Em uso: versão ', h('code', { text: st.version })),
-    h('span', { text: `${st.nodes} nós` }),
+    h('span', { text: plural(st.nodes, 'nó', 'nós') }),
     h('span', { text: `carregada em ${when(st.loaded_at)} (${by(st.loaded_by)})` }),
     st.refused ? h('span.pill.pill-refused', { text: 'arquivo salvo recusado' }) : null);
   renderVersions();
@@ -292,7 +292,7 @@ function nodeShape(it) {
       g.push(s('rect', { class: 'box menu', width: W, height: it.h, rx: 8 }));
       g.push(s('rect', { class: 'menu-accent', width: 5, height: it.h, rx: 2 }));
       g.push(text(14, 22, 'title', n.title));
-      g.push(text(14, 41, 'sub', `Menu · ${n.children.filter((c) => c.option).length} opções`));
+      g.push(text(14, 41, 'sub', `Menu · ${plural(n.children.filter((c) => c.option).length, 'opção', 'opções')}`));
       g.push(text(14, 60, 'fig', m.reached
         ? `≥ ${num(m.reached)} em trilhas abaixo · útil ${pct(m.solved / m.reached)}`
         : 'nenhuma trilha abaixo no período', 40));
@@ -308,7 +308,7 @@ function nodeShape(it) {
         g.push(text(12, 60, 'sub', `→ Encantador: ${num(t.to_person)}${csat}`, 40));
       } else {
         g.push(text(12, 42, 'sub', 'sem conversas no período', 40));
-        g.push(text(12, 60, 'sub', `${n.messages || 0} mensagem(ns)`, 40));
+        g.push(text(12, 60, 'sub', plural(n.messages || 0, 'mensagem', 'mensagens'), 40));
       }
       if (it.next) g.push(text(12, 78, 'ref-text', `depois → ${it.next.title}`, 38));
       const bw = W - 24;
@@ -340,8 +340,8 @@ function tooltip(it) {
   const n = it.node;
   const lines = [`${n.title} (${n.id}) · linha ${n.line} do flows.yaml`];
   if (it.ref) lines.unshift('Leva a um nó desenhado em outro lugar da árvore:');
-  if (n.trail && n.trail.reached) lines.push(`útil: ${n.trail.solved} de ${n.trail.reached} (${pct(n.trail.deflection)}); ${n.trail.to_person} foram para um Encantador`);
-  if (n.menu && n.menu.reached) lines.push(`pelo menos ${n.menu.reached} passaram por aqui (soma das ${n.menu.trails} trilhas abaixo)`);
+  if (n.trail && n.trail.reached) lines.push(`útil: ${n.trail.solved} de ${n.trail.reached} (${pct(n.trail.deflection)}); ${plural(n.trail.to_person, 'foi', 'foram')} para um Encantador`);
+  if (n.menu && n.menu.reached) lines.push(`pelo menos ${plural(n.menu.reached, 'passou', 'passaram')} por aqui (${n.menu.trails === 1 ? 'a trilha abaixo' : `soma das ${n.menu.trails} trilhas abaixo`})`);
   return lines.join('\n');
 }
 
@@ -394,10 +394,10 @@ function renderTree() {
 
   const tt = tree.totals;
   fill($('#tree-summary'),
-    h('span', h('strong', { text: num(tt.conversations) }), ' conversas'),
-    h('span', h('strong', { text: num(tt.reached) }), ' chegaram ao fim de uma trilha'),
+    h('span', h('strong', { text: num(tt.conversations) }), pluralWord(tt.conversations, ' conversa', ' conversas')),
+    h('span', h('strong', { text: num(tt.reached) }), pluralWord(tt.reached, ' chegou', ' chegaram'), ' ao fim de uma trilha'),
     h('span', 'útil: ', h('strong', { text: `${num(tt.solved)} de ${num(tt.reached)}` }), tt.reached ? ` (${pct(tt.solved / tt.reached)})` : ''),
-    h('span', h('strong', { text: num(tt.to_person) }), ' seguiram para um Encantador'),
+    h('span', h('strong', { text: num(tt.to_person) }), pluralWord(tt.to_person, ' seguiu', ' seguiram'), ' para um Encantador'),
     h('span.muted', { text: `${dayLabel(tree.from)} a ${dayLabel(tree.to)}` }));
   fill($('#tree-gone'), ...(tree.gone.length ? [
     h('h3', { text: 'Trilhas com conversas no período que não existem mais no arquivo' }),
@@ -567,7 +567,7 @@ async function validate() {
   try {
     const v = await apiProblems('POST', '/api/flows/validate', candidate());
     fill(r,
-      h('div.result-ok', { text: v.same ? `✓ Arquivo válido: é a versão em uso (${v.version}).` : `✓ Arquivo válido · versão ${v.version} · ${v.nodes} nós · ${v.changes.length} mudança(s):` }),
+      h('div.result-ok', { text: v.same ? `✓ Arquivo válido: é a versão em uso (${v.version}).` : `✓ Arquivo válido · versão ${v.version} · ${plural(v.nodes, 'nó', 'nós')} · ${plural(v.changes.length, 'mudança', 'mudanças')}:` }),
       v.same ? null : renderChanges(v.changes));
     return [];
   } catch (e) {
@@ -599,7 +599,7 @@ async function startTest() {
     ed.chat = [];
     const c = t.check;
     fill(r,
-      h('div.result-ok', { text: c.same ? `✓ Testando a versão em uso (${t.version}).` : `✓ Testando a versão ${t.version} · ${c.changes.length} mudança(s) em relação à versão em uso:` }),
+      h('div.result-ok', { text: c.same ? `✓ Testando a versão em uso (${t.version}).` : `✓ Testando a versão ${t.version} · ${plural(c.changes.length, 'mudança', 'mudanças')} em relação à versão em uso:` }),
       c.same ? null : renderChanges(c.changes));
     renderChat();
     $('#test-text').focus();

@@ -2,7 +2,7 @@
 // date range, with small SVG charts. Supervisors only. It reuses app.js's
 // helpers and chart functions.
 
-import { $, h, s, fill, api, failed, barChart, csatChart, legend, niceMax, views, fmtWhen, num, pct, addDays } from './app.js';
+import { $, h, s, fill, api, failed, barChart, csatChart, legend, niceMax, views, fmtWhen, num, pct, addDays, plural } from './app.js';
 
 const dayLabel = (d) => `${d.slice(8, 10)}/${d.slice(5, 7)}/${d.slice(0, 4)}`;
 const avg = (x) => x.toLocaleString('pt-BR', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
@@ -76,9 +76,9 @@ function render() {
     h('div.cards.rep-cards',
       card('Conversas', num(r.conversations), `${num(r.inside_hours)} dentro · ${num(r.outside_hours)} fora do horário`),
       card('Trilhas úteis', reached ? pct(solved / reached) : '–', `útil: ${num(solved)} de ${num(reached)}`),
-      card('Entraram na fila', num(q.queued), `${num(q.claimed)} atendidos · ${num(q.abandoned)} desistiram`),
+      card('Entraram na fila', num(q.queued), `${plural(q.claimed, 'atendido', 'atendidos')} · ${plural(q.abandoned, 'desistiu', 'desistiram')}`),
       card('Espera na fila (mediana)', median(q.wait_business), 'em horário de atendimento'),
-      card('Satisfação (CSAT)', r.csat.count ? avg(r.csat.average) : '–', `${num(r.csat.count)} avaliações`)),
+      card('Satisfação (CSAT)', r.csat.count ? avg(r.csat.average) : '–', plural(r.csat.count, 'avaliação', 'avaliações'))),
     section('Trilhas', 'útil: X de Y = das Y vezes em que a trilha chegou ao fim (o bot perguntou “resolveu?”), X o cliente disse que sim e avaliou. Clique nos títulos para ordenar.',
       trailsTable(r)),
     h('div.charts',
@@ -169,7 +169,7 @@ function waitChart(q) {
     ['90% até · horário de atendimento', b.p90_ns, dur(b.p90_ns), 'biz'],
     ['Mediana · tempo corrido', w.median_ns, dur(w.median_ns), 'wall'],
     ['90% até · tempo corrido', w.p90_ns, dur(w.p90_ns), 'wall'],
-  ]), h('p.rep-note', { text: `${num(w.n)} clientes atendidos a partir da fila.` })];
+  ]), h('p.rep-note', { text: `${plural(w.n, 'cliente atendido', 'clientes atendidos')} a partir da fila.` })];
 }
 
 function queueChart(q) {
