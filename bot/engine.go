@@ -62,7 +62,8 @@ type input struct {
 	kind  string // a message kind, or "timer"
 	text  string
 	timer string
-	late  bool // it waited too long to be handled (e.g. WhatsApp was offline)
+	late  bool         // it waited too long to be handled (e.g. WhatsApp was offline)
+	media *store.Media // the file a media message brought, as recorded on arrival
 }
 
 const kindTimer = "timer"
@@ -80,6 +81,7 @@ type turn struct {
 	customerChanged bool
 	ticketChanged   bool
 	out             []store.OutMsg
+	files           []pendingFile // files sent or shown by out and events
 	feedback        *store.Feedback
 	events          []store.TicketEvent // transcript lines besides the bot's messages
 
@@ -107,6 +109,7 @@ type lookup interface {
 	agentTickets(agent string) ([]store.Ticket, error)
 	inboxSince(chat string, since time.Time, limit int) (int, error)
 	saidSince(chat, text string, since time.Time) (bool, error)
+	inboxMedia(inbox int64) (*store.Media, error) // nil if the message brought none
 }
 
 // Step handles one input. conv.State must be a live state or closed with a
@@ -184,6 +187,9 @@ func (t *turn) dispatch(in input) error {
 	}
 	if t.conv.State == stateWithAgent {
 		t.onWithAgent()
+		if in.kind != KindText {
+			return t.onMedia(in)
+		}
 		return nil
 	}
 	if t.nodeGone() {
@@ -193,7 +199,7 @@ func (t *turn) dispatch(in input) error {
 		return t.browse(fl.Root(), nil)
 	}
 	if in.kind != KindText {
-		return t.onMedia(in.kind)
+		return t.onMedia(in)
 	}
 	switch fl.Command(in.text) {
 	case flows.CmdQuit:
@@ -344,7 +350,7 @@ func (t *turn) read(n *flows.Node) error {
 	t.conv.Node = n.ID
 	for n != nil {
 		for _, m := range n.Messages {
-			t.say(m.Value, nil)
+			t.sayMessage(m)
 		}
 		n = t.flow.Node(n.Next.Value)
 	}
@@ -458,13 +464,25 @@ func (t *turn) onQueued() {
 	}
 }
 
-func (t *turn) onMedia(kind string) error {
+// onMedia answers a media message, which is kept on the ticket whatever
+// the state (the runtime noted it). While queued or with an agent, the
+// customer hears once per burst that the Encantador will see it; in a
+// trail, that text only moves the conversation on. A file turned away on
+// arrival (over a cap) is answered with why, in every state.
+func (t *turn) onMedia(in input) error {
 	switch t.conv.State {
-	case stateQueued, stateTicketComment:
-		t.onQueued() // an Encantador will see it on the ticket
-		return nil
+	case stateQueued, stateTicketComment, stateWithAgent:
+		if in.refused() {
+			t.say(t.flow.MediaText(flows.MediaTooBig), nil)
+			return nil
+		}
+		return t.ackMedia()
 	}
-	t.say(t.flow.File.Texts.Media.Value, nil)
+	if in.refused() {
+		t.say(t.flow.MediaText(flows.MediaTooBig), nil)
+	} else {
+		t.say(t.flow.File.Texts.Media.Value, nil)
+	}
 	if t.conv.State != stateAskingID && t.conv.State != stateLeaving && t.conv.State != stateCommenting {
 		t.prompt(t.conv.State) // show the options again; free-text states were just asked to write
 	}

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"io"
 	"slices"
 	"time"
 )
@@ -24,6 +25,15 @@ const (
 	KindCall   = "call"    // a voice or video call, already rejected by the transport
 )
 
+// FileKind reports whether messages of kind carry a file to fetch.
+func FileKind(kind string) bool {
+	switch kind {
+	case KindImage, KindVideo, KindAudio, KindSticker, KindDocument, KindContact:
+		return true
+	}
+	return false
+}
+
 // MediaKinds lists the non-text kinds a transport may report.
 var MediaKinds = []string{KindImage, KindVideo, KindAudio, KindSticker, KindDocument, KindLocation, KindContact}
 
@@ -44,6 +54,21 @@ type Inbound struct {
 	At       time.Time // when the customer sent it
 	PushName string    // the name the customer set in WhatsApp, if any
 	Phone    string    // phone number in international form, if known
+	Media    *Media    // the file, place or contact card a media message carries, if the transport says
+}
+
+// Media is what a customer's media message carries. A file is recorded
+// with the message and fetched afterwards (Ref), so receiving never waits
+// for a download.
+type Media struct {
+	Name     string        // file name as sent (documents), or a place's or contact's name
+	MIME     string        // the type the sender declared; the bytes decide what it is
+	Bytes    int64         // declared size, 0 if unknown
+	SHA256   []byte        // declared hash of the content, if the transport gives one
+	Duration time.Duration // audio and video
+	Voice    bool          // a voice note (PTT)
+	Lat, Lng float64       // a location
+	Ref      []byte        // the transport's own reference to fetch the file (again); nil: nothing to fetch
 }
 
 // Outbound is one message for a chat, in the order it must be delivered.
@@ -54,6 +79,18 @@ type Outbound struct {
 	Options []Option // the numbered answers shown in Text, if it asks a question
 	ID      string   // transport message id chosen before the first attempt, if the transport assigns them
 	Poll    bool     // also offer Options as a poll (flows settings.menu_style: poll)
+	File    *File    // a file to send, with Text as its caption
+}
+
+// File is a file the support side sends.
+type File struct {
+	Kind  string // KindImage, KindAudio, KindVideo or KindDocument
+	Name  string
+	Type  string // content type, sniffed from its bytes
+	Bytes int64
+	Voice bool // an Ogg/Opus audio sent as a voice note
+	// Open reads the file; each call starts from the beginning.
+	Open func() (io.ReadCloser, error)
 }
 
 // Sent is what a transport reports after delivering an Outbound.

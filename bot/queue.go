@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -34,6 +35,17 @@ func (l txLookup) inboxSince(chat string, since time.Time, limit int) (int, erro
 
 func (l txLookup) saidSince(chat, text string, since time.Time) (bool, error) {
 	return l.tx.SaidSince(l.ctx, chat, text, since)
+}
+
+func (l txLookup) inboxMedia(inbox int64) (*store.Media, error) {
+	m, err := l.tx.MediaByInbox(l.ctx, inbox)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &m, nil
 }
 
 func (l txLookup) agentTickets(agent string) ([]store.Ticket, error) {

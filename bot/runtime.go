@@ -168,8 +168,16 @@ func (r *Runtime) Receive(ctx context.Context, in Inbound) (dup bool, err error)
 		// queued to send), the message is handled in the same transaction:
 		// one commit makes it durable and answers it.
 		var err error
-		if row.ID, dup, inline, err = tx.AcceptInbox(ctx, row); err != nil || dup || !inline {
+		if row.ID, dup, inline, err = tx.AcceptInbox(ctx, row); err != nil || dup {
 			return err
+		}
+		if in.Media != nil {
+			if err := r.recordMedia(ctx, tx, fl, now, row.ID, in); err != nil {
+				return err
+			}
+		}
+		if !inline {
+			return nil
 		}
 		row.Done = true
 		res, err = r.handle(ctx, tx, fl, now, row)

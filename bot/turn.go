@@ -31,7 +31,10 @@ func (r *Runtime) inboundTurn(ctx context.Context, t *turn, in store.Inbound, la
 		t.keepTimers = true
 		return nil
 	}
-	r.noteCustomer(t, in)
+	media, err := r.noteCustomer(t, in)
+	if err != nil {
+		return err
+	}
 	if flooded, err := r.flooded(t, in); err != nil || flooded {
 		return err
 	}
@@ -46,7 +49,7 @@ func (r *Runtime) inboundTurn(ctx context.Context, t *turn, in store.Inbound, la
 		t.keepTimers = true
 		return nil // a newer message of the same backlog gets the answer
 	}
-	return r.engine.Step(ctx, t, input{kind: in.Kind, text: in.Text, late: late})
+	return r.engine.Step(ctx, t, input{kind: in.Kind, text: in.Text, late: late, media: media})
 }
 
 // flooded keeps a chat that sends faster than a person reads from driving
@@ -167,17 +170,30 @@ func (r *Runtime) openTicket(ctx context.Context, tx *store.Tx, t *turn) error {
 	return nil
 }
 
-// noteCustomer adds the customer's message to the ticket transcript.
-func (r *Runtime) noteCustomer(t *turn, in store.Inbound) {
+// noteCustomer adds the customer's message to the ticket transcript,
+// linked to the file it brought, which it returns (nil if none).
+func (r *Runtime) noteCustomer(t *turn, in store.Inbound) (*store.Media, error) {
 	text := in.Text
+	var media *store.Media
 	if in.Kind != KindText {
 		text = strings.TrimSpace("[" + in.Kind + "] " + in.Text)
+		var err error
+		if media, err = t.lookup.inboxMedia(in.ID); err != nil {
+			return nil, err
+		}
 	}
 	t.note("customer", in.Chat, text)
+	if media != nil {
+		t.events[len(t.events)-1].Media = media.ID
+	}
+	return media, nil
 }
 
 func (r *Runtime) write(ctx context.Context, tx *store.Tx, t *turn, before string, ticketBefore store.Ticket, in *store.Inbound) error {
 	now := t.now
+	if err := writeFiles(ctx, tx, t); err != nil {
+		return err
+	}
 	t.conv.UpdatedAt = now
 	t.conv.FlowVersion = t.flow.Version
 	if err := tx.PutConversation(ctx, t.conv); err != nil {

@@ -104,6 +104,8 @@ var (
 	metaType     = reflect.TypeFor[Meta]()
 	textType     = reflect.TypeFor[Text]()
 	durationType = reflect.TypeFor[Duration]()
+	sizeType     = reflect.TypeFor[Size]()
+	messageType  = reflect.TypeFor[Message]()
 )
 
 // decoder maps a yaml.Node tree onto the schema structs by their yaml tags,
@@ -137,6 +139,24 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value) {
 			return
 		}
 		v.Set(reflect.ValueOf(Duration{Duration: dur, Pos: posOf(n)}))
+		return
+	case v.Type() == sizeType:
+		s, ok := d.scalar(n, "a size like 16MB")
+		if !ok {
+			return
+		}
+		b, err := parseSize(s)
+		if err != nil {
+			d.probs.add(posOf(n), "invalid size %q: write it like 500KB, 16MB or 2GB", s)
+			return
+		}
+		v.Set(reflect.ValueOf(Size{Bytes: b, Pos: posOf(n)}))
+		return
+	case v.Type() == messageType && n.Kind == yaml.ScalarNode:
+		// A plain string is a text message.
+		if s, ok := d.scalar(n, "a text"); ok {
+			v.Set(reflect.ValueOf(Message{Meta: Meta{Pos: posOf(n), Fields: map[string]Pos{"text": posOf(n)}}, Text: Text{Value: s, Pos: posOf(n)}}))
+		}
 		return
 	}
 	switch v.Kind() {

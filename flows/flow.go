@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -32,6 +34,10 @@ type Flow struct {
 	skip     map[string]bool
 
 	keepID, resolved, offer *Chooser
+
+	attachments   map[string]*Attachment // by path; nil values until CheckAttachments
+	attachmentPos []Text                 // each path where it is written
+	fsys          fs.FS                  // where CheckAttachments found them
 }
 
 // Command is a global word that works in every state.
@@ -52,7 +58,14 @@ func Load(path string) (*Flow, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read flows: %w", err)
 	}
-	return Parse(bytes.NewReader(data), path)
+	fl, err := Parse(bytes.NewReader(data), path)
+	if err != nil {
+		return nil, err
+	}
+	if err := fl.CheckAttachments(os.DirFS(filepath.Dir(path))); err != nil {
+		return nil, err
+	}
+	return fl, nil
 }
 
 // Parse decodes and validates a flows file read from r; name is used in

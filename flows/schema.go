@@ -27,12 +27,13 @@ type File struct {
 // Settings are behaviour switches.
 type Settings struct {
 	Meta
-	MenuStyle  string   `yaml:"menu_style"`  // "text" (default) or "poll"
-	HumanPause Duration `yaml:"human_pause"` // how long a reply from the support phone silences the bot in that chat
-	LateAfter  Duration `yaml:"late_after"`  // a message older than this when handled is answered with an apology
-	MarkRead   *bool    `yaml:"mark_read"`   // blue ticks once a message is handled (default true)
-	FloodMax   int      `yaml:"flood_max"`   // more messages than this from one chat within flood_per...
-	FloodPer   Duration `yaml:"flood_per"`   // ...are kept on the ticket but not answered, with one polite note
+	MenuStyle  string        `yaml:"menu_style"`  // "text" (default) or "poll"
+	HumanPause Duration      `yaml:"human_pause"` // how long a reply from the support phone silences the bot in that chat
+	LateAfter  Duration      `yaml:"late_after"`  // a message older than this when handled is answered with an apology
+	MarkRead   *bool         `yaml:"mark_read"`   // blue ticks once a message is handled (default true)
+	FloodMax   int           `yaml:"flood_max"`   // more messages than this from one chat within flood_per...
+	FloodPer   Duration      `yaml:"flood_per"`   // ...are kept on the ticket but not answered, with one polite note
+	Media      MediaSettings `yaml:"media"`       // caps on the files customers send
 }
 
 // CalendarConfig is when the Encantadores work.
@@ -122,6 +123,11 @@ type Texts struct {
 	Flood          Text `yaml:"flood"`
 	TooLong        Text `yaml:"too_long"`
 	Call           Text `yaml:"call"`
+
+	// Answers about files; optional, with built-in defaults.
+	MediaReceived Text `yaml:"media_received"` // queued or with an agent: once per burst of files
+	MediaTooBig   Text `yaml:"media_too_big"`  // a file over settings.media's caps
+	MediaFailed   Text `yaml:"media_failed"`   // a file that could not be downloaded
 }
 
 // Resolved is the "did this solve it?" question asked at the end of a trail.
@@ -197,8 +203,9 @@ type TicketTexts struct {
 // QuickReply is a ready answer agents pick in the console.
 type QuickReply struct {
 	Meta
-	Title Text `yaml:"title"`
-	Text  Text `yaml:"text"`
+	Title      Text `yaml:"title"`
+	Text       Text `yaml:"text"`
+	Attachment Text `yaml:"attachment"` // a file beside flows.yaml sent with the text (e.g. a PDF guide)
 }
 
 // Node kinds.
@@ -213,14 +220,14 @@ const (
 // messages, or the way to a person.
 type Node struct {
 	Meta
-	ID       string   `yaml:"-"`
-	IDPos    Pos      `yaml:"-"`
-	Type     Text     `yaml:"type"`
-	Title    Text     `yaml:"title"`
-	Text     Text     `yaml:"text"`
-	Options  []Option `yaml:"options"`
-	Messages []Text   `yaml:"messages"`
-	Next     Text     `yaml:"next"`
+	ID       string    `yaml:"-"`
+	IDPos    Pos       `yaml:"-"`
+	Type     Text      `yaml:"type"`
+	Title    Text      `yaml:"title"`
+	Text     Text      `yaml:"text"`
+	Options  []Option  `yaml:"options"`
+	Messages []Message `yaml:"messages"`
+	Next     Text      `yaml:"next"`
 }
 
 // Option is one numbered choice of a menu.
@@ -229,4 +236,12 @@ type Option struct {
 	Label    Text   `yaml:"label"`
 	Keywords []Text `yaml:"keywords"`
 	Goto     Text   `yaml:"goto"`
+}
+
+// Message is one message of a trail: a text, written as a plain string,
+// or a block with a file beside flows.yaml and an optional caption.
+type Message struct {
+	Meta
+	Text       Text `yaml:"text"`
+	Attachment Text `yaml:"attachment"`
 }

@@ -31,6 +31,7 @@ func (fl *Flow) validate(probs *Problems) {
 	if f.Settings.LateAfter.Duration <= 0 {
 		probs.add(f.Settings.At("late_after"), "settings.late_after must be a positive duration like 15m")
 	}
+	fl.validateMedia(probs)
 	fl.validateCalendar(probs)
 	fl.validateID(probs)
 	fl.validateCommands(probs)
@@ -250,7 +251,10 @@ func (fl *Flow) validateTexts(probs *Problems) {
 	}
 	for _, q := range f.Quick {
 		required(probs, q.Meta, "title", q.Title)
-		required(probs, q.Meta, "text", q.Text)
+		if strings.TrimSpace(q.Attachment.Value) == "" {
+			required(probs, q.Meta, "text", q.Text)
+		}
+		fl.validateAttachment(probs, q.Attachment)
 	}
 	t := f.Timeouts
 	if t.Reminder.Duration <= 0 {
@@ -386,9 +390,10 @@ func (fl *Flow) validateTrail(probs *Problems, n *Node) {
 		probs.add(n.At("messages"), "trail %q has no messages", n.ID)
 	}
 	for _, m := range n.Messages {
-		if strings.TrimSpace(m.Value) == "" {
+		if strings.TrimSpace(m.Text.Value) == "" && strings.TrimSpace(m.Attachment.Value) == "" {
 			probs.add(m.Pos, "empty message in trail %q", n.ID)
 		}
+		fl.validateAttachment(probs, m.Attachment)
 	}
 	if n.Next.Value == "" {
 		return

@@ -24,6 +24,7 @@ type OutMsg struct {
 	NextTry   time.Time // zero = now
 	LastError string
 	SentAt    time.Time // zero until sent
+	Media     int64     // the file it sends (Text is its caption), if any
 }
 
 // Option is one numbered answer offered with an outbound message.
@@ -32,14 +33,14 @@ type Option struct {
 	Label string `json:"label"`
 }
 
-const outMsgCols = `id, chat, ticket, text, options, author, created_at, wa_id, poll_id, attempts, next_try, last_error, sent_at`
+const outMsgCols = `id, chat, ticket, text, options, author, created_at, wa_id, poll_id, attempts, next_try, last_error, sent_at, media`
 
 func scanOutMsg(s rowScanner) (OutMsg, error) {
 	var m OutMsg
 	var options sql.NullString
 	var created, nextTry, sent int64
 	err := s.Scan(&m.ID, &m.Chat, &m.Ticket, &m.Text, &options, &m.Author, &created,
-		&m.WAID, &m.PollID, &m.Attempts, &nextTry, &m.LastError, &sent)
+		&m.WAID, &m.PollID, &m.Attempts, &nextTry, &m.LastError, &sent, &m.Media)
 	if err != nil {
 		return OutMsg{}, err
 	}
@@ -55,8 +56,8 @@ func scanOutMsg(s rowScanner) (OutMsg, error) {
 	return m, nil
 }
 
-const appendOutboxSQL = `INSERT INTO outbox (chat, ticket, text, options, author, created_at, wa_id, poll_id, attempts, next_try, last_error, sent_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const appendOutboxSQL = `INSERT INTO outbox (chat, ticket, text, options, author, created_at, wa_id, poll_id, attempts, next_try, last_error, sent_at, media)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // AppendOutbox queues m after the other messages of m.Chat and returns its id.
 func (tx *Tx) AppendOutbox(ctx context.Context, m OutMsg) (int64, error) {
@@ -70,7 +71,7 @@ func (tx *Tx) AppendOutbox(ctx context.Context, m OutMsg) (int64, error) {
 	}
 	id, err := insertID(tx.exec(ctx, appendOutboxSQL,
 		m.Chat, m.Ticket, m.Text, options, m.Author, millis(m.CreatedAt), m.WAID, m.PollID, m.Attempts,
-		millis(m.NextTry), m.LastError, millis(m.SentAt)))
+		millis(m.NextTry), m.LastError, millis(m.SentAt), m.Media))
 	if err != nil {
 		return 0, fmt.Errorf("append outbox: %w", err)
 	}

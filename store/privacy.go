@@ -513,7 +513,7 @@ func isTimeColumn(col string) bool {
 	case "at", "due", "created_at", "updated_at", "started_at", "paused_until",
 		"sent_at", "received_at", "handled_at", "next_try",
 		"queued_at", "last_activity_at", "closed_at", "claimed_at", "first_response_at",
-		"escalated_at", "escalation_due", "queue_notified_at":
+		"escalated_at", "escalation_due", "queue_notified_at", "stored_at":
 		return true
 	}
 	return false

@@ -188,26 +188,27 @@ type TicketEvent struct {
 	Kind   string // "customer", "bot", "agent", "note", "status", "system"
 	Actor  string
 	Text   string
+	Media  int64 // the file this line shows, if any
 }
 
-const ticketEventCols = `id, ticket, at, kind, actor, text`
+const ticketEventCols = `id, ticket, at, kind, actor, text, media`
 
 func scanTicketEvent(s rowScanner) (TicketEvent, error) {
 	var e TicketEvent
 	var at int64
-	if err := s.Scan(&e.ID, &e.Ticket, &at, &e.Kind, &e.Actor, &e.Text); err != nil {
+	if err := s.Scan(&e.ID, &e.Ticket, &at, &e.Kind, &e.Actor, &e.Text, &e.Media); err != nil {
 		return TicketEvent{}, err
 	}
 	e.At = fromMillis(at)
 	return e, nil
 }
 
-const addTicketEventSQL = `INSERT INTO ticket_events (ticket, at, kind, actor, text)
-VALUES (?, ?, ?, ?, ?)`
+const addTicketEventSQL = `INSERT INTO ticket_events (ticket, at, kind, actor, text, media)
+VALUES (?, ?, ?, ?, ?, ?)`
 
 // AddTicketEvent appends e to the history of ticket e.Ticket and returns its id.
 func (tx *Tx) AddTicketEvent(ctx context.Context, e TicketEvent) (int64, error) {
-	id, err := insertID(tx.exec(ctx, addTicketEventSQL, e.Ticket, millis(e.At), e.Kind, e.Actor, e.Text))
+	id, err := insertID(tx.exec(ctx, addTicketEventSQL, e.Ticket, millis(e.At), e.Kind, e.Actor, e.Text, e.Media))
 	if err != nil {
 		return 0, fmt.Errorf("add ticket %d event: %w", e.Ticket, err)
 	}
@@ -272,7 +273,7 @@ func (tx *Tx) QueueAhead(ctx context.Context, id int64, queuedAt time.Time) (int
 	return n, nil
 }
 
-const botLinesSQL = `SELECT id, created_at, text FROM outbox WHERE ticket = ? AND author = 'bot' ORDER BY id`
+const botLinesSQL = `SELECT id, created_at, text, media FROM outbox WHERE ticket = ? AND author = 'bot' ORDER BY id`
 
 // Transcript is a ticket's whole story for people to read: its events
 // merged with what the bot said, which lives in the outbox only (writing
@@ -285,7 +286,7 @@ func (tx *Tx) Transcript(ctx context.Context, ticket int64) ([]TicketEvent, erro
 	bot, err := queryAll(ctx, tx, func(s rowScanner) (TicketEvent, error) {
 		e := TicketEvent{Ticket: ticket, Kind: "bot", Actor: "bot"}
 		var at int64
-		err := s.Scan(&e.ID, &at, &e.Text)
+		err := s.Scan(&e.ID, &at, &e.Text, &e.Media)
 		e.At = fromMillis(at)
 		return e, err
 	}, botLinesSQL, ticket)
