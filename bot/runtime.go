@@ -91,9 +91,11 @@ type Runtime struct {
 	// timerWake is when the timer loop looks next (unix ms on Clock);
 	// math.MinInt64 while it reads the timers.
 	timerWake atomic.Int64
+	held      map[string]held // chats' delivered, unrecorded sends
 	events    broker          // live events for the console
 	online    func() []string // agents online, told by the console
 	timing    receipts        // when inbox rows were persisted
+	gone      sync.Once       // says once that the database file is gone
 }
 
 type worker struct {
@@ -114,6 +116,7 @@ func New(cfg Config) *Runtime {
 		engine:  NewEngine(),
 		workers: map[string]*worker{},
 		pending: map[string]bool{},
+		held:    map[string]held{},
 		timerCh: make(chan struct{}, 1),
 		ended:   make(chan struct{}, 1),
 	}
@@ -187,6 +190,12 @@ func (r *Runtime) Receive(ctx context.Context, in Inbound) (dup bool, err error)
 		r.timing.drop(key, arrived)
 	}
 	if err != nil {
+		if errors.Is(err, store.ErrGone) {
+			r.gone.Do(func() {
+				r.cfg.Log.Error().Err(err).Msg("the database file is gone (data folder deleted or replaced?): no message is accepted; " +
+					"stop suporte, restore the data folder and start it again")
+			})
+		}
 		return false, fmt.Errorf("receive %s: %w", in.ID, err)
 	}
 	if o := r.cfg.Observe; o != nil {
@@ -285,4 +294,5 @@ func (r *Runtime) drain(stopWork context.CancelFunc) {
 	r.mu.Unlock()
 	stopWork()
 	r.wg.Wait()
+	r.recordHeld(r.ctx)
 }

@@ -90,6 +90,13 @@ func (r *Runtime) work(ctx context.Context, chat string, w *worker) {
 // Drain does all pending work, in the caller's goroutine, until every chat
 // is idle. Used when the runtime is driven step by step.
 func (r *Runtime) Drain(ctx context.Context) error {
+	r.mu.Lock()
+	for c := range r.held { // their records are tried again, once per Drain
+		if _, ok := r.pending[c]; !ok {
+			r.pending[c] = false
+		}
+	}
+	r.mu.Unlock()
 	for {
 		r.mu.Lock()
 		var chat string

@@ -16,11 +16,11 @@ import (
 // due timer, read what is queued to send) followed by the sends. w, when
 // running asynchronously, carries replies handed over by Receive and
 // remembers what was sent. retry > 0 says when a blocked chat (a failed
-// send in backoff) should be looked at again; timersLeft that the timers
-// were not looked at.
+// send in backoff, or sends the store could not record) should be looked
+// at again; timersLeft that the timers were not looked at.
 func (r *Runtime) serve(ctx context.Context, chat string, timers bool, w *worker) (retry time.Duration, timersLeft bool) {
-	var rec sendRecord
-	defer func() { r.recordLeft(ctx, rec) }()
+	rec, fails := r.takeHeld(chat)
+	defer func() { r.recordLeft(ctx, chat, rec, fails) }()
 	for ctx.Err() == nil {
 		var outs []store.OutMsg
 		if w != nil {
@@ -34,17 +34,22 @@ func (r *Runtime) serve(ctx context.Context, chat string, timers bool, w *worker
 				r.markRead(ctx, fl, in)
 			}
 		}
-		if outs = w.unsent(outs); len(outs) == 0 {
+		if outs = unsent(w, rec, outs); len(outs) == 0 {
 			res := r.advance(ctx, chat, rec, timers)
 			if res.err != nil {
-				return time.Second, timers // rec is left to recordLeft
+				// What was delivered stays held as delivered, never sent
+				// again, and its record is retried with backoff.
+				fails++
+				r.hold(chat, rec, fails)
+				rec = sendRecord{}
+				return recordBackoff(fails), timers
 			}
-			rec = sendRecord{}
+			rec, fails = sendRecord{}, 0
 			timers = timers && !res.usedTimers
 			if res.retry > 0 {
 				return res.retry, timers
 			}
-			if outs = w.unsent(res.outs); len(outs) == 0 {
+			if outs = unsent(w, rec, res.outs); len(outs) == 0 {
 				if res.worked || len(res.outs) > 0 {
 					continue
 				}
@@ -72,36 +77,108 @@ func (r *Runtime) serve(ctx context.Context, chat string, timers bool, w *worker
 	return 0, timers
 }
 
-// recordLeft records the sends serve could not leave to the chat's next
-// advance: the runtime is stopping (ctx is done) or that advance failed.
-// Unrecorded, they would go out again on the next start. It takes up to
-// recordLeftFor past a cancelled ctx; the store closes after Run returns.
-func (r *Runtime) recordLeft(ctx context.Context, rec sendRecord) {
+// recordLeft records the sends serve leaves unrecorded: the runtime is
+// stopping (ctx is done), or serve returned to wait before its next
+// round. If the store fails, they are held in memory for the chat's next
+// round, or, when stopping, go out again on the next start. It takes up
+// to recordLeftFor past a cancelled ctx; the store closes after Run
+// returns.
+func (r *Runtime) recordLeft(ctx context.Context, chat string, rec sendRecord, fails int) {
 	if rec.failed != nil && ctxErr(rec.sendErr) {
 		rec.failed = nil // interrupted by the stop: not the transport's failure
 	}
 	if len(rec.done) == 0 && rec.failed == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordLeftFor)
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordLeftFor)
 	defer cancel()
-	err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
-		return recordSends(ctx, tx, rec, r.cfg.Clock.Now())
+	err := r.cfg.Store.Update(wctx, func(tx *store.Tx) error {
+		return recordSends(wctx, tx, rec, r.cfg.Clock.Now())
 	})
-	if err != nil {
+	switch {
+	case err == nil:
+	case ctx.Err() == nil:
+		r.hold(chat, rec, fails+1)
+	default:
 		r.cfg.Log.Warn().Err(err).Int("sent", len(rec.done)).Msg("record sends; they go out again on the next start")
 	}
 }
 
 const recordLeftFor = 5 * time.Second
 
-// unsent drops messages this worker already sent (a reply handed over by
-// Receive may also be read back before its send is recorded).
-func (w *worker) unsent(outs []store.OutMsg) []store.OutMsg {
-	if w == nil {
-		return outs
+// held is what a chat delivered but could not record (the store failing
+// writes). The runtime keeps it as delivered, so nothing is sent twice,
+// and the chat's next round records it before anything else.
+type held struct {
+	rec   sendRecord
+	fails int // records failed in a row: the next try's backoff
+}
+
+// hold keeps rec as chat's delivered-but-unrecorded sends.
+func (r *Runtime) hold(chat string, rec sendRecord, fails int) {
+	if len(rec.done) == 0 && rec.failed == nil {
+		return
 	}
-	return slices.DeleteFunc(outs, func(m store.OutMsg) bool { return m.ID <= w.sent })
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	h := r.held[chat]
+	h.rec.done = append(h.rec.done, rec.done...)
+	if rec.failed != nil {
+		h.rec.failed, h.rec.sendErr = rec.failed, rec.sendErr
+	}
+	h.fails = fails
+	r.held[chat] = h
+}
+
+// takeHeld hands chat's held sends to its round.
+func (r *Runtime) takeHeld(chat string) (sendRecord, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	h := r.held[chat]
+	delete(r.held, chat)
+	return h.rec, h.fails
+}
+
+// recordHeld makes one last try, when the runtime stops, to record what
+// chats hold; what it cannot record goes out again on the next start.
+func (r *Runtime) recordHeld(ctx context.Context) {
+	r.mu.Lock()
+	all := r.held
+	r.held = map[string]held{}
+	r.mu.Unlock()
+	if len(all) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordLeftFor)
+	defer cancel()
+	sent := 0
+	err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
+		for _, h := range all {
+			sent += len(h.rec.done)
+			if err := recordSends(ctx, tx, h.rec, r.cfg.Clock.Now()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		r.cfg.Log.Warn().Err(err).Int("sent", sent).Int("chats", len(all)).Msg("record sends; they go out again on the next start")
+	}
+}
+
+// recordBackoff is the wait before the n-th retry of a failed record:
+// 1s, 2s, 4s... capped at 30 s, so replies resume soon after the store does.
+func recordBackoff(n int) time.Duration {
+	return min(backoff(n), 30*time.Second)
+}
+
+// unsent drops messages already delivered: by this worker, or held in rec
+// (a reply handed over by Receive may also be read back before its send is
+// recorded).
+func unsent(w *worker, rec sendRecord, outs []store.OutMsg) []store.OutMsg {
+	return slices.DeleteFunc(outs, func(m store.OutMsg) bool {
+		return (w != nil && m.ID <= w.sent) || slices.ContainsFunc(rec.done, func(d sentMsg) bool { return d.id == m.ID })
+	})
 }
 
 // outbound turns an outbox row into what a transport sends.

@@ -12,6 +12,9 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/rs/zerolog"
+
+	"suporte/flows"
 	"suporte/store"
 )
 
@@ -439,6 +442,128 @@ func TestRetrySendsAfterReconnect(t *testing.T) {
 		stop()
 		if got := tr.texts("c1"); len(got) != 1 {
 			t.Errorf("c1 got %q in all; want the greeting once", got)
+		}
+	})
+}
+
+// outageTransport delivers every message and counts deliveries by outbox
+// row; armed, its next delivery puts the store in a write outage (every
+// write fails with SQLITE_READONLY) for outageFor, as a disk that stops
+// taking writes just after a reply went out.
+type outageTransport struct {
+	db *store.DB
+
+	mu         sync.Mutex
+	armed      bool
+	deliveries map[int64]int
+	outages    int
+}
+
+const outageFor = 20 * time.Second
+
+func (o *outageTransport) Send(_ context.Context, m Outbound) (Sent, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.deliveries[m.Seq]++
+	if o.armed {
+		o.armed = false
+		o.outages++
+		if err := o.db.Drill(context.Background(), store.ReadOnly); err != nil {
+			panic(err)
+		}
+		go func() {
+			time.Sleep(outageFor)
+			if err := o.db.Drill(context.Background(), store.NoFault); err != nil {
+				panic(err)
+			}
+		}()
+	}
+	return Sent{ID: fmt.Sprint("wa-", m.Seq)}, nil
+}
+
+// sentCounter is an Observer counting deliveries, as the outbound metric.
+type sentCounter struct {
+	mu   sync.Mutex
+	sent int
+}
+
+func (c *sentCounter) Received(string, bool)                {}
+func (c *sentCounter) Handled(string, time.Duration, error) {}
+func (c *sentCounter) Sent(_ string, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err == nil {
+		c.sent++
+	}
+}
+
+// TestSendOnceDuringWriteOutage: replies go out, then the store stops
+// taking writes before their sends are recorded. The runtime holds them
+// as delivered and retries the record with backoff: once the store is
+// back, every reply has been delivered exactly once and the outbound
+// count is exact.
+func TestSendOnceDuringWriteOutage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		db := openStore(t, filepath.Join(t.TempDir(), "s.db"))
+		t.Cleanup(func() { db.Close() })
+		tr := &outageTransport{db: db, deliveries: map[int64]int{}}
+		obs := &sentCounter{}
+		clock := &spinClock{stop: cancel}
+		fl := testFlow(t)
+		rt := New(Config{Store: db, Flow: func() *flows.Flow { return fl }, Transport: tr, Clock: clock, Log: zerolog.Nop(), Observe: obs})
+		done := make(chan error, 1)
+		go func() { done <- rt.Run(ctx) }()
+
+		chats := []string{"c1", "c2", "c3"}
+		for _, c := range chats {
+			if _, err := rt.Receive(ctx, text(c, "m1", "12345678")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		synctest.Wait()
+		tr.mu.Lock()
+		tr.armed = true // the reminders, due together, meet the outage
+		tr.mu.Unlock()
+		time.Sleep(2 * time.Hour) // reminders, the outage, retries, inactivity closes
+		synctest.Wait()
+		for _, c := range chats {
+			if _, err := rt.Receive(ctx, text(c, "m2", "oi")); err != nil {
+				t.Fatalf("after the outage: %v", err)
+			}
+		}
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		clock.check(t)
+
+		tr.mu.Lock()
+		defer tr.mu.Unlock()
+		if tr.outages != 1 {
+			t.Fatalf("%d outages; want 1", tr.outages)
+		}
+		total := 0
+		for _, c := range chats {
+			var rows []store.OutMsg
+			if err := db.View(context.Background(), func(tx *store.Tx) error {
+				var err error
+				rows, err = tx.OutboxAfter(context.Background(), c, 0, 0)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range rows {
+				if n := tr.deliveries[m.ID]; n != 1 || m.SentAt.IsZero() {
+					t.Errorf("%s row %d %q: delivered %d times, recorded sent %v; want once, recorded", c, m.ID, m.Text, n, !m.SentAt.IsZero())
+				}
+			}
+			total += len(rows)
+		}
+		if obs.sent != total {
+			t.Errorf("outbound count %d; want %d, one per message", obs.sent, total)
 		}
 	})
 }

@@ -48,9 +48,11 @@ const (
 // a pool of read-only connections.
 type DB struct {
 	path string
-	w    *sql.DB   // pool of one connection: migrations, then conn
-	conn *sql.Conn // the write connection, owned by the writer goroutine
-	r    *sql.DB   // read-only pool
+	file os.FileInfo // the file Open opened: writes stop if path names another
+	w    *sql.DB     // pool of one connection: migrations, then conn
+	conn *sql.Conn   // the write connection, owned by the writer goroutine
+	r    *sql.DB     // read-only pool
+	ckpt *sql.DB     // one connection that checkpoints for Probe, beside the writer
 
 	// prepared maps a hot query to its statement prepared on conn. Built
 	// in Open, read-only afterwards.
@@ -69,6 +71,7 @@ type DB struct {
 	// Batches committed or rolled back, and the jobs they carried.
 	batches atomic.Int64
 	batched atomic.Int64
+	faults  faults // batches that met a storage fault
 }
 
 // job is one Update call waiting for the writer.
@@ -115,7 +118,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	if err := f.Close(); err != nil {
+	fi, err := f.Stat()
+	if err == nil {
+		err = f.Close()
+	}
+	if err != nil {
+		f.Close()
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 
@@ -130,6 +138,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 
 	db := &DB{
 		path: path,
+		file: fi,
 		w:    w,
 		jobs: make(chan *job, maxBatch),
 		stop: make(chan struct{}),
@@ -168,6 +177,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err := db.r.PingContext(ctx); err != nil {
 		return fail(fmt.Errorf("reader: %w", err))
 	}
+
+	db.ckpt, err = sql.Open(Driver, ReferenceDSN(path))
+	if err != nil {
+		return fail(err)
+	}
+	db.ckpt.SetMaxOpenConns(1)
 
 	db.wg.Add(1)
 	go db.run()
@@ -222,6 +237,9 @@ func (db *DB) closePools() error {
 	}
 	if db.r != nil {
 		errs = append(errs, db.r.Close())
+	}
+	if db.ckpt != nil {
+		errs = append(errs, db.ckpt.Close())
 	}
 	errs = append(errs, db.w.Close())
 	return errors.Join(errs...)
@@ -338,12 +356,23 @@ func (db *DB) runBatch(tx *Tx, jobs []*job) {
 	results := make([]result, len(jobs))
 	own := make([]bool, len(jobs)) // results[i] stands whatever the commit does
 	finish := func(batchErr error) {
-		for i, j := range jobs {
-			r := results[i]
+		var fault error // the first storage fault, for readiness
+		if IsFault(batchErr) {
+			fault = batchErr
+		}
+		for i := range jobs {
 			if !own[i] && batchErr != nil {
-				r.err = batchErr
+				results[i].err = batchErr
 			}
-			j.done <- r
+			if fault == nil && IsFault(results[i].err) {
+				fault = results[i].err
+			}
+		}
+		if fault != nil {
+			db.faults.note(fault) // before the callers learn of it
+		}
+		for i, j := range jobs {
+			j.done <- results[i]
 		}
 	}
 	ctx := context.Background()
@@ -352,6 +381,10 @@ func (db *DB) runBatch(tx *Tx, jobs []*job) {
 		finish(err)
 	}
 
+	if err := db.same(); err != nil {
+		finish(err)
+		return
+	}
 	if _, err := tx.exec(ctx, beginSQL); err != nil {
 		abort(fmt.Errorf("begin batch: %w", err))
 		return
@@ -407,7 +440,9 @@ func runJob(tx *Tx, j *job) (result, error) {
 	r := callJob(j, tx)
 	if r.err != nil || r.panicked != nil {
 		if _, err := tx.exec(ctx, rollbackToSQL); err != nil {
-			return result{}, fmt.Errorf("rollback to savepoint: %w", err)
+			// SQLite may roll the whole transaction back itself (a full
+			// disk does): the job's error says why.
+			return result{}, fmt.Errorf("rollback to savepoint: %w", errors.Join(r.err, err))
 		}
 	}
 	if _, err := tx.exec(ctx, releaseSQL); err != nil {

@@ -30,6 +30,13 @@
 // interrupted write would roll back the whole shared batch. The ctx is
 // checked before fn starts and before each statement instead.
 //
+// Before each batch the writer checks that the database path still names
+// the file it opened: once the file (or its folder) is deleted or replaced,
+// every write fails with ErrGone instead of landing in an unlinked file.
+// Batches that meet a storage fault (IsFault: disk full, I/O error,
+// read-only, gone) are counted for readiness (WriteFaults); Probe proves a
+// real write.
+//
 // Hot statements (inbox insert, conversation upsert, outbox append, timers,
 // transaction control) are prepared once on the write connection.
 //

@@ -21,7 +21,7 @@ type stateCollector struct {
 	m *Metrics
 
 	queueLength, oldestWait, active, withAgent *prometheus.Desc
-	batches, jobs                              *prometheus.Desc
+	batches, jobs, faults                      *prometheus.Desc
 	connected, connState, reconnects           *prometheus.Desc
 	reloads, refusals, refused, loadedAt       *prometheus.Desc
 }
@@ -38,6 +38,7 @@ func newStateCollector(m *Metrics) *stateCollector {
 		withAgent:   d("suporte_conversations_with_agent", "Unresolved conversations an Encantador holds."),
 		batches:     d("suporte_store_write_batches_total", "Write transactions the store committed (group commit: one batch carries many jobs)."),
 		jobs:        d("suporte_store_write_jobs_total", "Write jobs (Update calls) the store ran inside its batches."),
+		faults:      d("suporte_store_write_faults_total", "Write batches that met a storage fault (disk full, I/O error, read-only or vanished database file)."),
 		connected:   d("suporte_whatsapp_connected", "1 while the WhatsApp connection is up and messages flow, else 0."),
 		connState:   d("suporte_whatsapp_state", "The WhatsApp connection's state: 1 for the current one, 0 for the others seen since start.", "state"),
 		reconnects:  d("suporte_whatsapp_reconnects_total", "Times the WhatsApp connection came back after being lost (seen at scrapes or reported by the adapter)."),
@@ -49,7 +50,7 @@ func newStateCollector(m *Metrics) *stateCollector {
 }
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.queueLength, c.oldestWait, c.active, c.withAgent, c.batches, c.jobs} {
+	for _, d := range []*prometheus.Desc{c.queueLength, c.oldestWait, c.active, c.withAgent, c.batches, c.jobs, c.faults} {
 		ch <- d
 	}
 	cfg := c.m.cfg
@@ -89,6 +90,8 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	batches, jobs := cfg.Store.WriteStats()
 	counter(c.batches, float64(batches))
 	counter(c.jobs, float64(jobs))
+	faults, _ := cfg.Store.WriteFaults()
+	counter(c.faults, float64(faults))
 
 	if cfg.Connection != nil {
 		m.conn.observe(cfg.Connection())

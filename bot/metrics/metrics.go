@@ -26,6 +26,9 @@ type Config struct {
 	Connection func() (state string, connected bool)
 	// Flows, if set, reports the live flows (bot.FlowSource.Status).
 	Flows func() bot.FlowStatus
+	// Data, if set, checks that the data folder is still the one the
+	// process opened and locked; /readyz fails while it returns an error.
+	Data func() error
 	// ReadyTimeout bounds /readyz's store probe; 0 means 2 s.
 	ReadyTimeout time.Duration
 }
@@ -46,8 +49,9 @@ type Metrics struct {
 	limited      prometheus.Counter
 	limitedWait  prometheus.Counter
 
-	conn  connTracker
-	flows flowTracker
+	conn   connTracker
+	flows  flowTracker
+	faults faultWatch
 }
 
 // latencyBuckets go from 1 ms to 10 s: a turn takes a few ms; seconds
@@ -87,6 +91,7 @@ func New(cfg Config) *Metrics {
 			Buckets: latencyBuckets,
 		}),
 	}
+	m.faults.seen, _ = cfg.Store.WriteFaults() // readiness looks at faults from now on
 	m.handled.WithLabelValues("ok")
 	m.handled.WithLabelValues("error")
 	m.reg.MustRegister(

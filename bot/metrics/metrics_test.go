@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -335,7 +336,7 @@ func TestHandlers(t *testing.T) {
 	}{
 		{"ready", true, false, 200, nil},
 		{"whatsapp not connected", false, false, 503, []string{"whatsapp: qr"}},
-		{"store closed", true, true, 503, []string{"store: " + store.ErrClosed.Error()}},
+		{"store closed", true, true, 503, []string{"store: probe write: " + store.ErrClosed.Error()}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -405,6 +406,7 @@ func TestMetricNames(t *testing.T) {
 		"suporte_send_rate_limit_wait_seconds_total COUNTER {} Time sends spent waiting for the global rate limit.",
 		"suporte_send_rate_limited_total COUNTER {} Times a send waited for the global rate limit.",
 		"suporte_store_write_batches_total COUNTER {} Write transactions the store committed (group commit: one batch carries many jobs).",
+		"suporte_store_write_faults_total COUNTER {} Write batches that met a storage fault (disk full, I/O error, read-only or vanished database file).",
 		"suporte_store_write_jobs_total COUNTER {} Write jobs (Update calls) the store ran inside its batches.",
 		"suporte_whatsapp_connected GAUGE {} 1 while the WhatsApp connection is up and messages flow, else 0.",
 		"suporte_whatsapp_reconnects_total COUNTER {} Times the WhatsApp connection came back after being lost (seen at scrapes or reported by the adapter).",
@@ -413,4 +415,55 @@ func TestMetricNames(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("metric families:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+// TestReadyUnderStorageFaults: /readyz proves a real write. A full disk
+// fails customers' messages (and keeps readiness failing for faultWindow
+// after the last one), a read-only database fails the probe itself, a
+// deleted data folder fails both, and the data folder check is reported.
+func TestReadyUnderStorageFaults(t *testing.T) {
+	ready := func(t *testing.T, m *Metrics, want bool, reason string) {
+		t.Helper()
+		ok, reasons := m.Ready(context.Background())
+		if ok != want || !strings.Contains(strings.Join(reasons, "|"), reason) {
+			t.Errorf("Ready: got %v %q; want %v with %q", ok, reasons, want, reason)
+		}
+	}
+	t.Run("disk full", func(t *testing.T) {
+		e := newEnv(t, Config{})
+		ready(t, e.m, true, "")
+		if err := e.db.Drill(e.ctx, store.DiskFull); err != nil {
+			t.Fatal(err)
+		}
+		var err error
+		for i := 0; err == nil && i < 10000; i++ {
+			_, err = e.rt.Receive(e.ctx, bot.Inbound{Chat: fmt.Sprint("55479999", i), ID: "m", Text: strings.Repeat("x", 1000)})
+		}
+		if !store.IsFault(err) {
+			t.Fatalf("customers' messages on a full disk: got %v; want a storage fault", err)
+		}
+		ready(t, e.m, false, "store: writes failing: ")
+		if err := e.db.Drill(e.ctx, store.NoFault); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Advance(faultWindow - time.Second)
+		ready(t, e.m, false, "database or disk is full")
+		e.clock.Advance(time.Second)
+		ready(t, e.m, true, "")
+	})
+	t.Run("read-only", func(t *testing.T) {
+		e := newEnv(t, Config{})
+		if err := e.db.Drill(e.ctx, store.ReadOnly); err != nil {
+			t.Fatal(err)
+		}
+		ready(t, e.m, false, "store: probe write: begin batch: attempt to write a readonly database")
+	})
+	t.Run("data folder removed", func(t *testing.T) {
+		e := newEnv(t, Config{Data: func() error { return errors.New("data folder removed") }})
+		if err := os.RemoveAll(filepath.Dir(e.db.Path())); err != nil {
+			t.Fatal(err)
+		}
+		ready(t, e.m, false, "store: probe write: "+store.ErrGone.Error())
+		ready(t, e.m, false, "data: data folder removed")
+	})
 }

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-
-	"suporte/store"
+	"sync"
+	"time"
 )
 
 // readiness is /readyz's answer.
@@ -15,16 +15,36 @@ type readiness struct {
 	Reasons []string `json:"reasons,omitempty"`
 }
 
-// Ready reports whether the service can take traffic: the store accepts
-// a write (a transaction through the writer that changes nothing) within
-// ReadyTimeout and, when Config.Connection is set, WhatsApp is connected.
-// The reasons say what is wrong.
+// faultWindow is how long a storage fault seen by any write keeps the
+// service not ready: a full disk fails customers' messages while a probe
+// that needs no new page may still pass.
+const faultWindow = 30 * time.Second
+
+// faultWatch remembers when readiness last saw the store's fault count move.
+type faultWatch struct {
+	mu   sync.Mutex
+	seen int64
+	at   time.Time
+}
+
+// Ready reports whether the service can take traffic: the store commits a
+// real write within ReadyTimeout and no write met a storage fault in the
+// last faultWindow; the data folder is the one opened (Config.Data); and,
+// when Config.Connection is set, WhatsApp is connected. The reasons say
+// what is wrong.
 func (m *Metrics) Ready(ctx context.Context) (bool, []string) {
 	var reasons []string
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.ReadyTimeout)
 	defer cancel()
-	if err := m.probeStore(ctx); err != nil {
+	if err := m.cfg.Store.Probe(ctx); err != nil {
 		reasons = append(reasons, "store: "+err.Error())
+	} else if err := m.recentFault(); err != nil {
+		reasons = append(reasons, "store: "+err.Error())
+	}
+	if m.cfg.Data != nil {
+		if err := m.cfg.Data(); err != nil {
+			reasons = append(reasons, "data: "+err.Error())
+		}
 	}
 	if m.cfg.Connection != nil {
 		state, ok := m.cfg.Connection()
@@ -36,18 +56,21 @@ func (m *Metrics) Ready(ctx context.Context) (bool, []string) {
 	return len(reasons) == 0, reasons
 }
 
-// probeStore runs an empty write transaction. A queued Update waits for
-// the writer whatever its context says, so the wait for the answer is cut
-// here: a stuck writer makes the probe fail, not hang.
-func (m *Metrics) probeStore(ctx context.Context) error {
-	done := make(chan error, 1)
-	go func() { done <- m.cfg.Store.Update(ctx, func(*store.Tx) error { return nil }) }()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		return fmt.Errorf("no write within %v: %w", m.cfg.ReadyTimeout, ctx.Err())
+// recentFault returns the store's last storage fault if its count moved
+// within faultWindow of now.
+func (m *Metrics) recentFault() error {
+	n, last := m.cfg.Store.WriteFaults()
+	now := m.cfg.Clock.Now()
+	w := &m.faults
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if n != w.seen {
+		w.seen, w.at = n, now
 	}
+	if last == nil || w.at.IsZero() || now.Sub(w.at) >= faultWindow {
+		return nil
+	}
+	return fmt.Errorf("writes failing: %w", last)
 }
 
 // ReadyHandler serves /readyz: 200 {"status":"ready"} or 503

@@ -18,6 +18,7 @@ import (
 
 	"suporte/bot"
 	"suporte/bot/web"
+	"suporte/store"
 )
 
 // The simulated WhatsApp's HTTP side, under /sim/:
@@ -33,8 +34,9 @@ import (
 // 500: 400 for malformed JSON, unknown fields, a bad chat, id, name or
 // kind, and a text over MaxText characters (the body may be small; the
 // text is what is wrong); 413 for a body over MaxBody bytes; 405 for a
-// wrong method. A POST cut short by the demo stopping is a 503: the message
-// was not stored, send it again.
+// wrong method. A POST cut short by the demo stopping, or refused because
+// the store cannot take writes (disk full, data folder deleted), is a 503:
+// the message was not stored.
 
 // Limits of a customer message.
 const (
@@ -155,6 +157,10 @@ func (h *handler) post(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		h.phone.cfg.Log.Error().Err(err).Msg("receive simulated message")
+		if store.IsFault(err) {
+			writeError(w, http.StatusServiceUnavailable, "O simulador não consegue guardar mensagens agora (problema no armazenamento): a mensagem não foi recebida.")
+			return
+		}
 		writeError(w, http.StatusInternalServerError, "Erro interno ao receber a mensagem. Tente de novo.")
 		return
 	}

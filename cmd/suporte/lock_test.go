@@ -12,10 +12,11 @@ import (
 
 func TestLockData(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	release, err := lockData(dir)
+	lock, err := lockData(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	release := lock.release
 	abs, _ := filepath.Abs(dir)
 	want := fmt.Sprintf("another suporte is already running with data folder %s (pid %d)", abs, os.Getpid())
 	if _, err := lockData(dir); err == nil || err.Error() != want {
@@ -32,8 +33,43 @@ func TestLockData(t *testing.T) {
 	if err != nil {
 		t.Fatalf("lock after release: %v", err)
 	}
-	again()
+	again.release()
 	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("data folder: %v, %v; want mode 0700", fi.Mode().Perm(), err)
 	}
+}
+
+// TestLockDataFolderRemoved: deleting the data folder under a running
+// suporte deletes its lock file too. The holder sees it (readiness), and
+// a second suporte still cannot start on that path while the first runs.
+func TestLockDataFolderRemoved(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	lock, err := lockData(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.release()
+	if err := lock.check(); err != nil {
+		t.Fatalf("check of a held folder: %v", err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := lock.check(); err == nil || !strings.Contains(err.Error(), "removed or replaced") {
+		t.Errorf("check after the folder was removed: %v; want it reported", err)
+	}
+	second, err := lockData(dir)
+	if err == nil {
+		second.release()
+		t.Fatal("a second suporte locked the path of a removed folder while the first runs")
+	}
+	if !strings.Contains(err.Error(), "already running") {
+		t.Errorf("second lock: %v; want \"already running\"", err)
+	}
+	lock.release()
+	again, err := lockData(dir)
+	if err != nil {
+		t.Fatalf("lock once the first released: %v", err)
+	}
+	again.release()
 }

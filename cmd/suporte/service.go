@@ -34,7 +34,7 @@ type service struct {
 	met     *metrics.Metrics
 	rt      *bot.Runtime
 	console *console.Server
-	release func()
+	lock    *dataLock
 }
 
 // serviceConfig says where a service keeps its state and how it tells time.
@@ -47,13 +47,13 @@ type serviceConfig struct {
 // openService locks the data folder, opens the store and loads the flows.
 // Close undoes it.
 func openService(ctx context.Context, c serviceConfig) (_ *service, err error) {
-	release, err := lockData(c.data)
+	lock, err := lockData(c.data)
 	if err != nil {
 		return nil, err
 	}
 	defer func() {
 		if err != nil {
-			release()
+			lock.release()
 		}
 	}()
 	db, err := store.Open(ctx, filepath.Join(c.data, "suporte.db"))
@@ -69,7 +69,7 @@ func openService(ctx context.Context, c serviceConfig) (_ *service, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return &service{log: c.log, clock: c.clock, data: c.data, db: db, flows: fl, release: release}, nil
+	return &service{log: c.log, clock: c.clock, data: c.data, db: db, flows: fl, lock: lock}, nil
 }
 
 // wiring is what differs between the real service and the demo around
@@ -91,6 +91,7 @@ type wiring struct {
 func (s *service) wire(w wiring) {
 	s.met = metrics.New(metrics.Config{
 		Store: s.db, Clock: s.clock, Flows: s.flows.Status, Log: s.log, Connection: w.connection,
+		Data: s.lock.check,
 	})
 	var limit *bot.Limiter
 	if w.sendRate > 0 {
@@ -208,7 +209,7 @@ func (s *service) Close() {
 	if err := s.db.Close(); err != nil {
 		s.log.Warn().Err(err).Msg("close store")
 	}
-	s.release()
+	s.lock.release()
 }
 
 // firstError keeps the first failure of a service's parts; any failure

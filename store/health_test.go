@@ -1,0 +1,162 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+// fill adds 2 MiB of flow versions, 64 KiB a write, and returns the
+// first write's error.
+func fill(t *testing.T, db *DB) error {
+	t.Helper()
+	ctx := context.Background()
+	for range 32 {
+		err := db.Update(ctx, func(tx *Tx) error {
+			for range 32 {
+				if _, err := tx.AddFlowVersion(ctx, FlowVersion{Version: "v", Content: strings.Repeat("x", 2048)}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sqliteCode(err error) sqlite3.ErrNo {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		return se.Code
+	}
+	return 0
+}
+
+// TestDrillDiskFull: a store capped at its size fails writes with SQLite's
+// own SQLITE_FULL, counts the fault for readiness, and takes writes again
+// once the cap is lifted.
+func TestDrillDiskFull(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	if err := db.Drill(ctx, DiskFull); err != nil {
+		t.Fatal(err)
+	}
+	err := fill(t, db)
+	if sqliteCode(err) != sqlite3.ErrFull || !IsFault(err) {
+		t.Fatalf("write on a full store: got %v; want SQLITE_FULL, a storage fault", err)
+	}
+	if n, last := db.WriteFaults(); n != 1 || last == nil || last.Error() != err.Error() {
+		t.Errorf("WriteFaults: got %d, %v; want the full disk counted", n, last)
+	}
+	if err := db.Drill(ctx, NoFault); err != nil {
+		t.Fatal(err)
+	}
+	if err := fill(t, db); err != nil {
+		t.Errorf("after lifting the cap: %v", err)
+	}
+}
+
+// TestDrillReadOnly: every write fails with SQLITE_READONLY, so does the
+// readiness probe; reads go on.
+func TestDrillReadOnly(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	if err := db.Probe(ctx); err != nil {
+		t.Fatalf("probe of a healthy store: %v", err)
+	}
+	if err := db.Drill(ctx, ReadOnly); err != nil {
+		t.Fatal(err)
+	}
+	err := db.Probe(ctx)
+	if sqliteCode(err) != sqlite3.ErrReadonly || !IsFault(err) {
+		t.Fatalf("probe of a read-only store: got %v; want SQLITE_READONLY", err)
+	}
+	if n, _ := db.WriteFaults(); n != 1 {
+		t.Errorf("WriteFaults: got %d; want 1", n)
+	}
+	view(t, db, func(tx *Tx) error { _, err := tx.FlowVersions(ctx, 1); return err })
+	if err := db.Drill(ctx, NoFault); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Probe(ctx); err != nil {
+		t.Errorf("probe after lifting: %v", err)
+	}
+}
+
+// TestWritesStopWhenFileGone: once the data folder is deleted (or the file
+// replaced), writes would land in an unlinked file and vanish at the next
+// start: every write fails with ErrGone instead.
+func TestWritesStopWhenFileGone(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		breakIt func(t *testing.T, path string)
+	}{
+		{"folder removed", func(t *testing.T, path string) {
+			if err := os.RemoveAll(filepath.Dir(path)); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"file replaced", func(t *testing.T, path string) {
+			other := path + ".new"
+			if err := os.WriteFile(other, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(other, path); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := openTest(t)
+			ctx := context.Background()
+			tc.breakIt(t, db.Path())
+			err := db.Update(ctx, func(tx *Tx) error {
+				_, err := tx.AddFlowVersion(ctx, FlowVersion{Version: "v"})
+				return err
+			})
+			if !errors.Is(err, ErrGone) || !IsFault(err) {
+				t.Fatalf("write after %s: got %v; want ErrGone", tc.name, err)
+			}
+			if err := db.Probe(ctx); !errors.Is(err, ErrGone) {
+				t.Errorf("probe: got %v; want ErrGone", err)
+			}
+			if n, _ := db.WriteFaults(); n != 2 {
+				t.Errorf("WriteFaults: got %d; want 2", n)
+			}
+		})
+	}
+}
+
+// TestProbeImmutableFile: a database file made immutable still takes WAL
+// writes; the probe's checkpoint, which writes the file itself, fails.
+// It needs chattr and the right to use it (root on ext4, say).
+func TestProbeImmutableFile(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	if err := db.Probe(ctx); err != nil {
+		t.Fatalf("probe of a healthy store: %v", err)
+	}
+	if out, err := exec.Command("chattr", "+i", db.Path()).CombinedOutput(); err != nil {
+		t.Skipf("chattr +i: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("chattr", "-i", db.Path()).Run() })
+	err := db.Probe(ctx)
+	if err == nil || !IsFault(err) {
+		t.Fatalf("probe of an immutable database file: got %v; want a storage fault", err)
+	}
+	if err := exec.Command("chattr", "-i", db.Path()).Run(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Probe(ctx); err != nil {
+		t.Errorf("probe once writable again: %v", err)
+	}
+}
