@@ -75,7 +75,9 @@ func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		fmt.Fprintf(stderr, "suporte demo: --log-level %q: want debug, info, warn or error\n", *logLevel)
 		return errUsage
 	}
-	d, err := openDemo(ctx, o, newLogger(stderr, level))
+	log, flush := newLogger(stderr, level)
+	defer flush()
+	d, err := openDemo(ctx, o, log)
 	if err != nil {
 		return err
 	}

@@ -22,8 +22,14 @@ import (
 // the test ends (or stop is called). It returns the base URL.
 func startDemo(t *testing.T, dir string) (d *demo, base string, stop func()) {
 	t.Helper()
+	return startDemoLog(t, dir, zerolog.Nop())
+}
+
+// startDemoLog is startDemo logging to log.
+func startDemoLog(t *testing.T, dir string, log zerolog.Logger) (d *demo, base string, stop func()) {
+	t.Helper()
 	o := demoOptions{data: dir, flows: "../../flows.yaml", bcryptCost: bcrypt.MinCost, noPacing: true, sendRate: 1e6, sendBurst: 1e6}
-	d, err := openDemo(context.Background(), o, zerolog.Nop())
+	d, err := openDemo(context.Background(), o, log)
 	if err != nil {
 		t.Fatal(err)
 	}

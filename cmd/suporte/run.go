@@ -8,12 +8,10 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/rs/zerolog"
-	"golang.org/x/term"
 
 	"suporte/bot"
 	"suporte/bot/metrics"
@@ -99,7 +97,9 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		fmt.Fprintln(stderr, "suporte run: --stop-timeout must be positive")
 		return errUsage
 	}
-	return operatorExit(serve(ctx, o, newLogger(stderr, level), stderr), stderr)
+	log, flush := newLogger(stderr, level)
+	defer flush()
+	return operatorExit(serve(ctx, o, log, stderr), stderr)
 }
 
 // operatorExit turns WhatsApp's closing the session for good into the
@@ -184,14 +184,6 @@ func knownChat(db *store.DB) func(ctx context.Context, chat string) (bool, error
 		})
 		return known, err
 	}
-}
-
-// newLogger writes JSON lines, or readable ones on a terminal.
-func newLogger(w io.Writer, level zerolog.Level) zerolog.Logger {
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.DateTime}
-	}
-	return zerolog.New(w).Level(level).With().Timestamp().Logger()
 }
 
 // webDeps is what the service's HTTP side reads. The agents' console adds
