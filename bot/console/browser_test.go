@@ -155,11 +155,12 @@ func steps(t *testing.T, ctx context.Context, check func(), what string, actions
 // TestBrowser drives the console in Debian's chromium, one tab per case
 // in one browser (starting it is the slow part).
 func TestBrowser(t *testing.T) {
-	browser := startBrowser(t, 120*time.Second) // four cases; slow under -race on a busy machine
+	browser := startBrowser(t, 150*time.Second) // five cases; slow under -race on a busy machine
 	t.Run("agent answers a customer", func(t *testing.T) { testAgentAnswersACustomer(t, browser) })
 	t.Run("supervisor views", func(t *testing.T) { testSupervisorViews(t, browser) })
 	t.Run("editor and reports", func(t *testing.T) { testEditorAndReports(t, browser) })
 	t.Run("wording", func(t *testing.T) { testWording(t, browser) })
+	t.Run("phone", func(t *testing.T) { testPhone(t, browser) })
 }
 
 func testAgentAnswersACustomer(t *testing.T, browser context.Context) {
@@ -342,6 +343,7 @@ func testSupervisorViews(t *testing.T, browser context.Context) {
 		chromedp.WaitVisible(chromedp.ID("btn-resolve")),
 		screenshot("10-laptop"),
 	)
+	layout(t, ctx, "small screen", "#me-btn", "#btn-resolve", "#btn-escalate", "#btn-details", "#send")
 	check()
 }
 

@@ -25,7 +25,7 @@ import (
 // as a person would: start a chat, type, tap an answer chip, send a
 // sticker, reload. It talks to chromium over the DevTools protocol
 // directly (a few calls; no extra module). SIM_SCREENSHOT=FILE saves what
-// the page looks like at the end.
+// the page looks like at the end (SIM_PHONE_SCREENSHOT, on a phone).
 func TestPageInChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
@@ -89,17 +89,7 @@ func TestPageInChromium(t *testing.T) {
 		t.Errorf("after a reload the conversation reads\n%s\nwant\n%s", after, before)
 	}
 
-	if path := os.Getenv("SIM_SCREENSHOT"); path != "" {
-		var shot struct{ Data string }
-		b.call(t, "Page.captureScreenshot", map[string]any{"format": "png"}, &shot)
-		png, err := base64.StdEncoding.DecodeString(shot.Data)
-		if err == nil {
-			err = os.WriteFile(path, png, 0o644)
-		}
-		if err != nil {
-			t.Error(err)
-		}
-	}
+	b.screenshot(t, "SIM_SCREENSHOT")
 	for _, msg := range b.problems() {
 		t.Errorf("page error: %s", msg)
 	}
@@ -368,4 +358,111 @@ func (b *browser) problems() []string {
 		}
 	}
 	return out
+}
+
+// TestPageOnAPhone: the /sim page on a phone's screen (390 by 844, touch)
+// is WhatsApp's app: the chats, then one chat on the whole screen with a
+// back arrow; nothing wider than the screen, every control in reach.
+func TestPageOnAPhone(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	bin := chromium(t)
+	e := &simEnv{db: testStore(t)}
+	e.start(t, testFlow(t), bot.SystemClock{}, true)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	b := launch(ctx, t, bin)
+	b.call(t, "Page.enable", nil, nil)
+	b.call(t, "Runtime.enable", nil, nil)
+	b.call(t, "Log.enable", nil, nil)
+	b.call(t, "Emulation.setDeviceMetricsOverride", map[string]any{"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": true}, nil)
+	b.call(t, "Emulation.setTouchEmulationEnabled", map[string]any{"enabled": true, "maxTouchPoints": 5}, nil)
+
+	b.navigate(t, e.srv.URL+"/sim/")
+	b.waitText(t, ".chat-list-empty", "Nenhuma conversa ainda")
+	b.layout(t, "no chats yet", "#new-chat", ".chat-list-empty .btn")
+	b.eval(t, `document.querySelector('#new-chat').click()`)
+	b.eval(t, `(() => {
+		document.querySelector('#new-phone').value = '55 47 99999-0001';
+		document.querySelector('#new-name').value = 'Maria Silva';
+		document.querySelector('#new-form').requestSubmit();
+	})()`)
+	b.waitText(t, "#as-name", "Maria Silva")
+	b.layout(t, "a new chat", "#back", "#text", "#send", "#attach")
+
+	b.eval(t, `(() => { const ta = document.querySelector('#text'); ta.value = 'oi'; ta.dispatchEvent(new Event('input')); document.querySelector('#send').click(); })()`)
+	b.waitText(t, ".row.in .bubble", "ID Suporte")
+	b.eval(t, `(() => { const ta = document.querySelector('#text'); ta.value = '12345678'; document.querySelector('#send').click(); })()`)
+	b.waitText(t, ".chips .chip", "Acesso e senha")
+	b.layout(t, "the menu", "#back", "#text", "#send", ".chips .chip")
+	// The menu's bubble uses most of the screen, not a word per line.
+	var share float64
+	if err := json.Unmarshal(b.eval(t, `Math.max(...[...document.querySelectorAll('.row.in .bubble')].map((x) => x.getBoundingClientRect().width)) / innerWidth`), &share); err != nil {
+		t.Fatal(err)
+	}
+	if share < 0.6 {
+		t.Errorf("the widest bot bubble is %.0f%% of the screen; want at least 60%%", share*100)
+	}
+	b.screenshot(t, "SIM_PHONE_SCREENSHOT")
+
+	b.eval(t, `document.querySelector('#back').click()`)
+	b.waitText(t, ".chat-item .chat-name", "Maria Silva")
+	b.layout(t, "back to the chats", "#new-chat", ".chat-item")
+	for _, msg := range b.problems() {
+		t.Errorf("page error: %s", msg)
+	}
+}
+
+// layout checks the page as a phone shows it: nothing wider than the
+// screen, and each selector's element visible, inside the screen and
+// the one a tap at its middle reaches.
+func (b *browser) layout(t *testing.T, where string, selectors ...string) {
+	t.Helper()
+	sels, _ := json.Marshal(selectors)
+	var problems []string
+	raw := b.eval(t, `((sels) => {
+		const out = [];
+		const W = window.innerWidth, H = window.innerHeight;
+		if (document.documentElement.scrollWidth > W) out.push('the page is ' + document.documentElement.scrollWidth + ' px wide on a ' + W + ' px screen');
+		for (const sel of sels) {
+			const el = document.querySelector(sel);
+			if (!el) { out.push(sel + ': missing'); continue; }
+			const r = el.getBoundingClientRect();
+			if (!r.width || !r.height) { out.push(sel + ': not shown'); continue; }
+			if (r.left < -1 || r.top < -1 || r.right > W + 1 || r.bottom > H + 1) {
+				out.push(sel + ': outside the screen at ' + [r.left, r.top, r.right, r.bottom].map(Math.round).join(','));
+				continue;
+			}
+			const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+			if (!hit || !(hit === el || el.contains(hit))) out.push(sel + ': covered by ' + (hit ? hit.outerHTML.slice(0, 80) : 'nothing'));
+		}
+		return out;
+	})(`+string(sels)+`)`)
+	if err := json.Unmarshal(raw, &problems); err != nil {
+		t.Fatalf("%s: %v", where, err)
+	}
+	for _, p := range problems {
+		t.Errorf("%s: %s", where, p)
+	}
+}
+
+// screenshot saves the page to the file the environment variable names,
+// if it is set.
+func (b *browser) screenshot(t *testing.T, env string) {
+	t.Helper()
+	path := os.Getenv(env)
+	if path == "" {
+		return
+	}
+	var shot struct{ Data string }
+	b.call(t, "Page.captureScreenshot", map[string]any{"format": "png"}, &shot)
+	png, err := base64.StdEncoding.DecodeString(shot.Data)
+	if err == nil {
+		err = os.WriteFile(path, png, 0o644)
+	}
+	if err != nil {
+		t.Error(err)
+	}
 }

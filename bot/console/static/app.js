@@ -5,6 +5,12 @@
 
 const TZ = 'America/Sao_Paulo';
 
+// narrow is a phone's screen: one column, the lists or one conversation
+// (app.css has the same width). touch is a finger, not a mouse: Enter
+// breaks lines there and the button sends, as on WhatsApp.
+const narrow = matchMedia('(max-width: 760px)');
+const touch = matchMedia('(pointer: coarse)');
+
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
 
@@ -288,6 +294,7 @@ async function start() {
   $('#login').hidden = true;
   $('#app').hidden = false;
   $('#me-name').textContent = me.name;
+  $('#me-initials').textContent = initials(me.name);
   $$('.sup-only').forEach((el) => { el.hidden = !me.supervisor; });
   $$('[data-roles]').forEach((el) => { el.hidden = !el.dataset.roles.split(' ').includes(me.role); });
   for (const v of Object.values(views)) if (v.start) v.start(me);
@@ -316,10 +323,16 @@ function route() {
   state.view = (['todas', 'painel'].includes(view) && sup) || extra ? view : 'atendimento';
   $$('.view').forEach((v) => { v.hidden = v.dataset.view !== state.view; });
   $$('.tab').forEach((t) => {
-    if (t.dataset.view === state.view) t.setAttribute('aria-current', 'page');
-    else t.removeAttribute('aria-current');
+    if (t.dataset.view === state.view) {
+      t.setAttribute('aria-current', 'page');
+      if (narrow.matches) t.scrollIntoView({ block: 'nearest', inline: 'nearest' }); // the tabs scroll on a phone
+    } else t.removeAttribute('aria-current');
   });
   if (state.view === 'atendimento' && id && Number(id) !== state.openId) openTicket(Number(id));
+  // On a phone the list and a conversation take turns: no id, the list.
+  if (state.view === 'atendimento' && !id && state.openId && narrow.matches) closeTicket();
+  if (!id) state.pushed = false;
+  closeMenus();
   loadView();
 }
 window.addEventListener('hashchange', route);
@@ -370,9 +383,11 @@ function renderQueue() {
   $('#queue-count').textContent = n;
   $('#queue-section').classList.toggle('has-waiting', n > 0);
   $('#claim-next').disabled = n === 0 || atCapacity();
-  const badge = $('#tab-queue-badge');
-  badge.hidden = n === 0;
-  badge.textContent = n;
+  for (const badge of [$('#tab-queue-badge'), $('#back-badge')]) {
+    badge.hidden = n === 0;
+    badge.textContent = n;
+  }
+  $('#conv-back').title = n ? `Voltar para a fila (${plural(n, 'cliente esperando', 'clientes esperando')})` : 'Voltar para a fila';
   document.title = n > 0 ? `(${n}) Fila • Suporte` : 'Suporte • Encantadores';
   tick();
 }
@@ -472,10 +487,18 @@ document.addEventListener('keydown', (ev) => {
 // ---------------------------------------------------------------- conversation
 
 function go(id, focus) {
-  if (location.hash !== `#/atendimento/${id}`) location.hash = `#/atendimento/${id}`;
-  else openTicket(id);
-  if (focus) requestAnimationFrame(() => $('#composer-text').focus());
+  if (location.hash !== `#/atendimento/${id}`) {
+    state.pushed = state.pushed || location.hash.split('/').length < 3; // from a list: Back returns to it
+    location.hash = `#/atendimento/${id}`;
+  } else openTicket(id);
+  if (focus && !touch.matches) requestAnimationFrame(() => $('#composer-text').focus());
 }
+
+// Back, on a phone: to the list the conversation was opened from.
+$('#conv-back').addEventListener('click', () => {
+  if (state.pushed) history.back();
+  else closeTicket();
+});
 
 async function openTicket(id) {
   saveDraft();
@@ -511,6 +534,8 @@ async function loadOpen(scrollToEnd) {
 function closeTicket() {
   state.openId = null;
   state.open = null;
+  state.pushed = false;
+  showDetails(false);
   if (location.hash.startsWith('#/atendimento/')) history.replaceState(null, '', '#/atendimento');
   renderConversation();
   renderQueue();
@@ -532,6 +557,7 @@ function renderConversation(scrollToEnd) {
   $('#conv').hidden = !t;
   $('#details').hidden = !t;
   $('#view-atendimento').classList.toggle('no-details', !t);
+  $('#view-atendimento').classList.toggle('has-open', !!t);
   if (!t) return;
   const me = state.me.agent;
   const mine = t.agent === me.id;
@@ -669,9 +695,14 @@ function setInternal(on) {
   $('#internal').checked = on;
   $('#composer').classList.toggle('internal', on);
   $('#send').textContent = on ? 'Salvar nota' : 'Enviar';
-  textEl.placeholder = on ? 'Nota interna: só os Encantadores veem. (Enter salva)'
-    : 'Escreva para o cliente…  (Enter envia · Shift+Enter quebra linha · / respostas prontas)';
+  if (narrow.matches || touch.matches) textEl.placeholder = on ? 'Nota interna (só os Encantadores veem)' : 'Escreva para o cliente…';
+  else {
+    textEl.placeholder = on ? 'Nota interna: só os Encantadores veem. (Enter salva)'
+      : 'Escreva para o cliente…  (Enter envia · Shift+Enter quebra linha · / respostas prontas)';
+  }
 }
+setInternal(false);
+narrow.addEventListener('change', () => setInternal($('#internal').checked));
 $('#internal').addEventListener('change', (ev) => { setInternal(ev.target.checked); textEl.focus(); });
 
 textEl.addEventListener('input', () => {
@@ -683,7 +714,7 @@ textEl.addEventListener('input', () => {
 
 textEl.addEventListener('keydown', (ev) => {
   if (!$('#quick-picker').hidden && quickKey(ev)) return;
-  if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
+  if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing && !touch.matches) {
     ev.preventDefault();
     send();
   }
@@ -988,6 +1019,11 @@ function s(tag, attrs, ...children) {
 
 const legend = (items) => h('div.legend', ...items.map(([cls, text]) => h('span', { class: cls, text })));
 
+// chartW is the width charts are drawn at: their labels keep about the
+// page's text size once the chart is scaled to the screen.
+const chartW = () => (narrow.matches ? 360 : 720);
+narrow.addEventListener('change', () => { if (state.me) loadView(); });
+
 // niceMax rounds a maximum up to a readable axis end.
 function niceMax(v) {
   if (v <= 0) return 1;
@@ -1003,7 +1039,7 @@ function frame(W, H, max, labels, pad, fmt = (v) => v.toLocaleString('pt-BR'), t
     g.append(s('text', { x: pad.l - 6, y: y + 4, 'text-anchor': 'end' }, fmt((max * (ticks - i)) / ticks)));
   }
   const step = (W - pad.l - pad.r) / labels.length;
-  const every = Math.ceil(labels.length / 10);
+  const every = Math.ceil(labels.length / (W / 72));
   labels.forEach((l, i) => {
     if (i % every === 0) g.append(s('text', { x: pad.l + step * (i + 0.5), y: H - pad.b + 16, 'text-anchor': 'middle' }, l));
   });
@@ -1011,7 +1047,7 @@ function frame(W, H, max, labels, pad, fmt = (v) => v.toLocaleString('pt-BR'), t
 }
 
 function barChart(labels, series, names) {
-  const W = 720; const H = 220; const pad = { t: 10, r: 8, b: 24, l: 34 };
+  const W = chartW(); const H = W < 720 ? 190 : 220; const pad = { t: 10, r: 8, b: 24, l: 34 };
   const max = niceMax(Math.max(0, ...series.flat()));
   const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': names.join(' e ') + ' por dia' });
   svg.append(frame(W, H, max, labels, pad, (v) => Math.round(v)));
@@ -1030,7 +1066,7 @@ function barChart(labels, series, names) {
 }
 
 function lineChart(labels, series, names, fixedMax) {
-  const W = 720; const H = 220; const pad = { t: 10, r: 8, b: 24, l: 34 };
+  const W = chartW(); const H = W < 720 ? 190 : 220; const pad = { t: 10, r: 8, b: 24, l: 34 };
   const vals = series.flat().filter((v) => v != null);
   if (!vals.length) return h('p.chart-empty', { text: 'Sem dados no período.' });
   const max = fixedMax || niceMax(Math.max(...vals));
@@ -1058,7 +1094,7 @@ function lineChart(labels, series, names, fixedMax) {
 function csatChart(dist) {
   const total = dist.reduce((a, b) => a + b, 0);
   if (!total) return h('p.chart-empty', { text: 'Nenhuma avaliação no período.' });
-  const W = 720; const row = 40; const H = row * 5 + 6; const l = 44; const r = 110;
+  const W = chartW(); const row = 40; const H = row * 5 + 6; const l = 44; const r = 110;
   const max = Math.max(...dist);
   const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'Distribuição das notas de 1 a 5' });
   for (let n = 5; n >= 1; n--) {
@@ -1099,6 +1135,7 @@ function setLive(on, text) {
   const el = $('#live');
   el.className = `live ${on ? 'on' : 'off'}`;
   el.textContent = text;
+  $('#me-btn').className = `me-btn ${on ? 'on' : 'off'}`;
 }
 
 function startEvents() {
@@ -1161,6 +1198,49 @@ async function onMessageEvent(e) {
   } catch { /* the next event fixes it */ }
 }
 
+// ---------------------------------------------------------------- menus
+
+// On a phone the top bar's right side (who, capacity, sound, Sair) and a
+// conversation's actions open as menus; a tap elsewhere or Escape closes
+// them, and so does choosing an action.
+function toggleMenu(button, menu, open) {
+  const show = open ?? !menu.classList.contains('open');
+  menu.classList.toggle('open', show);
+  button.setAttribute('aria-expanded', String(show));
+}
+
+function closeMenus() {
+  toggleMenu($('#me-btn'), $('#me-menu'), false);
+  toggleMenu($('#btn-more'), $('#conv-actions'), false);
+}
+
+$('#me-btn').addEventListener('click', (ev) => { ev.stopPropagation(); toggleMenu($('#me-btn'), $('#me-menu')); });
+$('#btn-more').addEventListener('click', (ev) => { ev.stopPropagation(); toggleMenu($('#btn-more'), $('#conv-actions')); });
+$('#conv-actions').addEventListener('click', (ev) => { if (ev.target.closest('button')) toggleMenu($('#btn-more'), $('#conv-actions'), false); });
+document.addEventListener('click', (ev) => {
+  if (!ev.target.closest('#me-menu, #conv-actions')) closeMenus();
+  if (ev.target.closest('.details, #btn-details, dialog') === null && $('#view-atendimento').classList.contains('show-details')) showDetails(false);
+});
+document.addEventListener('keydown', (ev) => {
+  if (ev.key !== 'Escape') return;
+  closeMenus();
+  showDetails(false);
+});
+
+// showDetails opens the customer's details over the conversation, where
+// the screen has no room for them beside it.
+function showDetails(on) {
+  $('#view-atendimento').classList.toggle('show-details', on);
+  $('#btn-details').setAttribute('aria-expanded', String(on));
+  if (on) $('#details-close').focus();
+}
+$('#btn-details').addEventListener('click', (ev) => {
+  ev.stopPropagation();
+  closeMenus();
+  showDetails(!$('#view-atendimento').classList.contains('show-details'));
+});
+$('#details-close').addEventListener('click', () => { showDetails(false); $('#btn-more').focus(); });
+
 // ---------------------------------------------------------------- misc
 
 $('#sound-toggle').addEventListener('click', () => {
@@ -1173,6 +1253,7 @@ function renderSound() {
   const b = $('#sound-toggle');
   b.setAttribute('aria-pressed', String(state.sound));
   b.title = state.sound ? 'Som ligado: toca quando um cliente entra na fila' : 'Som desligado';
+  $('.sound-label', b).textContent = state.sound ? 'Aviso sonoro ligado' : 'Aviso sonoro desligado';
 }
 renderSound();
 
@@ -1184,7 +1265,7 @@ document.addEventListener('visibilitychange', () => {
 // {allowed(agent), load(sub), start?(agent)}; streams[event] = fn(data).
 export const views = {};
 export const streams = {};
-export { $, $$, h, s, fill, api, toast, failed, rich, barChart, csatChart, legend, niceMax };
+export { $, $$, h, s, fill, api, toast, failed, rich, barChart, csatChart, legend, niceMax, chartW, narrow };
 export { fmtDay, fmtWhen, num, pct, addDays, plural, pluralWord };
 
 // Module scripts run in order before DOMContentLoaded: starting then lets

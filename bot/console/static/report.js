@@ -2,7 +2,7 @@
 // date range, with small SVG charts. Supervisors only. It reuses app.js's
 // helpers and chart functions.
 
-import { $, h, s, fill, api, failed, barChart, csatChart, legend, niceMax, views, fmtWhen, num, pct, addDays, plural } from './app.js';
+import { $, h, s, fill, api, failed, barChart, csatChart, legend, niceMax, chartW, narrow, views, fmtWhen, num, pct, addDays, plural } from './app.js';
 
 const dayLabel = (d) => `${d.slice(8, 10)}/${d.slice(5, 7)}/${d.slice(0, 4)}`;
 const avg = (x) => x.toLocaleString('pt-BR', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
@@ -110,7 +110,7 @@ function trailsTable(r) {
   });
   const th = (k, text, cls) => h('th', { class: `${cls || ''} sortable`, 'aria-sort': rep.sort === k ? 'descending' : 'none', tabindex: 0,
     onclick: () => { rep.sort = k; render(); }, onkeydown: (ev) => { if (ev.key === 'Enter') { rep.sort = k; render(); } } }, text);
-  return h('table.table.rep-table',
+  return h('div.table-scroll', h('table.table.rep-table',
     h('thead', h('tr', th('title', 'Trilha'), th('reached', 'Chegaram ao fim', 'num'), th('deflection', 'Útil'), th('to_person', 'Foram para um Encantador', 'num'), h('th', { class: 'num', text: 'CSAT' }))),
     h('tbody', ...rows.map((t) => {
       const g = csat.get(t.topic);
@@ -120,7 +120,7 @@ function trailsTable(r) {
         h('td.useful', usefulBar(t), h('span.useful-text', h('strong', { text: pct(t.deflection_rate) }), ` · útil: ${num(t.solved)} de ${num(t.reached)}`)),
         h('td.num', { text: num(t.to_person) }),
         h('td.num', { text: g && g.count ? `${avg(g.average)} (${g.count})` : '—' }));
-    })));
+    }))));
 }
 
 function usefulBar(t) {
@@ -145,18 +145,21 @@ function daysChart(r) {
   ];
 }
 
-// hbars draws labelled horizontal bars: [label, value, text, class].
+// hbars draws labelled horizontal bars: [label, value, text, class]. On
+// a phone each label goes above its bar.
 function hbars(rows, max) {
-  const W = 520; const row = 30; const l = 200; const r = 90;
+  const stacked = narrow.matches;
+  const W = stacked ? 340 : 520; const row = stacked ? 46 : 30; const l = stacked ? 0 : 200; const r = 90;
   const H = row * rows.length + 4;
   const top = niceMax(max || Math.max(1, ...rows.map((x) => x[1])));
   const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img' });
   rows.forEach(([label, v, text, cls], i) => {
     const y = i * row + 4;
+    const by = stacked ? y + 20 : y + 2;
     const w = ((W - l - r) * v) / top;
     svg.append(s('text', { x: 0, y: y + 15 }, label));
-    svg.append(s('rect', { class: `hbar ${cls || ''}`, x: l, y: y + 2, width: Math.max(v ? 3 : 0, w), height: row - 12, rx: 3 }, s('title', {}, `${label}: ${text}`)));
-    svg.append(s('text', { class: 'val', x: l + Math.max(v ? 3 : 0, w) + 8, y: y + 15 }, text));
+    svg.append(s('rect', { class: `hbar ${cls || ''}`, x: l, y: by, width: Math.max(v ? 3 : 0, w), height: 18, rx: 3 }, s('title', {}, `${label}: ${text}`)));
+    svg.append(s('text', { class: 'val', x: l + Math.max(v ? 3 : 0, w) + 8, y: by + 13 }, text));
   });
   return svg;
 }
@@ -190,7 +193,7 @@ function escalationsChart(e) {
     ['overdue', 'Abertos com prazo vencido', e.overdue],
     ['within', 'Abertos dentro do prazo', e.within_deadline],
   ];
-  const W = 520; const H = 34;
+  const W = chartW() === 720 ? 520 : 340; const H = 34;
   const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'Escalados por situação do prazo' });
   let x = 0;
   for (const [cls, label, v] of parts) {
@@ -207,7 +210,7 @@ function escalationsChart(e) {
 
 function agentsTable(r) {
   if (!r.agents.length) return h('p.chart-empty', { text: 'Nenhum atendimento de Encantador no período.' });
-  return h('table.table.rep-table',
+  return h('div.table-scroll', h('table.table.rep-table',
     h('thead', h('tr', ...['Encantador', 'Aceitos', 'Resolvidos', '1ª resposta', 'Atendimento', 'CSAT'].map((t, i) => h('th', { class: i ? 'num' : '', text: t })))),
     h('tbody', ...r.agents.map((a) => h('tr',
       h('td', { text: a.name || `#${a.agent}` }),
@@ -215,5 +218,5 @@ function agentsTable(r) {
       h('td.num', { text: num(a.resolved) }),
       h('td.num', { text: median(a.first_response_business) }),
       h('td.num', { text: median(a.handling_business) }),
-      h('td.num', { text: a.rated ? `${avg(a.csat)} (${a.rated})` : '—' })))));
+      h('td.num', { text: a.rated ? `${avg(a.csat)} (${a.rated})` : '—' }))))));
 }

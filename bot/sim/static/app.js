@@ -54,6 +54,10 @@ const KINDS = {
 };
 const NAMES = ['Maria Silva', 'João Pereira', 'Ana Souza', 'Carlos Lima', 'Fernanda Costa', 'Pedro Alves', 'Juliana Rocha', 'Rafael Gomes'];
 const TYPING_MS = 15000; // "digitando..." without a message after it fades
+// touch is a finger, not a mouse: as on WhatsApp's app, Enter breaks the
+// line there, the button sends, and opening a chat does not pop up the
+// keyboard.
+const touch = matchMedia('(pointer: coarse)');
 
 const saved = JSON.parse(localStorage.getItem('sim.names') || '{}');
 const state = {
@@ -373,6 +377,7 @@ function renderConv(forceBottom = false) {
   const ch = state.current && state.chats.get(state.current);
   $('#welcome').hidden = !!ch;
   $('#conv').hidden = !ch;
+  $('#app').classList.toggle('has-current', !!ch); // on a phone: the chat instead of the list
   if (!ch) return;
   const t = typing(ch);
   const status = $('#conv-status');
@@ -481,7 +486,7 @@ function select(id) {
     ch.loaded = 'loading';
     loadHistory(id).catch((e) => { ch.loaded = false; toast(e); });
   }
-  $('#text').focus();
+  if (!touch.matches) $('#text').focus();
 }
 
 function sendText() {
@@ -557,7 +562,7 @@ function toast(err) {
 
 function init() {
   $('#text').addEventListener('keydown', (e) => {
-    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && !touch.matches) {
       e.preventDefault();
       sendText();
     }
@@ -583,6 +588,13 @@ function init() {
   });
   $$('[data-action="new-chat"]').concat($('#new-chat')).forEach((b) => b.addEventListener('click', openNewChat));
   $('#new-form').addEventListener('submit', createChat);
+  $('#back').addEventListener('click', () => {
+    state.current = null;
+    localStorage.removeItem('sim.current');
+    history.replaceState(null, '', location.pathname);
+    renderConv();
+    renderList();
+  });
   $('[data-action="cancel"]').addEventListener('click', () => $('#new-dialog').close());
   $('#search').addEventListener('input', (e) => { state.filter = e.target.value.trim(); renderList(); });
   document.addEventListener('visibilitychange', () => {
