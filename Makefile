@@ -10,9 +10,11 @@ export CGO_ENABLED := 1
 export PATH := $(PATH):/usr/local/go/bin
 
 # Debian packages the tests use: Graphviz checks the dot export, Chromium
-# drives the console and the simulated phone in browser tests.
-TEST_PKGS := graphviz chromium
+# drives the console and the simulated phone in browser tests, PostgreSQL
+# (its binaries: tests start throwaway clusters) is the second store.
+TEST_PKGS := graphviz chromium postgresql
 TEST_CMDS := dot chromium
+TEST_FILES := /usr/lib/postgresql/*/bin/initdb
 
 # make bench: how many simulated customers, and the open loop's offered rate.
 CUSTOMERS ?= 10000
@@ -46,6 +48,7 @@ test: deps ## vet and run every test with the race detector
 
 deps: ## install what the tests need (Debian packages), if missing
 	@missing=0; for c in $(TEST_CMDS); do command -v $$c >/dev/null || missing=1; done; \
+	for f in $(TEST_FILES); do test -e $$f || missing=1; done; \
 	if [ $$missing = 1 ]; then \
 		echo "installing $(TEST_PKGS)"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/mattn/go-sqlite3"
 )
 
 // ErrExists reports a row that would duplicate a unique key, such as a
@@ -66,13 +64,6 @@ func checkAgent(a Agent) error {
 	return nil
 }
 
-// isUnique reports a UNIQUE or PRIMARY KEY constraint violation.
-func isUnique(err error) bool {
-	var se sqlite3.Error
-	return errors.As(err, &se) &&
-		(se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey)
-}
-
 const agentCols = `id, email, name, role, password_hash, max_chats, disabled, created_at, updated_at`
 
 func scanAgent(s rowScanner) (Agent, error) { return scanAgentAnd(s) }
@@ -90,7 +81,8 @@ func scanAgentAnd(s rowScanner, extra ...any) (Agent, error) {
 }
 
 const createAgentSQL = `INSERT INTO agents (email, name, role, password_hash, max_chats, disabled, created_at, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+RETURNING id`
 
 // CreateAgent stores a (its ID is ignored; the e-mail is normalized, a zero
 // MaxChats becomes DefaultMaxChats) and returns the new id. ErrExists if
@@ -103,9 +95,13 @@ func (tx *Tx) CreateAgent(ctx context.Context, a Agent) (int64, error) {
 	if err := checkAgent(a); err != nil {
 		return 0, fmt.Errorf("create agent: %w", err)
 	}
-	id, err := insertID(tx.exec(ctx, createAgentSQL,
-		a.Email, strings.TrimSpace(a.Name), a.Role, a.PasswordHash, a.MaxChats, a.Disabled,
-		millis(a.CreatedAt), millis(a.UpdatedAt)))
+	var id int64
+	err := tx.guard(ctx, func() (err error) {
+		id, err = tx.insert(ctx, createAgentSQL,
+			a.Email, strings.TrimSpace(a.Name), a.Role, a.PasswordHash, a.MaxChats, a.Disabled,
+			millis(a.CreatedAt), millis(a.UpdatedAt))
+		return err
+	})
 	if isUnique(err) {
 		return 0, fmt.Errorf("create agent %s: %w", a.Email, ErrExists)
 	}
@@ -126,7 +122,7 @@ func (tx *Tx) Agent(ctx context.Context, id int64) (Agent, error) {
 	return a, nil
 }
 
-// The email column is COLLATE NOCASE: the comparison ignores case.
+// E-mails are stored normalized (lower case), and so are looked up.
 const agentByEmailSQL = `SELECT ` + agentCols + ` FROM agents WHERE email = ?`
 
 // AgentByEmail returns the agent with email, compared case-insensitively,
@@ -162,8 +158,10 @@ func (tx *Tx) UpdateAgent(ctx context.Context, a Agent) error {
 	if err := checkAgent(a); err != nil {
 		return fmt.Errorf("update agent %d: %w", a.ID, err)
 	}
-	err := mustAffect(tx.exec(ctx, updateAgentSQL,
-		a.Email, strings.TrimSpace(a.Name), a.Role, a.MaxChats, millis(a.UpdatedAt), a.ID))
+	err := tx.guard(ctx, func() error {
+		return mustAffect(tx.exec(ctx, updateAgentSQL,
+			a.Email, strings.TrimSpace(a.Name), a.Role, a.MaxChats, millis(a.UpdatedAt), a.ID))
+	})
 	if isUnique(err) {
 		err = ErrExists
 	}

@@ -43,8 +43,15 @@ func (db *DB) BackupReplace(ctx context.Context, path string) error {
 	return err
 }
 
+// ErrBackupPostgres is Backup's answer on PostgreSQL, whose own tools
+// (pg_dump, base backups, replicas) do the job.
+var ErrBackupPostgres = errors.New("backup copies SQLite stores; back PostgreSQL up with pg_dump or its replication")
+
 // backup does Backup, pages per step, and returns the number of steps.
 func (db *DB) backup(ctx context.Context, path string, replace bool, pages int) (steps int, err error) {
+	if db.d.postgres {
+		return 0, ErrBackupPostgres
+	}
 	if !replace {
 		if _, err := os.Lstat(path); err == nil {
 			return 0, fmt.Errorf("backup %s: %w", path, ErrExists)

@@ -28,8 +28,28 @@ func countRows(t *testing.T, path, table string) int {
 	return n
 }
 
-func TestBackupWhileWriting(t *testing.T) {
+// openFile opens a SQLite store whatever the pass: backups are SQLite's
+// (on PostgreSQL, pg_dump's job; see TestBackupPostgres).
+func openFile(t *testing.T) *DB {
+	t.Helper()
+	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "suporte.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestBackupPostgres(t *testing.T) {
 	db := openTest(t)
+	err := db.Backup(t.Context(), filepath.Join(t.TempDir(), "backup.db"))
+	if db.Postgres() != errors.Is(err, ErrBackupPostgres) {
+		t.Errorf("Backup on %s: got %v", db.d.name, err)
+	}
+}
+
+func TestBackupWhileWriting(t *testing.T) {
+	db := openFile(t)
 	ctx := t.Context()
 	at := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 	// Enough rows for many steps of 16 pages.
@@ -124,7 +144,7 @@ func TestBackupWhileWriting(t *testing.T) {
 }
 
 func TestBackupRefusesToOverwrite(t *testing.T) {
-	db := openTest(t)
+	db := openFile(t)
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "backup.db")
 	if err := os.WriteFile(path, []byte("precious"), 0o600); err != nil {
@@ -161,7 +181,7 @@ func TestBackupRefusesToOverwrite(t *testing.T) {
 }
 
 func TestBackupCancelled(t *testing.T) {
-	db := openTest(t)
+	db := openFile(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	path := filepath.Join(t.TempDir(), "backup.db")

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"os"
@@ -47,12 +48,13 @@ const (
 // DB is an open store: one writer goroutine with its single connection and
 // a pool of read-only connections.
 type DB struct {
-	path string
-	file os.FileInfo // the file Open opened: writes stop if path names another
+	path string      // the SQLite file, or the PostgreSQL URL
+	d    *dialect
+	file os.FileInfo // SQLite: the file Open opened: writes stop if path names another
 	w    *sql.DB     // pool of one connection: migrations, then conn
 	conn *sql.Conn   // the write connection, owned by the writer goroutine
 	r    *sql.DB     // read-only pool
-	ckpt *sql.DB     // one connection that checkpoints for Probe, beside the writer
+	ckpt *sql.DB     // SQLite: one connection that checkpoints for Probe, beside the writer
 
 	// prepared maps a hot query to its statement prepared on conn. Built
 	// in Open, read-only afterwards.
@@ -108,9 +110,15 @@ func escapePath(path string) string {
 	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 }
 
-// Open opens the database at path, creating its directory (0700) and the file
-// (0600) if missing, applies pending migrations and starts the writer.
-func Open(ctx context.Context, path string) (*DB, error) {
+// Open opens the store at dsn: a postgres:// URL (see IsPostgres) or the
+// path of a SQLite file. For a file it creates its directory (0700) and
+// the file (0600) if missing. It applies pending migrations and starts
+// the writer.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	if IsPostgres(dsn) {
+		return open(ctx, postgresDialect, nil, dsn, dsn, dsn)
+	}
+	path := dsn
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -126,10 +134,19 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		f.Close()
 		return nil, fmt.Errorf("open store: %w", err)
 	}
+	return open(ctx, sqliteDialect, fi, path, ReferenceDSN(path), readerDSN(path))
+}
 
-	w, err := sql.Open(Driver, ReferenceDSN(path))
+// open opens the pools, migrates and starts the writer. fi is the SQLite
+// file opened (nil for PostgreSQL).
+func open(ctx context.Context, d *dialect, fi os.FileInfo, path, writeDSN, readDSN string) (*DB, error) {
+	name := path
+	if d.postgres {
+		name = redact(path)
+	}
+	w, err := sql.Open(d.driver, writeDSN)
 	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", path, err)
+		return nil, fmt.Errorf("open store %s: %w", name, err)
 	}
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
@@ -138,6 +155,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 
 	db := &DB{
 		path: path,
+		d:    d,
 		file: fi,
 		w:    w,
 		jobs: make(chan *job, maxBatch),
@@ -145,30 +163,17 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	fail := func(err error) (*DB, error) {
 		db.closePools()
-		return nil, fmt.Errorf("open store %s: %w", path, err)
+		return nil, fmt.Errorf("open store %s: %w", name, err)
 	}
 
-	if err := migrate(ctx, w); err != nil {
+	if err := migrate(ctx, d, w); err != nil {
+		return fail(err)
+	}
+	if err := db.connectWriter(ctx); err != nil {
 		return fail(err)
 	}
 
-	// The writer keeps the only connection for the life of the store and
-	// runs BEGIN/COMMIT itself: a database/sql Tx would start a goroutine
-	// per transaction and per query to watch its context.
-	db.conn, err = w.Conn(ctx)
-	if err != nil {
-		return fail(err)
-	}
-	db.prepared = make(map[string]*sql.Stmt)
-	for _, q := range hotQueries() {
-		s, err := db.conn.PrepareContext(ctx, q)
-		if err != nil {
-			return fail(fmt.Errorf("prepare %q: %w", q, err))
-		}
-		db.prepared[q] = s
-	}
-
-	db.r, err = sql.Open(Driver, readerDSN(path))
+	db.r, err = sql.Open(d.driver, readDSN)
 	if err != nil {
 		return fail(err)
 	}
@@ -178,21 +183,52 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return fail(fmt.Errorf("reader: %w", err))
 	}
 
-	db.ckpt, err = sql.Open(Driver, ReferenceDSN(path))
-	if err != nil {
-		return fail(err)
+	if !d.postgres {
+		db.ckpt, err = sql.Open(Driver, writeDSN)
+		if err != nil {
+			return fail(err)
+		}
+		db.ckpt.SetMaxOpenConns(1)
 	}
-	db.ckpt.SetMaxOpenConns(1)
 
 	db.wg.Add(1)
 	go db.run()
 	return db, nil
 }
 
+// connectWriter takes the write connection and prepares the hot
+// statements on it. The writer keeps it for the life of the store and runs
+// BEGIN/COMMIT itself: a database/sql Tx would start a goroutine per
+// transaction and per query to watch its context.
+func (db *DB) connectWriter(ctx context.Context) error {
+	conn, err := db.w.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	prepared := make(map[string]*sql.Stmt)
+	for _, q := range db.hotQueries() {
+		s, err := conn.PrepareContext(ctx, db.d.sql(q))
+		if err != nil {
+			for _, s := range prepared {
+				s.Close()
+			}
+			conn.Close()
+			return fmt.Errorf("prepare %q: %w", q, err)
+		}
+		prepared[q] = s
+	}
+	db.conn, db.prepared = conn, prepared
+	return nil
+}
+
+// Postgres reports whether the store is a PostgreSQL database, which
+// several processes may share.
+func (db *DB) Postgres() bool { return db.d.postgres }
+
 // hotQueries lists the statements prepared once on the write connection.
-func hotQueries() []string {
+func (db *DB) hotQueries() []string {
 	return []string{
-		beginSQL, commitSQL, rollbackSQL, savepointSQL, releaseSQL, rollbackToSQL,
+		db.d.begin, commitSQL, rollbackSQL, savepointSQL, releaseSQL, rollbackToSQL,
 		trySQL, tryReleaseSQL, tryRollbackSQL,
 		acceptInboxSQL, inboxIDSQL, inboxSinceSQL, chatIdleQuerySQL, nextInboxSQL, finishInboxSQL,
 		conversationSQL, putConversationSQL, customerSQL, putCustomerSQL,
@@ -206,8 +242,14 @@ func hotQueries() []string {
 // Update calls they carried: the group commit's effect, for metrics.
 func (db *DB) WriteStats() (batches, jobs int64) { return db.batches.Load(), db.batched.Load() }
 
-// Path returns the database file path given to Open.
-func (db *DB) Path() string { return db.path }
+// Path returns the database file path given to Open; for PostgreSQL,
+// its URL with any password hidden.
+func (db *DB) Path() string {
+	if db.d.postgres {
+		return redact(db.path)
+	}
+	return db.path
+}
 
 // Close stops the writer and closes both pools. Jobs already queued run
 // before it returns; Update calls made after Close return ErrClosed. Close
@@ -294,18 +336,23 @@ func (db *DB) View(ctx context.Context, fn func(tx *Tx) error) error {
 	if closed {
 		return ErrClosed
 	}
-	stx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	opts := &sql.TxOptions{ReadOnly: true}
+	if db.d.postgres {
+		// One snapshot for the whole View, as SQLite's WAL readers have.
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	stx, err := db.r.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("begin read: %w", err)
 	}
 	defer stx.Rollback()
-	return fn(&Tx{q: stx})
+	return fn(&Tx{q: stx, d: db.d})
 }
 
 // run is the writer loop: it owns the write connection until stop.
 func (db *DB) run() {
 	defer db.wg.Done()
-	tx := &Tx{q: db.conn, prepared: db.prepared, writer: true}
+	tx := &Tx{q: db.conn, d: db.d, prepared: db.prepared, writer: true}
 	batch := make([]*job, 0, maxBatch)
 	for {
 		var first *job
@@ -329,13 +376,61 @@ func (db *DB) run() {
 				break fill
 			}
 		}
-		db.runBatch(tx, batch)
+		if db.conn == nil {
+			db.reconnect()
+		}
+		if db.conn == nil {
+			db.failBatch(batch, ErrUnavailable)
+		} else if !db.runBatch(tx, batch) && db.d.postgres {
+			db.checkConn()
+		}
+		tx.q, tx.prepared = db.conn, db.prepared
 		clear(batch) // drop references to finished jobs
 	}
 }
 
+// ErrUnavailable is Update's answer while the writer has no connection to
+// the database (PostgreSQL down or unreachable); it reconnects for the
+// next batch.
+var ErrUnavailable = errors.New("store unavailable: no connection to the database")
+
+// failBatch answers every job of a batch that could not run.
+func (db *DB) failBatch(jobs []*job, err error) {
+	for _, j := range jobs {
+		j.done <- result{err: err}
+	}
+}
+
+// connTimeout bounds the writer's check of its connection and a reconnect.
+const connTimeout = 5 * time.Second
+
+// checkConn, after a failed batch on PostgreSQL, drops the write
+// connection if the server no longer answers on it (restarted, network
+// lost), so the next batch reconnects instead of failing forever.
+func (db *DB) checkConn() {
+	ctx, cancel := context.WithTimeout(context.Background(), connTimeout)
+	defer cancel()
+	if err := db.conn.PingContext(ctx); err == nil {
+		return
+	}
+	for _, s := range db.prepared {
+		s.Close()
+	}
+	db.conn.Raw(func(any) error { return driver.ErrBadConn }) // never reused by the pool
+	db.conn.Close()
+	db.conn, db.prepared = nil, nil
+}
+
+// reconnect takes a new write connection, or leaves none if it cannot.
+func (db *DB) reconnect() {
+	ctx, cancel := context.WithTimeout(context.Background(), connTimeout)
+	defer cancel()
+	if err := db.connectWriter(ctx); err != nil {
+		db.conn, db.prepared = nil, nil
+	}
+}
+
 const (
-	beginSQL      = `BEGIN IMMEDIATE`
 	commitSQL     = `COMMIT`
 	rollbackSQL   = `ROLLBACK`
 	savepointSQL  = `SAVEPOINT job`
@@ -348,8 +443,8 @@ const (
 )
 
 // runBatch runs jobs in one transaction on the write connection and
-// reports every job's result.
-func (db *DB) runBatch(tx *Tx, jobs []*job) {
+// reports every job's result. It returns false if the batch was aborted.
+func (db *DB) runBatch(tx *Tx, jobs []*job) bool {
 	db.batches.Add(1)
 	db.batched.Add(int64(len(jobs)))
 
@@ -383,11 +478,11 @@ func (db *DB) runBatch(tx *Tx, jobs []*job) {
 
 	if err := db.same(); err != nil {
 		finish(err)
-		return
+		return false
 	}
-	if _, err := tx.exec(ctx, beginSQL); err != nil {
+	if _, err := tx.exec(ctx, tx.d.begin); err != nil {
 		abort(fmt.Errorf("begin batch: %w", err))
-		return
+		return false
 	}
 	var after []func() // the committed jobs' AfterCommit calls
 	for i, j := range jobs {
@@ -400,7 +495,7 @@ func (db *DB) runBatch(tx *Tx, jobs []*job) {
 		if err != nil {
 			// The transaction can no longer be trusted: drop the whole batch.
 			abort(fmt.Errorf("batch aborted: %w", err))
-			return
+			return false
 		}
 		results[i] = r
 		own[i] = r.err != nil || r.panicked != nil
@@ -411,12 +506,13 @@ func (db *DB) runBatch(tx *Tx, jobs []*job) {
 	clear(tx.after)
 	if _, err := tx.exec(ctx, commitSQL); err != nil {
 		abort(fmt.Errorf("commit batch: %w", err))
-		return
+		return false
 	}
 	for _, fn := range after {
 		fn()
 	}
 	finish(nil)
+	return true
 }
 
 // AfterCommit arranges for fn to run once the Update's work is committed,
@@ -432,6 +528,11 @@ func (tx *Tx) AfterCommit(fn func()) {
 // runJob runs one job between SAVEPOINT and RELEASE. The returned error is
 // not the job's: it means the savepoint machinery failed and the batch
 // transaction is unusable.
+//
+// On PostgreSQL a failed statement puts the transaction in an aborted
+// state until ROLLBACK TO: a job that goes on after one (or ignores its
+// error) cannot be released, and is rolled back and failed alone, as if
+// it had returned the error.
 func runJob(tx *Tx, j *job) (result, error) {
 	ctx := context.Background()
 	if _, err := tx.exec(ctx, savepointSQL); err != nil {
@@ -445,7 +546,14 @@ func runJob(tx *Tx, j *job) (result, error) {
 			return result{}, fmt.Errorf("rollback to savepoint: %w", errors.Join(r.err, err))
 		}
 	}
-	if _, err := tx.exec(ctx, releaseSQL); err != nil {
+	_, err := tx.exec(ctx, releaseSQL)
+	if err != nil && tx.d.postgres && r.err == nil && r.panicked == nil {
+		if _, rerr := tx.exec(ctx, rollbackToSQL); rerr == nil {
+			r.err = fmt.Errorf("a statement of this update failed: %w", err)
+			_, err = tx.exec(ctx, releaseSQL)
+		}
+	}
+	if err != nil {
 		return result{}, fmt.Errorf("release savepoint: %w", err)
 	}
 	return r, nil
@@ -487,10 +595,41 @@ func (tx *Tx) Try(ctx context.Context, fn func() error) (err error) {
 	return fn()
 }
 
+const (
+	guardSQL         = `SAVEPOINT stmt`
+	guardReleaseSQL  = `RELEASE stmt`
+	guardRollbackSQL = `ROLLBACK TO stmt`
+)
+
+// guard runs fn, a statement whose failure the method turns into an
+// answer (ErrExists), so that the caller may go on with its Update. On
+// PostgreSQL a failed statement aborts the transaction until a ROLLBACK
+// TO: there, fn runs in its own savepoint. SQLite only undoes the failed
+// statement.
+func (tx *Tx) guard(ctx context.Context, fn func() error) error {
+	if !tx.d.postgres || !tx.writer {
+		return fn()
+	}
+	if _, err := tx.exec(ctx, guardSQL); err != nil {
+		return err
+	}
+	err := fn()
+	if err != nil {
+		if _, rerr := tx.exec(context.Background(), guardRollbackSQL); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+	}
+	if _, rerr := tx.exec(context.Background(), guardReleaseSQL); rerr != nil {
+		return errors.Join(err, rerr)
+	}
+	return err
+}
+
 // Tx is one unit of work inside Update or View. It is valid only while fn
 // runs and is not safe for concurrent use. Writes through a Tx from View fail.
 type Tx struct {
 	q querier // *sql.Tx in View; the write *sql.Conn, inside BEGIN, in Update
+	d *dialect
 
 	// Writer only: prepared statements by query, and the running job's
 	// AfterCommit calls.
@@ -520,8 +659,9 @@ func (r errRow) Scan(...any) error { return r.err }
 // the whole batch. ctx is checked before each statement instead.
 
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	args = tx.d.args(args)
 	if !tx.writer {
-		return tx.q.ExecContext(ctx, query, args...)
+		return tx.q.ExecContext(ctx, tx.d.sql(query), args...)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -529,12 +669,13 @@ func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 	if s := tx.prepared[query]; s != nil {
 		return s.ExecContext(context.Background(), args...)
 	}
-	return tx.q.ExecContext(context.Background(), query, args...)
+	return tx.q.ExecContext(context.Background(), tx.d.sql(query), args...)
 }
 
 func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	args = tx.d.args(args)
 	if !tx.writer {
-		return tx.q.QueryContext(ctx, query, args...)
+		return tx.q.QueryContext(ctx, tx.d.sql(query), args...)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -542,12 +683,13 @@ func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 	if s := tx.prepared[query]; s != nil {
 		return s.QueryContext(context.Background(), args...)
 	}
-	return tx.q.QueryContext(context.Background(), query, args...)
+	return tx.q.QueryContext(context.Background(), tx.d.sql(query), args...)
 }
 
 func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) rowScanner {
+	args = tx.d.args(args)
 	if !tx.writer {
-		return tx.q.QueryRowContext(ctx, query, args...)
+		return tx.q.QueryRowContext(ctx, tx.d.sql(query), args...)
 	}
 	if err := ctx.Err(); err != nil {
 		return errRow{err}
@@ -555,7 +697,14 @@ func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) rowScanne
 	if s := tx.prepared[query]; s != nil {
 		return s.QueryRowContext(context.Background(), args...)
 	}
-	return tx.q.QueryRowContext(context.Background(), query, args...)
+	return tx.q.QueryRowContext(context.Background(), tx.d.sql(query), args...)
+}
+
+// insert runs an INSERT ... RETURNING id and returns the new row's id.
+func (tx *Tx) insert(ctx context.Context, query string, args ...any) (int64, error) {
+	var id int64
+	err := tx.queryRow(ctx, query, args...).Scan(&id)
+	return id, err
 }
 
 // eachRow runs query and calls fn for every row: for aggregates that fold
@@ -598,15 +747,6 @@ func notFound(err error) error {
 		return ErrNotFound
 	}
 	return err
-}
-
-// insertID returns the id of the row an INSERT created. (A PostgreSQL
-// driver would add RETURNING id instead.)
-func insertID(res sql.Result, err error) (int64, error) {
-	if err != nil {
-		return 0, err
-	}
-	return res.LastInsertId()
 }
 
 // mustAffect returns ErrNotFound if res changed no row.

@@ -1,16 +1,34 @@
-// Package store persists everything the support bot knows in one SQLite
-// file: customers, the conversation state of each chat, the inbox of
-// customer messages, the outbox of messages to send, tickets ("chamados")
-// with their event history, feedback ratings and per-chat timers.
+// Package store persists everything the support bot knows: customers, the
+// conversation state of each chat, the inbox of customer messages, the
+// outbox of messages to send, tickets ("chamados") with their event
+// history, feedback ratings and per-chat timers. It keeps them in one
+// SQLite file (the embedded default) or in a PostgreSQL database
+// (Open("postgres://...")), which several processes may share.
+//
+// # Two engines, one SQL
+//
+// Queries are written once, in SQL both engines run: plain ? placeholders
+// (rewritten to $1, $2... for PostgreSQL), lists written out as one
+// placeholder per item (listMark), CASE instead of two-argument MIN/MAX or
+// sums of booleans, INSERT ... RETURNING id, every subquery in FROM
+// aliased, booleans as INTEGER 0/1 and times as INTEGER unix milliseconds.
+// dialect.go holds the little that differs. Migrations are shared files;
+// where PostgreSQL needs other DDL (identity keys, BIGINT), a file of the
+// same name under migrations/postgres replaces the shared one there, and
+// TestSchemasAgree checks both schemas match. Every store test runs on
+// both engines (see main_test.go).
 //
 // # Writers and readers
 //
 // The write pool has exactly one connection. Open runs the migrations on
 // it, then the writer goroutine takes it for the life of the DB and issues
-// BEGIN IMMEDIATE / COMMIT on it itself (a database/sql Tx would cost a
-// goroutine per transaction and per query). The read pool opens the file
-// read-only (mode=ro) and serves View; in WAL mode readers see a consistent
-// snapshot and never block the writer.
+// BEGIN (SQLite: BEGIN IMMEDIATE) / COMMIT on it itself (a database/sql Tx
+// would cost a goroutine per transaction and per query). The read pool
+// serves View: on SQLite it opens the file read-only (mode=ro) and, in WAL
+// mode, readers see a consistent snapshot and never block the writer; on
+// PostgreSQL each View is a READ ONLY, REPEATABLE READ transaction, the
+// same snapshot for all its reads. If the PostgreSQL connection breaks,
+// the writer fails that batch and reconnects for the next one.
 //
 // # How a unit of work moves
 //
@@ -30,12 +48,19 @@
 // interrupted write would roll back the whole shared batch. The ctx is
 // checked before fn starts and before each statement instead.
 //
-// Before each batch the writer checks that the database path still names
-// the file it opened: once the file (or its folder) is deleted or replaced,
-// every write fails with ErrGone instead of landing in an unlinked file.
-// Batches that meet a storage fault (IsFault: disk full, I/O error,
-// read-only, gone) are counted for readiness (WriteFaults); Probe proves a
-// real write.
+// On PostgreSQL a failed statement aborts the transaction until ROLLBACK
+// TO, where SQLite only undoes that statement: a job that goes on after a
+// failed statement is rolled back and failed alone (runJob), and the
+// methods whose constraint errors are answers (ErrExists) run their
+// statement in a savepoint of its own (guard). Tx.Try works on both.
+//
+// Before each batch the writer checks that the SQLite path still names
+// the file it opened: once the file (or its folder) is deleted or
+// replaced, every write fails with ErrGone instead of landing in an
+// unlinked file. Batches that meet a storage fault (IsFault: disk full,
+// I/O error, read-only, gone; on PostgreSQL a lost connection or a server
+// that refuses writes) are counted for readiness (WriteFaults); Probe
+// proves a real write.
 //
 // Hot statements (inbox insert, conversation upsert, outbox append, timers,
 // transaction control) are prepared once on the write connection.
@@ -44,7 +69,6 @@
 //
 // Times are stored as INTEGER unix milliseconds UTC, 0 meaning unset, and
 // come back as UTC time.Time (the zero Time for 0). Lists (a conversation's
-// path, an outbound message's options) are stored as JSON text. The schema
-// lives in numbered, embedded migrations and is plain SQL meant to port to
-// PostgreSQL with few changes.
+// path, an outbound message's options) are stored as JSON text, which
+// only Go reads.
 package store

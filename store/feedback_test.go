@@ -30,7 +30,10 @@ func TestFeedback(t *testing.T) {
 				if err := tx.PutFeedback(ctx, Feedback{Ticket: ticket, Rating: rating}); err == nil {
 					t.Errorf("rating %d: want an error", rating)
 				}
-				if _, err := tx.q.ExecContext(ctx, putFeedbackSQL, ticket, "", rating, "", "", "", 0); err == nil {
+				if err := tx.Try(ctx, func() error {
+					_, err := tx.exec(ctx, putFeedbackSQL, ticket, "", rating, "", "", "", 0)
+					return err
+				}); err == nil {
 					t.Errorf("raw rating %d: want a CHECK error", rating)
 				}
 				return nil
@@ -53,7 +56,7 @@ func TestFeedback(t *testing.T) {
 		return nil
 	})
 	update(t, db, func(tx *Tx) error {
-		if err := tx.PutFeedback(ctx, Feedback{Ticket: 1, Rating: 3}); err == nil {
+		if err := tx.Try(ctx, func() error { return tx.PutFeedback(ctx, Feedback{Ticket: 1, Rating: 3}) }); err == nil {
 			t.Error("feedback of a missing ticket: want a foreign key error")
 		}
 		return nil

@@ -27,11 +27,11 @@ func scanFlowVersion(s rowScanner) (FlowVersion, error) {
 	return v, nil
 }
 
-const addFlowVersionSQL = `INSERT INTO flow_versions (version, loaded_at, loaded_by, content) VALUES (?, ?, ?, ?)`
+const addFlowVersionSQL = `INSERT INTO flow_versions (version, loaded_at, loaded_by, content) VALUES (?, ?, ?, ?) RETURNING id`
 
 // AddFlowVersion records a load of the flows file and returns its row id.
 func (tx *Tx) AddFlowVersion(ctx context.Context, v FlowVersion) (int64, error) {
-	id, err := insertID(tx.exec(ctx, addFlowVersionSQL, v.Version, millis(v.LoadedAt), v.LoadedBy, v.Content))
+	id, err := tx.insert(ctx, addFlowVersionSQL, v.Version, millis(v.LoadedAt), v.LoadedBy, v.Content)
 	if err != nil {
 		return 0, fmt.Errorf("add flow version: %w", err)
 	}

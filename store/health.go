@@ -2,12 +2,16 @@ package store
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"net"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/mattn/go-sqlite3"
 )
 
@@ -21,7 +25,22 @@ var ErrGone = errors.New("the database file was removed or replaced while open")
 // disk is full, the file cannot be written or read, or it is gone. Callers
 // answer such errors with "try again later" and readiness fails.
 func IsFault(err error) bool {
-	if errors.Is(err, ErrGone) {
+	if errors.Is(err, ErrGone) || errors.Is(err, ErrUnavailable) {
+		return true
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		// Connection exceptions, insufficient resources (disk full), the
+		// server shutting down, system errors, and a server or session
+		// that refuses writes (a standby, or read only).
+		return strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "53") ||
+			strings.HasPrefix(pe.Code, "57P") || strings.HasPrefix(pe.Code, "58") || pe.Code == "25006"
+	}
+	if pgconn.Timeout(err) || errors.Is(err, driver.ErrBadConn) {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
 		return true
 	}
 	var se sqlite3.Error
@@ -60,8 +79,11 @@ func (db *DB) WriteFaults() (n int64, last error) {
 }
 
 // same checks, before each write batch, that the path still names the
-// file Open opened.
+// SQLite file Open opened.
 func (db *DB) same() error {
+	if db.d.postgres {
+		return nil
+	}
 	fi, err := os.Stat(db.path)
 	if err != nil || !os.SameFile(fi, db.file) {
 		return fmt.Errorf("%w: %s", ErrGone, db.path)
@@ -87,7 +109,7 @@ func (db *DB) Probe(ctx context.Context) error {
 			_, err := tx.exec(ctx, probeSQL, time.Now().UnixMilli())
 			return err
 		})
-		if err == nil {
+		if err == nil && !db.d.postgres {
 			err = db.checkpoint(ctx)
 		}
 		done <- err
@@ -137,12 +159,26 @@ const (
 
 // Drill puts the write connection in fault f, or lifts it (NoFault). It
 // works beside the writer, not through it: a read-only connection cannot
-// even begin the writer's transaction.
+// even begin the writer's transaction. On PostgreSQL only ReadOnly can be
+// drilled (the session's transactions become read only).
 func (db *DB) Drill(ctx context.Context, f Fault) error {
 	db.mu.RLock()
 	defer db.mu.RUnlock()
 	if db.closed {
 		return ErrClosed
+	}
+	if db.d.postgres {
+		if f == DiskFull {
+			return errors.New("drill: a full disk cannot be drilled on PostgreSQL")
+		}
+		mode := "READ WRITE"
+		if f == ReadOnly {
+			mode = "READ ONLY"
+		}
+		if _, err := db.conn.ExecContext(ctx, `SET SESSION CHARACTERISTICS AS TRANSACTION `+mode); err != nil {
+			return fmt.Errorf("drill: %w", err)
+		}
+		return nil
 	}
 	var pages int64 = 1<<32 - 2 // SQLite's largest
 	if f == DiskFull {

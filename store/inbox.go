@@ -39,29 +39,22 @@ func scanInbound(s rowScanner) (Inbound, error) {
 const (
 	insertInboxSQL = `INSERT INTO inbox (chat, msg_id, kind, text, sent_at, received_at, push_name, phone, done)
 VALUES (?, NULLIF(?, ''), ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (chat, msg_id) DO NOTHING`
+ON CONFLICT (chat, msg_id) DO NOTHING
+RETURNING id`
 	inboxIDSQL = `SELECT id FROM inbox WHERE chat = ? AND msg_id = ?`
 )
 
 // InsertInbox stores in and returns its id. A repeated (Chat, MsgID) is a
 // no-op that returns the existing row's id and dup=true.
 func (tx *Tx) InsertInbox(ctx context.Context, in Inbound) (id int64, dup bool, err error) {
-	res, err := tx.exec(ctx, insertInboxSQL,
+	id, err = tx.insert(ctx, insertInboxSQL,
 		in.Chat, in.MsgID, in.Kind, in.Text, millis(in.SentAt), millis(in.ReceivedAt),
 		in.PushName, in.Phone, in.Done)
-	if err != nil {
-		return 0, false, fmt.Errorf("insert inbox: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, false, fmt.Errorf("insert inbox: %w", err)
-	}
-	if n == 1 {
-		id, err := res.LastInsertId()
-		if err != nil {
-			return 0, false, fmt.Errorf("insert inbox: %w", err)
-		}
+	if err == nil {
 		return id, false, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return 0, false, fmt.Errorf("insert inbox: %w", err)
 	}
 	// The conflict clause skipped the insert: (chat, msg_id) is stored.
 	if err := tx.queryRow(ctx, inboxIDSQL, in.Chat, in.MsgID).Scan(&id); err != nil {
@@ -89,14 +82,18 @@ func (tx *Tx) NextInbox(ctx context.Context, chat string) (Inbound, error) {
 // idle chat's message is stored done, because the caller handles it in the
 // same transaction; a duplicate (chat, msg_id) returns no row.
 // (One VALUES row, not INSERT ... SELECT: a multi-row insert needs a
-// statement journal.)
+// statement journal.) Its arguments: the row's, then chatIdleSQL's twice
+// and the handling time.
 const acceptInboxSQL = `INSERT INTO inbox (chat, msg_id, kind, text, sent_at, received_at, push_name, phone, done, handled_at)
-VALUES (?1, NULLIF(?2, ''), ?3, ?4, ?5, ?6, ?7, ?8, ` + chatIdleSQL + `, ?6 * ` + chatIdleSQL + `)
+VALUES (?, NULLIF(?, ''), ?, ?, ?, ?, ?, ?,
+    CASE WHEN ` + chatIdleSQL + ` THEN 1 ELSE 0 END,
+    CASE WHEN ` + chatIdleSQL + ` THEN CAST(? AS BIGINT) ELSE 0 END)
 ON CONFLICT (chat, msg_id) DO NOTHING
 RETURNING id, done`
 
-const chatIdleSQL = `(NOT EXISTS (SELECT 1 FROM inbox WHERE chat = ?1 AND done = 0)
-    AND NOT EXISTS (SELECT 1 FROM outbox WHERE chat = ?1 AND sent_at = 0))`
+// chatIdleSQL takes the chat twice.
+const chatIdleSQL = `(NOT EXISTS (SELECT 1 FROM inbox WHERE chat = ? AND done = 0)
+    AND NOT EXISTS (SELECT 1 FROM outbox WHERE chat = ? AND sent_at = 0))`
 
 const chatIdleQuerySQL = `SELECT ` + chatIdleSQL
 
@@ -104,7 +101,7 @@ const chatIdleQuerySQL = `SELECT ` + chatIdleSQL
 // nothing to send.
 func (tx *Tx) ChatIdle(ctx context.Context, chat string) (bool, error) {
 	var idle bool
-	if err := tx.queryRow(ctx, chatIdleQuerySQL, chat).Scan(&idle); err != nil {
+	if err := tx.queryRow(ctx, chatIdleQuerySQL, chat, chat).Scan(&idle); err != nil {
 		return false, fmt.Errorf("chat idle: %w", err)
 	}
 	return idle, nil
@@ -117,9 +114,10 @@ func (tx *Tx) ChatIdle(ctx context.Context, chat string) (bool, error) {
 // FinishInbox would. A repeated (Chat, MsgID) returns dup=true and the
 // stored row's id.
 func (tx *Tx) AcceptInbox(ctx context.Context, in Inbound) (id int64, dup, idle bool, err error) {
+	received := millis(in.ReceivedAt)
 	err = tx.queryRow(ctx, acceptInboxSQL,
-		in.Chat, in.MsgID, in.Kind, in.Text, millis(in.SentAt), millis(in.ReceivedAt),
-		in.PushName, in.Phone).Scan(&id, &idle)
+		in.Chat, in.MsgID, in.Kind, in.Text, millis(in.SentAt), received, in.PushName, in.Phone,
+		in.Chat, in.Chat, in.Chat, in.Chat, received).Scan(&id, &idle)
 	if err == nil {
 		return id, false, idle, nil
 	}
@@ -174,7 +172,7 @@ func (tx *Tx) InboxByChat(ctx context.Context, chat string, limit int) ([]Inboun
 
 const inboxSinceSQL = `SELECT COUNT(*) FROM (
     SELECT received_at FROM inbox WHERE chat = ? ORDER BY id DESC LIMIT ?
-) WHERE received_at >= ?`
+) AS recent WHERE received_at >= ?`
 
 // InboxSince counts the messages chat sent since t (its flood rate),
 // looking at its latest max messages only: a flood check needs to know

@@ -59,13 +59,14 @@ func scanMedia(s rowScanner) (Media, error) {
 
 const addMediaSQL = `INSERT INTO media (chat, inbox, direction, kind, name, mime, content_type, bytes, sha256, caption,
     duration_ms, voice, lat_e6, lng_e6, ref, state, problem, attempts, next_try, created_at, stored_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+RETURNING id`
 
 // AddMedia stores m (its ID is ignored) and returns its id.
 func (tx *Tx) AddMedia(ctx context.Context, m Media) (int64, error) {
-	id, err := insertID(tx.exec(ctx, addMediaSQL, m.Chat, m.Inbox, m.Direction, m.Kind, m.Name, m.MIME,
+	id, err := tx.insert(ctx, addMediaSQL, m.Chat, m.Inbox, m.Direction, m.Kind, m.Name, m.MIME,
 		m.ContentType, m.Bytes, m.SHA256, m.Caption, m.Duration.Milliseconds(), m.Voice, m.LatE6, m.LngE6, m.Ref,
-		m.State, m.Problem, m.Attempts, millis(m.NextTry), millis(m.CreatedAt), millis(m.StoredAt)))
+		m.State, m.Problem, m.Attempts, millis(m.NextTry), millis(m.CreatedAt), millis(m.StoredAt))
 	if err != nil {
 		return 0, fmt.Errorf("add media: %w", err)
 	}

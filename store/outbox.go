@@ -57,7 +57,8 @@ func scanOutMsg(s rowScanner) (OutMsg, error) {
 }
 
 const appendOutboxSQL = `INSERT INTO outbox (chat, ticket, text, options, author, created_at, wa_id, poll_id, attempts, next_try, last_error, sent_at, media)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+RETURNING id`
 
 // AppendOutbox queues m after the other messages of m.Chat and returns its id.
 func (tx *Tx) AppendOutbox(ctx context.Context, m OutMsg) (int64, error) {
@@ -69,23 +70,23 @@ func (tx *Tx) AppendOutbox(ctx context.Context, m OutMsg) (int64, error) {
 		}
 		options = sql.NullString{String: string(b), Valid: true}
 	}
-	id, err := insertID(tx.exec(ctx, appendOutboxSQL,
+	id, err := tx.insert(ctx, appendOutboxSQL,
 		m.Chat, m.Ticket, m.Text, options, m.Author, millis(m.CreatedAt), m.WAID, m.PollID, m.Attempts,
-		millis(m.NextTry), m.LastError, millis(m.SentAt), m.Media))
+		millis(m.NextTry), m.LastError, millis(m.SentAt), m.Media)
 	if err != nil {
 		return 0, fmt.Errorf("append outbox: %w", err)
 	}
 	return id, nil
 }
 
-const retryNowSQL = `UPDATE outbox SET next_try = ?1
-WHERE sent_at = 0 AND attempts > 0 AND next_try > ?1
+const retryNowSQL = `UPDATE outbox SET next_try = ?
+WHERE sent_at = 0 AND attempts > 0 AND next_try > ?
 RETURNING chat`
 
 // RetryNow moves every failed message's next try to now and returns their
 // chats, each once, sorted.
 func (tx *Tx) RetryNow(ctx context.Context, now time.Time) ([]string, error) {
-	chats, err := queryAll(ctx, tx, scanString, retryNowSQL, millis(now))
+	chats, err := queryAll(ctx, tx, scanString, retryNowSQL, millis(now), millis(now))
 	if err != nil {
 		return nil, fmt.Errorf("retry now: %w", err)
 	}
@@ -175,7 +176,7 @@ WHERE id = (SELECT min(id) FROM (
     SELECT id FROM outbox WHERE wa_id = ? AND wa_id <> ''
     UNION ALL
     SELECT id FROM outbox WHERE poll_id = ? AND poll_id <> ''
-))`
+) AS m)`
 
 // OutboxByWAID returns the message whose text or poll has transport id
 // waID, or ErrNotFound.

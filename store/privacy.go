@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -62,47 +61,47 @@ func (r *PurgeResult) add(o PurgeResult) {
 	r.Timers += o.Timers
 }
 
-// The retention rules, as SQL conditions on the row x under test, with
-// :before the limit in unix ms. Each holds or not whatever order the
-// batches run in, so a dry run's counts equal a real run's.
+// The retention rules, as SQL conditions on the row x under test. Every ?
+// in them is the limit in unix ms (see sameArgs). Each holds or not whatever
+// order the batches run in, so a dry run's counts equal a real run's.
 const (
 	// activeChatX: x's chat has a conversation going on; nothing of it is touched.
 	activeChatX = `EXISTS (SELECT 1 FROM conversations c WHERE c.chat = x.chat AND c.state NOT IN ('', '` + ConversationClosed + `'))`
 
 	// expiredTicketK: ticket k is resolved and idle since before the limit;
 	// keptTicketK: it stays as it is (open, or active within the limit).
-	expiredTicketK = `(k.status = 'resolvido' AND k.last_activity_at < :before)`
+	expiredTicketK = `(k.status = 'resolvido' AND k.last_activity_at < ?)`
 	keptTicketK    = `NOT ` + expiredTicketK
 
 	// purgeTicketX: ticket x is resolved, idle since before the limit, not
 	// yet anonymized, and its chat has no conversation going on.
-	purgeTicketX = `x.status = 'resolvido' AND x.last_activity_at < :before AND x.chat <> ('anon:' || x.id) AND NOT ` + activeChatX
+	purgeTicketX = `x.status = 'resolvido' AND x.last_activity_at < ? AND x.chat <> ('anon:' || x.id) AND NOT ` + activeChatX
 
 	// keepFromX: a chat's messages from this instant on stay: the limit,
 	// or the start of its oldest kept ticket if earlier (an old open
 	// ticket keeps its messages).
-	keepFromX = `MIN(:before, COALESCE((SELECT MIN(k.created_at) FROM tickets k WHERE k.chat = x.chat AND ` + keptTicketK + `), :before))`
+	keepFromX = `COALESCE((SELECT MIN(k.created_at) FROM tickets k WHERE k.chat = x.chat AND ` + keptTicketK + ` AND k.created_at < ?), ?)`
 
 	// purgeInboxX, purgeOutboxX: a handled (sent) message of a chat with no
 	// conversation going on, older than what its chat keeps; a sent message
 	// of a purged ticket goes whenever it was written (it names the
 	// ticket). Rows with an empty chat are tombstones (see dropRows). The
-	// plain comparison with :before comes first: it spares most rows the
+	// plain comparison with the limit comes first: it spares most rows the
 	// subqueries.
-	purgeInboxX  = `x.received_at < :before AND x.done = 1 AND x.chat <> '' AND x.received_at < ` + keepFromX + ` AND NOT ` + activeChatX
-	purgeOutboxX = `x.created_at < :before AND x.sent_at <> 0 AND x.chat <> ''
+	purgeInboxX  = `x.received_at < ? AND x.done = 1 AND x.chat <> '' AND x.received_at < ` + keepFromX + ` AND NOT ` + activeChatX
+	purgeOutboxX = `x.created_at < ? AND x.sent_at <> 0 AND x.chat <> ''
     AND (x.created_at < ` + keepFromX + ` OR EXISTS (SELECT 1 FROM tickets k WHERE k.id = x.ticket AND ` + expiredTicketK + `))
     AND NOT ` + activeChatX
 
 	// purgeChatX: chat x shows no activity since the limit and has nothing
 	// left that retention keeps, so its customer, conversation and timers go.
 	purgeChatX = `x.chat <> ''
-    AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.chat = x.chat AND (c.state NOT IN ('', '` + ConversationClosed + `') OR c.updated_at >= :before))
-    AND NOT EXISTS (SELECT 1 FROM customers u WHERE u.chat = x.chat AND (u.created_at >= :before OR u.updated_at >= :before))
+    AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.chat = x.chat AND (c.state NOT IN ('', '` + ConversationClosed + `') OR c.updated_at >= ?))
+    AND NOT EXISTS (SELECT 1 FROM customers u WHERE u.chat = x.chat AND (u.created_at >= ? OR u.updated_at >= ?))
     AND NOT EXISTS (SELECT 1 FROM tickets k WHERE k.chat = x.chat AND ` + keptTicketK + `)
-    AND NOT EXISTS (SELECT 1 FROM inbox i WHERE i.chat = x.chat AND (i.done = 0 OR i.received_at >= :before))
-    AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.chat = x.chat AND (o.sent_at = 0 OR o.created_at >= :before))
-    AND NOT EXISTS (SELECT 1 FROM timers m WHERE m.chat = x.chat AND m.due >= :before)`
+    AND NOT EXISTS (SELECT 1 FROM inbox i WHERE i.chat = x.chat AND (i.done = 0 OR i.received_at >= ?))
+    AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.chat = x.chat AND (o.sent_at = 0 OR o.created_at >= ?))
+    AND NOT EXISTS (SELECT 1 FROM timers m WHERE m.chat = x.chat AND m.due >= ?)`
 	purgeChatsFrom = `(SELECT chat FROM customers UNION SELECT chat FROM conversations) AS x`
 
 	// keptEventKinds are the history lines whose text stays: the bot's own
@@ -123,30 +122,30 @@ const purgeCountSQL = `SELECT
     (SELECT COUNT(*) FROM conversations WHERE chat IN (SELECT x.chat FROM ` + purgeChatsFrom + ` WHERE ` + purgeChatX + `)),
     (SELECT COUNT(*) FROM timers WHERE chat IN (SELECT x.chat FROM ` + purgeChatsFrom + ` WHERE ` + purgeChatX + `))`
 
-// A batch's rows are handed to the statements as a JSON array (:ids,
-// :chats); in PostgreSQL, = ANY($1).
+// A batch's rows are handed to the statements as a list (listMark); the
+// ID queries end with LIMIT ?, every other ? is the limit in time.
 const (
-	purgeTicketIDsSQL = `SELECT x.id FROM tickets x WHERE ` + purgeTicketX + ` ORDER BY x.id LIMIT :limit`
+	purgeTicketIDsSQL = `SELECT x.id FROM tickets x WHERE ` + purgeTicketX + ` ORDER BY x.id LIMIT ?`
 
 	anonymizeEventsSQL = `UPDATE ticket_events AS e SET
     text = CASE WHEN e.kind IN ` + keptEventKinds + ` THEN e.text ELSE '` + Removed + `' END,
     actor = CASE WHEN e.actor = x.chat THEN '' ELSE e.actor END
 FROM tickets AS x
-WHERE x.id = e.ticket AND x.id IN (SELECT value FROM json_each(:ids)) AND ` + eventChangesE
+WHERE x.id = e.ticket AND x.id IN ` + listMark + ` AND ` + eventChangesE
 
 	anonymizeFeedbackSQL = `UPDATE feedback SET chat = 'anon:' || ticket, comment = ''
-WHERE ticket IN (SELECT value FROM json_each(:ids))`
+WHERE ticket IN ` + listMark
 
 	anonymizeTicketsSQL = `UPDATE tickets SET chat = 'anon:' || id, requester = '', id_suporte = ''
-WHERE id IN (SELECT value FROM json_each(:ids))`
+WHERE id IN ` + listMark
 
-	purgeInboxIDsSQL  = `SELECT x.id FROM inbox x WHERE ` + purgeInboxX + ` ORDER BY x.id LIMIT :limit`
-	purgeOutboxIDsSQL = `SELECT x.id FROM outbox x WHERE ` + purgeOutboxX + ` ORDER BY x.id LIMIT :limit`
-	purgeChatsSQL     = `SELECT x.chat FROM ` + purgeChatsFrom + ` WHERE ` + purgeChatX + ` ORDER BY x.chat LIMIT :limit`
+	purgeInboxIDsSQL  = `SELECT x.id FROM inbox x WHERE ` + purgeInboxX + ` ORDER BY x.id LIMIT ?`
+	purgeOutboxIDsSQL = `SELECT x.id FROM outbox x WHERE ` + purgeOutboxX + ` ORDER BY x.id LIMIT ?`
+	purgeChatsSQL     = `SELECT x.chat FROM ` + purgeChatsFrom + ` WHERE ` + purgeChatX + ` ORDER BY x.chat LIMIT ?`
 
-	deleteCustomersSQL     = `DELETE FROM customers WHERE chat IN (SELECT value FROM json_each(:chats))`
-	deleteConversationsSQL = `DELETE FROM conversations WHERE chat IN (SELECT value FROM json_each(:chats))`
-	deleteChatTimersSQL    = `DELETE FROM timers WHERE chat IN (SELECT value FROM json_each(:chats))`
+	deleteCustomersSQL     = `DELETE FROM customers WHERE chat IN ` + listMark
+	deleteConversationsSQL = `DELETE FROM conversations WHERE chat IN ` + listMark
+	deleteChatTimersSQL    = `DELETE FROM timers WHERE chat IN ` + listMark
 )
 
 // Purge applies retention with the limit before. Resolved tickets idle
@@ -167,43 +166,40 @@ func (tx *Tx) Purge(ctx context.Context, before time.Time, dryRun bool) (PurgeRe
 	if before.IsZero() {
 		return PurgeResult{}, errors.New("purge: zero limit")
 	}
-	b := sql.Named("before", millis(before))
+	b := millis(before)
 	var r PurgeResult
 	if dryRun {
-		err := tx.queryRow(ctx, purgeCountSQL, b).Scan(&r.Tickets, &r.Events, &r.Feedback,
+		err := tx.queryRow(ctx, purgeCountSQL, sameArgs(purgeCountSQL, b)...).Scan(&r.Tickets, &r.Events, &r.Feedback,
 			&r.Inbox, &r.Outbox, &r.Customers, &r.Conversations, &r.Timers)
 		if err != nil {
 			return PurgeResult{}, fmt.Errorf("purge count: %w", err)
 		}
 		return r, nil
 	}
-	limit := sql.Named("limit", purgeBatch)
-
-	tickets, err := queryAll(ctx, tx, scanInt64, purgeTicketIDsSQL, b, limit)
+	tickets, err := queryAll(ctx, tx, scanInt64, purgeTicketIDsSQL, sameArgs(purgeTicketIDsSQL, b, purgeBatch)...)
 	if err != nil {
 		return PurgeResult{}, fmt.Errorf("purge tickets: %w", err)
 	}
 	if len(tickets) > 0 {
-		ids := jsonArg("ids", tickets)
-		if r.Events, err = affected(tx.exec(ctx, anonymizeEventsSQL, ids)); err != nil {
+		if r.Events, err = execList(ctx, tx, anonymizeEventsSQL, tickets); err != nil {
 			return PurgeResult{}, fmt.Errorf("purge ticket events: %w", err)
 		}
-		if r.Feedback, err = affected(tx.exec(ctx, anonymizeFeedbackSQL, ids)); err != nil {
+		if r.Feedback, err = execList(ctx, tx, anonymizeFeedbackSQL, tickets); err != nil {
 			return PurgeResult{}, fmt.Errorf("purge feedback: %w", err)
 		}
-		if r.Tickets, err = affected(tx.exec(ctx, anonymizeTicketsSQL, ids)); err != nil {
+		if r.Tickets, err = execList(ctx, tx, anonymizeTicketsSQL, tickets); err != nil {
 			return PurgeResult{}, fmt.Errorf("purge tickets: %w", err)
 		}
 	}
 
-	inbox, err := queryAll(ctx, tx, scanInt64, purgeInboxIDsSQL, b, limit)
+	inbox, err := queryAll(ctx, tx, scanInt64, purgeInboxIDsSQL, sameArgs(purgeInboxIDsSQL, b, purgeBatch)...)
 	if err != nil {
 		return PurgeResult{}, fmt.Errorf("purge inbox: %w", err)
 	}
 	if r.Inbox, err = dropInbox(ctx, tx, inbox); err != nil {
 		return PurgeResult{}, fmt.Errorf("purge inbox: %w", err)
 	}
-	outbox, err := queryAll(ctx, tx, scanInt64, purgeOutboxIDsSQL, b, limit)
+	outbox, err := queryAll(ctx, tx, scanInt64, purgeOutboxIDsSQL, sameArgs(purgeOutboxIDsSQL, b, purgeBatch)...)
 	if err != nil {
 		return PurgeResult{}, fmt.Errorf("purge outbox: %w", err)
 	}
@@ -211,19 +207,18 @@ func (tx *Tx) Purge(ctx context.Context, before time.Time, dryRun bool) (PurgeRe
 		return PurgeResult{}, fmt.Errorf("purge outbox: %w", err)
 	}
 
-	chats, err := queryAll(ctx, tx, scanString, purgeChatsSQL, b, limit)
+	chats, err := queryAll(ctx, tx, scanString, purgeChatsSQL, sameArgs(purgeChatsSQL, b, purgeBatch)...)
 	if err != nil {
 		return PurgeResult{}, fmt.Errorf("purge customers: %w", err)
 	}
 	if len(chats) > 0 {
-		cs := jsonArg("chats", chats)
-		if r.Customers, err = affected(tx.exec(ctx, deleteCustomersSQL, cs)); err != nil {
+		if r.Customers, err = execList(ctx, tx, deleteCustomersSQL, chats); err != nil {
 			return PurgeResult{}, fmt.Errorf("purge customers: %w", err)
 		}
-		if r.Conversations, err = affected(tx.exec(ctx, deleteConversationsSQL, cs)); err != nil {
+		if r.Conversations, err = execList(ctx, tx, deleteConversationsSQL, chats); err != nil {
 			return PurgeResult{}, fmt.Errorf("purge conversations: %w", err)
 		}
-		if r.Timers, err = affected(tx.exec(ctx, deleteChatTimersSQL, cs)); err != nil {
+		if r.Timers, err = execList(ctx, tx, deleteChatTimersSQL, chats); err != nil {
 			return PurgeResult{}, fmt.Errorf("purge timers: %w", err)
 		}
 	}
@@ -290,23 +285,24 @@ func RunRetention(ctx context.Context, db *DB, every, keep time.Duration, now fu
 	}
 }
 
-// Tombstones. inbox and outbox have plain rowid keys: SQLite gives a new
-// row the largest id plus one, so deleting the newest row would hand its
-// id out again, and a worker still holding the old id (to mark it handled
-// or sent) would then mark someone else's message. dropRows never
+// Tombstones. inbox and outbox have plain rowid keys on SQLite: it gives
+// a new row the largest id plus one, so deleting the newest row would hand
+// its id out again, and a worker still holding the old id (to mark it
+// handled or sent) would then mark someone else's message. dropRows never
 // deletes the newest row: it blanks it instead, with an empty chat that
-// nothing reads nor purges.
+// nothing reads nor purges. (PostgreSQL's identities never reuse an id;
+// the same SQL runs there, harmlessly.)
 const (
 	tombstoneInboxSQL = `UPDATE inbox SET chat = '', msg_id = NULL, kind = '', text = '', push_name = '', phone = '', done = 1
-WHERE id = (SELECT MAX(id) FROM inbox) AND id IN (SELECT value FROM json_each(:ids))`
+WHERE id = (SELECT MAX(id) FROM inbox) AND id IN ` + listMark
 	deleteInboxSQL = `DELETE FROM inbox
-WHERE id IN (SELECT value FROM json_each(:ids)) AND id <> (SELECT MAX(id) FROM inbox)`
+WHERE id IN ` + listMark + ` AND id <> (SELECT MAX(id) FROM inbox)`
 
 	tombstoneOutboxSQL = `UPDATE outbox SET chat = '', ticket = 0, text = '', options = NULL, author = '',
-    wa_id = '', poll_id = '', last_error = '', sent_at = MAX(sent_at, 1)
-WHERE id = (SELECT MAX(id) FROM outbox) AND id IN (SELECT value FROM json_each(:ids))`
+    wa_id = '', poll_id = '', last_error = '', sent_at = CASE WHEN sent_at > 1 THEN sent_at ELSE 1 END
+WHERE id = (SELECT MAX(id) FROM outbox) AND id IN ` + listMark
 	deleteOutboxSQL = `DELETE FROM outbox
-WHERE id IN (SELECT value FROM json_each(:ids)) AND id <> (SELECT MAX(id) FROM outbox)`
+WHERE id IN ` + listMark + ` AND id <> (SELECT MAX(id) FROM outbox)`
 )
 
 func dropInbox(ctx context.Context, tx *Tx, ids []int64) (int, error) {
@@ -323,12 +319,11 @@ func dropRows(ctx context.Context, tx *Tx, tombstoneSQL, deleteSQL string, ids [
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	arg := jsonArg("ids", ids)
-	n, err := affected(tx.exec(ctx, tombstoneSQL, arg))
+	n, err := execList(ctx, tx, tombstoneSQL, ids)
 	if err != nil {
 		return 0, err
 	}
-	m, err := affected(tx.exec(ctx, deleteSQL, arg))
+	m, err := execList(ctx, tx, deleteSQL, ids)
 	if err != nil {
 		return 0, err
 	}
@@ -395,21 +390,22 @@ type PersonCounts struct {
 }
 
 // chatHasDataSQL: chat x is stored anywhere. ticket_events and feedback
-// hang off tickets.
-const chatHasDataSQL = `SELECT :chat WHERE :chat <> '' AND (
-    EXISTS (SELECT 1 FROM customers WHERE chat = :chat)
-    OR EXISTS (SELECT 1 FROM conversations WHERE chat = :chat)
-    OR EXISTS (SELECT 1 FROM tickets WHERE chat = :chat)
-    OR EXISTS (SELECT 1 FROM inbox WHERE chat = :chat)
-    OR EXISTS (SELECT 1 FROM outbox WHERE chat = :chat)
-    OR EXISTS (SELECT 1 FROM timers WHERE chat = :chat)
-    OR EXISTS (SELECT 1 FROM feedback WHERE chat = :chat))`
+// hang off tickets. Every ? is the chat.
+const chatHasDataSQL = `SELECT CAST(? AS TEXT) WHERE CAST(? AS TEXT) <> '' AND (
+    EXISTS (SELECT 1 FROM customers WHERE chat = ?)
+    OR EXISTS (SELECT 1 FROM conversations WHERE chat = ?)
+    OR EXISTS (SELECT 1 FROM tickets WHERE chat = ?)
+    OR EXISTS (SELECT 1 FROM inbox WHERE chat = ?)
+    OR EXISTS (SELECT 1 FROM outbox WHERE chat = ?)
+    OR EXISTS (SELECT 1 FROM timers WHERE chat = ?)
+    OR EXISTS (SELECT 1 FROM feedback WHERE chat = ?))`
 
 // idSuporteChatsSQL: the chats whose customer has the ID Suporte, and
-// those of tickets opened under it (the customer may have changed ID since).
-const idSuporteChatsSQL = `SELECT chat FROM customers WHERE id_suporte = :id AND :id <> ''
+// those of tickets opened under it (the customer may have changed ID
+// since). Every ? is the ID Suporte.
+const idSuporteChatsSQL = `SELECT chat FROM customers WHERE id_suporte = ? AND CAST(? AS TEXT) <> ''
 UNION
-SELECT chat FROM tickets WHERE id_suporte = :id AND :id <> ''
+SELECT chat FROM tickets WHERE id_suporte = ? AND CAST(? AS TEXT) <> ''
 ORDER BY 1`
 
 // PersonChats returns the chats holding p's data, sorted; none if nothing
@@ -421,9 +417,9 @@ func (tx *Tx) PersonChats(ctx context.Context, p Person) ([]string, error) {
 	case p.Chat != "" && p.IDSuporte != "":
 		return nil, errors.New("person chats: a chat or an ID Suporte, not both")
 	case p.Chat != "":
-		chats, err = queryAll(ctx, tx, scanString, chatHasDataSQL, sql.Named("chat", p.Chat))
+		chats, err = queryAll(ctx, tx, scanString, chatHasDataSQL, sameArgs(chatHasDataSQL, p.Chat)...)
 	case p.IDSuporte != "":
-		chats, err = queryAll(ctx, tx, scanString, idSuporteChatsSQL, sql.Named("id", p.IDSuporte))
+		chats, err = queryAll(ctx, tx, scanString, idSuporteChatsSQL, sameArgs(idSuporteChatsSQL, p.IDSuporte)...)
 	default:
 		return nil, errors.New("person chats: no chat nor ID Suporte")
 	}
@@ -560,7 +556,15 @@ func (tx *Tx) records(ctx context.Context, query string, args ...any) ([]Record,
 	return out, rows.Err()
 }
 
-const personCountsSQL = `WITH p(chat) AS (SELECT value FROM json_each(:chats)),
+// p is the chats of the list that hold anything: in either engine a list
+// is written out as placeholders, and they type best beside a column.
+const personCountsSQL = `WITH p(chat) AS (SELECT chat FROM customers WHERE chat IN ` + listMark + `
+    UNION SELECT chat FROM tickets WHERE chat IN ` + listMark + `
+    UNION SELECT chat FROM feedback WHERE chat IN ` + listMark + `
+    UNION SELECT chat FROM conversations WHERE chat IN ` + listMark + `
+    UNION SELECT chat FROM inbox WHERE chat IN ` + listMark + `
+    UNION SELECT chat FROM outbox WHERE chat IN ` + listMark + `
+    UNION SELECT chat FROM timers WHERE chat IN ` + listMark + `),
 pt(id) AS (SELECT id FROM tickets WHERE chat IN (SELECT chat FROM p))
 SELECT
     (SELECT COUNT(*) FROM customers WHERE chat IN (SELECT chat FROM p)),
@@ -588,7 +592,8 @@ func (tx *Tx) countChats(ctx context.Context, chats []string) (PersonCounts, err
 	if len(chats) == 0 {
 		return c, nil
 	}
-	err := tx.queryRow(ctx, personCountsSQL, jsonArg("chats", chats)).Scan(&c.Customers, &c.Conversations,
+	q, args := expand(personCountsSQL, chats)
+	err := tx.queryRow(ctx, q, args...).Scan(&c.Customers, &c.Conversations,
 		&c.Tickets, &c.Events, &c.Feedback, &c.Inbox, &c.Outbox, &c.Timers, &c.OpenTickets, &c.ActiveChats)
 	if err != nil {
 		return PersonCounts{}, fmt.Errorf("count person: %w", err)
@@ -597,12 +602,12 @@ func (tx *Tx) countChats(ctx context.Context, chats []string) (PersonCounts, err
 }
 
 const (
-	personTicketsIn         = `SELECT id FROM tickets WHERE chat IN (SELECT value FROM json_each(:chats))`
+	personTicketsIn         = `SELECT id FROM tickets WHERE chat IN ` + listMark
 	deletePersonEventsSQL   = `DELETE FROM ticket_events WHERE ticket IN (` + personTicketsIn + `)`
-	deletePersonFeedbackSQL = `DELETE FROM feedback WHERE ticket IN (` + personTicketsIn + `) OR chat IN (SELECT value FROM json_each(:chats))`
-	deletePersonTicketsSQL  = `DELETE FROM tickets WHERE chat IN (SELECT value FROM json_each(:chats))`
-	personInboxSQL          = `SELECT id FROM inbox WHERE chat IN (SELECT value FROM json_each(:chats)) ORDER BY id`
-	personOutboxSQL         = `SELECT id FROM outbox WHERE chat IN (SELECT value FROM json_each(:chats)) ORDER BY id`
+	deletePersonFeedbackSQL = `DELETE FROM feedback WHERE ticket IN (` + personTicketsIn + `) OR chat IN ` + listMark
+	deletePersonTicketsSQL  = `DELETE FROM tickets WHERE chat IN ` + listMark
+	personInboxSQL          = `SELECT id FROM inbox WHERE chat IN ` + listMark + ` ORDER BY id`
+	personOutboxSQL         = `SELECT id FROM outbox WHERE chat IN ` + listMark + ` ORDER BY id`
 )
 
 // DeletePerson deletes every row of p, open tickets and a conversation
@@ -617,7 +622,6 @@ func (tx *Tx) DeletePerson(ctx context.Context, p Person) (PersonCounts, error) 
 	if err != nil || c.Chats == 0 {
 		return c, err
 	}
-	cs := jsonArg("chats", chats)
 	steps := []struct {
 		what  string
 		query string
@@ -631,18 +635,20 @@ func (tx *Tx) DeletePerson(ctx context.Context, p Person) (PersonCounts, error) 
 		{"customers", deleteCustomersSQL, &c.Customers},
 	}
 	for _, s := range steps {
-		if *s.n, err = affected(tx.exec(ctx, s.query, cs)); err != nil {
+		if *s.n, err = execList(ctx, tx, s.query, chats); err != nil {
 			return PersonCounts{}, fmt.Errorf("delete person %s: %w", s.what, err)
 		}
 	}
-	inbox, err := queryAll(ctx, tx, scanInt64, personInboxSQL, cs)
+	q, args := expand(personInboxSQL, chats)
+	inbox, err := queryAll(ctx, tx, scanInt64, q, args...)
 	if err == nil {
 		c.Inbox, err = dropInbox(ctx, tx, inbox)
 	}
 	if err != nil {
 		return PersonCounts{}, fmt.Errorf("delete person inbox: %w", err)
 	}
-	outbox, err := queryAll(ctx, tx, scanInt64, personOutboxSQL, cs)
+	q, args = expand(personOutboxSQL, chats)
+	outbox, err := queryAll(ctx, tx, scanInt64, q, args...)
 	if err == nil {
 		c.Outbox, err = dropOutbox(ctx, tx, outbox)
 	}
@@ -652,13 +658,11 @@ func (tx *Tx) DeletePerson(ctx context.Context, p Person) (PersonCounts, error) 
 	return c, nil
 }
 
-// jsonArg passes a list as a named JSON array argument.
-func jsonArg[T any](name string, list []T) sql.NamedArg {
-	b, err := json.Marshal(list)
-	if err != nil {
-		panic(err) // ints and strings always encode
-	}
-	return sql.Named(name, string(b))
+// execList runs query with its listMarks written out for list, and
+// returns how many rows it changed.
+func execList[T any](ctx context.Context, tx *Tx, query string, list []T) (int, error) {
+	q, args := expand(query, list)
+	return affected(tx.exec(ctx, q, args...))
 }
 
 // affected returns how many rows res changed.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -25,13 +26,16 @@ var (
 // tables are every table holding customer data, for dumps.
 var personTables = []string{"customers", "conversations", "inbox", "outbox", "tickets", "ticket_events", "feedback", "timers"}
 
+// dumpOrder orders each table's rows by its key.
+var dumpOrder = map[string]string{"customers": "chat", "conversations": "chat", "feedback": "ticket", "timers": "chat, kind"}
+
 // dump returns every row of the customer tables as text.
 func dump(tb testing.TB, db *DB) map[string][]string {
 	tb.Helper()
 	out := map[string][]string{}
 	view(tb, db, func(tx *Tx) error {
 		for _, table := range personTables {
-			rs, err := tx.records(context.Background(), `SELECT * FROM `+table+` ORDER BY rowid`)
+			rs, err := tx.records(context.Background(), `SELECT * FROM `+table+` ORDER BY `+cmp.Or(dumpOrder[table], "id"))
 			if err != nil {
 				return err
 			}

@@ -189,7 +189,7 @@ const queueEntry = `EXISTS (SELECT 1 FROM ticket_events e
 // A CASE, not an OR, so the events are only looked up when the columns
 // do not already tell.
 const reportTrailsSQL = `SELECT t.topic, COUNT(*),
-    SUM(t.close_reason = '` + CloseSolvedByBot + `'),
+    SUM(CASE WHEN t.close_reason = '` + CloseSolvedByBot + `' THEN 1 ELSE 0 END),
     SUM(CASE WHEN t.queued_at > 0 OR t.claimed_at > 0 THEN 1 WHEN ` + queueEntry + ` THEN 1 ELSE 0 END)
 FROM tickets t
 WHERE ` + reportRange + ` AND t.topic <> ''
@@ -212,10 +212,10 @@ WHERE ` + reportRange + `
 GROUP BY f.agent, f.topic, f.rating`
 
 const reportEscalationsSQL = `SELECT COUNT(*),
-    COALESCE(SUM(t.closed_at > 0 AND t.closed_at <= t.escalation_due), 0),
-    COALESCE(SUM(t.closed_at > 0 AND t.closed_at > t.escalation_due), 0),
-    COALESCE(SUM(t.closed_at = 0 AND t.escalation_due < ?), 0),
-    COALESCE(SUM(t.closed_at = 0 AND t.escalation_due >= ?), 0)
+    COALESCE(SUM(CASE WHEN t.closed_at > 0 AND t.closed_at <= t.escalation_due THEN 1 ELSE 0 END), 0),
+    COALESCE(SUM(CASE WHEN t.closed_at > 0 AND t.closed_at > t.escalation_due THEN 1 ELSE 0 END), 0),
+    COALESCE(SUM(CASE WHEN t.closed_at = 0 AND t.escalation_due < ? THEN 1 ELSE 0 END), 0),
+    COALESCE(SUM(CASE WHEN t.closed_at = 0 AND t.escalation_due >= ? THEN 1 ELSE 0 END), 0)
 FROM tickets t
 WHERE ` + reportRange + ` AND t.escalated_at > 0`
 

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -86,8 +88,30 @@ func loadFixture(tb testing.TB, db *DB) {
 		tb.Fatal(err)
 	}
 	update(tb, db, func(tx *Tx) error {
-		_, err := tx.exec(context.Background(), string(script))
-		return err
+		if _, err := tx.exec(context.Background(), fixtureTimes(tb, string(script))); err != nil {
+			return err
+		}
+		return syncSequences(context.Background(), tx)
+	})
+}
+
+// fixtureTime is how the fixture writes an instant: unixepoch('2026-12-21
+// 09:00-03:00') * 1000, seconds optional.
+var fixtureTime = regexp.MustCompile(`unixepoch\('([^']+)'\) \* 1000`)
+
+// fixtureTimes writes the fixture's instants as the unix milliseconds the
+// columns hold: SQLite's unixepoch is not PostgreSQL's.
+func fixtureTimes(tb testing.TB, script string) string {
+	return fixtureTime.ReplaceAllStringFunc(script, func(m string) string {
+		s := fixtureTime.FindStringSubmatch(m)[1]
+		t, err := time.Parse("2006-01-02 15:04:05-07:00", s)
+		if err != nil {
+			t, err = time.Parse("2006-01-02 15:04-07:00", s)
+		}
+		if err != nil {
+			tb.Fatalf("fixture time %q: %v", s, err)
+		}
+		return strconv.FormatInt(t.UnixMilli(), 10)
 	})
 }
 
@@ -364,31 +388,31 @@ WITH RECURSIVE a(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM a WHERE i < 12)
 SELECT i, 'a' || i || '@example.com', 'Agente ' || i, 'agent', 'x' FROM a;
 
 INSERT INTO tickets (chat, topic, status, created_at, agent, claimed_at, first_response_at, closed_at, close_reason, escalated_at, escalation_due)
-WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ? - 1),
-    c(i, created, handoff) AS (SELECT i, 1788231600000 + i * 86400, i % 10 >= 7 FROM n)
-SELECT 'c' || (i % 5000),
-    CASE WHEN i % 10 < 6 OR i % 10 = 7 THEN 'trail-' || (i % 17) ELSE '' END,
+WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < %d - 1),
+    c(i, created, handoff) AS (SELECT i, 1788231600000 + i * 86400, i %% 10 >= 7 FROM n)
+SELECT 'c' || (i %% 5000),
+    CASE WHEN i %% 10 < 6 OR i %% 10 = 7 THEN 'trail-' || (i %% 17) ELSE '' END,
     'resolvido', created,
-    CASE WHEN handoff THEN '' || (1 + i % 12) ELSE '' END,
-    CASE WHEN handoff THEN created + 300000 + (i % 13) * 60000 ELSE 0 END,
-    CASE WHEN handoff THEN created + 420000 + (i % 13) * 60000 ELSE 0 END,
-    created + 1800000 + (i % 29) * 60000,
-    CASE WHEN handoff THEN 'resolvido_pelo_encantador' WHEN i % 10 < 4 THEN 'resolvido_pelo_bot' ELSE 'inatividade' END,
-    CASE WHEN handoff AND i % 40 = 9 THEN created + 900000 ELSE 0 END,
-    CASE WHEN handoff AND i % 40 = 9 THEN created + 6 * 86400000 ELSE 0 END
+    CASE WHEN handoff THEN '' || (1 + i %% 12) ELSE '' END,
+    CASE WHEN handoff THEN created + 300000 + (i %% 13) * 60000 ELSE 0 END,
+    CASE WHEN handoff THEN created + 420000 + (i %% 13) * 60000 ELSE 0 END,
+    created + 1800000 + (i %% 29) * 60000,
+    CASE WHEN handoff THEN 'resolvido_pelo_encantador' WHEN i %% 10 < 4 THEN 'resolvido_pelo_bot' ELSE 'inatividade' END,
+    CASE WHEN handoff AND i %% 40 = 9 THEN created + 900000 ELSE 0 END,
+    CASE WHEN handoff AND i %% 40 = 9 THEN created + 6 * 86400000 ELSE 0 END
 FROM c;
 
 INSERT INTO ticket_events (ticket, at, kind, actor, text)
 WITH RECURSIVE k(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM k WHERE j < 19)
-SELECT t.id, t.created_at + k.j * 1000, CASE WHEN k.j % 2 = 0 THEN 'customer' ELSE 'bot' END, 'x', 'mensagem ' || k.j
+SELECT t.id, t.created_at + k.j * 1000, CASE WHEN k.j %% 2 = 0 THEN 'customer' ELSE 'bot' END, 'x', 'mensagem ' || k.j
 FROM tickets t, k;
 
 INSERT INTO ticket_events (ticket, at, kind, actor, text)
 SELECT id, created_at + 240000, 'system', 'bot', 'cliente entrou na fila de atendimento'
-FROM tickets WHERE claimed_at > 0 OR id % 10 = 6;
+FROM tickets WHERE claimed_at > 0 OR id %% 10 = 6;
 
 INSERT INTO feedback (ticket, chat, rating, agent, topic, at)
-SELECT id, chat, 1 + id % 5, agent, topic, closed_at FROM tickets WHERE id % 10 IN (1, 2, 3, 8, 9);
+SELECT id, chat, 1 + id %% 5, agent, topic, closed_at FROM tickets WHERE id %% 10 IN (1, 2, 3, 8, 9);
 `
 
 // The indexes the report would like (see the report's documentation).
@@ -419,7 +443,7 @@ func BenchmarkReport(b *testing.B) {
 		if _, err := tx.exec(context.Background(), dropReportIndexesSQL); err != nil {
 			return err
 		}
-		_, err := tx.exec(context.Background(), reportLoadSQL, n)
+		_, err := tx.exec(context.Background(), fmt.Sprintf(reportLoadSQL, n))
 		return err
 	})
 	sp := saoPaulo(b)

@@ -21,7 +21,10 @@ func (tx *Tx) CreateSession(ctx context.Context, tokenHash string, agent int64, 
 	if tokenHash == "" {
 		return fmt.Errorf("create session: empty token hash")
 	}
-	_, err := tx.exec(ctx, createSessionSQL, tokenHash, agent, millis(now), millis(expires), millis(now))
+	err := tx.guard(ctx, func() error {
+		_, err := tx.exec(ctx, createSessionSQL, tokenHash, agent, millis(now), millis(expires), millis(now))
+		return err
+	})
 	if isUnique(err) {
 		err = ErrExists
 	}

@@ -37,9 +37,11 @@ const maxStatsDays = 366
 
 // daysCTE is a WITH clause naming the n days as (day, lo, hi): day is the
 // index 0..n-1, lo and hi bound it in unix ms, hi excluded. The days are
-// computed in Go (time zones) and handed to SQL as plain values.
+// computed in Go (time zones) and handed to SQL as plain values, typed
+// (PostgreSQL reads an untyped value in VALUES as text).
 func daysCTE(n int) string {
-	return "WITH days(day, lo, hi) AS (VALUES " + strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", n), ", ") + ")\n"
+	const day = "(CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT)), "
+	return "WITH days(day, lo, hi) AS (VALUES " + strings.TrimSuffix(strings.Repeat(day, n), ", ") + ")\n"
 }
 
 // The per-day queries join each row to its day. They return only days

@@ -65,7 +65,8 @@ func scanTicket(s rowScanner) (Ticket, error) {
 }
 
 const createTicketSQL = `INSERT INTO tickets (chat, requester, id_suporte, topic, status, queued_at, agent, created_at, last_activity_at, closed_at, close_reason)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+RETURNING id`
 
 // CreateTicket stores t (its ID is ignored) and returns the new ticket id,
 // which is also its protocol number: ids start at 100001.
@@ -73,9 +74,9 @@ func (tx *Tx) CreateTicket(ctx context.Context, t Ticket) (int64, error) {
 	if err := validStatus(t.Status); err != nil {
 		return 0, fmt.Errorf("create ticket: %w", err)
 	}
-	id, err := insertID(tx.exec(ctx, createTicketSQL,
+	id, err := tx.insert(ctx, createTicketSQL,
 		t.Chat, t.Requester, t.IDSuporte, t.Topic, t.Status, millis(t.QueuedAt), t.Agent,
-		millis(t.CreatedAt), millis(t.LastActivityAt), millis(t.ClosedAt), t.CloseReason))
+		millis(t.CreatedAt), millis(t.LastActivityAt), millis(t.ClosedAt), t.CloseReason)
 	if err != nil {
 		return 0, fmt.Errorf("create ticket: %w", err)
 	}
@@ -204,11 +205,12 @@ func scanTicketEvent(s rowScanner) (TicketEvent, error) {
 }
 
 const addTicketEventSQL = `INSERT INTO ticket_events (ticket, at, kind, actor, text, media)
-VALUES (?, ?, ?, ?, ?, ?)`
+VALUES (?, ?, ?, ?, ?, ?)
+RETURNING id`
 
 // AddTicketEvent appends e to the history of ticket e.Ticket and returns its id.
 func (tx *Tx) AddTicketEvent(ctx context.Context, e TicketEvent) (int64, error) {
-	id, err := insertID(tx.exec(ctx, addTicketEventSQL, e.Ticket, millis(e.At), e.Kind, e.Actor, e.Text, e.Media))
+	id, err := tx.insert(ctx, addTicketEventSQL, e.Ticket, millis(e.At), e.Kind, e.Actor, e.Text, e.Media)
 	if err != nil {
 		return 0, fmt.Errorf("add ticket %d event: %w", e.Ticket, err)
 	}

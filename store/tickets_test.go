@@ -93,7 +93,10 @@ func TestTicketStatusValidated(t *testing.T) {
 					t.Errorf("TicketsByStatus %q: want an error", status)
 				}
 				// The schema refuses it too.
-				if _, err := tx.q.ExecContext(ctx, `UPDATE tickets SET status = ? WHERE id = ?`, status, id); err == nil {
+				if err := tx.Try(ctx, func() error {
+					_, err := tx.exec(ctx, `UPDATE tickets SET status = ? WHERE id = ?`, status, id)
+					return err
+				}); err == nil {
 					t.Errorf("raw UPDATE status %q: want a CHECK error", status)
 				}
 				return nil
@@ -225,7 +228,10 @@ func TestTicketEvents(t *testing.T) {
 		return nil
 	})
 	update(t, db, func(tx *Tx) error {
-		if _, err := tx.AddTicketEvent(ctx, TicketEvent{Ticket: 1, Kind: "note"}); err == nil {
+		if err := tx.Try(ctx, func() error {
+			_, err := tx.AddTicketEvent(ctx, TicketEvent{Ticket: 1, Kind: "note"})
+			return err
+		}); err == nil {
 			t.Error("event of a missing ticket: want a foreign key error")
 		}
 		return nil
