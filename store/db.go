@@ -48,7 +48,7 @@ const (
 // DB is an open store: one writer goroutine with its single connection and
 // a pool of read-only connections.
 type DB struct {
-	path string      // the SQLite file, or the PostgreSQL URL
+	path string // the SQLite file, or the PostgreSQL URL
 	d    *dialect
 	file os.FileInfo // SQLite: the file Open opened: writes stop if path names another
 	w    *sql.DB     // pool of one connection: migrations, then conn
