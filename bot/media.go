@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"strings"
 	"time"
@@ -161,5 +162,60 @@ func writeFiles(ctx context.Context, tx *store.Tx, t *turn) error {
 	return nil
 }
 
-// wakeDownloads tells the downloader a file waits (see download.go).
-func (r *Runtime) wakeDownloads() {}
+// outFile describes the file outbox message m sends, for the transport.
+// A file missing from the media folder is taken from the flows'
+// attachments when it is one of theirs; a file that cannot be had is
+// left out (logged) and the caption goes alone: a queued message must
+// never block its chat.
+func (r *Runtime) outFile(ctx context.Context, m store.OutMsg) *File {
+	var md store.Media
+	err := r.cfg.Store.View(ctx, func(tx *store.Tx) error {
+		var err error
+		md, err = tx.Media(ctx, m.Media)
+		return err
+	})
+	log := r.cfg.Log.With().Int64("outbox", m.ID).Int64("media", m.Media).Logger()
+	if err != nil {
+		log.Error().Err(err).Msg("file to send not found; sending the text alone")
+		return nil
+	}
+	files := r.cfg.Files
+	if files == nil {
+		log.Error().Msg("no media folder; sending the text alone")
+		return nil
+	}
+	if !files.Has(md.SHA256) {
+		if err := r.importAttachment(md); err != nil {
+			log.Error().Err(err).Msg("file to send is missing; sending the text alone")
+			return nil
+		}
+	}
+	sum := md.SHA256
+	return &File{
+		Kind: md.Kind, Name: md.Name, Type: md.ContentType, Bytes: md.Bytes, Voice: md.Voice,
+		Open: func() (io.ReadCloser, error) { return files.Open(sum) },
+	}
+}
+
+// importAttachment copies one of the flows' attachments into the media
+// folder, where sending reads it.
+func (r *Runtime) importAttachment(md store.Media) error {
+	fl := r.cfg.Flow()
+	a, ok := fl.AttachmentBySHA(md.SHA256)
+	if md.Chat != "" || !ok {
+		return fmt.Errorf("file %s is not in the media folder", md.SHA256)
+	}
+	f, err := fl.OpenAttachment(a)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sum, _, err := r.cfg.Files.Put(f, fl.MaxFor(a.Kind))
+	if err != nil {
+		return err
+	}
+	if sum != md.SHA256 {
+		return fmt.Errorf("attachment %s changed since flows.yaml was loaded", a.Path)
+	}
+	return nil
+}

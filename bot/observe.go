@@ -22,6 +22,20 @@ type Observer interface {
 	Sent(chat string, err error)
 }
 
+// MediaObserver is an Observer that also counts files: each customer file
+// stored or given up, and each file sent.
+type MediaObserver interface {
+	MediaIn(kind string, ok bool)
+	MediaOut(kind string)
+}
+
+// observeMedia counts a customer's file that landed or was given up.
+func (r *Runtime) observeMedia(m store.Media, ok bool) {
+	if o, is := r.cfg.Observe.(MediaObserver); is {
+		o.MediaIn(m.Kind, ok)
+	}
+}
+
 // receipts remembers when each inbox row was persisted, to measure the
 // handling latency; rows received before a restart are simply not timed.
 type receipts struct {

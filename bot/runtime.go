@@ -54,6 +54,13 @@ type Config struct {
 	Limit *Limiter
 	// Observe, if set, is told about every message in and out.
 	Observe Observer
+	// Files is the media folder: customers' files land there, the files
+	// agents and trails send are read from it. Nil: files customers send
+	// are recorded but never fetched.
+	Files *store.Files
+	// Downloads is how many files are fetched at once; 0 means
+	// DefaultDownloads.
+	Downloads int
 	// StopTimeout bounds how long Run, once its context ends, keeps
 	// finishing the chats it is working on (their input already taken,
 	// their replies queued) before it leaves the rest to the next start.
@@ -96,6 +103,7 @@ type Runtime struct {
 	online    func() []string // agents online, told by the console
 	timing    receipts        // when inbox rows were persisted
 	gone      sync.Once       // says once that the database file is gone
+	dlWake    chan struct{}   // pokes the downloader: a file waits
 }
 
 type worker struct {
@@ -119,6 +127,7 @@ func New(cfg Config) *Runtime {
 		held:    map[string]held{},
 		timerCh: make(chan struct{}, 1),
 		ended:   make(chan struct{}, 1),
+		dlWake:  make(chan struct{}, 1),
 	}
 }
 
@@ -260,6 +269,9 @@ func (r *Runtime) Run(ctx context.Context) error {
 		defer r.wg.Done()
 		r.queueLoop(ctx, 30*time.Second)
 	}()
+	if f, ok := r.cfg.Transport.(fetcher); ok && r.cfg.Files != nil {
+		r.wg.Go(func() { r.downloads(ctx, f) })
+	}
 	r.timerLoop(ctx)
 	return nil
 }

@@ -108,6 +108,17 @@ func (r *Runtime) Drain(ctx context.Context) error {
 		delete(r.pending, chat)
 		r.mu.Unlock()
 		if chat == "" {
+			// Idle: fetch the files that came; a failed one may give its
+			// chat something to say.
+			if err := r.downloadDue(ctx); err != nil {
+				return err
+			}
+			r.mu.Lock()
+			more := len(r.pending) > 0
+			r.mu.Unlock()
+			if more {
+				continue
+			}
 			return ctx.Err()
 		}
 		for {

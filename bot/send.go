@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"suporte/flows"
@@ -331,9 +332,18 @@ func (r *Runtime) send(ctx context.Context, msgs []store.OutMsg) sendRecord {
 				return rec
 			}
 		}
-		sent, err := r.cfg.Transport.Send(ctx, outbound(*m, poll))
+		out := outbound(*m, poll)
+		if m.Media != 0 {
+			if out.File = r.outFile(ctx, *m); out.File == nil && strings.TrimSpace(out.Text) == "" {
+				out.Text = "📎 (arquivo indisponível)"
+			}
+		}
+		sent, err := r.cfg.Transport.Send(ctx, out)
 		if o := r.cfg.Observe; o != nil {
 			o.Sent(m.Chat, err)
+			if mo, ok := o.(MediaObserver); ok && err == nil && out.File != nil {
+				mo.MediaOut(out.File.Kind)
+			}
 		}
 		if err != nil {
 			r.cfg.Log.Warn().Err(err).Int64("outbox", m.ID).Str("chat", m.Chat).Int("attempt", m.Attempts+1).Msg("send failed; will retry")

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"regexp"
 	"slices"
@@ -29,6 +30,8 @@ import (
 //	GET  /sim/api/history      ?chat=ID: both sides of chat, oldest first
 //	GET  /sim/api/chats        the chats, newest activity first
 //	GET  /sim/api/events       server-sent events: message, typing, read
+//	POST /sim/api/messages     multipart/form-data: a file (field "file") with chat, text (caption), kind, id, name
+//	GET  /sim/api/file         ?chat=ID&seq=N or &id=MSGID: a message's file
 //
 // Errors are {"error": "..."} in Portuguese. Bad input is a 4xx, never a
 // 500: 400 for malformed JSON, unknown fields, a bad chat, id, name or
@@ -90,6 +93,7 @@ func (p *Phone) Handler(rt receiver) http.Handler {
 	route("/sim/api/history", map[string]http.HandlerFunc{"GET": h.history})
 	route("/sim/api/chats", map[string]http.HandlerFunc{"GET": h.chats})
 	route("/sim/api/events", map[string]http.HandlerFunc{"GET": h.events})
+	route("/sim/api/file", map[string]http.HandlerFunc{"GET": h.file})
 	mux.HandleFunc("/sim/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Endereço da API desconhecido.")
 	})
@@ -137,15 +141,25 @@ type postAnswer struct {
 // post hands a customer message to the runtime and answers 202 once it is
 // durable. A repeated id is a redelivery: accepted, ignored.
 func (h *handler) post(w http.ResponseWriter, r *http.Request) {
-	var b postBody
-	if code, msg := decode(w, r, &b); code != 0 {
-		writeError(w, code, msg)
-		return
-	}
-	in, msg := b.inbound()
-	if msg != "" {
-		writeError(w, http.StatusBadRequest, msg)
-		return
+	var in bot.Inbound
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "multipart/form-data" {
+		var code int
+		var msg string
+		if in, code, msg = h.postFile(w, r); code != 0 {
+			writeError(w, code, msg)
+			return
+		}
+	} else {
+		var b postBody
+		if code, msg := decode(w, r, &b); code != 0 {
+			writeError(w, code, msg)
+			return
+		}
+		var msg string
+		if in, msg = b.inbound(); msg != "" {
+			writeError(w, http.StatusBadRequest, msg)
+			return
+		}
 	}
 	in.At = h.phone.now()
 	dup, err := h.phone.receive(r.Context(), h.rt, in)

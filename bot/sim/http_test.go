@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -32,6 +33,8 @@ const waitFor = 10 * time.Second
 // the same wiring with the runtime in the background.)
 type simEnv struct {
 	db      *store.DB
+	dir     string       // uploads/ and media/ (kept across restarts)
+	files   *store.Files // the service's media folder
 	clock   *bot.ManualClock
 	phone   *Phone
 	rt      *bot.Runtime
@@ -54,9 +57,19 @@ func newSimEnv(t *testing.T) *simEnv {
 // of being stepped by drain.
 func (e *simEnv) start(t *testing.T, fl *flows.Flow, clock bot.Clock, live bool) {
 	t.Helper()
-	e.phone = NewPhone(PhoneConfig{Store: e.db, Clock: clock, Location: fl.Calendar.Location, Log: zerolog.Nop()})
+	if e.dir == "" {
+		e.dir = t.TempDir()
+	}
+	files, err := store.OpenFiles(filepath.Join(e.dir, "media"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.files = files
+	e.phone = NewPhone(PhoneConfig{Store: e.db, Clock: clock, Location: fl.Calendar.Location, Log: zerolog.Nop(),
+		Uploads: filepath.Join(e.dir, "uploads"), Files: files})
 	e.rt = bot.New(bot.Config{
 		Store:     e.db,
+		Files:     files,
 		Flow:      func() *flows.Flow { return fl },
 		Transport: e.phone,
 		Clock:     clock,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"suporte/bot"
+	"suporte/flows"
 	"suporte/store"
 )
 
@@ -33,6 +35,7 @@ type Message struct {
 	Options []bot.Option `json:"options,omitempty"`
 	At      time.Time    `json:"at"`
 	Read    bool         `json:"read,omitempty"` // a customer message the bot has read
+	File    *File        `json:"file,omitempty"` // the file it carries
 }
 
 // Update is what the page hears live: a message, "digitando..." or read
@@ -57,6 +60,14 @@ type PhoneConfig struct {
 	Clock    bot.Clock
 	Location *time.Location // wall clock of the timestamps shown; nil means UTC
 	Log      zerolog.Logger
+	// Uploads keeps the files simulated customers send (the phone's
+	// "WhatsApp servers"); "" refuses files.
+	Uploads string
+	// Files is the service's media folder, where the files the support
+	// side sends are read from.
+	Files *store.Files
+	// FetchDelay plays a slow media server: each Fetch waits this long.
+	FetchDelay time.Duration
 }
 
 // Phone is the demo's simulated WhatsApp: the runtime's transport, whose
@@ -105,6 +116,10 @@ func (p *Phone) now() time.Time { return p.cfg.Clock.Now().In(p.cfg.Location) }
 // up from the store when it (re)connects.
 func (p *Phone) Send(_ context.Context, m bot.Outbound) (bot.Sent, error) {
 	msg := Message{Seq: m.Seq, Chat: m.Chat, From: FromSupport, Text: m.Text, Options: m.Options, At: p.now()}
+	if f := m.File; f != nil {
+		msg.File = &File{Kind: f.Kind, Name: f.Name, Type: f.Type, Bytes: f.Bytes, Voice: f.Voice,
+			URL: fileURL(m.Chat, "seq", strconv.FormatInt(m.Seq, 10))}
+	}
 	p.mu.Lock()
 	p.last[m.Chat] = msg
 	p.mu.Unlock()
@@ -157,6 +172,10 @@ func (p *Phone) receive(ctx context.Context, rt receiver, in bot.Inbound) (dup b
 		return dup, err
 	}
 	msg := Message{ID: in.ID, Chat: in.Chat, From: FromCustomer, Kind: in.Kind, Text: in.Text, At: in.At, Read: read}
+	if md := in.Media; md != nil && md.Ref != nil {
+		msg.File = &File{Kind: in.Kind, Name: flows.CleanName(md.Name, ""), Type: md.MIME, Bytes: md.Bytes, Voice: md.Voice,
+			URL: fileURL(in.Chat, "id", in.ID)}
+	}
 	p.publish(Update{Type: UpdateMessage, Chat: in.Chat, Message: &msg})
 	return false, nil
 }
@@ -221,15 +240,43 @@ func (p *Phone) read(ctx context.Context, chat string, after int64, customer boo
 	p.mu.Unlock()
 	var rows []store.OutMsg
 	var ins []store.Inbound
+	files := map[string]*File{} // "seq:N" or "id:ID" -> the message's file
 	err = p.cfg.Store.View(ctx, func(tx *store.Tx) error {
 		var err error
 		if rows, err = tx.OutboxAfter(ctx, chat, after, 0); err != nil {
 			return err
 		}
-		if customer {
-			ins, err = tx.InboxByChat(ctx, chat, 0)
+		for _, r := range rows {
+			if r.Media != 0 {
+				m, err := tx.Media(ctx, r.Media)
+				if err != nil {
+					return err
+				}
+				files["seq:"+strconv.FormatInt(r.ID, 10)] = fileOf(m, fileURL(chat, "seq", strconv.FormatInt(r.ID, 10)))
+			}
 		}
-		return err
+		if !customer {
+			return nil
+		}
+		if ins, err = tx.InboxByChat(ctx, chat, 0); err != nil {
+			return err
+		}
+		for _, in := range ins {
+			if !bot.FileKind(in.Kind) {
+				continue
+			}
+			m, err := tx.MediaByInbox(ctx, in.ID)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if m.Ref != nil {
+				files["id:"+in.MsgID] = fileOf(m, fileURL(chat, "id", in.MsgID))
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("read chat history: %w", err)
@@ -241,7 +288,9 @@ scan:
 	for _, r := range rows {
 		switch {
 		case !r.SentAt.IsZero():
-			out = append(out, p.support(r))
+			m := p.support(r)
+			m.File = files["seq:"+strconv.FormatInt(r.ID, 10)]
+			out = append(out, m)
 		case hasLast && r.ID == last.Seq:
 			out = append(out, last)
 		default:
@@ -251,7 +300,7 @@ scan:
 	for _, r := range ins {
 		if bot.Written(r.Kind) {
 			in = append(in, Message{ID: r.MsgID, Chat: r.Chat, From: FromCustomer, Kind: r.Kind, Text: r.Text,
-				At: r.ReceivedAt.In(p.cfg.Location), Read: r.Done})
+				At: r.ReceivedAt.In(p.cfg.Location), Read: r.Done, File: files["id:"+r.MsgID]})
 		}
 	}
 	return out, in, nil

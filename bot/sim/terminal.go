@@ -7,6 +7,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,10 +27,11 @@ import (
 type Session struct {
 	Flow   *flows.Flow
 	Store  *store.DB
-	Chat   string    // starting customer
-	At     time.Time // starting instant
-	JSONL  bool      // one JSON object per bot message instead of text
-	Prompt bool      // print a "você>" prompt (interactive terminal)
+	Files  *store.Files // the media folder: files sent with ::media land there
+	Chat   string       // starting customer
+	At     time.Time    // starting instant
+	JSONL  bool         // one JSON object per bot message instead of text
+	Prompt bool         // print a "você>" prompt (interactive terminal)
 	Log    zerolog.Logger
 }
 
@@ -45,6 +49,7 @@ func (s *Session) Run(ctx context.Context, in io.Reader, out, errOut io.Writer) 
 		Store:     s.Store,
 		Flow:      func() *flows.Flow { return s.Flow },
 		Transport: term,
+		Files:     s.Files,
 		Clock:     clock,
 		Log:       s.Log,
 	})
@@ -119,16 +124,45 @@ func (s *Session) directive(ctx context.Context, rt *bot.Runtime, clock *bot.Man
 		term.multi = true
 		return bot.Inbound{}, nil
 	case "media":
-		kind, caption, _ := strings.Cut(arg, " ")
-		for _, k := range bot.MediaKinds {
-			if k == kind {
-				msg.Kind, msg.Text, msg.Chat = kind, strings.TrimSpace(caption), *chat
-				return msg, nil
-			}
+		kind, rest, _ := strings.Cut(arg, " ")
+		if !slices.Contains(bot.MediaKinds, kind) {
+			return bot.Inbound{}, fmt.Errorf("::media needs one of %s, got %q", strings.Join(bot.MediaKinds, ", "), kind)
 		}
-		return bot.Inbound{}, fmt.Errorf("::media needs one of %s, got %q", strings.Join(bot.MediaKinds, ", "), kind)
+		msg.Kind, msg.Text, msg.Chat = kind, strings.TrimSpace(rest), *chat
+		// ::media KIND FILE [caption] sends FILE when there is one; else
+		// the rest is a caption alone (a message whose file never came).
+		file, caption, _ := strings.Cut(msg.Text, " ")
+		if !bot.FileKind(kind) || file == "" {
+			return msg, nil
+		}
+		st, err := os.Stat(file)
+		if err != nil {
+			return msg, nil
+		}
+		if !st.Mode().IsRegular() {
+			return bot.Inbound{}, fmt.Errorf("::media %s: %s is not a file", kind, file)
+		}
+		abs, err := filepath.Abs(file)
+		if err != nil {
+			return bot.Inbound{}, err
+		}
+		msg.Text = strings.TrimSpace(caption)
+		msg.Media = &bot.Media{Name: filepath.Base(file), Bytes: st.Size(), Ref: []byte(abs)}
+		return msg, nil
 	}
 	return bot.Inbound{}, fmt.Errorf("unknown directive ::%s (use ::wait, ::chat or ::media)", name)
+}
+
+// Fetch reads a file the terminal's customer sent with ::media: the
+// downloader fetches it as it would from WhatsApp.
+func (t *terminal) Fetch(ctx context.Context, req bot.FetchRequest, dst bot.MediaFile) error {
+	f, err := os.Open(string(req.Ref))
+	if err != nil {
+		return fmt.Errorf("%w: %v", bot.ErrMediaGone, err)
+	}
+	defer f.Close()
+	_, err = io.Copy(dst, f)
+	return err
 }
 
 // terminal is the simulator's transport: it prints what WhatsApp would show.
@@ -143,13 +177,26 @@ type jsonMessage struct {
 	Chat    string       `json:"chat"`
 	Text    string       `json:"text"`
 	Options []bot.Option `json:"options,omitempty"`
+	Media   *jsonMedia   `json:"media,omitempty"`
+}
+
+// jsonMedia is the file a bot message sends.
+type jsonMedia struct {
+	Kind  string `json:"kind"`
+	Name  string `json:"name"`
+	MIME  string `json:"mime"`
+	Bytes int64  `json:"bytes"`
 }
 
 func (t *terminal) Send(_ context.Context, m bot.Outbound) (bot.Sent, error) {
 	t.seq++
 	id := bot.Sent{ID: "out-" + strconv.Itoa(t.seq)}
 	if t.jsonl {
-		b, err := json.Marshal(jsonMessage{Chat: m.Chat, Text: m.Text, Options: m.Options})
+		jm := jsonMessage{Chat: m.Chat, Text: m.Text, Options: m.Options}
+		if f := m.File; f != nil {
+			jm.Media = &jsonMedia{Kind: f.Kind, Name: f.Name, MIME: f.Type, Bytes: f.Bytes}
+		}
+		b, err := json.Marshal(jm)
 		if err != nil {
 			return bot.Sent{}, err
 		}
@@ -161,7 +208,11 @@ func (t *terminal) Send(_ context.Context, m bot.Outbound) (bot.Sent, error) {
 		head = "bot (" + m.Chat + ")> "
 	}
 	pad := strings.Repeat(" ", len([]rune(head)))
-	lines := strings.Split(m.Text, "\n")
+	text := m.Text
+	if f := m.File; f != nil {
+		text = strings.TrimSpace(fmt.Sprintf("[%s: %s, %s]\n%s", f.Kind, f.Name, flows.FormatSize(f.Bytes), text))
+	}
+	lines := strings.Split(text, "\n")
 	var b strings.Builder
 	for i, l := range lines {
 		if i == 0 {

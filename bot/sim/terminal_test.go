@@ -50,7 +50,11 @@ func session(t *testing.T, name string) (string, *store.DB) {
 	}
 	header, input, _ := strings.Cut(string(raw), "\n")
 	db := testStore(t)
-	s := &Session{Flow: testFlow(t), Store: db, Chat: "5547999990001", Log: zerolog.New(os.Stderr).Level(zerolog.WarnLevel)}
+	files, err := store.OpenFiles(filepath.Join(t.TempDir(), "media"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Session{Flow: testFlow(t), Store: db, Files: files, Chat: "5547999990001", Log: zerolog.New(os.Stderr).Level(zerolog.WarnLevel)}
 	for _, opt := range strings.Fields(strings.TrimPrefix(header, "#!")) {
 		k, v, _ := strings.Cut(opt, "=")
 		switch k {

@@ -1,5 +1,6 @@
 // Package web serves the pages embedded in the binary: the console's UI
-// and the simulated WhatsApp's page.
+// and the simulated WhatsApp's page; and, for both, the stored media
+// files, in a way no browser runs anything in them (ServeMedia).
 //
 // The files are read once, when the handler is built, from an embed.FS
 // fixed at build time; each request then only looks its path up. Every

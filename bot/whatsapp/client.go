@@ -46,6 +46,9 @@ type Config struct {
 	// Now and Sleep are the clock; time.Now and bot.Sleep in the service.
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
+	// MediaRetryWait bounds the wait for the phone to upload an expired
+	// file again; 0 means DefaultMediaRetryWait.
+	MediaRetryWait time.Duration
 }
 
 // Inbox is where the client delivers what customers send and looks up what
@@ -67,6 +70,10 @@ type waClient interface {
 	DecryptPollVote(ctx context.Context, vote *events.Message) (*waE2E.PollVoteMessage, error)
 	RejectCall(ctx context.Context, callFrom types.JID, callID string) error
 	GenerateMessageID() types.MessageID
+	// Media: download (and ask the phone to upload again), upload.
+	DownloadToFile(ctx context.Context, msg whatsmeow.DownloadableMessage, file whatsmeow.File) error
+	SendMediaRetryReceipt(ctx context.Context, message *types.MessageInfo, mediaKey []byte) error
+	UploadReader(ctx context.Context, plaintext io.Reader, tempFile io.ReadWriteSeeker, appInfo whatsmeow.MediaType) (whatsmeow.UploadResponse, error)
 }
 
 var _ waClient = (*whatsmeow.Client)(nil)
@@ -89,6 +96,7 @@ type Client struct {
 	perm    chan events.PermanentDisconnect // filled by the event handler, drained by Run
 	calls   sync.WaitGroup                  // call rejections and send retries in flight
 	outMu   sync.Mutex                      // one writer on Out at a time
+	retries retries                         // fetches waiting for the phone to upload a file again
 
 	// The real connection; nil in unit tests that drive only the message paths.
 	cli       *whatsmeow.Client

@@ -65,6 +65,8 @@ func convert(ctx context.Context, evt *events.Message, dir directory) (bot.Inbou
 		in.Kind, in.Text = kind, text
 		if info.IsFromMe {
 			in.Kind = bot.KindFromMe
+		} else if kind != bot.KindText {
+			in.Media = mediaOf(info, m)
 		}
 	}
 	alt := info.SenderAlt

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"sync"
 	"testing"
@@ -131,6 +132,18 @@ func (f *fakeWA) GenerateMessageID() types.MessageID {
 	defer f.mu.Unlock()
 	f.ids++
 	return fmt.Sprintf("3EB0FAKE%04d", f.ids)
+}
+
+func (f *fakeWA) DownloadToFile(context.Context, whatsmeow.DownloadableMessage, whatsmeow.File) error {
+	return errors.New("fake: no media server")
+}
+
+func (f *fakeWA) SendMediaRetryReceipt(context.Context, *types.MessageInfo, []byte) error {
+	return whatsmeow.ErrNotLoggedIn
+}
+
+func (f *fakeWA) UploadReader(context.Context, io.Reader, io.ReadWriteSeeker, whatsmeow.MediaType) (whatsmeow.UploadResponse, error) {
+	return whatsmeow.UploadResponse{}, errors.New("fake: no media server")
 }
 
 func (f *fakeWA) failNext(n int) {

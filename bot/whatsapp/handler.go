@@ -67,6 +67,8 @@ func (c *Client) handle(ctx context.Context, inbox Inbox, evt any) (ok bool) {
 		// whatsmeow already asked the sender to retry; the message comes
 		// back as an events.Message if that works.
 		c.log.Warn().Str("msg_id", e.Info.ID).Bool("unavailable", e.IsUnavailable).Msg("could not decrypt a message; asked for it again")
+	case *events.MediaRetry:
+		c.retries.deliver(e)
 	case *events.StreamError:
 		c.log.Warn().Str("code", e.Code).Msg("whatsapp stream error")
 	case events.PermanentDisconnect:

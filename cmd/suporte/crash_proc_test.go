@@ -118,14 +118,15 @@ func (b *lockedBuffer) String() string {
 
 // startDemoProc starts `suporte demo` on dir with the clock at at, on a
 // port the system picks (read from its welcome text), and waits until
-// /healthz answers.
-func startDemoProc(t *testing.T, dir, flowsPath string, at time.Time) *demoProc {
+// /healthz answers. extra flags go last.
+func startDemoProc(t *testing.T, dir, flowsPath string, at time.Time, extra ...string) *demoProc {
 	t.Helper()
 	bin := buildSuporte(t)
 	stdout := &lockedBuffer{}
 	p := &demoProc{stderr: &lockedBuffer{}, exited: make(chan struct{})}
-	p.cmd = exec.Command(bin, "demo", "--data", dir, "--listen", "127.0.0.1:0", "--flows", flowsPath,
-		"--at", at.Format(time.RFC3339Nano), "--log-level", "info", "--send-rate", "1000", "--send-burst", "1000")
+	args := []string{"demo", "--data", dir, "--listen", "127.0.0.1:0", "--flows", flowsPath,
+		"--at", at.Format(time.RFC3339Nano), "--log-level", "info", "--send-rate", "1000", "--send-burst", "1000"}
+	p.cmd = exec.Command(bin, append(args, extra...)...)
 	p.cmd.Stdout = stdout
 	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -34,6 +35,7 @@ type demoOptions struct {
 	at                  time.Time // the clock's starting instant; zero means now
 	sendRate            float64
 	sendBurst           int
+	mediaDelay          time.Duration // the simulated media server's slowness
 
 	bcryptCost int  // 0: the console's default (tests use bcrypt.MinCost)
 	noPacing   bool // send at once, without "digitando..." pauses (tests)
@@ -49,6 +51,7 @@ func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.StringVar(&o.flows, "flows", envOr("SUPORTE_FLOWS", "flows.yaml"), "flows file (env SUPORTE_FLOWS)")
 	fs.Float64Var(&o.sendRate, "send-rate", defaultSendRate, "messages per second across all chats, as in run")
 	fs.IntVar(&o.sendBurst, "send-burst", defaultSendBurst, "messages that may go out at once before --send-rate applies")
+	fs.DurationVar(&o.mediaDelay, "media-delay", 0, "make the simulated WhatsApp's media server this slow (e.g. 5s), to watch files arrive after their messages")
 	at := fs.String("at", "", "start the clock at this instant, RFC3339, then run in real time (default: now)")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -122,7 +125,8 @@ func openDemo(ctx context.Context, o demoOptions, log zerolog.Logger) (_ *demo, 
 	if cal := s.flows.Current().Calendar; cal != nil {
 		loc = cal.Location
 	}
-	phone := sim.NewPhone(sim.PhoneConfig{Store: s.db, Clock: clock, Location: loc, Log: log.With().Str("component", "sim").Logger()})
+	phone := sim.NewPhone(sim.PhoneConfig{Store: s.db, Clock: clock, Location: loc, Log: log.With().Str("component", "sim").Logger(),
+		Uploads: filepath.Join(o.data, "sim-uploads"), Files: s.files, FetchDelay: o.mediaDelay})
 	w := wiring{
 		transport: phone,
 		sleep:     bot.Sleep,

@@ -30,6 +30,7 @@ type service struct {
 	clock   bot.Clock
 	data    string
 	db      *store.DB
+	files   *store.Files // data/media
 	flows   *bot.FlowSource
 	met     *metrics.Metrics
 	rt      *bot.Runtime
@@ -65,11 +66,15 @@ func openService(ctx context.Context, c serviceConfig) (_ *service, err error) {
 			db.Close()
 		}
 	}()
+	files, err := store.OpenFiles(filepath.Join(c.data, "media"))
+	if err != nil {
+		return nil, err
+	}
 	fl, err := bot.NewFlowSource(ctx, c.flows, db, c.log.With().Str("component", "flows").Logger(), c.clock)
 	if err != nil {
 		return nil, err
 	}
-	return &service{log: c.log, clock: c.clock, data: c.data, db: db, flows: fl, lock: lock}, nil
+	return &service{log: c.log, clock: c.clock, data: c.data, db: db, files: files, flows: fl, lock: lock}, nil
 }
 
 // wiring is what differs between the real service and the demo around
@@ -103,6 +108,7 @@ func (s *service) wire(w wiring) {
 	}
 	s.rt = bot.New(bot.Config{
 		Store:       s.db,
+		Files:       s.files,
 		Flow:        s.flows.Current,
 		Transport:   w.transport,
 		Clock:       s.clock,

@@ -64,12 +64,16 @@ func simulate(ctx context.Context, o simOptions, stdin io.Reader, stdout, stderr
 		return err
 	}
 	defer db.Close()
+	files, err := store.OpenFiles(filepath.Join(filepath.Dir(path), "media"))
+	if err != nil {
+		return err
+	}
 	interactive := false
 	if f, ok := stdin.(*os.File); ok && !o.jsonl {
 		interactive = term.IsTerminal(int(f.Fd()))
 	}
 	s := &sim.Session{
-		Flow: fl, Store: db, Chat: o.chat, At: start, JSONL: o.jsonl, Prompt: interactive,
+		Flow: fl, Store: db, Files: files, Chat: o.chat, At: start, JSONL: o.jsonl, Prompt: interactive,
 		Log: zerolog.New(stderr).Level(zerolog.WarnLevel),
 	}
 	return s.Run(ctx, stdin, stdout, stderr)
