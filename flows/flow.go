@@ -32,6 +32,7 @@ type Flow struct {
 	idRE     *regexp.Regexp
 	commands map[string]Command
 	skip     map[string]bool
+	router   *router
 
 	keepID, resolved, offer *Chooser
 
@@ -91,6 +92,10 @@ func Parse(r io.Reader, name string) (*Flow, error) {
 	fl := &Flow{File: f, Name: name, Version: hex.EncodeToString(sum[:6]), Source: data}
 	fl.validate(probs)
 	fl.buildChoosers()
+	if len(probs.Items) == 0 {
+		fl.router = buildRouter(fl, tuned)
+		fl.checkExamples(probs)
+	}
 	if err := probs.err(); err != nil {
 		return nil, err
 	}

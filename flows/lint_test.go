@@ -95,6 +95,14 @@ var lintCases = []struct {
 		"número do seu cadastro", `ask must tell the customer to send their ID Suporte`},
 	{"bad-menu-style", []string{"  menu_style: text\n", "  menu_style: buttons\n"},
 		"buttons", `menu_style must be text or poll, not "buttons"`},
+	{"example-elsewhere", []string{"    title: Boletos\n", "    title: Boletos\n    examples:\n      - nota\n"},
+		"      - nota", `example "nota" leads to "notas" (Notas fiscais), not to "boletos"`},
+	{"example-ambiguous", []string{"    title: Boletos\n", "    title: Boletos\n    examples:\n      - minha nota foi rejeitada\n"},
+		"minha nota foi rejeitada", `example "minha nota foi rejeitada" is ambiguous: customers writing it would be asked about`},
+	{"example-main-menu", []string{"    title: Menu principal\n", "    title: Menu principal\n    examples: [boleto vencido]\n"},
+		"[boleto vencido]", "examples of the main menu are never used"},
+	{"example-common-words", []string{"    title: Boletos\n", "    title: Boletos\n    examples:\n      - como faço?\n"},
+		"como faço?", `example "como faço?" has only common words`},
 	// Several things broken at once; see TestLintReportsEverything.
 	{"several", []string{
 		"version: 1\n", "version: 2\n",

@@ -43,7 +43,11 @@ func Normalize(s string) string {
 				b.WriteByte(' ')
 			}
 			space = false
-			if v, ok := digitValue(r); ok && r > unicode.MaxASCII {
+			if r <= unicode.MaxASCII {
+				b.WriteRune(unicode.ToLower(r))
+				continue
+			}
+			if v, ok := digitValue(r); ok {
 				// Fullwidth and other scripts' digits count as their value.
 				b.WriteByte(byte('0' + v))
 				continue
@@ -124,35 +128,66 @@ func (c *Chooser) Len() int { return len(c.choices) }
 // Label returns the label of choice i (0-based).
 func (c *Chooser) Label(i int) string { return c.choices[i].Label }
 
-// Match returns the 0-based choice the text selects: by number ("2",
-// "2️⃣", "opção 2", "nº 2", "2º", "a 2"), by the whole label or a keyword,
+// Match returns the 0-based choice the text selects: as MatchExact does
 // or, failing that, by the most specific keyword found inside the text
 // (the one with the most words), when it belongs to a single choice:
 // "ainda não resolveu" picks "não resolveu" over "resolveu"; "boleto do
 // plano" is ambiguous.
 func (c *Chooser) Match(text string) (int, bool) {
 	n := Normalize(text)
+	switch i, how := c.exact(text, n); how {
+	case byNumber, byWord:
+		return i, true
+	case notChoice:
+		return 0, false
+	}
+	return c.contained(n)
+}
+
+// MatchExact returns the 0-based choice the whole text names: its number
+// ("2", "2️⃣", "opção 2", "nº 2", "2º", "a 2"), its label or a keyword,
+// or a keyword emoji.
+func (c *Chooser) MatchExact(text string) (int, bool) {
+	i, how := c.exact(text, Normalize(text))
+	return i, how == byNumber || how == byWord
+}
+
+// How a text names a choice, for exact.
+const (
+	noMatch   = iota // not as a whole: look inside it
+	notChoice        // a number out of range, a symbol: nothing else to look for
+	byNumber         // its number or a keyword emoji
+	byWord           // its label or a keyword, as the whole text
+)
+
+// exact is MatchExact, telling how it matched; n is Normalize(text).
+func (c *Chooser) exact(text, n string) (int, int) {
 	if n == "" {
 		if m := bareMark(text); m != "" && len(m) <= 32 {
 			for i, ch := range c.choices {
 				if slices.Contains(ch.Marks, m) {
-					return i, true
+					return i, byNumber
 				}
 			}
 		}
-		return 0, false
+		return 0, notChoice
 	}
 	if i, ok := choiceNumber(n); ok {
 		if i >= 1 && i <= len(c.choices) {
-			return i - 1, true
+			return i - 1, byNumber
 		}
-		return 0, false
+		return 0, notChoice
 	}
 	for i, ch := range c.choices {
 		if slices.Contains(ch.Words, n) {
-			return i, true
+			return i, byWord
 		}
 	}
+	return 0, noMatch
+}
+
+// contained finds the most specific keyword inside normalized text n.
+func (c *Chooser) contained(n string) (int, bool) {
 	best, bestWords, tie := -1, 0, false
 	padded := " " + n + " "
 	for i, ch := range c.choices {

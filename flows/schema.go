@@ -228,6 +228,7 @@ type Node struct {
 	Options  []Option  `yaml:"options"`
 	Messages []Message `yaml:"messages"`
 	Next     Text      `yaml:"next"`
+	Examples []Text    `yaml:"examples"` // sentences customers write about this node, for routing free text
 }
 
 // Option is one numbered choice of a menu.

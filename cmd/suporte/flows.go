@@ -12,7 +12,7 @@ import (
 // runFlows serves content editors: lint checks a file, graph draws it.
 func runFlows(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: suporte flows lint [FILE] | graph [--format mermaid|dot] [FILE] | diff OLD NEW")
+		fmt.Fprintln(stderr, "usage: suporte flows lint [FILE] | graph [--format mermaid|dot] [FILE] | diff OLD NEW | route [--flows FILE] [--menu ID] TEXT")
 		return errUsage
 	}
 	switch args[0] {
@@ -22,8 +22,10 @@ func runFlows(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return runFlowsGraph(args[1:], stdout, stderr)
 	case "diff":
 		return runFlowsDiff(args[1:], stdout, stderr)
+	case "route":
+		return runFlowsRoute(args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "suporte flows: unknown subcommand %q (lint, graph or diff)\n", args[0])
+	fmt.Fprintf(stderr, "suporte flows: unknown subcommand %q (lint, graph, diff or route)\n", args[0])
 	return errUsage
 }
 

@@ -23,7 +23,7 @@ func commands() []command {
 		{"run", "[--data DIR] [--listen ADDR] [--flows FILE] [--phone N] [--pair-phone N] [--send-rate N]", "run the service: WhatsApp, the bot, the console", runRun},
 		{"demo", "[--data DIR] [--listen ADDR] [--flows FILE] [--at RFC3339]", "try everything on this machine: a simulated WhatsApp at /sim/ and the console at /", runDemo},
 		{"simulate", "[--flows FILE] [--db FILE] [--chat ID] [--at RFC3339] [--jsonl]", "chat with the bot on stdin/stdout, no phone needed", runSimulate},
-		{"flows", "lint|graph [FILE] | diff OLD NEW", "check flows.yaml, draw its trail tree, or compare two versions", runFlows},
+		{"flows", "lint|graph [FILE] | diff OLD NEW | route [--flows FILE] [--menu ID] TEXT", "check flows.yaml, draw its trail tree, compare two versions, or see where a customer's text leads", runFlows},
 		{"hours", "[--flows FILE] [--at RFC3339]", "tell whether the Encantadores are working now", runHours},
 		{"agents", "add|list|disable|enable|passwd [--data DIR] [--email E] ...", "manage the Encantadores' console accounts", runAgents},
 		{"report", "[--data DIR] [--flows FILE] [--from DATE] [--to DATE] [--format table|json|csv] [--at RFC3339]", "the managers' figures: conversations, trails (útil: X de Y), queue, Encantadores, CSAT, escalations", runReport},

@@ -1,0 +1,613 @@
+package flows
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"strings"
+)
+
+// Routing: free text matched against every node of the tree, so a
+// customer who writes "minha nota foi rejeitada pela sefaz" at any menu
+// reaches the rejected-invoice trail. Each node is described by phrases:
+// its title, the labels and keywords of the options leading to it, and
+// the sentences editors wrote under its examples. Words are weighed by
+// how few nodes use them (inverse document frequency), so "rejeitada" or
+// "ofx" count far more than "nota" or "cliente".
+//
+// A node's score blends two things, each from 0 to 1: how alike the text
+// is to the node's closest phrase (cosine of their weighted words: "como
+// cancelo uma nota" is close to "como cancelar uma nota fiscal", not to
+// "cancelar assinatura"), and how much of the text's weight the node's
+// words explain at all. A node also hears its menus' phrases and words,
+// at half weight per level, so "nota de serviço" reaches the NFS-e trail
+// under "Notas fiscais".
+//
+// The index is built once per Flow (at load and reload); a lookup reads
+// a few maps and costs microseconds. Everything is deterministic and
+// every score can be explained word by word.
+
+// Field is where a node's phrase comes from.
+type Field int
+
+// The fields a node's phrases come from.
+const (
+	FieldTitle Field = iota
+	FieldLabel
+	FieldKeyword
+	FieldExample
+)
+
+func (f Field) String() string {
+	return [...]string{"title", "label", "keyword", "example"}[f]
+}
+
+// How tells how a customer's word met a node's word.
+type How int
+
+// The ways a word matches.
+const (
+	HowSame How = iota // the same stem ("rejeitou" and "rejeitada")
+	HowTypo            // within the typo budget ("snha" and "senha")
+)
+
+func (h How) String() string {
+	return [...]string{"stem", "typo"}[h]
+}
+
+// tuning holds routing's constants. They were set on the labelled set in
+// flows/testdata/routing (route_eval_test.go prints its figures): change
+// them only with those figures at hand.
+type tuning struct {
+	inherit     float64 // a menu's phrases and words count this much for each level below it
+	typo1       float64 // a word one edit away counts this much
+	typo2       float64 // two edits away
+	unknown     float64 // the weight of a word no node knows
+	alike       float64 // the share of the score that is likeness to the closest phrase; the rest is coverage
+	fit         float64 // how much the words of a phrase the text leaves out lower its likeness
+	boost       float64 // nodes under the menu the customer is at
+	minScore    float64 // below this, nothing convincing
+	minCoverage float64 // the share of the text's weight the winner must explain
+	askScore    float64 // a best node under minScore or minCoverage but over these...
+	askCoverage float64 // ...is not ignored: the customer is asked whether it is that
+	close       float64 // a runner-up this close to the best is a real alternative
+	branch      float64 // the share of a word's weight from how few main-menu topics use it
+	example     float64 // an example's words against a title's, label's or keyword's
+}
+
+var tuned = tuning{
+	inherit:     0.5,
+	typo1:       0.8,
+	typo2:       0.6,
+	unknown:     2.5,
+	alike:       0.6,
+	fit:         0.5,
+	boost:       1.15,
+	minScore:    0.35,
+	minCoverage: 0.45,
+	askScore:    0.3,
+	askCoverage: 0.3,
+	close:       0.9,
+	branch:      0.5,
+	example:     1,
+}
+
+// maxAsk is how many topics "É sobre X ou Y?" names at most.
+const maxAsk = 3
+
+// Decision is what routing concluded.
+type Decision int
+
+// The decisions.
+const (
+	RouteNone Decision = iota // nothing convincing: "não entendi"
+	RouteGo                   // one clear node
+	RouteAsk                  // a few close nodes: ask which
+)
+
+func (d Decision) String() string {
+	return [...]string{"none", "go", "ask"}[d]
+}
+
+// Routing is the result of routing one text: the decision, the nodes it
+// names (one for RouteGo, two or three for RouteAsk) and the ranking
+// behind it, best first, with the evidence for each score.
+type Routing struct {
+	Decision Decision
+	Nodes    []string
+	Ranking  []Candidate
+	Unknown  []string // the text's words no node knows
+	Weak     bool     // RouteAsk only because the best node is not convincing enough to go to
+}
+
+// Candidate is one node's score and why.
+type Candidate struct {
+	Node     string
+	Title    string
+	Score    float64 // alike*Likeness + (1-alike)*Coverage, boosted under the current menu
+	Likeness float64 // how alike the text and the node's closest phrase are, 0 to 1
+	Phrase   string  // that phrase, as written
+	From     string  // the menu the phrase belongs to, when it is a menu's above the node
+	Coverage float64 // the share of the text's weight the node's words explain
+	Matches  []Match // the text's words the node knows
+
+	own float64 // Coverage by the node's own words, without its menus'
+}
+
+// Match is one customer word the node knows.
+type Match struct {
+	Word   string  // the customer's word, folded
+	Term   string  // the node's word it met, folded
+	How    How     // how they met
+	Source string  // a phrase of the node holding it, as written
+	From   string  // the menu above the node the phrase belongs to, if not the node's
+	Weight float64 // what it adds to Coverage
+}
+
+// router is the index of one Flow.
+type router struct {
+	t        tuning
+	root     string
+	nodes    []routeNode
+	index    map[string]int // node id -> position in nodes
+	phrases  []phrase
+	postings map[string][]int // stem -> the phrases using it
+	idf      map[string]float64
+	surfaces map[string]string   // folded word -> its stem, every word of the index
+	deletes  map[string][]string // deletion variant -> the index words it comes from
+}
+
+type routeNode struct {
+	id        string
+	title     string
+	ancestors []int // menus above it, nearest first, the main menu excluded
+}
+
+// phrase is one title, label, keyword or example of a node.
+type phrase struct {
+	node   int
+	field  Field
+	source string
+	stems  []string
+	words  []string // the word each stem was written as, for explanations
+	mass   float64  // the sum of its stems' squared weights
+}
+
+// buildRouter indexes every node but the main menu. It runs on a valid
+// Flow only.
+func buildRouter(fl *Flow, t tuning) *router {
+	r := &router{
+		t:        t,
+		root:     fl.Root(),
+		index:    map[string]int{},
+		postings: map[string][]int{},
+		idf:      map[string]float64{},
+		surfaces: map[string]string{},
+		deletes:  map[string][]string{},
+	}
+	parent := fl.parents()
+	for _, n := range fl.File.Nodes {
+		if n.ID == r.root || parent[n.ID] == "" {
+			continue
+		}
+		r.index[n.ID] = len(r.nodes)
+		r.nodes = append(r.nodes, routeNode{id: n.ID, title: fl.Title(n.ID)})
+	}
+	for i := range r.nodes {
+		for p := parent[r.nodes[i].id]; p != r.root && p != ""; p = parent[p] {
+			r.nodes[i].ancestors = append(r.nodes[i].ancestors, r.index[p])
+		}
+	}
+	add := func(id string, f Field, source string) {
+		i, ok := r.index[id]
+		if !ok {
+			return
+		}
+		p := phrase{node: i, field: f, source: source}
+		for _, w := range contentWords(source) {
+			r.surfaces[w.surface] = w.stem
+			if !slices.Contains(p.stems, w.stem) {
+				p.stems = append(p.stems, w.stem)
+				p.words = append(p.words, w.surface)
+			}
+		}
+		if len(p.stems) > 0 {
+			r.phrases = append(r.phrases, p)
+		}
+	}
+	for _, n := range fl.File.Nodes {
+		if n.Title.Value != "" {
+			add(n.ID, FieldTitle, n.Title.Value)
+		}
+		for _, o := range n.Options {
+			add(o.Goto.Value, FieldLabel, o.Label.Value)
+			for _, k := range o.Keywords {
+				add(o.Goto.Value, FieldKeyword, k.Value)
+			}
+		}
+		for _, e := range n.Examples {
+			add(n.ID, FieldExample, e.Value)
+		}
+	}
+	// A word's weight blends how few nodes use it and how few of the main
+	// menu's topics do: "nota" is in most trails about invoices, but it
+	// still tells invoices from plans.
+	nodes, branches := map[string][]int{}, map[string][]int{}
+	nbranches := 0
+	for i := range r.nodes {
+		if r.branch(i) == i {
+			nbranches++
+		}
+	}
+	for pi, p := range r.phrases {
+		for _, st := range p.stems {
+			r.postings[st] = append(r.postings[st], pi)
+			if !slices.Contains(nodes[st], p.node) {
+				nodes[st] = append(nodes[st], p.node)
+			}
+			if b := r.branch(p.node); !slices.Contains(branches[st], b) {
+				branches[st] = append(branches[st], b)
+			}
+		}
+	}
+	idf := func(n, df int) float64 { return math.Log((float64(n) + 1) / (float64(df) + 0.5)) }
+	for st, ns := range nodes {
+		r.idf[st] = (1-r.t.branch)*idf(len(r.nodes), len(ns)) + r.t.branch*idf(nbranches, len(branches[st]))
+	}
+	for pi := range r.phrases {
+		p := &r.phrases[pi]
+		for _, st := range p.stems {
+			p.mass += r.idf[st] * r.idf[st]
+		}
+	}
+	for w := range r.surfaces {
+		deletions(w, typoBudget(len(w)), func(d string) {
+			if !slices.Contains(r.deletes[d], w) {
+				r.deletes[d] = append(r.deletes[d], w)
+			}
+		})
+	}
+	for _, ws := range r.deletes {
+		slices.Sort(ws) // deterministic typo candidates
+	}
+	return r
+}
+
+// parents maps every node to the menu it is first offered from, going
+// breadth-first from the main menu; a trail reached only through "next"
+// belongs where the trail before it does. The main menu and unreachable
+// nodes map to "".
+func (fl *Flow) parents() map[string]string {
+	parent := map[string]string{}
+	root := fl.Root()
+	seen := map[string]bool{root: true}
+	queue := []string{root}
+	for len(queue) > 0 {
+		id := queue[0]
+		queue = queue[1:]
+		n := fl.nodes[id]
+		if n == nil {
+			continue
+		}
+		visit := func(child, p string) {
+			if child == "" || seen[child] || fl.nodes[child] == nil {
+				return
+			}
+			seen[child] = true
+			parent[child] = p
+			queue = append(queue, child)
+		}
+		for _, o := range n.Options {
+			visit(o.Goto.Value, id)
+		}
+		visit(n.Next.Value, parent[id])
+	}
+	return parent
+}
+
+// termMatch is one index stem a customer's word met, and how well.
+type termMatch struct {
+	stem    string
+	surface string
+	quality float64
+	how     How
+}
+
+// lookup finds the index stems a customer's word means: its own stem, or
+// failing that the closest words within its typo budget.
+func (r *router) lookup(w word) []termMatch {
+	if _, ok := r.postings[w.stem]; ok {
+		return []termMatch{{stem: w.stem, surface: w.surface, quality: 1, how: HowSame}}
+	}
+	budget := typoBudget(len(w.surface))
+	if budget == 0 {
+		return nil
+	}
+	best := budget + 1
+	var found []string
+	deletions(w.surface, budget, func(d string) {
+		for _, c := range r.deletes[d] {
+			if slices.Contains(found, c) && best <= budget {
+				continue
+			}
+			dist := editDistance(w.surface, c, min(budget, typoBudget(len(c))))
+			switch {
+			case dist < best:
+				best, found = dist, append(found[:0], c)
+			case dist == best && !slices.Contains(found, c):
+				found = append(found, c)
+			}
+		}
+	})
+	if best > budget {
+		return nil
+	}
+	q := r.t.typo1
+	if best == 2 {
+		q = r.t.typo2
+	}
+	slices.Sort(found)
+	var out []termMatch
+	for _, c := range found {
+		s := r.surfaces[c]
+		if !slices.ContainsFunc(out, func(m termMatch) bool { return m.stem == s }) {
+			out = append(out, termMatch{stem: s, surface: c, quality: q, how: HowTypo})
+		}
+	}
+	return out
+}
+
+// route ranks every node for norm, a normalized text. from is the menu the
+// customer is at: nodes under it get a small boost, since that is where
+// they are looking.
+func (r *router) route(norm, from string) Routing {
+	words := normalWords(norm)
+	// One vote per stem: "nota nota nota" says "nota" once.
+	uniq := words[:0:0]
+	for _, w := range words {
+		if !slices.ContainsFunc(uniq, func(u word) bool { return u.stem == w.stem }) {
+			uniq = append(uniq, w)
+		}
+	}
+	n := len(r.nodes)
+	var out Routing
+	mass := 0.0                               // the text's weight: the sum of its words' squared weights
+	hits := make([]phraseHit, len(r.phrases)) // what the text shares with each phrase
+	var touched []int                         // the phrases it shares something with
+	k := len(uniq)
+	own := make([]Match, n*k) // own[node*k+word]: the word's best match in the node's own phrases
+	for qi, w := range uniq {
+		known := 0.0
+		for _, m := range r.lookup(w) {
+			idf := r.idf[m.stem]
+			v := idf * idf * m.quality
+			known = max(known, idf)
+			for _, pi := range r.postings[m.stem] {
+				p := r.phrases[pi]
+				h := &hits[pi]
+				if h.mass == 0 {
+					touched = append(touched, pi)
+				}
+				h.dot += v * r.fieldWeight(p.field)
+				h.mass += idf * idf
+				if v > own[p.node*k+qi].Weight {
+					term := p.words[slices.Index(p.stems, m.stem)]
+					own[p.node*k+qi] = Match{Word: w.surface, Term: term, How: m.how, Source: p.source, Weight: v}
+				}
+			}
+		}
+		switch {
+		case known > 0:
+			mass += known * known
+		case isNumber(w.surface):
+			// A number no node knows (an error code, an amount) says nothing either way.
+		default:
+			mass += r.t.unknown * r.t.unknown
+			out.Unknown = append(out.Unknown, w.surface)
+		}
+	}
+	if mass == 0 {
+		return out
+	}
+	like := make([]float64, n)
+	closest := make([]int, n)
+	for i := range closest {
+		closest[i] = -1
+	}
+	slices.Sort(touched) // ties between phrases go to the first written
+	for _, pi := range touched {
+		h := hits[pi]
+		p := r.phrases[pi]
+		// How much of the text the phrase says, times (gently) how much
+		// of the phrase the text says: "cancelar nota" is nearer to "como
+		// cancelar uma nota fiscal" than to "cancelamento".
+		c := h.dot / mass * math.Pow(h.mass/p.mass, r.t.fit)
+		if c > like[p.node] || c == like[p.node] && pi < closest[p.node] {
+			like[p.node], closest[p.node] = c, pi
+		}
+	}
+	boosted := r.subtree(from)
+	for i, node := range r.nodes {
+		c := Candidate{Node: node.id, Title: node.title, Likeness: like[i]}
+		if closest[i] >= 0 {
+			c.Phrase = r.phrases[closest[i]].source
+		}
+		for k, a := range node.ancestors {
+			if v := like[a] * math.Pow(r.t.inherit, float64(k+1)); v > c.Likeness {
+				c.Likeness, c.Phrase, c.From = v, r.phrases[closest[a]].source, r.nodes[a].id
+			}
+		}
+		for qi := range uniq {
+			m := own[i*k+qi]
+			c.own += m.Weight / mass
+			for k, a := range node.ancestors {
+				up := own[a*k+qi]
+				if v := up.Weight * math.Pow(r.t.inherit, float64(k+1)); v > m.Weight {
+					m = up
+					m.From, m.Weight = r.nodes[a].id, v
+				}
+			}
+			if m.Weight > 0 {
+				m.Weight /= mass
+				c.Coverage += m.Weight
+				c.Matches = append(c.Matches, m)
+			}
+		}
+		c.Score = r.t.alike*c.Likeness + (1-r.t.alike)*c.Coverage
+		if boosted != nil && boosted[i] {
+			c.Score *= r.t.boost
+		}
+		if c.Score > 0 {
+			out.Ranking = append(out.Ranking, c)
+		}
+	}
+	slices.SortStableFunc(out.Ranking, func(a, b Candidate) int {
+		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+			return c
+		}
+		// At equal scores the deeper node first: it says more.
+		return cmp.Compare(len(r.nodes[r.index[b.Node]].ancestors), len(r.nodes[r.index[a.Node]].ancestors))
+	})
+	r.decide(&out)
+	return out
+}
+
+// phraseHit is what a text shares with one phrase.
+type phraseHit struct {
+	dot  float64 // the shared words' weights, typo and field discounts applied
+	mass float64 // the shared words' squared weights in the phrase
+}
+
+// decide turns a ranking into a decision. The nodes close to the best
+// are grouped by the main-menu topic they are under, and each topic
+// stands for one node: the deepest when they lie on one line from its
+// menu down ("carta de correção" is a keyword of the invoices menu and of
+// the trail under it); their shared sub-menu when it is among them or
+// they are too many to ask about ("boleto" names the topic, not which of
+// its trails); otherwise each of them. One node left is a clear winner;
+// more, and the customer is asked.
+func (r *router) decide(out *Routing) {
+	if len(out.Ranking) == 0 {
+		return
+	}
+	top := out.Ranking[0]
+	if top.Score < r.t.askScore || top.Coverage < r.t.askCoverage {
+		return
+	}
+	weak := top.Score < r.t.minScore || top.Coverage < r.t.minCoverage
+	best := top.Score
+	var groups [][]int
+	for _, c := range out.Ranking {
+		if c.Score < best*r.t.close {
+			break
+		}
+		i := r.index[c.Node]
+		k := slices.IndexFunc(groups, func(g []int) bool { return r.branch(g[0]) == r.branch(i) })
+		if k < 0 {
+			groups = append(groups, []int{i})
+		} else {
+			groups[k] = append(groups[k], i)
+		}
+	}
+	var picks []int
+	for _, g := range groups {
+		picks = append(picks, r.pick(g)...)
+	}
+	if len(picks) == 1 && !weak {
+		out.Decision, out.Nodes = RouteGo, []string{r.nodes[picks[0]].id}
+		return
+	}
+	out.Decision, out.Weak = RouteAsk, weak
+	for _, i := range picks[:min(len(picks), maxAsk)] {
+		out.Nodes = append(out.Nodes, r.nodes[i].id)
+	}
+}
+
+// pick is what the close nodes of one topic stand for (see decide).
+func (r *router) pick(g []int) []int {
+	if d, ok := r.line(g); ok {
+		return []int{d}
+	}
+	if m, ok := r.sharedMenu(g); ok && (slices.Contains(g, m) || len(g) > maxAsk) {
+		return []int{m}
+	}
+	var out []int
+	for _, i := range g {
+		// A menu above another close node adds nothing to the question.
+		if !slices.ContainsFunc(g, func(j int) bool { return slices.Contains(r.nodes[j].ancestors, i) }) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// branch is the main-menu topic node i is under (itself for the main menu's options).
+func (r *router) branch(i int) int {
+	if a := r.nodes[i].ancestors; len(a) > 0 {
+		return a[len(a)-1]
+	}
+	return i
+}
+
+// line reports whether the nodes all lie on one path from the main menu
+// down, and the deepest of them.
+func (r *router) line(nodes []int) (int, bool) {
+	deepest := nodes[0]
+	for _, i := range nodes {
+		if len(r.nodes[i].ancestors) > len(r.nodes[deepest].ancestors) {
+			deepest = i
+		}
+	}
+	for _, i := range nodes {
+		if i != deepest && !slices.Contains(r.nodes[deepest].ancestors, i) {
+			return 0, false
+		}
+	}
+	return deepest, true
+}
+
+// sharedMenu is the nearest sub-menu every node is or lies under.
+func (r *router) sharedMenu(nodes []int) (int, bool) {
+	chain := func(i int) []int { return append([]int{i}, r.nodes[i].ancestors...) }
+	for _, m := range chain(nodes[0]) {
+		if !slices.ContainsFunc(nodes, func(i int) bool { return !slices.Contains(chain(i), m) }) {
+			return m, true
+		}
+	}
+	return 0, false
+}
+
+// fieldWeight: an example is a whole sentence, with words that do not
+// all name the topic; titles, labels and keywords were chosen to.
+func (r *router) fieldWeight(f Field) float64 {
+	if f == FieldExample {
+		return r.t.example
+	}
+	return 1
+}
+
+// subtree marks the nodes under menu from (none for the main menu).
+func (r *router) subtree(from string) []bool {
+	m, ok := r.index[from]
+	if !ok {
+		return nil
+	}
+	marks := make([]bool, len(r.nodes))
+	for i, n := range r.nodes {
+		marks[i] = i == m || slices.Contains(n.ancestors, m)
+	}
+	return marks
+}
+
+func isNumber(s string) bool {
+	return strings.Trim(s, "0123456789") == ""
+}
+
+// Route ranks the flow's nodes for a customer's free text, as if written
+// at menu from (the main menu when from is empty or unknown).
+func (fl *Flow) Route(text, from string) Routing {
+	if fl.router == nil {
+		return Routing{}
+	}
+	return fl.router.route(Normalize(text), from)
+}

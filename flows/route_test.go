@@ -1,0 +1,209 @@
+package flows
+
+import (
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func stems(ws []word) []string {
+	var out []string
+	for _, w := range ws {
+		out = append(out, w.stem)
+	}
+	return out
+}
+
+func TestContentWords(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+		want []string // stems
+	}{
+		{"stop words go", "Como eu faço para emitir a nota?", []string{"emit", "not"}},
+		{"abbreviation spelled out", "vc sabe pq a nf n sai", []string{"sab", "not", "fiscal", "sai"}},
+		{"repeated letters", "sefazzz rejeitouuu", []string{"sefaz", "rejeit"}},
+		{"laughter and greetings", "kkkkk oiii bom dia hahaha rsrs", nil},
+		{"product name", "não consigo entrar na Conta Azul", []string{"entrar"}},
+		{"numbers kept whole", "erro 539 no 0800", []string{"erro", "539", "0800"}},
+		{"acronyms kept whole", "OFX da NF-e", []string{"ofx", "nfe"}},
+		{"no text", "?!", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := stems(contentWords(tt.text)); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("contentWords(%q) stems = %q; want %q", tt.text, got, tt.want)
+			}
+		})
+	}
+}
+
+// Words customers write with or without accents, in the singular or the
+// plural, as a noun or a verb, must meet at one stem.
+func TestStemsMeet(t *testing.T) {
+	groups := [][]string{
+		{"conciliação", "conciliacao", "conciliações", "conciliar", "conciliando"},
+		{"rejeitada", "rejeitou", "rejeitadas", "rejeitando"},
+		{"permissão", "permissao", "permissões", "permissoes"},
+		{"emitir", "emito", "emitida", "emitindo"},
+		{"cobrança", "cobranca", "cobranças"},
+		{"usuário", "usuario", "usuários"},
+		{"atendimento", "atendem", "atende"},
+	}
+	for _, g := range groups {
+		want := stem(Normalize(g[0]))
+		for _, w := range g[1:] {
+			if got := stem(Normalize(w)); got != want {
+				t.Errorf("stem(%q) = %q; want %q, the stem of %q", w, got, want, g[0])
+			}
+		}
+	}
+}
+
+func TestEditDistance(t *testing.T) {
+	tests := []struct {
+		a, b string
+		max  int
+		want int
+	}{
+		{"senha", "senha", 2, 0},
+		{"snha", "senha", 2, 1},
+		{"rejeitda", "rejeitada", 2, 1},
+		{"boleot", "boleto", 2, 1}, // neighbours swapped
+		{"concilacao", "conciliacao", 2, 1},
+		{"nota", "conta", 2, 2},
+		{"nota", "boleto", 2, 3}, // over max: max+1
+		{"ab", "abcdefgh", 2, 3}, // lengths too far apart
+		{"", "abc", 3, 3},        // from nothing
+		{"abc", strings.Repeat("a", 40), 2, 3},
+	}
+	for _, tt := range tests {
+		if got := editDistance(tt.a, tt.b, tt.max); got != tt.want {
+			t.Errorf("editDistance(%q, %q, %d) = %d; want %d", tt.a, tt.b, tt.max, got, tt.want)
+		}
+	}
+}
+
+func TestTypoBudget(t *testing.T) {
+	for _, tt := range []struct{ n, want int }{{1, 0}, {3, 0}, {4, 1}, {6, 1}, {7, 2}, {20, 2}} {
+		if got := typoBudget(tt.n); got != tt.want {
+			t.Errorf("typoBudget(%d) = %d; want %d", tt.n, got, tt.want)
+		}
+	}
+}
+
+// TestUnderstand pins the behaviours editors and customers rely on, on
+// the shipped flows.
+func TestUnderstand(t *testing.T) {
+	fl := loadShipped(t)
+	tests := []struct {
+		name string
+		menu string
+		text string
+		kind AnswerKind
+		want []string // the node, or the nodes asked about
+	}{
+		{"a sentence reaches the deepest node", "inicio", "minha nota foi rejeitada pela sefaz", AnswerGo, []string{"notas-rejeitada"}},
+		{"from another sub-menu too", "financeiro", "minha nota foi rejeitada pela sefaz", AnswerGo, []string{"notas-rejeitada"}},
+		{"from a sub-menu to a sibling branch", "notas", "esqueci a senha", AnswerGo, []string{"acesso"}},
+		{"typos and no accents", "inicio", "esqueci minha snha", AnswerGo, []string{"acesso"}},
+		{"a topic word alone opens its menu", "inicio", "quero ajuda com boletos", AnswerGo, []string{"boletos"}},
+		{"a keyword of a menu and of its trail goes to the trail", "inicio", "carta de correção", AnswerGo, []string{"notas-cancelar"}},
+		{"close alternatives are asked", "inicio", "quero cancelar", AnswerAsk, []string{"notas-cancelar", "plano"}},
+		{"many alternatives under one menu open it", "inicio", "como emito nota?", AnswerGo, []string{"notas"}},
+		{"numbers keep their meaning in the menu shown", "inicio", "3", AnswerOption, []string{"boletos"}},
+		{"the same number elsewhere", "notas", "3", AnswerOption, []string{"notas-rejeitada"}},
+		{"a number out of range is no route", "notas", "9", AnswerNone, nil},
+		{"keycap emoji", "notas", "2️⃣", AnswerOption, []string{"notas-nfse"}},
+		{"a whole keyword of the menu shown wins", "inicio", "senha", AnswerOption, []string{"acesso"}},
+		{"a keyword to a sub-menu goes on when it names a trail", "inicio", "conciliação bancária", AnswerGo, []string{"financeiro-conciliacao"}},
+		{"the menu shown tips the balance", "notas", "quero cancelar", AnswerGo, []string{"notas-cancelar"}},
+		{"laughter", "inicio", "kkkkkk", AnswerNone, nil},
+		{"off topic", "inicio", "quem ganhou o jogo ontem?", AnswerNone, nil},
+		{"unknown menu reads as the main menu", "nao-existe", "3", AnswerOption, []string{"boletos"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := fl.Understand(tt.menu, tt.text)
+			if a.Kind != tt.kind || !slices.Equal(a.nodes(), tt.want) {
+				t.Errorf("Understand(%q, %q) = %s %v; want %s %v%s", tt.menu, tt.text, a.Kind, a.nodes(), tt.kind, tt.want, top(a.Routing))
+			}
+		})
+	}
+}
+
+// TestRouteExplains checks that a ranking says which words counted, how
+// and where they were found.
+func TestRouteExplains(t *testing.T) {
+	fl := loadShipped(t)
+	r := fl.Route("esqueci minha snha", "")
+	if len(r.Ranking) == 0 || r.Ranking[0].Node != "acesso" {
+		t.Fatalf("Route ranking = %+v; want acesso first", r.Ranking)
+	}
+	c := r.Ranking[0]
+	if c.Title != "Acesso e senha" || c.Phrase == "" || c.Score <= 0 || c.Likeness <= 0 || c.Coverage <= 0 {
+		t.Errorf("best = %+v; want its title, closest phrase and positive scores", c)
+	}
+	var typo *Match
+	for i, m := range c.Matches {
+		if m.Word == "snha" {
+			typo = &c.Matches[i]
+		}
+	}
+	if typo == nil || typo.How != HowTypo || typo.Term != "senha" || typo.Source == "" || typo.Weight <= 0 {
+		t.Errorf("match for %q = %+v; want a typo of senha with its source", "snha", typo)
+	}
+	r = fl.Route("minha geladeira quebrou", "")
+	if !slices.Contains(r.Unknown, "geladeira") {
+		t.Errorf("Unknown = %q; want geladeira in it", r.Unknown)
+	}
+}
+
+// TestRouteDeterministic routes the same texts twice, and from a freshly
+// parsed copy: the same answers, the same scores.
+func TestRouteDeterministic(t *testing.T) {
+	a, b := loadShipped(t), loadShipped(t)
+	for _, c := range readLabelled(t) {
+		x, y, z := a.Route(c.phrase, ""), a.Route(c.phrase, ""), b.Route(c.phrase, "")
+		if !reflect.DeepEqual(x, y) || !reflect.DeepEqual(x, z) {
+			t.Fatalf("Route(%q) differs between calls:\n%+v\n%+v\n%+v", c.phrase, x, y, z)
+		}
+	}
+}
+
+// FuzzRoute: any text, at any menu, gets an answer naming real nodes.
+func FuzzRoute(f *testing.F) {
+	for _, s := range []string{"", "1", "minha nota foi rejeitada", "kkkk", "\xff\xfe", "🔟", strings.Repeat("boleto ", 200),
+		"ççççççç", "snha", "nf nfe nfs nfse", "0800 600 0919"} {
+		f.Add("inicio", s)
+		f.Add("notas", s)
+	}
+	fl := loadShipped(f)
+	f.Fuzz(func(t *testing.T, menu, text string) {
+		a := fl.Understand(menu, text)
+		for _, id := range a.nodes() {
+			if fl.Node(id) == nil || id == fl.Root() {
+				t.Fatalf("Understand(%q, %q) names %q", menu, text, id)
+			}
+		}
+		if a.Kind == AnswerAsk && (len(a.Routing.Nodes) == 0 || len(a.Routing.Nodes) > maxAsk) {
+			t.Fatalf("Understand(%q, %q) asks about %v", menu, text, a.Routing.Nodes)
+		}
+		for _, u := range a.Routing.Unknown {
+			if !utf8.ValidString(u) {
+				t.Fatalf("unknown word %q is not valid UTF-8", u)
+			}
+		}
+	})
+}
+
+func TestSqueeze(t *testing.T) {
+	for in, want := range map[string]string{"oiii": "oi", "sefazzz": "sefaz", "kkkkk": "k", "carro": "carro", "assessoria": "assessoria",
+		"aaabbbccc": "abc", "0000": "0000", "": "", "x": "x"} {
+		if got := squeeze(in); got != want {
+			t.Errorf("squeeze(%q) = %q; want %q", in, got, want)
+		}
+	}
+}

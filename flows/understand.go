@@ -1,0 +1,151 @@
+package flows
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// AnswerKind is what a customer's text at a menu leads to.
+type AnswerKind int
+
+// The kinds of answer.
+const (
+	AnswerNone   AnswerKind = iota // nothing convincing: "não entendi" and the menu again
+	AnswerOption                   // an option of the menu shown
+	AnswerGo                       // a node anywhere in the tree, found by routing
+	AnswerAsk                      // a few close nodes: ask which one
+)
+
+func (k AnswerKind) String() string {
+	return [...]string{"none", "option", "go", "ask"}[k]
+}
+
+// Answer is how a text written at a menu is understood.
+type Answer struct {
+	Kind    AnswerKind
+	Option  int    // AnswerOption: the 0-based option
+	Node    string // AnswerOption, AnswerGo: where it leads
+	Routing Routing
+}
+
+// Target is the node the answer leads to, "" when it asks or failed.
+func (a Answer) Target() string { return a.Node }
+
+// nodes lists the nodes the answer names, for messages.
+func (a Answer) nodes() []string {
+	if a.Kind == AnswerAsk {
+		return a.Routing.Nodes
+	}
+	if a.Node == "" {
+		return nil
+	}
+	return []string{a.Node}
+}
+
+// Understand reads text written at menu (the main menu when menu is not
+// one). What the menu shown offers comes first: its numbers, the whole
+// label or a keyword of an option, a keyword emoji. Then routing over the
+// whole tree. Last, a keyword of the menu found inside the text.
+func (fl *Flow) Understand(menu, text string) Answer {
+	c := fl.menus[menu]
+	if c == nil {
+		menu = fl.Root()
+		c = fl.menus[menu]
+	}
+	goTo := func(i int) Answer {
+		return Answer{Kind: AnswerOption, Option: i, Node: fl.nodes[menu].Options[i].Goto.Value}
+	}
+	n := Normalize(text)
+	if c != nil {
+		switch i, how := c.exact(text, n); how {
+		case notChoice:
+			return Answer{}
+		case byNumber:
+			return goTo(i)
+		case byWord:
+			// A keyword leading to a sub-menu may say more than the
+			// menu's name: "conciliação bancária" goes on to that trail.
+			a := goTo(i)
+			if fl.nodes[a.Node].Type.Value == KindMenu {
+				if r := fl.router.route(n, a.Node); r.Decision == RouteGo && fl.under(r.Nodes[0], a.Node) {
+					return Answer{Kind: AnswerGo, Node: r.Nodes[0], Routing: r}
+				}
+			}
+			return a
+		}
+	}
+	var r Routing
+	if fl.router != nil {
+		r = fl.router.route(n, menu)
+	}
+	switch {
+	case r.Decision == RouteGo:
+		return Answer{Kind: AnswerGo, Node: r.Nodes[0], Routing: r}
+	case r.Decision == RouteAsk && !r.Weak:
+		return Answer{Kind: AnswerAsk, Routing: r}
+	}
+	if c != nil {
+		if i, ok := c.contained(n); ok {
+			a := goTo(i)
+			a.Routing = r
+			return a
+		}
+	}
+	if r.Decision == RouteAsk {
+		return Answer{Kind: AnswerAsk, Routing: r}
+	}
+	return Answer{Routing: r}
+}
+
+// under reports whether node lies below menu in the tree.
+func (fl *Flow) under(node, menu string) bool {
+	if fl.router == nil {
+		return false
+	}
+	i, ok := fl.router.index[node]
+	m, okm := fl.router.index[menu]
+	return ok && okm && slices.Contains(fl.router.nodes[i].ancestors, m)
+}
+
+// checkExamples routes every example as a customer's message at the main
+// menu and reports those that do not lead straight to their own node: a
+// customer writing exactly that would land elsewhere, or be asked.
+func (fl *Flow) checkExamples(probs *Problems) {
+	root := fl.Root()
+	for _, n := range fl.File.Nodes {
+		for _, e := range n.Examples {
+			switch {
+			case strings.TrimSpace(e.Value) == "":
+				probs.add(e.Pos, "empty example")
+				continue
+			case n.ID == root:
+				probs.add(e.Pos, "examples of the main menu are never used (routing leads away from it): move them to the node they are about")
+				continue
+			case len(contentWords(e.Value)) == 0:
+				probs.add(e.Pos, "example %q has only common words (como, quero, não...): say what it is about", e.Value)
+				continue
+			}
+			a := fl.Understand(root, e.Value)
+			switch {
+			case a.Kind == AnswerGo || a.Kind == AnswerOption:
+				if a.Node != n.ID {
+					probs.add(e.Pos, "example %q leads to %q (%s), not to %q: make it more specific or move it there", e.Value, a.Node, fl.Title(a.Node), n.ID)
+				}
+			case a.Kind == AnswerAsk:
+				probs.add(e.Pos, "example %q is ambiguous: customers writing it would be asked about %s", e.Value, fl.quoteTitles(a.Routing.Nodes))
+			default:
+				probs.add(e.Pos, "example %q leads nowhere: its words are too common", e.Value)
+			}
+		}
+	}
+}
+
+// quoteTitles lists nodes as "id" (Title), joined for a message.
+func (fl *Flow) quoteTitles(ids []string) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = fmt.Sprintf("%q (%s)", id, fl.Title(id))
+	}
+	return strings.Join(parts, " and ")
+}
