@@ -164,6 +164,30 @@ func (r *Runtime) Reply(ctx context.Context, a Agent, id int64, text string) err
 	if text == "" {
 		return ErrEmptyText
 	}
+	return r.reply(ctx, a, id, text, nil)
+}
+
+// Upload is a file an agent sends, already in the media folder.
+type Upload struct {
+	Kind   string // KindImage, KindAudio, KindVideo or KindDocument
+	Name   string
+	Type   string // sniffed content type
+	Bytes  int64
+	SHA256 string
+	Voice  bool // Ogg/Opus: goes as a voice note
+	// Library marks one of the flows' attachments (a quick reply's), kept
+	// once for every chat that gets it.
+	Library bool
+}
+
+// SendFile sends an agent's file, with caption (which may be empty), in
+// order with everything else said in the chat.
+func (r *Runtime) SendFile(ctx context.Context, a Agent, id int64, f Upload, caption string) error {
+	return r.reply(ctx, a, id, strings.TrimSpace(caption), &f)
+}
+
+// reply queues an agent's text, or file with the text as its caption.
+func (r *Runtime) reply(ctx context.Context, a Agent, id int64, text string, f *Upload) error {
 	return r.agentTurn(ctx, a, id, true, func(t *turn) error {
 		if t.ticket.Agent == "" {
 			return ErrNotAllowed // claim first: nobody talks over the queue
@@ -174,9 +198,22 @@ func (r *Runtime) Reply(ctx context.Context, a Agent, id int64, text string) err
 			}
 		}
 		body := Truncate(text, maxAgentText)
-		t.out = append(t.out, store.OutMsg{Chat: t.conv.Chat, Ticket: t.ticket.ID, Author: a.ID, CreatedAt: t.now,
-			Text: "*" + a.Name + "*\n" + body})
-		t.note("agent", a.Name, body)
+		out := "*" + a.Name + "*"
+		if body != "" {
+			out += "\n" + body
+		}
+		t.out = append(t.out, store.OutMsg{Chat: t.conv.Chat, Ticket: t.ticket.ID, Author: a.ID, CreatedAt: t.now, Text: out})
+		if f == nil {
+			t.note("agent", a.Name, body)
+		} else {
+			t.note("agent", a.Name, strings.TrimSpace("["+f.Kind+"] "+body))
+			m := store.Media{Chat: t.conv.Chat, Direction: "out", Kind: f.Kind, Name: f.Name, MIME: f.Type, ContentType: f.Type,
+				Bytes: f.Bytes, SHA256: f.SHA256, Voice: f.Voice, State: store.MediaStored, CreatedAt: t.now, StoredAt: t.now}
+			if f.Library {
+				m.Chat = ""
+			}
+			t.files = append(t.files, pendingFile{out: len(t.out) - 1, event: len(t.events) - 1, media: m})
+		}
 		if t.ticket.FirstResponseAt.IsZero() {
 			t.ticket.FirstResponseAt = t.now
 		}

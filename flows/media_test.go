@@ -170,3 +170,30 @@ func TestTrailMessageForms(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadChecksAttachments: Load (what `flows lint` and the service
+// use) checks attachments beside the file, with positions.
+func TestLoadChecksAttachments(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "flows.yaml")
+	if err := os.WriteFile(path, []byte(withAttachments(t, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(path)
+	if err == nil || !strings.Contains(err.Error(), `attachment "guias/guia.pdf": file not found beside flows.yaml`) {
+		t.Fatalf("Load without the file: %v", err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "guias"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "guias", "guia.pdf"), []byte("%PDF-1.4\nguia"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fl, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, ok := fl.Attachment("guias/guia.pdf"); !ok || a.Kind != FileDocument {
+		t.Errorf("attachment after Load: %+v, %v", a, ok)
+	}
+}

@@ -82,16 +82,32 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) {
 }
 
 type quickReplyJSON struct {
-	Title string `json:"title"`
-	Text  string `json:"text"`
+	Title      string          `json:"title"`
+	Text       string          `json:"text"`
+	Attachment *attachmentJSON `json:"attachment,omitempty"`
+}
+
+// attachmentJSON is a file a quick reply sends; path is how to ask for
+// it (POST .../messages {"attachment": path}).
+type attachmentJSON struct {
+	Path  string `json:"path"`
+	Name  string `json:"name"`
+	Kind  string `json:"kind"`
+	MIME  string `json:"mime"`
+	Bytes int64  `json:"bytes"`
 }
 
 // handleQuickReplies lists the ready answers of flows.yaml (quick_replies).
 func (s *Server) handleQuickReplies(w http.ResponseWriter, r *http.Request) {
 	out := []quickReplyJSON{}
 	if s.cfg.Flow != nil {
-		for _, q := range s.cfg.Flow().File.Quick {
-			out = append(out, quickReplyJSON{Title: q.Title.Value, Text: q.Text.Value})
+		fl := s.cfg.Flow()
+		for _, q := range fl.File.Quick {
+			qr := quickReplyJSON{Title: q.Title.Value, Text: q.Text.Value}
+			if a, ok := fl.Attachment(q.Attachment.Value); ok {
+				qr.Attachment = &attachmentJSON{Path: a.Path, Name: a.Name, Kind: a.Kind, MIME: a.Type, Bytes: a.Bytes}
+			}
+			out = append(out, qr)
 		}
 	}
 	writeJSON(w, http.StatusOK, out)

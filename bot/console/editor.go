@@ -295,7 +295,15 @@ func decodeCandidate(w http.ResponseWriter, r *http.Request) (candidateRequest, 
 // a *flows.Problems when the file is invalid.
 func (s *Server) candidate(req candidateRequest) (*flows.Flow, error) {
 	if !req.UseFile {
-		return flows.Parse(strings.NewReader(req.Source), s.sourceName())
+		fl, err := flows.Parse(strings.NewReader(req.Source), s.sourceName())
+		if err != nil {
+			return nil, err
+		}
+		// Attachments are files beside the flows file on the server.
+		if p := s.cfg.Flows.Status().Path; p != "" {
+			err = fl.CheckAttachments(os.DirFS(filepath.Dir(p)))
+		}
+		return fl, err
 	}
 	path := s.cfg.Flows.Status().Path
 	fl, err := flows.Load(path)

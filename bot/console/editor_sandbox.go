@@ -83,6 +83,9 @@ func (t *memTransport) Send(_ context.Context, m bot.Outbound) (bot.Sent, error)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	msg := testMessageJSON{Text: m.Text, Options: []optionJSON{}}
+	if f := m.File; f != nil {
+		msg.File = &testFileJSON{Kind: f.Kind, Name: f.Name, MIME: f.Type, Bytes: f.Bytes}
+	}
 	for _, o := range m.Options {
 		msg.Options = append(msg.Options, optionJSON{Key: o.Key, Label: o.Label})
 	}
@@ -126,8 +129,15 @@ func (b *sandboxes) start(ctx context.Context, owner int64, fl *flows.Flow, at, 
 		return nil, fmt.Errorf("flows test store: %w", err)
 	}
 	sb := &sandbox{id: rand.Text(), owner: owner, dir: dir, db: db, clock: bot.NewManualClock(at), flow: fl, out: &memTransport{}, used: now}
+	files, err := store.OpenFiles(filepath.Join(dir, "media"))
+	if err != nil {
+		db.Close()
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("flows test media: %w", err)
+	}
 	sb.rt = bot.New(bot.Config{
 		Store:     db,
+		Files:     files, // the flows' attachments are copied there to be "sent"
 		Flow:      func() *flows.Flow { return fl },
 		Transport: sb.out,
 		Clock:     sb.clock,
@@ -272,8 +282,17 @@ type optionJSON struct {
 }
 
 type testMessageJSON struct {
-	Text    string       `json:"text"`
-	Options []optionJSON `json:"options"`
+	Text    string        `json:"text"`
+	Options []optionJSON  `json:"options"`
+	File    *testFileJSON `json:"file,omitempty"` // a trail's attachment, with Text as its caption
+}
+
+// testFileJSON is the file a test message sends.
+type testFileJSON struct {
+	Kind  string `json:"kind"`
+	Name  string `json:"name"`
+	MIME  string `json:"mime"`
+	Bytes int64  `json:"bytes"`
 }
 
 // testJSON answers the start of a test and each message in it.

@@ -35,17 +35,34 @@ const password = "senha-muito-boa"
 type fakeTransport struct {
 	mu     sync.Mutex
 	sent   map[string][]string
+	files  map[string][]*bot.File // chat -> files sent, in order
+	media  map[string][]byte      // what customers' files hold, by Media.Ref
 	n      int
 	signal chan struct{} // gets a value after each send (buffered 1)
 }
 
+// Fetch serves customers' files from media, as WhatsApp's servers would.
+func (f *fakeTransport) Fetch(_ context.Context, req bot.FetchRequest, dst bot.MediaFile) error {
+	f.mu.Lock()
+	b, ok := f.media[string(req.Ref)]
+	f.mu.Unlock()
+	if !ok {
+		return bot.ErrMediaGone
+	}
+	_, err := dst.Write(b)
+	return err
+}
+
 func newFakeTransport() *fakeTransport {
-	return &fakeTransport{sent: map[string][]string{}, signal: make(chan struct{}, 1)}
+	return &fakeTransport{sent: map[string][]string{}, files: map[string][]*bot.File{}, media: map[string][]byte{}, signal: make(chan struct{}, 1)}
 }
 
 func (f *fakeTransport) Send(_ context.Context, m bot.Outbound) (bot.Sent, error) {
 	f.mu.Lock()
 	f.sent[m.Chat] = append(f.sent[m.Chat], m.Text)
+	if m.File != nil {
+		f.files[m.Chat] = append(f.files[m.Chat], m.File)
+	}
 	f.n++
 	n := f.n
 	f.mu.Unlock()
@@ -71,6 +88,7 @@ func (f *fakeTransport) texts(chat string) []string {
 type backend struct {
 	ctx   context.Context
 	db    *store.DB
+	files *store.Files
 	flow  *flows.Flow
 	clock *bot.ManualClock
 	tr    *fakeTransport
@@ -90,9 +108,13 @@ func newBackend(tb testing.TB) *backend {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	b := &backend{ctx: ctx, db: db, flow: fl, tr: newFakeTransport(),
+	files, err := store.OpenFiles(filepath.Join(tb.TempDir(), "media"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	b := &backend{ctx: ctx, db: db, files: files, flow: fl, tr: newFakeTransport(),
 		clock: bot.NewManualClock(time.Date(2026, 11, 24, 13, 0, 0, 0, time.UTC))} // Tue 10:00 in São Paulo
-	b.rt = bot.New(bot.Config{Store: db, Flow: b.current, Transport: b.tr, Clock: b.clock, Log: zerolog.Nop()})
+	b.rt = bot.New(bot.Config{Store: db, Files: files, Flow: b.current, Transport: b.tr, Clock: b.clock, Log: zerolog.Nop()})
 	return b
 }
 
@@ -102,7 +124,7 @@ func (b *backend) current() *flows.Flow { return b.flow }
 // Flows, another Flow); the store, runtime, clock, a quiet log and a
 // fast bcrypt are b's.
 func (b *backend) console(cfg Config) *Server {
-	cfg.Store, cfg.Runtime, cfg.Clock = b.db, b.rt, b.clock
+	cfg.Store, cfg.Runtime, cfg.Clock, cfg.Files = b.db, b.rt, b.clock, b.files
 	cfg.Log, cfg.BcryptCost = zerolog.Nop(), bcrypt.MinCost
 	if cfg.Flow == nil {
 		cfg.Flow = b.current

@@ -24,6 +24,7 @@ import (
 // Config wires a Server.
 type Config struct {
 	Store   *store.DB
+	Files   *store.Files // the media folder; nil: no files served or sent
 	Runtime *bot.Runtime
 	Flow    func() *flows.Flow // the current flows (quick replies, topic titles, time zone)
 	Clock   bot.Clock
@@ -185,6 +186,7 @@ func (s *Server) routes() {
 	api("/api/tickets/{id}/release", methods{"POST": auth(s.handleRelease)})
 	api("/api/tickets/{id}/transfer", methods{"POST": auth(s.handleTransfer)})
 	api("/api/tickets/{id}/escalate", methods{"POST": auth(s.handleEscalate)})
+	api("/api/media/{id}", methods{"GET": auth(s.handleMedia)})
 	api("/api/agents", methods{"GET": auth(s.handleAgents)})
 	api("/api/quick-replies", methods{"GET": auth(s.handleQuickReplies)})
 	api("/api/dashboard", methods{"GET": auth(s.handleDashboard)})

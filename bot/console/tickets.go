@@ -78,11 +78,12 @@ type feedbackJSON struct {
 }
 
 type messageJSON struct {
-	From      string   `json:"from"` // customer, bot, agent, note, system
-	Text      string   `json:"text"`
-	At        jsonTime `json:"at"`
-	Actor     string   `json:"actor"`
-	ActorName string   `json:"actor_name,omitempty"`
+	From      string     `json:"from"` // customer, bot, agent, note, system
+	Text      string     `json:"text"`
+	At        jsonTime   `json:"at"`
+	Actor     string     `json:"actor"`
+	ActorName string     `json:"actor_name,omitempty"`
+	Media     *mediaJSON `json:"media,omitempty"` // the file, place or contact card it carries
 }
 
 // names maps agent ids (as tickets hold them) to names.
@@ -327,9 +328,19 @@ func (s *Server) ticketDetail(ctx context.Context, sess session, id int64) (tick
 		if err != nil {
 			return err
 		}
+		ms, err := tx.TicketMedia(ctx, id)
+		if err != nil {
+			return err
+		}
+		media := make(map[int64]*mediaJSON, len(ms))
+		for _, m := range ms {
+			media[m.ID] = mediaOut(m)
+		}
 		out.Messages = make([]messageJSON, 0, len(es))
 		for _, e := range es {
-			out.Messages = append(out.Messages, messageOut(e, n))
+			m := messageOut(e, n)
+			m.Media = media[e.Media]
+			out.Messages = append(out.Messages, m)
 		}
 		return nil
 	})
@@ -453,14 +464,22 @@ func (s *Server) handleClaimNext(w http.ResponseWriter, r *http.Request) {
 }
 
 type messageRequest struct {
-	Text     string `json:"text"`
-	Internal bool   `json:"internal"`
+	Text       string `json:"text"`
+	Internal   bool   `json:"internal"`
+	Attachment string `json:"attachment"` // a quick reply's attachment, as flows.yaml names it
 }
 
 func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request) {
+	if isMultipart(r) {
+		s.sendFile(w, r)
+		return
+	}
 	s.action("message", false, func() any { return &messageRequest{} }, func(ctx context.Context, sess session, t store.Ticket, req any) (actionResult, error) {
 		m := req.(*messageRequest)
 		text := strings.TrimSpace(m.Text)
+		if m.Attachment != "" {
+			return actionResult{}, s.sendAttachment(ctx, sess, t, m)
+		}
 		if text == "" {
 			return actionResult{}, bot.ErrEmptyText
 		}

@@ -3,6 +3,7 @@ package sim
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"flag"
 	"os"
 	"path/filepath"
@@ -120,4 +121,45 @@ func diff(want, got string) string {
 		}
 	}
 	return ""
+}
+
+// attachmentFlow is the test flows with the access trail sending a PDF
+// guide after its first message, the file found beside it in testdata.
+func attachmentFlow(t *testing.T) *flows.Flow {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join("testdata", "flows.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.Replace(string(src), "    title: Acesso e senha\n    messages:\n",
+		"    title: Acesso e senha\n    messages:\n      - text: \"Guia completo em PDF 👇\"\n        attachment: guia.pdf\n", 1)
+	fl, err := flows.Parse(strings.NewReader(s), "flows.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fl.CheckAttachments(os.DirFS("testdata")); err != nil {
+		t.Fatal(err)
+	}
+	return fl
+}
+
+// TestTrailAttachmentJSONL: a trail message with an attachment goes out
+// as a file with its caption; JSONL shows it as "media".
+func TestTrailAttachmentJSONL(t *testing.T) {
+	db := testStore(t)
+	files, err := store.OpenFiles(filepath.Join(t.TempDir(), "media"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Session{Flow: attachmentFlow(t), Store: db, Files: files, Chat: "5547999990001", JSONL: true,
+		At: time.Date(2026, 11, 24, 13, 0, 0, 0, time.UTC), Log: zerolog.Nop()}
+	var out, errOut bytes.Buffer
+	if err := s.Run(context.Background(), strings.NewReader("oi\n12345678\n4\n"), &out, &errOut); err != nil || errOut.Len() > 0 {
+		t.Fatalf("run: %v %s", err, errOut.String())
+	}
+	st, _ := os.Stat(filepath.Join("testdata", "guia.pdf"))
+	want := fmt.Sprintf(`{"chat":"5547999990001","text":"Guia completo em PDF 👇","media":{"kind":"document","name":"guia.pdf","mime":"application/pdf","bytes":%d}}`, st.Size())
+	if !strings.Contains(out.String(), want+"\n") {
+		t.Errorf("JSONL output lacks\n%s\ngot:\n%s", want, out.String())
+	}
 }

@@ -86,17 +86,18 @@ type secrets interface {
 // Client is the WhatsApp transport: bot.Transport plus typing, read
 // receipts and its own message ids.
 type Client struct {
-	cfg     Config
-	log     zerolog.Logger
-	phone   string // Config.Phone's digits
-	wa      waClient
-	dir     directory
-	secrets secrets
-	status  status
-	perm    chan events.PermanentDisconnect // filled by the event handler, drained by Run
-	calls   sync.WaitGroup                  // call rejections and send retries in flight
-	outMu   sync.Mutex                      // one writer on Out at a time
-	retries retries                         // fetches waiting for the phone to upload a file again
+	cfg       Config
+	log       zerolog.Logger
+	phone     string // Config.Phone's digits
+	wa        waClient
+	dir       directory
+	secrets   secrets
+	status    status
+	perm      chan events.PermanentDisconnect // filled by the event handler, drained by Run
+	calls     sync.WaitGroup                  // call rejections and send retries in flight
+	outMu     sync.Mutex                      // one writer on Out at a time
+	retries   retries                         // fetches waiting for the phone to upload a file again
+	sentMedia sentFiles                       // the latest files sent, for resends
 
 	// The real connection; nil in unit tests that drive only the message paths.
 	cli       *whatsmeow.Client

@@ -50,6 +50,9 @@ func (c *Client) Send(ctx context.Context, m bot.Outbound) (bot.Sent, error) {
 		id = c.wa.GenerateMessageID()
 	}
 	c.waitOnline()
+	if m.File != nil {
+		return c.sendFile(ctx, to, id, m)
+	}
 	resp, err := c.wa.SendMessage(ctx, to, textMessage(m.Text), whatsmeow.SendRequestExtra{ID: id})
 	if err != nil {
 		return bot.Sent{}, fmt.Errorf("send %s: %w", id, sendError(err))
@@ -216,6 +219,9 @@ func (c *Client) messageForRetry(ctx context.Context, inbox Inbox, to types.JID,
 	if err != nil {
 		c.log.Warn().Err(err).Str("msg_id", id).Msg("find message to resend")
 		return nil
+	}
+	if m := c.sentMedia.get(id); m != nil {
+		return m
 	}
 	switch {
 	case !ok:

@@ -120,6 +120,7 @@ func (s *service) wire(w wiring) {
 	})
 	s.console = console.New(console.Config{
 		Store:      s.db,
+		Files:      s.files,
 		Runtime:    s.rt,
 		Flow:       s.flows.Current,
 		Flows:      s.flows, // editors try their changes here first

@@ -1,0 +1,225 @@
+package console
+
+import (
+	"bytes"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"suporte/bot"
+	"suporte/flows"
+	"suporte/store"
+)
+
+var pngBytes = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89" +
+	"\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99=\x1d\x00\x00\x00\x00IEND\xaeB`\x82")
+
+// sendMedia has chat send a file message whose bytes the transport holds.
+func (e *env) sendMedia(chat, kind, id string, data []byte) {
+	e.t.Helper()
+	e.tr.mu.Lock()
+	e.tr.media[id] = data
+	e.tr.mu.Unlock()
+	in := bot.Inbound{Chat: chat, ID: id, Kind: kind, At: e.clock.Now(), Media: &bot.Media{Name: id, Bytes: int64(len(data)), Ref: []byte(id)}}
+	if _, err := e.rt.Receive(e.ctx, in); err != nil {
+		e.t.Fatal(err)
+	}
+	e.drain()
+}
+
+type mediaDetail struct {
+	Messages []struct {
+		From  string     `json:"from"`
+		Text  string     `json:"text"`
+		Media *mediaJSON `json:"media"`
+	} `json:"messages"`
+}
+
+// files lists the media of ticket id's transcript, as the API shows them.
+func (e *env) ticketFiles(token string, id int64) []*mediaJSON {
+	e.t.Helper()
+	var d mediaDetail
+	e.must(200, req{method: "GET", path: fmt.Sprint("/api/tickets/", id), token: token}).json(e.t, &d)
+	var out []*mediaJSON
+	for _, m := range d.Messages {
+		if m.Media != nil {
+			out = append(out, m.Media)
+		}
+	}
+	return out
+}
+
+// upload posts a multipart file to ticket id.
+func (e *env) upload(token string, id int64, caption, name string, data []byte) resp {
+	e.t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("text", caption)
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", `form-data; name="file"; filename*=UTF-8''`+url.PathEscape(name))
+	h.Set("Content-Type", "application/octet-stream")
+	w, _ := mw.CreatePart(h)
+	w.Write(data)
+	mw.Close()
+	return e.call(req{method: "POST", path: fmt.Sprint("/api/tickets/", id, "/messages"), token: token, body: body.Bytes(),
+		header: map[string]string{"Content-Type": mw.FormDataContentType()}})
+}
+
+func TestConsoleMedia(t *testing.T) {
+	e := newEnv(t)
+	e.agent("ana@x.com", "Ana", "agent", 5)
+	e.agent("bruno@x.com", "Bruno", "agent", 5)
+	ana, bruno := e.login("ana@x.com"), e.login("bruno@x.com")
+	tk := e.queue(t, "5547999990001")
+	e.must(200, req{method: "POST", path: fmt.Sprint("/api/tickets/", tk.ID, "/claim"), token: ana})
+
+	html := []byte("<!DOCTYPE html><script>fetch('/api/me')</script>")
+	e.sendMedia("5547999990001", bot.KindImage, "print", pngBytes)
+	e.sendMedia("5547999990001", bot.KindImage, "evil", html)
+	fs := e.ticketFiles(ana, tk.ID)
+	if len(fs) != 2 || fs[0].State != store.MediaStored || !fs[0].Inline || fs[0].MIME != "image/png" || fs[0].URL == "" ||
+		fs[1].Inline || !strings.Contains(fs[1].Problem, "não é uma imagem") {
+		t.Fatalf("transcript media %+v %+v; want the PNG inline and the HTML flagged, not inline", fs[0], fs[1])
+	}
+
+	r := e.must(200, req{method: "GET", path: fs[0].URL, token: ana})
+	if r.header.Get("Content-Type") != "image/png" || !strings.HasPrefix(r.header.Get("Content-Disposition"), "inline") ||
+		r.header.Get("X-Content-Type-Options") != "nosniff" || !strings.Contains(r.header.Get("Content-Security-Policy"), "sandbox") || !bytes.Equal(r.body, pngBytes) {
+		t.Errorf("image served with %v", r.header)
+	}
+	r = e.must(200, req{method: "GET", path: fs[1].URL, token: ana})
+	if r.header.Get("Content-Type") != "application/octet-stream" || !strings.HasPrefix(r.header.Get("Content-Disposition"), "attachment") {
+		t.Errorf("HTML sent as an image served with %v; want an octet-stream download", r.header)
+	}
+	// Only agents who may see the ticket.
+	if r := e.get(bruno, fs[0].URL); r.code != http.StatusForbidden {
+		t.Errorf("another agent's file: %d; want 403", r.code)
+	}
+	if r := e.get("", fs[0].URL); r.code != http.StatusUnauthorized {
+		t.Errorf("no login: %d; want 401", r.code)
+	}
+	if r := e.get(ana, "/api/media/999"); r.code != http.StatusNotFound {
+		t.Errorf("unknown file: %d; want 404", r.code)
+	}
+
+	// Ana sends a PDF with a caption; the customer's phone gets it.
+	pdf := append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte("x"), 3000)...)
+	r = e.upload(ana, tk.ID, "o guia da nota", "../../"+strings.Repeat("g", 300)+"\x01.pdf", pdf)
+	if r.code != 200 {
+		t.Fatalf("upload: %d %s", r.code, r.body)
+	}
+	e.drain()
+	e.tr.mu.Lock()
+	sent := e.tr.files["5547999990001"]
+	texts := e.tr.sent["5547999990001"]
+	e.tr.mu.Unlock()
+	if len(sent) != 1 || sent[0].Kind != bot.KindDocument || sent[0].Type != "application/pdf" || strings.ContainsAny(sent[0].Name, "/\x01") ||
+		len([]rune(sent[0].Name)) > 120 || !strings.HasSuffix(sent[0].Name, ".pdf") || texts[len(texts)-1] != "*Ana*\no guia da nota" {
+		t.Fatalf("sent %+v with %q; want the PDF, its name cleaned, the caption signed", sent, texts[len(texts)-1])
+	}
+	fs = e.ticketFiles(ana, tk.ID)
+	if last := fs[len(fs)-1]; last.Kind != bot.KindDocument || last.Bytes != int64(len(pdf)) {
+		t.Errorf("the agent's file in the transcript: %+v", last)
+	}
+
+	// Bad uploads: each a clear answer, nothing kept.
+	svg := []byte(`<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`)
+	corrupt := append(append([]byte{}, pngBytes[:20]...), bytes.Repeat([]byte{0}, 40)...)
+	for _, c := range []struct {
+		name  string
+		token string
+		file  string
+		data  []byte
+		code  int
+		want  string
+	}{
+		{"empty", ana, "vazio.pdf", nil, 400, "vazio"},
+		{"svg", ana, "logo.svg", svg, 415, "não suportado"},
+		{"html", ana, "pagina.html", html, 415, "não suportado"},
+		{"corrupt image", ana, "quebrada.png", corrupt, 400, "corrompida"},
+		{"another agent's ticket", bruno, "a.pdf", pdf, 403, "outro Encantador"},
+	} {
+		r := e.upload(c.token, tk.ID, "", c.file, c.data)
+		if r.code != c.code || !strings.Contains(r.errMsg(t), c.want) {
+			t.Errorf("%s: %d %s; want %d with %q", c.name, r.code, r.body, c.code, c.want)
+		}
+	}
+	if left, _ := os.ReadDir(filepath.Join(e.backend.files.Dir(), "tmp")); len(left) != 0 {
+		t.Errorf("refused uploads left %v in tmp", left)
+	}
+}
+
+func TestConsoleUploadCaps(t *testing.T) {
+	e := newEnv(t)
+	src, err := os.ReadFile(flowsFixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl, err := flows.Parse(strings.NewReader(strings.Replace(string(src), "  flood_per: 1m\n",
+		"  flood_per: 1m\n  media:\n    max_media: 1KB\n    max_file: 4KB\n    max_customer: 1MB\n", 1)), "flows.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.flow = fl
+	e.agent("ana@x.com", "Ana", "agent", 5)
+	ana := e.login("ana@x.com")
+	tk := e.queue(t, "5547999990001")
+	e.must(200, req{method: "POST", path: fmt.Sprint("/api/tickets/", tk.ID, "/claim"), token: ana})
+	big := append(append([]byte{}, pngBytes...), bytes.Repeat([]byte{0}, 2000)...)
+	if r := e.upload(ana, tk.ID, "", "grande.png", big); r.code != 413 || !strings.Contains(r.errMsg(t), "para imagens o máximo é 1 KB") {
+		t.Errorf("image over its cap: %d %s", r.code, r.body)
+	}
+	if r := e.upload(ana, tk.ID, "", "enorme.pdf", append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte("x"), 8000)...)); r.code != 413 {
+		t.Errorf("file over the body cap: %d %s", r.code, r.body)
+	}
+	if r := e.upload(ana, tk.ID, "", "ok.pdf", append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte("x"), 2000)...)); r.code != 200 {
+		t.Errorf("a document within its cap: %d %s", r.code, r.body)
+	}
+}
+
+func TestQuickReplyAttachment(t *testing.T) {
+	e := newEnv(t)
+	src, err := os.ReadFile(flowsFixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.Replace(string(src), "quick_replies:\n", "quick_replies:\n  - title: Guia em PDF\n    text: \"Segue o guia 👇\"\n    attachment: guia.pdf\n", 1)
+	fl, err := flows.Parse(strings.NewReader(s), "flows.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fl.CheckAttachments(os.DirFS(filepath.Dir(flowsFixture))); err != nil {
+		t.Fatal(err)
+	}
+	e.flow = fl
+	e.agent("ana@x.com", "Ana", "agent", 5)
+	ana := e.login("ana@x.com")
+	var qs []quickReplyJSON
+	e.must(200, req{method: "GET", path: "/api/quick-replies", token: ana}).json(t, &qs)
+	if len(qs) == 0 || qs[0].Attachment == nil || qs[0].Attachment.Name != "guia.pdf" || qs[0].Attachment.Kind != "document" {
+		t.Fatalf("quick replies %+v; want the first with its PDF", qs)
+	}
+	tk := e.queue(t, "5547999990001")
+	e.must(200, req{method: "POST", path: fmt.Sprint("/api/tickets/", tk.ID, "/claim"), token: ana})
+	path := fmt.Sprint("/api/tickets/", tk.ID, "/messages")
+	e.must(200, req{method: "POST", path: path, token: ana, body: map[string]any{"text": qs[0].Text, "attachment": qs[0].Attachment.Path}})
+	e.drain()
+	e.tr.mu.Lock()
+	sent := e.tr.files["5547999990001"]
+	e.tr.mu.Unlock()
+	if len(sent) != 1 || sent[0].Name != "guia.pdf" || sent[0].Type != "application/pdf" {
+		t.Fatalf("sent files %+v; want the guide", sent)
+	}
+	for _, bad := range []string{"../flows.yaml", "print.png"} {
+		r := e.post(ana, path, map[string]any{"text": "x", "attachment": bad})
+		if r.code != 400 || !strings.Contains(r.errMsg(t), "respostas prontas") {
+			t.Errorf("attachment %q not in the quick replies: %d %s", bad, r.code, r.body)
+		}
+	}
+}
