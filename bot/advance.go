@@ -83,6 +83,10 @@ func (r *Runtime) advance(ctx context.Context, chat string, rec sendRecord, time
 		fired bool
 	)
 	err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
+		res, h, evs, in, fired = advanced{}, handled{}, nil, nil, false // a retried job starts over
+		if err := tx.LockChat(ctx, chat); err != nil {
+			return err
+		}
 		if err := recordSends(ctx, tx, rec, now); err != nil {
 			return err
 		}

@@ -87,6 +87,14 @@ func (r *Runtime) agentTurn(ctx context.Context, a Agent, id int64, mine bool, o
 		if err != nil {
 			return err
 		}
+		// The chat's turn may be running on another process: take the
+		// chat, then read the ticket as it is now.
+		if err := tx.LockChat(ctx, tk.Chat); err != nil {
+			return err
+		}
+		if tk, err = tx.Ticket(ctx, id); err != nil {
+			return err
+		}
 		if mine && tk.Agent != a.ID && !a.Supervisor() {
 			return ErrNotAllowed
 		}

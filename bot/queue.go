@@ -144,6 +144,9 @@ func (r *Runtime) NotifyQueue(ctx context.Context) error {
 		}
 		var evs []Event
 		err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
+			if err := tx.LockChat(ctx, tk.Chat); err != nil {
+				return err
+			}
 			t, err := r.load(ctx, tx, fl, now, tk.Chat)
 			if err != nil {
 				return err

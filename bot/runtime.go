@@ -178,7 +178,12 @@ func (r *Runtime) Receive(ctx context.Context, in Inbound) (dup bool, err error)
 		}
 		// When nothing of this chat is waiting (no older input, nothing
 		// queued to send), the message is handled in the same transaction:
-		// one commit makes it durable and answers it.
+		// one commit makes it durable and answers it. The chat's lock
+		// comes first: "nothing waiting" must not miss an agent's reply
+		// another process is committing.
+		if err := tx.LockChat(ctx, in.Chat); err != nil {
+			return err
+		}
 		var err error
 		if row.ID, dup, inline, err = tx.AcceptInbox(ctx, row); err != nil || dup {
 			return err

@@ -154,6 +154,7 @@ func (r *Runtime) recordHeld(ctx context.Context) {
 	defer cancel()
 	sent := 0
 	err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
+		sent = 0
 		for _, h := range all {
 			sent += len(h.rec.done)
 			if err := recordSends(ctx, tx, h.rec, r.cfg.Clock.Now()); err != nil {

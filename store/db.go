@@ -205,6 +205,14 @@ func (db *DB) connectWriter(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if db.d.postgres {
+		// A process cut off in the middle of a batch must not hold its
+		// chats' locks until TCP notices: the server ends the session.
+		if _, err := conn.ExecContext(ctx, `SET idle_in_transaction_session_timeout = '30s'`); err != nil {
+			conn.Close()
+			return err
+		}
+	}
 	prepared := make(map[string]*sql.Stmt)
 	for _, q := range db.hotQueries() {
 		s, err := conn.PrepareContext(ctx, db.d.sql(q))
@@ -227,7 +235,11 @@ func (db *DB) Postgres() bool { return db.d.postgres }
 
 // hotQueries lists the statements prepared once on the write connection.
 func (db *DB) hotQueries() []string {
-	return []string{
+	var engine []string
+	if db.d.postgres {
+		engine = []string{lockChatSQL}
+	}
+	return append(engine,
 		db.d.begin, commitSQL, rollbackSQL, savepointSQL, releaseSQL, rollbackToSQL,
 		trySQL, tryReleaseSQL, tryRollbackSQL,
 		acceptInboxSQL, inboxIDSQL, inboxSinceSQL, chatIdleQuerySQL, nextInboxSQL, finishInboxSQL,
@@ -235,7 +247,7 @@ func (db *DB) hotQueries() []string {
 		ticketSQL, updateTicketSQL, touchTicketSQL, addTicketEventSQL,
 		appendOutboxSQL, pendingOutboxSQL, markSentSQL, queueAheadSQL, recentClaimsSQL,
 		setTimerSQL, deleteTimerSQL, clearTimersSQL,
-	}
+	)
 }
 
 // WriteStats reports how many write transactions (batches) ran and how many
@@ -296,6 +308,10 @@ func (db *DB) closePools() error {
 //
 // Update returns after the batch commits, or with the commit error. If ctx
 // is done before fn starts, fn is not run and Update returns ctx.Err().
+//
+// On PostgreSQL, fn runs again (up to jobTries times) when it lost a
+// deadlock against another process: it must set its results anew on each
+// run, not add to what a run before left.
 //
 // fn must not call Update or View, nor keep tx after it returns: it runs on
 // the writer goroutine, and waiting for the store from there deadlocks. fn
@@ -492,6 +508,13 @@ func (db *DB) runBatch(tx *Tx, jobs []*job) bool {
 		}
 		tx.after = tx.after[:0]
 		r, err := runJob(tx, j)
+		// Two processes' batches can wait on each other's chat locks;
+		// PostgreSQL then fails one job with a deadlock, whose
+		// savepoint's rollback frees its locks: run it again.
+		for try := 1; err == nil && try < jobTries && retryable(r.err); try++ {
+			tx.after = tx.after[:0]
+			r, err = runJob(tx, j)
+		}
 		if err != nil {
 			// The transaction can no longer be trusted: drop the whole batch.
 			abort(fmt.Errorf("batch aborted: %w", err))

@@ -157,3 +157,7 @@ func sameArgs(query string, v any, last ...any) []any {
 	}
 	return append(args, last...)
 }
+
+// Redact returns a PostgreSQL URL with its password hidden, for messages
+// and logs.
+func Redact(dsn string) string { return redact(dsn) }

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -27,7 +26,7 @@ const agentsUsage = `usage: suporte agents COMMAND [--data DIR] ...
 
 Passwords are read from the first line of stdin, never from the command
 line, and need at least 10 characters. The commands work while the service
-runs: they share data/suporte.db with it.`
+runs: they share its store (data/suporte.db, or --db) with it.`
 
 // runAgents manages the Encantadores' console accounts.
 func runAgents(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -115,8 +114,8 @@ func (a agentsCmd) parse(fs *flag.FlagSet, args []string, email *string) error {
 
 // openAgentsStore opens the data folder's database, creating it if need
 // be (unlike openData): agents may be added before the service first runs.
-func openAgentsStore(ctx context.Context, data string) (*store.DB, error) {
-	return store.Open(ctx, filepath.Join(data, "suporte.db"))
+func openAgentsStore(ctx context.Context, data place) (*store.DB, error) {
+	return store.Open(ctx, data.dsn())
 }
 
 // password reads the password from the first line of stdin and hashes it.
@@ -165,7 +164,7 @@ func checkAgent(ag store.Agent) error {
 	return nil
 }
 
-func (a agentsCmd) add(ctx context.Context, data string, ag store.Agent, pwStdin bool) error {
+func (a agentsCmd) add(ctx context.Context, data place, ag store.Agent, pwStdin bool) error {
 	if err := checkAgent(ag); err != nil {
 		return err
 	}
@@ -203,7 +202,7 @@ func noAgent(email string) error {
 // set changes an agent's name, role, chat limit or e-mail (changes maps
 // the flags given to their values). The console reads the agent on every
 // request, so the change holds at once, sessions included.
-func (a agentsCmd) set(ctx context.Context, data, email string, changes map[string]string) error {
+func (a agentsCmd) set(ctx context.Context, data place, email string, changes map[string]string) error {
 	if len(changes) == 0 {
 		return errors.New("nothing to change: give --name, --role, --max-chats or --new-email")
 	}
@@ -247,7 +246,7 @@ func (a agentsCmd) set(ctx context.Context, data, email string, changes map[stri
 	return nil
 }
 
-func (a agentsCmd) list(ctx context.Context, data string) error {
+func (a agentsCmd) list(ctx context.Context, data place) error {
 	db, err := openAgentsStore(ctx, data)
 	if err != nil {
 		return err
@@ -277,7 +276,7 @@ func (a agentsCmd) list(ctx context.Context, data string) error {
 	return w.Flush()
 }
 
-func (a agentsCmd) setDisabled(ctx context.Context, data, email string, disabled bool) error {
+func (a agentsCmd) setDisabled(ctx context.Context, data place, email string, disabled bool) error {
 	db, err := openAgentsStore(ctx, data)
 	if err != nil {
 		return err
@@ -304,7 +303,7 @@ func (a agentsCmd) setDisabled(ctx context.Context, data, email string, disabled
 	return nil
 }
 
-func (a agentsCmd) passwd(ctx context.Context, data, email string, pwStdin bool) error {
+func (a agentsCmd) passwd(ctx context.Context, data place, email string, pwStdin bool) error {
 	hash, err := a.password(pwStdin)
 	if err != nil {
 		return err

@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"path/filepath"
+	"os"
 	"strings"
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
 
+	"suporte/internal/pgtemp"
 	"suporte/store"
 )
 
@@ -22,7 +23,17 @@ func agentsRun(t *testing.T, stdin string, args ...string) (string, string, erro
 	return out.String(), errOut.String(), err
 }
 
+// TestAgentsCommand runs on the data folder's SQLite file, then on
+// PostgreSQL through SUPORTE_DB.
 func TestAgentsCommand(t *testing.T) {
+	t.Run("sqlite", agentsCommand)
+	t.Run("postgres", func(t *testing.T) {
+		t.Setenv("SUPORTE_DB", pgtemp.Database(t))
+		agentsCommand(t)
+	})
+}
+
+func agentsCommand(t *testing.T) {
 	t.Setenv("SUPORTE_BCRYPT_COST", "4")
 	data := t.TempDir()
 	const pw = "uma-senha-boa"
@@ -93,7 +104,7 @@ func TestAgentsCommand(t *testing.T) {
 	}
 
 	// A session, ended by a new password and by disabling.
-	db, err := store.Open(context.Background(), filepath.Join(data, "suporte.db"))
+	db, err := store.Open(context.Background(), place{data: data, db: os.Getenv("SUPORTE_DB")}.dsn())
 	if err != nil {
 		t.Fatal(err)
 	}

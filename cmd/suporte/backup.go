@@ -35,7 +35,7 @@ func runBackup(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	return backup(ctx, *data, files[0], *force, stdout, stderr)
 }
 
-func backup(ctx context.Context, data, file string, force bool, stdout, stderr io.Writer) error {
+func backup(ctx context.Context, data place, file string, force bool, stdout, stderr io.Writer) error {
 	db, err := openData(ctx, data)
 	if err != nil {
 		return err
@@ -59,7 +59,7 @@ func backup(ctx context.Context, data, file string, force bool, stdout, stderr i
 	}
 	fmt.Fprintf(stdout, "%s -> %s: %s, integrity_check ok\n", db.Path(), file, size(st.Size()))
 	fmt.Fprintf(stdout, "not copied: %s (the WhatsApp session's keys; never restore an old copy over a live session)\n",
-		filepath.Join(data, "whatsapp.db"))
+		filepath.Join(data.data, "whatsapp.db"))
 	return db.Close()
 }
 

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"suporte/internal/pgtemp"
 )
 
 // The crash tests run the real binary, built once per test process into
@@ -29,6 +31,7 @@ var suporteBin struct {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	pgtemp.StopShared()
 	if suporteBin.dir != "" {
 		os.RemoveAll(suporteBin.dir)
 	}

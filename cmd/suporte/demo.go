@@ -32,6 +32,7 @@ var demoAgents = []store.Agent{
 
 type demoOptions struct {
 	data, listen, flows string
+	db                  string    // the store, if not data/suporte.db
 	at                  time.Time // the clock's starting instant; zero means now
 	sendRate            float64
 	sendBurst           int
@@ -47,6 +48,7 @@ func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs := newFlags("demo", stderr)
 	var o demoOptions
 	fs.StringVar(&o.data, "data", envOr("SUPORTE_DEMO_DATA", "data-demo"), "data folder of the demo, never the service's (env SUPORTE_DEMO_DATA)")
+	fs.StringVar(&o.db, "db", "", "the demo's store: a postgres:// URL (several demos may share it) or a SQLite file; default: suporte.db in --data (never SUPORTE_DB: the demo stays off the service's store)")
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "HTTP address of the console and the simulated WhatsApp")
 	fs.StringVar(&o.flows, "flows", envOr("SUPORTE_FLOWS", "flows.yaml"), "flows file (env SUPORTE_FLOWS)")
 	fs.Float64Var(&o.sendRate, "send-rate", defaultSendRate, "messages per second across all chats, as in run")
@@ -109,7 +111,7 @@ func openDemo(ctx context.Context, o demoOptions, log zerolog.Logger) (_ *demo, 
 	if !o.at.IsZero() {
 		clock = bot.NewOffsetClock(o.at)
 	}
-	s, err := openService(ctx, serviceConfig{data: o.data, flows: o.flows, clock: clock, log: log})
+	s, err := openService(ctx, serviceConfig{data: o.data, db: o.db, flows: o.flows, clock: clock, log: log})
 	if err != nil {
 		return nil, err
 	}

@@ -20,15 +20,15 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"run", "[--data DIR] [--listen ADDR] [--flows FILE] [--phone N] [--pair-phone N] [--send-rate N]", "run the service: WhatsApp, the bot, the console", runRun},
-		{"demo", "[--data DIR] [--listen ADDR] [--flows FILE] [--at RFC3339]", "try everything on this machine: a simulated WhatsApp at /sim/ and the console at /", runDemo},
+		{"run", "[--data DIR] [--db URL|FILE] [--listen ADDR] [--flows FILE] [--phone N] [--pair-phone N] [--send-rate N]", "run the service: WhatsApp, the bot, the console", runRun},
+		{"demo", "[--data DIR] [--db URL|FILE] [--listen ADDR] [--flows FILE] [--at RFC3339]", "try everything on this machine: a simulated WhatsApp at /sim/ and the console at /", runDemo},
 		{"simulate", "[--flows FILE] [--db FILE] [--chat ID] [--at RFC3339] [--jsonl]", "chat with the bot on stdin/stdout, no phone needed", runSimulate},
 		{"flows", "lint|graph [FILE] | diff OLD NEW | route [--flows FILE] [--menu ID] TEXT", "check flows.yaml, draw its trail tree, compare two versions, or see where a customer's text leads", runFlows},
 		{"hours", "[--flows FILE] [--at RFC3339]", "tell whether the Encantadores are working now", runHours},
-		{"agents", "add|list|disable|enable|passwd [--data DIR] [--email E] ...", "manage the Encantadores' console accounts", runAgents},
-		{"report", "[--data DIR] [--flows FILE] [--from DATE] [--to DATE] [--format table|json|csv] [--at RFC3339]", "the managers' figures: conversations, trails (útil: X de Y), queue, Encantadores, CSAT, escalations", runReport},
-		{"purge", "[--data DIR] [--older-than 180d] [--dry-run]", "LGPD retention: anonymize closed conversations older than the limit, delete their messages", runPurge},
-		{"customer", "export|delete (--chat ID | --id-suporte N) [--data DIR] [--yes]", "LGPD: everything stored about a person as JSON, or delete it", runCustomer},
+		{"agents", "add|list|disable|enable|passwd [--data DIR | --db URL] [--email E] ...", "manage the Encantadores' console accounts", runAgents},
+		{"report", "[--data DIR | --db URL] [--flows FILE] [--from DATE] [--to DATE] [--format table|json|csv] [--at RFC3339]", "the managers' figures: conversations, trails (útil: X de Y), queue, Encantadores, CSAT, escalations", runReport},
+		{"purge", "[--data DIR | --db URL] [--older-than 180d] [--dry-run]", "LGPD retention: anonymize closed conversations older than the limit, delete their messages", runPurge},
+		{"customer", "export|delete (--chat ID | --id-suporte N) [--data DIR | --db URL] [--yes]", "LGPD: everything stored about a person as JSON, or delete it", runCustomer},
 		{"backup", "FILE [--data DIR] [--force]", "online consistent copy of suporte.db (never whatsapp.db)", runBackup},
 		{"bench", "[--customers N] [--rate MSGS/S] [--dir DIR]", "measure the engine against SQLite's own commit rate", runBench},
 	}

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -53,24 +52,6 @@ func parseRetention(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// openData opens the database of the data folder dir, which must exist:
-// a mistyped --data must not create an empty one.
-func openData(ctx context.Context, dir string) (*store.DB, error) {
-	path := filepath.Join(dir, "suporte.db")
-	if _, err := os.Stat(path); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("no database at %s (check --data or SUPORTE_DATA)", path)
-		}
-		return nil, err
-	}
-	return store.Open(ctx, path)
-}
-
-// dataFlag adds --data to fs.
-func dataFlag(fs *flag.FlagSet) *string {
-	return fs.String("data", envOr("SUPORTE_DATA", "data"), "data folder (env SUPORTE_DATA)")
-}
-
 // runPurge applies the retention limit to the data folder.
 func runPurge(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("purge", stderr)
@@ -93,7 +74,7 @@ func runPurge(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 }
 
 type purgeOptions struct {
-	data   string
+	data   place
 	keep   time.Duration
 	dryRun bool
 }
@@ -201,7 +182,7 @@ type personExport struct {
 	store.PersonData
 }
 
-func customerExport(ctx context.Context, data string, p store.Person, now time.Time, stdout, stderr io.Writer) error {
+func customerExport(ctx context.Context, data place, p store.Person, now time.Time, stdout, stderr io.Writer) error {
 	db, err := openData(ctx, data)
 	if err != nil {
 		return err
@@ -244,7 +225,7 @@ func runCustomerDelete(ctx context.Context, args []string, stdin io.Reader, stdo
 }
 
 type deleteOptions struct {
-	data        string
+	data        place
 	person      store.Person
 	yes         bool // no question asked
 	interactive bool // stdin is a terminal: the question can be asked

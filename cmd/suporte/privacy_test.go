@@ -96,7 +96,7 @@ func seedData(t *testing.T) string {
 func TestPurgeCommand(t *testing.T) {
 	dir := seedData(t)
 	ctx := t.Context()
-	o := purgeOptions{data: dir, keep: 180 * 24 * time.Hour, dryRun: true}
+	o := purgeOptions{data: place{data: dir}, keep: 180 * 24 * time.Hour, dryRun: true}
 	var out bytes.Buffer
 	if err := purge(ctx, o, cmdNow, &out); err != nil {
 		t.Fatal(err)
@@ -158,7 +158,7 @@ func TestCustomerExport(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out, stderr bytes.Buffer
-			if err := customerExport(ctx, dir, tt.p, cmdNow, &out, &stderr); err != nil {
+			if err := customerExport(ctx, place{data: dir}, tt.p, cmdNow, &out, &stderr); err != nil {
 				t.Fatalf("export: %v (%s)", err, stderr.String())
 			}
 			var got struct {
@@ -211,7 +211,7 @@ func TestCustomerDelete(t *testing.T) {
 	exported := func(t *testing.T, dir string, p store.Person) bool {
 		t.Helper()
 		var out, stderr bytes.Buffer
-		err := customerExport(ctx, dir, p, cmdNow, &out, &stderr)
+		err := customerExport(ctx, place{data: dir}, p, cmdNow, &out, &stderr)
 		if err != nil && exitCode(err, &stderr) != 1 {
 			t.Fatal(err)
 		}
@@ -221,7 +221,7 @@ func TestCustomerDelete(t *testing.T) {
 	t.Run("no aborts", func(t *testing.T) {
 		dir := seedData(t)
 		var out, stderr bytes.Buffer
-		o := deleteOptions{data: dir, person: store.Person{IDSuporte: "999"}, interactive: true}
+		o := deleteOptions{data: place{data: dir}, person: store.Person{IDSuporte: "999"}, interactive: true}
 		err := customerDelete(ctx, o, strings.NewReader("no\n"), &out, &stderr)
 		if code := exitCode(err, &stderr); code != 1 || !strings.Contains(stderr.String(), "aborted: nothing deleted") {
 			t.Errorf("answer no: exit %d, %q", code, stderr.String())
@@ -257,7 +257,7 @@ func TestCustomerDelete(t *testing.T) {
 		count string
 	}{
 		{"yes on the terminal, by ID Suporte", func(dir string, out, stderr *bytes.Buffer) error {
-			o := deleteOptions{data: dir, person: store.Person{IDSuporte: "999"}, interactive: true}
+			o := deleteOptions{data: place{data: dir}, person: store.Person{IDSuporte: "999"}, interactive: true}
 			return customerDelete(ctx, o, strings.NewReader("YES\n"), out, stderr)
 		}, []store.Person{{IDSuporte: "999"}, {Chat: "P1"}, {Chat: "P2"}}, []store.Person{{Chat: "Q"}, {Chat: "O"}}, "  customers            2\n"},
 		{"--yes, by chat", func(dir string, out, stderr *bytes.Buffer) error {
@@ -333,10 +333,10 @@ func TestPrivacyCommandsWhileServiceRuns(t *testing.T) {
 	runService(t, dir)
 	ctx := t.Context()
 	var out, stderr bytes.Buffer
-	if err := purge(ctx, purgeOptions{data: dir, keep: 180 * 24 * time.Hour}, cmdNow, &out); err != nil {
+	if err := purge(ctx, purgeOptions{data: place{data: dir}, keep: 180 * 24 * time.Hour}, cmdNow, &out); err != nil {
 		t.Errorf("purge: %v", err)
 	}
-	if err := customerExport(ctx, dir, store.Person{Chat: "live"}, cmdNow, &out, &stderr); err != nil {
+	if err := customerExport(ctx, place{data: dir}, store.Person{Chat: "live"}, cmdNow, &out, &stderr); err != nil {
 		t.Errorf("export: %v", err)
 	}
 	if err := runCustomer(ctx, []string{"delete", "--data", dir, "--chat", "Q", "--yes"}, nil, &out, &stderr); err != nil {

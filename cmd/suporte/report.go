@@ -6,13 +6,9 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,7 +28,7 @@ const defaultReportDays = 30
 // It only reads the store, so it runs beside the service.
 func runReport(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	set := newFlags("report", stderr)
-	data := set.String("data", envOr("SUPORTE_DATA", "data"), "data folder (env SUPORTE_DATA)")
+	data := dataFlag(set)
 	flowsPath := set.String("flows", envOr("SUPORTE_FLOWS", "flows.yaml"), "flows file: business hours and trail titles (env SUPORTE_FLOWS)")
 	fromArg := set.String("from", "", "first day, YYYY-MM-DD in the calendar's time zone (default: 29 days before --to)")
 	toArg := set.String("to", "", "last day, included, YYYY-MM-DD (default: today)")
@@ -72,11 +68,7 @@ func runReport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return fail("%v", err)
 	}
 
-	path := filepath.Join(*data, "suporte.db")
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("no database at %s (see --data)", path)
-	}
-	db, err := store.Open(ctx, path)
+	db, err := openData(ctx, *data)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -48,6 +49,7 @@ var (
 
 type runOptions struct {
 	data, listen, flows string
+	db                  string // the store, if not data/suporte.db
 	phone, pairPhone    string
 	acceptAnyNumber     bool
 	sendRate            float64
@@ -63,6 +65,7 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	fs := newFlags("run", stderr)
 	var o runOptions
 	fs.StringVar(&o.data, "data", envOr("SUPORTE_DATA", "data"), "data folder (env SUPORTE_DATA)")
+	fs.StringVar(&o.db, "db", os.Getenv("SUPORTE_DB"), dbUsage)
 	fs.StringVar(&o.listen, "listen", envOr("SUPORTE_LISTEN", "127.0.0.1:8080"), "HTTP address for /healthz, /readyz, /metrics and the console (env SUPORTE_LISTEN)")
 	fs.StringVar(&o.flows, "flows", envOr("SUPORTE_FLOWS", "flows.yaml"), "flows file (env SUPORTE_FLOWS)")
 	fs.StringVar(&o.phone, "phone", envOr("SUPORTE_PHONE", "+55 47 3512-1777"), "the support line's WhatsApp number (env SUPORTE_PHONE)")
@@ -115,7 +118,7 @@ func operatorExit(err error, stderr io.Writer) error {
 
 // serve runs the service until ctx ends or a part of it fails.
 func serve(ctx context.Context, o runOptions, log zerolog.Logger, stderr io.Writer) error {
-	s, err := openService(ctx, serviceConfig{data: o.data, flows: o.flows, clock: bot.SystemClock{}, log: log})
+	s, err := openService(ctx, serviceConfig{data: o.data, db: o.db, flows: o.flows, clock: bot.SystemClock{}, log: log})
 	if err != nil {
 		return err
 	}

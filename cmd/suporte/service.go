@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
+
 	"sync"
 	"syscall"
 	"time"
@@ -41,6 +41,7 @@ type service struct {
 // serviceConfig says where a service keeps its state and how it tells time.
 type serviceConfig struct {
 	data, flows string
+	db          string // the store if not data/suporte.db: a postgres:// URL or a file
 	clock       bot.Clock
 	log         zerolog.Logger
 }
@@ -57,7 +58,7 @@ func openService(ctx context.Context, c serviceConfig) (_ *service, err error) {
 			lock.release()
 		}
 	}()
-	db, err := store.Open(ctx, filepath.Join(c.data, "suporte.db"))
+	db, err := store.Open(ctx, place{data: c.data, db: c.db}.dsn())
 	if err != nil {
 		return nil, err
 	}

@@ -21,7 +21,7 @@ import (
 func runSimulate(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("simulate", stderr)
 	flowsPath := fs.String("flows", envOr("SUPORTE_FLOWS", "flows.yaml"), "flows file")
-	dbPath := fs.String("db", "", "database file to keep state between runs (default: a temporary one)")
+	dbPath := fs.String("db", "", "store to keep state between runs: a SQLite file or a postgres:// URL (default: a temporary file)")
 	chat := fs.String("chat", "5547999990001", "customer chat id")
 	at := fs.String("at", "", "start the clock at this instant, RFC3339 (default: now)")
 	jsonl := fs.Bool("jsonl", false, "print one JSON object per bot message")

@@ -96,3 +96,25 @@ func redact(dsn string) string {
 	}
 	return strings.ReplaceAll(u.Redacted(), "%2A", "*")
 }
+
+// The test binary's shared server, started on first use.
+var shared struct {
+	once sync.Once
+	srv  *Server
+	err  error
+}
+
+// Shared returns the server of this test binary, starting a throwaway
+// cluster (or taking EnvServer's) on first use. A TestMain that may use
+// it calls StopShared after m.Run.
+func Shared(ctx context.Context) (*Server, error) {
+	shared.once.Do(func() { shared.srv, shared.err = Open(ctx, Options{}) })
+	return shared.srv, shared.err
+}
+
+// StopShared stops the shared server, if it was started.
+func StopShared() {
+	if shared.srv != nil {
+		shared.srv.Close()
+	}
+}
