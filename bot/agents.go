@@ -168,7 +168,7 @@ func (r *Runtime) ClaimNext(ctx context.Context, a Agent) (int64, error) {
 // Reply sends an agent's message to the customer, through the outbox, in
 // order with everything else said in the chat.
 func (r *Runtime) Reply(ctx context.Context, a Agent, id int64, text string) error {
-	text = strings.TrimSpace(text)
+	text = strings.TrimSpace(CleanText(text))
 	if text == "" {
 		return ErrEmptyText
 	}
@@ -232,7 +232,7 @@ func (r *Runtime) reply(ctx context.Context, a Agent, id int64, text string, f *
 
 // Note adds an internal note to the ticket; the customer never sees it.
 func (r *Runtime) Note(ctx context.Context, a Agent, id int64, text string) error {
-	text = strings.TrimSpace(text)
+	text = strings.TrimSpace(CleanText(text))
 	if text == "" {
 		return ErrEmptyText
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -151,9 +150,10 @@ func (r *Runtime) Receive(ctx context.Context, in Inbound) (dup bool, err error)
 	}
 	// WhatsApp's protobufs (proto2) do not check UTF-8, and the bot echoes
 	// what customers send (a ticket's messages, the requester's name, an
-	// ID it could not read): keep both valid from here on.
-	in.Text = strings.ToValidUTF8(in.Text, "\uFFFD")
-	in.PushName = strings.ToValidUTF8(in.PushName, "\uFFFD")
+	// ID it could not read): keep both valid, and free of characters that
+	// hide or reverse text, from here on.
+	in.Text = CleanText(in.Text)
+	in.PushName = CleanLine(in.PushName)
 	if utf8.RuneCountInString(in.Text) > MaxText {
 		in.Text = string([]rune(in.Text)[:MaxText]) + cutMark
 	}

@@ -41,11 +41,14 @@ import (
 // the store cannot take writes (disk full, data folder deleted), is a 503:
 // the message was not stored.
 
-// Limits of a customer message.
+// Limits of a customer message. The text limit is WhatsApp's own: the
+// runtime keeps the first bot.MaxText characters of a longer one and tells
+// the customer, as it does for messages from a real phone. A body holds
+// that text even with every character escaped in JSON.
 const (
-	MaxBody = 64 << 10 // bytes of a request body
-	MaxText = 4096     // characters of a text or caption
-	maxName = 64       // characters of a push name
+	MaxBody = 1 << 20 // bytes of a request body
+	MaxText = 65536   // characters of a text or caption
+	maxName = 64      // characters of a push name
 )
 
 // receiver takes customer messages: the runtime.
@@ -187,7 +190,9 @@ func (b postBody) inbound() (bot.Inbound, string) {
 	if kind == "" {
 		kind = bot.KindText
 	}
-	name := strings.TrimSpace(b.Name)
+	// What a phone would let through, cleaned as the runtime cleans it,
+	// so "blank" means blank to the bot too.
+	text, name := bot.CleanText(b.Text), bot.CleanLine(b.Name)
 	switch {
 	case b.Chat == "":
 		return bot.Inbound{}, `Informe o campo "chat" (o número ou identificador do cliente).`
@@ -195,16 +200,16 @@ func (b postBody) inbound() (bot.Inbound, string) {
 		return bot.Inbound{}, `Campo "chat" inválido: use de 1 a 64 caracteres entre letras, números e @ . _ + -.`
 	case !bot.Written(kind):
 		return bot.Inbound{}, fmt.Sprintf(`Tipo %q desconhecido: use text, %s.`, b.Kind, strings.Join(bot.MediaKinds, ", "))
-	case kind == bot.KindText && strings.TrimSpace(b.Text) == "":
+	case kind == bot.KindText && strings.TrimSpace(text) == "":
 		return bot.Inbound{}, `Escreva a mensagem no campo "text".`
-	case utf8.RuneCountInString(b.Text) > MaxText:
+	case utf8.RuneCountInString(text) > MaxText:
 		return bot.Inbound{}, fmt.Sprintf("Texto longo demais: o máximo é %d caracteres.", MaxText)
 	case b.ID != "" && !validID.MatchString(b.ID):
 		return bot.Inbound{}, `Campo "id" inválido: use de 1 a 128 caracteres entre letras, números e @ . _ : + -.`
-	case utf8.RuneCountInString(name) > maxName || strings.ContainsFunc(name, isControl):
-		return bot.Inbound{}, fmt.Sprintf(`Campo "name" inválido: até %d caracteres, sem quebras de linha.`, maxName)
+	case utf8.RuneCountInString(name) > maxName:
+		return bot.Inbound{}, fmt.Sprintf(`Campo "name" inválido: até %d caracteres.`, maxName)
 	}
-	in := bot.Inbound{Chat: b.Chat, ID: b.ID, Kind: kind, Text: b.Text, PushName: name}
+	in := bot.Inbound{Chat: b.Chat, ID: b.ID, Kind: kind, Text: text, PushName: name}
 	if in.ID == "" {
 		in.ID = "sim-" + rand.Text()
 	}
@@ -213,8 +218,6 @@ func (b postBody) inbound() (bot.Inbound, string) {
 	}
 	return in, ""
 }
-
-func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 // messages answers GET /sim/api/messages?chat=ID[&after=SEQ].
 func (h *handler) messages(w http.ResponseWriter, r *http.Request) {
