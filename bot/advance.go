@@ -42,7 +42,7 @@ func (r *Runtime) handle(ctx context.Context, tx *store.Tx, fl *flows.Flow, now 
 		if ctx.Err() != nil {
 			return h, h.turnErr
 		}
-		r.cfg.Log.Error().Err(h.turnErr).Str("chat", in.Chat).Int64("inbox", in.ID).Msg("handle message failed; apologizing")
+		r.logChat(r.cfg.Log.Error(), in.Chat).Err(h.turnErr).Int64("inbox", in.ID).Msg("handle message failed; apologizing")
 		h.evs = nil
 		sorry := store.OutMsg{Chat: in.Chat, Text: fl.File.Texts.Error.Value, Author: "bot", CreatedAt: now}
 		var err error
@@ -139,7 +139,7 @@ func (r *Runtime) advance(ctx context.Context, chat string, rec sendRecord, time
 	}
 	if err != nil {
 		if ctx.Err() == nil {
-			r.cfg.Log.Error().Err(err).Str("chat", chat).Msg("chat work failed; will retry")
+			r.logChat(r.cfg.Log.Error(), chat).Err(err).Msg("chat work failed; will retry")
 		}
 		return advanced{err: err}
 	}

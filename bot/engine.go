@@ -139,7 +139,7 @@ func (t *turn) act(event string) error {
 	}
 	if err != nil {
 		// A machine an event failed in may be left mid-transition.
-		return fmt.Errorf("conversation %s: %s in %s: %w", t.conv.Chat, event, m.Current(), err)
+		return fmt.Errorf("conversation: %s in %s: %w", event, m.Current(), err)
 	}
 	t.conv.State = m.Current()
 	t.engine.machines.Put(m)
@@ -239,7 +239,7 @@ func (t *turn) dispatch(in input) error {
 	case stateTicketComment:
 		return t.onTicketComment(in.text)
 	}
-	return fmt.Errorf("conversation %s: unknown state %q", t.conv.Chat, t.conv.State)
+	return fmt.Errorf("conversation: unknown state %q", t.conv.State)
 }
 
 // start opens a new conversation: greet a new customer, or welcome back

@@ -107,7 +107,10 @@ func (s *FlowSource) Reload(ctx context.Context, by string) error {
 		return nil // saved without changes
 	}
 	err = s.db.Update(ctx, func(tx *store.Tx) error {
-		_, err := tx.AddFlowVersion(ctx, store.FlowVersion{Version: fl.Version, LoadedAt: now, LoadedBy: by, Content: string(fl.Source)})
+		if _, err := tx.AddFlowVersion(ctx, store.FlowVersion{Version: fl.Version, LoadedAt: now, LoadedBy: by, Content: string(fl.Source)}); err != nil {
+			return err
+		}
+		_, err := tx.PruneFlowVersions(ctx, keptFlowVersions)
 		return err
 	})
 	if err != nil {
@@ -118,6 +121,11 @@ func (s *FlowSource) Reload(ctx context.Context, by string) error {
 	s.log.Info().Str("file", s.path).Str("version", fl.Version).Str("by", by).Int("nodes", len(fl.Nodes())).Msg("flows loaded")
 	return nil
 }
+
+// keptFlowVersions is how many loads of flows.yaml the store keeps, besides
+// those conversations still going on run on: months of editing, at most
+// keptFlowVersions times flows.MaxSize.
+const keptFlowVersions = 50
 
 // Watch reloads when the file changes or a signal arrives on hup (SIGHUP),
 // until ctx ends. It watches the folder, not the file: editors and deploy

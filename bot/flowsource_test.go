@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -199,4 +200,48 @@ func removeNotas(t *testing.T, text string) string {
 		t.Fatal(err)
 	}
 	return res
+}
+
+// TestFlowSourceBounds: a flows file over flows.MaxSize is refused at
+// reload, as lint says, at 1:1; the stored versions stay bounded, keeping
+// the ones conversations still going on run on.
+func TestFlowSourceBounds(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path, text := flowsFile(t, dir)
+	db := openStore(t, filepath.Join(dir, "s.db"))
+	defer db.Close()
+	src, err := NewFlowSource(ctx, path, db, zerolog.Nop(), SystemClock{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := src.Current().Version
+	must(t, db.Update(ctx, func(tx *store.Tx) error { // a customer mid-trail on the first version
+		return tx.PutConversation(ctx, store.Conversation{Chat: "c1", State: "trail", FlowVersion: first})
+	}))
+
+	padded := text + "\n#" + strings.Repeat(" comentário", flows.MaxSize/10) + "\n"
+	replaceFile(t, path, padded)
+	var probs *flows.Problems
+	if err := src.Reload(ctx, "SIGHUP"); !errors.As(err, &probs) {
+		t.Fatalf("reload of a %d-byte file: %v; want it refused", len(padded), err)
+	}
+	st := src.Status()
+	if src.Current().Version != first || st.Refused == nil || len(st.Refused.Problems) != 1 ||
+		!strings.HasPrefix(st.Refused.Problems[0], path+":1:1: the file is too large") {
+		t.Fatalf("after the big file: %+v; want it refused at 1:1 and the first version running", st)
+	}
+
+	for i := range keptFlowVersions + 10 {
+		replaceFile(t, path, strings.Replace(text, "Sobre qual assunto você quer ajuda?", fmt.Sprintf("Versão %d: em que posso ajudar?", i), 1))
+		must(t, src.Reload(ctx, "SIGHUP"))
+	}
+	var versions []store.FlowVersion
+	must(t, db.View(ctx, func(tx *store.Tx) error {
+		versions, err = tx.FlowVersions(ctx, 0)
+		return err
+	}))
+	if len(versions) != keptFlowVersions+1 || versions[len(versions)-1].Version != first || versions[0].Version != src.Current().Version {
+		t.Errorf("%d versions stored, oldest %s; want the latest %d and the first, which c1 runs on", len(versions), versions[len(versions)-1].Version, keptFlowVersions)
+	}
 }

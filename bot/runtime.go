@@ -60,6 +60,10 @@ type Config struct {
 	// Downloads is how many files are fetched at once; 0 means
 	// DefaultDownloads.
 	Downloads int
+	// LogKey keys the chat refs that stand for phone numbers in logs
+	// above debug level (ChatRef): the installation's secret, so refs stay
+	// the same across restarts. Nil means a random key for this process.
+	LogKey []byte
 	// StopTimeout bounds how long Run, once its context ends, keeps
 	// finishing the chats it is working on (their input already taken,
 	// their replies queued) before it leaves the rest to the next start.
@@ -103,6 +107,7 @@ type Runtime struct {
 	timing    receipts        // when inbox rows were persisted
 	gone      sync.Once       // says once that the database file is gone
 	dlWake    chan struct{}   // pokes the downloader: a file waits
+	logKey    []byte          // Config.LogKey or a random one
 }
 
 type worker struct {
@@ -118,8 +123,13 @@ func New(cfg Config) *Runtime {
 	if cfg.Clock == nil {
 		cfg.Clock = SystemClock{}
 	}
+	key := cfg.LogKey
+	if len(key) == 0 {
+		key = randomKey()
+	}
 	return &Runtime{
 		cfg:     cfg,
+		logKey:  key,
 		engine:  NewEngine(),
 		workers: map[string]*worker{},
 		pending: map[string]bool{},

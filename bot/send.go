@@ -347,7 +347,7 @@ func (r *Runtime) send(ctx context.Context, msgs []store.OutMsg) sendRecord {
 			}
 		}
 		if err != nil {
-			r.cfg.Log.Warn().Err(err).Int64("outbox", m.ID).Str("chat", m.Chat).Int("attempt", m.Attempts+1).Msg("send failed; will retry")
+			r.logChat(r.cfg.Log.Warn(), m.Chat).Err(err).Int64("outbox", m.ID).Int("attempt", m.Attempts+1).Msg("send failed; will retry")
 			rec.failed, rec.sendErr = m, err
 			return rec
 		}

@@ -1,7 +1,6 @@
 package flows
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -53,13 +52,23 @@ const (
 	CmdQuit
 )
 
+// MaxSize is the largest flows file accepted, in bytes. The shipped one is
+// about 40 KiB: a megabyte is room for years of trails, while a file far
+// larger (padded with comments, say) would be held in memory and stored
+// with every version.
+const MaxSize = 1 << 20
+
 // Load reads, parses and validates a flows file.
 func Load(path string) (*Flow, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read flows: %w", err)
 	}
-	fl, err := Parse(bytes.NewReader(data), path)
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Size() > MaxSize {
+		return nil, tooBig(path, fi.Size())
+	}
+	fl, err := Parse(f, path)
 	if err != nil {
 		return nil, err
 	}
@@ -72,9 +81,12 @@ func Load(path string) (*Flow, error) {
 // Parse decodes and validates a flows file read from r; name is used in
 // problem positions. The error is a *Problems listing everything wrong.
 func Parse(r io.Reader, name string) (*Flow, error) {
-	data, err := io.ReadAll(r)
+	data, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if len(data) > MaxSize {
+		return nil, tooBig(name, int64(len(data)))
 	}
 	probs := &Problems{File: name}
 	var doc yaml.Node
@@ -100,6 +112,18 @@ func Parse(r io.Reader, name string) (*Flow, error) {
 		return nil, err
 	}
 	return fl, nil
+}
+
+// tooBig is the problem of a file over MaxSize (size is what was seen of
+// it: the whole file, or MaxSize+1 bytes of a stream).
+func tooBig(name string, size int64) *Problems {
+	probs := &Problems{File: name}
+	what := fmt.Sprintf("%.1f MiB", float64(size)/(1<<20))
+	if size == MaxSize+1 {
+		what = "more than 1 MiB"
+	}
+	probs.add(Pos{1, 1}, "the file is too large (%s): the limit is 1 MiB", what)
+	return probs
 }
 
 // Node returns the node with that id, or nil.

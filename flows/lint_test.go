@@ -419,3 +419,29 @@ func TestLintMessagesStayOnOneLine(t *testing.T) {
 		})
 	}
 }
+
+// TestFileTooLarge: a file over MaxSize, even a valid one padded with
+// comments, is one problem at 1:1, whether loaded or read from a stream,
+// and is not read whole.
+func TestFileTooLarge(t *testing.T) {
+	valid, err := os.ReadFile(filepath.Join(lintDir, "valid.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := append(valid, "\n# "+strings.Repeat("x", MaxSize)+"\n"...)
+	path := filepath.Join(t.TempDir(), "flows.yaml")
+	if err := os.WriteFile(path, big, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(path)
+	if want := path + ":1:1: the file is too large (1.0 MiB): the limit is 1 MiB"; err == nil || err.Error() != want {
+		t.Errorf("Load: %v; want %q", err, want)
+	}
+	_, err = Parse(bytes.NewReader(big), "flows.yaml")
+	if want := "flows.yaml:1:1: the file is too large (more than 1 MiB): the limit is 1 MiB"; err == nil || err.Error() != want {
+		t.Errorf("Parse: %v; want %q", err, want)
+	}
+	if _, err := Parse(bytes.NewReader(valid), "flows.yaml"); err != nil {
+		t.Errorf("the file without the padding: %v", err)
+	}
+}

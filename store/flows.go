@@ -59,3 +59,18 @@ func (tx *Tx) FlowVersionByHash(ctx context.Context, version string) (FlowVersio
 	}
 	return v, nil
 }
+
+const pruneFlowVersionsSQL = `DELETE FROM flow_versions
+WHERE id NOT IN (SELECT id FROM (SELECT id FROM flow_versions ORDER BY id DESC LIMIT ?) AS newest)
+  AND version NOT IN (SELECT flow_version FROM conversations WHERE state <> ?)`
+
+// PruneFlowVersions keeps the latest keep loads and every load of a
+// version a conversation still going on runs on (so its text can be
+// traced), deletes the rest, and says how many went.
+func (tx *Tx) PruneFlowVersions(ctx context.Context, keep int) (int64, error) {
+	res, err := tx.exec(ctx, pruneFlowVersionsSQL, keep, ConversationClosed)
+	if err != nil {
+		return 0, fmt.Errorf("prune flow versions: %w", err)
+	}
+	return res.RowsAffected()
+}

@@ -160,3 +160,29 @@ func TestProbeImmutableFile(t *testing.T) {
 		t.Errorf("probe once writable again: %v", err)
 	}
 }
+
+// TestSecret: a secret is made once and then read back, across reopens.
+func TestSecret(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "suporte.db")
+	ctx := context.Background()
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := db.Secret(ctx, "log")
+	if err != nil || len(a) != secretBytes {
+		t.Fatalf("Secret: %x, %v; want %d bytes", a, err, secretBytes)
+	}
+	other, err := db.Secret(ctx, "other")
+	if err != nil || string(other) == string(a) {
+		t.Errorf("another secret: %x, %v; want a different one", other, err)
+	}
+	db.Close()
+	if db, err = Open(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if b, err := db.Secret(ctx, "log"); err != nil || string(b) != string(a) {
+		t.Errorf("after reopening: %x, %v; want %x", b, err, a)
+	}
+}

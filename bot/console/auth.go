@@ -11,7 +11,6 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +20,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"suporte/bot"
+	"suporte/bot/web"
 	"suporte/store"
 )
 
@@ -123,7 +123,7 @@ func (s *Server) authed(next http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		if !bearer && !safeMethod(r.Method) {
-			if r.Header.Get(csrfHeader) != csrfValue || !sameOrigin(r) {
+			if r.Header.Get(csrfHeader) != csrfValue || !web.SameOrigin(r) {
 				s.log.Warn().Str("route", r.Pattern).Msg("cross-site request refused")
 				writeError(w, http.StatusForbidden, "Requisição recusada: ela não veio do console.")
 				return
@@ -181,41 +181,6 @@ func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
-// sameOrigin checks what the browser says about where a request comes
-// from: Sec-Fetch-Site if sent, and Origin if sent, must name this site.
-// Browsers send at least one of them on every POST.
-func sameOrigin(r *http.Request) bool {
-	site := r.Header.Get("Sec-Fetch-Site")
-	origin := r.Header.Get("Origin")
-	if site == "" && origin == "" {
-		return false
-	}
-	if site != "" && site != "same-origin" {
-		return false
-	}
-	if origin != "" {
-		u, err := url.Parse(origin)
-		if err != nil || !strings.EqualFold(u.Host, r.Host) {
-			return false
-		}
-	}
-	return true
-}
-
-// otherSite tells that the browser says the request comes from another
-// site. Requests without those headers (curl, scripts) pass.
-func otherSite(r *http.Request) bool {
-	switch r.Header.Get("Sec-Fetch-Site") {
-	case "cross-site", "same-site":
-		return true
-	}
-	if origin := r.Header.Get("Origin"); origin != "" {
-		u, err := url.Parse(origin)
-		return err != nil || !strings.EqualFold(u.Host, r.Host)
-	}
-	return false
-}
-
 // loginRequest is the body of POST /api/login.
 type loginRequest struct {
 	Email    string `json:"email"`
@@ -230,7 +195,7 @@ type loginResponse struct {
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	// A login from a page of another site would log the victim into the
 	// attacker's account: refuse what the browser says is cross-site.
-	if otherSite(r) {
+	if web.CrossSite(r) {
 		writeError(w, http.StatusForbidden, "Requisição recusada: ela não veio do console.")
 		return
 	}

@@ -2,9 +2,9 @@ package console
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
+	"suporte/bot/web"
 	"suporte/store"
 )
 
@@ -43,12 +43,12 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) {
 	}
 	days := 14
 	if d := r.URL.Query().Get("days"); d != "" {
-		n, err := strconv.Atoi(d)
-		if err != nil || n < 1 || n > 90 {
+		n, ok := web.Digits(d)
+		if !ok || n < 1 || n > 90 {
 			writeError(w, http.StatusBadRequest, "days deve ser um número de 1 a 90.")
 			return
 		}
-		days = n
+		days = int(n)
 	}
 	loc := time.UTC
 	if s.cfg.Flow != nil {

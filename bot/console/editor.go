@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"suporte/bot"
+	"suporte/bot/web"
 	"suporte/flows"
 	"suporte/store"
 )
@@ -24,7 +25,7 @@ import (
 // Editors and supervisors use them; without Config.Flows they answer 404.
 
 // maxSource bounds a candidate flows.yaml sent by an editor.
-const maxSource = 1 << 20
+const maxSource = flows.MaxSize
 
 // maxSourceBody bounds the JSON body carrying it: escaping makes the
 // JSON a little longer than the file.
@@ -273,6 +274,9 @@ func decodeCandidate(w http.ResponseWriter, r *http.Request) (candidateRequest, 
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return req, tooBig
+	}
+	if web.TimedOut(err) {
+		return req, fail(http.StatusRequestTimeout, "O conteúdo da requisição demorou demais para chegar.")
 	}
 	if err != nil {
 		return req, fail(http.StatusBadRequest, "Não foi possível ler o pedido.")

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -296,6 +295,8 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 		return nil
 	case errors.As(err, &tooBig):
 		return fail(http.StatusRequestEntityTooLarge, "Conteúdo grande demais (máximo de 64 KiB).")
+	case web.TimedOut(err):
+		return fail(http.StatusRequestTimeout, "O conteúdo da requisição demorou demais para chegar.")
 	}
 	return badJSON(err)
 }
@@ -360,8 +361,8 @@ var errorMap = []struct {
 
 // ticketID parses the {id} of the path; a malformed id is an unknown one.
 func ticketID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
+	id, ok := web.Digits(r.PathValue("id"))
+	if !ok || id <= 0 {
 		return 0, fail(http.StatusNotFound, "Chamado não encontrado.")
 	}
 	return id, nil

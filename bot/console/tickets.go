@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"suporte/bot"
+	"suporte/bot/web"
 	"suporte/store"
 )
 
@@ -186,12 +187,12 @@ func (s *Server) handleTickets(w http.ResponseWriter, r *http.Request) {
 	onlyMine := mine == "1" || mine == "true"
 	limit := 200
 	if l := q.Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > 1000 {
+		n, ok := web.Digits(l)
+		if !ok || n < 1 || n > 1000 {
 			writeError(w, http.StatusBadRequest, "limit deve ser um número de 1 a 1000.")
 			return
 		}
-		limit = n
+		limit = int(n)
 	}
 	sess := current(r)
 	me := sess.bot().ID
@@ -544,7 +545,7 @@ func (s *Server) findAgent(ctx context.Context, ref string) (store.Agent, error)
 	var a store.Agent
 	err := s.cfg.Store.View(ctx, func(tx *store.Tx) error {
 		var err error
-		if id, perr := strconv.ParseInt(ref, 10, 64); perr == nil {
+		if id, ok := web.Digits(ref); ok {
 			a, err = tx.Agent(ctx, id)
 		} else {
 			a, err = tx.AgentByEmail(ctx, ref)

@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -37,9 +36,10 @@ import (
 // 500: 400 for malformed JSON, unknown fields, a bad chat, id, name or
 // kind, and a text over MaxText characters (the body may be small; the
 // text is what is wrong); 413 for a body over MaxBody bytes; 405 for a
-// wrong method. A POST cut short by the demo stopping, or refused because
-// the store cannot take writes (disk full, data folder deleted), is a 503:
-// the message was not stored.
+// wrong method; 403 for a POST a browser says comes from a page of
+// another site (scripts, which send no Origin, pass). A POST cut short by
+// the demo stopping, or refused because the store cannot take writes
+// (disk full, data folder deleted), is a 503: the message was not stored.
 
 // Limits of a customer message. The text limit is WhatsApp's own: the
 // runtime keeps the first bot.MaxText characters of a longer one and tells
@@ -144,6 +144,12 @@ type postAnswer struct {
 // post hands a customer message to the runtime and answers 202 once it is
 // durable. A repeated id is a redelivery: accepted, ignored.
 func (h *handler) post(w http.ResponseWriter, r *http.Request) {
+	// The demo listens on this machine: a page of any other site open in
+	// the same browser must not speak as its customers.
+	if web.CrossSite(r) {
+		writeError(w, http.StatusForbidden, "Requisição recusada: ela não veio do simulador.")
+		return
+	}
 	var in bot.Inbound
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "multipart/form-data" {
 		var code int
@@ -227,8 +233,8 @@ func (h *handler) messages(w http.ResponseWriter, r *http.Request) {
 	}
 	var after int64
 	if s := r.URL.Query().Get("after"); s != "" {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n < 0 {
+		n, ok := web.Digits(s)
+		if !ok {
 			writeError(w, http.StatusBadRequest, `Parâmetro "after" inválido: use o "seq" da última mensagem recebida.`)
 			return
 		}
@@ -346,6 +352,8 @@ func decode(w http.ResponseWriter, r *http.Request, v any) (int, string) {
 		return 0, ""
 	case errors.As(err, &tooBig):
 		return http.StatusRequestEntityTooLarge, fmt.Sprintf("Conteúdo grande demais: o máximo é %d KiB.", MaxBody>>10)
+	case web.TimedOut(err):
+		return http.StatusRequestTimeout, "O conteúdo da requisição demorou demais para chegar."
 	case errors.Is(err, io.EOF):
 		return http.StatusBadRequest, `Envie um objeto JSON, por exemplo {"chat":"5547999990001","text":"oi"}.`
 	case errors.As(err, &typeErr):

@@ -743,3 +743,41 @@ func TestReadReceipts(t *testing.T) {
 type receiverFunc func(context.Context, bot.Inbound) (bool, error)
 
 func (f receiverFunc) Receive(ctx context.Context, in bot.Inbound) (bool, error) { return f(ctx, in) }
+
+// TestCrossSitePost: a page of another site open in the demo user's
+// browser cannot post as a customer; the simulator's own page and
+// scripts (no Origin) can.
+func TestCrossSitePost(t *testing.T) {
+	e := newSimEnv(t)
+	body := `{"chat":"5547999990001","text":"oi"}`
+	for _, tc := range []struct {
+		name   string
+		header map[string]string
+		code   int
+	}{
+		{"another site", map[string]string{"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}, 403},
+		{"another site, Origin only", map[string]string{"Origin": "https://evil.example"}, 403},
+		{"a sibling site", map[string]string{"Sec-Fetch-Site": "same-site"}, 403},
+		{"the simulator's page", map[string]string{"Origin": e.srv.URL, "Sec-Fetch-Site": "same-origin"}, 202},
+		{"a script", nil, 202},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequest("POST", e.srv.URL+"/sim/api/messages", strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range tc.header {
+				req.Header.Set(k, v)
+			}
+			res, err := e.srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != tc.code {
+				t.Errorf("got %d %s; want %d", res.StatusCode, b, tc.code)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package whatsapp
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -39,8 +40,10 @@ type Config struct {
 	// (see chatKey); nil means never.
 	Known func(ctx context.Context, chat string) (bool, error)
 	// Log receives our lines; whatsmeow's go to a "whatsmeow" child, at
-	// info or above unless Log is at trace.
-	Log zerolog.Logger
+	// info or above unless Log is at trace, with people's JIDs replaced by
+	// chat refs keyed by LogKey (bot.ChatRef; nil: a random key).
+	Log    zerolog.Logger
+	LogKey []byte
 	// Out is where people read the QR code and pairing instructions.
 	Out io.Writer
 	// Now and Sleep are the clock; time.Now and bot.Sleep in the service.
@@ -130,7 +133,12 @@ func Open(ctx context.Context, cfg Config) (*Client, error) {
 		// Its debug level dumps every stanza, with message metadata.
 		waLogger = waLogger.Level(max(zerolog.InfoLevel, cfg.Log.GetLevel()))
 	}
-	container, err := sqlstore.New(ctx, "sqlite3", deviceDSN(cfg.DB), waLog.Zerolog(waLogger))
+	if len(cfg.LogKey) == 0 {
+		cfg.LogKey = make([]byte, 32)
+		rand.Read(cfg.LogKey) // never fails (crypto/rand panics if the OS cannot give randomness)
+	}
+	waLogs := redactLog{next: waLog.Zerolog(waLogger), key: cfg.LogKey}
+	container, err := sqlstore.New(ctx, "sqlite3", deviceDSN(cfg.DB), waLogs)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", cfg.DB, err)
 	}
@@ -147,7 +155,7 @@ func Open(ctx context.Context, cfg Config) (*Client, error) {
 	wastore.SetOSInfo("suporte", [3]uint32{1, 0, 0})
 	wastore.DeviceProps.PlatformType = waCompanionReg.DeviceProps_DESKTOP.Enum()
 
-	cli := whatsmeow.NewClient(dev, waLog.Zerolog(waLogger))
+	cli := whatsmeow.NewClient(dev, waLogs)
 	// A device that is not paired yet has no stores of its own: they are
 	// attached when pairing saves it. The LID map is the container's.
 	c := newClient(cfg, phone, cli, directoryOf(container.LIDMap, cfg.Known), deviceSecrets{dev})

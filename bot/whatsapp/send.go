@@ -117,7 +117,7 @@ func (c *Client) waitOnline() {
 func parseChat(chat string) (types.JID, error) {
 	jid, err := types.ParseJID(chat)
 	if err != nil || !personal(jid) || jid.Device != 0 {
-		return types.JID{}, fmt.Errorf("%w: %q", ErrBadChat, chat)
+		return types.JID{}, ErrBadChat // the chat is not in the error: it may be a phone number
 	}
 	return jid, nil
 }

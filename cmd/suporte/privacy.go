@@ -9,13 +9,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
 	"golang.org/x/term"
 
+	"suporte/bot/web"
 	"suporte/store"
 )
 
@@ -30,14 +30,24 @@ const defaultRetention = "180d"
 // minRetention guards against a unit slip: "6m" is six minutes in Go.
 const minRetention = 24 * time.Hour
 
+// maxRetention guards against the other slip, a digit too many: no
+// retention rule keeps support chats for decades.
+const maxRetention = 3650 * 24 * time.Hour
+
 // parseRetention reads a retention limit: whole days ("180d") or a Go
-// duration ("4320h"), at least a day.
+// duration ("4320h"), from a day to ten years.
 func parseRetention(s string) (time.Duration, error) {
+	if s == "" || s[0] < '0' || s[0] > '9' {
+		return 0, fmt.Errorf("%q: want days (180d) or hours (4320h)", s)
+	}
 	var d time.Duration
 	if n, ok := strings.CutSuffix(s, "d"); ok {
-		days, err := strconv.Atoi(n)
-		if err != nil || days <= 0 || days > 100*366 {
+		days, ok := web.Digits(n)
+		if !ok {
 			return 0, fmt.Errorf("%q: want a whole number of days, like 180d", s)
+		}
+		if days > int64(maxRetention/(24*time.Hour)) {
+			return 0, fmt.Errorf("%q: at most %dd (ten years)", s, maxRetention/(24*time.Hour))
 		}
 		d = time.Duration(days) * 24 * time.Hour
 	} else {
@@ -46,8 +56,11 @@ func parseRetention(s string) (time.Duration, error) {
 			return 0, fmt.Errorf("%q: want days (180d) or hours (4320h)", s)
 		}
 	}
-	if d < minRetention {
+	switch {
+	case d < minRetention:
 		return 0, fmt.Errorf("%q is %v: want at least a day (for months, write days: 180d)", s, d)
+	case d > maxRetention:
+		return 0, fmt.Errorf("%q: at most %dd (ten years)", s, maxRetention/(24*time.Hour))
 	}
 	return d, nil
 }

@@ -35,6 +35,13 @@ func TestParseRetention(t *testing.T) {
 		{"d", 0, true},
 		{"99999999d", 0, true},
 		{"", 0, true},
+		{"3650d", 3650 * 24 * time.Hour, false},
+		{"3651d", 0, true},
+		{"87601h", 0, true},
+		{"9223372036854775807ns", 0, true},
+		{"99999999999999999999d", 0, true},
+		{"+180d", 0, true},
+		{"+4320h", 0, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -43,6 +50,10 @@ func TestParseRetention(t *testing.T) {
 				t.Errorf("parseRetention(%q) = %v, %v; want %v, error %v", tt.in, got, err, tt.want, tt.wantErr)
 			}
 		})
+	}
+	// A large count of days is told the limit, not that it is no number.
+	if _, err := parseRetention("36601d"); err == nil || !strings.Contains(err.Error(), "at most 3650d (ten years)") {
+		t.Errorf("36601d: %v; want the limit named", err)
 	}
 }
 

@@ -135,6 +135,7 @@ func serve(ctx context.Context, o runOptions, log zerolog.Logger, stderr io.Writ
 		PairPhone:       o.pairPhone,
 		Known:           knownChat(s.db),
 		Log:             log.With().Str("component", "whatsapp").Logger(),
+		LogKey:          s.logKey,
 		Out:             stderr,
 		Now:             time.Now,
 		Sleep:           bot.Sleep,

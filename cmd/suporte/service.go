@@ -19,6 +19,7 @@ import (
 	"suporte/bot"
 	"suporte/bot/console"
 	"suporte/bot/metrics"
+	"suporte/bot/web"
 	"suporte/store"
 )
 
@@ -37,6 +38,7 @@ type service struct {
 	rt      *bot.Runtime
 	console *console.Server
 	lock    *dataLock
+	logKey  []byte // the installation's key for chat refs in logs
 }
 
 // serviceConfig says where a service keeps its state and how it tells time.
@@ -72,11 +74,15 @@ func openService(ctx context.Context, c serviceConfig) (_ *service, err error) {
 	if err != nil {
 		return nil, err
 	}
+	logKey, err := db.Secret(ctx, "log")
+	if err != nil {
+		return nil, err
+	}
 	fl, err := bot.NewFlowSource(ctx, c.flows, db, c.log.With().Str("component", "flows").Logger(), c.clock)
 	if err != nil {
 		return nil, err
 	}
-	return &service{log: c.log, clock: c.clock, data: c.data, db: db, files: files, flows: fl, lock: lock}, nil
+	return &service{log: c.log, clock: c.clock, data: c.data, db: db, files: files, flows: fl, lock: lock, logKey: logKey}, nil
 }
 
 // wiring is what differs between the real service and the demo around
@@ -118,6 +124,7 @@ func (s *service) wire(w wiring) {
 		Sleep:       w.sleep,
 		Limit:       limit,
 		Observe:     s.met,
+		LogKey:      s.logKey,
 		StopTimeout: w.stopTimeout,
 	})
 	s.console = console.New(console.Config{
@@ -155,13 +162,10 @@ func (s *service) serve(ctx context.Context, ln net.Listener, handler http.Handl
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		// Requests end with the service: open event streams must not
-		// hold the shutdown up.
-		BaseContext: func(net.Listener) context.Context { return ctx },
-	}
+	srv := web.NewServer(handler)
+	// Requests end with the service: open event streams must not hold the
+	// shutdown up.
+	srv.BaseContext = func(net.Listener) context.Context { return ctx }
 	// On a stop the runtime refuses new messages and finishes the chats
 	// in progress; linked parts (the transport) stay up until then, for
 	// their replies.
