@@ -172,6 +172,9 @@ func open(ctx context.Context, d *dialect, fi os.FileInfo, path, writeDSN, readD
 	if err := db.connectWriter(ctx); err != nil {
 		return fail(err)
 	}
+	if err := backfillSearch(ctx, w); err != nil {
+		return fail(err)
+	}
 
 	db.r, err = sql.Open(d.driver, readDSN)
 	if err != nil {
@@ -244,7 +247,7 @@ func (db *DB) hotQueries() []string {
 		trySQL, tryReleaseSQL, tryRollbackSQL,
 		acceptInboxSQL, inboxIDSQL, inboxSinceSQL, chatIdleQuerySQL, nextInboxSQL, finishInboxSQL,
 		conversationSQL, putConversationSQL, customerSQL, putCustomerSQL,
-		ticketSQL, updateTicketSQL, touchTicketSQL, addTicketEventSQL,
+		ticketSQL, updateTicketSQL, touchTicketSQL, addTicketEventSQL, insertTermSQL,
 		appendOutboxSQL, pendingOutboxSQL, markSentSQL, queueAheadSQL, recentClaimsSQL,
 		setTimerSQL, deleteTimerSQL, clearTimersSQL,
 	)

@@ -190,6 +190,9 @@ func (tx *Tx) Purge(ctx context.Context, before time.Time, dryRun bool) (PurgeRe
 		if r.Tickets, err = execList(ctx, tx, anonymizeTicketsSQL, tickets); err != nil {
 			return PurgeResult{}, fmt.Errorf("purge tickets: %w", err)
 		}
+		if err := tx.deleteTerms(ctx, tickets); err != nil { // their words go with their texts
+			return PurgeResult{}, fmt.Errorf("purge tickets: %w", err)
+		}
 	}
 
 	inbox, err := queryAll(ctx, tx, scanInt64, purgeInboxIDsSQL, sameArgs(purgeInboxIDsSQL, b, purgeBatch)...)

@@ -80,7 +80,7 @@ func (tx *Tx) CreateTicket(ctx context.Context, t Ticket) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("create ticket: %w", err)
 	}
-	return id, nil
+	return id, tx.indexText(ctx, id, t.Requester)
 }
 
 const ticketSQL = `SELECT ` + ticketCols + ` FROM tickets WHERE id = ?`
@@ -208,11 +208,15 @@ const addTicketEventSQL = `INSERT INTO ticket_events (ticket, at, kind, actor, t
 VALUES (?, ?, ?, ?, ?, ?)
 RETURNING id`
 
-// AddTicketEvent appends e to the history of ticket e.Ticket and returns its id.
+// AddTicketEvent appends e to the history of ticket e.Ticket and returns its
+// id. A customer's, agent's or note line's words go to the search index.
 func (tx *Tx) AddTicketEvent(ctx context.Context, e TicketEvent) (int64, error) {
 	id, err := tx.insert(ctx, addTicketEventSQL, e.Ticket, millis(e.At), e.Kind, e.Actor, e.Text, e.Media)
 	if err != nil {
 		return 0, fmt.Errorf("add ticket %d event: %w", e.Ticket, err)
+	}
+	if searchedKind(e.Kind) {
+		return id, tx.indexText(ctx, e.Ticket, e.Text)
 	}
 	return id, nil
 }

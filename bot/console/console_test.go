@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -805,5 +806,112 @@ func TestStatusNames(t *testing.T) {
 	d := e.detail(tok, first)
 	if !d.has("system", "Status: Aguardando resposta") {
 		t.Errorf("the transcript does not name the status as the label: %+v", d.Messages)
+	}
+}
+
+// TestSearch: agents find tickets by the words customers and agents wrote,
+// by name, protocol and phone; they read resolved tickets, the queue and
+// their own, never a colleague's conversation going on; supervisors find
+// everything. The log names who searched, never what.
+func TestSearch(t *testing.T) {
+	e := &env{backend: newBackend(t), t: t}
+	var logs bytes.Buffer
+	cfg := Config{Store: e.db, Runtime: e.rt, Clock: e.clock, Flow: e.current, BcryptCost: bcrypt.MinCost, Log: zerolog.New(&logs)}
+	e.serve(New(cfg))
+	e.agent("ana@contaazul.com", "Ana", store.RoleAgent, 5)
+	bia := botAgent(e.agent("bia@contaazul.com", "Bia Souza", store.RoleAgent, 5))
+	e.agent("sara@contaazul.com", "Sara", store.RoleSupervisor, 5)
+	ana, sara := e.login("ana@contaazul.com"), e.login("sara@contaazul.com")
+
+	// Last week Bia solved a rejected invoice; today she has another one
+	// going on, and a third customer waits in the queue.
+	solved := e.customer("5547999990001")
+	e.say("5547999990001", "A nota fiscal voltou com Rejeição 539")
+	if err := e.rt.Claim(e.ctx, bia, solved); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.rt.Reply(e.ctx, bia, solved, "Atualize o certificado digital e emita de novo."); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.rt.SetStatus(e.ctx, bia, solved, store.StatusResolvido); err != nil {
+		t.Fatal(err)
+	}
+	e.drain()
+	going := e.customer("5547988880002")
+	e.say("5547988880002", "Também deu rejeição 539 aqui")
+	if err := e.rt.Claim(e.ctx, bia, going); err != nil {
+		t.Fatal(err)
+	}
+	waiting := e.customer("5547977770003")
+	e.say("5547977770003", "Meu boleto da rejeição sumiu")
+	e.drain()
+
+	type hit struct {
+		ID          int64
+		StatusLabel string `json:"status_label"`
+		Match       *struct {
+			From, Text string
+			ActorName  string `json:"actor_name"`
+		}
+	}
+	find := func(tok, q string) []hit {
+		t.Helper()
+		var hits []hit
+		e.must(200, req{method: "GET", path: "/api/search?q=" + url.QueryEscape(q), token: tok}).json(t, &hits)
+		return hits
+	}
+	ids := func(hs []hit) []int64 {
+		var out []int64
+		for _, h := range hs {
+			out = append(out, h.ID)
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		name, tok, q string
+		want         []int64
+	}{
+		{"an agent: resolved and queued, not a colleague's chat", ana, "rejeicao", []int64{waiting, solved}},
+		{"a supervisor: everything", sara, "rejeição", []int64{waiting, going, solved}},
+		{"words of an agent's reply", ana, "certificado", []int64{solved}},
+		{"every word", ana, "rejeição boleto", []int64{waiting}},
+		{"a phone as written", sara, "(47) 98888-0002", []int64{going}},
+		{"a protocol", ana, fmt.Sprint(solved), []int64{solved}},
+		{"nothing", ana, "xyzzy", nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ids(find(tt.tok, tt.q)); !slices.Equal(got, tt.want) {
+				t.Errorf("search %q: got %v; want %v", tt.q, got, tt.want)
+			}
+		})
+	}
+	hs := find(ana, "certif")
+	if len(hs) != 1 || hs[0].StatusLabel != "Resolvido" || hs[0].Match == nil || hs[0].Match.From != "agent" ||
+		hs[0].Match.ActorName != "Bia Souza" || !strings.Contains(hs[0].Match.Text, "certificado digital") {
+		t.Errorf("hit: %+v; want the resolved ticket with Bia's line", hs)
+	}
+	// What search finds, the agent may open; a colleague's chat stays closed.
+	e.must(200, req{method: "GET", path: fmt.Sprint("/api/tickets/", solved), token: ana})
+	e.must(403, req{method: "GET", path: fmt.Sprint("/api/tickets/", going), token: ana})
+
+	for _, tt := range []struct {
+		q, want string
+	}{
+		{"ab", "pelo menos 3"},
+		{strings.Repeat("boleto ", 40), "longa demais"},
+	} {
+		res := e.get(ana, "/api/search?q="+url.QueryEscape(tt.q))
+		if res.code != 400 || !strings.Contains(res.errMsg(t), tt.want) {
+			t.Errorf("search %q: got %d %s; want 400 %q", tt.q, res.code, res.body, tt.want)
+		}
+	}
+	if res := e.get(ana, "/api/search?q=boleto&status=fechado"); res.code != 400 {
+		t.Errorf("unknown status: got %d; want 400", res.code)
+	}
+	if res := e.call(req{method: "GET", path: "/api/search?q=boleto"}); res.code != 401 {
+		t.Errorf("no login: got %d; want 401", res.code)
+	}
+	if l := logs.String(); !strings.Contains(l, `"action":"search"`) || strings.Contains(l, "rejei") || strings.Contains(l, "98888") {
+		t.Errorf("the log must say who searched, not what:\n%s", l)
 	}
 }

@@ -165,7 +165,7 @@ func testPhone(t *testing.T, browser context.Context) {
 		chromedp.WaitVisible(chromedp.CSS(`#all-body tr`)),
 		screenshot("m7-all"),
 	)
-	layout(t, ctx, "all conversations", "#all-body tr", "#all-search", `a[data-view="painel"]`)
+	layout(t, ctx, "all conversations", "#all-body tr", "#all-search", `a[data-view="todas"]`)
 	steps(t, ctx, check, "dashboard",
 		chromedp.Click(chromedp.CSS(`a[data-view="painel"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#chart-volume svg rect`)),

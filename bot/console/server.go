@@ -178,6 +178,7 @@ func (s *Server) routes() {
 	api("/api/queue", methods{"GET": auth(s.handleQueue)})
 	api("/api/queue/claim-next", methods{"POST": auth(s.handleClaimNext)})
 	api("/api/tickets", methods{"GET": auth(s.handleTickets)})
+	api("/api/search", methods{"GET": auth(s.handleSearch)})
 	api("/api/tickets/{id}", methods{"GET": auth(s.handleTicket)})
 	api("/api/tickets/{id}/claim", methods{"POST": auth(s.handleClaim)})
 	api("/api/tickets/{id}/messages", methods{"POST": auth(s.handleMessage)})

@@ -127,10 +127,15 @@ func queued(t store.Ticket) bool {
 }
 
 // visible tells whether the agent of sess may read ticket t: supervisors
-// all; agents the queue, their own tickets and the history of the
-// customers they are serving (mine, the agent's unresolved tickets).
+// all; agents the queue, the tickets they hold, every resolved
+// ticket (past cases are how the team learns, and a customer's history
+// is part of serving them) and the history of the customers they are
+// serving (mine, the agent's unresolved tickets). Conversations going on
+// with a colleague or the bot stay theirs: an agent has no need to read
+// them, which is the least access the LGPD asks for; retention
+// (suporte purge) bounds how far back anyone can read.
 func visible(sess session, t store.Ticket, mine []store.Ticket) bool {
-	if isSupervisor(sess.agent) || t.Agent == sess.bot().ID || queued(t) {
+	if isSupervisor(sess.agent) || t.Agent == sess.bot().ID || queued(t) || t.Status == store.StatusResolvido {
 		return true
 	}
 	return slices.ContainsFunc(mine, func(m store.Ticket) bool { return m.Chat == t.Chat })
@@ -263,6 +268,95 @@ func openAndRecent(ctx context.Context, tx *store.Tx, limit int) ([]store.Ticket
 		all = append(all, ts...)
 	}
 	return all, nil
+}
+
+// searchHitJSON is a ticket found by a search and, when its lines hold
+// the words searched, the newest such line.
+type searchHitJSON struct {
+	ticketJSON
+	Match *messageJSON `json:"match"`
+}
+
+// maxSearch bounds a search's text, in characters.
+const maxSearch = 200
+
+// handleSearch finds the tickets the agent may read by words of the
+// customer's name or of what customers and agents wrote, by protocol,
+// ID Suporte or phone: GET /api/search?q=&status=&limit=. The log says
+// who searched and how many tickets came back, never what was searched
+// (it may be a name or a phone number).
+func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	text, status := strings.TrimSpace(q.Get("q")), q.Get("status")
+	switch {
+	case status != "" && !slices.Contains(bot.Statuses(), status):
+		writeError(w, http.StatusBadRequest, "Status desconhecido: use aberto, aguardando_resposta ou resolvido.")
+		return
+	case utf8.RuneCountInString(text) > maxSearch:
+		writeError(w, http.StatusBadRequest, "Busca longa demais: use até "+strconv.Itoa(maxSearch)+" caracteres.")
+		return
+	case !store.Searchable(text):
+		writeError(w, http.StatusBadRequest, "Digite pelo menos 3 letras ou números para buscar.")
+		return
+	}
+	limit := 50
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 200 {
+			writeError(w, http.StatusBadRequest, "limit deve ser um número de 1 a 200.")
+			return
+		}
+		limit = n
+	}
+	sess := current(r)
+	ctx := r.Context()
+	out := []searchHitJSON{}
+	err := s.cfg.Store.View(ctx, func(tx *store.Tx) error {
+		mine, err := tx.TicketsByAgent(ctx, sess.bot().ID)
+		if err != nil {
+			return err
+		}
+		// Agents may not read some matches: look further for them.
+		want := limit
+		if !isSupervisor(sess.agent) {
+			want = 4 * limit
+		}
+		found, err := tx.SearchTickets(ctx, store.TicketSearch{Text: text, Status: status, Limit: want})
+		if err != nil {
+			return err
+		}
+		var ids []int64
+		var shown []store.Ticket
+		for _, t := range found {
+			if len(shown) < limit && visible(sess, t, mine) {
+				shown = append(shown, t)
+				ids = append(ids, t.ID)
+			}
+		}
+		lines, err := tx.SearchLines(ctx, ids, text)
+		if err != nil {
+			return err
+		}
+		n, err := s.agentNames(ctx, tx)
+		if err != nil {
+			return err
+		}
+		for _, t := range shown {
+			hit := searchHitJSON{ticketJSON: s.ticketOut(t, n)}
+			if e, ok := lines[t.ID]; ok {
+				m := messageOut(e, n)
+				hit.Match = &m
+			}
+			out = append(out, hit)
+		}
+		return nil
+	})
+	if err != nil {
+		s.respond(w, r, err)
+		return
+	}
+	s.log.Info().Str("action", "search").Int64("agent", sess.agent.ID).Int("results", len(out)).Msg("ticket search")
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) handleTicket(w http.ResponseWriter, r *http.Request) {

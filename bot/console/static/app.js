@@ -61,6 +61,7 @@ const state = {
   history: [],
   all: [],
   allFilter: 'open',
+  allQuery: '', // the search the list shows, '' for none
   dashDays: 14,
   unread: {},
   lastRead: {},
@@ -161,8 +162,12 @@ const statusPills = (t) => h('span.pills', pill(t), t.queued ? queuePill(t) : nu
 // BR_PHONE finds Brazilian numbers in international digits (+5547999990001).
 const BR_PHONE = /(?<![\d+])\+?55([1-9]\d)(\d{4,5})(\d{4})(?!\d)/g;
 
-// withPhones writes the Brazilian numbers in text as people read them
-// (+55 47 99999-0001), each in a span that never breaks across lines.
+// fmtPhones writes the Brazilian numbers in text as people read them:
+// +55 47 99999-0001.
+const fmtPhones = (text) => String(text || '').replace(BR_PHONE, (_, ddd, a, b) => `+55 ${ddd} ${a}-${b}`);
+
+// withPhones is fmtPhones with each number in a span that never breaks
+// across lines.
 function withPhones(text) {
   const out = document.createDocumentFragment();
   let last = 0;
@@ -320,7 +325,8 @@ function route() {
   const [, view = 'atendimento', id] = location.hash.split('/');
   const sup = state.me && state.me.agent.supervisor;
   const extra = state.me && views[view] && views[view].allowed(state.me.agent);
-  state.view = (['todas', 'painel'].includes(view) && sup) || extra ? view : 'atendimento';
+  const allowed = { todas: sup || (state.me && state.me.agent.role === 'agent'), painel: sup };
+  state.view = allowed[view] || extra ? view : 'atendimento';
   $$('.view').forEach((v) => { v.hidden = v.dataset.view !== state.view; });
   $$('.tab').forEach((t) => {
     if (t.dataset.view === state.view) {
@@ -486,7 +492,8 @@ document.addEventListener('keydown', (ev) => {
 
 // ---------------------------------------------------------------- conversation
 
-function go(id, focus) {
+function go(id, focus, past) {
+  if (!past) state.returnTo = null;
   if (location.hash !== `#/atendimento/${id}`) {
     state.pushed = state.pushed || location.hash.split('/').length < 3; // from a list: Back returns to it
     location.hash = `#/atendimento/${id}`;
@@ -584,9 +591,11 @@ function renderConversation(scrollToEnd) {
   composer.hidden = !canAct;
   ro.hidden = canAct;
   if (!canAct) {
-    ro.textContent = resolved ? 'Chamado resolvido: só leitura.'
+    const back = state.returnTo && state.returnTo.id !== t.id ? state.returnTo : null;
+    fill(ro, resolved ? 'Chamado resolvido: só leitura.'
       : inQueue ? 'O cliente está na fila. Clique em Atender para conversar com ele.'
-        : `Conversa com ${t.agent_name || 'outro Encantador'}.`;
+        : `Conversa com ${t.agent_name || 'outro Encantador'}.`,
+    back ? h('button#return-btn.btn.btn-sm.btn-primary', { type: 'button', onclick: () => go(back.id, true) }, '‹ Voltar para ', withPhones(back.name)) : null);
   }
   const text = $('#composer-text');
   if (canAct && text.dataset.ticket !== String(t.id)) {
@@ -672,9 +681,19 @@ function renderHistory() {
     list.replaceChildren(h('li.muted', { text: 'Nenhum outro chamado deste cliente.' }));
     return;
   }
-  list.replaceChildren(...state.history.map((x) => h('li', { tabindex: 0, onclick: () => go(x.id), onkeydown: (ev) => { if (ev.key === 'Enter') go(x.id); } },
-    h('div', h('strong', { text: `#${x.id}` }), ' ', pill(x)),
-    h('div.muted', { text: `${day(x.created_at)} · ${x.topic || 'sem assunto'}` }))));
+  list.replaceChildren(...state.history.map((x) => h('li', {
+    tabindex: 0, dataset: { ticket: x.id }, onclick: () => openPast(x.id), onkeydown: (ev) => { if (ev.key === 'Enter') openPast(x.id); },
+  },
+  h('div', h('strong', { text: `#${x.id}` }), ' ', pill(x)),
+  h('div.muted', { text: [day(x.created_at), x.topic || 'sem assunto', x.agent_name].filter(Boolean).join(' · ') }))));
+}
+
+// openPast opens one of the customer's other tickets, remembering the
+// conversation it was opened from, to go back to it.
+function openPast(id) {
+  if (!state.returnTo) state.returnTo = { id: state.open.id, name: customerName(state.open) };
+  showDetails(false); // where the details cover the conversation
+  go(id, false, true);
 }
 
 // ---------------------------------------------------------------- composer
@@ -940,32 +959,112 @@ function renderOnline() {
 
 // ---------------------------------------------------------------- all conversations
 
+// The list: with no search, the conversations of the filter; with one,
+// what the server's search finds (names, phones, protocols, IDs and the
+// words of the conversations), newest first.
+let allSeq = 0;
 async function loadAll() {
   const f = state.allFilter;
-  const q = f === 'open' || f === 'all' ? '' : `?status=${f}`;
+  const query = state.allQuery;
+  const seq = ++allSeq;
+  let list;
   try {
-    let list = await api('GET', `/api/tickets${q}`);
-    if (f === 'open') list = list.filter((t) => t.status !== 'resolvido');
-    state.all = list;
+    if (query) {
+      const st = f === 'open' || f === 'all' ? '' : `&status=${f}`;
+      list = await api('GET', `/api/search?q=${encodeURIComponent(query)}${st}`);
+    } else {
+      list = await api('GET', `/api/tickets${f === 'open' || f === 'all' ? '' : `?status=${f}`}`);
+    }
   } catch (e) { failed(e); return; }
+  if (seq !== allSeq) return; // a newer search answered first
+  state.all = f === 'open' ? list.filter((t) => t.status !== 'resolvido') : list;
+  state.allShown = query;
   renderAll();
-  loadAgents();
+  if (state.me.agent.supervisor) loadAgents();
 }
 
 function renderAll() {
-  const s = $('#all-search').value.trim().toLowerCase();
-  const rows = state.all.filter((t) => !s || [t.id, t.requester, t.id_suporte, t.agent_name, t.topic, t.chat]
-    .some((v) => String(v || '').toLowerCase().includes(s)));
-  $('#all-body').replaceChildren(...rows.map((t) => h('tr', { tabindex: 0, onclick: () => go(t.id), onkeydown: (ev) => { if (ev.key === 'Enter') go(t.id); } },
+  const words = searchWords(state.allShown || '');
+  $('#all-body').replaceChildren(...state.all.map((t) => h('tr', { tabindex: 0, onclick: () => go(t.id), onkeydown: (ev) => { if (ev.key === 'Enter') go(t.id); } },
     h('td.num', { text: t.id }),
-    h('td', withPhones(customerName(t))),
+    h('td.cell-who', h('div.cell-name', highlight(customerName(t), words, true)), t.match ? snippet(t.match, words) : null),
     h('td.num', { text: t.id_suporte || '—' }),
     h('td', { text: t.topic || '—' }),
     h('td', statusPills(t)),
     h('td', { text: t.agent_name || '—' }),
     h('td', { text: when(t.last_activity_at) }))));
-  $('#all-empty').hidden = rows.length > 0;
+  const empty = $('#all-empty');
+  empty.hidden = state.all.length > 0;
+  empty.textContent = state.allShown ? `Nada encontrado para “${state.allShown}”.` : 'Nenhuma conversa com esse filtro.';
+  const me = state.me.agent;
+  $('#all-scope').textContent = me.supervisor ? ''
+    : 'Você vê a fila, as suas conversas e os chamados resolvidos; as conversas em andamento com outro Encantador ficam com ele.';
 }
+
+// fold writes text as the search compares it: lowercase, no accents.
+const fold = (text) => text.normalize('NFD').replace(/\p{Mn}/gu, '').toLowerCase();
+
+// searchWords splits a search as the server does: runs of letters or of
+// digits, three characters or more.
+const searchWords = (q) => [...fold(q).matchAll(/[a-z]+|[0-9]+/g)].map((m) => m[0]).filter((w) => w.length >= 3);
+
+// highlight marks in text the places a word of the search starts a word
+// (as the server matches: the start of a word, any accents and case);
+// phones read as phones when asked.
+function highlight(text, words, phones) {
+  const chars = [...(phones ? fmtPhones(text) : String(text || ''))];
+  let folded = '';
+  const at = []; // folded index -> chars index
+  chars.forEach((c, i) => { for (const f of fold(c)) { folded += f; at.push(i); } });
+  const marked = new Array(chars.length).fill(false);
+  const kind = (c) => (/[a-z]/.test(c) ? 'a' : /[0-9]/.test(c) ? '0' : '');
+  for (const w of words) {
+    for (let i = folded.indexOf(w); i >= 0; i = folded.indexOf(w, i + 1)) {
+      if (i > 0 && kind(folded[i - 1]) === kind(w[0])) continue; // inside a word
+      for (let k = i; k < i + w.length; k++) marked[at[k]] = true;
+    }
+  }
+  if (!marked.includes(true)) return phones ? withPhones(text) : document.createTextNode(chars.join(''));
+  const out = document.createDocumentFragment();
+  let run = '';
+  let on = false;
+  const flush = () => { if (run) out.append(on ? h('mark', { text: run }) : run); run = ''; };
+  chars.forEach((c, i) => {
+    if (marked[i] !== on) { flush(); on = marked[i]; }
+    run += c;
+  });
+  flush();
+  return out;
+}
+
+// snippet shows the line that matched a search: who wrote it and the
+// words around the first match.
+function snippet(m, words) {
+  const who = { customer: 'Cliente', agent: m.actor_name || 'Encantador', note: `Nota · ${m.actor_name || 'Encantador'}` }[m.from] || '';
+  let text = m.text.replace(/\s+/g, ' ').trim();
+  const f = fold(text);
+  const first = Math.min(...words.map((w) => f.indexOf(w)).filter((i) => i >= 0));
+  if (Number.isFinite(first) && first > 60) text = `…${[...text].slice(first - 40).join('')}`;
+  if ([...text].length > 160) text = `${[...text].slice(0, 160).join('')}…`;
+  return h('div.snippet', h('span.snippet-who', { text: `${who}: ` }), highlight(text, words));
+}
+
+let searchTimer = 0;
+$('#all-search').addEventListener('input', () => {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(() => {
+    const q = $('#all-search').value.trim();
+    const query = searchWords(q).length || /^[\d\s()+.-]{3,}$/.test(q) ? q : '';
+    if (query === state.allQuery) return;
+    state.allQuery = query;
+    // A search looks in every status unless one was chosen; clearing it
+    // brings back the conversations going on.
+    if (query && state.allFilter === 'open') [state.allFilter, state.autoAll] = ['all', true];
+    if (!query && state.autoAll) [state.allFilter, state.autoAll] = ['open', false];
+    renderFilters();
+    loadAll();
+  }, 250);
+});
 
 // renderFilters offers the conversations still going, each status (the
 // server's names) and all.
@@ -973,10 +1072,10 @@ function renderFilters() {
   const filters = [['open', 'Em andamento'], ...state.meta.statuses.map((st) => [st.id, st.label]), ['all', 'Todas']];
   fill($('#all-filters'), filters.map(([id, label]) => h('button.chip', {
     type: 'button', dataset: { filter: id }, 'aria-pressed': String(state.allFilter === id), text: label,
-    onclick: () => { state.allFilter = id; renderFilters(); loadAll(); },
+    onclick: () => { state.allFilter = id; state.autoAll = false; renderFilters(); loadAll(); },
   })));
 }
-$('#all-search').addEventListener('input', renderAll);
+
 
 // ---------------------------------------------------------------- dashboard
 
