@@ -169,10 +169,10 @@ func open(ctx context.Context, d *dialect, fi os.FileInfo, path, writeDSN, readD
 	if err := migrate(ctx, d, w); err != nil {
 		return fail(err)
 	}
-	if err := db.connectWriter(ctx); err != nil {
+	if err := backfillSearch(ctx, d, w); err != nil {
 		return fail(err)
 	}
-	if err := backfillSearch(ctx, w); err != nil {
+	if err := db.connectWriter(ctx); err != nil {
 		return fail(err)
 	}
 

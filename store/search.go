@@ -382,7 +382,7 @@ func hasWords(have, words []string) bool {
 // backfillSearch indexes the tickets stored before migration 0009, a
 // batch at a time, each in its own transaction; it resumes where it
 // stopped if interrupted (settings search_backfill_from).
-func backfillSearch(ctx context.Context, db *sql.DB) error {
+func backfillSearch(ctx context.Context, d *dialect, db *sql.DB) error {
 	var to int64
 	err := db.QueryRowContext(ctx, searchBackfillToSQL).Scan(&to)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -392,7 +392,7 @@ func backfillSearch(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("search backfill: %w", err)
 	}
 	for {
-		done, err := backfillBatch(ctx, db, to)
+		done, err := backfillBatch(ctx, d, db, to)
 		if err != nil {
 			return fmt.Errorf("search backfill: %w", err)
 		}
@@ -412,16 +412,16 @@ ON CONFLICT (name) DO UPDATE SET value = excluded.value`
 	backfillTickets = 2000 // per transaction
 )
 
-func backfillBatch(ctx context.Context, db *sql.DB, to int64) (done bool, err error) {
+func backfillBatch(ctx context.Context, d *dialect, db *sql.DB, to int64) (done bool, err error) {
 	stx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, err
 	}
 	defer stx.Rollback()
-	tx := &Tx{q: stx}
+	tx := &Tx{q: stx, d: d}
 	var from int64
 	var v string
-	switch err := stx.QueryRowContext(ctx, backfillFromSQL).Scan(&v); {
+	switch err := tx.queryRow(ctx, backfillFromSQL).Scan(&v); {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
 		return false, err
@@ -442,7 +442,7 @@ func backfillBatch(ctx context.Context, db *sql.DB, to int64) (done bool, err er
 		return false, err
 	}
 	if len(tickets) == 0 {
-		if _, err := stx.ExecContext(ctx, backfillDoneSQL); err != nil {
+		if _, err := tx.exec(ctx, backfillDoneSQL); err != nil {
 			return false, err
 		}
 		return true, stx.Commit()
@@ -465,7 +465,7 @@ func backfillBatch(ctx context.Context, db *sql.DB, to int64) (done bool, err er
 			return false, err
 		}
 	}
-	if _, err := stx.ExecContext(ctx, backfillMarkSQL, strconv.FormatInt(last, 10)); err != nil {
+	if _, err := tx.exec(ctx, backfillMarkSQL, strconv.FormatInt(last, 10)); err != nil {
 		return false, err
 	}
 	return false, stx.Commit()

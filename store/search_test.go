@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -243,7 +242,7 @@ func TestSearchForgets(t *testing.T) {
 // TestSearchBackfill: tickets stored before the search existed are
 // indexed when the store opens, and a backfill cut short resumes.
 func TestSearchBackfill(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "suporte.db")
+	path := testDSN(t)
 	ctx := context.Background()
 	db, err := Open(ctx, path)
 	if err != nil {
