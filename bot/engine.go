@@ -88,6 +88,8 @@ type turn struct {
 	override string // a text to say instead of the next state's usual prompt
 	quiet    bool   // enter the next state without its prompt
 
+	text string // the customer's text this turn answers, if any
+
 	keepTimers bool // the input was no answer: leave the inactivity timers as they are
 	skipTimers bool // a person is handling the chat: no inactivity timers
 
@@ -201,6 +203,7 @@ func (t *turn) dispatch(in input) error {
 	if in.kind != KindText {
 		return t.onMedia(in)
 	}
+	t.text = in.text
 	switch fl.Command(in.text) {
 	case flows.CmdQuit:
 		return t.quit()
@@ -219,6 +222,8 @@ func (t *turn) dispatch(in input) error {
 		return t.onConfirmID(in.text)
 	case stateBrowsing:
 		return t.onMenu(in.text)
+	case stateChoosing:
+		return t.onChoose(in.text)
 	case stateAskingResolved:
 		return t.onResolved(in.text)
 	case stateRating:
@@ -252,6 +257,9 @@ func (t *turn) start(in input) error {
 	t.conv.Attempts = 0
 	t.conv.Intent = ""
 	wantsAgent := in.kind == KindText && t.flow.Command(in.text) == flows.CmdAgent
+	if in.kind == KindText && !wantsAgent {
+		t.remember(in.text, true) // "minha nota foi rejeitada": go there once the ID is known
+	}
 	if t.customer.IDSuporte != "" {
 		t.ticket.IDSuporte = t.customer.IDSuporte
 		t.ticketChanged = true
@@ -275,6 +283,9 @@ func (t *turn) onID(text string) error {
 	fl := t.flow
 	id, ok := fl.FindID(text)
 	if !ok {
+		if t.conv.Intent == "" {
+			t.remember(text, false) // a topic instead of the ID: keep it for after
+		}
 		t.conv.Attempts++
 		if t.conv.Attempts >= fl.File.IDSuporte.Attempts {
 			t.say(fl.File.IDSuporte.GiveUp.Value, nil)
@@ -299,9 +310,15 @@ func (t *turn) acceptID(id string) error {
 // afterID continues where the customer wanted to go before we asked the ID.
 func (t *turn) afterID() error {
 	intent := t.conv.Intent
+	nodes, _ := t.intentNodes() // what a reload removed is forgotten
 	t.conv.Intent = ""
-	if intent == intentHandoff {
+	switch {
+	case intent == intentHandoff:
 		return t.handOff()
+	case len(nodes) == 1:
+		return t.enter(nodes[0])
+	case len(nodes) > 1:
+		return t.clarify(nodes, t.flow.Root(), nil)
 	}
 	return t.browse(t.flow.Root(), nil)
 }
@@ -314,21 +331,32 @@ func (t *turn) onConfirmID(text string) error {
 		return t.afterID()
 	case ok && i == 1:
 		t.conv.Attempts = 0
-		t.conv.Intent = ""
 		t.customer.IDSuporte = ""
-		return t.askID(c.AskNew.Value)
+		return t.askID(c.AskNew.Value) // a topic they named stays for after
 	}
 	if id, ok := t.flow.FindID(text); ok {
 		return t.acceptID(id)
 	}
+	// A topic instead of an answer keeps the ID and goes there.
+	if r := t.flow.Route(text, ""); r.Decision == flows.RouteGo || r.Decision == flows.RouteAsk && !r.Weak {
+		t.conv.Attempts = 0
+		t.conv.Intent = routeIntent(r.Nodes)
+		return t.afterID()
+	}
 	return t.notUnderstood()
 }
 
+// onMenu reads an answer at a menu: an option of it (number, label,
+// keyword), or free text routed over the whole tree (see route.go).
 func (t *turn) onMenu(text string) error {
-	i, ok := t.flow.Menu(t.conv.Node).Match(text)
-	if !ok {
-		return t.notUnderstood()
+	if ok, err := t.follow(t.flow.Understand(t.conv.Node, text), t.conv.Node, t.conv.Path); ok || err != nil {
+		return err
 	}
+	return t.notUnderstood()
+}
+
+// choose takes option i of the menu the conversation is at.
+func (t *turn) choose(i int) error {
 	target := t.flow.Node(t.flow.Node(t.conv.Node).Options[i].Goto.Value)
 	switch target.Type.Value {
 	case flows.KindMenu:
@@ -360,6 +388,14 @@ func (t *turn) read(n *flows.Node) error {
 func (t *turn) onResolved(text string) error {
 	i, ok := t.flow.ResolvedChoice().Match(text)
 	if !ok {
+		// A new question instead of an answer: take it there.
+		menu, path := t.flow.Root(), []string(nil)
+		if p := t.conv.Path; len(p) > 0 {
+			menu, path = p[len(p)-1], p[:len(p)-1]
+		}
+		if ok, err := t.routeFrom(text, menu, path); ok || err != nil {
+			return err
+		}
 		return t.notUnderstood()
 	}
 	switch i {
@@ -442,6 +478,9 @@ func (t *turn) nodeGone() bool {
 		return n == nil || n.Type.Value != flows.KindMenu
 	case stateAskingResolved:
 		return n == nil || n.Type.Value != flows.KindTrail
+	case stateChoosing:
+		nodes, gone := t.intentNodes()
+		return n == nil || n.Type.Value != flows.KindMenu || gone || len(nodes) == 0
 	}
 	return false
 }
@@ -621,6 +660,9 @@ func (t *turn) close(reason, status string) error {
 }
 
 func (t *turn) notUnderstood() error {
+	if t.text != "" {
+		t.unmatched(t.text)
+	}
 	t.say(t.flow.File.Texts.NotUnderstood.Value, nil)
 	t.prompt(t.conv.State)
 	return nil
@@ -647,6 +689,8 @@ func (t *turn) prompt(state string) {
 	case stateBrowsing:
 		n := t.flow.Node(t.conv.Node)
 		t.say(n.Text.Value, t.flow.Menu(n.ID))
+	case stateChoosing:
+		t.promptChoose()
 	case stateAskingResolved:
 		t.say(f.Resolved.Question.Value, t.flow.ResolvedChoice())
 	case stateRating:

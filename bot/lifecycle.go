@@ -16,6 +16,7 @@ const (
 	stateAskingID       = "asking_id"              // waiting for the ID Suporte
 	stateConfirmingID   = "confirming_id"          // returning customer: keep or change the ID
 	stateBrowsing       = "browsing"               // at a menu
+	stateChoosing       = "choosing_topic"         // free text fit a few nodes: "É sobre X ou Y?"
 	stateAskingResolved = "asking_resolved"        // trail sent: "did this solve it?"
 	stateRating         = "rating"                 // waiting for the 1 to 5 rating
 	stateCommenting     = "commenting"             // waiting for the optional comment
@@ -34,6 +35,7 @@ const (
 	evAskID       = "ask_id"       // (re)ask the ID Suporte
 	evBrowse      = "browse"       // show a menu
 	evRead        = "read"         // send a trail and ask if it solved it
+	evClarify     = "clarify"      // ask which of a few nodes the customer's words mean
 	evSolve       = "solve"        // it did: ask the rating
 	evRateLow     = "rate_low"     // a low rating: ask what to improve
 	evQueue       = "queue"        // hand off to the human queue
@@ -51,13 +53,13 @@ const (
 // inactivity timers run. In the queue it is the Encantadores who owe an
 // answer, so no reminder goes out.
 var waiting = map[string]bool{
-	stateAskingID: true, stateConfirmingID: true, stateBrowsing: true, stateAskingResolved: true,
+	stateAskingID: true, stateConfirmingID: true, stateBrowsing: true, stateChoosing: true, stateAskingResolved: true,
 	stateRating: true, stateCommenting: true, stateOffering: true, stateLeaving: true,
 	stateTickets: true, stateTicket: true, stateTicketComment: true,
 }
 
 func lifecycleEvents() fsm.Events {
-	open := []string{stateAskingID, stateConfirmingID, stateBrowsing, stateAskingResolved,
+	open := []string{stateAskingID, stateConfirmingID, stateBrowsing, stateChoosing, stateAskingResolved,
 		stateRating, stateCommenting, stateOffering, stateLeaving, stateQueued, stateWithAgent,
 		stateTickets, stateTicket, stateTicketComment}
 	return fsm.Events{
@@ -65,7 +67,10 @@ func lifecycleEvents() fsm.Events {
 		{Name: evWelcomeBack, Src: []string{stateClosed}, Dst: stateConfirmingID},
 		{Name: evAskID, Src: open, Dst: stateAskingID},
 		{Name: evBrowse, Src: append(open, stateClosed), Dst: stateBrowsing},
-		{Name: evRead, Src: []string{stateBrowsing}, Dst: stateAskingResolved},
+		// Free text enters a trail from wherever it is understood (route.go).
+		// The first message may carry the ID Suporte and the topic at once.
+		{Name: evRead, Src: []string{stateBrowsing, stateChoosing, stateAskingResolved, stateAskingID, stateConfirmingID, stateClosed}, Dst: stateAskingResolved},
+		{Name: evClarify, Src: []string{stateBrowsing, stateChoosing, stateAskingResolved, stateAskingID, stateConfirmingID, stateClosed}, Dst: stateChoosing},
 		{Name: evSolve, Src: []string{stateAskingResolved, stateWithAgent}, Dst: stateRating},
 		{Name: evRateLow, Src: []string{stateRating}, Dst: stateCommenting},
 		{Name: evQueue, Src: append(open, stateClosed), Dst: stateQueued},

@@ -41,7 +41,7 @@ func TestLifecycleCallbackKeys(t *testing.T) {
 			t.Errorf("waiting state %q is not a lifecycle state", s)
 		}
 	}
-	for _, s := range []string{stateClosed, stateAskingID, stateConfirmingID, stateBrowsing, stateAskingResolved,
+	for _, s := range []string{stateClosed, stateAskingID, stateConfirmingID, stateBrowsing, stateChoosing, stateAskingResolved,
 		stateRating, stateCommenting, stateOffering, stateLeaving, stateQueued, stateWithAgent,
 		stateTickets, stateTicket, stateTicketComment} {
 		if !states[s] {

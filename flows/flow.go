@@ -32,6 +32,7 @@ type Flow struct {
 	commands map[string]Command
 	skip     map[string]bool
 	router   *router
+	parent   map[string]string // node -> the menu it is first offered from
 
 	keepID, resolved, offer *Chooser
 
@@ -105,6 +106,7 @@ func Parse(r io.Reader, name string) (*Flow, error) {
 	fl.validate(probs)
 	fl.buildChoosers()
 	if len(probs.Items) == 0 {
+		fl.parent = fl.parents()
 		fl.router = buildRouter(fl, tuned)
 		fl.checkExamples(probs)
 	}

@@ -7,7 +7,7 @@ import (
 
 // Placeholders are the {names} editors may write in texts.
 var Placeholders = []string{"protocolo", "id_suporte", "nome", "horario", "proximo_atendimento",
-	"posicao", "espera", "atendente", "prazo", "status", "solicitante", "criado", "ultima_atividade", "assunto"}
+	"posicao", "espera", "atendente", "prazo", "status", "solicitante", "criado", "ultima_atividade", "assunto", "assuntos"}
 
 var placeholderRE = regexp.MustCompile(`\{([^{}\s]*)\}`)
 
@@ -27,6 +27,7 @@ type Vars struct {
 	Criado             string
 	UltimaAtividade    string
 	Assunto            string // a ticket's topic, as its trail's title
+	Assuntos           string // the topics free text may be about: "*Emitir NF-e* ou *Emitir NFS-e*"
 }
 
 func (v Vars) lookup(name string) (string, bool) {
@@ -59,6 +60,8 @@ func (v Vars) lookup(name string) (string, bool) {
 		return v.UltimaAtividade, true
 	case "assunto":
 		return v.Assunto, true
+	case "assuntos":
+		return v.Assuntos, true
 	}
 	return "", false
 }

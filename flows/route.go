@@ -185,7 +185,7 @@ func buildRouter(fl *Flow, t tuning) *router {
 		surfaces: map[string]string{},
 		deletes:  map[string][]string{},
 	}
-	parent := fl.parents()
+	parent := fl.parent
 	for _, n := range fl.File.Nodes {
 		if n.ID == r.root || parent[n.ID] == "" {
 			continue

@@ -128,6 +128,11 @@ type Texts struct {
 	MediaReceived Text `yaml:"media_received"` // queued or with an agent: once per burst of files
 	MediaTooBig   Text `yaml:"media_too_big"`  // a file over settings.media's caps
 	MediaFailed   Text `yaml:"media_failed"`   // a file that could not be downloaded
+
+	// The question free text gets when a few nodes fit it; optional,
+	// with built-in defaults.
+	Which      Text `yaml:"which"`       // "É sobre {assuntos}?"
+	WhichOther Text `yaml:"which_other"` // the option for none of them
 }
 
 // Resolved is the "did this solve it?" question asked at the end of a trail.

@@ -59,6 +59,10 @@ var stopWords = setOf(`a o as os um uma uns umas de do da dos das em no na nos n
 	comigo contigo verdade depois antes aonde entao logo certo certinho
 	dar da dando deu dei jeito problema problemas questao`)
 
+// fillerPhrases are word groups that carry no topic though their words
+// may ("de novo" is "again", not "new"); the product's name is one.
+var fillerPhrases = []string{" conta azul ", " de novo ", " tudo bem ", " tudo bom "}
+
 // laughter is WhatsApp laughing or typing noise: "kkkk", "hahaha", "rsrs".
 func laughter(w string) bool {
 	for _, unit := range []string{"k", "ha", "he", "hi", "rs", "hua", "ah", "eh", "hue"} {
@@ -102,15 +106,17 @@ func squeeze(w string) string {
 	return string(b)
 }
 
-// contentWords reads text as routing does: normalized, repeated letters
-// squeezed, abbreviations spelled out, stop words and laughter dropped,
-// each remaining word stemmed. The product's name ("conta azul") is no
-// topic and goes too.
+// contentWords reads text as routing does: normalized, filler phrases
+// dropped, repeated letters squeezed, abbreviations spelled out, stop
+// words and laughter dropped, each remaining word stemmed.
 func contentWords(text string) []word { return normalWords(Normalize(text)) }
 
 // normalWords is contentWords of an already normalized text.
 func normalWords(n string) []word {
-	n = strings.ReplaceAll(" "+n+" ", " conta azul ", " ")
+	n = " " + n + " "
+	for _, p := range fillerPhrases {
+		n = strings.ReplaceAll(n, p, " ")
+	}
 	var out []word
 	for _, tok := range strings.Fields(n) {
 		tok = squeeze(tok)

@@ -17,6 +17,11 @@ const (
 	CloseSolvedByBot   = "resolvido_pelo_bot"        // the customer said the trail solved it and rated
 	CloseSolvedByAgent = "resolvido_pelo_encantador" // an Encantador marked the ticket resolved
 	NoteQueueEntered   = "cliente entrou na fila de atendimento"
+	// EventUnmatched is the kind of the ticket event holding a customer's
+	// text the bot did not understand (folded), for the editors' report;
+	// its actor is the menu it was written at. Retention blanks it like
+	// any customer line.
+	EventUnmatched = "unmatched"
 )
 
 // ReportInput says which tickets a Report covers and how to read time.

@@ -2,6 +2,7 @@ package console
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -913,5 +914,43 @@ func TestSearch(t *testing.T) {
 	}
 	if l := logs.String(); !strings.Contains(l, `"action":"search"`) || strings.Contains(l, "rejei") || strings.Contains(l, "98888") {
 		t.Errorf("the log must say who searched, not what:\n%s", l)
+	}
+}
+
+// TestTranscriptHidesUnmatched: what the bot did not understand is noted
+// on the ticket for the editors' report, but agents read the customer's
+// own line, once.
+func TestTranscriptHidesUnmatched(t *testing.T) {
+	e := newEnv(t)
+	e.agent("ana@contaazul.com", "Ana", store.RoleAgent, 5)
+	tok := e.login("ana@contaazul.com")
+	const chat = "5547999990009"
+	e.say(chat, "oi", "12345678", "Quem ganhou o jogo?", "atendente")
+	id := e.lastTicket(chat)
+	var noted []store.TicketEvent
+	err := e.db.View(context.Background(), func(tx *store.Tx) error {
+		es, err := tx.TicketEvents(context.Background(), id, 0)
+		for _, ev := range es {
+			if ev.Kind == store.EventUnmatched {
+				noted = append(noted, ev)
+			}
+		}
+		return err
+	})
+	if err != nil || len(noted) != 1 || noted[0].Text != "quem ganhou o jogo" {
+		t.Fatalf("unmatched events = %+v, %v; want the folded text once", noted, err)
+	}
+	d := e.detail(tok, id)
+	n := 0
+	for _, m := range d.Messages {
+		if strings.Contains(strings.ToLower(m.Text), "quem ganhou o jogo") {
+			n++
+			if m.From != "customer" {
+				t.Errorf("line %+v; want only the customer's", m)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("the text shows %d times in the transcript; want once: %+v", n, d.Messages)
 	}
 }

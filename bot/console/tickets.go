@@ -433,6 +433,9 @@ func (s *Server) ticketDetail(ctx context.Context, sess session, id int64) (tick
 		}
 		out.Messages = make([]messageJSON, 0, len(es))
 		for _, e := range es {
+			if e.Kind == store.EventUnmatched {
+				continue // the editors' note of a text the bot did not understand; the text itself is the line before
+			}
 			m := messageOut(e, n)
 			m.Media = media[e.Media]
 			out.Messages = append(out.Messages, m)
