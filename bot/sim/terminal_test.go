@@ -131,8 +131,8 @@ func attachmentFlow(t *testing.T) *flows.Flow {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := strings.Replace(string(src), "    title: Acesso e senha\n    messages:\n",
-		"    title: Acesso e senha\n    messages:\n      - text: \"Guia completo em PDF 👇\"\n        attachment: guia.pdf\n", 1)
+	s := strings.Replace(string(src), "    messages:\n      - |\n        *Esqueci minha senha*",
+		"    messages:\n      - text: \"Guia completo em PDF 👇\"\n        attachment: guia.pdf\n      - |\n        *Esqueci minha senha*", 1)
 	fl, err := flows.Parse(strings.NewReader(s), "flows.yaml")
 	if err != nil {
 		t.Fatal(err)
