@@ -64,6 +64,16 @@ type Config struct {
 	// above debug level (ChatRef): the installation's secret, so refs stay
 	// the same across restarts. Nil means a random key for this process.
 	LogKey []byte
+	// Fence, if set, is asked before every send whether this process
+	// still owns the line (Lease.Check): several processes may share a
+	// PostgreSQL store, and only the lease's holder may send. An error
+	// stops sending at once and winds Run down without waiting for the
+	// chats in progress.
+	Fence func(ctx context.Context) error
+	// PollWork, if positive, is how often Run looks for chats with work
+	// it was not told of: on a shared store, agents on other processes
+	// (console replicas) queue replies this process must send.
+	PollWork time.Duration
 	// StopTimeout bounds how long Run, once its context ends, keeps
 	// finishing the chats it is working on (their input already taken,
 	// their replies queued) before it leaves the rest to the next start.
@@ -97,7 +107,8 @@ type Runtime struct {
 	pending  map[string]bool    // sync mode: chats with work for Drain (true: timers may be due)
 	wg       sync.WaitGroup
 	ctx      context.Context // Run's context, for workers
-	timerCh  chan struct{}   // pokes the timer loop
+	stopWork context.CancelFunc
+	timerCh  chan struct{} // pokes the timer loop
 	// timerWake is when the timer loop looks next (unix ms on Clock);
 	// math.MinInt64 while it reads the timers.
 	timerWake atomic.Int64
@@ -254,7 +265,8 @@ func (r *Runtime) Run(ctx context.Context) error {
 	defer stopWork()
 	r.mu.Lock()
 	r.async = true
-	r.ctx = work
+	r.closed = false // a standby's Run, or the next term's
+	r.ctx, r.stopWork = work, stopWork
 	r.stopping = ctx.Done()
 	pending := r.pending
 	r.pending = map[string]bool{}
@@ -287,8 +299,61 @@ func (r *Runtime) Run(ctx context.Context) error {
 	if f, ok := r.cfg.Transport.(fetcher); ok && r.cfg.Files != nil {
 		r.wg.Go(func() { r.downloads(ctx, f) })
 	}
+	if r.cfg.PollWork > 0 {
+		r.wg.Go(func() { r.pollWork(ctx) })
+	}
 	r.timerLoop(ctx)
 	return nil
+}
+
+// Standby makes a runtime that does not own the line (a console replica
+// on a shared store) refuse input and leave the work its agents queue to
+// the owner, until Run starts (this process took the line over).
+func (r *Runtime) Standby() {
+	stopped := make(chan struct{})
+	close(stopped)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.async, r.closed, r.stopping = true, true, stopped
+	clear(r.pending)
+}
+
+// fenced stops this Run's sending and its workers at once: another
+// process owns the line now.
+func (r *Runtime) fenced(err error) {
+	r.mu.Lock()
+	stop := r.stopWork
+	r.mu.Unlock()
+	if stop != nil {
+		r.cfg.Log.Warn().Err(err).Msg("this process no longer owns the line: sending stops")
+		stop()
+	}
+}
+
+// pollWork wakes the chats with work every PollWork: replies queued by
+// agents on other processes.
+func (r *Runtime) pollWork(ctx context.Context) {
+	t := time.NewTicker(r.cfg.PollWork)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		var chats []string
+		err := r.cfg.Store.View(ctx, func(tx *store.Tx) error {
+			var err error
+			chats, err = tx.ReadyChats(ctx, r.cfg.Clock.Now())
+			return err
+		})
+		if err != nil {
+			continue // the next look tries again; failures show in readiness
+		}
+		for _, c := range chats {
+			r.wake(c)
+		}
+	}
 }
 
 // drain runs once Run's context has ended (Receive already refuses input):

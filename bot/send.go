@@ -333,6 +333,12 @@ func (r *Runtime) send(ctx context.Context, msgs []store.OutMsg) sendRecord {
 				return rec
 			}
 		}
+		if r.cfg.Fence != nil {
+			if err := r.cfg.Fence(ctx); err != nil {
+				r.fenced(err)
+				return rec
+			}
+		}
 		out := outbound(*m, poll)
 		if m.Media != 0 {
 			if out.File = r.outFile(ctx, *m); out.File == nil && strings.TrimSpace(out.Text) == "" {

@@ -21,13 +21,16 @@ type dialect struct {
 	name     string // "sqlite" or "postgres", for messages and metrics
 	driver   string // database/sql driver name
 	begin    string // starts the writer's batch transaction
+	now      string // the database's clock in unix milliseconds, as SQL
 
 	rebound sync.Map // query -> PostgreSQL text
 }
 
 var (
-	sqliteDialect   = &dialect{name: "sqlite", driver: Driver, begin: `BEGIN IMMEDIATE`}
-	postgresDialect = &dialect{postgres: true, name: "postgres", driver: "pgx", begin: `BEGIN`}
+	sqliteDialect = &dialect{name: "sqlite", driver: Driver, begin: `BEGIN IMMEDIATE`,
+		now: `CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)`}
+	postgresDialect = &dialect{postgres: true, name: "postgres", driver: "pgx", begin: `BEGIN`,
+		now: `CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)`}
 )
 
 // IsPostgres reports whether dsn names a PostgreSQL database (a

@@ -203,6 +203,23 @@ func (tx *Tx) WorkChats(ctx context.Context) ([]string, error) {
 	return chats, nil
 }
 
+// readyChatsSQL: chats with replies to send now (none waiting for a retry
+// after a failure) or, with nothing to send, input to handle.
+const readyChatsSQL = `SELECT chat FROM outbox WHERE sent_at = 0 GROUP BY chat HAVING MAX(next_try) <= ?
+UNION
+SELECT chat FROM inbox i WHERE i.done = 0 AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.chat = i.chat AND o.sent_at = 0)
+ORDER BY 1`
+
+// ReadyChats lists, sorted, the chats whose work can be done at now: what
+// an owner polls for when other processes share the store.
+func (tx *Tx) ReadyChats(ctx context.Context, now time.Time) ([]string, error) {
+	chats, err := queryAll(ctx, tx, scanString, readyChatsSQL, millis(now))
+	if err != nil {
+		return nil, fmt.Errorf("ready chats: %w", err)
+	}
+	return chats, nil
+}
+
 func scanString(s rowScanner) (string, error) {
 	var v string
 	err := s.Scan(&v)

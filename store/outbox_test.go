@@ -247,3 +247,39 @@ func head(ctx context.Context, tx *Tx, chat string) (OutMsg, error) {
 	}
 	return ms[0], nil
 }
+
+func TestReadyChats(t *testing.T) {
+	db := openTest(t)
+	ctx := t.Context()
+	now := time.Date(2026, 11, 24, 13, 0, 0, 0, time.UTC)
+	update(t, db, func(tx *Tx) error {
+		for _, m := range []OutMsg{
+			{Chat: "send"}, // to send now
+			{Chat: "backoff", Attempts: 1, NextTry: now.Add(time.Minute)}, // waits for its retry
+			{Chat: "backoff"},
+			{Chat: "retry", Attempts: 2, NextTry: now.Add(-time.Second)}, // its retry is due
+			{Chat: "sent", SentAt: now},
+		} {
+			if _, err := tx.AppendOutbox(ctx, m); err != nil {
+				return err
+			}
+		}
+		for _, in := range []Inbound{
+			{Chat: "input", MsgID: "1"},
+			{Chat: "backoff", MsgID: "2"}, // behind its failed reply
+			{Chat: "handled", MsgID: "3", Done: true},
+		} {
+			if _, _, err := tx.InsertInbox(ctx, in); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	view(t, db, func(tx *Tx) error {
+		got, err := tx.ReadyChats(ctx, now)
+		if want := []string{"input", "retry", "send"}; !slices.Equal(got, want) {
+			t.Errorf("ReadyChats: got %v, want %v", got, want)
+		}
+		return err
+	})
+}

@@ -24,6 +24,7 @@ type stateCollector struct {
 	batches, jobs, faults                      *prometheus.Desc
 	connected, connState, reconnects           *prometheus.Desc
 	reloads, refusals, refused, loadedAt       *prometheus.Desc
+	leaseOwner, takeovers, renewFailures       *prometheus.Desc
 }
 
 func newStateCollector(m *Metrics) *stateCollector {
@@ -31,21 +32,24 @@ func newStateCollector(m *Metrics) *stateCollector {
 		return prometheus.NewDesc(name, help, labels, nil)
 	}
 	return &stateCollector{
-		m:           m,
-		queueLength: d("suporte_queue_length", "Customers waiting in the queue for an Encantador."),
-		oldestWait:  d("suporte_queue_oldest_wait_seconds", "How long the first customer in the queue has waited (wall time); 0 with an empty queue."),
-		active:      d("suporte_conversations_active", "Conversations not resolved yet (open or awaiting the customer's reply)."),
-		withAgent:   d("suporte_conversations_with_agent", "Unresolved conversations an Encantador holds."),
-		batches:     d("suporte_store_write_batches_total", "Write transactions the store committed (group commit: one batch carries many jobs)."),
-		jobs:        d("suporte_store_write_jobs_total", "Write jobs (Update calls) the store ran inside its batches."),
-		faults:      d("suporte_store_write_faults_total", "Write batches that met a storage fault (disk full, I/O error, read-only or vanished database file)."),
-		connected:   d("suporte_whatsapp_connected", "1 while the WhatsApp connection is up and messages flow, else 0."),
-		connState:   d("suporte_whatsapp_state", "The WhatsApp connection's state: 1 for the current one, 0 for the others seen since start.", "state"),
-		reconnects:  d("suporte_whatsapp_reconnects_total", "Times the WhatsApp connection came back after being lost (seen at scrapes or reported by the adapter)."),
-		reloads:     d("suporte_flows_reloads_total", "New versions of flows.yaml put in force since start (seen at scrapes: two between scrapes count once)."),
-		refusals:    d("suporte_flows_refusals_total", "Versions of flows.yaml refused as invalid since start (seen at scrapes)."),
-		refused:     d("suporte_flows_refused", "1 while the latest flows.yaml on disk is refused (the previous version keeps running), else 0."),
-		loadedAt:    d("suporte_flows_loaded_timestamp_seconds", "When the flows in force were loaded, Unix time."),
+		m:             m,
+		queueLength:   d("suporte_queue_length", "Customers waiting in the queue for an Encantador."),
+		oldestWait:    d("suporte_queue_oldest_wait_seconds", "How long the first customer in the queue has waited (wall time); 0 with an empty queue."),
+		active:        d("suporte_conversations_active", "Conversations not resolved yet (open or awaiting the customer's reply)."),
+		withAgent:     d("suporte_conversations_with_agent", "Unresolved conversations an Encantador holds."),
+		batches:       d("suporte_store_write_batches_total", "Write transactions the store committed (group commit: one batch carries many jobs)."),
+		jobs:          d("suporte_store_write_jobs_total", "Write jobs (Update calls) the store ran inside its batches."),
+		faults:        d("suporte_store_write_faults_total", "Write batches that met a storage fault (disk full, I/O error, read-only or vanished database file)."),
+		connected:     d("suporte_whatsapp_connected", "1 while the WhatsApp connection is up and messages flow, else 0."),
+		connState:     d("suporte_whatsapp_state", "The WhatsApp connection's state: 1 for the current one, 0 for the others seen since start.", "state"),
+		reconnects:    d("suporte_whatsapp_reconnects_total", "Times the WhatsApp connection came back after being lost (seen at scrapes or reported by the adapter)."),
+		reloads:       d("suporte_flows_reloads_total", "New versions of flows.yaml put in force since start (seen at scrapes: two between scrapes count once)."),
+		refusals:      d("suporte_flows_refusals_total", "Versions of flows.yaml refused as invalid since start (seen at scrapes)."),
+		refused:       d("suporte_flows_refused", "1 while the latest flows.yaml on disk is refused (the previous version keeps running), else 0."),
+		loadedAt:      d("suporte_flows_loaded_timestamp_seconds", "When the flows in force were loaded, Unix time."),
+		leaseOwner:    d("suporte_lease_owner", "1 while this process holds the WhatsApp line's lease (drives WhatsApp and the sender), 0 while it stands by.", "line"),
+		takeovers:     d("suporte_lease_takeovers_total", "Times this process took the WhatsApp line's lease (its first start included).", "line"),
+		renewFailures: d("suporte_lease_renew_failures_total", "Lease renewals that failed (the store did not answer in time); past two thirds of the lease's length without one, the process stops driving the line.", "line"),
 	}
 }
 
@@ -58,6 +62,11 @@ func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 		ch <- c.connected
 		ch <- c.connState
 		ch <- c.reconnects
+	}
+	if cfg.Lease != nil {
+		ch <- c.leaseOwner
+		ch <- c.takeovers
+		ch <- c.renewFailures
 	}
 	if cfg.Flows != nil {
 		ch <- c.reloads
@@ -109,6 +118,16 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 			gauge(c.connState, v, s)
 		}
 		counter(c.reconnects, float64(cs.reconnects))
+	}
+	if cfg.Lease != nil {
+		st := cfg.Lease()
+		v := 0.0
+		if st.Role == "owner" {
+			v = 1
+		}
+		gauge(c.leaseOwner, v, st.Line)
+		ch <- prometheus.MustNewConstMetric(c.takeovers, prometheus.CounterValue, float64(st.Takeovers), st.Line)
+		ch <- prometheus.MustNewConstMetric(c.renewFailures, prometheus.CounterValue, float64(st.RenewErrs), st.Line)
 	}
 	if cfg.Flows != nil {
 		st := cfg.Flows()

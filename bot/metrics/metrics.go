@@ -29,6 +29,11 @@ type Config struct {
 	// Data, if set, checks that the data folder is still the one the
 	// process opened and locked; /readyz fails while it returns an error.
 	Data func() error
+	// Lease, if set, reports this process's lease on the line (a
+	// PostgreSQL store shared by several processes). /readyz then says
+	// whether it is the owner or a standby, and a standby, which serves
+	// the console but not WhatsApp, is ready without a connection.
+	Lease func() bot.LeaseState
 	// ReadyTimeout bounds /readyz's store probe; 0 means 2 s.
 	ReadyTimeout time.Duration
 }

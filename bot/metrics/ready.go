@@ -7,12 +7,16 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"suporte/bot"
 )
 
 // readiness is /readyz's answer.
 type readiness struct {
-	Status  string   `json:"status"` // ready or not_ready
-	Reasons []string `json:"reasons,omitempty"`
+	Status  string          `json:"status"` // ready or not_ready
+	Role    string          `json:"role"`   // owner (drives the WhatsApp line) or standby
+	Lease   *bot.LeaseState `json:"lease,omitempty"`
+	Reasons []string        `json:"reasons,omitempty"`
 }
 
 // faultWindow is how long a storage fault seen by any write keeps the
@@ -46,7 +50,8 @@ func (m *Metrics) Ready(ctx context.Context) (bool, []string) {
 			reasons = append(reasons, "data: "+err.Error())
 		}
 	}
-	if m.cfg.Connection != nil {
+	standby := m.cfg.Lease != nil && m.cfg.Lease().Role != "owner"
+	if m.cfg.Connection != nil && !standby {
 		state, ok := m.cfg.Connection()
 		m.conn.observe(state, ok)
 		if !ok {
@@ -79,9 +84,13 @@ func (m *Metrics) recentFault() error {
 func (m *Metrics) ReadyHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ok, reasons := m.Ready(r.Context())
-		out, code := readiness{Status: "ready"}, http.StatusOK
+		out, code := readiness{Status: "ready", Role: "owner"}, http.StatusOK
 		if !ok {
-			out, code = readiness{Status: "not_ready", Reasons: reasons}, http.StatusServiceUnavailable
+			out, code = readiness{Status: "not_ready", Role: "owner", Reasons: reasons}, http.StatusServiceUnavailable
+		}
+		if m.cfg.Lease != nil {
+			st := m.cfg.Lease()
+			out.Role, out.Lease = st.Role, &st
 		}
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")

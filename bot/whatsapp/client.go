@@ -11,7 +11,8 @@ import (
 	"sync"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // the device store's driver
+	_ "github.com/jackc/pgx/v5/stdlib" // the device store's driver on PostgreSQL
+	_ "github.com/mattn/go-sqlite3"    // the device store's driver
 	"github.com/rs/zerolog"
 	"go.mau.fi/whatsmeow"
 	"go.mau.fi/whatsmeow/proto/waCompanionReg"
@@ -27,7 +28,10 @@ import (
 
 // Config configures a Client.
 type Config struct {
-	// DB is the device store file (data/whatsapp.db): the account's keys.
+	// DB is the device store: the file data/whatsapp.db, or a postgres://
+	// URL (the service's PostgreSQL store), where several processes find
+	// the same keys and several lines keep one device each. The
+	// account's keys: a secret.
 	DB string
 	// Phone is the support number; pairing with any other is refused
 	// unless AcceptAnyNumber.
@@ -125,8 +129,11 @@ func Open(ctx context.Context, cfg Config) (*Client, error) {
 		}
 		cfg.PairPhone = pair
 	}
-	if err := createPrivate(cfg.DB); err != nil {
-		return nil, err
+	pg := isPostgres(cfg.DB)
+	if !pg {
+		if err := createPrivate(cfg.DB); err != nil {
+			return nil, err
+		}
 	}
 	waLogger := cfg.Log.With().Str("module", "whatsmeow").Logger()
 	if cfg.Log.GetLevel() > zerolog.TraceLevel {
@@ -138,18 +145,24 @@ func Open(ctx context.Context, cfg Config) (*Client, error) {
 		rand.Read(cfg.LogKey) // never fails (crypto/rand panics if the OS cannot give randomness)
 	}
 	waLogs := redactLog{next: waLog.Zerolog(waLogger), key: cfg.LogKey}
-	container, err := sqlstore.New(ctx, "sqlite3", deviceDSN(cfg.DB), waLogs)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", cfg.DB, err)
+	dialect, dsn, name := "sqlite3", deviceDSN(cfg.DB), cfg.DB
+	if pg {
+		dialect, dsn, name = "pgx", cfg.DB, "the PostgreSQL store"
 	}
-	if err := checkPrivate(cfg.DB); err != nil {
-		container.Close()
-		return nil, err
+	container, err := sqlstore.New(ctx, dialect, dsn, waLogs)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", name, err)
 	}
-	dev, err := container.GetFirstDevice(ctx)
+	if !pg {
+		if err := checkPrivate(cfg.DB); err != nil {
+			container.Close()
+			return nil, err
+		}
+	}
+	dev, err := lineDevice(ctx, container, phone, pg)
 	if err != nil {
 		container.Close()
-		return nil, fmt.Errorf("load device from %s: %w", cfg.DB, err)
+		return nil, fmt.Errorf("load device from %s: %w", name, err)
 	}
 	// How the device shows under the phone's "Linked devices"; read when pairing.
 	wastore.SetOSInfo("suporte", [3]uint32{1, 0, 0})
@@ -201,6 +214,30 @@ func (c *Client) Close() error {
 	err := c.container.Close()
 	c.container = nil
 	return err
+}
+
+// isPostgres reports a postgres:// URL.
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// lineDevice returns the device of line phone: in a file, its only device;
+// in a shared PostgreSQL store, the device whose account is phone, or a
+// new one to pair (other lines keep theirs).
+func lineDevice(ctx context.Context, c *sqlstore.Container, phone string, shared bool) (*wastore.Device, error) {
+	if !shared {
+		return c.GetFirstDevice(ctx)
+	}
+	devs, err := c.GetAllDevices(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range devs {
+		if d.ID != nil && samePhone(d.ID.User, phone) {
+			return d, nil
+		}
+	}
+	return c.NewDevice(), nil
 }
 
 // deviceDSN opens whatsmeow's store: foreign keys are required (logout

@@ -13,7 +13,10 @@ type State string
 
 // The connection's states. The last four need an operator (or, for a ban
 // with a known end, patience): whatsmeow does not reconnect from them.
+// StateStandby is no client's: a process that shares its store with the
+// line's owner and waits to take over says it.
 const (
+	StateStandby        State = "standby"         // another process drives the line
 	StateConnecting     State = "connecting"      // dialing or authenticating
 	StateQR             State = "qr"              // not paired: a QR code is on the terminal
 	StatePairing        State = "pairing"         // not paired: a phone pairing code is on the terminal

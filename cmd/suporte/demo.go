@@ -34,6 +34,7 @@ type demoOptions struct {
 	data, listen, flows string
 	db                  string    // the store, if not data/suporte.db
 	at                  time.Time // the clock's starting instant; zero means now
+	leaseTTL            time.Duration
 	sendRate            float64
 	sendBurst           int
 	mediaDelay          time.Duration // the simulated media server's slowness
@@ -54,6 +55,7 @@ func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.Float64Var(&o.sendRate, "send-rate", defaultSendRate, "messages per second across all chats, as in run")
 	fs.IntVar(&o.sendBurst, "send-burst", defaultSendBurst, "messages that may go out at once before --send-rate applies")
 	fs.DurationVar(&o.mediaDelay, "media-delay", 0, "make the simulated WhatsApp's media server this slow (e.g. 5s), to watch files arrive after their messages")
+	fs.DurationVar(&o.leaseTTL, "lease-ttl", bot.DefaultLeaseTTL, "with a shared --db, how long the line's lease lasts unrenewed (see run)")
 	at := fs.String("at", "", "start the clock at this instant, RFC3339, then run in real time (default: now)")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -111,7 +113,8 @@ func openDemo(ctx context.Context, o demoOptions, log zerolog.Logger) (_ *demo, 
 	if !o.at.IsZero() {
 		clock = bot.NewOffsetClock(o.at)
 	}
-	s, err := openService(ctx, serviceConfig{data: o.data, db: o.db, flows: o.flows, clock: clock, log: log})
+	s, err := openService(ctx, serviceConfig{data: o.data, db: o.db, flows: o.flows, clock: clock, log: log,
+		line: "demo", leaseTTL: o.leaseTTL})
 	if err != nil {
 		return nil, err
 	}

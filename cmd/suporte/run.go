@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -57,6 +58,7 @@ type runOptions struct {
 	logLevel            string
 	retention           time.Duration // 0: no daily purge
 	stopTimeout         time.Duration
+	leaseTTL            time.Duration
 }
 
 // runRun runs the service: the WhatsApp connection, the runtime, and the
@@ -74,6 +76,7 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	fs.Float64Var(&o.sendRate, "send-rate", defaultSendRate, "messages per second across all chats")
 	fs.IntVar(&o.sendBurst, "send-burst", defaultSendBurst, "messages that may go out at once before --send-rate applies")
 	fs.StringVar(&o.logLevel, "log-level", "info", "trace (includes whatsmeow's debug), debug, info, warn or error")
+	fs.DurationVar(&o.leaseTTL, "lease-ttl", bot.DefaultLeaseTTL, "on a shared PostgreSQL store, how long the line's lease lasts unrenewed: a standby takes over about this long after the owner dies")
 	fs.DurationVar(&o.stopTimeout, "stop-timeout", bot.DefaultStopTimeout, "on SIGTERM/SIGINT, how long to finish the chats in progress and send their replies before exiting")
 	retention := fs.String("retention", envOr("SUPORTE_RETENTION", defaultRetention), "purge closed conversations older than this once a day (LGPD), e.g. 180d; off disables (env SUPORTE_RETENTION)")
 	if err := fs.Parse(args); err != nil {
@@ -118,7 +121,8 @@ func operatorExit(err error, stderr io.Writer) error {
 
 // serve runs the service until ctx ends or a part of it fails.
 func serve(ctx context.Context, o runOptions, log zerolog.Logger, stderr io.Writer) error {
-	s, err := openService(ctx, serviceConfig{data: o.data, db: o.db, flows: o.flows, clock: bot.SystemClock{}, log: log})
+	s, err := openService(ctx, serviceConfig{data: o.data, db: o.db, flows: o.flows, clock: bot.SystemClock{}, log: log,
+		line: lineName(o.phone), leaseTTL: o.leaseTTL})
 	if err != nil {
 		return err
 	}
@@ -128,7 +132,7 @@ func serve(ctx context.Context, o runOptions, log zerolog.Logger, stderr io.Writ
 		return fmt.Errorf("listen: %w", err)
 	}
 	defer ln.Close()
-	wa, err := whatsapp.Open(ctx, whatsapp.Config{
+	waCfg := whatsapp.Config{
 		DB:              filepath.Join(o.data, "whatsapp.db"),
 		Phone:           o.phone,
 		AcceptAnyNumber: o.acceptAnyNumber,
@@ -139,30 +143,65 @@ func serve(ctx context.Context, o runOptions, log zerolog.Logger, stderr io.Writ
 		Out:             stderr,
 		Now:             time.Now,
 		Sleep:           bot.Sleep,
-	})
-	if err != nil {
-		return err
 	}
-	defer wa.Close()
+	line := &lineTransport{}
+	var runWA func(ctx context.Context) error
+	if s.lease == nil {
+		// The store is this process's alone: so is the device, opened now.
+		wa, err := whatsapp.Open(ctx, waCfg)
+		if err != nil {
+			return err
+		}
+		defer wa.Close()
+		line.set(wa)
+		runWA = func(ctx context.Context) error { return wa.Run(ctx, s.rt) }
+	} else {
+		// The keys live in the shared store beside everything else, and
+		// are read when this process takes the line: as the last owner
+		// left them.
+		waCfg.DB = o.db
+		runWA = func(ctx context.Context) error {
+			wa, err := whatsapp.Open(ctx, waCfg)
+			if err != nil {
+				return err
+			}
+			line.set(wa)
+			defer func() {
+				line.set(nil)
+				wa.Close()
+			}()
+			return wa.Run(ctx, s.rt)
+		}
+	}
 	s.wire(wiring{
-		transport:   wa,
-		connection:  func() (string, bool) { st := wa.Status(); return string(st.State), st.OK() },
+		transport:   line,
+		connection:  func() (string, bool) { st := line.Status(); return string(st.State), st.OK() },
 		sleep:       bot.Sleep,
 		sendRate:    o.sendRate,
 		sendBurst:   o.sendBurst,
 		stopTimeout: o.stopTimeout,
 	})
-	handler := newWebHandler(webDeps{WhatsApp: wa.Status, Flows: s.flows.Status, Console: s.console.Handler(),
+	handler := newWebHandler(webDeps{WhatsApp: line.Status, Flows: s.flows.Status, Console: s.console.Handler(),
 		Metrics: s.met.Handler(), Ready: s.met.ReadyHandler()})
 	log.Info().Str("data", o.data).Str("listen", ln.Addr().String()).Str("flows", o.flows).
 		Str("flows_version", s.flows.Current().Version).Float64("send_rate", o.sendRate).Int("send_burst", o.sendBurst).Msg("suporte starting")
-	parts := []part{{name: "whatsapp", link: true, run: func(ctx context.Context) error { return wa.Run(ctx, s.rt) }}}
+	parts := []part{{name: "whatsapp", link: true, run: runWA}}
 	if o.retention > 0 {
 		parts = append(parts, part{name: "retention", run: func(ctx context.Context) error {
 			return runRetention(ctx, s.db, o.retention, log)
 		}})
 	}
 	return s.serve(ctx, ln, handler, parts...)
+}
+
+// lineName is the lease's name for the WhatsApp line: its number's digits.
+func lineName(phone string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, phone)
 }
 
 // knownChat tells the WhatsApp client whether a chat key has history, so a
@@ -235,7 +274,7 @@ func (d webDeps) healthz(w http.ResponseWriter, r *http.Request) {
 	st := d.WhatsApp()
 	h := health{Status: "ok", WhatsApp: string(st.State), Since: st.Since.UTC(), Detail: st.Detail, WAVersion: st.Version}
 	code := http.StatusOK
-	if !st.OK() {
+	if !st.OK() && st.State != whatsapp.StateStandby { // a standby is alive: it serves the console
 		h.Status, code = "degraded", http.StatusServiceUnavailable
 	}
 	if d.Flows != nil {

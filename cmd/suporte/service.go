@@ -37,6 +37,7 @@ type service struct {
 	met     *metrics.Metrics
 	rt      *bot.Runtime
 	console *console.Server
+	lease   *bot.Lease // nil on SQLite: this process alone drives the line
 	lock    *dataLock
 	logKey  []byte // the installation's key for chat refs in logs
 }
@@ -47,6 +48,11 @@ type serviceConfig struct {
 	db          string // the store if not data/suporte.db: a postgres:// URL or a file
 	clock       bot.Clock
 	log         zerolog.Logger
+	// line names the WhatsApp line for its lease when the store is
+	// PostgreSQL, which several processes may share; leaseTTL is the
+	// lease's length (0: bot.DefaultLeaseTTL).
+	line     string
+	leaseTTL time.Duration
 }
 
 // openService locks the data folder, opens the store and loads the flows.
@@ -82,7 +88,15 @@ func openService(ctx context.Context, c serviceConfig) (_ *service, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return &service{log: c.log, clock: c.clock, data: c.data, db: db, files: files, flows: fl, lock: lock, logKey: logKey}, nil
+	s := &service{log: c.log, clock: c.clock, data: c.data, db: db, files: files, flows: fl, lock: lock, logKey: logKey}
+	if db.Postgres() {
+		// Other processes may share the store: only the line's lease
+		// holder drives WhatsApp. (A SQLite store is this process's
+		// alone, behind the data folder's lock: no lease.)
+		s.lease = bot.NewLease(bot.LeaseConfig{Store: db, Line: c.line, TTL: c.leaseTTL,
+			Log: c.log.With().Str("component", "lease").Logger()})
+	}
+	return s, nil
 }
 
 // wiring is what differs between the real service and the demo around
@@ -102,10 +116,16 @@ type wiring struct {
 
 // wire builds the metrics, the runtime on w's transport and the console.
 func (s *service) wire(w wiring) {
-	s.met = metrics.New(metrics.Config{
+	mc := metrics.Config{
 		Store: s.db, Clock: s.clock, Flows: s.flows.Status, Log: s.log, Connection: w.connection,
 		Data: s.lock.check,
-	})
+	}
+	var fence func(context.Context) error
+	var poll time.Duration
+	if s.lease != nil {
+		mc.Lease, fence, poll = s.lease.State, s.lease.Check, time.Second
+	}
+	s.met = metrics.New(mc)
 	var limit *bot.Limiter
 	if w.sendRate > 0 {
 		limitSleep := w.sleep
@@ -126,7 +146,12 @@ func (s *service) wire(w wiring) {
 		Observe:     s.met,
 		LogKey:      s.logKey,
 		StopTimeout: w.stopTimeout,
+		Fence:       fence,
+		PollWork:    poll,
 	})
+	if s.lease != nil {
+		s.rt.Standby() // until this process takes the line
+	}
 	s.console = console.New(console.Config{
 		Store:      s.db,
 		Files:      s.files,
@@ -140,7 +165,8 @@ func (s *service) wire(w wiring) {
 	})
 }
 
-// part is one more piece a service runs beside the runtime and console.
+// part is one more piece of the line's owner's duties, run beside the
+// runtime while this process drives the line (the transport, retention).
 type part struct {
 	name string
 	run  func(ctx context.Context) error
@@ -149,9 +175,11 @@ type part struct {
 	link bool
 }
 
-// serve runs the runtime, the console's upkeep, the flows watch, the
-// extra parts and the HTTP server with handler on ln, until ctx ends or
-// one of them fails. Saving flows.yaml or SIGHUP reloads the flows.
+// serve runs the console's upkeep, the flows watch and the HTTP server
+// with handler on ln, and the line owner's duties (the runtime and the
+// parts) while this process drives the line (always, on SQLite), until
+// ctx ends or one of them fails. Saving flows.yaml or SIGHUP reloads the
+// flows.
 func (s *service) serve(ctx context.Context, ln net.Listener, handler http.Handler, parts ...part) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -166,39 +194,26 @@ func (s *service) serve(ctx context.Context, ln net.Listener, handler http.Handl
 	// Requests end with the service: open event streams must not hold the
 	// shutdown up.
 	srv.BaseContext = func(net.Listener) context.Context { return ctx }
-	// On a stop the runtime refuses new messages and finishes the chats
-	// in progress; linked parts (the transport) stay up until then, for
-	// their replies.
-	link, unlink := context.WithCancel(context.WithoutCancel(ctx))
-	defer unlink()
 	var wg sync.WaitGroup
 	first := &firstError{cancel: cancel}
 	fail := first.fail
 	wg.Go(func() {
-		if err := s.rt.Run(ctx); err != nil && ctx.Err() == nil { // a stop during its start is no failure
-			fail(fmt.Errorf("runtime: %w", err))
+		var err error
+		if s.lease == nil {
+			err = s.duties(ctx, parts)
+		} else {
+			err = s.lease.Run(ctx, func(owned context.Context) error { return s.duties(owned, parts) })
 		}
-		cancel()
-		unlink()
+		if err != nil && ctx.Err() == nil {
+			fail(err)
+		}
+		cancel() // the runtime's end is the service's
 	})
 	wg.Go(func() {
 		if err := s.console.Run(ctx); err != nil && ctx.Err() == nil {
 			fail(fmt.Errorf("console: %w", err))
 		}
 	})
-	for _, p := range parts {
-		pctx := ctx
-		if p.link {
-			pctx = link
-		}
-		wg.Go(func() {
-			err := p.run(pctx)
-			if err != nil {
-				err = fmt.Errorf("%s: %w", p.name, err)
-			}
-			fail(err) // a part that ends stops the service
-		})
-	}
 	wg.Go(func() {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			fail(fmt.Errorf("http: %w", err))
@@ -214,6 +229,55 @@ func (s *service) serve(ctx context.Context, ln net.Listener, handler http.Handl
 	wg.Wait()
 	<-watched
 	return first.get()
+}
+
+// duties runs what the line's owner does: the runtime and the parts,
+// until ctx ends or one of them fails. On a stop the runtime refuses new
+// messages and finishes the chats in progress; linked parts (the
+// transport) stay up until then, for their replies. On the loss of the
+// lease they stop at once: another process may connect soon.
+func (s *service) duties(ctx context.Context, parts []part) error {
+	dctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	link, unlink := context.WithCancel(context.WithoutCancel(ctx))
+	defer unlink()
+	stopLost := context.AfterFunc(ctx, func() {
+		if errors.Is(context.Cause(ctx), store.ErrLeaseLost) {
+			unlink()
+		}
+	})
+	defer stopLost()
+	var wg sync.WaitGroup
+	first := &firstError{cancel: cancel}
+	fail := first.fail
+	wg.Go(func() {
+		if err := s.rt.Run(dctx); err != nil && dctx.Err() == nil { // a stop during its start is no failure
+			fail(fmt.Errorf("runtime: %w", err))
+		}
+		cancel()
+		unlink()
+	})
+	for _, p := range parts {
+		pctx := dctx
+		if p.link {
+			pctx = link
+		}
+		wg.Go(func() {
+			err := p.run(pctx)
+			if err != nil {
+				err = fmt.Errorf("%s: %w", p.name, err)
+			}
+			fail(err) // a part that ends ends the duties, and the service
+		})
+	}
+	wg.Wait()
+	if err := first.get(); err != nil {
+		return err
+	}
+	if cause := context.Cause(ctx); errors.Is(cause, store.ErrLeaseLost) {
+		return cause
+	}
+	return nil
 }
 
 // Close closes the store and releases the data folder. Call it after
