@@ -128,4 +128,3 @@ func waitLease(t *testing.T, within time.Duration, what string, cond func() bool
 		time.Sleep(10 * time.Millisecond)
 	}
 }
-
