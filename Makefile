@@ -25,7 +25,7 @@ RATE      ?= 1000
 CRASH_ROUNDS    ?= 30
 CRASH_CUSTOMERS ?= 5
 
-.PHONY: help build run demo test deps lint fmt clean bench crash
+.PHONY: help build run demo test deps lint fmt clean bench crash failover
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-8s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -65,6 +65,14 @@ bench: build ## measure the engine against SQLite's own commit rate (CUSTOMERS=1
 
 crash: ## SIGKILL/SIGTERM the demo under traffic and restart it, CRASH_ROUNDS times (30), then check nothing was lost, doubled or reordered
 	$(GO) test -race -count=1 -timeout 30m -run 'TestCrash$$' -v ./cmd/suporte -crash.rounds=$(CRASH_ROUNDS) -crash.customers=$(CRASH_CUSTOMERS)
+
+# make failover: how many times the line's owner is killed, and how many
+# customers chat meanwhile (make test runs 2 and 4).
+FAILOVER_KILLS     ?= 20
+FAILOVER_CUSTOMERS ?= 6
+
+failover: ## two demos on one PostgreSQL: SIGKILL the line's owner FAILOVER_KILLS times (20); the standby must take over within 30 s, nothing lost, doubled or reordered
+	$(GO) test -race -count=1 -timeout 60m -run 'TestFailover$$' -v ./cmd/suporte -failover.kills=$(FAILOVER_KILLS) -failover.customers=$(FAILOVER_CUSTOMERS)
 
 lint: build ## check flows.yaml (problems as FILE:LINE:COL)
 	$(BIN) flows lint $(FLOWS)
