@@ -1,10 +1,12 @@
 package console
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
 
+	"suporte/bot/web"
 	"suporte/store"
 )
 
@@ -99,6 +101,45 @@ func (s *Server) handleAgents(w http.ResponseWriter, r *http.Request) {
 		return 1
 	})
 	writeJSON(w, http.StatusOK, out)
+}
+
+// handleUnlock lets a supervisor clear an agent's failed logins, from
+// every address, so they may try again at once.
+func (s *Server) handleUnlock(w http.ResponseWriter, r *http.Request) {
+	sess := current(r)
+	if !isSupervisor(sess.agent) {
+		writeError(w, http.StatusForbidden, "Só supervisores podem liberar o login de alguém.")
+		return
+	}
+	if err := drain(w, r); err != nil {
+		s.respond(w, r, err)
+		return
+	}
+	id, ok := web.Digits(r.PathValue("id"))
+	if !ok {
+		writeError(w, http.StatusNotFound, "Encantador não encontrado.")
+		return
+	}
+	ctx := r.Context()
+	var cleared int64
+	err := s.cfg.Store.Update(ctx, func(tx *store.Tx) error {
+		a, err := tx.Agent(ctx, id)
+		if err != nil {
+			return err
+		}
+		cleared, err = tx.ClearLoginLimits(ctx, a.Email, "")
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "Encantador não encontrado.")
+		return
+	}
+	if err != nil {
+		s.respond(w, r, err)
+		return
+	}
+	s.log.Info().Int64("agent", id).Int64("by", sess.agent.ID).Int64("cleared", cleared).Msg("login unlocked")
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 }
 
 // Presence: an agent is online while it has an event stream open.

@@ -9,12 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
@@ -209,12 +206,17 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "Informe e-mail e senha.")
 		return
 	}
-	ip := clientIP(r)
-	if wait := s.login.blocked(ip, email); wait > 0 {
-		mins := int(math.Ceil(wait.Minutes()))
+	ip := clientAddr(r, s.cfg.TrustedProxies)
+	ctx := r.Context()
+	wait, err := s.login.wait(ctx, email, ip)
+	if err != nil {
+		s.respond(w, r, err)
+		return
+	}
+	if wait > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		s.log.Warn().Str("ip", ip).Msg("login rate limited")
-		writeError(w, http.StatusTooManyRequests, fmt.Sprintf("Muitas tentativas erradas. Tente de novo em %d min.", mins))
+		writeError(w, http.StatusTooManyRequests, "Muitas tentativas sem sucesso. Tente de novo em "+retryText(wait)+".")
 		return
 	}
 
@@ -222,9 +224,8 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	// Every login asks for it, so the first one, which makes it, is as
 	// slow for a known e-mail as for an unknown one.
 	hash := s.dummy()
-	ctx := r.Context()
 	var a store.Agent
-	err := s.cfg.Store.View(ctx, func(tx *store.Tx) error {
+	err = s.cfg.Store.View(ctx, func(tx *store.Tx) error {
 		var err error
 		a, err = tx.AgentByEmail(ctx, email)
 		return err
@@ -238,12 +239,18 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	match := bcrypt.CompareHashAndPassword(hash, []byte(req.Password)) == nil
 	if err != nil || !match || a.Disabled {
-		s.login.fail(ip, email)
+		if err := s.login.failed(ctx, email, ip); err != nil {
+			s.respond(w, r, err)
+			return
+		}
 		s.log.Info().Str("ip", ip).Msg("login failed")
 		writeError(w, http.StatusUnauthorized, "E-mail ou senha incorretos.")
 		return
 	}
-	s.login.succeed(email)
+	if err := s.login.succeeded(ctx, email, ip); err != nil {
+		s.respond(w, r, err)
+		return
+	}
 
 	token, tokenHash := newToken()
 	now := s.cfg.Clock.Now()
@@ -284,102 +291,4 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 func (s *Server) clearCookie(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: s.cfg.Secure, SameSite: http.SameSiteStrictMode})
-}
-
-// clientIP is the peer's address. Behind a reverse proxy every agent
-// shares the proxy's: the per-IP limit is set loose for that reason.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
-// Failed logins allowed in loginWindow: per e-mail (someone guessing one
-// account's password) and per IP (someone trying many accounts; an office
-// behind one NAT shares an address, hence the higher number).
-const (
-	loginWindow      = 15 * time.Minute
-	maxFailsPerEmail = 5
-	maxFailsPerIP    = 20
-	maxLimiterKeys   = 100_000 // bounds memory under a flood of made-up e-mails
-)
-
-// limiter counts failed logins in a sliding window.
-type limiter struct {
-	now   func() time.Time
-	mu    sync.Mutex
-	fails map[string][]time.Time // "ip:..." or "email:..." -> failure times, oldest first
-}
-
-func newLimiter(now func() time.Time) *limiter {
-	return &limiter{now: now, fails: map[string][]time.Time{}}
-}
-
-// blocked returns how long until ip or email may try again; 0 if now.
-func (l *limiter) blocked(ip, email string) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	return max(l.wait("ip:"+ip, maxFailsPerIP, now), l.wait("email:"+email, maxFailsPerEmail, now))
-}
-
-func (l *limiter) wait(key string, limit int, now time.Time) time.Duration {
-	ts := l.recent(key, now)
-	if len(ts) < limit {
-		return 0
-	}
-	// Free again when the oldest failure that keeps the count at the limit leaves the window.
-	return ts[len(ts)-limit].Add(loginWindow).Sub(now)
-}
-
-// recent drops key's failures older than the window and returns the rest.
-func (l *limiter) recent(key string, now time.Time) []time.Time {
-	ts := l.fails[key]
-	i := 0
-	for i < len(ts) && now.Sub(ts[i]) >= loginWindow {
-		i++
-	}
-	ts = ts[i:]
-	if len(ts) == 0 {
-		delete(l.fails, key)
-		return nil
-	}
-	l.fails[key] = ts
-	return ts
-}
-
-func (l *limiter) fail(ip, email string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	if len(l.fails) >= maxLimiterKeys {
-		l.pruneLocked(now)
-	}
-	for _, k := range []string{"ip:" + ip, "email:" + email} {
-		if _, ok := l.fails[k]; !ok && len(l.fails) >= maxLimiterKeys {
-			continue // full of live keys: stop tracking new ones
-		}
-		l.fails[k] = append(l.recent(k, now), now)
-	}
-}
-
-// succeed forgets the e-mail's failures: the owner got in. The IP's stay.
-func (l *limiter) succeed(email string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.fails, "email:"+email)
-}
-
-func (l *limiter) prune(now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.pruneLocked(now)
-}
-
-func (l *limiter) pruneLocked(now time.Time) {
-	for k := range l.fails {
-		l.recent(k, now)
-	}
 }

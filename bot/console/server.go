@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -34,6 +35,11 @@ type Config struct {
 	// Secure sets the Secure flag on the session cookie: the console is
 	// served over TLS (directly or behind a proxy).
 	Secure bool
+	// TrustedProxies are the reverse proxies in front of the console: a
+	// request from one is counted, for the login limits, as coming from
+	// the address it puts in X-Forwarded-For. Empty: the peer is the
+	// client.
+	TrustedProxies []netip.Prefix
 
 	// BcryptCost hashes passwords; 0 means DefaultBcryptCost. Tests use
 	// bcrypt.MinCost.
@@ -58,7 +64,7 @@ type Server struct {
 	cfg   Config
 	log   zerolog.Logger
 	mux   *http.ServeMux
-	login *limiter
+	login loginLimiter
 	// dummy is the bcrypt hash compared when the e-mail is unknown. Making
 	// it costs as much as hashing a password (about 0.7 s at cost 12), so
 	// the first login makes it, not New, which every start and test calls.
@@ -90,7 +96,7 @@ func New(cfg Config) *Server {
 		cfg:    cfg,
 		log:    cfg.Log.With().Str("component", "console").Logger(),
 		mux:    http.NewServeMux(),
-		login:  newLimiter(cfg.Clock.Now),
+		login:  loginLimiter{db: cfg.Store, now: cfg.Clock.Now},
 		online: map[string]int{},
 		subs:   map[chan struct{}]bool{},
 	}
@@ -129,8 +135,10 @@ func (s *Server) Run(ctx context.Context) error {
 
 func (s *Server) sweep(ctx context.Context) {
 	now := s.cfg.Clock.Now()
-	s.login.prune(now)
 	s.flowTests.expire(now)
+	if _, err := s.login.purge(ctx); err != nil && ctx.Err() == nil {
+		s.log.Error().Err(err).Msg("purge old failed logins")
+	}
 	var n int64
 	err := s.cfg.Store.Update(ctx, func(tx *store.Tx) error {
 		var err error
@@ -188,6 +196,7 @@ func (s *Server) routes() {
 	api("/api/tickets/{id}/escalate", methods{"POST": auth(s.handleEscalate)})
 	api("/api/media/{id}", methods{"GET": auth(s.handleMedia)})
 	api("/api/agents", methods{"GET": auth(s.handleAgents)})
+	api("/api/agents/{id}/unlock", methods{"POST": auth(s.handleUnlock)})
 	api("/api/quick-replies", methods{"GET": auth(s.handleQuickReplies)})
 	api("/api/dashboard", methods{"GET": auth(s.handleDashboard)})
 	api("/api/events", methods{"GET": auth(s.handleEventsAndFlows)})

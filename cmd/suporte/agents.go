@@ -23,10 +23,13 @@ const agentsUsage = `usage: suporte agents COMMAND [--data DIR] ...
   disable --email E
   enable  --email E
   passwd  --email E --password-stdin
+  unlock  --email E | --addr IP
 
 Passwords are read from the first line of stdin, never from the command
-line, and need at least 10 characters. The commands work while the service
-runs: they share its store (data/suporte.db, or --db) with it.`
+line, and need at least 10 characters. unlock clears failed logins: an
+agent's from every address, or everyone's from one address. The commands
+work while the service runs: they share its store (data/suporte.db, or
+--db) with it.`
 
 // runAgents manages the Encantadores' console accounts.
 func runAgents(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -86,6 +89,17 @@ func runAgents(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 			return err
 		}
 		return a.passwd(ctx, *data, *email, *pwStdin)
+	case "unlock":
+		email := fs.String("email", "", "clear this agent's failed logins, from every address")
+		addr := fs.String("addr", "", "clear the failed logins from this client address, for every account")
+		if err := a.parse(fs, args, nil); err != nil {
+			return err
+		}
+		if (*email == "") == (*addr == "") {
+			fmt.Fprintln(stderr, "suporte agents unlock: give --email or --addr")
+			return errUsage
+		}
+		return a.unlock(ctx, *data, *email, *addr)
 	}
 	fmt.Fprintf(stderr, "suporte agents: unknown command %q\n\n%s\n", cmd, agentsUsage)
 	return errUsage
@@ -300,6 +314,37 @@ func (a agentsCmd) setDisabled(ctx context.Context, data place, email string, di
 	} else {
 		fmt.Fprintf(a.stdout, "enabled %s\n", store.NormalizeEmail(email))
 	}
+	return nil
+}
+
+// unlock clears failed logins so the person may try again at once.
+func (a agentsCmd) unlock(ctx context.Context, data place, email, addr string) error {
+	account, who := store.NormalizeEmail(email), store.NormalizeEmail(email)
+	if addr != "" {
+		var err error
+		if addr, err = console.LimitAddr(addr); err != nil {
+			return err
+		}
+		who = addr
+	}
+	db, err := openAgentsStore(ctx, data)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var n int64
+	err = db.Update(ctx, func(tx *store.Tx) error {
+		n, err = tx.ClearLoginLimits(ctx, account, addr)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		fmt.Fprintf(a.stdout, "%s had no failed logins to clear\n", who)
+		return nil
+	}
+	fmt.Fprintf(a.stdout, "unlocked %s: failed logins cleared, they may try again now\n", who)
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -167,5 +168,84 @@ func agentsCommand(t *testing.T) {
 
 	if _, errOut, err := agentsRun(t, ""); !errors.Is(err, errUsage) || !strings.Contains(errOut, "usage: suporte agents") {
 		t.Errorf("no command: %v, %q", err, errOut)
+	}
+}
+
+// TestAgentsUnlock: an admin clears an agent's failed logins from every
+// address, or every failed login from one address.
+func TestAgentsUnlock(t *testing.T) {
+	data := t.TempDir()
+	ctx := context.Background()
+	db, err := store.Open(ctx, data+"/suporte.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	keys := [][2]string{
+		{"ana@contaazul.com", "203.0.113.66"}, {"ana@contaazul.com", "198.51.100.7"},
+		{"bia@contaazul.com", "2001:db8:1:2::/64"}, {"", "2001:db8:1:2::/64"}, {"", "203.0.113.66"},
+	}
+	err = db.Update(ctx, func(tx *store.Tx) error {
+		for _, k := range keys {
+			if err := tx.PutLoginLimit(ctx, store.LoginLimit{Account: k[0], Addr: k[1], Fails: 9, Since: now, NextAt: now.Add(time.Hour), UpdatedAt: now}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := func() []string {
+		t.Helper()
+		db, err := store.Open(ctx, data+"/suporte.db")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var out []string
+		err = db.View(ctx, func(tx *store.Tx) error {
+			for _, k := range keys {
+				l, err := tx.LoginLimit(ctx, k[0], k[1])
+				if err != nil {
+					return err
+				}
+				if l.Fails > 0 {
+					out = append(out, k[0]+"@"+k[1])
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+
+	out, _, err := agentsRun(t, "", "unlock", "--data", data, "--email", "Ana@ContaAzul.com")
+	if err != nil || !strings.Contains(out, "unlocked ana@contaazul.com") {
+		t.Fatalf("unlock --email: %q, %v", out, err)
+	}
+	if got := strings.Join(left(), " "); got != "bia@contaazul.com@2001:db8:1:2::/64 @2001:db8:1:2::/64 @203.0.113.66" {
+		t.Errorf("after unlocking ana: %s", got)
+	}
+	out, _, err = agentsRun(t, "", "unlock", "--data", data, "--addr", "2001:db8:1:2:aaaa::9")
+	if err != nil || !strings.Contains(out, "unlocked 2001:db8:1:2::/64") {
+		t.Fatalf("unlock --addr: %q, %v", out, err)
+	}
+	if got := strings.Join(left(), " "); got != "@203.0.113.66" {
+		t.Errorf("after unlocking the /64: %s", got)
+	}
+	if out, _, err := agentsRun(t, "", "unlock", "--data", data, "--email", "ninguem@contaazul.com"); err != nil || !strings.Contains(out, "no failed logins") {
+		t.Errorf("unlock with nothing to clear: %q, %v", out, err)
+	}
+	for _, args := range [][]string{{"unlock", "--data", data}, {"unlock", "--data", data, "--email", "a@b.c", "--addr", "1.2.3.4"}} {
+		if _, _, err := agentsRun(t, "", args...); !errors.Is(err, errUsage) {
+			t.Errorf("%q: %v; want a usage error", args, err)
+		}
+	}
+	if _, _, err := agentsRun(t, "", "unlock", "--data", data, "--addr", "not-an-ip"); err == nil || !strings.Contains(err.Error(), "want an IPv4 or IPv6 address") {
+		t.Errorf("a bad address: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"suporte/bot"
+	"suporte/bot/console"
 	"suporte/bot/metrics"
 	"suporte/bot/whatsapp"
 	"suporte/store"
@@ -59,6 +61,7 @@ type runOptions struct {
 	retention           time.Duration // 0: no daily purge
 	stopTimeout         time.Duration
 	leaseTTL            time.Duration
+	trustedProxies      []netip.Prefix
 }
 
 // runRun runs the service: the WhatsApp connection, the runtime, and the
@@ -78,6 +81,7 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	fs.StringVar(&o.logLevel, "log-level", "info", "trace (includes whatsmeow's debug), debug, info, warn or error")
 	fs.DurationVar(&o.leaseTTL, "lease-ttl", bot.DefaultLeaseTTL, "on a shared PostgreSQL store, how long the line's lease lasts unrenewed: a standby takes over about this long after the owner dies")
 	fs.DurationVar(&o.stopTimeout, "stop-timeout", bot.DefaultStopTimeout, "on SIGTERM/SIGINT, how long to finish the chats in progress and send their replies before exiting")
+	proxies := fs.String("trusted-proxy", os.Getenv("SUPORTE_TRUSTED_PROXY"), "reverse proxies in front of the console, CIDR[,CIDR]: their X-Forwarded-For names the client for the login limits (env SUPORTE_TRUSTED_PROXY)")
 	retention := fs.String("retention", envOr("SUPORTE_RETENTION", defaultRetention), "purge closed conversations older than this once a day (LGPD), e.g. 180d; off disables (env SUPORTE_RETENTION)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -89,6 +93,11 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 			return errUsage
 		}
 		o.retention = d
+	}
+	var err error
+	if o.trustedProxies, err = console.ParseTrustedProxies(*proxies); err != nil {
+		fmt.Fprintf(stderr, "suporte run: --trusted-proxy: %v\n", err)
+		return errUsage
 	}
 	level, err := zerolog.ParseLevel(o.logLevel)
 	if err != nil || o.logLevel == "" {
@@ -179,6 +188,7 @@ func serve(ctx context.Context, o runOptions, log zerolog.Logger, stderr io.Writ
 		sleep:       bot.Sleep,
 		sendRate:    o.sendRate,
 		sendBurst:   o.sendBurst,
+		proxies:     o.trustedProxies,
 		stopTimeout: o.stopTimeout,
 	})
 	handler := newWebHandler(webDeps{WhatsApp: line.Status, Flows: s.flows.Status, Console: s.console.Handler(),

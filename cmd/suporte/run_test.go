@@ -116,6 +116,8 @@ func TestRunFlags(t *testing.T) {
 		{"--log-level", "loud"},
 		{"--send-rate", "0"},
 		{"--send-burst", "0"},
+		{"--trusted-proxy", "10.0.0.0/8,proxy.local"},
+		{"--retention", "99999d"},
 		{"--nope"},
 	} {
 		if err := runRun(context.Background(), args, nil, io.Discard, io.Discard); !errors.Is(err, errUsage) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -112,6 +113,7 @@ type wiring struct {
 	stopTimeout time.Duration
 	health      func() map[string]any // the console's own health line, if any
 	bcryptCost  int                   // 0: the console's default
+	proxies     []netip.Prefix        // trusted reverse proxies (console.Config.TrustedProxies)
 }
 
 // wire builds the metrics, the runtime on w's transport and the console.
@@ -153,15 +155,16 @@ func (s *service) wire(w wiring) {
 		s.rt.Standby() // until this process takes the line
 	}
 	s.console = console.New(console.Config{
-		Store:      s.db,
-		Files:      s.files,
-		Runtime:    s.rt,
-		Flow:       s.flows.Current,
-		Flows:      s.flows, // editors try their changes here first
-		Clock:      s.clock,
-		Log:        s.log.With().Str("component", "console").Logger(),
-		Health:     w.health,
-		BcryptCost: w.bcryptCost,
+		Store:          s.db,
+		Files:          s.files,
+		Runtime:        s.rt,
+		Flow:           s.flows.Current,
+		Flows:          s.flows, // editors try their changes here first
+		Clock:          s.clock,
+		Log:            s.log.With().Str("component", "console").Logger(),
+		Health:         w.health,
+		BcryptCost:     w.bcryptCost,
+		TrustedProxies: w.proxies,
 	})
 }
 

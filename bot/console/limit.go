@@ -1,0 +1,217 @@
+package console
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"suporte/store"
+)
+
+// Failed logins slow whoever makes them without locking anyone out. Two
+// counts, kept in the store (every console on the database shares them):
+//
+//   - an account tried from one client address: after freeFails failures
+//     in a row, each next attempt waits, 1 s and doubling up to maxWait.
+//     Someone guessing Ana's password from one place gets a handful of
+//     tries an hour; Ana, from her own address, is not slowed at all.
+//   - an address, whatever the accounts: addrMax failures an hour, then
+//     it waits for the hour to end. Generous, because behind a proxy the
+//     whole team may share one (see Config.TrustedProxies).
+//
+// A success clears that account's count at that address. A run of
+// failures is forgotten after a quiet forgetAfter; supervisors and admins
+// clear a count at once (POST /api/agents/{id}/unlock, suporte agents
+// unlock).
+const (
+	freeFails   = 3
+	firstWait   = time.Second
+	maxWait     = 15 * time.Minute
+	forgetAfter = 24 * time.Hour
+	addrWindow  = time.Hour
+	addrMax     = 100
+)
+
+// loginLimiter applies the rules above.
+type loginLimiter struct {
+	db  *store.DB
+	now func() time.Time
+}
+
+// wait returns how long account must wait before trying from addr.
+func (l loginLimiter) wait(ctx context.Context, account, addr string) (time.Duration, error) {
+	var mine, all store.LoginLimit
+	err := l.db.View(ctx, func(tx *store.Tx) error {
+		var err error
+		if mine, err = tx.LoginLimit(ctx, account, addr); err != nil {
+			return err
+		}
+		all, err = tx.LoginLimit(ctx, "", addr)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	next := mine.NextAt
+	if all.NextAt.After(next) {
+		next = all.NextAt
+	}
+	return max(next.Sub(l.now()), 0), nil
+}
+
+// failed counts a failure of account from addr.
+func (l loginLimiter) failed(ctx context.Context, account, addr string) error {
+	now := l.now()
+	return l.db.Update(ctx, func(tx *store.Tx) error {
+		mine, err := tx.LoginLimit(ctx, account, addr)
+		if err != nil {
+			return err
+		}
+		if now.Sub(mine.UpdatedAt) >= forgetAfter {
+			mine.Fails, mine.Since = 0, now
+		}
+		mine.Fails++
+		mine.UpdatedAt = now
+		mine.NextAt = time.Time{}
+		if n := mine.Fails - freeFails; n > 0 {
+			mine.NextAt = now.Add(min(firstWait<<min(n-1, 20), maxWait))
+		}
+		all, err := tx.LoginLimit(ctx, "", addr)
+		if err != nil {
+			return err
+		}
+		if now.Sub(all.Since) >= addrWindow {
+			all.Fails, all.Since = 0, now
+		}
+		all.Fails++
+		all.UpdatedAt = now
+		if all.Fails >= addrMax {
+			all.NextAt = all.Since.Add(addrWindow)
+		}
+		if err := tx.PutLoginLimit(ctx, mine); err != nil {
+			return err
+		}
+		return tx.PutLoginLimit(ctx, all)
+	})
+}
+
+// succeeded forgets account's failures from addr.
+func (l loginLimiter) succeeded(ctx context.Context, account, addr string) error {
+	return l.db.Update(ctx, func(tx *store.Tx) error { return tx.DeleteLoginLimit(ctx, account, addr) })
+}
+
+// purge forgets counts that ended long ago.
+func (l loginLimiter) purge(ctx context.Context) (int64, error) {
+	var n int64
+	err := l.db.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		n, err = tx.PurgeLoginLimits(ctx, l.now().Add(-forgetAfter))
+		return err
+	})
+	return n, err
+}
+
+// retryText says how long to wait, the way a person would.
+func retryText(d time.Duration) string {
+	if s := int(math.Ceil(d.Seconds())); s < 60 {
+		if s == 1 {
+			return "1 segundo"
+		}
+		return fmt.Sprintf("%d segundos", s)
+	}
+	if m := int(math.Ceil(d.Minutes())); m != 1 {
+		return fmt.Sprintf("%d minutos", m)
+	}
+	return "1 minuto"
+}
+
+// clientAddr is who a request comes from, as the login limits count it:
+// the peer, or, when the peer is a trusted proxy, the nearest address in
+// X-Forwarded-For that is not one (proxies append the address they saw).
+// An IPv6 client counts by its /64, which one host can fill alone.
+func clientAddr(r *http.Request, trusted []netip.Prefix) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	addr := peer.Unmap()
+	if isTrusted(addr, trusted) {
+		fwd := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+		for i := len(fwd) - 1; i >= 0; i-- {
+			a, err := netip.ParseAddr(strings.TrimSpace(fwd[i]))
+			if err != nil {
+				break // a garbled header: trust what is known
+			}
+			addr = a.Unmap()
+			if !isTrusted(addr, trusted) {
+				break
+			}
+		}
+	}
+	return addrKey(addr)
+}
+
+// addrKey is how the limits name an address: an IPv4 address itself, an
+// IPv6 one by its /64.
+func addrKey(a netip.Addr) string {
+	if a = a.Unmap(); a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
+}
+
+// LimitAddr is the name the login limits give the client address s, for
+// clearing them (suporte agents unlock --addr).
+func LimitAddr(s string) (string, error) {
+	a, err := netip.ParseAddr(strings.TrimSpace(s))
+	if err != nil {
+		return "", fmt.Errorf("address %q: want an IPv4 or IPv6 address", s)
+	}
+	return addrKey(a), nil
+}
+
+func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
+	for _, p := range trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseTrustedProxies reads a comma-separated list of CIDRs or addresses
+// (--trusted-proxy): the reverse proxies whose X-Forwarded-For is believed.
+func ParseTrustedProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			a, err := netip.ParseAddr(f)
+			if err != nil {
+				return nil, fmt.Errorf("trusted proxy %q: want an address or a CIDR like 10.0.0.0/8", f)
+			}
+			a = a.Unmap()
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("trusted proxy %q: want an address or a CIDR like 10.0.0.0/8", f)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}

@@ -1,0 +1,109 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// LoginLimit is what failed console logins left on one key: an account
+// (its normalized e-mail, known or not) tried from a client address, or
+// the address alone (Account ""). The console decides what the counts
+// mean; the store keeps them so every console process shares them.
+type LoginLimit struct {
+	Account   string
+	Addr      string
+	Fails     int       // failures counted since Since
+	Since     time.Time // when the count began
+	NextAt    time.Time // no attempt before this instant
+	UpdatedAt time.Time // the last failure
+}
+
+const loginLimitCols = `account, addr, fails, since, next_at, updated_at`
+
+func scanLoginLimit(s rowScanner) (LoginLimit, error) {
+	var l LoginLimit
+	var since, next, updated int64
+	if err := s.Scan(&l.Account, &l.Addr, &l.Fails, &since, &next, &updated); err != nil {
+		return LoginLimit{}, err
+	}
+	l.Since, l.NextAt, l.UpdatedAt = fromMillis(since), fromMillis(next), fromMillis(updated)
+	return l, nil
+}
+
+const loginLimitSQL = `SELECT ` + loginLimitCols + ` FROM login_limits WHERE account = ? AND addr = ?`
+
+// LoginLimit returns the key's state; a key without failures comes back
+// with zero counts.
+func (tx *Tx) LoginLimit(ctx context.Context, account, addr string) (LoginLimit, error) {
+	l, err := scanLoginLimit(tx.queryRow(ctx, loginLimitSQL, account, addr))
+	if errors.Is(notFound(err), ErrNotFound) {
+		return LoginLimit{Account: account, Addr: addr}, nil
+	}
+	if err != nil {
+		return LoginLimit{}, fmt.Errorf("login limit: %w", err)
+	}
+	return l, nil
+}
+
+const putLoginLimitSQL = `INSERT INTO login_limits (` + loginLimitCols + `) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (account, addr) DO UPDATE SET fails = excluded.fails, since = excluded.since,
+    next_at = excluded.next_at, updated_at = excluded.updated_at`
+
+// PutLoginLimit stores the key's state.
+func (tx *Tx) PutLoginLimit(ctx context.Context, l LoginLimit) error {
+	_, err := tx.exec(ctx, putLoginLimitSQL, l.Account, l.Addr, l.Fails, millis(l.Since), millis(l.NextAt), millis(l.UpdatedAt))
+	if err != nil {
+		return fmt.Errorf("put login limit: %w", err)
+	}
+	return nil
+}
+
+const (
+	deleteLoginLimitSQL   = `DELETE FROM login_limits WHERE account = ? AND addr = ?`
+	clearAccountLimitsSQL = `DELETE FROM login_limits WHERE account = ?`
+	clearAddrLimitsSQL    = `DELETE FROM login_limits WHERE addr = ?`
+	purgeLoginLimitsSQL   = `DELETE FROM login_limits WHERE updated_at < ? AND next_at < ?`
+)
+
+// DeleteLoginLimit forgets one key: its owner got in.
+func (tx *Tx) DeleteLoginLimit(ctx context.Context, account, addr string) error {
+	if _, err := tx.exec(ctx, deleteLoginLimitSQL, account, addr); err != nil {
+		return fmt.Errorf("delete login limit: %w", err)
+	}
+	return nil
+}
+
+// ClearLoginLimits forgets every failure of an account (from any address)
+// when account is set, and every failure from an address (its own count
+// and its accounts') when addr is set: an admin lets someone in now. It
+// returns how many keys went.
+func (tx *Tx) ClearLoginLimits(ctx context.Context, account, addr string) (int64, error) {
+	var n int64
+	for _, q := range []struct{ sql, v string }{{clearAccountLimitsSQL, account}, {clearAddrLimitsSQL, addr}} {
+		if q.v == "" {
+			continue
+		}
+		res, err := tx.exec(ctx, q.sql, q.v)
+		if err != nil {
+			return n, fmt.Errorf("clear login limits: %w", err)
+		}
+		k, err := res.RowsAffected()
+		if err != nil {
+			return n, err
+		}
+		n += k
+	}
+	return n, nil
+}
+
+// PurgeLoginLimits deletes the keys with no failure since before and no
+// wait beyond it.
+func (tx *Tx) PurgeLoginLimits(ctx context.Context, before time.Time) (int64, error) {
+	res, err := tx.exec(ctx, purgeLoginLimitsSQL, millis(before), millis(before))
+	if err != nil {
+		return 0, fmt.Errorf("purge login limits: %w", err)
+	}
+	return res.RowsAffected()
+}
