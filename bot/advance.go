@@ -197,6 +197,10 @@ func (r *Runtime) fireTimers(ctx context.Context, tx *store.Tx, fl *flows.Flow, 
 		if err := tx.DeleteTimer(ctx, chat, tm.Kind); err != nil {
 			return nil, nil, false, err
 		}
+		if tm.Kind == ResolveTimer {
+			evs, outs, err := r.resolveDue(ctx, tx, fl, now, tm)
+			return evs, outs, true, err
+		}
 		evs, outs, err := r.turn(ctx, tx, fl, now, chat, func(t *turn) error {
 			return r.engine.Step(ctx, t, input{kind: kindTimer, timer: tm.Kind})
 		}, nil)

@@ -33,6 +33,10 @@ var (
 	ErrChatBusy   = errors.New("the customer is in another conversation")
 	ErrBadStatus  = errors.New("status must be aguardando_resposta or resolvido")
 	ErrEmptyText  = errors.New("empty message")
+	// ErrResolving: the ticket resolves when its undo window closes;
+	// nothing else is done to it until then but undoing that.
+	ErrResolving    = errors.New("ticket is being resolved")
+	ErrNotResolving = errors.New("ticket is not being resolved")
 )
 
 // maxAgentText bounds one agent message; WhatsApp itself caps near 65k.
@@ -80,44 +84,13 @@ func (r *Runtime) agentTurn(ctx context.Context, a Agent, id int64, mine bool, o
 	var evs []Event
 	var chat string
 	err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
-		tk, err := tx.Ticket(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			return ErrNoTicket
-		}
-		if err != nil {
-			return err
-		}
-		// The chat's turn may be running on another process: take the
-		// chat, then read the ticket as it is now.
-		if err := tx.LockChat(ctx, tk.Chat); err != nil {
-			return err
-		}
-		if tk, err = tx.Ticket(ctx, id); err != nil {
-			return err
-		}
-		if mine && tk.Agent != a.ID && !a.Supervisor() {
-			return ErrNotAllowed
-		}
-		if tk.Status == store.StatusResolvido {
-			return ErrResolved
-		}
-		chat = tk.Chat
-		t, err := r.load(ctx, tx, fl, now, tk.Chat)
-		if err != nil {
-			return err
-		}
-		switch {
-		case t.conv.Ticket == tk.ID && t.conv.State != stateClosed:
-		case t.conv.State == stateClosed:
-			// The customer left (or never had) a live conversation: the
-			// agent picks the ticket back up on WhatsApp.
-			t.conv = store.Conversation{Chat: tk.Chat, State: stateClosed, Ticket: tk.ID, StartedAt: now, PausedUntil: t.conv.PausedUntil}
-			t.ticket = tk
-		default:
-			return ErrChatBusy
-		}
-		t.engine, t.ctx = r.engine, ctx
-		evs, _, err = r.finish(ctx, tx, t, op, nil)
+		var err error
+		evs, _, chat, err = r.ticketTurn(ctx, tx, fl, now, id, func(tk store.Ticket) error {
+			if mine && tk.Agent != a.ID && !a.Supervisor() {
+				return ErrNotAllowed
+			}
+			return nil
+		}, op)
 		return err
 	})
 	if err != nil {
@@ -126,6 +99,59 @@ func (r *Runtime) agentTurn(ctx context.Context, a Agent, id int64, mine bool, o
 	r.publish(evs...)
 	r.wake(chat)
 	return nil
+}
+
+// ticketTurn runs op on ticket id's conversation inside tx, after the
+// checks every action on a ticket shares (allowed, if not nil, is the
+// caller's), and returns the turn's events, the messages it queued and
+// the chat.
+func (r *Runtime) ticketTurn(ctx context.Context, tx *store.Tx, fl *flows.Flow, now time.Time, id int64,
+	allowed func(store.Ticket) error, op func(t *turn) error) ([]Event, []store.OutMsg, string, error) {
+	tk, err := tx.Ticket(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, "", ErrNoTicket
+	}
+	if err != nil {
+		return nil, nil, "", err
+	}
+	// The chat's turn may be running on another process: take the
+	// chat, then read the ticket as it is now.
+	if err := tx.LockChat(ctx, tk.Chat); err != nil {
+		return nil, nil, "", err
+	}
+	if tk, err = tx.Ticket(ctx, id); err != nil {
+		return nil, nil, "", err
+	}
+	if allowed != nil {
+		if err := allowed(tk); err != nil {
+			return nil, nil, "", err
+		}
+	}
+	if tk.Status == store.StatusResolvido {
+		return nil, nil, "", ErrResolved
+	}
+	t, err := r.load(ctx, tx, fl, now, tk.Chat)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	switch {
+	case t.conv.Ticket == tk.ID && t.conv.State != stateClosed:
+	case t.conv.State == stateClosed:
+		// The customer left (or never had) a live conversation: the
+		// agent picks the ticket back up on WhatsApp.
+		t.conv = store.Conversation{Chat: tk.Chat, State: stateClosed, Ticket: tk.ID, StartedAt: now, PausedUntil: t.conv.PausedUntil}
+		t.ticket = tk
+	default:
+		return nil, nil, "", ErrChatBusy
+	}
+	timers, err := tx.Timers(ctx, tk.Chat)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	t.resolveDue = ResolvingAt(timers, tk.ID)
+	t.engine, t.ctx = r.engine, ctx
+	evs, outs, err := r.finish(ctx, tx, t, op, nil)
+	return evs, outs, tk.Chat, err
 }
 
 // Claim gives ticket id to agent a, who starts talking with the customer.
@@ -200,6 +226,9 @@ func (r *Runtime) reply(ctx context.Context, a Agent, id int64, text string, f *
 		if t.ticket.Agent == "" {
 			return ErrNotAllowed // claim first: nobody talks over the queue
 		}
+		if err := t.notResolving(); err != nil {
+			return err
+		}
 		if t.conv.State != stateWithAgent {
 			if err := t.act(evAssign); err != nil {
 				return err
@@ -244,31 +273,28 @@ func (r *Runtime) Note(ctx context.Context, a Agent, id int64, text string) erro
 }
 
 // SetStatus marks the ticket Aguardando resposta (we answered, the
-// customer owes a reply) or Resolvido (the chat ends with the rating).
+// customer owes a reply) or Resolvido: then, as Resolve, the chat ends
+// with the rating when the undo window closes.
 func (r *Runtime) SetStatus(ctx context.Context, a Agent, id int64, status string) error {
 	if status != store.StatusAguardando && status != store.StatusResolvido {
 		return ErrBadStatus
+	}
+	if status == store.StatusResolvido {
+		_, err := r.Resolve(ctx, a, id)
+		return err
 	}
 	return r.agentTurn(ctx, a, id, true, func(t *turn) error {
 		if t.ticket.Agent == "" {
 			return ErrNotAllowed
 		}
+		if err := t.notResolving(); err != nil {
+			return err
+		}
 		t.ticketChanged = true
 		t.note("status", a.Name, status)
-		if status == store.StatusAguardando {
-			t.ticket.Status = status
-			t.skipTimers = true
-			return nil
-		}
-		t.ticket.Status = store.StatusResolvido
-		t.ticket.ClosedAt = t.now
-		t.ticket.CloseReason = store.CloseSolvedByAgent
-		if t.conv.State != stateWithAgent {
-			if err := t.act(evAssign); err != nil {
-				return err
-			}
-		}
-		return t.act(evSolve)
+		t.ticket.Status = status
+		t.skipTimers = true
+		return nil
 	})
 }
 
@@ -277,6 +303,9 @@ func (r *Runtime) Release(ctx context.Context, a Agent, id int64) error {
 	return r.agentTurn(ctx, a, id, true, func(t *turn) error {
 		if t.ticket.Agent == "" {
 			return ErrNotAllowed
+		}
+		if err := t.notResolving(); err != nil {
+			return err
 		}
 		t.ticket.Agent = ""
 		t.ticket.Status = store.StatusAberto
@@ -299,6 +328,9 @@ func (r *Runtime) Transfer(ctx context.Context, a Agent, id int64, to Agent) err
 		if t.ticket.Agent == "" {
 			return ErrNotAllowed
 		}
+		if err := t.notResolving(); err != nil {
+			return err
+		}
 		if to.ID == t.ticket.Agent {
 			return nil
 		}
@@ -318,6 +350,9 @@ func (r *Runtime) Escalate(ctx context.Context, a Agent, id int64) (time.Time, e
 	err := r.agentTurn(ctx, a, id, true, func(t *turn) error {
 		if t.ticket.Agent == "" {
 			return ErrNotAllowed
+		}
+		if err := t.notResolving(); err != nil {
+			return err
 		}
 		cal := t.flow.Calendar
 		days := t.flow.File.Queue.ReturnDays

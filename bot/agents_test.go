@@ -131,7 +131,10 @@ func TestHandoffFromQueueToRating(t *testing.T) {
 	if s := d.ticket(id).Status; s != store.StatusAberto {
 		t.Errorf("a customer answer left the status %q; want aberto", s)
 	}
-	got = d.since("c1", func() { must(t, d.rt.SetStatus(d.ctx, ana, id, store.StatusResolvido)) })
+	got = d.since("c1", func() {
+		must(t, d.rt.SetStatus(d.ctx, ana, id, store.StatusResolvido))
+		must(t, d.rt.AdvanceTo(d.ctx, d.clock, d.clock.Now().Add(ResolveUndo))) // the undo window closes
+	})
 	if len(got) != 1 || !strings.Contains(got[0], "1* (muito ruim)") {
 		t.Fatalf("resolve told the customer %q; want the rating question", got)
 	}

@@ -90,8 +90,12 @@ type turn struct {
 
 	text string // the customer's text this turn answers, if any
 
-	keepTimers bool // the input was no answer: leave the inactivity timers as they are
-	skipTimers bool // a person is handling the chat: no inactivity timers
+	keepTimers bool          // the input was no answer: leave the inactivity timers as they are
+	skipTimers bool          // a person is handling the chat: no inactivity timers
+	setTimers  []store.Timer // other timers to set (a resolve's undo window)
+	dropTimers []string      // kinds of other timers to delete
+	resolveDue time.Time     // when the ticket resolves, if an agent resolved it (resolve.go)
+	announce   bool          // tell the console the ticket changed, though its row did not
 
 	engine *Engine
 	ctx    context.Context

@@ -103,7 +103,7 @@ func FuzzEngineInput(f *testing.F) {
 		tr := newFakeTransport()
 		rt := newRuntime(db, fl, tr, clock)
 		defer func() {
-			if err := db.Update(ctx, func(tx *store.Tx) error { return tx.ClearTimers(ctx, chat) }); err != nil {
+			if err := db.Update(ctx, func(tx *store.Tx) error { return tx.ClearTimers(ctx, chat, "") }); err != nil {
 				t.Fatal(err)
 			}
 		}()

@@ -77,7 +77,7 @@ func (t *turn) changes(before store.Ticket) []Event {
 		if len(t.events) > 0 || len(t.out) > 0 {
 			add(EventMessage, tk)
 		}
-		if tk.Status != before.Status || tk.Agent != before.Agent || tk.EscalatedAt != before.EscalatedAt {
+		if tk.Status != before.Status || tk.Agent != before.Agent || tk.EscalatedAt != before.EscalatedAt || t.announce {
 			add(EventTicket, tk)
 		}
 		inQueue := func(x store.Ticket) bool {

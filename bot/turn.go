@@ -262,6 +262,17 @@ func (r *Runtime) write(ctx context.Context, tx *store.Tx, t *turn, before strin
 	if err := r.writeTimers(ctx, tx, t, in); err != nil {
 		return err
 	}
+	for _, tm := range t.setTimers {
+		tx.AfterCommit(func() { r.timerSet(tm.Due) })
+		if err := tx.SetTimer(ctx, tm); err != nil {
+			return err
+		}
+	}
+	for _, kind := range t.dropTimers {
+		if err := tx.DeleteTimer(ctx, t.conv.Chat, kind); err != nil {
+			return err
+		}
+	}
 	if in != nil && !in.Done {
 		return tx.FinishInbox(ctx, in.ID, now)
 	}
@@ -277,7 +288,7 @@ func (r *Runtime) writeTimers(ctx context.Context, tx *store.Tx, t *turn, in *st
 		return nil
 	}
 	if t.skipTimers || !waiting[t.conv.State] {
-		return tx.ClearTimers(ctx, chat)
+		return tx.ClearTimers(ctx, chat, ResolveTimer) // an undo window ends by itself or by the agent
 	}
 	to := t.flow.File.Timeouts
 	tm := store.Timer{Chat: chat, Kind: timerClose, Due: t.now.Add(to.Close.Duration)}

@@ -7,19 +7,21 @@ import (
 )
 
 // Timer is a persisted deadline for a chat (inactivity reminder,
-// auto-close...). There is at most one per (Chat, Kind).
+// auto-close, the end of an undo window...). There is at most one per
+// (Chat, Kind).
 type Timer struct {
 	Chat string
 	Kind string
 	Due  time.Time
+	Arg  string // what the timer's kind needs to know when due, if anything
 }
 
-const timerCols = `chat, kind, due`
+const timerCols = `chat, kind, due, arg`
 
 func scanTimer(s rowScanner) (Timer, error) {
 	var t Timer
 	var due int64
-	if err := s.Scan(&t.Chat, &t.Kind, &due); err != nil {
+	if err := s.Scan(&t.Chat, &t.Kind, &due, &t.Arg); err != nil {
 		return Timer{}, err
 	}
 	t.Due = fromMillis(due)
@@ -27,12 +29,12 @@ func scanTimer(s rowScanner) (Timer, error) {
 }
 
 const setTimerSQL = `INSERT INTO timers (` + timerCols + `)
-VALUES (?, ?, ?)
-ON CONFLICT (chat, kind) DO UPDATE SET due = excluded.due`
+VALUES (?, ?, ?, ?)
+ON CONFLICT (chat, kind) DO UPDATE SET due = excluded.due, arg = excluded.arg`
 
 // SetTimer inserts or moves the timer (t.Chat, t.Kind).
 func (tx *Tx) SetTimer(ctx context.Context, t Timer) error {
-	if _, err := tx.exec(ctx, setTimerSQL, t.Chat, t.Kind, millis(t.Due)); err != nil {
+	if _, err := tx.exec(ctx, setTimerSQL, t.Chat, t.Kind, millis(t.Due), t.Arg); err != nil {
 		return fmt.Errorf("set timer %s: %w", t.Kind, err)
 	}
 	return nil
@@ -48,11 +50,12 @@ func (tx *Tx) DeleteTimer(ctx context.Context, chat, kind string) error {
 	return nil
 }
 
-const clearTimersSQL = `DELETE FROM timers WHERE chat = ?`
+const clearTimersSQL = `DELETE FROM timers WHERE chat = ? AND kind <> ?`
 
-// ClearTimers removes every timer of chat.
-func (tx *Tx) ClearTimers(ctx context.Context, chat string) error {
-	if _, err := tx.exec(ctx, clearTimersSQL, chat); err != nil {
+// ClearTimers removes every timer of chat but the one of kind keep (""
+// keeps none).
+func (tx *Tx) ClearTimers(ctx context.Context, chat, keep string) error {
+	if _, err := tx.exec(ctx, clearTimersSQL, chat, keep); err != nil {
 		return fmt.Errorf("clear timers: %w", err)
 	}
 	return nil

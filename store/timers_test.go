@@ -25,7 +25,7 @@ func TestTimers(t *testing.T) {
 			{Chat: "a", Kind: "remind", Due: at(5)},
 			{Chat: "a", Kind: "close", Due: at(30)},
 			{Chat: "c", Kind: "remind", Due: at(1)},
-			{Chat: "c", Kind: "remind", Due: at(10)}, // upsert moves it
+			{Chat: "c", Kind: "remind", Due: at(10), Arg: "Ana"}, // upsert moves it and sets its arg
 		} {
 			if err := tx.SetTimer(ctx, tm); err != nil {
 				return err
@@ -38,7 +38,7 @@ func TestTimers(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		want := []Timer{{"a", "remind", at(5)}, {"b", "remind", at(5)}, {"c", "remind", at(10)}}
+		want := []Timer{{"a", "remind", at(5), ""}, {"b", "remind", at(5), ""}, {"c", "remind", at(10), "Ana"}}
 		if !reflect.DeepEqual(due, want) {
 			t.Errorf("DueTimers: got %v, want %v", due, want)
 		}
@@ -60,7 +60,7 @@ func TestTimers(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if want := []Timer{{"a", "remind", at(5)}, {"a", "close", at(30)}}; !reflect.DeepEqual(ts, want) {
+		if want := []Timer{{"a", "remind", at(5), ""}, {"a", "close", at(30), ""}}; !reflect.DeepEqual(ts, want) {
 			t.Errorf("Timers a: got %v, want %v", ts, want)
 		}
 		return nil
@@ -72,14 +72,17 @@ func TestTimers(t *testing.T) {
 		if err := tx.DeleteTimer(ctx, "a", "nope"); err != nil {
 			return err
 		}
-		return tx.ClearTimers(ctx, "b")
+		if err := tx.SetTimer(ctx, Timer{Chat: "b", Kind: "undo", Due: at(50)}); err != nil {
+			return err
+		}
+		return tx.ClearTimers(ctx, "b", "undo")
 	})
 	view(t, db, func(tx *Tx) error {
 		due, err := tx.DueTimers(ctx, base.Add(time.Hour), 0)
 		if err != nil {
 			return err
 		}
-		want := []Timer{{"c", "remind", at(10)}, {"a", "close", at(30)}}
+		want := []Timer{{"c", "remind", at(10), "Ana"}, {"a", "close", at(30), ""}, {"b", "undo", at(50), ""}}
 		if !reflect.DeepEqual(due, want) {
 			t.Errorf("DueTimers after delete: got %v, want %v", due, want)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"suporte/bot"
 	"suporte/store"
 )
 
@@ -229,14 +230,50 @@ func testAgentAnswersACustomer(t *testing.T, browser context.Context) {
 	if _, err := e.rt.Receive(e.ctx, e.message(chat, "Obrigado, aguardo!")); err != nil {
 		t.Fatal(err)
 	}
-	steps(t, ctx, check, "see the live message and resolve",
+	steps(t, ctx, check, "see the live message, resolve and undo",
 		chromedp.WaitVisible(chromedp.Search(`//div[contains(@class,"msg-customer")]//div[contains(., "aguardo")]`)),
 		screenshot("3-conversation"),
 		chromedp.Click(chromedp.ID("btn-resolve")),
+		chromedp.WaitVisible(chromedp.ID("resolving")),
+		chromedp.WaitVisible(chromedp.Search(`//div[@id="resolving"]//span[contains(., "pesquisa de satisfação em")]`)),
+		chromedp.WaitVisible(chromedp.Search(`//div[@id="toasts"]//button[.="Desfazer"]`)),
+		screenshot("3b-resolving"),
+		chromedp.Click(chromedp.ID("undo-resolve")),
+		chromedp.WaitVisible(chromedp.ID("composer-text")),
+		chromedp.WaitNotVisible(chromedp.ID("resolving")),
+	)
+	var pending []store.Timer
+	if err := e.db.View(e.ctx, func(tx *store.Tx) error {
+		var err error
+		pending, err = tx.Timers(e.ctx, chat)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !bot.ResolvingAt(pending, id).IsZero() {
+		t.Fatalf("after Desfazer the ticket still resolves: %+v", pending)
+	}
+	// Resolved again, and left: when the window closes the customer is asked, once.
+	steps(t, ctx, check, "resolve",
+		chromedp.Click(chromedp.ID("btn-resolve")),
+		chromedp.WaitVisible(chromedp.ID("resolving")),
+	)
+	e.clock.Advance(bot.ResolveUndo)
+	e.rt.CheckTimers()
+	steps(t, ctx, check, "the window closes",
 		chromedp.WaitVisible(chromedp.ID("readonly")),
 		chromedp.WaitVisible(chromedp.ID("mine-empty")),
 	)
 	e.waitSent(ctx, chat, "*1* (muito ruim) a *5*")
+	n := 0
+	for _, s := range e.tr.texts(chat) {
+		if strings.Contains(s, "*1* (muito ruim) a *5*") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the customer was asked for a rating %d times; want once", n)
+	}
 	check()
 }
 

@@ -324,6 +324,7 @@ func TestConversationThroughTheAPI(t *testing.T) {
 
 	before = len(e.tr.texts(chat))
 	e.must(200, req{method: "POST", path: idPath(id, "status"), token: tok, body: map[string]string{"status": "resolvido"}})
+	e.closeUndoWindows(e.t)
 	e.drain()
 	got := e.tr.texts(chat)[before:]
 	if len(got) == 0 || !strings.Contains(got[len(got)-1], "*1* (muito ruim) a *5*") {
@@ -567,6 +568,7 @@ func TestErrors(t *testing.T) {
 	}
 	// The queue is empty once every waiting customer is taken.
 	e.must(200, req{method: "POST", path: idPath(id, "status"), token: tok, body: map[string]string{"status": "resolvido"}})
+	e.closeUndoWindows(e.t)
 	e.must(200, req{method: "POST", path: idPath(second, "claim"), token: tok})
 	e.drain()
 	e.say("c1", "5")
@@ -658,6 +660,7 @@ func TestAgentsQuickRepliesDashboard(t *testing.T) {
 	e.clock.Advance(2 * time.Minute)
 	e.must(200, req{method: "POST", path: idPath(id, "claim"), token: ana})
 	e.must(200, req{method: "POST", path: idPath(id, "status"), token: ana, body: map[string]string{"status": "resolvido"}})
+	e.closeUndoWindows(e.t)
 	e.drain()
 	e.say("c1", "4")
 
@@ -802,6 +805,7 @@ func TestSearch(t *testing.T) {
 	if err := e.rt.SetStatus(e.ctx, bia, solved, store.StatusResolvido); err != nil {
 		t.Fatal(err)
 	}
+	e.closeUndoWindows(t)
 	e.drain()
 	going := e.customer("5547988880002")
 	e.say("5547988880002", "Também deu rejeição 539 aqui")

@@ -160,6 +160,15 @@ func (b *backend) drainRuntime(tb testing.TB) {
 	}
 }
 
+// closeUndoWindows moves the clock past every Resolver's undo window,
+// so the tickets resolve (and their customers are asked for a rating).
+func (b *backend) closeUndoWindows(tb testing.TB) {
+	tb.Helper()
+	if err := b.rt.AdvanceTo(b.ctx, b.clock, b.clock.Now().Add(bot.ResolveUndo)); err != nil {
+		tb.Fatal(err)
+	}
+}
+
 // message is a new customer text in chat, sent now.
 func (b *backend) message(chat, text string) bot.Inbound {
 	b.n++

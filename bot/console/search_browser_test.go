@@ -34,6 +34,7 @@ func testSearch(t *testing.T, browser context.Context) {
 		}
 	}
 	e.drain()
+	e.closeUndoWindows(t)
 	e.say(maria, "5")
 	// Bia is now talking with João about the same rejection.
 	const joao = "5547988880002"

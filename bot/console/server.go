@@ -191,6 +191,7 @@ func (s *Server) routes() {
 	api("/api/tickets/{id}/claim", methods{"POST": auth(s.handleClaim)})
 	api("/api/tickets/{id}/messages", methods{"POST": auth(s.handleMessage)})
 	api("/api/tickets/{id}/status", methods{"POST": auth(s.handleStatus)})
+	api("/api/tickets/{id}/undo-resolve", methods{"POST": auth(s.handleUndoResolve)})
 	api("/api/tickets/{id}/release", methods{"POST": auth(s.handleRelease)})
 	api("/api/tickets/{id}/transfer", methods{"POST": auth(s.handleTransfer)})
 	api("/api/tickets/{id}/escalate", methods{"POST": auth(s.handleEscalate)})
@@ -367,6 +368,8 @@ var errorMap = []struct {
 	{bot.ErrQueueEmpty, http.StatusConflict, "Ninguém esperando na fila agora."},
 	{bot.ErrBadStatus, http.StatusBadRequest, "Status inválido: use aguardando_resposta ou resolvido."},
 	{bot.ErrEmptyText, http.StatusBadRequest, "Escreva a mensagem antes de enviar."},
+	{bot.ErrResolving, http.StatusConflict, "Este chamado está sendo resolvido: desfaça antes de continuar."},
+	{bot.ErrNotResolving, http.StatusConflict, "Este chamado não está sendo resolvido: não há o que desfazer."},
 }
 
 // ticketID parses the {id} of the path; a malformed id is an unknown one.

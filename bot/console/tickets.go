@@ -65,6 +65,7 @@ type ticketJSON struct {
 type ticketDetailJSON struct {
 	ticketJSON
 	QueuePosition int           `json:"queue_position,omitempty"` // 1 is next, when queued
+	ResolvingAt   jsonTime      `json:"resolving_at"`             // when an agent's Resolver takes effect, null if none is pending
 	Phone         string        `json:"phone"`
 	Feedback      *feedbackJSON `json:"feedback"`
 	Messages      []messageJSON `json:"messages"`
@@ -398,6 +399,11 @@ func (s *Server) ticketDetail(ctx context.Context, sess session, id int64) (tick
 			return err
 		}
 		out.ticketJSON = s.ticketOut(t, n)
+		timers, err := tx.Timers(ctx, t.Chat)
+		if err != nil {
+			return err
+		}
+		out.ResolvingAt = jsonTime(bot.ResolvingAt(timers, t.ID))
 		if out.Queued {
 			ahead, err := tx.QueueAhead(ctx, t.ID, t.QueuedAt)
 			if err != nil {
@@ -468,9 +474,10 @@ func messageOut(e store.TicketEvent, n names) messageJSON {
 
 // actionResult answers a ticket action.
 type actionResult struct {
-	OK     bool     `json:"ok"`
-	Ticket int64    `json:"ticket"`
-	Due    jsonTime `json:"due,omitzero"`
+	OK         bool     `json:"ok"`
+	Ticket     int64    `json:"ticket"`
+	Due        jsonTime `json:"due,omitzero"`         // escalate: the return promised to the customer
+	ResolvesAt jsonTime `json:"resolves_at,omitzero"` // status resolvido: when the undo window closes
 }
 
 // held loads ticket id for an action by the agent of sess: 404 if
@@ -598,10 +605,21 @@ type statusRequest struct {
 func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	s.action("status", false, func() any { return &statusRequest{} }, func(ctx context.Context, sess session, t store.Ticket, req any) (actionResult, error) {
 		st := req.(*statusRequest).Status
-		if st != store.StatusAguardando && st != store.StatusResolvido {
-			return actionResult{}, bot.ErrBadStatus
+		switch st {
+		case store.StatusResolvido: // the customer hears of it when the undo window closes
+			at, err := s.cfg.Runtime.Resolve(ctx, sess.bot(), t.ID)
+			return actionResult{ResolvesAt: jsonTime(at)}, err
+		case store.StatusAguardando:
+			return actionResult{}, s.cfg.Runtime.SetStatus(ctx, sess.bot(), t.ID, st)
 		}
-		return actionResult{}, s.cfg.Runtime.SetStatus(ctx, sess.bot(), t.ID, st)
+		return actionResult{}, bot.ErrBadStatus
+	})(w, r)
+}
+
+// handleUndoResolve takes back a Resolver while its window is open.
+func (s *Server) handleUndoResolve(w http.ResponseWriter, r *http.Request) {
+	s.action("undo_resolve", false, nil, func(ctx context.Context, sess session, t store.Ticket, _ any) (actionResult, error) {
+		return actionResult{}, s.cfg.Runtime.UndoResolve(ctx, sess.bot(), t.ID)
 	})(w, r)
 }
 

@@ -208,10 +208,13 @@ function rich(text) {
 
 // ---------------------------------------------------------------- toasts and sound
 
-function toast(msg, kind = '') {
-  const t = h('div.toast', { class: `toast ${kind}`, text: msg });
+// toast shows msg for a few seconds; action ({label, onclick, ms}) adds a
+// button, and the toast stays ms (or until the button is used).
+function toast(msg, kind = '', action) {
+  const t = h('div.toast', { class: `toast ${kind}` }, h('span', { text: msg }),
+    action ? h('button.toast-action', { type: 'button', text: action.label, onclick: () => { t.remove(); action.onclick(); } }) : null);
   $('#toasts').append(t);
-  setTimeout(() => t.remove(), kind === 'error' ? 6000 : 3500);
+  setTimeout(() => t.remove(), action ? action.ms : kind === 'error' ? 6000 : 3500);
 }
 const failed = (err) => { if (err.status !== 401) toast(err.message, 'error'); };
 
@@ -407,6 +410,15 @@ function tick() {
     lastChime = Date.now();
     beep('queue');
   }
+  for (const el of $$('[data-until]')) {
+    if (!el.dataset.until) continue;
+    const s = Math.ceil((Date.parse(el.dataset.until) - now) / 1000);
+    el.textContent = s > 0 ? `O cliente recebe a pesquisa de satisfação em ${plural(s, 'segundo', 'segundos')}.` : 'Enviando a pesquisa de satisfação…';
+    if (s <= 0 && !el.dataset.reloaded) {
+      el.dataset.reloaded = '1';
+      setTimeout(() => reload('open'), 1500); // the server's event usually comes first
+    }
+  }
   for (const el of $$('[data-since]')) {
     const ms = now - Date.parse(el.dataset.since);
     el.textContent = waited(ms);
@@ -570,7 +582,8 @@ function renderConversation(scrollToEnd) {
   const mine = t.agent === me.id;
   const inQueue = t.queued;
   const resolved = t.status === 'resolvido';
-  const canAct = (mine || (me.supervisor && t.agent)) && !resolved;
+  const resolving = !!t.resolving_at && !resolved; // Resolver's undo window is open
+  const canAct = (mine || (me.supervisor && t.agent)) && !resolved && !resolving;
 
   fill($('#conv-name'), withPhones(customerName(t)));
   fill($('#conv-status'), pill(t), inQueue ? queuePill(t) : null);
@@ -589,7 +602,15 @@ function renderConversation(scrollToEnd) {
   const composer = $('#composer');
   const ro = $('#readonly');
   composer.hidden = !canAct;
-  ro.hidden = canAct;
+  ro.hidden = canAct || resolving;
+  $('#resolving').hidden = !resolving;
+  const left = $('#resolving-left');
+  if (left.dataset.until !== (resolving ? t.resolving_at : '')) {
+    left.dataset.until = resolving ? t.resolving_at : '';
+    delete left.dataset.reloaded;
+  }
+  $('#undo-resolve').hidden = !(mine || me.supervisor);
+  if (resolving) tick();
   if (!canAct) {
     const back = state.returnTo && state.returnTo.id !== t.id ? state.returnTo : null;
     fill(ro, resolved ? 'Chamado resolvido: só leitura.'
@@ -842,10 +863,30 @@ async function act(path, body, done) {
 
 $('#btn-claim').addEventListener('click', () => state.open && claim(state.open.id));
 $('#btn-waiting').addEventListener('click', () => act('status', { status: 'aguardando_resposta' }, 'Status: Aguardando resposta.'));
+// Resolver waits a few seconds before the customer hears of it: the
+// conversation and a toast offer Desfazer until then.
 $('#btn-resolve').addEventListener('click', async () => {
-  const res = await act('status', { status: 'resolvido' }, 'Conversa resolvida. O cliente vai receber a pesquisa de satisfação.');
-  if (res) textEl.dataset.ticket = '';
+  const t = state.open;
+  const res = await act('status', { status: 'resolvido' });
+  if (!res) return;
+  const ms = Math.max(0, Date.parse(res.resolves_at) - serverNow());
+  toast(`Chamado ${t.id} resolvido.`, '', { label: 'Desfazer', onclick: () => undoResolve(t.id), ms });
 });
+$('#undo-resolve').addEventListener('click', () => state.open && undoResolve(state.open.id));
+
+async function undoResolve(id) {
+  try {
+    await api('POST', `/api/tickets/${id}/undo-resolve`);
+    toast('Pronto: a conversa continua com você.');
+    if (state.openId === id) {
+      await loadOpen();
+      textEl.focus();
+    }
+  } catch (e) {
+    failed(e);
+    if (state.openId === id) loadOpen();
+  }
+}
 $('#btn-release').addEventListener('click', async () => {
   const res = await act('release', undefined, 'Cliente devolvido à fila, sem perder a vez.');
   if (res) closeTicket();
