@@ -219,7 +219,7 @@ type Calendar struct {
 	Location *time.Location // wall clock of the spans; nil means UTC
 	Week     [7][]Span      // by time.Weekday; empty = closed all day
 	National bool           // close on NationalHolidays
-	Optional []string       // keys for OptionalHolidays; unknown keys are ignored
+	Optional []OptionalDay  // optional holidays kept; unknown keys are ignored
 	Closed   []Holiday      // extra closed dates (empty Name -> "data fechada")
 	Open     []OpenDate     // special hours that override everything for that date
 
@@ -233,6 +233,15 @@ type Calendar struct {
 
 // maxCachedYears is far more years than a running service asks about.
 const maxCachedYears = 64
+
+// OptionalDay is an optional holiday the team keeps (a key of
+// OptionalHolidays). With Open nil the whole day is closed; otherwise only
+// the day's regular hours within Open stay open: {840, 1440} opens from
+// 14:00, {0, 780} closes from 13:00.
+type OptionalDay struct {
+	Key  string
+	Open *Span
+}
 
 // OpenDate opens a date with its own hours even if it is a holiday or a
 // weekend. Empty Spans means the regular Week hours of that weekday, so an
@@ -416,26 +425,34 @@ func (c *Calendar) newView() *view {
 	return v
 }
 
+// dayOff is a holiday of the calendar: why, and, for a day closed only in
+// part, the window its regular hours stay open within.
+type dayOff struct {
+	reason string
+	open   *Span
+}
+
 // yearHolidays indexes the national and optional holidays of year; the first
-// name wins when two fall on the same date.
-func (c *Calendar) yearHolidays(year int) map[Date]string {
+// wins when two fall on the same date, so a national holiday closes the
+// whole day even if an optional one on it keeps some hours.
+func (c *Calendar) yearHolidays(year int) map[Date]dayOff {
 	if m, ok := c.holidays.Load(year); ok {
-		return m.(map[Date]string)
+		return m.(map[Date]dayOff)
 	}
-	m := make(map[Date]string)
-	add := func(hs []Holiday) {
+	m := make(map[Date]dayOff)
+	add := func(hs []Holiday, open *Span) {
 		for _, h := range hs {
 			if _, dup := m[h.Date]; !dup {
-				m[h.Date] = holidayPrefix + h.Name
+				m[h.Date] = dayOff{reason: holidayPrefix + h.Name, open: open}
 			}
 		}
 	}
 	if c.National {
-		add(NationalHolidays(year))
+		add(NationalHolidays(year), nil)
 	}
-	for _, key := range c.Optional {
-		if hs, ok := OptionalHolidays(key, year); ok {
-			add(hs)
+	for _, o := range c.Optional {
+		if hs, ok := OptionalHolidays(o.Key, year); ok {
+			add(hs, o.Open)
 		}
 	}
 	// Two first calls for a year may both get here; their maps are equal.
@@ -446,16 +463,24 @@ func (c *Calendar) yearHolidays(year int) map[Date]string {
 }
 
 func (v *view) holiday(d Date) (string, bool) {
+	off, ok := v.dayOff(d)
+	return off.reason, ok
+}
+
+// dayOff returns d's holiday or closed date, if any; an Open date is none.
+// A day closed whole wins over one closed in part.
+func (v *view) dayOff(d Date) (dayOff, bool) {
 	if _, ok := v.open[d]; ok {
-		return "", false
+		return dayOff{}, false
 	}
-	if r, ok := v.cal.yearHolidays(d.Year)[d]; ok {
-		return r, true
+	off, holiday := v.cal.yearHolidays(d.Year)[d]
+	if holiday && off.open == nil {
+		return off, true
 	}
 	if r, ok := v.closed[d]; ok {
-		return r, true
+		return dayOff{reason: r}, true
 	}
-	return "", false
+	return off, holiday
 }
 
 // spans returns the opening spans of d after applying overrides and holidays.
@@ -463,10 +488,27 @@ func (v *view) spans(d Date) []Span {
 	if o, ok := v.open[d]; ok && len(o.Spans) > 0 {
 		return o.Spans
 	}
-	if _, ok := v.holiday(d); ok {
+	week := v.cal.Week[d.Weekday()]
+	off, ok := v.dayOff(d)
+	switch {
+	case !ok:
+		return week
+	case off.open == nil:
 		return nil
 	}
-	return v.cal.Week[d.Weekday()]
+	return Within(week, *off.open)
+}
+
+// Within returns the parts of spans inside w: a day's regular hours on a
+// day that keeps only some of them.
+func Within(spans []Span, w Span) []Span {
+	var out []Span
+	for _, s := range spans {
+		if start, end := max(s.Start, w.Start), min(s.End, w.End); end > start {
+			out = append(out, Span{Start: start, End: end})
+		}
+	}
+	return out
 }
 
 // intervals returns d's open intervals as instants, sorted and with

@@ -205,7 +205,7 @@ func TestSpanString(t *testing.T) {
 func TestCalendarHoliday(t *testing.T) {
 	loc := calSaoPaulo(t)
 	withExtras := calReal(loc)
-	withExtras.Optional = []string{"carnaval", "no_such_key"}
+	withExtras.Optional = whole("carnaval", "no_such_key")
 	withExtras.Closed = []Holiday{
 		{Date: calDate(2026, time.November, 24), Name: "Treinamento da equipe"},
 		{Date: calDate(2026, time.November, 25)},
@@ -262,7 +262,7 @@ func TestCalendarStatus(t *testing.T) {
 	split.Week = calWeekdays(calSplitHours())
 
 	extras := calReal(loc)
-	extras.Optional = []string{"carnaval"}
+	extras.Optional = whole("carnaval")
 	extras.Closed = []Holiday{
 		{Date: calDate(2026, time.November, 24), Name: "Treinamento da equipe"},
 		{Date: calDate(2026, time.November, 26)},
@@ -373,7 +373,7 @@ func TestCalendarStatusConsistent(t *testing.T) {
 	loc := calSaoPaulo(t)
 	cals := map[string]*Calendar{
 		"real":  calReal(loc),
-		"split": {Location: loc, Week: calWeekdays(calSplitHours()), National: true, Optional: []string{"vespera_de_natal"}},
+		"split": {Location: loc, Week: calWeekdays(calSplitHours()), National: true, Optional: whole("vespera_de_natal")},
 	}
 	for name, cal := range cals {
 		t.Run(name, func(t *testing.T) {
@@ -508,7 +508,7 @@ func TestCalendarCachedHolidays(t *testing.T) {
 		// Open every day, the night of Dec 31 to Jan 1 included, so only
 		// the holidays close it.
 		return &Calendar{Location: loc, Week: calEveryDay(Span{0, 2 * 60}, Span{9 * 60, 24 * 60}), National: true,
-			Optional: []string{"carnaval", "corpus_christi", "vespera_de_natal", "vespera_de_ano_novo"}}
+			Optional: whole("carnaval", "corpus_christi", "vespera_de_natal", "vespera_de_ano_novo")}
 	}
 	shared := newCal()
 	start := calAt(loc, 2023, time.January, 1, 1, 0, 0)
@@ -576,11 +576,78 @@ func BenchmarkIsOpen(b *testing.B) {
 		b.Fatalf("load location: %v", err)
 	}
 	cal := calReal(loc)
-	cal.Optional = []string{"carnaval", "vespera_de_natal"}
+	cal.Optional = whole("carnaval", "vespera_de_natal")
 	start := calAt(loc, 2026, time.January, 1, 0, 0, 0)
 	i := 0
 	for b.Loop() {
 		cal.IsOpen(start.Add(time.Duration(i%(2*365*24)) * time.Hour))
 		i++
+	}
+}
+
+// whole returns optional days that close every day of keys.
+func whole(keys ...string) []OptionalDay {
+	out := make([]OptionalDay, len(keys))
+	for i, k := range keys {
+		out[i] = OptionalDay{Key: k}
+	}
+	return out
+}
+
+// TestPartialOptionalDays: the federal calendar keeps Ash Wednesday
+// optional until 14h and the eves from 13h or 14h. Such a day keeps its
+// regular hours from open_from or until open_until; closed the rest of
+// it, for the holiday's reason; "opens next" and the business time follow.
+func TestPartialOptionalDays(t *testing.T) {
+	loc := calSaoPaulo(t)
+	cal := calReal(loc)
+	cal.Optional = []OptionalDay{
+		{Key: "quarta_de_cinzas", Open: &Span{Start: 14 * 60, End: minutesPerDay}}, // 2026-02-18, a Wednesday
+		{Key: "vespera_de_natal", Open: &Span{Start: 0, End: 13 * 60}},             // 2026-12-24, a Thursday
+		{Key: "vespera_de_ano_novo"},                                               // 2026-12-31, the whole day
+	}
+	tests := []struct {
+		name   string
+		at     time.Time
+		open   bool
+		reason string
+		until  time.Time
+	}{
+		{"Ash Wednesday morning", calAt(loc, 2026, 2, 18, 10, 0, 0), false, "feriado: Quarta-feira de Cinzas", calAt(loc, 2026, 2, 18, 14, 0, 0)},
+		{"Ash Wednesday afternoon", calAt(loc, 2026, 2, 18, 14, 0, 0), true, reasonOpen, calAt(loc, 2026, 2, 18, 18, 0, 0)},
+		{"Ash Wednesday evening", calAt(loc, 2026, 2, 18, 18, 30, 0), false, "feriado: Quarta-feira de Cinzas", calAt(loc, 2026, 2, 19, 9, 0, 0)},
+		{"Christmas Eve morning", calAt(loc, 2026, 12, 24, 9, 0, 0), true, reasonOpen, calAt(loc, 2026, 12, 24, 13, 0, 0)},
+		{"Christmas Eve afternoon", calAt(loc, 2026, 12, 24, 13, 0, 0), false, "feriado: Véspera de Natal", calAt(loc, 2026, 12, 28, 9, 0, 0)},
+		{"New Year's Eve, whole day", calAt(loc, 2026, 12, 31, 10, 0, 0), false, "feriado: Véspera de Ano-Novo", calAt(loc, 2027, 1, 4, 9, 0, 0)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := cal.Status(tt.at)
+			if st.Open != tt.open || st.Reason != tt.reason || !st.Until.Equal(tt.until) {
+				t.Errorf("Status: got %v %q until %v; want %v %q until %v", st.Open, st.Reason, st.Until, tt.open, tt.reason, tt.until)
+			}
+			if cal.IsOpen(tt.at) != tt.open {
+				t.Errorf("IsOpen: got %v; want %v", !tt.open, tt.open)
+			}
+		})
+	}
+	day := func(y int, m time.Month, d int) time.Duration {
+		return cal.BusinessDuration(calAt(loc, y, m, d, 0, 0, 0), calAt(loc, y, m, d+1, 0, 0, 0))
+	}
+	if got := day(2026, 2, 18); got != 4*time.Hour {
+		t.Errorf("Ash Wednesday's business time: %v; want 4h (14:00-18:00)", got)
+	}
+	if got := day(2026, 12, 24); got != 4*time.Hour {
+		t.Errorf("Christmas Eve's business time: %v; want 4h (09:00-13:00)", got)
+	}
+	if name, ok := cal.Holiday(Date{2026, 12, 24}); !ok || name != "feriado: Véspera de Natal" {
+		t.Errorf("Holiday(2026-12-24): %q, %v; want the eve, a holiday in part", name, ok)
+	}
+	// A date closed whole (an editor's closed date) wins over a day closed in part.
+	closed := calReal(loc)
+	closed.Optional = []OptionalDay{{Key: "vespera_de_natal", Open: &Span{Start: 0, End: 13 * 60}}}
+	closed.Closed = []Holiday{{Date: Date{2026, 12, 24}, Name: "Feriado municipal"}}
+	if st := closed.Status(calAt(loc, 2026, 12, 24, 10, 0, 0)); st.Open || st.Reason != "Feriado municipal" {
+		t.Errorf("an eve open in part that is also a closed date: %+v; want closed, Feriado municipal", st)
 	}
 }

@@ -106,6 +106,7 @@ var (
 	durationType = reflect.TypeFor[Duration]()
 	sizeType     = reflect.TypeFor[Size]()
 	messageType  = reflect.TypeFor[Message]()
+	optionalType = reflect.TypeFor[OptionalHoliday]()
 )
 
 // decoder maps a yaml.Node tree onto the schema structs by their yaml tags,
@@ -151,6 +152,12 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value) {
 			return
 		}
 		v.Set(reflect.ValueOf(Size{Bytes: b, Pos: posOf(n)}))
+		return
+	case v.Type() == optionalType && n.Kind == yaml.ScalarNode:
+		// A plain key closes the whole day.
+		if s, ok := d.scalar(n, "an optional holiday"); ok {
+			v.Set(reflect.ValueOf(OptionalHoliday{Meta: Meta{Pos: posOf(n), Fields: map[string]Pos{"day": posOf(n)}}, Day: Text{Value: s, Pos: posOf(n)}}))
+		}
 		return
 	case v.Type() == messageType && n.Kind == yaml.ScalarNode:
 		// A plain string is a text message.

@@ -68,6 +68,20 @@ var lintCases = []struct {
 		"24/06/2026", `bad date "24/06/2026"`},
 	{"unknown-holiday", []string{"  optional_holidays: [carnaval]\n", "  optional_holidays: [carnaval, natal]\n"},
 		"natal]", `unknown optional holiday "natal"`},
+	{"optional-twice", []string{"  optional_holidays: [carnaval]\n", "  optional_holidays: [carnaval, corpus_christi, carnaval]\n"},
+		"carnaval]", `optional holiday "carnaval" is listed twice (first at line`},
+	{"optional-no-day", []string{"  optional_holidays: [carnaval]\n", "  optional_holidays:\n    - open_from: \"14:00\"\n"},
+		"- open_from", "an optional holiday needs day: one of carnaval"},
+	{"optional-unknown-day", []string{"  optional_holidays: [carnaval]\n", "  optional_holidays:\n    - day: quarta_feira\n      open_from: \"14:00\"\n"},
+		"quarta_feira", `unknown optional holiday "quarta_feira"`},
+	{"optional-unknown-key", []string{"  optional_holidays: [carnaval]\n", "  optional_holidays:\n    - day: quarta_de_cinzas\n      opens: \"14:00\"\n"},
+		"opens:", `unknown key "opens" (expected one of: day, open_from, open_until)`},
+	{"optional-bad-time", []string{"  optional_holidays: [carnaval]\n", "  optional_holidays:\n    - day: quarta_de_cinzas\n      open_from: \"14h\"\n"},
+		`"14h"`, `bad time for open_from: "14h"; write it like "14:00"`},
+	{"optional-until-before-from", []string{"  optional_holidays: [carnaval]\n", "  optional_holidays:\n    - day: vespera_de_natal\n      open_from: \"14:00\"\n      open_until: \"13:00\"\n"},
+		`"13:00"`, "open_until 13:00 is not after open_from 14:00"},
+	{"optional-no-hours-left", []string{"  optional_holidays: [carnaval]\n", "  optional_holidays:\n    - day: vespera_de_ano_novo\n      open_until: \"08:00\"\n"},
+		`"08:00"`, "open_until 08:00 leaves none of the regular hours open: to close the whole day, write just the day"},
 	{"unknown-timezone", []string{"  timezone: America/Sao_Paulo\n", "  timezone: America/Sao_Paolo\n"},
 		"Sao_Paolo", `unknown timezone "America/Sao_Paolo"`},
 	{"unknown-placeholder", []string{`  queued: "Seu protocolo é {protocolo}."`, `  queued: "Seu protocolo é {protocol}."`},
@@ -443,5 +457,45 @@ func TestFileTooLarge(t *testing.T) {
 	}
 	if _, err := Parse(bytes.NewReader(valid), "flows.yaml"); err != nil {
 		t.Errorf("the file without the padding: %v", err)
+	}
+}
+
+// TestOptionalHolidayEntries: optional_holidays takes keys alone (the
+// whole day, as before) and blocks that keep part of the day's hours.
+func TestOptionalHolidayEntries(t *testing.T) {
+	valid, err := os.ReadFile(filepath.Join(lintDir, "valid.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := strings.Replace(string(valid), "  optional_holidays: [carnaval]\n", `  optional_holidays:
+    - carnaval
+    - day: quarta_de_cinzas
+      open_from: "14:00"
+    - day: vespera_de_natal
+      open_until: "13:00"
+    - day: corpus_christi
+      open_from: "10:00"
+      open_until: "12:00"
+    - day: vespera_de_ano_novo
+`, 1)
+	fl, err := Parse(strings.NewReader(src), "flows.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fl.Calendar.Optional
+	want := []OptionalDay{
+		{Key: "carnaval"},
+		{Key: "quarta_de_cinzas", Open: &Span{Start: 14 * 60, End: 24 * 60}},
+		{Key: "vespera_de_natal", Open: &Span{Start: 0, End: 13 * 60}},
+		{Key: "corpus_christi", Open: &Span{Start: 10 * 60, End: 12 * 60}},
+		{Key: "vespera_de_ano_novo"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d optional days; want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].Key != want[i].Key || (got[i].Open == nil) != (want[i].Open == nil) || got[i].Open != nil && *got[i].Open != *want[i].Open {
+			t.Errorf("optional day %d: got %+v %v; want %+v %v", i, got[i], got[i].Open, want[i], want[i].Open)
+		}
 	}
 }

@@ -39,13 +39,13 @@ type Settings struct {
 // CalendarConfig is when the Encantadores work.
 type CalendarConfig struct {
 	Meta
-	Timezone         string      `yaml:"timezone"`
-	Hours            WeekHours   `yaml:"hours"`
-	NationalHolidays bool        `yaml:"national_holidays"`
-	OptionalHolidays []Text      `yaml:"optional_holidays"`
-	Closed           []DateEntry `yaml:"closed"`
-	Open             []DateEntry `yaml:"open"`
-	Describe         Text        `yaml:"describe"` // how hours are told to customers, e.g. "das 9h às 18h, de segunda a sexta-feira"
+	Timezone         string            `yaml:"timezone"`
+	Hours            WeekHours         `yaml:"hours"`
+	NationalHolidays bool              `yaml:"national_holidays"`
+	OptionalHolidays []OptionalHoliday `yaml:"optional_holidays"`
+	Closed           []DateEntry       `yaml:"closed"`
+	Open             []DateEntry       `yaml:"open"`
+	Describe         Text              `yaml:"describe"` // how hours are told to customers, e.g. "das 9h às 18h, de segunda a sexta-feira"
 }
 
 // WeekHours holds the opening spans of each weekday, e.g. "09:00-18:00".
@@ -58,6 +58,17 @@ type WeekHours struct {
 	Fri Text `yaml:"fri"`
 	Sat Text `yaml:"sat"`
 	Sun Text `yaml:"sun"`
+}
+
+// OptionalHoliday is an optional holiday the team keeps: its key, written
+// alone (the whole day is closed), or a block whose open_from and/or
+// open_until keep the day's regular hours from/until then (Ash Wednesday
+// open from 14:00, the eves until 13:00).
+type OptionalHoliday struct {
+	Meta
+	Day       Text `yaml:"day"`
+	OpenFrom  Text `yaml:"open_from"`
+	OpenUntil Text `yaml:"open_until"`
 }
 
 // DateEntry is a special date: closed (a local holiday) or open with its own hours.

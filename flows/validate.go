@@ -96,13 +96,18 @@ func (fl *Flow) validateCalendar(probs *Problems) {
 	if !open && len(probs.Items) == 0 {
 		probs.add(c.At("hours"), "hours: the calendar is never open; write at least one day like mon: \"09:00-18:00\"")
 	}
-	keys := OptionalHolidayKeys()
-	for _, k := range c.OptionalHolidays {
-		if !slices.Contains(keys, k.Value) {
-			probs.add(k.Pos, "unknown optional holiday %q (expected one of: %s)", k.Value, strings.Join(keys, ", "))
+	seen := map[string]Pos{}
+	for _, o := range c.OptionalHolidays {
+		day, ok := optionalDay(probs, o, cal.Week)
+		if !ok {
 			continue
 		}
-		cal.Optional = append(cal.Optional, k.Value)
+		if p, dup := seen[day.Key]; dup {
+			probs.add(o.Day.Pos, "optional holiday %q is listed twice (first at line %d)", day.Key, p.Line)
+			continue
+		}
+		seen[day.Key] = o.Day.Pos
+		cal.Optional = append(cal.Optional, day)
 	}
 	for _, e := range c.Closed {
 		d, ok := parseEntryDate(probs, e)
@@ -132,6 +137,67 @@ func (fl *Flow) validateCalendar(probs *Problems) {
 	}
 	required(probs, c.Meta, "describe", c.Describe)
 	fl.Calendar = cal
+}
+
+// optionalDay checks one optional_holidays entry: a known key, and, for a
+// day closed only in part, times that leave some regular hours open.
+func optionalDay(probs *Problems, o OptionalHoliday, week [7][]Span) (OptionalDay, bool) {
+	keys := OptionalHolidayKeys()
+	key := strings.TrimSpace(o.Day.Value)
+	switch {
+	case !o.Has("day"):
+		probs.add(o.Pos, "an optional holiday needs day: one of %s", strings.Join(keys, ", "))
+		return OptionalDay{}, false
+	case !slices.Contains(keys, key):
+		probs.add(o.Day.Pos, "unknown optional holiday %q (expected one of: %s)", o.Day.Value, strings.Join(keys, ", "))
+		return OptionalDay{}, false
+	}
+	day := OptionalDay{Key: key}
+	if !o.Has("open_from") && !o.Has("open_until") {
+		return day, true // the whole day
+	}
+	w, ok := Span{Start: 0, End: minutesPerDay}, true
+	for _, f := range []struct {
+		key string
+		t   Text
+		at  *int
+	}{{"open_from", o.OpenFrom, &w.Start}, {"open_until", o.OpenUntil, &w.End}} {
+		if !o.Has(f.key) {
+			continue
+		}
+		m, err := parseClock(strings.TrimSpace(f.t.Value))
+		if err != nil {
+			probs.add(f.t.Pos, "bad time for %s: %q; write it like \"14:00\"", f.key, f.t.Value)
+			ok = false
+			continue
+		}
+		*f.at = m
+	}
+	if !ok {
+		return OptionalDay{}, false
+	}
+	if w.End <= w.Start {
+		probs.add(o.OpenUntil.Pos, "open_until %s is not after open_from %s", formatMinute(w.End), formatMinute(w.Start))
+		return OptionalDay{}, false
+	}
+	left := false
+	for _, spans := range week {
+		left = left || len(Within(spans, w)) > 0
+	}
+	if !left {
+		var said []string
+		at := o.OpenUntil.Pos
+		if o.Has("open_until") {
+			said = append(said, "open_until "+formatMinute(w.End))
+		}
+		if o.Has("open_from") {
+			said, at = append([]string{"open_from " + formatMinute(w.Start)}, said...), o.OpenFrom.Pos
+		}
+		probs.add(at, "%s leaves none of the regular hours open: to close the whole day, write just the day", strings.Join(said, " and "))
+		return OptionalDay{}, false
+	}
+	day.Open = &w
+	return day, true
 }
 
 func parseEntryDate(probs *Problems, e DateEntry) (Date, bool) {
