@@ -142,3 +142,7 @@ func (t *turn) unmatched(text string) {
 	}
 	t.note(store.EventUnmatched, t.conv.Node, Truncate(n, maxUnmatched))
 }
+
+// AtMenu tells whether a conversation in state waits at a menu, where
+// free text is read by flows.Understand (the console's test explains it).
+func AtMenu(state string) bool { return state == stateBrowsing }

@@ -68,6 +68,12 @@ func testEditorAndReports(t *testing.T, browser context.Context) {
 		chromedp.Click(chromedp.Search(`//div[@id="test-chips"]/button[starts-with(., "1.")]`)),
 		chromedp.WaitVisible(chromedp.Search(`//div[@data-from="bot"]//div[contains(., "dúvida sobre notas fiscais")]`)),
 		screenshot("12-flows-test"),
+		// Free text at a menu: the bot's reading of it is one click away.
+		chromedp.SendKeys(chromedp.ID("test-text"), "esqueci minha snha"+kb.Enter),
+		chromedp.WaitVisible(chromedp.Search(`//details[contains(@class,"route-why")]/summary[contains(., "foi direto para")]`)),
+		chromedp.Click(chromedp.Search(`//details[contains(@class,"route-why")]/summary[contains(., "foi direto para")]`)),
+		chromedp.WaitVisible(chromedp.Search(`//details[contains(@class,"route-why")]//li[contains(., "erro de digitação de “senha”")]`)),
+		screenshot("12b-flows-test-route"),
 	)
 
 	// Someone saves a broken file: the banner shows its problems at once.

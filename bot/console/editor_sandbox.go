@@ -307,6 +307,7 @@ type testJSON struct {
 	NodeTitle string            `json:"node_title,omitempty"`
 	Replies   []testMessageJSON `json:"replies"`
 	Check     *validateJSON     `json:"check,omitempty"` // at the start: what the candidate changes
+	Route     *routeJSON        `json:"route,omitempty"` // a text written at a menu: how the bot read it
 }
 
 func (s *Server) testOut(ctx context.Context, sb *sandbox, replies []testMessageJSON) (testJSON, error) {
@@ -408,6 +409,11 @@ func (s *Server) handleFlowTestMessage(w http.ResponseWriter, r *http.Request) {
 	// The test's state must not depend on the browser staying.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), sandboxTimeout)
 	defer cancel()
+	state, menu, err := sb.where(ctx)
+	if err != nil {
+		s.respond(w, r, err)
+		return
+	}
 	replies, err := sb.say(ctx, text, wait)
 	if err != nil {
 		s.respond(w, r, err)
@@ -417,6 +423,9 @@ func (s *Server) handleFlowTestMessage(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.respond(w, r, err)
 		return
+	}
+	if text != "" && bot.AtMenu(state) && sb.flow.Menu(menu) != nil {
+		out.Route = routeOut(sb.flow, menu, text)
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -320,6 +321,7 @@ type testReply struct {
 		Text    string
 		Options []struct{ Key, Label string }
 	}
+	Route *routeJSON
 	Check *struct {
 		Changes []struct{ Op, Path string }
 	}
@@ -374,6 +376,23 @@ func TestFlowsTestConversation(t *testing.T) {
 	if r.Node != "notas" || r.NodeTitle != "Notas fiscais" || !strings.Contains(r.text(), "notas fiscais") {
 		t.Errorf("option 1: got node %q (%q), %q", r.Node, r.NodeTitle, r.text())
 	}
+	if r.Route == nil || r.Route.Answer != "option" || r.Route.Option != 1 || r.Route.Menu != "inicio" {
+		t.Errorf("option 1 explained as %+v; want option 1 of inicio", r.Route)
+	}
+	// Free text at a menu comes with how the bot read it.
+	r = say("esqueci minha snha")
+	if r.Node != "acesso" {
+		t.Errorf("free text: got node %q; want acesso", r.Node)
+	}
+	if x := r.Route; x == nil || x.Answer != "go" || x.Menu != "notas" || len(x.Nodes) != 1 || x.Nodes[0].ID != "acesso" ||
+		len(x.Ranking) == 0 || x.Ranking[0].ID != "acesso" || x.Ranking[0].Score <= 0 ||
+		!slices.ContainsFunc(x.Ranking[0].Matches, func(m routeMatchJSON) bool { return m.Word == "snha" && m.How == "typo" && m.Term == "senha" }) {
+		t.Errorf("free text explained as %+v; want acesso with the typo named", x)
+	}
+	if r = say("1"); r.Route != nil {
+		t.Errorf("an answer outside a menu explained as %+v; want nothing", r.Route)
+	}
+	r = say("menu")
 	// The live flows never saw any of it.
 	if e.src.Current().Node("inicio").Text.Value != "Sobre qual assunto você quer ajuda?" {
 		t.Error("the test changed the live flows")

@@ -621,6 +621,7 @@ async function sendTest(text, wait) {
   try {
     const res = await api('POST', `/api/flows/test/${t.session}/messages`, wait ? { text, wait } : { text });
     ed.test = { ...t, ...res };
+    if (res.route && text) ed.chat.filter((m) => m.from === 'customer').pop().route = res.route;
     for (const m of res.replies) ed.chat.push({ from: 'bot', text: m.text, options: m.options });
     if (!res.replies.length && wait) ed.chat.push({ from: 'clock', text: 'Nada aconteceu nesse tempo.' });
   } catch (e) {
@@ -658,14 +659,37 @@ function renderChat() {
       ? h('p', 'Escreva como um cliente. Comece com ', h('button.chip', { type: 'button', text: 'oi', onclick: () => sendTest('oi') }), '.')
       : h('p', { text: 'Valide a versão candidata e clique em “Iniciar conversa de teste”: o bot de verdade responde com ela, num banco descartável. Nada chega aos clientes.' })));
   } else {
-    fill(chat, ...ed.chat.map((m) => (m.from === 'clock'
-      ? h('div.bubble-note', { text: m.text })
-      : h(`div.bubble.bubble-${m.from}`, { dataset: { from: m.from } }, h('div.bubble-text', rich(m.text))))));
+    fill(chat, ...ed.chat.flatMap((m) => (m.from === 'clock'
+      ? [h('div.bubble-note', { text: m.text })]
+      : [h(`div.bubble.bubble-${m.from}`, { dataset: { from: m.from } }, h('div.bubble-text', rich(m.text))), m.route ? routeWhy(m.route) : null].filter(Boolean))));
   }
   chat.scrollTop = chat.scrollHeight;
   const last = [...ed.chat].reverse().find((m) => m.from === 'bot');
   const opts = open && last && last.options && last.options.length ? last.options : [];
   fill($('#test-chips'), ...opts.map((o) => h('button.chip.opt-chip', { type: 'button', title: `Responde “${o.key}”`, text: `${o.key}. ${o.label}`, onclick: () => sendTest(o.key) })));
+}
+
+// routeWhy explains how the bot read a text written at a menu: what it
+// did, then the nearest nodes with their scores and the words behind them
+// (the console's `suporte flows route`).
+function routeWhy(r) {
+  const names = r.nodes.map((n) => `“${n.title}”`).join(' ou ');
+  const said = {
+    option: `opção ${r.option} do menu: ${names}`,
+    go: `foi direto para ${names}`,
+    ask: `perguntou: é sobre ${names}?`,
+    none: 'não entendeu',
+  }[r.answer];
+  const how = { same: 'igual a', stem: 'mesmo radical de', typo: 'erro de digitação de' };
+  return h('details.route-why',
+    h('summary', { text: `Como o bot leu: ${said}` }),
+    r.unknown.length ? h('p.muted', { text: `Palavras que nenhum nó conhece: ${r.unknown.join(', ')}` }) : null,
+    r.ranking.length
+      ? h('ol', ...r.ranking.map((c) => h('li',
+        h('strong', { text: c.title }), ` · nota ${c.score.toFixed(2)} (parecida ${c.likeness.toFixed(2)}, cobre ${c.coverage.toFixed(2)})`,
+        h('div.muted', { text: `mais perto de “${c.phrase}”${c.from ? ` (do menu ${c.from})` : ''}` }),
+        h('ul', ...c.matches.map((w) => h('li', { text: `${w.word}: ${how[w.how]} “${w.term}” em “${w.source}”${w.from ? `, do menu ${w.from}` : ''} (+${w.weight.toFixed(2)})` }))))))
+      : h('p.muted', { text: 'Nenhum nó tem palavras desta frase.' }));
 }
 
 // ---------------------------------------------------------------- versions

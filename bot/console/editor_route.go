@@ -1,0 +1,91 @@
+package console
+
+import (
+	"suporte/flows"
+)
+
+// How "Testar fluxo" explains a customer's text written at a menu: what
+// the bot did with it and the ranking behind it, as `suporte flows route`
+// prints it.
+
+// routeShown is how many nodes of the ranking the console shows.
+const routeShown = 3
+
+type routeJSON struct {
+	Menu    string           `json:"menu"`
+	Answer  string           `json:"answer"` // option, go, ask or none
+	Option  int              `json:"option,omitempty"`
+	Nodes   []routeNodeJSON  `json:"nodes"`   // where it led, or what it asked about
+	Unknown []string         `json:"unknown"` // words no node knows
+	Ranking []routeScoreJSON `json:"ranking"`
+}
+
+type routeNodeJSON struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+}
+
+type routeScoreJSON struct {
+	routeNodeJSON
+	Score    float64          `json:"score"`
+	Likeness float64          `json:"likeness"`
+	Coverage float64          `json:"coverage"`
+	Phrase   string           `json:"phrase"`
+	From     string           `json:"from,omitempty"` // the menu above the node the phrase belongs to
+	Matches  []routeMatchJSON `json:"matches"`
+}
+
+type routeMatchJSON struct {
+	Word   string  `json:"word"`
+	Term   string  `json:"term"`
+	How    string  `json:"how"` // same, stem or typo
+	Source string  `json:"source"`
+	From   string  `json:"from,omitempty"`
+	Weight float64 `json:"weight"`
+}
+
+// routeOut explains text written at menu of fl.
+func routeOut(fl *flows.Flow, menu, text string) *routeJSON {
+	a := fl.Understand(menu, text)
+	r := a.Routing
+	if a.Kind == flows.AnswerOption && len(r.Ranking) == 0 {
+		r = fl.Route(text, menu) // the menu's own option won first; show routing anyway
+	}
+	out := &routeJSON{Menu: menu, Answer: a.Kind.String(), Nodes: []routeNodeJSON{}, Unknown: r.Unknown, Ranking: []routeScoreJSON{}}
+	if out.Unknown == nil {
+		out.Unknown = []string{}
+	}
+	node := func(id string) routeNodeJSON { return routeNodeJSON{ID: id, Title: fl.Title(id)} }
+	switch a.Kind {
+	case flows.AnswerOption:
+		out.Option = a.Option + 1
+		out.Nodes = append(out.Nodes, node(a.Node))
+	case flows.AnswerGo:
+		out.Nodes = append(out.Nodes, node(a.Node))
+	case flows.AnswerAsk:
+		for _, id := range a.Routing.Nodes {
+			out.Nodes = append(out.Nodes, node(id))
+		}
+	}
+	for i, c := range r.Ranking {
+		if i == routeShown {
+			break
+		}
+		s := routeScoreJSON{routeNodeJSON: node(c.Node), Score: round2(c.Score), Likeness: round2(c.Likeness), Coverage: round2(c.Coverage),
+			Phrase: c.Phrase, From: c.From, Matches: []routeMatchJSON{}}
+		for _, m := range c.Matches {
+			how := "same"
+			switch {
+			case m.How == flows.HowTypo:
+				how = "typo"
+			case m.Word != m.Term:
+				how = "stem"
+			}
+			s.Matches = append(s.Matches, routeMatchJSON{Word: m.Word, Term: m.Term, How: how, Source: m.Source, From: m.From, Weight: round2(m.Weight)})
+		}
+		out.Ranking = append(out.Ranking, s)
+	}
+	return out
+}
+
+func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
