@@ -37,7 +37,7 @@ var abbreviations = map[string]string{
 	"whatsap": "whatsapp", "tel": "telefone", "fone": "telefone", "cel": "celular", "pgto": "pagamento",
 	"pagto": "pagamento", "vcto": "vencimento", "venc": "vencimento", "config": "configurar",
 	"configs": "configuracoes", "info": "informacao", "infos": "informacoes", "num": "numero",
-	"cad": "cadastro", "cert": "certificado", "logar": "login", "loga": "login", "logo": "logo",
+	"cad": "cadastro", "cert": "certificado", "logar": "login", "loga": "login",
 }
 
 // stopWords carry no topic: articles, pronouns, common verbs, greetings,

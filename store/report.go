@@ -63,7 +63,20 @@ type Report struct {
 	Agents      []AgentLoad `json:"agents"` // by Claimed, most first
 	CSAT        CSAT        `json:"csat"`
 	Escalations Escalations `json:"escalations"`
+	Unmatched   []Phrase    `json:"unmatched"` // what customers wrote in range that the bot did not understand, most written first
 }
+
+// Phrase is a text customers wrote that the bot did not understand (folded:
+// lowercase, no accents or punctuation), for editors to turn into
+// examples or keywords.
+type Phrase struct {
+	Text  string    `json:"text"`
+	Count int       `json:"count"`
+	Last  time.Time `json:"last"`
+}
+
+// maxPhrases bounds the report's list of phrases not understood.
+const maxPhrases = 30
 
 // Day is one calendar day of the range.
 type Day struct {
@@ -272,6 +285,9 @@ func (tx *Tx) Report(ctx context.Context, in ReportInput) (Report, error) {
 	if err := tx.reportRatings(ctx, &r, names, lo, hi); err != nil {
 		return Report{}, fmt.Errorf("report ratings: %w", err)
 	}
+	if r.Unmatched, err = tx.reportUnmatched(ctx, loc, lo, hi); err != nil {
+		return Report{}, fmt.Errorf("report phrases not understood: %w", err)
+	}
 	e := &r.Escalations
 	err = tx.queryRow(ctx, reportEscalationsSQL, millis(asOf), millis(asOf), lo, hi).
 		Scan(&e.Escalated, &e.Met, &e.Late, &e.Overdue, &e.WithinDeadline)
@@ -349,6 +365,29 @@ func (tx *Tx) reportTrails(ctx context.Context, r *Report, lo, hi int64) error {
 		return cmp.Or(cmp.Compare(b.Reached, a.Reached), cmp.Compare(a.Topic, b.Topic))
 	})
 	return err
+}
+
+// reportUnmatchedSQL groups the phrases not understood written in range;
+// purged lines (Removed) are no phrase.
+const reportUnmatchedSQL = `SELECT text, COUNT(*) AS n, MAX(at) AS last FROM ticket_events
+WHERE kind = '` + EventUnmatched + `' AND at >= ? AND at < ? AND text <> '` + Removed + `'
+GROUP BY text
+ORDER BY n DESC, last DESC, text
+LIMIT ?`
+
+func (tx *Tx) reportUnmatched(ctx context.Context, loc *time.Location, lo, hi int64) ([]Phrase, error) {
+	out := []Phrase{}
+	err := tx.eachRow(ctx, reportUnmatchedSQL, []any{lo, hi, maxPhrases}, func(s rowScanner) error {
+		var p Phrase
+		var last int64
+		if err := s.Scan(&p.Text, &p.Count, &last); err != nil {
+			return err
+		}
+		p.Last = fromMillis(last).In(loc)
+		out = append(out, p)
+		return nil
+	})
+	return out, err
 }
 
 func (tx *Tx) reportAgentNames(ctx context.Context) (map[string]string, error) {

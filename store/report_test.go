@@ -466,3 +466,57 @@ func BenchmarkReport(b *testing.B) {
 	})
 	b.Run("indexed", run)
 }
+
+// TestReportUnmatched: the phrases the bot did not understand, written in
+// range, grouped and counted, most written first; purged lines drop out.
+func TestReportUnmatched(t *testing.T) {
+	db := openTest(t)
+	ctx := t.Context()
+	in := fixtureInput(t)
+	at := func(day, hour int) time.Time { return time.Date(2026, 12, day, hour, 0, 0, 0, in.Loc) }
+	var old int64 // a resolved ticket, idle since before the week: purge takes it
+	update(t, db, func(tx *Tx) error {
+		a, err := tx.CreateTicket(ctx, Ticket{Chat: "a", Status: StatusAberto, CreatedAt: at(21, 10), LastActivityAt: at(23, 10)})
+		if err != nil {
+			return err
+		}
+		old, err = tx.CreateTicket(ctx, Ticket{Chat: "b", Status: StatusResolvido, CreatedAt: at(14, 10), LastActivityAt: at(14, 11)})
+		if err != nil {
+			return err
+		}
+		for _, e := range []TicketEvent{
+			{Ticket: a, At: at(21, 10), Kind: EventUnmatched, Actor: "inicio", Text: "kkkk"},
+			{Ticket: a, At: at(22, 10), Kind: EventUnmatched, Actor: "notas", Text: "boleto vencido ontem"},
+			{Ticket: a, At: at(23, 10), Kind: EventUnmatched, Actor: "inicio", Text: "kkkk"},
+			{Ticket: a, At: at(23, 10), Kind: "customer", Actor: "a", Text: "kkkk"},                       // the customer's own line: not counted
+			{Ticket: a, At: at(28, 0), Kind: EventUnmatched, Actor: "inicio", Text: "depois do fim"},      // at To: out
+			{Ticket: old, At: at(20, 23), Kind: EventUnmatched, Actor: "inicio", Text: "antes do começo"}, // before From: out
+			{Ticket: old, At: at(24, 9), Kind: EventUnmatched, Actor: "inicio", Text: "kkkk"},
+			{Ticket: old, At: at(24, 9), Kind: EventUnmatched, Actor: "inicio", Text: "meu cpf e 12345678900"},
+		} {
+			if _, err := tx.AddTicketEvent(ctx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	got := report(t, db, in).Unmatched
+	want := []Phrase{
+		{Text: "kkkk", Count: 3, Last: at(24, 9)},
+		{Text: "meu cpf e 12345678900", Count: 1, Last: at(24, 9)},
+		{Text: "boleto vencido ontem", Count: 1, Last: at(22, 10)},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("unmatched:\n got %+v\nwant %+v", got, want)
+	}
+
+	// Retention blanks them with the rest of the ticket's words.
+	if _, err := db.Purge(ctx, at(20, 0), false); err != nil {
+		t.Fatal(err)
+	}
+	got = report(t, db, in).Unmatched
+	want = []Phrase{{Text: "kkkk", Count: 2, Last: at(23, 10)}, {Text: "boleto vencido ontem", Count: 1, Last: at(22, 10)}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("unmatched after the purge:\n got %+v\nwant %+v", got, want)
+	}
+}

@@ -29,6 +29,7 @@ func testEditorAndReports(t *testing.T, browser context.Context) {
 	e.seedTrails("acesso-senha", 22, 19, 1, 5)
 	e.history(sara)
 	e.seedEscalations()
+	e.say("5547999990041", "oi", "12345678", "quem ganhou o jogo de ontem?")
 
 	ctx, check := tab(t, browser)
 	steps(t, ctx, check, "log in as an editor and read the tree",
@@ -42,6 +43,8 @@ func testEditorAndReports(t *testing.T, browser context.Context) {
 		screenshot("11-flows-tree"),
 		chromedp.ScrollIntoView(chromedp.CSS(`#tree-canvas .tn[data-node="boletos-emitir"]`)),
 		screenshot("11b-flows-tree-next"),
+		chromedp.ScrollIntoView(chromedp.Search(`//section[contains(@class,"unmatched")]//td[contains(., "quem ganhou o jogo de ontem")]`)),
+		screenshot("11c-flows-unmatched"),
 		chromedp.Click(chromedp.CSS(`#view-fluxos [data-tab="versoes"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#versions-body tr`)),
 	)

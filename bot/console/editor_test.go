@@ -548,6 +548,7 @@ func TestFlowsTree(t *testing.T) {
 	e.seedTrails("notas-rejeitada", 2, 0, 2)
 	e.seedTrails("boletos-enviar", 1, 1, 0)
 	e.seedTrails("trilha-antiga", 3, 1, 0) // no longer in the flows
+	e.say("5547999990031", "oi", "12345678", "Kkkk", "quem ganhou o jogo?", "kkkk!!")
 
 	type edge struct {
 		Option    int
@@ -577,9 +578,16 @@ func TestFlowsTree(t *testing.T) {
 			Topic   string
 			Reached int
 		}
-		Totals struct{ Conversations, Reached, Solved int }
+		Totals    struct{ Conversations, Reached, Solved int }
+		Unmatched []struct {
+			Text  string
+			Count int
+		}
 	}
 	e.must(200, req{method: "GET", path: "/api/flows/tree", token: tok}).json(t, &tree)
+	if u := tree.Unmatched; len(u) != 2 || u[0].Text != "kkkk" || u[0].Count != 2 || u[1].Text != "quem ganhou o jogo" || u[1].Count != 1 {
+		t.Errorf("phrases not understood: got %+v; want kkkk twice, then the other", u)
+	}
 	by := map[string]node{}
 	for _, n := range tree.Nodes {
 		by[n.ID] = n
@@ -631,7 +639,8 @@ func TestFlowsTree(t *testing.T) {
 	if len(tree.Gone) != 1 || tree.Gone[0].Topic != "trilha-antiga" || tree.Gone[0].Reached != 3 {
 		t.Errorf("gone trails: got %+v", tree.Gone)
 	}
-	if tree.Totals.Conversations != 10 || tree.Totals.Reached != 10 || tree.Totals.Solved != 5 {
+	// The seeded trails' ten conversations, and the one still at the menu.
+	if tree.Totals.Conversations != 11 || tree.Totals.Reached != 10 || tree.Totals.Solved != 5 {
 		t.Errorf("totals: got %+v", tree.Totals)
 	}
 	if by["inicio"].Line != lineOf(t, fixture(t), "  inicio:") {

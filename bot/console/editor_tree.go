@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"suporte/flows"
+	"suporte/store"
 )
 
 // The trail tree as the console draws it, with the report's figures on
@@ -70,8 +71,11 @@ type treeJSON struct {
 	Nodes    []treeNodeJSON `json:"nodes"` // in file order
 	// Gone lists trails with figures in the range that the flows in force
 	// no longer have (renamed or removed).
-	Gone   []goneTrailJSON `json:"gone"`
-	Totals struct {
+	Gone []goneTrailJSON `json:"gone"`
+	// Unmatched are the phrases customers wrote in the range that the
+	// bot did not understand, most written first: examples to add.
+	Unmatched []store.Phrase `json:"unmatched"`
+	Totals    struct {
 		Conversations int `json:"conversations"`
 		Reached       int `json:"reached"`
 		Solved        int `json:"solved"`
@@ -93,7 +97,10 @@ func (s *Server) handleFlowsTree(w http.ResponseWriter, r *http.Request) {
 // buildTree lays the flows out as a tree and puts the report's figures on it.
 func buildTree(fl *flows.Flow, rep reportJSON) treeJSON {
 	out := treeJSON{Version: fl.Version, Root: fl.Root(), From: rep.FromDay, To: rep.ToDay, Timezone: rep.Location,
-		Question: fl.File.Resolved.Question.Value, Gone: []goneTrailJSON{}}
+		Question: fl.File.Resolved.Question.Value, Gone: []goneTrailJSON{}, Unmatched: rep.Unmatched}
+	if out.Unmatched == nil {
+		out.Unmatched = []store.Phrase{}
+	}
 	out.Totals.Conversations = rep.Conversations
 
 	figures := map[string]*trailFiguresJSON{}

@@ -204,6 +204,11 @@ func reportSections(r store.Report, holidays map[string]string) []reportSection 
 		byTrail = append(byTrail, []string{name, reportAverage(g.Count, g.Average), reportDistribution(g.Distribution)})
 	}
 
+	var phrases [][]string
+	for _, p := range r.Unmatched {
+		phrases = append(phrases, []string{itoa(p.Count), p.Last.Format("02/01 15:04"), p.Text})
+	}
+
 	q, e := r.Queue, r.Escalations
 	return []reportSection{{
 		title: "CONVERSAS",
@@ -248,6 +253,11 @@ func reportSections(r store.Report, holidays map[string]string) []reportSection 
 			{"Abertos com prazo vencido", itoa(e.Overdue)},
 			{"Abertos dentro do prazo", itoa(e.WithinDeadline)},
 		}},
+	}, {
+		title:  "FRASES QUE O BOT NÃO ENTENDEU",
+		note:   "O que os clientes escreveram e o bot respondeu com \"não entendi\" (sem acentos nem pontuação), das mais escritas. Boas candidatas a exemplos (examples) no flows.yaml.",
+		none:   "Nenhuma no período.",
+		blocks: reportTable([]string{"Vezes", "Última", "Frase"}, phrases),
 	}}
 }
 
@@ -413,6 +423,12 @@ func writeReportCSV(w io.Writer, r store.Report, _ map[string]string) error {
 		[]string{"late", itoa(e.Late)},
 		[]string{"overdue", itoa(e.Overdue)},
 		[]string{"within_deadline", itoa(e.WithinDeadline)})
+
+	rows = nil
+	for _, p := range r.Unmatched {
+		rows = append(rows, []string{p.Text, itoa(p.Count), p.Last.Format(time.RFC3339)})
+	}
+	section("unmatched", []string{"text", "count", "last"}, rows...)
 	cw.Flush()
 	return cw.Error()
 }

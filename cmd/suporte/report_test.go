@@ -284,6 +284,10 @@ ESCALADOS PARA O TIME DE PRODUTO (prazo prometido ao cliente)
   Resolvidos com atraso      0
   Abertos com prazo vencido  0
   Abertos dentro do prazo    0
+
+FRASES QUE O BOT NÃO ENTENDEU
+O que os clientes escreveram e o bot respondeu com "não entendi" (sem acentos nem pontuação), das mais escritas. Boas candidatas a exemplos (examples) no flows.yaml.
+Nenhuma no período.
 `
 	if got.String() != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got.String(), want)

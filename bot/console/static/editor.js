@@ -181,7 +181,8 @@ function buildTree() {
       + 'Menu: soma das trilhas desenhadas abaixo dele. O banco guarda só a última trilha de cada conversa, não os menus por onde ela passou: '
       + 'quem saiu de um menu sem chegar a uma trilha não entra na conta. Por isso “pelo menos”.' }),
     h('div.tree-wrap', h('div#tree-canvas.tree-canvas', { tabindex: 0, 'aria-label': 'Árvore de trilhas' }), h('aside#tree-details.tree-details')),
-    h('div#tree-gone'));
+    h('div#tree-gone'),
+    h('div#tree-unmatched'));
 }
 
 function setRange(days) {
@@ -402,7 +403,21 @@ function renderTree() {
   fill($('#tree-gone'), ...(tree.gone.length ? [
     h('h3', { text: 'Trilhas com conversas no período que não existem mais no arquivo' }),
     h('ul.gone', ...tree.gone.map((g) => h('li', h('code', { text: g.topic }), ` útil: ${g.solved} de ${g.reached} (${pct(g.deflection)})`)))] : []));
+  fill($('#tree-unmatched'), unmatchedTable(tree.unmatched));
   renderDetails();
+}
+
+// unmatchedTable lists what customers wrote that the bot answered with
+// "não entendi": phrases to turn into examples.
+function unmatchedTable(phrases) {
+  return h('section.unmatched',
+    h('h3', { text: 'Frases que o bot não entendeu' }),
+    h('p.muted', { text: 'O que os clientes escreveram no período e o bot respondeu com “não entendi” (sem acentos nem pontuação), das mais escritas. Boas candidatas a exemplos (examples) no flows.yaml.' }),
+    phrases.length
+      ? h('div.table-scroll', h('table.table.unmatched-table',
+        h('thead', h('tr', h('th', { text: 'Frase' }), h('th.num', { text: 'Vezes' }), h('th', { text: 'Última' }))),
+        h('tbody', ...phrases.map((p) => h('tr', h('td', { text: p.text }), h('td.num', { text: num(p.count) }), h('td', { text: when(p.last) }))))))
+      : h('p.chart-empty', { text: 'Nenhuma no período.' }));
 }
 
 function select(id, ref) {

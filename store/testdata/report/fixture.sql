@@ -127,3 +127,11 @@ INSERT INTO feedback (ticket, chat, rating, comment, agent, topic, at) VALUES
     (100014, 'c14', 5, '', '', 'trilha-antiga', unixepoch('2026-12-26 12:02-03:00') * 1000),
     (100017, 'c17', 5, '', '3', 'acesso', unixepoch('2026-12-24 17:01-03:00') * 1000),
     (100011, 'c11', 1, '', '', 'notas-nfe', unixepoch('2026-12-21 00:02-03:00') * 1000);
+
+-- What the bot did not understand (store.EventUnmatched), folded: "kkkk"
+-- twice, one phrase once; the last line is before the week.
+INSERT INTO ticket_events (ticket, at, kind, actor, text) VALUES
+    (100003, unixepoch('2026-12-21 23:31-03:00') * 1000, 'unmatched', 'inicio', 'kkkk'),
+    (100004, unixepoch('2026-12-22 10:02-03:00') * 1000, 'unmatched', 'inicio', 'quero mudar o logo da nota'),
+    (100007, unixepoch('2026-12-24 09:30-03:00') * 1000, 'unmatched', 'notas', 'kkkk'),
+    (100011, unixepoch('2026-12-20 23:59-03:00') * 1000, 'unmatched', 'inicio', 'antes da semana');
