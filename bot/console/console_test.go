@@ -332,6 +332,15 @@ func TestConversationThroughTheAPI(t *testing.T) {
 	}
 	e.say(chat, "5")
 	d = e.detail(tok, id)
+	resolved := 0
+	for _, m := range d.Messages {
+		if m.From == "system" && strings.HasPrefix(m.Text, "Status: Resolvido") {
+			resolved++
+		}
+	}
+	if resolved != 1 {
+		t.Errorf("the transcript says Resolvido %d times; want once: %+v", resolved, d.Messages)
+	}
 	if d.Status != store.StatusResolvido || d.Feedback == nil || d.Feedback.Rating != 5 || d.Feedback.Agent != fmt.Sprint(ana.ID) {
 		t.Errorf("after the rating: status %q feedback %+v; want resolvido, 5 from agent %d", d.Status, d.Feedback, ana.ID)
 	}

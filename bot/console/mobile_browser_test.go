@@ -9,6 +9,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"suporte/bot"
 	"suporte/store"
 )
 
@@ -144,10 +145,38 @@ func testPhone(t *testing.T, browser context.Context) {
 		screenshot("m6-details"),
 	)
 	layout(t, ctx, "details", "#details-close", "#details-list")
-	steps(t, ctx, check, "back to the queue",
+	steps(t, ctx, check, "resolve from the menu",
 		chromedp.Click(chromedp.ID("details-close")),
 		chromedp.WaitNotVisible(chromedp.ID("details-list")),
+		chromedp.Click(chromedp.ID("btn-more")),
+		chromedp.WaitVisible(chromedp.ID("btn-resolve")),
+		chromedp.Click(chromedp.ID("btn-resolve")),
+		chromedp.WaitVisible(chromedp.ID("resolving")),
+		screenshot("m6b-resolving"),
+	)
+	layout(t, ctx, "resolving", "#undo-resolve", "#conv-back")
+	steps(t, ctx, check, "leave it resolving: the toast offers to undo",
 		chromedp.Click(chromedp.ID("conv-back")),
+		chromedp.WaitVisible(chromedp.CSS(`.toast-action`)),
+		screenshot("m6c-undo-toast"),
+	)
+	layout(t, ctx, "undo toast", ".toast-action", "#claim-next")
+	steps(t, ctx, check, "undo from the toast",
+		chromedp.Click(chromedp.CSS(`.toast-action`)),
+		chromedp.WaitVisible(chromedp.Search(`//div[contains(@class,"toast")][contains(., "continua com você")]`)),
+	)
+	var timers []store.Timer
+	if err := e.db.View(e.ctx, func(tx *store.Tx) error {
+		var err error
+		timers, err = tx.Timers(e.ctx, "5547999990001")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !bot.ResolvingAt(timers, first).IsZero() {
+		t.Errorf("Desfazer on the toast left the ticket resolving: %+v", timers)
+	}
+	steps(t, ctx, check, "back at the queue",
 		chromedp.WaitVisible(chromedp.ID("claim-next")),
 		chromedp.WaitVisible(chromedp.CSS(`.mine-item`)),
 	)

@@ -438,9 +438,16 @@ func (s *Server) ticketDetail(ctx context.Context, sess session, id int64) (tick
 			media[m.ID] = mediaOut(m)
 		}
 		out.Messages = make([]messageJSON, 0, len(es))
+		status := "" // the status the transcript last said
 		for _, e := range es {
 			if e.Kind == store.EventUnmatched {
 				continue // the editors' note of a text the bot did not understand; the text itself is the line before
+			}
+			if e.Kind == "status" {
+				if e.Text == status {
+					continue // the bot closing the chat restates what the agent set: say it once
+				}
+				status = e.Text
 			}
 			m := messageOut(e, n)
 			m.Media = media[e.Media]

@@ -521,6 +521,7 @@ $('#conv-back').addEventListener('click', () => {
 
 async function openTicket(id) {
   saveDraft();
+  remindUndo(state.open);
   state.openId = id;
   state.open = null;
   state.history = [];
@@ -551,6 +552,7 @@ async function loadOpen(scrollToEnd) {
 }
 
 function closeTicket() {
+  remindUndo(state.open);
   state.openId = null;
   state.open = null;
   state.pushed = false;
@@ -864,14 +866,15 @@ async function act(path, body, done) {
 $('#btn-claim').addEventListener('click', () => state.open && claim(state.open.id));
 $('#btn-waiting').addEventListener('click', () => act('status', { status: 'aguardando_resposta' }, 'Status: Aguardando resposta.'));
 // Resolver waits a few seconds before the customer hears of it: the
-// conversation and a toast offer Desfazer until then.
-$('#btn-resolve').addEventListener('click', async () => {
-  const t = state.open;
-  const res = await act('status', { status: 'resolvido' });
-  if (!res) return;
-  const ms = Math.max(0, Date.parse(res.resolves_at) - serverNow());
-  toast(`Chamado ${t.id} resolvido.`, '', { label: 'Desfazer', onclick: () => undoResolve(t.id), ms });
-});
+// conversation offers Desfazer until then, and a toast does if the agent
+// moves on to another one meanwhile.
+$('#btn-resolve').addEventListener('click', () => act('status', { status: 'resolvido' }));
+
+function remindUndo(t) {
+  if (!t || !t.resolving_at || t.status === 'resolvido') return;
+  const ms = Date.parse(t.resolving_at) - serverNow();
+  if (ms > 500) toast(`Chamado ${t.id} resolvido.`, '', { label: 'Desfazer', onclick: () => undoResolve(t.id), ms });
+}
 $('#undo-resolve').addEventListener('click', () => state.open && undoResolve(state.open.id));
 
 async function undoResolve(id) {
