@@ -580,6 +580,8 @@ func (t *turn) back() error {
 		target, path = path[len(path)-1], path[:len(path)-1]
 	} else if t.conv.State == stateAskingResolved && len(path) > 0 {
 		target, path = path[len(path)-1], path[:len(path)-1]
+	} else if t.conv.State == stateChoosing {
+		target = t.conv.Node // the menu the question was asked at
 	}
 	if t.flow.Menu(target) == nil {
 		target, path = t.flow.Root(), nil

@@ -96,6 +96,13 @@ func lifecycleCallbacks() fsm.Callbacks {
 		"enter_" + stateQueued: func(_ context.Context, e *fsm.Event) {
 			e.Args[0].(*turn).enqueue()
 		},
+		"leave_" + stateChoosing: func(_ context.Context, e *fsm.Event) {
+			// The topics asked about go with the question, unless it is
+			// asked again about new ones (clarify set them already).
+			if e.Event != evClarify {
+				e.Args[0].(*turn).conv.Intent = ""
+			}
+		},
 		"leave_" + stateQueued: func(_ context.Context, e *fsm.Event) {
 			// An agent taking the chat keeps queued_at: waiting times are
 			// measured from it, and a release returns the customer to

@@ -158,11 +158,20 @@ func TestFreeTextQuestionKeepsGlobalWords(t *testing.T) {
 			d.say("oi", "12345678", "quero cancelar")
 			d.wantAt(stateChoosing, "inicio")
 			d.say(tt.word)
-			if c := d.conv(); c.State != tt.state {
-				t.Errorf("%q at the question: state %s; want %s", tt.word, c.State, tt.state)
+			if c := d.conv(); c.State != tt.state || c.Intent != "" {
+				t.Errorf("%q at the question: state %s, intent %q; want %s and no intent", tt.word, c.State, c.Intent, tt.state)
 			}
 		})
 	}
+}
+
+// "voltar" at the question returns to the menu it was asked at.
+func TestFreeTextQuestionBack(t *testing.T) {
+	d := newChatDriver(t, testFlow(t))
+	d.say("oi", "12345678", "1", "quero emitir")
+	d.wantAt(stateChoosing, "notas", "inicio")
+	d.say("voltar")
+	d.wantAt(stateBrowsing, "notas", "inicio")
 }
 
 func TestFreeTextBeforeTheID(t *testing.T) {

@@ -82,7 +82,7 @@ var tuned = tuning{
 	unknown:     2.5,
 	alike:       0.6,
 	fit:         0.5,
-	boost:       1.15,
+	boost:       1.3,
 	minScore:    0.35,
 	minCoverage: 0.45,
 	askScore:    0.3,
@@ -468,7 +468,7 @@ func (r *router) route(norm, from string) Routing {
 		// At equal scores the deeper node first: it says more.
 		return cmp.Compare(len(r.nodes[r.index[b.Node]].ancestors), len(r.nodes[r.index[a.Node]].ancestors))
 	})
-	r.decide(&out)
+	r.decide(&out, boosted)
 	return out
 }
 
@@ -484,9 +484,10 @@ type phraseHit struct {
 // menu down ("carta de correção" is a keyword of the invoices menu and of
 // the trail under it); their shared sub-menu when it is among them or
 // they are too many to ask about ("boleto" names the topic, not which of
-// its trails); otherwise each of them. One node left is a clear winner;
+// its trails); otherwise each of them. Under the menu the customer is
+// at (here), only those there count. One node left is a clear winner;
 // more, and the customer is asked.
-func (r *router) decide(out *Routing) {
+func (r *router) decide(out *Routing, here []bool) {
 	if len(out.Ranking) == 0 {
 		return
 	}
@@ -512,6 +513,19 @@ func (r *router) decide(out *Routing) {
 	var picks []int
 	for _, g := range groups {
 		picks = append(picks, r.pick(g)...)
+	}
+	// Words that fit the menu the customer is at as well as elsewhere are
+	// about this menu: at "Notas fiscais", "emitir" is about invoices.
+	if here != nil {
+		var local []int
+		for _, i := range picks {
+			if here[i] {
+				local = append(local, i)
+			}
+		}
+		if len(local) > 0 {
+			picks = local
+		}
 	}
 	if len(picks) == 1 && !weak {
 		out.Decision, out.Nodes = RouteGo, []string{r.nodes[picks[0]].id}
