@@ -138,7 +138,7 @@ func New(cfg Config) *Runtime {
 	if len(key) == 0 {
 		key = randomKey()
 	}
-	return &Runtime{
+	r := &Runtime{
 		cfg:     cfg,
 		logKey:  key,
 		engine:  NewEngine(),
@@ -149,6 +149,10 @@ func New(cfg Config) *Runtime {
 		ended:   make(chan struct{}, 1),
 		dlWake:  make(chan struct{}, 1),
 	}
+	if cfg.Store != nil && cfg.Store.Postgres() {
+		r.events.out = make(chan Event, eventsQueue) // see broker
+	}
+	return r
 }
 
 // Receive persists an inbound message, idempotently, and schedules its

@@ -172,7 +172,7 @@ func applyMigration(ctx context.Context, d *dialect, db *sql.DB, m migration) er
 var identities = []struct {
 	table string
 	first int64
-}{{"inbox", 1}, {"outbox", 1}, {"tickets", 100001}, {"ticket_events", 1}, {"agents", 1}, {"flow_versions", 1}, {"media", 1}}
+}{{"inbox", 1}, {"outbox", 1}, {"tickets", 100001}, {"ticket_events", 1}, {"agents", 1}, {"flow_versions", 1}, {"media", 1}, {"events", 1}}
 
 // syncSequencesSQL moves a table's identity past the ids written into it
 // explicitly (a copy, a fixture).

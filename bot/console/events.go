@@ -6,6 +6,9 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"suporte/bot"
+	"suporte/store"
 )
 
 // eventJSON is the data of a server-sent event. It carries ids only: the
@@ -23,8 +26,11 @@ type presenceJSON struct {
 // handleEvents streams the runtime's events (queue, message, ticket) and
 // presence changes (presence) until the client leaves. While it is open,
 // its agent counts as online. A comment line every PingEvery keeps
-// proxies from closing an idle stream. Events a slow page misses are not
-// replayed: the page re-fetches when it reconnects.
+// proxies from closing an idle stream. On a store shared by several
+// processes (console replicas), events carry ids and a client that
+// reconnects with Last-Event-ID is first sent what it missed (at most
+// maxReplay; the page re-fetches anyway when it reconnects); elsewhere
+// missed events are not replayed.
 func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's WriteTimeout; unsupported is fine
@@ -48,11 +54,34 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		return rc.Flush()
 	}
+	sendEvent := func(e bot.Event) error {
+		if e.ID > 0 {
+			if _, err := fmt.Fprintf(w, "id: %d\n", e.ID); err != nil {
+				return err
+			}
+		}
+		return send(e.Kind, eventJSON{Ticket: e.Ticket, Agent: e.Agent, At: jsonTime(e.At)})
+	}
 	if _, err := fmt.Fprint(w, "retry: 3000\n\n"); err != nil {
 		return
 	}
 	if err := send("hello", presenceJSON{Online: s.onlineAgents()}); err != nil {
 		return
+	}
+	// Subscribed first, then the replay: nothing falls between the two,
+	// and what both hand over is sent once.
+	replayed := map[int64]bool{}
+	if last := store.EventID(r.Header.Get("Last-Event-ID")); last > 0 {
+		missed, err := s.cfg.Runtime.EventsAfter(r.Context(), last, maxReplay)
+		if err != nil {
+			s.cfg.Log.Warn().Err(err).Msg("events: replay after a reconnect")
+		}
+		for _, e := range missed {
+			replayed[e.ID] = true
+			if err := sendEvent(e); err != nil {
+				return
+			}
+		}
 	}
 	ping := time.NewTicker(s.cfg.PingEvery)
 	defer ping.Stop()
@@ -66,7 +95,10 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 			if !ok {
 				return // the runtime stopped
 			}
-			err = send(e.Kind, eventJSON{Ticket: e.Ticket, Agent: e.Agent, At: jsonTime(e.At)})
+			if e.ID > 0 && replayed[e.ID] {
+				continue
+			}
+			err = sendEvent(e)
 		case <-changed:
 			err = send("presence", presenceJSON{Online: s.onlineAgents()})
 		case <-ping.C:
@@ -79,6 +111,9 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 }
+
+// maxReplay bounds the events sent again to a client that reconnects.
+const maxReplay = 1000
 
 // writeEvent writes one server-sent event, v as JSON, in one Write.
 func writeEvent(w io.Writer, event string, v any) error {

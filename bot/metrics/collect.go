@@ -25,6 +25,7 @@ type stateCollector struct {
 	connected, connState, reconnects           *prometheus.Desc
 	reloads, refusals, refused, loadedAt       *prometheus.Desc
 	leaseOwner, takeovers, renewFailures       *prometheus.Desc
+	evWritten, evHeard, evDropped, evReconnect *prometheus.Desc
 }
 
 func newStateCollector(m *Metrics) *stateCollector {
@@ -49,6 +50,10 @@ func newStateCollector(m *Metrics) *stateCollector {
 		loadedAt:      d("suporte_flows_loaded_timestamp_seconds", "When the flows in force were loaded, Unix time."),
 		leaseOwner:    d("suporte_lease_owner", "1 while this process holds the WhatsApp line's lease (drives WhatsApp and the sender), 0 while it stands by.", "line"),
 		takeovers:     d("suporte_lease_takeovers_total", "Times this process took the WhatsApp line's lease (its first start included).", "line"),
+		evWritten:     d("suporte_events_written_total", "Console events this process wrote to the shared store for every replica."),
+		evHeard:       d("suporte_events_heard_total", "Console events this process heard from the shared store (every process's, its own included) and passed to its consoles."),
+		evDropped:     d("suporte_events_dropped_total", "Console events not passed on because the store could not take them in time (consoles re-fetch)."),
+		evReconnect:   d("suporte_events_listener_reconnects_total", "Times the connection that hears other processes' events broke and was opened again (each catches up from the events table)."),
 		renewFailures: d("suporte_lease_renew_failures_total", "Lease renewals that failed (the store did not answer in time); past two thirds of the lease's length without one, the process stops driving the line.", "line"),
 	}
 }
@@ -62,6 +67,12 @@ func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 		ch <- c.connected
 		ch <- c.connState
 		ch <- c.reconnects
+	}
+	if cfg.Lease != nil { // a shared store: events pass between processes
+		ch <- c.evWritten
+		ch <- c.evHeard
+		ch <- c.evDropped
+		ch <- c.evReconnect
 	}
 	if cfg.Lease != nil {
 		ch <- c.leaseOwner
@@ -118,6 +129,16 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 			gauge(c.connState, v, s)
 		}
 		counter(c.reconnects, float64(cs.reconnects))
+	}
+	if cfg.Lease != nil {
+		var st bot.EventStats
+		if ev := m.events(); ev != nil {
+			st = ev()
+		}
+		counter(c.evWritten, float64(st.Written))
+		counter(c.evHeard, float64(st.Heard))
+		counter(c.evDropped, float64(st.Dropped))
+		counter(c.evReconnect, float64(st.Reconnects))
 	}
 	if cfg.Lease != nil {
 		st := cfg.Lease()

@@ -3,6 +3,7 @@ package metrics
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -42,8 +43,11 @@ type Config struct {
 // the runtime's bot.Observer.
 type Metrics struct {
 	cfg Config
-	log zerolog.Logger
-	reg *prometheus.Registry
+
+	evMu    sync.Mutex
+	evStats func() bot.EventStats // nil until SetEvents
+	log     zerolog.Logger
+	reg     *prometheus.Registry
 
 	received     prometheus.Counter
 	duplicates   prometheus.Counter
@@ -180,4 +184,19 @@ func (l errorLog) Println(v ...any) {
 		}
 	}
 	ev.Msg("metrics scrape")
+}
+
+// SetEvents tells the metrics how to read the replication of console
+// events between processes (bot.Runtime.EventStats), which exists once
+// the runtime does: set it before the first scrape.
+func (m *Metrics) SetEvents(stats func() bot.EventStats) {
+	m.evMu.Lock()
+	defer m.evMu.Unlock()
+	m.evStats = stats
+}
+
+func (m *Metrics) events() func() bot.EventStats {
+	m.evMu.Lock()
+	defer m.evMu.Unlock()
+	return m.evStats
 }

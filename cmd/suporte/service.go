@@ -153,6 +153,7 @@ func (s *service) wire(w wiring) {
 	})
 	if s.lease != nil {
 		s.rt.Standby() // until this process takes the line
+		s.met.SetEvents(s.rt.EventStats)
 	}
 	s.console = console.New(console.Config{
 		Store:          s.db,
@@ -215,6 +216,11 @@ func (s *service) serve(ctx context.Context, ln net.Listener, handler http.Handl
 	wg.Go(func() {
 		if err := s.console.Run(ctx); err != nil && ctx.Err() == nil {
 			fail(fmt.Errorf("console: %w", err))
+		}
+	})
+	wg.Go(func() {
+		if err := s.rt.RunEvents(ctx); err != nil && ctx.Err() == nil {
+			fail(fmt.Errorf("events: %w", err))
 		}
 	})
 	wg.Go(func() {

@@ -1,0 +1,220 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Event is one of the console's live events (a ticket's queue, transcript
+// or status changed), as processes sharing a PostgreSQL store pass them to
+// each other: written to the events table and announced on eventsChannel
+// in the same transaction, so an event is heard only once committed, and
+// heard by every process in commit order.
+type Event struct {
+	ID     int64     `json:"id"`
+	At     time.Time `json:"at"`
+	Kind   string    `json:"kind"`
+	Ticket int64     `json:"ticket,omitempty"`
+	Chat   string    `json:"chat,omitempty"`
+	Agent  string    `json:"agent,omitempty"`
+}
+
+// eventsChannel is the NOTIFY channel; a notification carries the JSON of
+// one batch of events (well under PostgreSQL's 8,000-byte payload limit:
+// see maxNotify).
+const eventsChannel = "suporte_events"
+
+// maxNotify bounds the events of one notification.
+const maxNotify = 32
+
+const eventCols = `id, at, kind, ticket, chat, agent`
+
+func scanEvent(s rowScanner) (Event, error) {
+	var e Event
+	var at int64
+	if err := s.Scan(&e.ID, &at, &e.Kind, &e.Ticket, &e.Chat, &e.Agent); err != nil {
+		return Event{}, err
+	}
+	e.At = fromMillis(at)
+	return e, nil
+}
+
+const addEventSQL = `INSERT INTO events (at, kind, ticket, chat, agent, created_at)
+VALUES (?, ?, ?, ?, ?, ` + nowMark + `)
+RETURNING id`
+
+const notifySQL = `SELECT pg_notify('` + eventsChannel + `', ?)`
+
+// AddEvents stores evs, sets their ids and, on PostgreSQL, announces them
+// to every process listening (Listen) once the Update commits.
+func (tx *Tx) AddEvents(ctx context.Context, evs []Event) error {
+	q := tx.clock(addEventSQL)
+	for i := range evs {
+		e := &evs[i]
+		var err error
+		if e.ID, err = tx.insert(ctx, q, millis(e.At), e.Kind, e.Ticket, e.Chat, e.Agent); err != nil {
+			return fmt.Errorf("add events: %w", err)
+		}
+	}
+	if !tx.d.postgres {
+		return nil
+	}
+	for len(evs) > 0 {
+		n := min(len(evs), maxNotify)
+		b, err := json.Marshal(evs[:n])
+		if err != nil {
+			return fmt.Errorf("add events: %w", err)
+		}
+		if _, err := tx.exec(ctx, notifySQL, string(b)); err != nil {
+			return fmt.Errorf("announce events: %w", err)
+		}
+		evs = evs[n:]
+	}
+	return nil
+}
+
+const eventsAfterSQL = `SELECT ` + eventCols + ` FROM events WHERE id > ? ORDER BY id LIMIT ?`
+
+// EventsAfter returns up to limit events with an id above after, oldest
+// first: what a console missed while it was away.
+func (tx *Tx) EventsAfter(ctx context.Context, after int64, limit int) ([]Event, error) {
+	es, err := queryAll(ctx, tx, scanEvent, eventsAfterSQL, after, sqlLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("events after %d: %w", after, err)
+	}
+	return es, nil
+}
+
+const lastEventSQL = `SELECT COALESCE(MAX(id), 0) FROM events`
+
+// LastEvent returns the newest event's id, 0 if none.
+func (tx *Tx) LastEvent(ctx context.Context) (int64, error) {
+	var id int64
+	if err := tx.queryRow(ctx, lastEventSQL).Scan(&id); err != nil {
+		return 0, fmt.Errorf("last event: %w", err)
+	}
+	return id, nil
+}
+
+const pruneEventsSQL = `DELETE FROM events WHERE created_at < ` + nowMark + ` - ?`
+
+// PruneEvents deletes the events older than keep (by the database's
+// clock) and returns how many.
+func (tx *Tx) PruneEvents(ctx context.Context, keep time.Duration) (int, error) {
+	n, err := affected(tx.exec(ctx, tx.clock(pruneEventsSQL), keep.Milliseconds()))
+	if err != nil {
+		return 0, fmt.Errorf("prune events: %w", err)
+	}
+	return n, nil
+}
+
+// catchUpWindow is how far below the last id heard a catch-up looks: ids
+// are handed out before commit, so an event with a lower id than one
+// already heard may commit later (another process's batch).
+const catchUpWindow = 256
+
+// ErrNoListen is Listen's answer on SQLite, whose store only this process
+// uses: its events need no passing on.
+var ErrNoListen = errors.New("listen: only a PostgreSQL store is shared")
+
+// Listen hears the events every process sharing the store adds, on a
+// connection of its own (LISTEN), and calls fn with each batch in commit
+// order, until ctx ends. When the connection breaks it connects again
+// after a pause and first hands fn what was added meanwhile (from the
+// events table, after the last id heard), so nothing is missed; fn may
+// then see some events twice, and must not block. reconnected, if not
+// nil, is told of each new connection after a break.
+func (db *DB) Listen(ctx context.Context, fn func([]Event), reconnected func()) error {
+	if !db.d.postgres {
+		return ErrNoListen
+	}
+	var last int64
+	err := db.View(ctx, func(tx *Tx) error {
+		var err error
+		last, err = tx.LastEvent(ctx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for first := true; ; first = false {
+		if !first {
+			if reconnected != nil {
+				reconnected()
+			}
+			t := time.NewTimer(time.Second)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil
+			case <-t.C:
+			}
+		}
+		err := db.listen(ctx, &last, fn)
+		if ctx.Err() != nil {
+			return nil
+		}
+		_ = err // the next connection catches up
+	}
+}
+
+// listen holds one LISTEN connection until it breaks or ctx ends.
+func (db *DB) listen(ctx context.Context, last *int64, fn func([]Event)) error {
+	conn, err := pgx.Connect(ctx, db.path)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "LISTEN "+eventsChannel); err != nil {
+		return err
+	}
+	// Listening now: whatever was added since the last event heard is in
+	// the table. Ids are handed out before commit, so events of other
+	// processes may commit after a higher id was heard: look a little
+	// further back.
+	from := max(0, *last-catchUpWindow)
+	for {
+		var missed []Event
+		err := db.View(ctx, func(tx *Tx) error {
+			var err error
+			missed, err = tx.EventsAfter(ctx, from, 1000)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if len(missed) == 0 {
+			break
+		}
+		from = missed[len(missed)-1].ID
+		*last = max(*last, from)
+		fn(missed)
+	}
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		var evs []Event
+		if err := json.Unmarshal([]byte(n.Payload), &evs); err != nil || len(evs) == 0 {
+			continue // not ours
+		}
+		*last = max(*last, evs[len(evs)-1].ID)
+		fn(evs)
+	}
+}
+
+// EventID parses a Last-Event-ID header; 0 when absent or malformed.
+func EventID(s string) int64 {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id < 0 {
+		return 0
+	}
+	return id
+}
