@@ -1,4 +1,4 @@
--- 0013: the console's live events, kept a day, for processes that share
+-- 0014: the console's live events, kept a day, for processes that share
 -- a PostgreSQL store: each writes its events here and announces them
 -- (NOTIFY), every console replica hears them, and a console that
 -- reconnects catches up from the last id it saw (Last-Event-ID).

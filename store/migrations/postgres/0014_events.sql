@@ -1,4 +1,4 @@
--- 0013 on PostgreSQL: as ../0011_events.sql, with an identity key and
+-- 0014 on PostgreSQL: as ../0011_events.sql, with an identity key and
 -- BIGINT integers.
 
 CREATE TABLE events (

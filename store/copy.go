@@ -1,0 +1,213 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// TableCount is how many rows a table holds in the source and the
+// destination of a Copy.
+type TableCount struct {
+	Table    string
+	From, To int64
+}
+
+// copyFirst orders the tables others point to before those (foreign
+// keys); the rest follow by name.
+var copyFirst = []string{"agents", "tickets"}
+
+// copySkip are tables a copy leaves out: the benchmark's, and the console
+// events (a day's hints for live consoles, meaningless elsewhere).
+var copySkip = map[string]bool{"reference_commits": true, "events": true, "schema_version": true}
+
+// ErrNotEmpty is Copy's answer when the destination already holds data.
+var ErrNotEmpty = errors.New("the destination store is not empty")
+
+// Copy copies every row of src into dst, which must be freshly migrated
+// and empty, table by table in batches, then moves dst's ids past the
+// copied ones, and returns the row counts of both, which must agree. Stop
+// the service using src first: rows written during the copy may be missed.
+func Copy(ctx context.Context, dst, src *DB, progress func(table string, rows int64)) ([]TableCount, error) {
+	tables, err := src.tables(ctx)
+	if err != nil {
+		return nil, err
+	}
+	have, err := dst.tables(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range tables {
+		if !slices.Contains(have, t) {
+			return nil, fmt.Errorf("copy: the destination has no table %s: is it migrated by this version?", t)
+		}
+		n, err := dst.count(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			return nil, fmt.Errorf("copy: %w: %s has %d rows", ErrNotEmpty, t, n)
+		}
+	}
+	for _, t := range tables {
+		if err := copyTable(ctx, dst, src, t, progress); err != nil {
+			return nil, fmt.Errorf("copy %s: %w", t, err)
+		}
+	}
+	if err := dst.Update(ctx, func(tx *Tx) error { return syncSequences(ctx, tx) }); err != nil {
+		return nil, fmt.Errorf("copy: %w", err)
+	}
+	var counts []TableCount
+	for _, t := range tables {
+		from, err := src.count(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		to, err := dst.count(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		counts = append(counts, TableCount{Table: t, From: from, To: to})
+	}
+	return counts, nil
+}
+
+const (
+	sqliteTablesSQL   = `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite%' ORDER BY name`
+	postgresTablesSQL = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name NOT LIKE 'whatsmeow%' ORDER BY table_name`
+)
+
+// tables lists the store's tables in copy order.
+func (db *DB) tables(ctx context.Context) ([]string, error) {
+	q := sqliteTablesSQL
+	if db.d.postgres {
+		q = postgresTablesSQL
+	}
+	var ts []string
+	err := db.View(ctx, func(tx *Tx) error {
+		var err error
+		ts, err = queryAll(ctx, tx, scanString, q)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list tables: %w", err)
+	}
+	ts = slices.DeleteFunc(ts, func(t string) bool { return copySkip[t] })
+	slices.SortStableFunc(ts, func(a, b string) int {
+		ia, ib := slices.Index(copyFirst, a), slices.Index(copyFirst, b)
+		switch {
+		case ia >= 0 && ib >= 0:
+			return ia - ib
+		case ia >= 0:
+			return -1
+		case ib >= 0:
+			return 1
+		}
+		return strings.Compare(a, b)
+	})
+	return ts, nil
+}
+
+// count counts table's rows. The name comes from the store's own schema.
+func (db *DB) count(ctx context.Context, table string) (int64, error) {
+	var n int64
+	err := db.View(ctx, func(tx *Tx) error {
+		return tx.queryRow(ctx, `SELECT COUNT(*) FROM `+table).Scan(&n)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("count %s: %w", table, err)
+	}
+	return n, nil
+}
+
+// copyTable reads table from src in key order, a batch at a time, and
+// writes each batch to dst in one Update of multi-row INSERTs.
+func copyTable(ctx context.Context, dst, src *DB, table string, progress func(string, int64)) error {
+	var cols []string
+	var rows [][]any
+	err := src.View(ctx, func(tx *Tx) error {
+		rs, err := tx.query(ctx, `SELECT * FROM `+table)
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		if cols, err = rs.Columns(); err != nil {
+			return err
+		}
+		for rs.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rs.Scan(ptrs...); err != nil {
+				return err
+			}
+			rows = append(rows, vals)
+		}
+		return rs.Err()
+	})
+	if err != nil {
+		return fmt.Errorf("read: %w", err)
+	}
+	// SQLite hands some text back as bytes: PostgreSQL wants text as text.
+	binary, err := dst.binaryColumns(ctx, table)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		for i, v := range r {
+			if b, ok := v.([]byte); ok && !binary[cols[i]] {
+				r[i] = string(b)
+			}
+		}
+	}
+	// PostgreSQL takes at most 65,535 parameters a statement.
+	per := max(1, min(500, 60000/len(cols)))
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+	var done int64
+	for len(rows) > 0 {
+		n := min(len(rows), per)
+		batch := rows[:n]
+		rows = rows[n:]
+		q := `INSERT INTO ` + table + ` (` + strings.Join(cols, ", ") + `) VALUES ` +
+			strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
+		args := make([]any, 0, n*len(cols))
+		for _, r := range batch {
+			args = append(args, r...)
+		}
+		if err := dst.Update(ctx, func(tx *Tx) error {
+			_, err := tx.exec(ctx, q, args...)
+			return err
+		}); err != nil {
+			return fmt.Errorf("write: %w", err)
+		}
+		done += int64(n)
+		if progress != nil {
+			progress(table, done)
+		}
+	}
+	return nil
+}
+
+const binaryColumnsSQL = `SELECT column_name FROM information_schema.columns
+WHERE table_schema = current_schema() AND table_name = ? AND data_type = 'bytea'`
+
+// binaryColumns names table's binary columns on PostgreSQL; none on
+// SQLite, which takes bytes for text.
+func (db *DB) binaryColumns(ctx context.Context, table string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if !db.d.postgres {
+		return out, nil
+	}
+	err := db.View(ctx, func(tx *Tx) error {
+		cols, err := queryAll(ctx, tx, scanString, binaryColumnsSQL, table)
+		for _, c := range cols {
+			out[c] = true
+		}
+		return err
+	})
+	return out, err
+}

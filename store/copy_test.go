@@ -1,0 +1,84 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// TestCopy copies a SQLite store with a week of report data, messages,
+// media and agents into an empty store of this pass (PostgreSQL, or
+// another SQLite file): every table's rows arrive, the report reads the
+// same on both, and new ids (protocol numbers) continue after the copied.
+func TestCopy(t *testing.T) {
+	ctx := context.Background()
+	src, err := Open(ctx, filepath.Join(t.TempDir(), "old.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	loadFixture(t, src)
+	at := time.Date(2026, 12, 21, 12, 0, 0, 0, time.UTC)
+	update(t, src, func(tx *Tx) error {
+		if _, _, err := tx.InsertInbox(ctx, Inbound{Chat: "c01", MsgID: "m1", Kind: "text", Text: "olá, ação", ReceivedAt: at, Done: true}); err != nil {
+			return err
+		}
+		if _, err := tx.AppendOutbox(ctx, OutMsg{Chat: "c01", Ticket: 100001, Text: "Oi!", Options: []Option{{Key: "1", Label: "Sim"}}, Author: "bot", CreatedAt: at}); err != nil {
+			return err
+		}
+		if _, err := tx.AddMedia(ctx, Media{Chat: "c01", Direction: "in", Kind: "image", State: MediaPending, Ref: []byte{0, 1, 2, 255}, Voice: true}); err != nil {
+			return err
+		}
+		if err := tx.PutConversation(ctx, Conversation{Chat: "c01", State: "menu", Path: []string{"root", "notas"}}); err != nil {
+			return err
+		}
+		return tx.SetTimer(ctx, Timer{Chat: "c01", Kind: "reminder", Due: at})
+	})
+	dst := openTest(t)
+	counts, err := Copy(ctx, dst, src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, c := range counts {
+		seen[c.Table] = true
+		if c.From != c.To {
+			t.Errorf("%s: %d rows copied to %d", c.Table, c.From, c.To)
+		}
+	}
+	for _, table := range []string{"tickets", "ticket_events", "feedback", "agents", "inbox", "outbox", "media", "conversations", "timers"} {
+		if !seen[table] {
+			t.Errorf("table %s not copied", table)
+		}
+	}
+	in := fixtureInput(t)
+	if got, want := report(t, dst, in), report(t, src, in); !reflect.DeepEqual(got, want) {
+		t.Errorf("report on the copy differs:\n got %+v\nwant %+v", got, want)
+	}
+	view(t, dst, func(tx *Tx) error {
+		m, err := tx.Media(ctx, 1)
+		if err == nil && (!reflect.DeepEqual(m.Ref, []byte{0, 1, 2, 255}) || !m.Voice) {
+			t.Errorf("media copied as %+v", m)
+		}
+		c, err2 := tx.Conversation(ctx, "c01")
+		if err2 == nil && !reflect.DeepEqual(c.Path, []string{"root", "notas"}) {
+			t.Errorf("conversation copied as %+v", c)
+		}
+		return errors.Join(err, err2)
+	})
+	var id int64
+	update(t, dst, func(tx *Tx) error {
+		var err error
+		id, err = tx.CreateTicket(ctx, Ticket{Chat: "new", Status: StatusAberto})
+		return err
+	})
+	if id <= 100016 {
+		t.Errorf("a ticket after the copy got protocol %d; want one after the copied", id)
+	}
+	if _, err := Copy(ctx, dst, src, nil); !errors.Is(err, ErrNotEmpty) {
+		t.Errorf("copy into a store with data: got %v; want ErrNotEmpty", err)
+	}
+}
