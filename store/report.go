@@ -239,6 +239,18 @@ WHERE ` + reportRange + ` AND t.escalated_at > 0`
 
 const reportAgentNamesSQL = `SELECT id, name FROM agents`
 
+const ticketSpanSQL = `SELECT COALESCE(MIN(created_at), 0), COALESCE(MAX(created_at), 0) FROM tickets`
+
+// TicketSpan returns when the first and the last tickets were created
+// (zero times if there are none): the range a whole-history report takes.
+func (tx *Tx) TicketSpan(ctx context.Context) (first, last time.Time, err error) {
+	var a, b int64
+	if err := tx.queryRow(ctx, ticketSpanSQL).Scan(&a, &b); err != nil {
+		return time.Time{}, time.Time{}, fmt.Errorf("ticket span: %w", err)
+	}
+	return fromMillis(a), fromMillis(b), nil
+}
+
 // Report computes the managers' figures for the tickets created in
 // [in.From, in.To). Run it in View: its queries then share one snapshot.
 //

@@ -3,6 +3,7 @@ package whatsapp
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/rs/zerolog"
@@ -63,5 +64,48 @@ func TestDeviceStoreOnPostgres(t *testing.T) {
 		if err := cli.Close(); err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// TestCopyDevices moves a device store file's keys into PostgreSQL, where
+// the line's process then finds its device.
+func TestCopyDevices(t *testing.T) {
+	ctx := context.Background()
+	file := filepath.Join(t.TempDir(), "whatsapp.db")
+	c, err := sqlstore.New(ctx, "sqlite3", deviceDSN(file), waLog.Noop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := c.NewDevice()
+	jid := types.NewJID("554735121777", types.DefaultUserServer)
+	jid.Device = 7
+	dev.ID = &jid
+	dev.Account = &waAdv.ADVSignedDeviceIdentity{Details: []byte{1}, AccountSignature: make([]byte, 64), AccountSignatureKey: make([]byte, 32), DeviceSignature: make([]byte, 64)}
+	if err := c.PutDevice(ctx, dev); err != nil {
+		t.Fatal(err)
+	}
+	if err := dev.Identities.PutIdentity(ctx, "5547999990001.0:0", [32]byte{1, 2, 3}); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+
+	dsn := pgtemp.Database(t)
+	counts, err := CopyDevices(ctx, file, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts["whatsmeow_device"] != 1 || counts["whatsmeow_identity_keys"] != 1 {
+		t.Errorf("copied %v; want the device and its identity", counts)
+	}
+	cli, err := Open(ctx, Config{DB: dsn, Phone: "+55 47 3512-1777", Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	if id := cli.cli.Store.ID; id == nil || id.User != "554735121777" {
+		t.Errorf("device after the copy: %v; want the line's", id)
+	}
+	if _, err := CopyDevices(ctx, file, dsn); err == nil {
+		t.Error("a second copy into a store with a device was not refused")
 	}
 }

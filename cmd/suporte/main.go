@@ -30,6 +30,7 @@ func commands() []command {
 		{"purge", "[--data DIR | --db URL] [--older-than 180d] [--dry-run]", "LGPD retention: anonymize closed conversations older than the limit, delete their messages", runPurge},
 		{"customer", "export|delete (--chat ID | --id-suporte N) [--data DIR | --db URL] [--yes]", "LGPD: everything stored about a person as JSON, or delete it", runCustomer},
 		{"backup", "FILE [--data DIR] [--force]", "online consistent copy of suporte.db (never whatsapp.db)", runBackup},
+		{"migrate", "--from data/suporte.db --to postgres://... [--whatsapp FILE|none]", "copy an installation's SQLite store (and WhatsApp keys) into PostgreSQL, checked by counts and the report", runMigrate},
 		{"bench", "[--customers N] [--rate MSGS/S] [--dir DIR]", "measure the engine against SQLite's own commit rate", runBench},
 	}
 }

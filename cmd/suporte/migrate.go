@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"suporte/bot"
+	"suporte/bot/whatsapp"
+	"suporte/flows"
+	"suporte/store"
+)
+
+// runMigrate copies an installation's SQLite store (and its WhatsApp
+// device store) into an empty PostgreSQL database, then checks the copy:
+// every table's row count, and the managers' report over the whole
+// history, which must read the same on both.
+func runMigrate(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("migrate", stderr)
+	from := fs.String("from", filepath.Join("data", "suporte.db"), "the SQLite store to copy (stop the service using it first)")
+	to := fs.String("to", os.Getenv("SUPORTE_DB"), "the PostgreSQL database to copy into: a postgres:// URL, empty of suporte data (env SUPORTE_DB)")
+	wa := fs.String("whatsapp", "", "the WhatsApp device store to copy too (default: whatsapp.db beside --from, if there is one; \"none\" to skip)")
+	flowsPath := fs.String("flows", envOr("SUPORTE_FLOWS", "flows.yaml"), "flows file: the calendar of the report comparison (env SUPORTE_FLOWS)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() > 0 || !store.IsPostgres(*to) {
+		fmt.Fprintln(stderr, "usage: suporte migrate --from data/suporte.db --to postgres://user@host/db [--whatsapp data/whatsapp.db|none] [--flows FILE]")
+		return errUsage
+	}
+	if _, err := os.Stat(*from); err != nil {
+		return fmt.Errorf("no database at %s: %w", *from, err)
+	}
+	fl, err := flows.Load(*flowsPath)
+	if err != nil {
+		return err
+	}
+	src, err := store.Open(ctx, *from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := store.Open(ctx, *to)
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
+
+	fmt.Fprintf(stdout, "copying %s to %s\n", *from, store.Redact(*to))
+	counts, err := store.Copy(ctx, dst, src, nil)
+	if err != nil {
+		return err
+	}
+	bad := 0
+	for _, c := range counts {
+		mark := "ok"
+		if c.From != c.To {
+			mark, bad = "MISMATCH", bad+1
+		}
+		fmt.Fprintf(stdout, "  %-16s %8d -> %8d  %s\n", c.Table, c.From, c.To, mark)
+	}
+	if err := compareReports(ctx, src, dst, fl, stdout); err != nil {
+		return err
+	}
+	if bad > 0 {
+		return fmt.Errorf("migrate: %d tables differ", bad)
+	}
+
+	device := *wa
+	if device == "" {
+		device = filepath.Join(filepath.Dir(*from), "whatsapp.db")
+		if _, err := os.Stat(device); errors.Is(err, os.ErrNotExist) {
+			device = "none"
+		}
+	}
+	if device != "none" {
+		dc, err := whatsapp.CopyDevices(ctx, device, *to)
+		if err != nil {
+			return fmt.Errorf("WhatsApp device store: %w", err)
+		}
+		fmt.Fprintf(stdout, "WhatsApp device store %s: %d device(s), %d sessions, %d identities copied; never run %s again\n",
+			device, dc["whatsmeow_device"], dc["whatsmeow_sessions"], dc["whatsmeow_identity_keys"], device)
+	}
+	fmt.Fprintf(stdout, "done: start suporte with --db %s\n", store.Redact(*to))
+	return nil
+}
+
+// compareReports computes the report over the whole history on both
+// stores and fails unless they read the same.
+func compareReports(ctx context.Context, src, dst *store.DB, fl *flows.Flow, stdout io.Writer) error {
+	var first, last time.Time
+	err := src.View(ctx, func(tx *store.Tx) error {
+		var err error
+		first, last, err = tx.TicketSpan(ctx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if first.IsZero() {
+		fmt.Fprintln(stdout, "report: no tickets to compare")
+		return nil
+	}
+	now := time.Now()
+	from, to := first, last.Add(time.Millisecond)
+	if to.Sub(from) > 3650*24*time.Hour { // the longest range a report takes
+		from = to.Add(-3650 * 24 * time.Hour)
+	}
+	want, _, err := bot.Report(ctx, src, fl, from, to, now)
+	if err != nil {
+		return fmt.Errorf("report on the SQLite store: %w", err)
+	}
+	got, _, err := bot.Report(ctx, dst, fl, from, to, now)
+	if err != nil {
+		return fmt.Errorf("report on the PostgreSQL store: %w", err)
+	}
+	a, _ := json.Marshal(want)
+	b, _ := json.Marshal(got)
+	if string(a) != string(b) {
+		return fmt.Errorf("migrate: the report differs between the stores:\n  SQLite     %s\n  PostgreSQL %s", a, b)
+	}
+	fmt.Fprintf(stdout, "report from %s to %s: the same on both (%d conversations, %d rated)\n",
+		from.Format(time.DateOnly), to.Format(time.DateOnly), got.Conversations, got.CSAT.Count)
+	return nil
+}
