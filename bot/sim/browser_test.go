@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -68,14 +69,18 @@ func TestPageInChromium(t *testing.T) {
 	// Each answer waits for the whole burst before it, as people do.
 	b.waitText(t, ".row.in .bubble", "resolveram sua dúvida")
 	b.eval(t, `document.querySelector('#attach').click()`)
-	b.eval(t, `document.querySelector('#attach-menu [data-kind="sticker"]').click()`)
+	b.eval(t, `document.querySelector('#attach-menu [data-kind="location"]').click()`)
 	b.waitCount(t, ".row.in .bubble", "resolveram sua dúvida", 2)
-	if n := b.evalString(t, `String(document.querySelectorAll('.row.out .sticker').length)`); n != "1" {
-		t.Errorf("got %s sticker bubbles; want 1", n)
+	if n := b.evalString(t, `String(document.querySelectorAll('.row.out .media-box.location').length)`); n != "1" {
+		t.Errorf("got %s location bubbles; want 1", n)
 	}
-	b.eval(t, `document.querySelector('#attach').click()`)
-	b.eval(t, `document.querySelector('#attach-menu [data-kind="audio"]').click()`)
+	// A real voice note, as the phone's file picker hands it over.
+	b.eval(t, `document.querySelector('#file').dataset.kind = 'audio'`)
+	b.setFiles(t, "#file", filepath.Join("testdata", "voz.ogg"))
 	b.waitCount(t, ".row.in .bubble", "resolveram sua dúvida", 3)
+	if n := b.evalString(t, `String(document.querySelectorAll('.row.out audio[src*="/sim/api/file"]').length)`); n != "1" {
+		t.Errorf("got %s audio players for the voice note sent; want 1", n)
+	}
 	if text := b.evalString(t, `document.querySelector('#messages').innerText`); strings.Contains(text, "null") || strings.Contains(text, "undefined") {
 		t.Errorf("the conversation shows a missing value:\n%s", text)
 	}
@@ -281,6 +286,30 @@ type evalResult struct {
 			Description string `json:"description"`
 		} `json:"exception"`
 	} `json:"exceptionDetails"`
+}
+
+// setFiles gives the file input at sel the files at paths, as its picker
+// would (the page hears "change").
+func (b *browser) setFiles(t *testing.T, sel string, paths ...string) {
+	t.Helper()
+	var doc struct {
+		Root struct {
+			NodeID int `json:"nodeId"`
+		} `json:"root"`
+	}
+	b.call(t, "DOM.getDocument", map[string]any{}, &doc)
+	var node struct {
+		NodeID int `json:"nodeId"`
+	}
+	b.call(t, "DOM.querySelector", map[string]any{"nodeId": doc.Root.NodeID, "selector": sel}, &node)
+	abs := make([]string, len(paths))
+	for i, p := range paths {
+		var err error
+		if abs[i], err = filepath.Abs(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.call(t, "DOM.setFileInputFiles", map[string]any{"nodeId": node.NodeID, "files": abs}, nil)
 }
 
 func (b *browser) eval(t *testing.T, expr string) json.RawMessage {

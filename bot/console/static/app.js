@@ -659,9 +659,64 @@ function message(m) {
     agent: m.actor_name || (m.actor === 'celular' ? 'Celular do suporte' : 'Encantador'),
     note: `Nota interna · ${m.actor_name || 'Encantador'}`,
   }[m.from] || m.from;
+  // A file's line reads "[image] caption": the file shows itself.
+  const text = m.media ? m.text.replace(/^\[[a-z_]+\]\s*/, '') : m.text;
   return h(`div.msg.msg-${m.from}`, { dataset: { from: m.from } },
     h('div.msg-meta', h('span.tag', who), h('span', { text: time(m.at) })),
-    h('div.msg-body', rich(m.text)));
+    h('div.msg-body', m.media ? mediaBlock(m.media) : null, text ? rich(text) : null));
+}
+
+const kindNames = {
+  image: 'Imagem', audio: 'Áudio', video: 'Vídeo', document: 'Documento', sticker: 'Figurinha', location: 'Localização', contact: 'Contato',
+};
+
+// fileSize writes bytes the Brazilian way: "1,5 MB".
+function fileSize(n) {
+  const units = [['GB', 2 ** 30], ['MB', 2 ** 20], ['KB', 2 ** 10]];
+  for (const [u, v] of units) {
+    if (n >= v) return `${(n / v).toLocaleString('pt-BR', { maximumFractionDigits: 1 })} ${u}`;
+  }
+  return `${n} bytes`;
+}
+
+// mediaBlock shows a message's file: an image (opens full size), a
+// player for audio and video, a named download otherwise; a place with
+// a map link; a file still coming or lost, as such.
+function mediaBlock(md) {
+  const name = md.name || kindNames[md.kind] || 'Arquivo';
+  const box = h('div.msg-media', { dataset: { media: md.id, state: md.state } });
+  if (md.kind === 'location' && md.lat != null) {
+    const coords = `${md.lat.toFixed(6)}, ${md.lng.toFixed(6)}`;
+    box.append(h('a.file-card', { href: `https://www.openstreetmap.org/?mlat=${md.lat}&mlon=${md.lng}#map=17/${md.lat}/${md.lng}`, target: '_blank', rel: 'noopener noreferrer' },
+      h('span.file-icon', { text: '📍' }), h('span', h('div.file-name', { text: md.name || 'Localização' }), h('div.file-sub', { text: `${coords} · abrir no mapa` }))));
+    return box;
+  }
+  if (md.state === 'pending') {
+    box.append(h('div.media-note', { text: `📎 ${kindNames[md.kind] || 'Arquivo'} chegando…` }));
+    return box;
+  }
+  if (md.state === 'failed') {
+    box.append(h('div.media-note.bad', { text: `⚠️ Não foi possível baixar ${md.kind === 'image' ? 'a imagem' : 'o arquivo'}: ${md.problem}` }));
+    return box;
+  }
+  if (!md.url) {
+    box.append(h('div.media-note', { text: `📎 ${name}` }));
+    return box;
+  }
+  if (md.inline && (md.kind === 'image' || md.kind === 'sticker')) {
+    box.append(h('a', { href: md.url, target: '_blank', rel: 'noopener', title: 'Abrir em tamanho real' },
+      h('img', { src: md.url, alt: name, loading: 'lazy' })));
+  } else if (md.inline && md.kind === 'audio') {
+    box.append(h('audio', { src: md.url, controls: true, preload: 'metadata', title: md.voice ? 'Mensagem de voz' : name }));
+  } else if (md.inline && md.kind === 'video') {
+    box.append(h('video', { src: md.url, controls: true, preload: 'metadata', title: name }));
+  }
+  const icon = { image: '🖼️', audio: '🎧', video: '🎬', contact: '👤' }[md.kind] || '📄';
+  const sub = [md.voice ? 'Mensagem de voz' : kindNames[md.kind], fileSize(md.bytes), 'baixar'].filter(Boolean).join(' · ');
+  box.append(h('a.file-card', { href: `${md.url}?download=1`, download: name },
+    h('span.file-icon', { text: icon }), h('span', h('div.file-name', { text: name }), h('div.file-sub', { text: sub }))));
+  if (md.problem) box.append(h('div.media-note.bad', { text: `⚠️ ${md.problem}` }));
+  return box;
 }
 
 function renderDetails() {
@@ -768,12 +823,20 @@ let sending = false;
 async function send() {
   const t = state.open;
   const text = textEl.value.trim();
-  if (!t || !text || sending) return;
+  const att = state.attachment;
+  if (!t || (!text && !att) || sending) return;
   const internal = $('#internal').checked;
+  if (att && internal) {
+    toast('Notas internas não levam arquivo: desligue Nota interna para enviar o anexo.', 'error');
+    return;
+  }
   sending = true;
   $('#send').disabled = true;
   try {
-    await api('POST', `/api/tickets/${t.id}/messages`, { text, internal });
+    if (att && att.file) await upload(t.id, att.file, text);
+    else if (att) await api('POST', `/api/tickets/${t.id}/messages`, { text, attachment: att.quick.path });
+    else await api('POST', `/api/tickets/${t.id}/messages`, { text, internal });
+    setAttachment(null);
     textEl.value = '';
     delete state.drafts[t.id];
     autosize();
@@ -835,6 +898,7 @@ function personalize(text) {
 function pickQuick(i) {
   const q = quickShown[i];
   if (!q) return;
+  if (q.attachment) setAttachment({ quick: q.attachment });
   textEl.value = textEl.value.startsWith('/') ? personalize(q.text) : (textEl.value ? `${textEl.value} ` : '') + personalize(q.text);
   closeQuick();
   autosize();
@@ -846,6 +910,77 @@ $('#quick-btn').addEventListener('click', () => {
   if ($('#quick-picker').hidden) { openQuick(''); textEl.focus(); } else closeQuick();
 });
 textEl.addEventListener('blur', () => setTimeout(closeQuick, 150));
+
+// ---------------------------------------------------------------- attachments
+
+// The file to send with the next message: a file chosen, dropped or
+// pasted ({file}), or a quick reply's attachment ({quick}).
+function setAttachment(att) {
+  state.attachment = att;
+  $('#attachment').hidden = !att;
+  $('#attachment-progress').hidden = true;
+  if (!att) return;
+  const f = att.file || att.quick;
+  $('#attachment-name').textContent = `${f.name} · ${fileSize(att.file ? f.size : f.bytes)}${att.quick ? ' (resposta pronta)' : ''}`;
+  textEl.focus();
+}
+
+// upload sends a file with its caption, showing the progress (fetch has
+// none for uploads, XMLHttpRequest does).
+function upload(ticket, file, text) {
+  const form = new FormData();
+  form.append('text', text);
+  form.append('file', file, file.name || 'print.png');
+  const bar = $('#attachment-progress');
+  bar.hidden = false;
+  bar.value = 0;
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', `/api/tickets/${ticket}/messages`);
+    xhr.setRequestHeader('X-Requested-With', 'suporte');
+    xhr.upload.onprogress = (ev) => { if (ev.lengthComputable) bar.value = Math.round((ev.loaded / ev.total) * 100); };
+    xhr.onload = () => {
+      let data = null;
+      try { data = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(data);
+      else if (xhr.status === 413 && !data) reject(new APIError(413, 'Arquivo grande demais.'));
+      else reject(new APIError(xhr.status, (data && data.error) || `Erro ${xhr.status}`, data));
+    };
+    xhr.onerror = () => reject(new APIError(0, 'Sem conexão com o servidor: o arquivo não foi enviado.'));
+    xhr.send(form);
+  });
+}
+
+$('#attach-btn').addEventListener('click', () => $('#attach-input').click());
+$('#attach-input').addEventListener('change', (ev) => {
+  const f = ev.target.files[0];
+  ev.target.value = '';
+  if (f) setAttachment({ file: f });
+});
+$('#attachment-remove').addEventListener('click', () => setAttachment(null));
+textEl.addEventListener('paste', (ev) => {
+  const f = [...(ev.clipboardData ? ev.clipboardData.files : [])][0];
+  if (!f || $('#composer').hidden) return;
+  ev.preventDefault();
+  setAttachment({ file: f });
+});
+{
+  const desk = $('#view-atendimento');
+  const canDrop = (ev) => !$('#composer').hidden && [...ev.dataTransfer.types].includes('Files');
+  desk.addEventListener('dragover', (ev) => {
+    if (!canDrop(ev)) return;
+    ev.preventDefault();
+    desk.classList.add('dropping');
+  });
+  desk.addEventListener('dragleave', (ev) => { if (ev.target === desk || !desk.contains(ev.relatedTarget)) desk.classList.remove('dropping'); });
+  desk.addEventListener('drop', (ev) => {
+    desk.classList.remove('dropping');
+    if (!canDrop(ev)) return;
+    ev.preventDefault();
+    const f = ev.dataTransfer.files[0];
+    if (f) setAttachment({ file: f });
+  });
+}
 
 // ---------------------------------------------------------------- ticket actions
 

@@ -52,6 +52,8 @@ const KINDS = {
   location: { icon: '📍', label: 'Localização' },
   contact: { icon: '👤', label: 'Contato' },
 };
+// FILE_KINDS are the kinds sent with a real file, and what the picker offers.
+const FILE_KINDS = { document: '', image: 'image/*', video: 'video/*', audio: 'audio/*', sticker: 'image/webp,image/png' };
 const NAMES = ['Maria Silva', 'João Pereira', 'Ana Souza', 'Carlos Lima', 'Fernanda Costa', 'Pedro Alves', 'Juliana Rocha', 'Rafael Gomes'];
 const TYPING_MS = 15000; // "digitando..." without a message after it fades
 // touch is a finger, not a mouse: as on WhatsApp's app, Enter breaks the
@@ -94,7 +96,7 @@ function byTime(a, b) {
 async function api(path, opts = {}) {
   const res = await fetch('api/' + path, {
     ...opts,
-    headers: opts.body ? { 'Content-Type': 'application/json' } : {},
+    headers: typeof opts.body === 'string' ? { 'Content-Type': 'application/json' } : {}, // FormData sets its own
   });
   const now = Date.parse(res.headers.get('X-Suporte-Now') || '');
   if (!Number.isNaN(now)) state.offset = now - Date.now();
@@ -193,6 +195,63 @@ async function send(id, kind, text) {
     toast(err);
   }
   refresh(id);
+}
+
+// sendFile sends a file as the customer (multipart), kind '' letting the
+// server tell it by its bytes.
+async function sendFile(id, kind, file, text) {
+  const ch = chatOf(id);
+  const m = { id: 'web-' + randomHex(), chat: id, from: 'customer', kind: kind || 'document', text, at: serverNow(), pending: true,
+    file: { name: file.name, bytes: file.size, kind: kind || 'document' } };
+  ch.messages.push(m);
+  ch.last = m;
+  renderConv(true);
+  renderList();
+  const form = new FormData();
+  form.append('chat', id);
+  form.append('id', m.id);
+  if (kind) form.append('kind', kind);
+  if (text) form.append('text', text);
+  if (ch.name) form.append('name', ch.name);
+  form.append('file', file, file.name);
+  try {
+    await api('messages', { method: 'POST', body: form });
+    const got = ch.messages.find((x) => key(x) === key(m));
+    if (got) got.pending = false;
+  } catch (err) {
+    const got = ch.messages.find((x) => key(x) === key(m));
+    if (got) { got.pending = false; got.failed = true; }
+    toast(err);
+  }
+  refresh(id);
+}
+
+// fileSize writes bytes the Brazilian way: "1,5 MB".
+function fileSize(n) {
+  for (const [u, v] of [['GB', 2 ** 30], ['MB', 2 ** 20], ['kB', 2 ** 10]]) {
+    if (n >= v) return `${(n / v).toLocaleString('pt-BR', { maximumFractionDigits: 1 })} ${u}`;
+  }
+  return `${n} bytes`;
+}
+
+// fileBubble shows a real file: the picture, a player, or a named
+// download (the URL is the demo's; nothing runs from it).
+function fileBubble(m, b, caption) {
+  const f = m.file;
+  const kind = f.kind || m.kind;
+  const shown = f.url && /^(image\/(jpeg|png|gif|webp)|audio\/|video\/(mp4|webm))/.test(f.type || '');
+  if (shown && (kind === 'image' || kind === 'sticker')) {
+    b.append(h('a.file-img', { href: f.url, target: '_blank', rel: 'noopener' }, h('img', { src: f.url, alt: f.name || 'Foto' })), caption(), h('span.spacer'));
+  } else if (shown && kind === 'audio') {
+    b.append(h('audio', { src: f.url, controls: '', preload: 'metadata' }), caption());
+  } else if (shown && kind === 'video') {
+    b.append(h('video', { src: f.url, controls: '', preload: 'metadata' }), caption(), h('span.spacer'));
+  } else {
+    const ext = ((f.name || '').split('.').pop() || '').slice(0, 4).toUpperCase() || 'ARQ';
+    const doc = h('div.doc', h('span.doc-icon', ext),
+      h('div', h('div.doc-name', f.name || 'arquivo'), h('div.doc-sub', f.bytes ? fileSize(f.bytes) : 'enviando…')));
+    b.append(f.url ? h('a.doc-link', { href: f.url + '&download=1', download: f.name || '' }, doc) : doc, caption(), h('span.spacer'));
+  }
 }
 
 // ---------------------------------------------------------------- time
@@ -432,6 +491,11 @@ function bubble(m) {
   const meta = h('span.meta', clock(m.at), out ? ticks(m) : null);
   const b = h('div.bubble', { 'data-key': key(m) });
   const caption = () => (m.text ? format(m.text, h('div.text')) : '');
+  if (m.file) {
+    fileBubble(m, b, caption);
+    b.append(meta);
+    return b;
+  }
   switch (m.kind || 'text') {
     case 'text':
       b.append(format(m.text, h('span.text')), h('span.spacer'));
@@ -570,9 +634,29 @@ function init() {
   $('#text').addEventListener('input', grow);
   $('#send').addEventListener('click', sendText);
   $('#attach').addEventListener('click', (e) => { e.stopPropagation(); toggleAttach(); });
+  $('#file').addEventListener('change', (e) => {
+    const f = e.target.files[0];
+    const kind = e.target.dataset.kind || '';
+    e.target.value = '';
+    if (!f || !state.current) return;
+    const ta = $('#text');
+    const caption = ta.value.trim();
+    ta.value = '';
+    grow();
+    sendFile(state.current, kind, f, caption);
+  });
   $('#attach-menu').addEventListener('click', (e) => {
     const b = e.target.closest('button[data-kind]');
     if (!b || !state.current) return;
+    if (FILE_KINDS[b.dataset.kind] !== undefined) {
+      // A real file: the phone's file picker, then the caption typed.
+      const input = $('#file');
+      input.accept = FILE_KINDS[b.dataset.kind];
+      input.dataset.kind = b.dataset.kind;
+      toggleAttach(false);
+      input.click();
+      return;
+    }
     const ta = $('#text');
     const caption = ta.value.trim();
     ta.value = '';
