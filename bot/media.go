@@ -57,8 +57,11 @@ func (r *Runtime) recordMedia(ctx context.Context, tx *store.Tx, fl *flows.Flow,
 	if _, err := tx.AddMedia(ctx, m); err != nil {
 		return err
 	}
-	if m.State == store.MediaPending {
+	switch m.State {
+	case store.MediaPending:
 		tx.AfterCommit(r.wakeDownloads)
+	case store.MediaFailed:
+		tx.AfterCommit(func() { r.observeMedia(m, false) })
 	}
 	return nil
 }

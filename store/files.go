@@ -48,6 +48,11 @@ func OpenFiles(dir string) (*Files, error) {
 	return &Files{dir: dir}, nil
 }
 
+// FilesAt is the media folder dir as it is, for tools that run beside
+// the service (purge, backup, export): unlike OpenFiles it creates
+// nothing and leaves tmp/ alone, where the service may be writing.
+func FilesAt(dir string) *Files { return &Files{dir: dir} }
+
 // Dir is the media folder.
 func (f *Files) Dir() string { return f.dir }
 
@@ -200,4 +205,43 @@ func (f *Files) Sweep(ctx context.Context, db *DB, grace time.Duration) (int, er
 		return n, fmt.Errorf("sweep media: %w", err)
 	}
 	return n, nil
+}
+
+// CopyTo copies the files named in sums into the folder dst, laid out
+// like this one (so dst can serve as a media folder), skipping those
+// already there: the media of daily backups share one folder and each
+// file is copied once. Each copy is checked against its hash. It returns
+// how many were copied, already there, and missing here.
+func (f *Files) CopyTo(ctx context.Context, dst string, sums map[string]bool) (copied, had, missing int, err error) {
+	to := &Files{dir: dst}
+	if err := os.MkdirAll(filepath.Join(dst, "tmp"), 0o700); err != nil {
+		return 0, 0, 0, fmt.Errorf("copy media: %w", err)
+	}
+	for sum := range sums {
+		if err := ctx.Err(); err != nil {
+			return copied, had, missing, err
+		}
+		if to.Has(sum) {
+			had++
+			continue
+		}
+		in, err := f.Open(sum)
+		if errors.Is(err, fs.ErrNotExist) {
+			missing++
+			continue
+		}
+		if err != nil {
+			return copied, had, missing, fmt.Errorf("copy media: %w", err)
+		}
+		got, _, err := to.Put(in, 1<<62)
+		in.Close()
+		if err != nil {
+			return copied, had, missing, fmt.Errorf("copy media %s: %w", sum, err)
+		}
+		if got != sum {
+			return copied, had, missing, fmt.Errorf("copy media %s: the file's content hashes to %s: it changed on disk", sum, got)
+		}
+		copied++
+	}
+	return copied, had, missing, nil
 }

@@ -187,3 +187,95 @@ func TestFiles(t *testing.T) {
 		t.Errorf("sweep: %d, %v; want the orphan removed and the named file kept", n, err)
 	}
 }
+
+// TestMediaPrivacy: retention and a person's deletion take their files'
+// rows with their messages; the flows' attachments stay; the export lists
+// a person's files.
+func TestMediaPrivacy(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	old := time.Date(2026, 1, 5, 13, 0, 0, 0, time.UTC)
+	var lib int64
+	err := db.Update(ctx, func(tx *Tx) error {
+		for _, chat := range []string{"c1", "c2"} {
+			if err := tx.PutConversation(ctx, Conversation{Chat: chat, State: ConversationClosed, UpdatedAt: old}); err != nil {
+				return err
+			}
+			tk, err := tx.CreateTicket(ctx, Ticket{Chat: chat, Status: StatusResolvido, CreatedAt: old, LastActivityAt: old, ClosedAt: old})
+			if err != nil {
+				return err
+			}
+			in, _, err := tx.InsertInbox(ctx, Inbound{Chat: chat, MsgID: "m-" + chat, Kind: "image", SentAt: old, ReceivedAt: old, Done: true})
+			if err != nil {
+				return err
+			}
+			if _, err := tx.AddMedia(ctx, Media{Chat: chat, Inbox: in, Direction: "in", Kind: "image", SHA256: strings.Repeat("a", 64), State: MediaStored, CreatedAt: old}); err != nil {
+				return err
+			}
+			sent, err := tx.AddMedia(ctx, Media{Chat: chat, Direction: "out", Kind: "document", SHA256: strings.Repeat("b", 64), State: MediaStored, CreatedAt: old})
+			if err != nil {
+				return err
+			}
+			if _, err := tx.AppendOutbox(ctx, OutMsg{Chat: chat, Ticket: tk, Text: "*Ana*", Author: "1", CreatedAt: old, SentAt: old, Media: sent}); err != nil {
+				return err
+			}
+		}
+		var err error
+		lib, err = tx.LibraryMedia(ctx, Media{Direction: "out", Kind: "document", Name: "guia.pdf", SHA256: strings.Repeat("c", 64)})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d PersonData
+	var counts PersonCounts
+	err = db.View(ctx, func(tx *Tx) error {
+		var err error
+		if d, err = tx.ExportPerson(ctx, Person{Chat: "c2"}); err != nil {
+			return err
+		}
+		counts, err = tx.CountPerson(ctx, Person{Chat: "c2"})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Chats) != 1 || len(d.Chats[0].Media) != 2 || d.Chats[0].Media[0]["sha256"] != strings.Repeat("a", 64) || d.Chats[0].Media[0]["ref"] != nil {
+		t.Errorf("export media %+v; want both files, without the transport's ref", d.Chats[0].Media)
+	}
+	if counts.Media != 2 {
+		t.Errorf("person counts media %d; want 2", counts.Media)
+	}
+	err = db.Update(ctx, func(tx *Tx) error {
+		c, err := tx.DeletePerson(ctx, Person{Chat: "c2"})
+		if err == nil && c.Media != 2 {
+			t.Errorf("deleted %d media rows of c2; want 2", c.Media)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dry, err := db.Purge(ctx, old.AddDate(0, 6, 0), true)
+	if err != nil || dry.Media != 2 {
+		t.Errorf("dry run: %+v, %v; want c1's 2 files counted", dry, err)
+	}
+	r, err := db.Purge(ctx, old.AddDate(0, 6, 0), false)
+	if err != nil || r.Media != 2 {
+		t.Errorf("purge: %+v, %v; want c1's 2 files' rows gone", r, err)
+	}
+	err = db.View(ctx, func(tx *Tx) error {
+		hs, err := tx.MediaHashes(ctx)
+		if err != nil {
+			return err
+		}
+		if len(hs) != 1 || !hs[strings.Repeat("c", 64)] {
+			t.Errorf("files kept %v; want only the flows' attachment", hs)
+		}
+		_, err = tx.Media(ctx, lib)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

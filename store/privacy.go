@@ -44,6 +44,7 @@ type PurgeResult struct {
 	Customers     int // customers deleted
 	Conversations int // conversation rows deleted
 	Timers        int // timers deleted
+	Media         int // files' rows deleted (the files go with Files.Sweep)
 
 	// More reports that one Tx.Purge call stopped at its batch limit:
 	// call it again (DB.Purge does).
@@ -59,6 +60,7 @@ func (r *PurgeResult) add(o PurgeResult) {
 	r.Customers += o.Customers
 	r.Conversations += o.Conversations
 	r.Timers += o.Timers
+	r.Media += o.Media
 }
 
 // The retention rules, as SQL conditions on the row x under test. Every ?
@@ -120,7 +122,16 @@ const purgeCountSQL = `SELECT
     (SELECT COUNT(*) FROM outbox x WHERE ` + purgeOutboxX + `),
     (SELECT COUNT(*) FROM customers WHERE chat IN (SELECT x.chat FROM ` + purgeChatsFrom + ` WHERE ` + purgeChatX + `)),
     (SELECT COUNT(*) FROM conversations WHERE chat IN (SELECT x.chat FROM ` + purgeChatsFrom + ` WHERE ` + purgeChatX + `)),
-    (SELECT COUNT(*) FROM timers WHERE chat IN (SELECT x.chat FROM ` + purgeChatsFrom + ` WHERE ` + purgeChatX + `))`
+    (SELECT COUNT(*) FROM timers WHERE chat IN (SELECT x.chat FROM ` + purgeChatsFrom + ` WHERE ` + purgeChatX + `)),
+    (SELECT COUNT(*) FROM media m WHERE m.chat <> '' AND (m.inbox IN (SELECT x.id FROM inbox x WHERE ` + purgeInboxX + `)
+        OR m.id IN (SELECT x.media FROM outbox x WHERE ` + purgeOutboxX + `)))`
+
+// deleteOrphanMediaSQL: the files whose message is gone (purged or
+// deleted), a customer's or one sent to them. The flows' attachments (no
+// chat) are nobody's and stay.
+const deleteOrphanMediaSQL = `DELETE FROM media WHERE chat <> ''
+    AND NOT EXISTS (SELECT 1 FROM inbox i WHERE i.id = media.inbox AND i.chat = media.chat)
+    AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.media = media.id AND o.chat = media.chat)`
 
 // A batch's rows are handed to the statements as a list (listMark); the
 // ID queries end with LIMIT ?, every other ? is the limit in time.
@@ -170,7 +181,7 @@ func (tx *Tx) Purge(ctx context.Context, before time.Time, dryRun bool) (PurgeRe
 	var r PurgeResult
 	if dryRun {
 		err := tx.queryRow(ctx, purgeCountSQL, sameArgs(purgeCountSQL, b)...).Scan(&r.Tickets, &r.Events, &r.Feedback,
-			&r.Inbox, &r.Outbox, &r.Customers, &r.Conversations, &r.Timers)
+			&r.Inbox, &r.Outbox, &r.Customers, &r.Conversations, &r.Timers, &r.Media)
 		if err != nil {
 			return PurgeResult{}, fmt.Errorf("purge count: %w", err)
 		}
@@ -224,6 +235,9 @@ func (tx *Tx) Purge(ctx context.Context, before time.Time, dryRun bool) (PurgeRe
 		if r.Timers, err = execList(ctx, tx, deleteChatTimersSQL, chats); err != nil {
 			return PurgeResult{}, fmt.Errorf("purge timers: %w", err)
 		}
+	}
+	if r.Media, err = affected(tx.exec(ctx, deleteOrphanMediaSQL)); err != nil {
+		return PurgeResult{}, fmt.Errorf("purge media: %w", err)
 	}
 	r.More = len(tickets) == purgeBatch || len(inbox) == purgeBatch ||
 		len(outbox) == purgeBatch || len(chats) == purgeBatch
@@ -367,6 +381,7 @@ type ChatData struct {
 	Inbox        []Record     `json:"inbox"`
 	Outbox       []Record     `json:"outbox"`
 	Timers       []Record     `json:"timers"`
+	Media        []Record     `json:"media"` // the files' rows; sha256 names the file under data/media
 }
 
 // TicketData is one ticket with its history and rating.
@@ -387,6 +402,7 @@ type PersonCounts struct {
 	Inbox         int
 	Outbox        int
 	Timers        int
+	Media         int // files' rows (the files go with Files.Sweep)
 
 	OpenTickets int // of Tickets, not resolved
 	ActiveChats int // of Chats, with a conversation going on
@@ -441,6 +457,9 @@ const (
 	exportInboxSQL        = `SELECT * FROM inbox WHERE chat = ? ORDER BY id`
 	exportOutboxSQL       = `SELECT * FROM outbox WHERE chat = ? ORDER BY id`
 	exportTimersSQL       = `SELECT * FROM timers WHERE chat = ? ORDER BY due, kind`
+	// A file's ref is the transport's means to fetch it, not the person's data.
+	exportMediaSQL = `SELECT id, inbox, direction, kind, name, mime, content_type, bytes, sha256, caption, duration_ms, voice,
+    lat_e6, lng_e6, state, problem, created_at, stored_at FROM media WHERE chat = ? ORDER BY id`
 )
 
 // ExportPerson returns every row stored about p (SELECT *: columns added
@@ -502,6 +521,9 @@ func (tx *Tx) exportChat(ctx context.Context, chat string) (ChatData, error) {
 	}
 	if c.Timers, err = tx.records(ctx, exportTimersSQL, chat); err != nil {
 		return ChatData{}, fmt.Errorf("timers: %w", err)
+	}
+	if c.Media, err = tx.records(ctx, exportMediaSQL, chat); err != nil {
+		return ChatData{}, fmt.Errorf("media: %w", err)
 	}
 	return c, nil
 }
@@ -578,6 +600,7 @@ SELECT
     (SELECT COUNT(*) FROM inbox WHERE chat IN (SELECT chat FROM p)),
     (SELECT COUNT(*) FROM outbox WHERE chat IN (SELECT chat FROM p)),
     (SELECT COUNT(*) FROM timers WHERE chat IN (SELECT chat FROM p)),
+    (SELECT COUNT(*) FROM media WHERE chat IN (SELECT chat FROM p)),
     (SELECT COUNT(*) FROM tickets WHERE id IN (SELECT id FROM pt) AND status <> 'resolvido'),
     (SELECT COUNT(*) FROM conversations WHERE chat IN (SELECT chat FROM p) AND state NOT IN ('', '` + ConversationClosed + `'))`
 
@@ -597,7 +620,7 @@ func (tx *Tx) countChats(ctx context.Context, chats []string) (PersonCounts, err
 	}
 	q, args := expand(personCountsSQL, chats)
 	err := tx.queryRow(ctx, q, args...).Scan(&c.Customers, &c.Conversations,
-		&c.Tickets, &c.Events, &c.Feedback, &c.Inbox, &c.Outbox, &c.Timers, &c.OpenTickets, &c.ActiveChats)
+		&c.Tickets, &c.Events, &c.Feedback, &c.Inbox, &c.Outbox, &c.Timers, &c.Media, &c.OpenTickets, &c.ActiveChats)
 	if err != nil {
 		return PersonCounts{}, fmt.Errorf("count person: %w", err)
 	}
@@ -606,6 +629,7 @@ func (tx *Tx) countChats(ctx context.Context, chats []string) (PersonCounts, err
 
 const (
 	personTicketsIn         = `SELECT id FROM tickets WHERE chat IN ` + listMark
+	deletePersonMediaSQL    = `DELETE FROM media WHERE chat IN ` + listMark
 	deletePersonEventsSQL   = `DELETE FROM ticket_events WHERE ticket IN (` + personTicketsIn + `)`
 	deletePersonFeedbackSQL = `DELETE FROM feedback WHERE ticket IN (` + personTicketsIn + `) OR chat IN ` + listMark
 	deletePersonTicketsSQL  = `DELETE FROM tickets WHERE chat IN ` + listMark
@@ -634,6 +658,7 @@ func (tx *Tx) DeletePerson(ctx context.Context, p Person) (PersonCounts, error) 
 		{"feedback", deletePersonFeedbackSQL, &c.Feedback},
 		{"tickets", deletePersonTicketsSQL, &c.Tickets},
 		{"timers", deleteChatTimersSQL, &c.Timers},
+		{"media", deletePersonMediaSQL, &c.Media},
 		{"conversations", deleteConversationsSQL, &c.Conversations},
 		{"customers", deleteCustomersSQL, &c.Customers},
 	}

@@ -64,6 +64,23 @@ type Report struct {
 	CSAT        CSAT        `json:"csat"`
 	Escalations Escalations `json:"escalations"`
 	Unmatched   []Phrase    `json:"unmatched"` // what customers wrote in range that the bot did not understand, most written first
+	Media       MediaReport `json:"media"`
+}
+
+// MediaReport counts the files of the range (by when each came or was
+// sent, not by its ticket): customers' by kind, with those that could not
+// be kept (over a cap, or a download given up), and those sent to
+// customers by agents and trails.
+type MediaReport struct {
+	Received []KindCount `json:"received"`
+	Failed   int         `json:"failed"`
+	Sent     []KindCount `json:"sent"`
+}
+
+// KindCount is how many files of one kind.
+type KindCount struct {
+	Kind  string `json:"kind"`
+	Count int    `json:"count"`
 }
 
 // Phrase is a text customers wrote that the bot did not understand (folded:
@@ -306,7 +323,44 @@ func (tx *Tx) Report(ctx context.Context, in ReportInput) (Report, error) {
 	if err != nil {
 		return Report{}, fmt.Errorf("report escalations: %w", err)
 	}
+	if err := tx.reportMedia(ctx, &r.Media, lo, hi); err != nil {
+		return Report{}, fmt.Errorf("report media: %w", err)
+	}
 	return r, nil
+}
+
+const (
+	reportMediaInSQL = `SELECT kind, COUNT(*), SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END) FROM media
+WHERE direction = 'in' AND created_at >= ? AND created_at < ?
+GROUP BY kind ORDER BY kind`
+	reportMediaOutSQL = `SELECT m.kind, COUNT(*) FROM outbox o JOIN media m ON m.id = o.media
+WHERE o.media <> 0 AND o.sent_at <> 0 AND o.created_at >= ? AND o.created_at < ?
+GROUP BY m.kind ORDER BY m.kind`
+)
+
+func (tx *Tx) reportMedia(ctx context.Context, r *MediaReport, lo, hi int64) error {
+	r.Received, r.Sent = []KindCount{}, []KindCount{}
+	err := tx.eachRow(ctx, reportMediaInSQL, []any{lo, hi}, func(s rowScanner) error {
+		var k KindCount
+		var failed int
+		if err := s.Scan(&k.Kind, &k.Count, &failed); err != nil {
+			return err
+		}
+		r.Received = append(r.Received, k)
+		r.Failed += failed
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return tx.eachRow(ctx, reportMediaOutSQL, []any{lo, hi}, func(s rowScanner) error {
+		var k KindCount
+		if err := s.Scan(&k.Kind, &k.Count); err != nil {
+			return err
+		}
+		r.Sent = append(r.Sent, k)
+		return nil
+	})
 }
 
 // dayIndex maps instants to the days of a report.

@@ -57,6 +57,8 @@ type Metrics struct {
 	sendFailures prometheus.Counter
 	limited      prometheus.Counter
 	limitedWait  prometheus.Counter
+	mediaIn      *prometheus.CounterVec
+	mediaOut     *prometheus.CounterVec
 
 	conn   connTracker
 	flows  flowTracker
@@ -101,10 +103,18 @@ func New(cfg Config) *Metrics {
 		}),
 	}
 	m.faults.seen, _ = cfg.Store.WriteFaults() // readiness looks at faults from now on
+	m.mediaIn = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "suporte_media_received_total",
+		Help: "Customers' files by kind and result: stored, or failed (over a cap, or the download given up: the ticket says why).",
+	}, []string{"kind", "result"})
+	m.mediaOut = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "suporte_media_sent_total",
+		Help: "Files delivered to customers (agents' and trails'), by kind.",
+	}, []string{"kind"})
 	m.handled.WithLabelValues("ok")
 	m.handled.WithLabelValues("error")
 	m.reg.MustRegister(
-		m.received, m.duplicates, m.handled, m.latency, m.sent, m.sendFailures, m.limited, m.limitedWait,
+		m.received, m.duplicates, m.handled, m.latency, m.sent, m.sendFailures, m.limited, m.limitedWait, m.mediaIn, m.mediaOut,
 		newStateCollector(m),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -141,6 +151,18 @@ func (m *Metrics) Sent(_ string, err error) {
 	}
 	m.sent.Inc()
 }
+
+// MediaIn counts a customer's file that landed (ok) or was given up.
+func (m *Metrics) MediaIn(kind string, ok bool) {
+	result := "stored"
+	if !ok {
+		result = "failed"
+	}
+	m.mediaIn.WithLabelValues(kind, result).Inc()
+}
+
+// MediaOut counts a file delivered to a customer.
+func (m *Metrics) MediaOut(kind string) { m.mediaOut.WithLabelValues(kind).Inc() }
 
 // LimiterSleep wraps the send limiter's pause (bot.NewLimiter's sleep) to
 // count its delays: the limiter only sleeps when a send must wait.

@@ -467,3 +467,24 @@ func TestReadyUnderStorageFaults(t *testing.T) {
 		ready(t, e.m, false, "data: data folder removed")
 	})
 }
+
+func TestMediaCounts(t *testing.T) {
+	m := newEnv(t, Config{}).m
+	m.MediaIn("image", true)
+	m.MediaIn("image", true)
+	m.MediaIn("audio", false)
+	m.MediaOut("document")
+	for _, c := range []struct {
+		got  float64
+		want float64
+		what string
+	}{
+		{testutil.ToFloat64(m.mediaIn.WithLabelValues("image", "stored")), 2, "images stored"},
+		{testutil.ToFloat64(m.mediaIn.WithLabelValues("audio", "failed")), 1, "audio failed"},
+		{testutil.ToFloat64(m.mediaOut.WithLabelValues("document")), 1, "documents sent"},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: %v; want %v", c.what, c.got, c.want)
+		}
+	}
+}

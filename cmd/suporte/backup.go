@@ -58,6 +58,9 @@ func backup(ctx context.Context, data place, file string, force bool, stdout, st
 		return err
 	}
 	fmt.Fprintf(stdout, "%s -> %s: %s, integrity_check ok\n", db.Path(), file, size(st.Size()))
+	if err := backupMedia(ctx, db, data.data, file, stdout); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "not copied: %s (the WhatsApp session's keys; never restore an old copy over a live session)\n",
 		filepath.Join(data.data, "whatsapp.db"))
 	return db.Close()
@@ -74,4 +77,31 @@ func size(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d bytes", n)
+}
+
+// backupMedia copies the media files (data/media) the database names into
+// the folder media/ beside the backup file. Files never change (they are
+// named by their content), so the backups of several days share that
+// folder and each file is copied once.
+func backupMedia(ctx context.Context, db *store.DB, data, file string, stdout io.Writer) error {
+	var sums map[string]bool
+	err := db.View(ctx, func(tx *store.Tx) error {
+		var err error
+		sums, err = tx.MediaHashes(ctx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	dst := filepath.Join(filepath.Dir(file), "media")
+	copied, had, missing, err := store.FilesAt(filepath.Join(data, "media")).CopyTo(ctx, dst, sums)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "media files -> %s: %d copied, %d already there", dst, copied, had)
+	if missing > 0 {
+		fmt.Fprintf(stdout, ", %d not on disk (still downloading, or lost)", missing)
+	}
+	fmt.Fprintln(stdout)
+	return nil
 }

@@ -29,6 +29,18 @@ func TestBackupCommand(t *testing.T) {
 	if st.Mode().Perm() != 0o600 {
 		t.Errorf("backup mode %v; want 0600", st.Mode().Perm())
 	}
+	// The media files (seedData's four documents) are beside it, once.
+	if got := out.String(); !strings.Contains(got, "media files -> "+filepath.Join(filepath.Dir(file), "media")+": 4 copied, 0 already there") {
+		t.Errorf("backup's media line: %q", got)
+	}
+	copies, _ := filepath.Glob(filepath.Join(filepath.Dir(file), "media", "*", "*", "*"))
+	if len(copies) != 4 {
+		t.Errorf("media copied: %v; want 4 files", copies)
+	}
+	out.Reset()
+	if err := runBackup(ctx, []string{file + ".2", "--data", dir}, nil, &out, &stderr); err != nil || !strings.Contains(out.String(), "0 copied, 4 already there") {
+		t.Errorf("second backup: %v %q; want the files not copied again", err, out.String())
+	}
 
 	stderr.Reset()
 	err = runBackup(ctx, []string{"--data", dir, file}, nil, &out, &stderr)

@@ -8,7 +8,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"golang.org/x/term"
 
 	"suporte/bot/web"
+	"suporte/flows"
 	"suporte/store"
 )
 
@@ -104,7 +107,27 @@ func purge(ctx context.Context, o purgeOptions, now time.Time, stdout io.Writer)
 	if err != nil {
 		return fmt.Errorf("purge stopped (counts above are what was done): %w", err)
 	}
+	if !o.dryRun {
+		if err := sweepMedia(ctx, o.data.data, db, stdout); err != nil {
+			return err
+		}
+	}
 	return db.Close()
+}
+
+// mediaGrace spares files younger than this from a sweep: the service may
+// have just written one whose row it is about to commit.
+const mediaGrace = time.Hour
+
+// sweepMedia deletes the files under data/media no row names any more
+// and says how many went.
+func sweepMedia(ctx context.Context, data string, db *store.DB, w io.Writer) error {
+	n, err := store.FilesAt(filepath.Join(data, "media")).Sweep(ctx, db, mediaGrace)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // no media folder: no files ever came
+	}
+	fmt.Fprintf(w, "  %-14s %7d  deleted (files no message names any more)\n", "media files", n)
+	return err
 }
 
 func printPurge(w io.Writer, r store.PurgeResult, before time.Time, o purgeOptions) {
@@ -129,6 +152,7 @@ func printPurge(w io.Writer, r store.PurgeResult, before time.Time, o purgeOptio
 		{"customers", r.Customers, "deleted"},
 		{"conversations", r.Conversations, "deleted"},
 		{"timers", r.Timers, "deleted"},
+		{"media", r.Media, "deleted (files' rows)"},
 	} {
 		fmt.Fprintf(w, "  %-14s %7d  %s%s\n", l.table, l.n, would, l.what)
 	}
@@ -178,6 +202,7 @@ func runCustomerExport(ctx context.Context, args []string, stdout, stderr io.Wri
 	fs := newFlags("customer export", stderr)
 	data := dataFlag(fs)
 	person := personFlags(fs, "export", stderr)
+	mediaDir := fs.String("media", "", "also write the person's files (images, voice notes, documents) into this folder")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -185,7 +210,7 @@ func runCustomerExport(ctx context.Context, args []string, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
-	return customerExport(ctx, *data, p, time.Now(), stdout, stderr)
+	return customerExport(ctx, *data, p, *mediaDir, time.Now(), stdout, stderr)
 }
 
 // personExport is what customer export prints.
@@ -195,7 +220,7 @@ type personExport struct {
 	store.PersonData
 }
 
-func customerExport(ctx context.Context, data place, p store.Person, now time.Time, stdout, stderr io.Writer) error {
+func customerExport(ctx context.Context, data place, p store.Person, mediaDir string, now time.Time, stdout, stderr io.Writer) error {
 	db, err := openData(ctx, data)
 	if err != nil {
 		return err
@@ -217,6 +242,11 @@ func customerExport(ctx context.Context, data place, p store.Person, now time.Ti
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(personExport{Person: p, ExportedAt: now.UTC(), PersonData: d}); err != nil {
 		return err
+	}
+	if mediaDir != "" {
+		if err := exportMedia(data.data, d, mediaDir, stderr); err != nil {
+			return err
+		}
 	}
 	return db.Close()
 }
@@ -295,6 +325,9 @@ func customerDelete(ctx context.Context, o deleteOptions, stdin io.Reader, stdou
 	}
 	fmt.Fprintln(stdout, "deleted:")
 	printCounts(stdout, n)
+	if err := sweepMedia(ctx, o.data.data, db, stdout); err != nil {
+		return err
+	}
 	return db.Close()
 }
 
@@ -305,7 +338,7 @@ func printCounts(w io.Writer, n store.PersonCounts) {
 	}{
 		{"customers", n.Customers}, {"conversations", n.Conversations}, {"tickets", n.Tickets},
 		{"ticket_events", n.Events}, {"feedback", n.Feedback}, {"inbox", n.Inbox},
-		{"outbox", n.Outbox}, {"timers", n.Timers},
+		{"outbox", n.Outbox}, {"timers", n.Timers}, {"media", n.Media},
 	} {
 		fmt.Fprintf(w, "  %-14s %7d\n", l.table, l.n)
 	}
@@ -319,14 +352,69 @@ func isTerminal(r io.Reader) bool {
 
 // runRetention purges, once at start and then daily, what the retention
 // limit allows, logging each run. It returns when ctx ends.
-func runRetention(ctx context.Context, db *store.DB, keep time.Duration, log zerolog.Logger) error {
+func runRetention(ctx context.Context, db *store.DB, files *store.Files, keep time.Duration, log zerolog.Logger) error {
 	rlog := log.With().Str("component", "retention").Logger()
 	return store.RunRetention(ctx, db, 24*time.Hour, keep, time.Now, func(r store.PurgeResult, err error) {
 		if err != nil {
 			rlog.Error().Err(err).Msg("retention purge")
 			return
 		}
+		swept, err := files.Sweep(ctx, db, mediaGrace)
+		if err != nil && ctx.Err() == nil {
+			rlog.Error().Err(err).Msg("retention: delete files no message names")
+		}
 		rlog.Info().Int("tickets", r.Tickets).Int("events", r.Events).Int("inbox", r.Inbox).Int("outbox", r.Outbox).
-			Int("customers", r.Customers).Int("conversations", r.Conversations).Int("timers", r.Timers).Msg("retention purge")
+			Int("customers", r.Customers).Int("conversations", r.Conversations).Int("timers", r.Timers).
+			Int("media", r.Media).Int("media_files", swept).Msg("retention purge")
 	})
+}
+
+// exportMedia writes the stored files of d into dir (0700), each as
+// ID-NAME (0600), and says how many.
+func exportMedia(data string, d store.PersonData, dir string, stderr io.Writer) error {
+	files := store.FilesAt(filepath.Join(data, "media"))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	n, missing := 0, 0
+	for _, c := range d.Chats {
+		for _, m := range c.Media {
+			sum, _ := m["sha256"].(string)
+			if m["state"] != store.MediaStored || sum == "" {
+				continue
+			}
+			name, _ := m["name"].(string)
+			out := filepath.Join(dir, fmt.Sprintf("%v-%s", m["id"], flows.CleanName(name, "arquivo")))
+			if err := copyMedia(files, sum, out); errors.Is(err, fs.ErrNotExist) {
+				missing++
+				continue
+			} else if err != nil {
+				return err
+			}
+			n++
+		}
+	}
+	fmt.Fprintf(stderr, "suporte customer export: %d file(s) written to %s", n, dir)
+	if missing > 0 {
+		fmt.Fprintf(stderr, "; %d missing from %s", missing, files.Dir())
+	}
+	fmt.Fprintln(stderr)
+	return nil
+}
+
+func copyMedia(files *store.Files, sum, to string) error {
+	in, err := files.Open(sum)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }

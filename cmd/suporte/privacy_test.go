@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -69,6 +70,10 @@ func seedData(t *testing.T) string {
 	defer db.Close()
 	ctx := t.Context()
 	day := 24 * time.Hour
+	files, err := store.OpenFiles(filepath.Join(dir, "media"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	err = db.Update(ctx, func(tx *store.Tx) error {
 		add := func(chat, id string, at time.Time, status, state string) error {
 			if err := tx.PutCustomer(ctx, store.Customer{Chat: chat, Name: "name-" + chat, IDSuporte: id, CreatedAt: at, UpdatedAt: at}); err != nil {
@@ -85,6 +90,22 @@ func seedData(t *testing.T) string {
 				return err
 			}
 			if _, _, err := tx.InsertInbox(ctx, store.Inbound{Chat: chat, MsgID: "m-" + chat, Kind: "text", Text: "in-" + chat, ReceivedAt: at, Done: true}); err != nil {
+				return err
+			}
+			// A document the customer sent, its file as old as it.
+			in, _, err := tx.InsertInbox(ctx, store.Inbound{Chat: chat, MsgID: "f-" + chat, Kind: "document", ReceivedAt: at, Done: true})
+			if err != nil {
+				return err
+			}
+			sum, size, err := files.Put(strings.NewReader("file-"+chat), 100)
+			if err != nil {
+				return err
+			}
+			if err := os.Chtimes(filepath.Join(dir, "media", sum[:2], sum[2:4], sum), at, at); err != nil {
+				return err
+			}
+			if _, err := tx.AddMedia(ctx, store.Media{Chat: chat, Inbox: in, Direction: "in", Kind: "document", Name: "nota-" + chat + ".pdf",
+				SHA256: sum, Bytes: size, State: store.MediaStored, CreatedAt: at}); err != nil {
 				return err
 			}
 			_, err = tx.AppendOutbox(ctx, store.OutMsg{Chat: chat, Ticket: tk, Text: "out-" + chat, CreatedAt: at, SentAt: at})
@@ -116,11 +137,12 @@ func TestPurgeCommand(t *testing.T) {
   tickets              1  would be anonymized (kept for the reports)
   ticket_events        1  would be blanked
   feedback             0  would be anonymized (ratings kept)
-  inbox                1  would be deleted
+  inbox                2  would be deleted
   outbox               1  would be deleted
   customers            1  would be deleted
   conversations        1  would be deleted
   timers               0  would be deleted
+  media                1  would be deleted (files' rows)
 `
 	if out.String() != want {
 		t.Errorf("dry run output:\n%s\nwant:\n%s", out.String(), want)
@@ -132,7 +154,7 @@ func TestPurgeCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got := out.String(); !strings.HasPrefix(got, "purged closed conversations quiet since before 2026-05-28 12:00:00 UTC (180d)\n") ||
-		!strings.Contains(got, "  customers            1  deleted\n") {
+		!strings.Contains(got, "  customers            1  deleted\n") || !strings.Contains(got, "  media files          1  deleted") {
 		t.Errorf("purge output:\n%s", got)
 	}
 	out.Reset()
@@ -169,7 +191,7 @@ func TestCustomerExport(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out, stderr bytes.Buffer
-			if err := customerExport(ctx, place{data: dir}, tt.p, cmdNow, &out, &stderr); err != nil {
+			if err := customerExport(ctx, place{data: dir}, tt.p, "", cmdNow, &out, &stderr); err != nil {
 				t.Fatalf("export: %v (%s)", err, stderr.String())
 			}
 			var got struct {
@@ -222,7 +244,7 @@ func TestCustomerDelete(t *testing.T) {
 	exported := func(t *testing.T, dir string, p store.Person) bool {
 		t.Helper()
 		var out, stderr bytes.Buffer
-		err := customerExport(ctx, place{data: dir}, p, cmdNow, &out, &stderr)
+		err := customerExport(ctx, place{data: dir}, p, "", cmdNow, &out, &stderr)
 		if err != nil && exitCode(err, &stderr) != 1 {
 			t.Fatal(err)
 		}
@@ -237,7 +259,7 @@ func TestCustomerDelete(t *testing.T) {
 		if code := exitCode(err, &stderr); code != 1 || !strings.Contains(stderr.String(), "aborted: nothing deleted") {
 			t.Errorf("answer no: exit %d, %q", code, stderr.String())
 		}
-		for _, s := range []string{"in 2 chat(s): P1, P2", "  tickets              2\n", "  inbox                2\n", "warning: 2 open ticket(s)", `type "yes"`} {
+		for _, s := range []string{"in 2 chat(s): P1, P2", "  tickets              2\n", "  inbox                4\n", "  media                2\n", "warning: 2 open ticket(s)", `type "yes"`} {
 			if !strings.Contains(out.String(), s) {
 				t.Errorf("preview lacks %q:\n%s", s, out.String())
 			}
@@ -347,10 +369,39 @@ func TestPrivacyCommandsWhileServiceRuns(t *testing.T) {
 	if err := purge(ctx, purgeOptions{data: place{data: dir}, keep: 180 * 24 * time.Hour}, cmdNow, &out); err != nil {
 		t.Errorf("purge: %v", err)
 	}
-	if err := customerExport(ctx, place{data: dir}, store.Person{Chat: "live"}, cmdNow, &out, &stderr); err != nil {
+	if err := customerExport(ctx, place{data: dir}, store.Person{Chat: "live"}, "", cmdNow, &out, &stderr); err != nil {
 		t.Errorf("export: %v", err)
 	}
 	if err := runCustomer(ctx, []string{"delete", "--data", dir, "--chat", "Q", "--yes"}, nil, &out, &stderr); err != nil {
 		t.Errorf("delete: %v", err)
+	}
+}
+
+// TestCustomerExportMedia: --media writes the person's files, named by
+// their row and cleaned name, readable by the owner only.
+func TestCustomerExportMedia(t *testing.T) {
+	dir := seedData(t)
+	out := filepath.Join(t.TempDir(), "arquivos")
+	var stdout, stderr bytes.Buffer
+	if err := customerExport(t.Context(), place{data: dir}, store.Person{Chat: "P1"}, out, cmdNow, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	var d personExport
+	if err := json.Unmarshal(stdout.Bytes(), &d); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Chats) != 1 || len(d.Chats[0].Media) != 1 {
+		t.Fatalf("export lists media %+v; want P1's document", d.Chats)
+	}
+	name := fmt.Sprintf("%v-nota-P1.pdf", d.Chats[0].Media[0]["id"])
+	got, err := os.ReadFile(filepath.Join(out, name))
+	if err != nil || string(got) != "file-P1" {
+		t.Fatalf("exported file %s: %q, %v", name, got, err)
+	}
+	if st, _ := os.Stat(filepath.Join(out, name)); st.Mode().Perm() != 0o600 {
+		t.Errorf("exported file mode %v; want 0600", st.Mode().Perm())
+	}
+	if !strings.Contains(stderr.String(), "1 file(s) written") {
+		t.Errorf("stderr %q", stderr.String())
 	}
 }

@@ -258,7 +258,39 @@ func reportSections(r store.Report, holidays map[string]string) []reportSection 
 		note:   "O que os clientes escreveram e o bot respondeu com \"não entendi\" (sem acentos nem pontuação), das mais escritas. Boas candidatas a exemplos (examples) no flows.yaml.",
 		none:   "Nenhuma no período.",
 		blocks: reportTable([]string{"Vezes", "Última", "Frase"}, phrases),
+	}, {
+		title:  "ARQUIVOS (fotos, áudios, documentos...)",
+		note:   "Pelo dia em que chegaram ou foram enviados. Não recebidos: acima dos limites, ou o download não deu certo (o chamado diz o motivo).",
+		blocks: [][][]string{mediaRows(r.Media)},
 	}}
+}
+
+// mediaKinds names the kinds of files in pt-BR.
+var mediaKinds = map[string]string{
+	"image": "Fotos", "audio": "Áudios", "video": "Vídeos", "document": "Documentos",
+	"sticker": "Figurinhas", "location": "Localizações", "contact": "Contatos",
+}
+
+// mediaRows is the files' table: by kind, received and sent.
+func mediaRows(m store.MediaReport) [][]string {
+	rows := [][]string{{"Tipo", "Recebidos", "Enviados"}}
+	counts := map[string][2]int{}
+	var kinds []string
+	for i, list := range [][]store.KindCount{m.Received, m.Sent} {
+		for _, k := range list {
+			c, seen := counts[k.Kind]
+			if !seen {
+				kinds = append(kinds, k.Kind)
+			}
+			c[i] = k.Count
+			counts[k.Kind] = c
+		}
+	}
+	slices.Sort(kinds)
+	for _, k := range kinds {
+		rows = append(rows, []string{cmp.Or(mediaKinds[k], k), strconv.Itoa(counts[k][0]), strconv.Itoa(counts[k][1])})
+	}
+	return append(rows, []string{"Não recebidos", strconv.Itoa(m.Failed), ""})
 }
 
 // reportTable is a block of rows under a header, or no block without rows.
@@ -429,6 +461,15 @@ func writeReportCSV(w io.Writer, r store.Report, _ map[string]string) error {
 		rows = append(rows, []string{p.Text, itoa(p.Count), p.Last.Format(time.RFC3339)})
 	}
 	section("unmatched", []string{"text", "count", "last"}, rows...)
+	rows = nil
+	for _, k := range r.Media.Received {
+		rows = append(rows, []string{"received", k.Kind, itoa(k.Count)})
+	}
+	for _, k := range r.Media.Sent {
+		rows = append(rows, []string{"sent", k.Kind, itoa(k.Count)})
+	}
+	rows = append(rows, []string{"failed", "", itoa(r.Media.Failed)})
+	section("media", []string{"direction", "kind", "files"}, rows...)
 	cw.Flush()
 	return cw.Error()
 }

@@ -288,6 +288,11 @@ ESCALADOS PARA O TIME DE PRODUTO (prazo prometido ao cliente)
 FRASES QUE O BOT NÃO ENTENDEU
 O que os clientes escreveram e o bot respondeu com "não entendi" (sem acentos nem pontuação), das mais escritas. Boas candidatas a exemplos (examples) no flows.yaml.
 Nenhuma no período.
+
+ARQUIVOS (fotos, áudios, documentos...)
+Pelo dia em que chegaram ou foram enviados. Não recebidos: acima dos limites, ou o download não deu certo (o chamado diz o motivo).
+  Tipo           Recebidos  Enviados
+  Não recebidos  0
 `
 	if got.String() != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got.String(), want)

@@ -39,9 +39,10 @@ const (
 )
 
 var (
-	_ bot.Transport  = (*whatsapp.Client)(nil)
-	_ whatsapp.Inbox = (*bot.Runtime)(nil)
-	_ bot.Observer   = (*metrics.Metrics)(nil)
+	_ bot.Transport     = (*whatsapp.Client)(nil)
+	_ whatsapp.Inbox    = (*bot.Runtime)(nil)
+	_ bot.Observer      = (*metrics.Metrics)(nil)
+	_ bot.MediaObserver = (*metrics.Metrics)(nil)
 	// The runtime's optional transport interfaces (unexported in bot).
 	_ interface {
 		Typing(ctx context.Context, chat string) error
@@ -198,7 +199,7 @@ func serve(ctx context.Context, o runOptions, log zerolog.Logger, stderr io.Writ
 	parts := []part{{name: "whatsapp", link: true, run: runWA}}
 	if o.retention > 0 {
 		parts = append(parts, part{name: "retention", run: func(ctx context.Context) error {
-			return runRetention(ctx, s.db, o.retention, log)
+			return runRetention(ctx, s.db, s.files, o.retention, log)
 		}})
 	}
 	return s.serve(ctx, ln, handler, parts...)

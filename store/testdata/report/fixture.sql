@@ -135,3 +135,15 @@ INSERT INTO ticket_events (ticket, at, kind, actor, text) VALUES
     (100004, unixepoch('2026-12-22 10:02-03:00') * 1000, 'unmatched', 'inicio', 'quero mudar o logo da nota'),
     (100007, unixepoch('2026-12-24 09:30-03:00') * 1000, 'unmatched', 'notas', 'kkkk'),
     (100011, unixepoch('2026-12-20 23:59-03:00') * 1000, 'unmatched', 'inicio', 'antes da semana');
+
+-- Files: customers sent two screenshots (one over the cap, refused) and a
+-- voice note in the week, one screenshot the day before it; Ana sent a PDF.
+INSERT INTO media (chat, inbox, direction, kind, state, created_at) VALUES
+    ('c01', 0, 'in', 'image', 'stored', unixepoch('2026-12-21 09:05-03:00') * 1000),
+    ('c04', 0, 'in', 'image', 'failed', unixepoch('2026-12-23 10:05-03:00') * 1000),
+    ('c04', 0, 'in', 'audio', 'stored', unixepoch('2026-12-23 10:06-03:00') * 1000),
+    ('c04', 0, 'out', 'document', 'stored', unixepoch('2026-12-23 10:10-03:00') * 1000),
+    ('c01', 0, 'in', 'image', 'stored', unixepoch('2026-12-20 09:00-03:00') * 1000);
+INSERT INTO outbox (chat, ticket, text, author, created_at, sent_at, media) VALUES
+    ('c04', 100004, '*Ana*', '1', unixepoch('2026-12-23 10:10-03:00') * 1000, unixepoch('2026-12-23 10:10-03:00') * 1000,
+     (SELECT id FROM media WHERE direction = 'out' AND chat = 'c04'));
