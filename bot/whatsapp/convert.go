@@ -144,14 +144,14 @@ func content(m *waE2E.Message) (kind, text string) {
 	case m.GetLiveLocationMessage() != nil:
 		return bot.KindLocation, m.GetLiveLocationMessage().GetCaption()
 	case m.GetContactMessage() != nil:
-		return bot.KindContact, m.GetContactMessage().GetDisplayName()
+		return bot.KindContact, contactText(m.GetContactMessage())
 	case m.GetContactsArrayMessage() != nil:
 		c := m.GetContactsArrayMessage()
 		name := c.GetDisplayName()
 		if name == "" {
 			var names []string
 			for _, one := range c.GetContacts() {
-				names = append(names, one.GetDisplayName())
+				names = append(names, contactText(one))
 			}
 			name = joinNonEmpty(names...)
 		}
@@ -241,4 +241,27 @@ func chatKey(ctx context.Context, chat, alt types.JID, dir directory) (key, phon
 		}
 	}
 	return lid.String(), phone, nil
+}
+
+// contactText is a contact card as the transcript shows it: the name and
+// its phone numbers.
+func contactText(c *waE2E.ContactMessage) string {
+	return joinNonEmpty(append([]string{c.GetDisplayName()}, vcardPhones(c.GetVcard())...)...)
+}
+
+// vcardPhones returns the numbers of a vCard's TEL lines (WhatsApp writes
+// them as item1.TEL;waid=...:+55 ...), at most five.
+func vcardPhones(card string) []string {
+	var out []string
+	for line := range strings.Lines(card) {
+		key, val, ok := strings.Cut(strings.TrimSpace(line), ":")
+		k := strings.ToUpper(key)
+		if !ok || !(k == "TEL" || strings.HasPrefix(k, "TEL;") || strings.Contains(k, ".TEL")) {
+			continue
+		}
+		if v := strings.TrimSpace(val); v != "" && len(out) < 5 {
+			out = append(out, v)
+		}
+	}
+	return out
 }

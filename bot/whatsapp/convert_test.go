@@ -150,6 +150,10 @@ func TestConvert(t *testing.T) {
 		{"contact",
 			incoming(custLID, "m1", &waE2E.Message{ContactMessage: &waE2E.ContactMessage{DisplayName: proto.String("Contador"), Vcard: proto.String("BEGIN:VCARD...")}}),
 			want{deliver, lidKey, bot.KindContact, "Contador", phone}},
+		{"contact with numbers",
+			incoming(custLID, "m1", &waE2E.Message{ContactMessage: &waE2E.ContactMessage{DisplayName: proto.String("Contador"),
+				Vcard: proto.String("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Contador\r\nitem1.TEL;waid=554799990000:+55 47 9999-0000\r\nTEL;TYPE=work:+55 47 3333-0000\r\nEND:VCARD")}}),
+			want{deliver, lidKey, bot.KindContact, "Contador, +55 47 9999-0000, +55 47 3333-0000", phone}},
 		{"contacts",
 			incoming(custLID, "m1", &waE2E.Message{ContactsArrayMessage: &waE2E.ContactsArrayMessage{Contacts: []*waE2E.ContactMessage{
 				{DisplayName: proto.String("Ana")}, {DisplayName: proto.String("Rui")},

@@ -1544,7 +1544,7 @@ document.addEventListener('visibilitychange', () => {
 export const views = {};
 export const streams = {};
 export { $, $$, h, s, fill, api, toast, failed, rich, barChart, csatChart, legend, niceMax, chartW, narrow };
-export { fmtDay, fmtWhen, num, pct, addDays, plural, pluralWord };
+export { fmtDay, fmtWhen, num, pct, addDays, plural, pluralWord, fileSize };
 
 // Module scripts run in order before DOMContentLoaded: starting then lets
 // the other views register first, however the network orders the files.

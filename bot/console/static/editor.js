@@ -5,7 +5,7 @@
 // saved file is refused. A plain module like app.js, whose helpers it
 // uses; texts from the server go in with textContent, never innerHTML.
 
-import { $, h, s, fill, api, toast, failed, rich, views, streams, fmtDay, fmtWhen, num, pct, addDays, plural, pluralWord } from './app.js';
+import { $, h, s, fill, api, toast, failed, rich, views, streams, fmtDay, fmtWhen, num, pct, addDays, plural, pluralWord, fileSize } from './app.js';
 
 const when = (iso) => (iso ? fmtWhen.format(new Date(iso)) : '—');
 const dayLabel = (d) => fmtDay.format(new Date(`${d}T12:00:00-03:00`));
@@ -637,7 +637,7 @@ async function sendTest(text, wait) {
     const res = await api('POST', `/api/flows/test/${t.session}/messages`, wait ? { text, wait } : { text });
     ed.test = { ...t, ...res };
     if (res.route && text) ed.chat.filter((m) => m.from === 'customer').pop().route = res.route;
-    for (const m of res.replies) ed.chat.push({ from: 'bot', text: m.text, options: m.options });
+    for (const m of res.replies) ed.chat.push({ from: 'bot', text: m.text, options: m.options, file: m.file });
     if (!res.replies.length && wait) ed.chat.push({ from: 'clock', text: 'Nada aconteceu nesse tempo.' });
   } catch (e) {
     if (e.status === 404) { ed.test = null; toast('O teste terminou (ficou parado tempo demais). Comece outro.', 'error'); } else failed(e);
@@ -676,7 +676,9 @@ function renderChat() {
   } else {
     fill(chat, ...ed.chat.flatMap((m) => (m.from === 'clock'
       ? [h('div.bubble-note', { text: m.text })]
-      : [h(`div.bubble.bubble-${m.from}`, { dataset: { from: m.from } }, h('div.bubble-text', rich(m.text))), m.route ? routeWhy(m.route) : null].filter(Boolean))));
+      : [h(`div.bubble.bubble-${m.from}`, { dataset: { from: m.from } },
+        m.file ? h('div.bubble-file', { text: `📎 ${m.file.name} · ${fileSize(m.file.bytes)}` }) : null,
+        m.text ? h('div.bubble-text', rich(m.text)) : null), m.route ? routeWhy(m.route) : null].filter(Boolean))));
   }
   chat.scrollTop = chat.scrollHeight;
   const last = [...ed.chat].reverse().find((m) => m.from === 'bot');
