@@ -22,6 +22,7 @@ func TestCopy(t *testing.T) {
 	defer src.Close()
 	loadFixture(t, src)
 	at := time.Date(2026, 12, 21, 12, 0, 0, 0, time.UTC)
+	var mid int64 // the fixture has media rows of its own
 	update(t, src, func(tx *Tx) error {
 		if _, _, err := tx.InsertInbox(ctx, Inbound{Chat: "c01", MsgID: "m1", Kind: "text", Text: "olá, ação", ReceivedAt: at, Done: true}); err != nil {
 			return err
@@ -29,7 +30,8 @@ func TestCopy(t *testing.T) {
 		if _, err := tx.AppendOutbox(ctx, OutMsg{Chat: "c01", Ticket: 100001, Text: "Oi!", Options: []Option{{Key: "1", Label: "Sim"}}, Author: "bot", CreatedAt: at}); err != nil {
 			return err
 		}
-		if _, err := tx.AddMedia(ctx, Media{Chat: "c01", Direction: "in", Kind: "image", State: MediaPending, Ref: []byte{0, 1, 2, 255}, Voice: true}); err != nil {
+		var err error
+		if mid, err = tx.AddMedia(ctx, Media{Chat: "c01", Direction: "in", Kind: "image", State: MediaPending, Ref: []byte{0, 1, 2, 255}, Voice: true}); err != nil {
 			return err
 		}
 		if err := tx.PutConversation(ctx, Conversation{Chat: "c01", State: "menu", Path: []string{"root", "notas"}}); err != nil {
@@ -59,7 +61,7 @@ func TestCopy(t *testing.T) {
 		t.Errorf("report on the copy differs:\n got %+v\nwant %+v", got, want)
 	}
 	view(t, dst, func(tx *Tx) error {
-		m, err := tx.Media(ctx, 1)
+		m, err := tx.Media(ctx, mid)
 		if err == nil && (!reflect.DeepEqual(m.Ref, []byte{0, 1, 2, 255}) || !m.Voice) {
 			t.Errorf("media copied as %+v", m)
 		}
