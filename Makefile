@@ -55,9 +55,9 @@ deps: ## install what the tests need (Debian packages), if missing
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(TEST_PKGS) >/dev/null; \
 	fi
 
-bench: build ## measure the engine against SQLite's own commit rate (CUSTOMERS=10000 RATE=1000)
-	@echo "# closed loop: as fast as it goes"
-	$(BIN) bench --customers $(CUSTOMERS)
+bench: build deps ## measure the engine against SQLite's, then PostgreSQL's, own commit rate (CUSTOMERS=10000 RATE=1000)
+	@echo "# closed loop: as fast as it goes, on SQLite and on a throwaway durable PostgreSQL cluster (ratio_pg)"
+	$(BIN) bench --customers $(CUSTOMERS) --postgres temp
 	@echo "# open loop: $(RATE) messages/s offered"
 	$(BIN) bench --customers $(CUSTOMERS) --rate $(RATE)
 	@echo "# memory left behind by finished conversations (target: 0)"

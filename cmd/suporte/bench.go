@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +20,7 @@ import (
 
 	"suporte/bot"
 	"suporte/flows"
+	"suporte/internal/pgtemp"
 	"suporte/store"
 )
 
@@ -37,6 +37,7 @@ func runBench(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	flowsPath := fs.String("flows", envOr("SUPORTE_FLOWS", "flows.yaml"), "flows file")
 	refFor := fs.Duration("reference", 3*time.Second, "how long to measure SQLite's single-row commit rate")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the engine run to this file")
+	pg := fs.String("postgres", "", `run on PostgreSQL too: a postgres:// URL of an empty database, or "temp" for a throwaway cluster (Debian's postgresql package) on --dir, durable as in production`)
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -73,6 +74,12 @@ func runBench(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err != nil {
 		return err
 	}
+	var pgLines []string
+	if *pg != "" {
+		if pgLines, err = benchPostgres(ctx, fl, *pg, work, *customers, *rate, *refFor); err != nil {
+			return err
+		}
+	}
 	mode := "closed"
 	if *rate > 0 {
 		mode = "open"
@@ -97,6 +104,7 @@ func runBench(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		fmt.Sprintf("reference_commits_per_s=%.0f", ref),
 		fmt.Sprintf("ratio=%.2f", res.perSecond()/ref),
 	}
+	lines = append(lines, pgLines...)
 	_, err = fmt.Fprintln(stdout, strings.Join(lines, "\n"))
 	return err
 }
@@ -310,28 +318,62 @@ func benchEngine(ctx context.Context, fl *flows.Flow, path string, customers int
 	return res, nil
 }
 
-// benchReference measures SQLite committing one-row transactions one after
-// another on the same disk with the store's pragmas: the rate a design
+// benchPostgres runs the same customers on PostgreSQL (the database at
+// dsn, or a throwaway durable cluster on dir for "temp") and measures the
+// same server's single-row commit rate in the same run: group commit must
+// beat one transaction per message there too (ratio_pg >= 1).
+func benchPostgres(ctx context.Context, fl *flows.Flow, dsn, dir string, customers int, rate float64, refFor time.Duration) ([]string, error) {
+	if dsn == "temp" {
+		// The server may run as another user (postgres, when this is
+		// root): it must get through the benchmark's folder.
+		if err := os.Chmod(dir, 0o711); err != nil {
+			return nil, err
+		}
+		srv, err := pgtemp.Open(ctx, pgtemp.Options{Durable: true, Dir: dir})
+		if err != nil {
+			return nil, err
+		}
+		defer srv.Close()
+		if dsn, _, err = srv.NewDatabase(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if !store.IsPostgres(dsn) {
+		return nil, fmt.Errorf("--postgres %q: want a postgres:// URL or temp", dsn)
+	}
+	res, err := benchEngine(ctx, fl, dsn, customers, rate)
+	if err != nil {
+		return nil, fmt.Errorf("on PostgreSQL: %w", err)
+	}
+	ref, err := benchReference(ctx, dsn, refFor)
+	if err != nil {
+		return nil, fmt.Errorf("on PostgreSQL: %w", err)
+	}
+	return []string{
+		fmt.Sprintf("engine_msgs_per_s_pg=%.0f", res.perSecond()),
+		fmt.Sprintf("write_transactions_pg=%d", res.batches),
+		fmt.Sprintf("updates_per_transaction_pg=%.1f", float64(res.jobs)/float64(max(res.batches, 1))),
+		"latency_p50_pg=" + res.percentile(50).String(),
+		"latency_p99_pg=" + res.percentile(99).String(),
+		fmt.Sprintf("reference_commits_per_s_pg=%.0f", ref),
+		fmt.Sprintf("ratio_pg=%.2f", res.perSecond()/ref),
+	}, nil
+}
+
+// benchReference measures the engine under the store committing one-row
+// transactions one after another: SQLite on the same disk with the
+// store's pragmas, or the same PostgreSQL server. It is the rate a design
 // with one transaction per message could reach at best.
-func benchReference(ctx context.Context, path string, d time.Duration) (float64, error) {
-	db, err := sql.Open(store.Driver, store.ReferenceDSN(path))
+func benchReference(ctx context.Context, dsn string, d time.Duration) (float64, error) {
+	ref, err := store.OpenReference(ctx, dsn)
 	if err != nil {
 		return 0, err
 	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
-	if _, err := db.ExecContext(ctx, `CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)`); err != nil {
-		return 0, fmt.Errorf("reference: %w", err)
-	}
-	stmt, err := db.PrepareContext(ctx, `INSERT INTO t (v) VALUES (?)`)
-	if err != nil {
-		return 0, err
-	}
-	defer stmt.Close()
+	defer ref.Close()
 	start := time.Now()
 	n := 0
 	for time.Since(start) < d {
-		if _, err := stmt.ExecContext(ctx, "oi"); err != nil {
+		if err := ref.Commit(ctx, n); err != nil {
 			return 0, fmt.Errorf("reference: %w", err)
 		}
 		n++

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"suporte/internal/pgtemp"
 )
 
 // TestBenchSmall runs `suporte bench` on a few customers, both loops, and
@@ -47,5 +49,30 @@ func TestBenchSmall(t *testing.T) {
 				t.Error("ratio is not the last line")
 			}
 		})
+	}
+}
+
+// TestBenchPostgres runs the same benchmark on PostgreSQL too, beside the
+// same server's single-row commit rate.
+func TestBenchPostgres(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	args := []string{"--customers", "40", "--reference", "200ms", "--dir", t.TempDir(), "--flows", "../../flows.yaml", "--postgres", pgtemp.Database(t)}
+	if err := runBench(ctx, args, nil, &out, &errOut); err != nil {
+		t.Fatalf("bench: %v\n%s", err, errOut.String())
+	}
+	got := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		k, v, _ := strings.Cut(line, "=")
+		got[k] = v
+	}
+	for _, k := range []string{"engine_msgs_per_s_pg", "reference_commits_per_s_pg", "latency_p99_pg"} {
+		if got[k] == "" {
+			t.Errorf("no %s in:\n%s", k, out.String())
+		}
+	}
+	if n, err := strconv.ParseFloat(got["ratio_pg"], 64); err != nil || n <= 0 {
+		t.Errorf("ratio_pg=%q; want a positive number", got["ratio_pg"])
 	}
 }

@@ -36,6 +36,9 @@ type Options struct {
 	// for benchmarks comparing commit rates. Tests leave it off, which
 	// makes every commit a memory write.
 	Durable bool
+	// Dir is where the cluster's folder is made (the disk under test);
+	// empty means the system's temporary folder.
+	Dir string
 }
 
 // Cluster is a running throwaway server.
@@ -74,7 +77,7 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "suporte-pg-")
+	dir, err := os.MkdirTemp(o.Dir, "suporte-pg-")
 	if err != nil {
 		return nil, err
 	}
