@@ -60,6 +60,21 @@ func (r *Runtime) serve(ctx context.Context, chat string, timers bool, w *worker
 		if wait := outs[0].NextTry.Sub(r.cfg.Clock.Now()); wait > 0 {
 			return wait, timers
 		}
+		if r.cfg.Sleep != nil && len(rec.done) > 0 {
+			// Paced, each message is recorded before the next goes out
+			// (see send), so a crash repeats one at most: replies handed
+			// over by an inline turn must not jump that.
+			err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
+				return recordSends(ctx, tx, rec, r.cfg.Clock.Now())
+			})
+			if err != nil {
+				fails++
+				r.hold(chat, rec, fails)
+				rec = sendRecord{}
+				return recordBackoff(fails), timers
+			}
+			rec, fails = sendRecord{}, 0
+		}
 		more := r.send(ctx, outs)
 		rec.done = append(rec.done, more.done...)
 		rec.failed, rec.sendErr = more.failed, more.sendErr
