@@ -440,9 +440,9 @@ func (r *router) route(norm, from string) Routing {
 		for qi := range uniq {
 			m := own[i*k+qi]
 			c.own += m.Weight / mass
-			for k, a := range node.ancestors {
+			for depth, a := range node.ancestors {
 				up := own[a*k+qi]
-				if v := up.Weight * math.Pow(r.t.inherit, float64(k+1)); v > m.Weight {
+				if v := up.Weight * math.Pow(r.t.inherit, float64(depth+1)); v > m.Weight {
 					m = up
 					m.From, m.Weight = r.nodes[a].id, v
 				}

@@ -165,6 +165,45 @@ func TestRouteExplains(t *testing.T) {
 	}
 }
 
+// TestRouteMatchesOwnPhrases checks the evidence behind every score: a
+// word a node knows comes from one of its own phrases, or from a phrase
+// of the menu above it that the match names. ("emissão de nfe" once went
+// to boletos-emitir on "nfe" credited to the boletos menu, which has no
+// such word: an inherited match was read from another node's slot.)
+func TestRouteMatchesOwnPhrases(t *testing.T) {
+	fl := loadShipped(t)
+	r := fl.router
+	has := func(node, source string) bool {
+		i, ok := r.index[node]
+		return ok && slices.ContainsFunc(r.phrases, func(p phrase) bool { return p.node == i && p.source == source })
+	}
+	texts := []string{"emissão de nfe", "nota fiscal rejeitada por ncm invalido"}
+	for _, c := range readLabelled(t) {
+		texts = append(texts, c.phrase)
+	}
+	for _, text := range texts {
+		for _, menu := range []string{"", "notas", "boletos", "financeiro", "chamados"} {
+			for _, c := range fl.Route(text, menu).Ranking {
+				for _, m := range c.Matches {
+					owner := c.Node
+					if m.From != "" {
+						owner = m.From
+						if !slices.Contains(r.nodes[r.index[c.Node]].ancestors, r.index[m.From]) {
+							t.Errorf("Route(%q, %q): %s credits %q to %q, not a menu above it", text, menu, c.Node, m.Word, m.From)
+						}
+					}
+					if !has(owner, m.Source) {
+						t.Errorf("Route(%q, %q): %s credits %q to %q of %s, which has no such phrase", text, menu, c.Node, m.Word, m.Source, owner)
+					}
+				}
+			}
+		}
+	}
+	if a := fl.Understand(fl.Root(), "emissão de nfe"); a.Target() == "boletos-emitir" {
+		t.Errorf("Understand(%q) went to boletos-emitir; want the invoices", "emissão de nfe")
+	}
+}
+
 // TestRouteDeterministic routes the same texts twice, and from a freshly
 // parsed copy: the same answers, the same scores.
 func TestRouteDeterministic(t *testing.T) {
