@@ -1,11 +1,13 @@
 package console
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -930,5 +932,28 @@ func TestTranscriptHidesUnmatched(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("the text shows %d times in the transcript; want once: %+v", n, d.Messages)
+	}
+}
+
+// TestDeclaredTooLong: a request whose declared length is over the API's
+// cap is refused with 413 before its body arrives (a client declaring a
+// huge body could otherwise hold the connection while trickling bytes).
+func TestDeclaredTooLong(t *testing.T) {
+	e := newEnv(t)
+	c, err := net.Dial("tcp", e.srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	fmt.Fprintf(c, "POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n{")
+	res, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("declared 100 MB, sent a byte: %v; want 413 at once", err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(b), "grande demais") {
+		t.Errorf("got %d %s; want 413 with the limit", res.StatusCode, b)
 	}
 }

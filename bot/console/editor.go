@@ -270,7 +270,8 @@ type candidateRequest struct {
 func decodeCandidate(w http.ResponseWriter, r *http.Request) (candidateRequest, error) {
 	var req candidateRequest
 	tooBig := fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("O arquivo de fluxos pode ter no máximo %d KiB.", maxSource>>10))
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxSourceBody))
+	web.LimitBody(w, r, maxSourceBody)
+	body, err := io.ReadAll(r.Body)
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return req, tooBig

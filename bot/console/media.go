@@ -167,7 +167,7 @@ func (s *Server) receiveFile(ctx context.Context, w http.ResponseWriter, r *http
 	}
 	fl := s.cfg.Flow()
 	limit := max(fl.MaxFor(flows.FileDocument), fl.MaxFor(flows.FileImage))
-	r.Body = http.MaxBytesReader(w, r.Body, limit+uploadSlack)
+	web.LimitBody(w, r, limit+uploadSlack)
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return fail(http.StatusBadRequest, "Envie o arquivo como multipart/form-data, no campo \"file\".")

@@ -288,7 +288,7 @@ func fail(code int, msg string) error { return &httpError{code, msg} }
 // decode reads a JSON body into v: at most maxBody bytes, no unknown
 // fields, nothing after the value. An empty body leaves v as it is.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
-	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	web.LimitBody(w, r, maxBody)
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)

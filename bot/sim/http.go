@@ -334,7 +334,7 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 // fields, nothing after the value. It returns the status and message of
 // what is wrong, or 0.
 func decode(w http.ResponseWriter, r *http.Request, v any) (int, string) {
-	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
+	web.LimitBody(w, r, MaxBody)
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)

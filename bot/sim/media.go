@@ -119,7 +119,7 @@ func (p *Phone) Fetch(ctx context.Context, req bot.FetchRequest, dst bot.MediaFi
 // kind, id and name, and the file. The file is kept before the message
 // goes to the runtime, so an acknowledged message's file is never lost.
 func (h *handler) postFile(w http.ResponseWriter, r *http.Request) (bot.Inbound, int, string) {
-	r.Body = http.MaxBytesReader(w, r.Body, MaxFile+MaxBody)
+	web.LimitBody(w, r, MaxFile+MaxBody)
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return bot.Inbound{}, http.StatusBadRequest, "Envie o arquivo como multipart/form-data, no campo \"file\"."

@@ -87,3 +87,24 @@ func (t *timedBody) extend() error {
 	t.deadline = d
 	return t.rc.SetReadDeadline(d)
 }
+
+// LimitBody caps r's body at limit bytes, as http.MaxBytesReader does,
+// and refuses at once a body whose Content-Length is over it: reading
+// such a body fails with *http.MaxBytesError before a byte is read, and
+// the connection closes after the answer. Without this, a client could
+// declare a huge length and send a byte now and then: BodyTime grants
+// time by the declared length (up to Max), not by what the handler takes.
+func LimitBody(w http.ResponseWriter, r *http.Request, limit int64) {
+	if r.ContentLength > limit {
+		w.Header().Set("Connection", "close") // the rest of the body is never read
+		r.Body = tooLong{limit}
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+}
+
+// tooLong is a body declared longer than its limit.
+type tooLong struct{ limit int64 }
+
+func (b tooLong) Read([]byte) (int, error) { return 0, &http.MaxBytesError{Limit: b.limit} }
+func (tooLong) Close() error               { return nil }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -89,5 +90,70 @@ func TestSlowBodies(t *testing.T) {
 	close(tick) // the stream outlived every body time above
 	if l, err := events.ReadString('\n'); l != "tick\n" {
 		t.Errorf("event stream after the slow bodies: %q, %v; want it still open", l, err)
+	}
+}
+
+// TestLimitBody: a body declared longer than the handler's limit is
+// refused before it arrives, so a client cannot declare a huge length
+// and trickle bytes for the time that length would earn; a body within
+// the limit is read, and one longer than declared is cut.
+func TestLimitBody(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /small", func(w http.ResponseWriter, r *http.Request) {
+		LimitBody(w, r, 10)
+		b, err := io.ReadAll(r.Body)
+		var tooBig *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooBig):
+			http.Error(w, "too big", http.StatusRequestEntityTooLarge)
+		case err != nil:
+			http.Error(w, err.Error(), http.StatusBadRequest)
+		default:
+			w.Write(b)
+		}
+	})
+	ts := httptest.NewUnstartedServer(nil)
+	ts.Config = NewServer(mux)
+	ts.Start()
+	defer ts.Close()
+
+	c, err := net.Dial("tcp", ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second)) // far less than the 15 minutes the declared length earns
+	if _, err := io.WriteString(c, "POST /small HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\nA"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("declared 100 MB, sent a byte: %v; want 413 at once", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusRequestEntityTooLarge || !res.Close {
+		t.Errorf("declared 100 MB: got %d, close %v; want 413 and the connection closed", res.StatusCode, res.Close)
+	}
+
+	for body, want := range map[string]int{"0123456789": 200, "0123456789A": 413} {
+		res, err := http.Post(ts.URL+"/small", "text/plain", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Errorf("body %q: got %d; want %d", body, res.StatusCode, want)
+		}
+	}
+	// Chunked: no declared length, cut by what arrives.
+	req, _ := http.NewRequest("POST", ts.URL+"/small", io.MultiReader(strings.NewReader("0123456789"), strings.NewReader("AB")))
+	req.ContentLength = -1
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 413 {
+		t.Errorf("chunked body over the limit: got %d; want 413", res.StatusCode)
 	}
 }
