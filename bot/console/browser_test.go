@@ -156,13 +156,14 @@ func steps(t *testing.T, ctx context.Context, check func(), what string, actions
 // TestBrowser drives the console in Debian's chromium, one tab per case
 // in one browser (starting it is the slow part).
 func TestBrowser(t *testing.T) {
-	browser := startBrowser(t, 180*time.Second) // six cases; slow under -race on a busy machine
+	browser := startBrowser(t, 240*time.Second) // seven cases; slow under -race on a busy machine
 	t.Run("agent answers a customer", func(t *testing.T) { testAgentAnswersACustomer(t, browser) })
 	t.Run("supervisor views", func(t *testing.T) { testSupervisorViews(t, browser) })
 	t.Run("editor and reports", func(t *testing.T) { testEditorAndReports(t, browser) })
 	t.Run("wording", func(t *testing.T) { testWording(t, browser) })
 	t.Run("phone", func(t *testing.T) { testPhone(t, browser) })
 	t.Run("search", func(t *testing.T) { testSearch(t, browser) })
+	t.Run("media", func(t *testing.T) { testMedia(t, browser) })
 }
 
 func testAgentAnswersACustomer(t *testing.T, browser context.Context) {

@@ -37,12 +37,27 @@ type fakeTransport struct {
 	sent   map[string][]string
 	files  map[string][]*bot.File // chat -> files sent, in order
 	media  map[string][]byte      // what customers' files hold, by Media.Ref
+	hold   map[string]chan error  // files whose fetch waits for a word: nil, it comes; an error, it fails
 	n      int
 	signal chan struct{} // gets a value after each send (buffered 1)
 }
 
-// Fetch serves customers' files from media, as WhatsApp's servers would.
-func (f *fakeTransport) Fetch(_ context.Context, req bot.FetchRequest, dst bot.MediaFile) error {
+// Fetch serves customers' files from media, as WhatsApp's servers would;
+// a file held waits for its word first.
+func (f *fakeTransport) Fetch(ctx context.Context, req bot.FetchRequest, dst bot.MediaFile) error {
+	f.mu.Lock()
+	gate := f.hold[string(req.Ref)]
+	f.mu.Unlock()
+	if gate != nil {
+		select {
+		case err := <-gate:
+			if err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	f.mu.Lock()
 	b, ok := f.media[string(req.Ref)]
 	f.mu.Unlock()
@@ -54,7 +69,7 @@ func (f *fakeTransport) Fetch(_ context.Context, req bot.FetchRequest, dst bot.M
 }
 
 func newFakeTransport() *fakeTransport {
-	return &fakeTransport{sent: map[string][]string{}, files: map[string][]*bot.File{}, media: map[string][]byte{}, signal: make(chan struct{}, 1)}
+	return &fakeTransport{sent: map[string][]string{}, files: map[string][]*bot.File{}, media: map[string][]byte{}, hold: map[string]chan error{}, signal: make(chan struct{}, 1)}
 }
 
 func (f *fakeTransport) Send(_ context.Context, m bot.Outbound) (bot.Sent, error) {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -220,6 +221,48 @@ func TestQuickReplyAttachment(t *testing.T) {
 		r := e.post(ana, path, map[string]any{"text": "x", "attachment": bad})
 		if r.code != 400 || !strings.Contains(r.errMsg(t), "respostas prontas") {
 			t.Errorf("attachment %q not in the quick replies: %d %s", bad, r.code, r.body)
+		}
+	}
+}
+
+// TestTranscriptLineIDs: every line of a transcript has an id of its own
+// (the bot's lines and the ticket's events are numbered apart), the same
+// in every read, so the page can update the transcript in place.
+func TestTranscriptLineIDs(t *testing.T) {
+	e := newEnv(t)
+	e.agent("ana@x.com", "Ana", "agent", 5)
+	ana := e.login("ana@x.com")
+	tk := e.queue(t, "5547999990001")
+	e.must(200, req{method: "POST", path: fmt.Sprint("/api/tickets/", tk.ID, "/claim"), token: ana})
+	e.sendMedia("5547999990001", bot.KindImage, "print", pngBytes)
+	read := func() []string {
+		var d struct{ Messages []struct{ ID, From string } }
+		e.must(200, req{method: "GET", path: fmt.Sprint("/api/tickets/", tk.ID), token: ana}).json(t, &d)
+		var ids []string
+		seen := map[string]bool{}
+		froms := map[string]bool{}
+		for _, m := range d.Messages {
+			if m.ID == "" || seen[m.ID] {
+				t.Errorf("line %+v: id empty or seen before in %+v", m, d.Messages)
+			}
+			seen[m.ID] = true
+			froms[m.From] = true
+			ids = append(ids, m.ID)
+		}
+		if !froms["bot"] || !froms["customer"] || !froms["system"] {
+			t.Errorf("transcript %+v; want lines of the bot, the customer and the system", d.Messages)
+		}
+		return ids
+	}
+	before := read()
+	e.say("5547999990001", "Mandei o print")
+	after := read()
+	if len(after) != len(before)+1 {
+		t.Fatalf("after one more message: %v; before %v", after, before)
+	}
+	for _, id := range before {
+		if !slices.Contains(after, id) {
+			t.Errorf("line %s is gone after one more message: %v", id, after)
 		}
 	}
 }

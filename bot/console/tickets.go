@@ -80,6 +80,7 @@ type feedbackJSON struct {
 }
 
 type messageJSON struct {
+	ID        string     `json:"id"`   // the line's, unique in its ticket: the page updates it in place
 	From      string     `json:"from"` // customer, bot, agent, note, system
 	Text      string     `json:"text"`
 	At        jsonTime   `json:"at"`
@@ -458,8 +459,18 @@ func (s *Server) ticketDetail(ctx context.Context, sess session, id int64) (tick
 	return out, err
 }
 
+// lineID names a transcript line within its ticket. What the bot said is
+// read from the outbox (store.Transcript), the rest from the ticket's
+// events: each has ids of its own.
+func lineID(e store.TicketEvent) string {
+	if e.Kind == "bot" {
+		return "o" + strconv.FormatInt(e.ID, 10)
+	}
+	return "e" + strconv.FormatInt(e.ID, 10)
+}
+
 func messageOut(e store.TicketEvent, n names) messageJSON {
-	m := messageJSON{From: e.Kind, Text: e.Text, At: jsonTime(e.At), Actor: e.Actor}
+	m := messageJSON{ID: lineID(e), From: e.Kind, Text: e.Text, At: jsonTime(e.At), Actor: e.Actor}
 	switch e.Kind {
 	case "customer", "bot":
 	case "agent", "note":

@@ -631,21 +631,114 @@ function renderConversation(scrollToEnd) {
   renderDetails();
 }
 
+// renderTranscript updates the transcript line by line (keyed by id):
+// new lines are added, changed ones updated in place, and a file already
+// shown is never drawn again (that would stop a voice note playing,
+// reload an image and move the page). At the bottom it follows new
+// lines; scrolled up, it stays put and says new ones came.
 function renderTranscript(scrollToEnd) {
   const box = $('#transcript');
-  const atEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
+  const t = state.open;
+  if (box.dataset.ticket !== String(t.id)) {
+    box.replaceChildren();
+    box.dataset.ticket = t.id;
+    scrollToEnd = true;
+  }
+  const old = new Map([...box.children].map((el) => [el.dataset.key, el]));
   const nodes = [];
+  let added = 0;
   let lastDay = '';
-  for (const m of state.open.messages) {
+  const today = fmtDay.format(new Date(serverNow()));
+  for (const m of t.messages) {
     const d = day(m.at);
     if (d !== lastDay) {
-      nodes.push(h('div.day-sep', { text: d === fmtDay.format(new Date(serverNow())) ? 'Hoje' : d }));
       lastDay = d;
+      const label = d === today ? 'Hoje' : d;
+      const sep = old.get(`day ${d}`);
+      nodes.push(sep && sep.textContent === label ? sep : h('div.day-sep', { dataset: { key: `day ${d}` }, text: label }));
     }
-    nodes.push(message(m));
+    const el = old.get(`m ${m.id}`);
+    old.delete(`m ${m.id}`); // a line is drawn once, whatever the server says
+    if (el) updateLine(el, m);
+    else if (m.from !== 'system') added++;
+    nodes.push(el || line(m));
   }
-  box.replaceChildren(...nodes);
-  if (scrollToEnd || atEnd) box.scrollTop = box.scrollHeight;
+  // Only new lines go in: a line on the page is never moved (moving a
+  // player stops it).
+  const keep = new Set(nodes);
+  for (const el of [...box.children]) if (!keep.has(el)) el.remove();
+  let at = box.firstElementChild;
+  for (const el of nodes) {
+    if (el === at) at = at.nextElementSibling;
+    else box.insertBefore(el, at);
+  }
+  if (scrollToEnd || following) toBottom();
+  else if (added) newBelow(newCount + added);
+}
+
+// following says the transcript is scrolled to its end and stays there
+// as lines come and images load; newCount counts the lines that came
+// below while it was scrolled up.
+let following = true;
+let newCount = 0;
+const transcriptEl = $('#transcript');
+const atBottom = () => transcriptEl.scrollHeight - transcriptEl.scrollTop - transcriptEl.clientHeight < 80;
+
+function toBottom() {
+  transcriptEl.scrollTop = transcriptEl.scrollHeight;
+  following = true;
+  newBelow(0);
+}
+
+function newBelow(n) {
+  newCount = n;
+  const cue = $('#new-below');
+  cue.hidden = !n;
+  cue.textContent = n ? `${plural(n, 'nova mensagem', 'novas mensagens')} ↓` : '';
+}
+
+transcriptEl.addEventListener('scroll', () => {
+  following = atBottom();
+  if (following && newCount) newBelow(0);
+});
+// An image or a player's first frame makes its line taller once loaded:
+// a transcript at its end stays there.
+for (const ev of ['load', 'loadedmetadata']) {
+  transcriptEl.addEventListener(ev, () => { if (following) transcriptEl.scrollTop = transcriptEl.scrollHeight; }, true);
+}
+$('#new-below').addEventListener('click', () => { toBottom(); transcriptEl.focus(); });
+
+// line is a transcript line for m, keyed for renderTranscript.
+function line(m) {
+  const el = message(m);
+  el.dataset.key = `m ${m.id}`;
+  el.sig = lineSig(m);
+  return el;
+}
+
+// lineSig is what a line shows besides its file.
+const lineSig = (m) => JSON.stringify([m.from, m.text, m.at, m.actor, m.actor_name, m.from === 'customer' ? customerName(state.open) : '']);
+
+// updateLine brings a line on the page up to m: its words and sender are
+// redrawn around the file, and the file only when it changed (it landed,
+// or could not be had).
+function updateLine(el, m) {
+  const media = $('.msg-media', el);
+  if (el.sig !== lineSig(m)) {
+    const fresh = line(m);
+    el.className = fresh.className;
+    el.sig = fresh.sig;
+    if (!media) {
+      el.replaceChildren(...fresh.childNodes);
+    } else {
+      $('.msg-meta', el).replaceWith($('.msg-meta', fresh));
+      while (media.nextSibling) media.nextSibling.remove();
+      const body = $('.msg-body', fresh);
+      $('.msg-media', body)?.remove();
+      media.after(...body.childNodes);
+    }
+  }
+  if (media && m.media && media.sig !== JSON.stringify(m.media)) media.replaceWith(mediaBlock(m.media));
 }
 
 function message(m) {
@@ -685,6 +778,7 @@ function fileSize(n) {
 function mediaBlock(md) {
   const name = md.name || kindNames[md.kind] || 'Arquivo';
   const box = h('div.msg-media', { dataset: { media: md.id, state: md.state } });
+  box.sig = JSON.stringify(md);
   if (md.kind === 'location' && md.lat != null) {
     const coords = `${md.lat.toFixed(6)}, ${md.lng.toFixed(6)}`;
     box.append(h('a.file-card', { href: `https://www.openstreetmap.org/?mlat=${md.lat}&mlon=${md.lng}#map=17/${md.lat}/${md.lng}`, target: '_blank', rel: 'noopener noreferrer' },
