@@ -8,8 +8,8 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"suporte/internal/pgtemp"
 	"suporte/store"
+	"suporte/store/pgtemp"
 )
 
 // term is one lease term as a test sees it.

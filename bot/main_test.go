@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"suporte/internal/pgtemp"
+	"suporte/store/pgtemp"
 )
 
 // TestMain stops the PostgreSQL cluster the tests that need one started.

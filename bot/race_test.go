@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"suporte/internal/pgtemp"
 	"suporte/store"
+	"suporte/store/pgtemp"
 )
 
 // TestAgentRacesTurnAcrossProcesses: on PostgreSQL two processes share the

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"suporte/internal/pgtemp"
 	"suporte/store"
+	"suporte/store/pgtemp"
 )
 
 // TestEventsReachEveryReplica: two processes share a PostgreSQL store. A

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"suporte/internal/pgtemp"
+	"suporte/store/pgtemp"
 )
 
 // testPG is the PostgreSQL server of the second pass; nil during the

@@ -12,7 +12,7 @@ import (
 	"go.mau.fi/whatsmeow/types"
 	waLog "go.mau.fi/whatsmeow/util/log"
 
-	"suporte/internal/pgtemp"
+	"suporte/store/pgtemp"
 )
 
 func TestMain(m *testing.M) {

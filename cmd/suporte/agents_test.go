@@ -11,8 +11,8 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"suporte/internal/pgtemp"
 	"suporte/store"
+	"suporte/store/pgtemp"
 )
 
 // agentsRun runs `suporte agents args...` with stdin and returns stdout,

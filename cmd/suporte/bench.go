@@ -20,8 +20,8 @@ import (
 
 	"suporte/bot"
 	"suporte/flows"
-	"suporte/internal/pgtemp"
 	"suporte/store"
+	"suporte/store/pgtemp"
 )
 
 // runBench drives simulated customers through the real durable path (the

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"suporte/internal/pgtemp"
+	"suporte/store/pgtemp"
 )
 
 // TestBenchSmall runs `suporte bench` on a few customers, both loops, and

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"suporte/internal/pgtemp"
+	"suporte/store/pgtemp"
 )
 
 // The crash tests run the real binary, built once per test process into

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"suporte/internal/pgtemp"
+	"suporte/store/pgtemp"
 )
 
 // The failover test: the crash test's customers, on two `suporte demo`

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"suporte/internal/pgtemp"
+	"suporte/store/pgtemp"
 )
 
 // TestMigrate copies the report fixture's installation into PostgreSQL:
