@@ -37,9 +37,12 @@ func TestEvents(t *testing.T) {
 	}
 
 	evs := []Event{{At: at, Kind: "queue", Ticket: 100001, Chat: "c1"}, {At: at, Kind: "ticket", Ticket: 100001, Chat: "c1", Agent: "7"}}
-	// Until the listener is connected nothing says it heard: add until it does.
+	// Until the listener is connected nothing says it heard: add until it
+	// does. Its catch-up on connecting may bring earlier batches too (ids
+	// differ, contents repeat), so what it heard is gathered and the last
+	// batch compared.
 	deadline := time.Now().Add(10 * time.Second)
-	var got []Event
+	var got, all []Event
 	for {
 		batch := slices.Clone(evs)
 		update(t, db, func(tx *Tx) error { return tx.AddEvents(ctx, batch) })
@@ -50,10 +53,19 @@ func TestEvents(t *testing.T) {
 			got = batch
 			break
 		}
-		select {
-		case es := <-heard:
-			got = es
-		case <-time.After(100 * time.Millisecond):
+		wait := time.After(100 * time.Millisecond)
+	hear:
+		for {
+			select {
+			case es := <-heard:
+				all = append(all, es...)
+				if n := len(all); n >= len(evs) && all[n-1].ID == batch[1].ID {
+					got = all[n-len(evs):]
+					break hear
+				}
+			case <-wait:
+				break hear
+			}
 		}
 		if got != nil {
 			break
