@@ -47,17 +47,53 @@ func (tx *Tx) LoginLimit(ctx context.Context, account, addr string) (LoginLimit,
 	return l, nil
 }
 
-const putLoginLimitSQL = `INSERT INTO login_limits (` + loginLimitCols + `) VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT (account, addr) DO UPDATE SET fails = excluded.fails, since = excluded.since,
-    next_at = excluded.next_at, updated_at = excluded.updated_at`
+// addLoginFailureSQL counts one failure in one statement: the row is
+// created, or locked and incremented, so failures counted at once by
+// several console processes each count (a read, then a write, would let
+// two of them write the same number). A run whose last failure is at or
+// before the first mark, or that began at or before the second, starts
+// again. Every SET expression reads the row as it was.
+const addLoginFailureSQL = `INSERT INTO login_limits (` + loginLimitCols + `) VALUES (?, ?, 1, ?, 0, ?)
+ON CONFLICT (account, addr) DO UPDATE SET
+    fails = CASE WHEN login_limits.updated_at <= ? OR login_limits.since <= ? THEN 1 ELSE login_limits.fails + 1 END,
+    since = CASE WHEN login_limits.updated_at <= ? OR login_limits.since <= ? THEN excluded.since ELSE login_limits.since END,
+    updated_at = excluded.updated_at
+RETURNING ` + loginLimitCols
 
-// PutLoginLimit stores the key's state.
-func (tx *Tx) PutLoginLimit(ctx context.Context, l LoginLimit) error {
-	_, err := tx.exec(ctx, putLoginLimitSQL, l.Account, l.Addr, l.Fails, millis(l.Since), millis(l.NextAt), millis(l.UpdatedAt))
-	if err != nil {
-		return fmt.Errorf("put login limit: %w", err)
+const setLoginWaitSQL = `UPDATE login_limits SET next_at = ? WHERE account = ? AND addr = ?`
+
+// LoginRun says when a key's run of failures starts again: after a quiet
+// spell (its last failure at or before QuietBefore) or after a window
+// (its first at or before StartedBefore). A zero time never restarts.
+type LoginRun struct {
+	QuietBefore   time.Time
+	StartedBefore time.Time
+}
+
+// AddLoginFailure counts a failure of the key at now and sets its next
+// allowed attempt to wait(the key as counted). The key's row stays locked
+// until the Update commits, so a failure counted at the same moment by
+// another process waits, then counts on top of this one.
+func (tx *Tx) AddLoginFailure(ctx context.Context, account, addr string, now time.Time, run LoginRun, wait func(LoginLimit) time.Time) (LoginLimit, error) {
+	quiet, started := int64(-1), int64(-1)
+	if !run.QuietBefore.IsZero() {
+		quiet = millis(run.QuietBefore)
 	}
-	return nil
+	if !run.StartedBefore.IsZero() {
+		started = millis(run.StartedBefore)
+	}
+	l, err := scanLoginLimit(tx.queryRow(ctx, addLoginFailureSQL, account, addr, millis(now), millis(now),
+		quiet, started, quiet, started))
+	if err != nil {
+		return LoginLimit{}, fmt.Errorf("add login failure: %w", err)
+	}
+	if next := wait(l); !next.Equal(l.NextAt) {
+		if _, err := tx.exec(ctx, setLoginWaitSQL, millis(next), account, addr); err != nil {
+			return LoginLimit{}, fmt.Errorf("set login wait: %w", err)
+		}
+		l.NextAt = next
+	}
+	return l, nil
 }
 
 const (

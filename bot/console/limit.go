@@ -64,39 +64,32 @@ func (l loginLimiter) wait(ctx context.Context, account, addr string) (time.Dura
 	return max(next.Sub(l.now()), 0), nil
 }
 
-// failed counts a failure of account from addr.
+// failed counts a failure of account from addr. Each count is one
+// statement on a locked row, so failures arriving at once on several
+// console processes all count. The address's row is counted first: every
+// failure from addr then waits on that one row before it takes its
+// account's, so two processes never hold them in opposite orders.
 func (l loginLimiter) failed(ctx context.Context, account, addr string) error {
 	now := l.now()
 	return l.db.Update(ctx, func(tx *store.Tx) error {
-		mine, err := tx.LoginLimit(ctx, account, addr)
+		_, err := tx.AddLoginFailure(ctx, "", addr, now, store.LoginRun{StartedBefore: now.Add(-addrWindow)},
+			func(all store.LoginLimit) time.Time {
+				if all.Fails >= addrMax {
+					return all.Since.Add(addrWindow)
+				}
+				return all.NextAt
+			})
 		if err != nil {
 			return err
 		}
-		if now.Sub(mine.UpdatedAt) >= forgetAfter {
-			mine.Fails, mine.Since = 0, now
-		}
-		mine.Fails++
-		mine.UpdatedAt = now
-		mine.NextAt = time.Time{}
-		if n := mine.Fails - freeFails; n > 0 {
-			mine.NextAt = now.Add(min(firstWait<<min(n-1, 20), maxWait))
-		}
-		all, err := tx.LoginLimit(ctx, "", addr)
-		if err != nil {
-			return err
-		}
-		if now.Sub(all.Since) >= addrWindow {
-			all.Fails, all.Since = 0, now
-		}
-		all.Fails++
-		all.UpdatedAt = now
-		if all.Fails >= addrMax {
-			all.NextAt = all.Since.Add(addrWindow)
-		}
-		if err := tx.PutLoginLimit(ctx, mine); err != nil {
-			return err
-		}
-		return tx.PutLoginLimit(ctx, all)
+		_, err = tx.AddLoginFailure(ctx, account, addr, now, store.LoginRun{QuietBefore: now.Add(-forgetAfter)},
+			func(mine store.LoginLimit) time.Time {
+				if n := mine.Fails - freeFails; n > 0 {
+					return now.Add(min(firstWait<<min(n-1, 20), maxWait))
+				}
+				return time.Time{}
+			})
+		return err
 	})
 }
 

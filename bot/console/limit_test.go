@@ -1,16 +1,20 @@
 package console
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"suporte/store"
+	"suporte/store/pgtemp"
 )
 
 // loginAt posts a login to h as if from the peer address from, with
@@ -115,6 +119,65 @@ func TestLoginLimitsShared(t *testing.T) {
 	}
 	if code, _ := loginAt(t, two, attacker, "ana@contaazul.com", "errada-errada"); code != 429 {
 		t.Errorf("on the other console: got %d; want 429", code)
+	}
+}
+
+// TestLoginFailuresRace: wrong passwords tried at the same moment on two
+// console processes (two stores on one database) all count: the guesser
+// reaches exactly the wait its failures earn, on SQLite and PostgreSQL.
+func TestLoginFailuresRace(t *testing.T) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			dsn := filepath.Join(t.TempDir(), "suporte.db")
+			if engine == "postgres" {
+				dsn = pgtemp.Database(t)
+			}
+			ctx := context.Background()
+			now := time.Date(2026, 11, 24, 13, 0, 0, 0, time.UTC)
+			var replicas []loginLimiter
+			for range 2 {
+				db, err := store.Open(ctx, dsn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer db.Close()
+				replicas = append(replicas, loginLimiter{db: db, now: func() time.Time { return now }})
+			}
+			// Two accounts from one address: their rows and the address's
+			// are counted by every failure, in the same transactions.
+			tries := map[string]int{"ana@contaazul.com": freeFails + 8, "bia@contaazul.com": freeFails + 6}
+			var wg sync.WaitGroup
+			i := 0
+			for account, n := range tries {
+				for range n {
+					l := replicas[i%len(replicas)]
+					i++
+					wg.Go(func() {
+						if err := l.failed(ctx, account, "203.0.113.66"); err != nil {
+							t.Error(err)
+						}
+					})
+				}
+			}
+			wg.Wait()
+			for account, want := range map[string]time.Duration{"ana@contaazul.com": 128 * time.Second, "bia@contaazul.com": 32 * time.Second} {
+				for r, l := range replicas {
+					if got, err := l.wait(ctx, account, "203.0.113.66"); err != nil || got != want {
+						t.Errorf("%s's wait on replica %d after %d failures: got %v, %v; want %v", account, r+1, tries[account], got, err, want)
+					}
+				}
+			}
+			err := replicas[0].db.View(ctx, func(tx *store.Tx) error {
+				all, err := tx.LoginLimit(ctx, "", "203.0.113.66")
+				if want := tries["ana@contaazul.com"] + tries["bia@contaazul.com"]; all.Fails != want {
+					t.Errorf("the address's failures: got %d; want %d", all.Fails, want)
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
 

@@ -187,7 +187,8 @@ func TestAgentsUnlock(t *testing.T) {
 	}
 	err = db.Update(ctx, func(tx *store.Tx) error {
 		for _, k := range keys {
-			if err := tx.PutLoginLimit(ctx, store.LoginLimit{Account: k[0], Addr: k[1], Fails: 9, Since: now, NextAt: now.Add(time.Hour), UpdatedAt: now}); err != nil {
+			wait := func(store.LoginLimit) time.Time { return now.Add(time.Hour) }
+			if _, err := tx.AddLoginFailure(ctx, k[0], k[1], now, store.LoginRun{}, wait); err != nil {
 				return err
 			}
 		}
