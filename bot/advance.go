@@ -82,7 +82,7 @@ func (r *Runtime) advance(ctx context.Context, chat string, rec sendRecord, time
 		in    *store.Inbound
 		fired bool
 	)
-	err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
+	err := r.cfg.Store.UpdateChat(ctx, chat, func(tx *store.Tx) error {
 		res, h, evs, in, fired = advanced{}, handled{}, nil, nil, false // a retried job starts over
 		if err := tx.LockChat(ctx, chat); err != nil {
 			return err

@@ -143,7 +143,7 @@ func (r *Runtime) NotifyQueue(ctx context.Context) error {
 			continue
 		}
 		var evs []Event
-		err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
+		err := r.cfg.Store.UpdateChat(ctx, tk.Chat, func(tx *store.Tx) error {
 			if err := tx.LockChat(ctx, tk.Chat); err != nil {
 				return err
 			}

@@ -196,7 +196,7 @@ func (r *Runtime) Receive(ctx context.Context, in Inbound) (dup bool, err error)
 		inline bool
 		res    handled
 	)
-	err = r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
+	err = r.cfg.Store.UpdateChat(ctx, in.Chat, func(tx *store.Tx) error {
 		row = store.Inbound{
 			Chat: in.Chat, MsgID: in.ID, Kind: in.Kind, Text: in.Text,
 			SentAt: in.At, ReceivedAt: now, PushName: in.PushName, Phone: in.Phone,

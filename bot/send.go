@@ -64,7 +64,7 @@ func (r *Runtime) serve(ctx context.Context, chat string, timers bool, w *worker
 			// Paced, each message is recorded before the next goes out
 			// (see send), so a crash repeats one at most: replies handed
 			// over by an inline turn must not jump that.
-			err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
+			err := r.cfg.Store.UpdateChat(ctx, chat, func(tx *store.Tx) error {
 				return recordSends(ctx, tx, rec, r.cfg.Clock.Now())
 			})
 			if err != nil {
@@ -108,7 +108,7 @@ func (r *Runtime) recordLeft(ctx context.Context, chat string, rec sendRecord, f
 	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordLeftFor)
 	defer cancel()
-	err := r.cfg.Store.Update(wctx, func(tx *store.Tx) error {
+	err := r.cfg.Store.UpdateChat(wctx, chat, func(tx *store.Tx) error {
 		return recordSends(wctx, tx, rec, r.cfg.Clock.Now())
 	})
 	switch {
@@ -327,7 +327,7 @@ func (r *Runtime) send(ctx context.Context, msgs []store.OutMsg) sendRecord {
 		m := &msgs[i]
 		if r.cfg.Sleep != nil {
 			if len(rec.done) > 0 {
-				if err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
+				if err := r.cfg.Store.UpdateChat(ctx, m.Chat, func(tx *store.Tx) error {
 					return recordSends(ctx, tx, rec, r.cfg.Clock.Now())
 				}); err != nil {
 					return rec // the next advance records them

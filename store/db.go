@@ -43,24 +43,25 @@ const (
 	maxBatch = 512
 	// readers is the size of the read-only pool.
 	readers = 4
+	// pgWriters is how many writers share the work on PostgreSQL. A
+	// message costs a few dozen statements, each a round trip to the
+	// server process of the writer's connection: one writer waits on
+	// those, several keep both sides busy.
+	pgWriters = 4
 )
 
-// DB is an open store: one writer goroutine with its single connection and
-// a pool of read-only connections.
+// DB is an open store: its writers, each a goroutine with its own
+// connection (one on SQLite, pgWriters on PostgreSQL), and a pool of
+// read-only connections.
 type DB struct {
-	path string // the SQLite file, or the PostgreSQL URL
-	d    *dialect
-	file os.FileInfo // SQLite: the file Open opened: writes stop if path names another
-	w    *sql.DB     // pool of one connection: migrations, then conn
-	conn *sql.Conn   // the write connection, owned by the writer goroutine
-	r    *sql.DB     // read-only pool
-	ckpt *sql.DB     // SQLite: one connection that checkpoints for Probe, beside the writer
+	path    string // the SQLite file, or the PostgreSQL URL
+	d       *dialect
+	file    os.FileInfo // SQLite: the file Open opened: writes stop if path names another
+	w       *sql.DB     // pool of the write connections: migrations, then the writers'
+	writers []*writer
+	r       *sql.DB // read-only pool
+	ckpt    *sql.DB // SQLite: one connection that checkpoints for Probe, beside the writer
 
-	// prepared maps a hot query to its statement prepared on conn. Built
-	// in Open, read-only afterwards.
-	prepared map[string]*sql.Stmt
-
-	jobs chan *job
 	stop chan struct{} // closed by Close once no Update can queue anymore
 	wg   sync.WaitGroup
 
@@ -74,6 +75,17 @@ type DB struct {
 	batches atomic.Int64
 	batched atomic.Int64
 	faults  faults // batches that met a storage fault
+}
+
+// writer is one write connection and the goroutine that owns it.
+type writer struct {
+	conn *sql.Conn // nil while the connection is lost (PostgreSQL)
+
+	// prepared maps a hot query to its statement prepared on conn. Built
+	// when conn is taken, read-only afterwards.
+	prepared map[string]*sql.Stmt
+
+	jobs chan *job
 }
 
 // job is one Update call waiting for the writer.
@@ -148,8 +160,12 @@ func open(ctx context.Context, d *dialect, fi os.FileInfo, path, writeDSN, readD
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", name, err)
 	}
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
+	n := 1
+	if d.postgres {
+		n = pgWriters
+	}
+	w.SetMaxOpenConns(n)
+	w.SetMaxIdleConns(n)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 
@@ -158,8 +174,10 @@ func open(ctx context.Context, d *dialect, fi os.FileInfo, path, writeDSN, readD
 		d:    d,
 		file: fi,
 		w:    w,
-		jobs: make(chan *job, maxBatch),
 		stop: make(chan struct{}),
+	}
+	for range n {
+		db.writers = append(db.writers, &writer{jobs: make(chan *job, maxBatch)})
 	}
 	fail := func(err error) (*DB, error) {
 		db.closePools()
@@ -172,8 +190,10 @@ func open(ctx context.Context, d *dialect, fi os.FileInfo, path, writeDSN, readD
 	if err := backfillSearch(ctx, d, w); err != nil {
 		return fail(err)
 	}
-	if err := db.connectWriter(ctx); err != nil {
-		return fail(err)
+	for _, wr := range db.writers {
+		if err := db.connectWriter(ctx, wr); err != nil {
+			return fail(err)
+		}
 	}
 
 	db.r, err = sql.Open(d.driver, readDSN)
@@ -194,16 +214,18 @@ func open(ctx context.Context, d *dialect, fi os.FileInfo, path, writeDSN, readD
 		db.ckpt.SetMaxOpenConns(1)
 	}
 
-	db.wg.Add(1)
-	go db.run()
+	for _, wr := range db.writers {
+		db.wg.Add(1)
+		go db.run(wr)
+	}
 	return db, nil
 }
 
-// connectWriter takes the write connection and prepares the hot
+// connectWriter takes a write connection for wr and prepares the hot
 // statements on it. The writer keeps it for the life of the store and runs
 // BEGIN/COMMIT itself: a database/sql Tx would start a goroutine per
 // transaction and per query to watch its context.
-func (db *DB) connectWriter(ctx context.Context) error {
+func (db *DB) connectWriter(ctx context.Context, wr *writer) error {
 	conn, err := db.w.Conn(ctx)
 	if err != nil {
 		return err
@@ -228,7 +250,7 @@ func (db *DB) connectWriter(ctx context.Context) error {
 		}
 		prepared[q] = s
 	}
-	db.conn, db.prepared = conn, prepared
+	wr.conn, wr.prepared = conn, prepared
 	return nil
 }
 
@@ -286,11 +308,13 @@ func (db *DB) Close() error {
 // closePools closes whatever Open managed to open.
 func (db *DB) closePools() error {
 	var errs []error
-	for _, s := range db.prepared {
-		errs = append(errs, s.Close())
-	}
-	if db.conn != nil {
-		errs = append(errs, db.conn.Close())
+	for _, wr := range db.writers {
+		for _, s := range wr.prepared {
+			errs = append(errs, s.Close())
+		}
+		if wr.conn != nil {
+			errs = append(errs, wr.conn.Close())
+		}
 	}
 	if db.r != nil {
 		errs = append(errs, db.r.Close())
@@ -321,6 +345,19 @@ func (db *DB) closePools() error {
 // should be short and do no other IO, since every job of the batch waits
 // for it.
 func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.update(ctx, db.writers[0], fn)
+}
+
+// UpdateChat is Update for work on one chat (which fn still locks with
+// LockChat). On PostgreSQL the chats are shared among several writers,
+// each with its own connection and transactions, and a chat's work always
+// goes to the same one: chats are worked on in parallel, one chat's work
+// stays in order. On SQLite it is Update.
+func (db *DB) UpdateChat(ctx context.Context, chat string, fn func(tx *Tx) error) error {
+	return db.update(ctx, db.writers[chatHash(chat)%uint64(len(db.writers))], fn)
+}
+
+func (db *DB) update(ctx context.Context, wr *writer, fn func(tx *Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -332,7 +369,7 @@ func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) error {
 		return ErrClosed
 	}
 	select {
-	case db.jobs <- j:
+	case wr.jobs <- j:
 	case <-ctx.Done():
 		db.mu.RUnlock()
 		return ctx.Err()
@@ -368,19 +405,19 @@ func (db *DB) View(ctx context.Context, fn func(tx *Tx) error) error {
 	return fn(&Tx{q: stx, d: db.d})
 }
 
-// run is the writer loop: it owns the write connection until stop.
-func (db *DB) run() {
+// run is a writer's loop: it owns the write connection until stop.
+func (db *DB) run(wr *writer) {
 	defer db.wg.Done()
-	tx := &Tx{q: db.conn, d: db.d, prepared: db.prepared, writer: true}
+	tx := &Tx{q: wr.conn, d: db.d, prepared: wr.prepared, writer: true}
 	batch := make([]*job, 0, maxBatch)
 	for {
 		var first *job
 		select {
-		case first = <-db.jobs:
+		case first = <-wr.jobs:
 		case <-db.stop:
 			// No Update can queue anymore: run what is left, then exit.
 			select {
-			case first = <-db.jobs:
+			case first = <-wr.jobs:
 			default:
 				return
 			}
@@ -389,21 +426,21 @@ func (db *DB) run() {
 	fill:
 		for len(batch) < maxBatch {
 			select {
-			case j := <-db.jobs:
+			case j := <-wr.jobs:
 				batch = append(batch, j)
 			default:
 				break fill
 			}
 		}
-		if db.conn == nil {
-			db.reconnect()
+		if wr.conn == nil {
+			db.reconnect(wr)
 		}
-		if db.conn == nil {
+		if wr.conn == nil {
 			db.failBatch(batch, ErrUnavailable)
 		} else if !db.runBatch(tx, batch) && db.d.postgres {
-			db.checkConn()
+			db.checkConn(wr)
 		}
-		tx.q, tx.prepared = db.conn, db.prepared
+		tx.q, tx.prepared = wr.conn, wr.prepared
 		clear(batch) // drop references to finished jobs
 	}
 }
@@ -423,29 +460,29 @@ func (db *DB) failBatch(jobs []*job, err error) {
 // connTimeout bounds the writer's check of its connection and a reconnect.
 const connTimeout = 5 * time.Second
 
-// checkConn, after a failed batch on PostgreSQL, drops the write
-// connection if the server no longer answers on it (restarted, network
-// lost), so the next batch reconnects instead of failing forever.
-func (db *DB) checkConn() {
+// checkConn, after a failed batch on PostgreSQL, drops wr's connection
+// if the server no longer answers on it (restarted, network lost), so the
+// next batch reconnects instead of failing forever.
+func (db *DB) checkConn(wr *writer) {
 	ctx, cancel := context.WithTimeout(context.Background(), connTimeout)
 	defer cancel()
-	if err := db.conn.PingContext(ctx); err == nil {
+	if err := wr.conn.PingContext(ctx); err == nil {
 		return
 	}
-	for _, s := range db.prepared {
+	for _, s := range wr.prepared {
 		s.Close()
 	}
-	db.conn.Raw(func(any) error { return driver.ErrBadConn }) // never reused by the pool
-	db.conn.Close()
-	db.conn, db.prepared = nil, nil
+	wr.conn.Raw(func(any) error { return driver.ErrBadConn }) // never reused by the pool
+	wr.conn.Close()
+	wr.conn, wr.prepared = nil, nil
 }
 
-// reconnect takes a new write connection, or leaves none if it cannot.
-func (db *DB) reconnect() {
+// reconnect takes a new connection for wr, or leaves none if it cannot.
+func (db *DB) reconnect(wr *writer) {
 	ctx, cancel := context.WithTimeout(context.Background(), connTimeout)
 	defer cancel()
-	if err := db.connectWriter(ctx); err != nil {
-		db.conn, db.prepared = nil, nil
+	if err := db.connectWriter(ctx, wr); err != nil {
+		wr.conn, wr.prepared = nil, nil
 	}
 }
 

@@ -69,9 +69,9 @@ func hold(t *testing.T, db *DB) (release func(), done <-chan error) {
 func waitQueued(t *testing.T, db *DB, n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for len(db.jobs) < n {
+	for len(db.writers[0].jobs) < n {
 		if time.Now().After(deadline) {
-			t.Fatalf("queued jobs: got %d, want %d", len(db.jobs), n)
+			t.Fatalf("queued jobs: got %d, want %d", len(db.writers[0].jobs), n)
 		}
 		runtime.Gosched()
 	}

@@ -20,10 +20,18 @@
 //
 // # Writers and readers
 //
-// The write pool has exactly one connection. Open runs the migrations on
-// it, then the writer goroutine takes it for the life of the DB and issues
-// BEGIN (SQLite: BEGIN IMMEDIATE) / COMMIT on it itself (a database/sql Tx
-// would cost a goroutine per transaction and per query). The read pool
+// On SQLite the write pool has exactly one connection. Open runs the
+// migrations on it, then the writer goroutine takes it for the life of
+// the DB and issues BEGIN (SQLite: BEGIN IMMEDIATE) / COMMIT on it itself
+// (a database/sql Tx would cost a goroutine per transaction and per
+// query). On PostgreSQL there are several writers, each a goroutine with
+// its own connection (so its own server process): a message costs a few
+// dozen statements, each a round trip, and one writer would leave both
+// sides waiting on each other. UpdateChat sends a chat's work always to
+// the same writer, so one chat's work stays in order while chats are
+// worked on in parallel; Update goes to the first. Writers are kept apart
+// as processes sharing the database are: by LockChat, row locks and the
+// deadlock retry. The read pool
 // serves View: on SQLite it opens the file read-only (mode=ro) and, in WAL
 // mode, readers see a consistent snapshot and never block the writer; on
 // PostgreSQL each View is a READ ONLY, REPEATABLE READ transaction, the

@@ -175,22 +175,25 @@ func (db *DB) Drill(ctx context.Context, f Fault) error {
 		if f == ReadOnly {
 			mode = "READ ONLY"
 		}
-		if _, err := db.conn.ExecContext(ctx, `SET SESSION CHARACTERISTICS AS TRANSACTION `+mode); err != nil {
-			return fmt.Errorf("drill: %w", err)
+		for _, wr := range db.writers {
+			if _, err := wr.conn.ExecContext(ctx, `SET SESSION CHARACTERISTICS AS TRANSACTION `+mode); err != nil {
+				return fmt.Errorf("drill: %w", err)
+			}
 		}
 		return nil
 	}
+	conn := db.writers[0].conn
 	var pages int64 = 1<<32 - 2 // SQLite's largest
 	if f == DiskFull {
-		if err := db.conn.QueryRowContext(ctx, `PRAGMA page_count`).Scan(&pages); err != nil {
+		if err := conn.QueryRowContext(ctx, `PRAGMA page_count`).Scan(&pages); err != nil {
 			return fmt.Errorf("drill: %w", err)
 		}
 	}
 	var got int64 // the pragma answers with the cap in force
-	if err := db.conn.QueryRowContext(ctx, fmt.Sprintf(`PRAGMA max_page_count = %d`, pages)).Scan(&got); err != nil {
+	if err := conn.QueryRowContext(ctx, fmt.Sprintf(`PRAGMA max_page_count = %d`, pages)).Scan(&got); err != nil {
 		return fmt.Errorf("drill: %w", err)
 	}
-	if _, err := db.conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA query_only = %t`, f == ReadOnly)); err != nil {
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA query_only = %t`, f == ReadOnly)); err != nil {
 		return fmt.Errorf("drill: %w", err)
 	}
 	return nil

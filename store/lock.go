@@ -27,12 +27,17 @@ func (tx *Tx) LockChat(ctx context.Context, chat string) error {
 	if !tx.d.postgres || !tx.writer {
 		return nil
 	}
-	h := fnv.New64a()
-	h.Write([]byte(chat))
-	if _, err := tx.exec(ctx, lockChatSQL, int64(h.Sum64())); err != nil {
+	if _, err := tx.exec(ctx, lockChatSQL, int64(chatHash(chat))); err != nil {
 		return fmt.Errorf("lock chat: %w", err)
 	}
 	return nil
+}
+
+// chatHash is a chat's advisory lock key, and picks its writer.
+func chatHash(chat string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(chat))
+	return h.Sum64()
 }
 
 // jobTries bounds how often a job that lost a deadlock runs.

@@ -1,7 +1,9 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"runtime"
 	"strconv"
 	"sync"
 	"testing"
@@ -58,5 +60,67 @@ func TestLockChatAcrossStores(t *testing.T) {
 			t.Errorf("after %d increments from two stores: got %s", 2*each, c.Name)
 		}
 		return err
+	})
+}
+
+// TestUpdateChatWriters: on PostgreSQL a chat's work goes to its writer,
+// so a chat whose writer is busy does not hold up a chat of another
+// writer, while work on the same chat waits in line behind it. SQLite has
+// one writer for all.
+func TestUpdateChatWriters(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	writerOf := func(chat string) *writer {
+		return db.writers[chatHash(chat)%uint64(len(db.writers))]
+	}
+	a, same, other := "c0", "", ""
+	for i := 1; same == "" || (other == "" && len(db.writers) > 1); i++ {
+		c := "c" + strconv.Itoa(i)
+		if writerOf(c) == writerOf(a) {
+			same = cmp.Or(same, c)
+		} else {
+			other = cmp.Or(other, c)
+		}
+	}
+	if want := 1; !db.d.postgres && len(db.writers) != want {
+		t.Fatalf("SQLite writers: got %d, want %d", len(db.writers), want)
+	}
+
+	entered, release := make(chan struct{}), make(chan struct{})
+	held := make(chan error, 1)
+	go func() {
+		held <- db.UpdateChat(ctx, a, func(tx *Tx) error {
+			close(entered)
+			<-release
+			return tx.PutCustomer(ctx, Customer{Chat: a})
+		})
+	}()
+	<-entered
+	queued := make(chan error, 1)
+	go func() {
+		queued <- db.UpdateChat(ctx, same, func(tx *Tx) error { return tx.PutCustomer(ctx, Customer{Chat: same}) })
+	}()
+	// The same writer's next job waits in its queue behind the held one.
+	for len(writerOf(a).jobs) < 1 {
+		runtime.Gosched()
+	}
+	if other != "" {
+		if err := db.UpdateChat(ctx, other, func(tx *Tx) error { return tx.PutCustomer(ctx, Customer{Chat: other}) }); err != nil {
+			t.Fatalf("a chat of another writer, while %s's is busy: %v", a, err)
+		}
+	}
+	close(release)
+	for _, c := range []chan error{held, queued} {
+		if err := <-c; err != nil {
+			t.Fatal(err)
+		}
+	}
+	view(t, db, func(tx *Tx) error {
+		for _, c := range []string{a, same, other} {
+			if _, err := tx.Customer(ctx, c); c != "" && err != nil {
+				t.Errorf("customer %s: %v", c, err)
+			}
+		}
+		return nil
 	})
 }
