@@ -44,7 +44,7 @@ func (r *Runtime) handle(ctx context.Context, tx *store.Tx, fl *flows.Flow, now 
 		}
 		r.logChat(r.cfg.Log.Error(), in.Chat).Err(h.turnErr).Int64("inbox", in.ID).Msg("handle message failed; apologizing")
 		h.evs = nil
-		sorry := store.OutMsg{Chat: in.Chat, Text: fl.File.Texts.Error.Value, Author: "bot", CreatedAt: now}
+		sorry := store.OutMsg{Chat: in.Chat, Line: in.Line, Text: fl.File.Texts.Error.Value, Author: "bot", CreatedAt: now}
 		var err error
 		if sorry.ID, err = tx.AppendOutbox(ctx, sorry); err != nil {
 			return h, err
@@ -84,7 +84,7 @@ func (r *Runtime) advance(ctx context.Context, chat string, rec sendRecord, time
 	)
 	err := r.cfg.Store.UpdateChat(ctx, chat, func(tx *store.Tx) error {
 		res, h, evs, in, fired = advanced{}, handled{}, nil, nil, false // a retried job starts over
-		if err := tx.LockChat(ctx, chat); err != nil {
+		if err := tx.LockChat(ctx, r.cfg.Line, chat); err != nil {
 			return err
 		}
 		if err := recordSends(ctx, tx, rec, now); err != nil {
@@ -97,16 +97,16 @@ func (r *Runtime) advance(ctx context.Context, chat string, rec sendRecord, time
 		if len(rec.done) > 0 && !timers {
 			// After sending, a chat has usually nothing more to do: one
 			// cheap look says so without reading rows.
-			if idle, err := tx.ChatIdle(ctx, chat); err != nil || idle {
+			if idle, err := tx.ChatIdle(ctx, r.cfg.Line, chat); err != nil || idle {
 				return err
 			}
 		}
-		outs, err := tx.PendingOutbox(ctx, chat, maxBurst)
+		outs, err := tx.PendingOutbox(ctx, r.cfg.Line, chat, maxBurst)
 		if err != nil || len(outs) > 0 {
 			res.outs = outs
 			return r.assignIDs(ctx, tx, outs)
 		}
-		next, err := tx.NextInbox(ctx, chat)
+		next, err := tx.NextInbox(ctx, r.cfg.Line, chat)
 		switch {
 		case err == nil:
 			in, res.worked = &next, true
@@ -167,13 +167,13 @@ func (r *Runtime) inbound(ctx context.Context, tx *store.Tx, fl *flows.Flow, now
 	if late {
 		// Answer a late backlog once: only its newest message, and not
 		// when the apology already went out after this one was written.
-		next, err := tx.NextInboxAfter(ctx, in.Chat, in.ID)
+		next, err := tx.NextInboxAfter(ctx, r.cfg.Line, in.Chat, in.ID)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return nil, nil, err
 		}
 		backlog = err == nil && next.Kind != KindFromMe
 		if !backlog {
-			if backlog, err = tx.SaidSince(ctx, in.Chat, strings.TrimRight(fl.File.Texts.Late.Value, "\n "), in.SentAt); err != nil {
+			if backlog, err = tx.SaidSince(ctx, r.cfg.Line, in.Chat, strings.TrimRight(fl.File.Texts.Late.Value, "\n "), in.SentAt); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -186,7 +186,7 @@ func (r *Runtime) inbound(ctx context.Context, tx *store.Tx, fl *flows.Flow, now
 // fireTimers handles chat's oldest due timer, if any, and returns the
 // turn's events and the messages it queued.
 func (r *Runtime) fireTimers(ctx context.Context, tx *store.Tx, fl *flows.Flow, now time.Time, chat string) ([]Event, []store.OutMsg, bool, error) {
-	timers, err := tx.Timers(ctx, chat)
+	timers, err := tx.Timers(ctx, r.cfg.Line, chat)
 	if err != nil {
 		return nil, nil, false, err
 	}
@@ -194,7 +194,7 @@ func (r *Runtime) fireTimers(ctx context.Context, tx *store.Tx, fl *flows.Flow, 
 		if tm.Due.After(now) {
 			continue
 		}
-		if err := tx.DeleteTimer(ctx, chat, tm.Kind); err != nil {
+		if err := tx.DeleteTimer(ctx, r.cfg.Line, chat, tm.Kind); err != nil {
 			return nil, nil, false, err
 		}
 		if tm.Kind == ResolveTimer {

@@ -77,15 +77,16 @@ func (r *Runtime) Queue(ctx context.Context) ([]QueueEntry, error) {
 
 // agentTurn runs op on ticket id's conversation in one transaction, after
 // the checks every agent action shares, and wakes the chat so what op
-// queued gets sent.
+// queued gets sent. A ticket of another line is its line's owner's to
+// send: that runtime finds the work when it next looks (Config.PollWork).
 func (r *Runtime) agentTurn(ctx context.Context, a Agent, id int64, mine bool, op func(t *turn) error) error {
 	fl := r.cfg.Flow()
 	now := r.cfg.Clock.Now()
 	var evs []Event
-	var chat string
+	var line, chat string
 	err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
 		var err error
-		evs, _, chat, err = r.ticketTurn(ctx, tx, fl, now, id, func(tk store.Ticket) error {
+		evs, _, line, chat, err = r.ticketTurn(ctx, tx, fl, now, id, func(tk store.Ticket) error {
 			if mine && tk.Agent != a.ID && !a.Supervisor() {
 				return ErrNotAllowed
 			}
@@ -97,61 +98,63 @@ func (r *Runtime) agentTurn(ctx context.Context, a Agent, id int64, mine bool, o
 		return err
 	}
 	r.publish(evs...)
-	r.wake(chat)
+	if line == r.cfg.Line {
+		r.wake(chat)
+	}
 	return nil
 }
 
 // ticketTurn runs op on ticket id's conversation inside tx, after the
 // checks every action on a ticket shares (allowed, if not nil, is the
 // caller's), and returns the turn's events, the messages it queued and
-// the chat.
+// the ticket's line and chat. The ticket may be of any line.
 func (r *Runtime) ticketTurn(ctx context.Context, tx *store.Tx, fl *flows.Flow, now time.Time, id int64,
-	allowed func(store.Ticket) error, op func(t *turn) error) ([]Event, []store.OutMsg, string, error) {
+	allowed func(store.Ticket) error, op func(t *turn) error) (evs []Event, outs []store.OutMsg, line, chat string, err error) {
 	tk, err := tx.Ticket(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil, "", ErrNoTicket
+		return nil, nil, "", "", ErrNoTicket
 	}
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", "", err
 	}
 	// The chat's turn may be running on another process: take the
 	// chat, then read the ticket as it is now.
-	if err := tx.LockChat(ctx, tk.Chat); err != nil {
-		return nil, nil, "", err
+	if err := tx.LockChat(ctx, tk.Line, tk.Chat); err != nil {
+		return nil, nil, "", "", err
 	}
 	if tk, err = tx.Ticket(ctx, id); err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", "", err
 	}
 	if allowed != nil {
 		if err := allowed(tk); err != nil {
-			return nil, nil, "", err
+			return nil, nil, "", "", err
 		}
 	}
 	if tk.Status == store.StatusResolvido {
-		return nil, nil, "", ErrResolved
+		return nil, nil, "", "", ErrResolved
 	}
-	t, err := r.load(ctx, tx, fl, now, tk.Chat)
+	t, err := r.load(ctx, tx, fl, now, tk.Line, tk.Chat)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", "", err
 	}
 	switch {
 	case t.conv.Ticket == tk.ID && t.conv.State != stateClosed:
 	case t.conv.State == stateClosed:
 		// The customer left (or never had) a live conversation: the
 		// agent picks the ticket back up on WhatsApp.
-		t.conv = store.Conversation{Chat: tk.Chat, State: stateClosed, Ticket: tk.ID, StartedAt: now, PausedUntil: t.conv.PausedUntil}
+		t.conv = store.Conversation{Chat: tk.Chat, Line: tk.Line, State: stateClosed, Ticket: tk.ID, StartedAt: now, PausedUntil: t.conv.PausedUntil}
 		t.ticket = tk
 	default:
-		return nil, nil, "", ErrChatBusy
+		return nil, nil, "", "", ErrChatBusy
 	}
-	timers, err := tx.Timers(ctx, tk.Chat)
+	timers, err := tx.Timers(ctx, tk.Line, tk.Chat)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", "", err
 	}
 	t.resolveDue = ResolvingAt(timers, tk.ID)
 	t.engine, t.ctx = r.engine, ctx
-	evs, outs, err := r.finish(ctx, tx, t, op, nil)
-	return evs, outs, tk.Chat, err
+	evs, outs, err = r.finish(ctx, tx, t, op, nil)
+	return evs, outs, tk.Line, tk.Chat, err
 }
 
 // Claim gives ticket id to agent a, who starts talking with the customer.
@@ -239,12 +242,12 @@ func (r *Runtime) reply(ctx context.Context, a Agent, id int64, text string, f *
 		if body != "" {
 			out += "\n" + body
 		}
-		t.out = append(t.out, store.OutMsg{Chat: t.conv.Chat, Ticket: t.ticket.ID, Author: a.ID, CreatedAt: t.now, Text: out})
+		t.out = append(t.out, store.OutMsg{Chat: t.conv.Chat, Line: t.conv.Line, Ticket: t.ticket.ID, Author: a.ID, CreatedAt: t.now, Text: out})
 		if f == nil {
 			t.note("agent", a.Name, body)
 		} else {
 			t.note("agent", a.Name, strings.TrimSpace("["+f.Kind+"] "+body))
-			m := store.Media{Chat: t.conv.Chat, Direction: "out", Kind: f.Kind, Name: f.Name, MIME: f.Type, ContentType: f.Type,
+			m := store.Media{Chat: t.conv.Chat, Line: t.conv.Line, Direction: "out", Kind: f.Kind, Name: f.Name, MIME: f.Type, ContentType: f.Type,
 				Bytes: f.Bytes, SHA256: f.SHA256, Voice: f.Voice, State: store.MediaStored, CreatedAt: t.now, StoredAt: t.now}
 			if f.Library {
 				m.Chat = ""

@@ -59,7 +59,7 @@ func (d *desk) queue(chat string) int64 {
 	d.say(chat, "12345678", "atendente")
 	var id int64
 	err := d.db.View(d.ctx, func(tx *store.Tx) error {
-		c, err := tx.Conversation(d.ctx, chat)
+		c, err := tx.Conversation(d.ctx, "", chat)
 		id = c.Ticket
 		return err
 	})

@@ -92,10 +92,10 @@ func (r *Runtime) downloads(ctx context.Context, f fetcher) {
 		var next time.Time
 		err := r.cfg.Store.View(ctx, func(tx *store.Tx) error {
 			var err error
-			if due, err = tx.DueMedia(ctx, r.cfg.Clock.Now(), n+len(busy)); err != nil {
+			if due, err = tx.DueMedia(ctx, r.cfg.Line, r.cfg.Clock.Now(), n+len(busy)); err != nil {
 				return err
 			}
-			next, err = tx.NextMediaTry(ctx)
+			next, err = tx.NextMediaTry(ctx, r.cfg.Line)
 			if errors.Is(err, store.ErrNotFound) {
 				err = nil
 			}
@@ -147,7 +147,7 @@ func (r *Runtime) downloadDue(ctx context.Context) error {
 		var due []store.Media
 		err := r.cfg.Store.View(ctx, func(tx *store.Tx) error {
 			var err error
-			due, err = tx.DueMedia(ctx, r.cfg.Clock.Now(), 16)
+			due, err = tx.DueMedia(ctx, r.cfg.Line, r.cfg.Clock.Now(), 16)
 			return err
 		})
 		if err != nil || len(due) == 0 {

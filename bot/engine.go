@@ -776,7 +776,7 @@ func (t *turn) render(text string, v flows.Vars) string {
 
 // sayChoices queues body followed by numbered labels (if any) and the hint.
 func (t *turn) sayChoices(body string, labels []string) {
-	m := store.OutMsg{Chat: t.conv.Chat, Ticket: t.ticket.ID, Author: "bot", CreatedAt: t.now}
+	m := store.OutMsg{Chat: t.conv.Chat, Line: t.conv.Line, Ticket: t.ticket.ID, Author: "bot", CreatedAt: t.now}
 	if len(labels) > 0 {
 		var b strings.Builder
 		b.WriteString(strings.TrimRight(body, "\n "))

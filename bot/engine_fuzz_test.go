@@ -103,7 +103,7 @@ func FuzzEngineInput(f *testing.F) {
 		tr := newFakeTransport()
 		rt := newRuntime(db, fl, tr, clock)
 		defer func() {
-			if err := db.Update(ctx, func(tx *store.Tx) error { return tx.ClearTimers(ctx, chat, "") }); err != nil {
+			if err := db.Update(ctx, func(tx *store.Tx) error { return tx.ClearTimers(ctx, "", chat, "") }); err != nil {
 				t.Fatal(err)
 			}
 		}()
@@ -216,19 +216,19 @@ func loadFuzzChat(t *testing.T, db *store.DB, chat string) fuzzChat {
 	var c fuzzChat
 	err := db.View(ctx, func(tx *store.Tx) error {
 		var err error
-		c.conv, err = tx.Conversation(ctx, chat)
+		c.conv, err = tx.Conversation(ctx, "", chat)
 		if errors.Is(err, store.ErrNotFound) {
 			c.conv = store.Conversation{Chat: chat, State: stateClosed}
 		} else if err != nil {
 			return err
 		}
-		if c.tickets, err = tx.TicketsByChat(ctx, chat, 0); err != nil {
+		if c.tickets, err = tx.TicketsByChat(ctx, "", chat, 0); err != nil {
 			return err
 		}
-		if c.inbox, err = tx.InboxByChat(ctx, chat, 0); err != nil {
+		if c.inbox, err = tx.InboxByChat(ctx, "", chat, 0); err != nil {
 			return err
 		}
-		c.outbox, err = tx.OutboxAfter(ctx, chat, 0, 0)
+		c.outbox, err = tx.OutboxAfter(ctx, "", chat, 0, 0)
 		return err
 	})
 	if err != nil {

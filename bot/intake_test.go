@@ -30,7 +30,7 @@ func TestLongTextEdges(t *testing.T) {
 		var ins []store.Inbound
 		must(t, d.db.View(d.ctx, func(tx *store.Tx) error {
 			var err error
-			ins, err = tx.InboxByChat(d.ctx, tc.chat, 1)
+			ins, err = tx.InboxByChat(d.ctx, "", tc.chat, 1)
 			return err
 		}))
 		want := strings.Repeat("é", min(tc.n, MaxText))
@@ -76,7 +76,7 @@ func TestHiddenCharactersStripped(t *testing.T) {
 		if evs, err = tx.TicketEvents(d.ctx, id, 0); err != nil {
 			return err
 		}
-		ins, err = tx.InboxByChat(d.ctx, "c1", 0)
+		ins, err = tx.InboxByChat(d.ctx, "", "c1", 0)
 		return err
 	}))
 	for _, e := range evs {

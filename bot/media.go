@@ -28,7 +28,7 @@ const mediaBurst = 2 * time.Minute
 func (r *Runtime) recordMedia(ctx context.Context, tx *store.Tx, fl *flows.Flow, now time.Time, inbox int64, in Inbound) error {
 	md := in.Media
 	m := store.Media{
-		Chat: in.Chat, Inbox: inbox, Direction: "in", Kind: in.Kind,
+		Chat: in.Chat, Line: r.cfg.Line, Inbox: inbox, Direction: "in", Kind: in.Kind,
 		Name: flows.CleanName(md.Name, ""), MIME: cleanMIME(md.MIME), Bytes: max(md.Bytes, 0),
 		Caption: in.Text, Duration: md.Duration, Voice: md.Voice,
 		LatE6: e6(md.Lat), LngE6: e6(md.Lng), Ref: md.Ref,

@@ -32,7 +32,7 @@ func (d *desk) chatMedia(chat string) []store.Media {
 	d.t.Helper()
 	var out []store.Media
 	err := d.db.View(d.ctx, func(tx *store.Tx) error {
-		ins, err := tx.InboxByChat(d.ctx, chat, 0)
+		ins, err := tx.InboxByChat(d.ctx, "", chat, 0)
 		if err != nil {
 			return err
 		}
@@ -65,7 +65,7 @@ func TestMediaMidTrailIsKeptAndAnswered(t *testing.T) {
 	// The transcript line shows the file.
 	var evs []store.TicketEvent
 	must(t, d.db.View(d.ctx, func(tx *store.Tx) error {
-		c, err := tx.Conversation(d.ctx, "c1")
+		c, err := tx.Conversation(d.ctx, "", "c1")
 		if err != nil {
 			return err
 		}

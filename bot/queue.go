@@ -13,14 +13,15 @@ import (
 
 // txLookup gives a turn read access inside its transaction.
 type txLookup struct {
-	ctx context.Context
-	tx  *store.Tx
-	now time.Time
-	rt  *Runtime
+	ctx  context.Context
+	tx   *store.Tx
+	now  time.Time
+	rt   *Runtime
+	line string // the turn's conversation's
 }
 
 func (l txLookup) tickets(chat string, limit int) ([]store.Ticket, error) {
-	return l.tx.TicketsByChat(l.ctx, chat, limit)
+	return l.tx.TicketsByChat(l.ctx, l.line, chat, limit)
 }
 
 func (l txLookup) ticket(id int64) (store.Ticket, error) { return l.tx.Ticket(l.ctx, id) }
@@ -30,11 +31,11 @@ func (l txLookup) events(ticket int64, limit int) ([]store.TicketEvent, error) {
 }
 
 func (l txLookup) inboxSince(chat string, since time.Time, limit int) (int, error) {
-	return l.tx.InboxSince(l.ctx, chat, since, limit)
+	return l.tx.InboxSince(l.ctx, l.line, chat, since, limit)
 }
 
 func (l txLookup) saidSince(chat, text string, since time.Time) (bool, error) {
-	return l.tx.SaidSince(l.ctx, chat, text, since)
+	return l.tx.SaidSince(l.ctx, l.line, chat, text, since)
 }
 
 func (l txLookup) inboxMedia(inbox int64) (*store.Media, error) {
@@ -138,16 +139,21 @@ func (r *Runtime) NotifyQueue(ctx context.Context) error {
 		return err
 	}
 	for i, tk := range queued {
+		// One queue for the agents of every line; each line tells its own
+		// customers their place in it.
+		if tk.Line != r.cfg.Line {
+			continue
+		}
 		text := queueNotice(fl, tk, i+1, now)
 		if text == "" {
 			continue
 		}
 		var evs []Event
 		err := r.cfg.Store.UpdateChat(ctx, tk.Chat, func(tx *store.Tx) error {
-			if err := tx.LockChat(ctx, tk.Chat); err != nil {
+			if err := tx.LockChat(ctx, tk.Line, tk.Chat); err != nil {
 				return err
 			}
-			t, err := r.load(ctx, tx, fl, now, tk.Chat)
+			t, err := r.load(ctx, tx, fl, now, tk.Line, tk.Chat)
 			if err != nil {
 				return err
 			}

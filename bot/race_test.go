@@ -61,7 +61,7 @@ func TestAgentRacesTurnAcrossProcesses(t *testing.T) {
 		var tk store.Ticket
 		err := owner.View(ctx, func(tx *store.Tx) error {
 			var err error
-			if c, err = tx.Conversation(ctx, "c1"); err != nil {
+			if c, err = tx.Conversation(ctx, "", "c1"); err != nil {
 				return err
 			}
 			tk, err = tx.Ticket(ctx, c.Ticket)

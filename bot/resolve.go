@@ -60,7 +60,7 @@ func (r *Runtime) Resolve(ctx context.Context, a Agent, id int64) (time.Time, er
 			return nil
 		}
 		due = t.now.Add(ResolveUndo)
-		t.setTimers = append(t.setTimers, store.Timer{Chat: t.conv.Chat, Kind: ResolveTimer, Due: due,
+		t.setTimers = append(t.setTimers, store.Timer{Chat: t.conv.Chat, Line: t.conv.Line, Kind: ResolveTimer, Due: due,
 			Arg: strconv.FormatInt(t.ticket.ID, 10) + " " + a.Name})
 		t.announce = true
 		return nil
@@ -100,7 +100,7 @@ func (r *Runtime) resolveDue(ctx context.Context, tx *store.Tx, fl *flows.Flow, 
 	if !ok {
 		return nil, nil, fmt.Errorf("resolve timer of %s: bad arg %q", tm.Chat, tm.Arg)
 	}
-	evs, outs, _, err := r.ticketTurn(ctx, tx, fl, now, id, nil, func(t *turn) error {
+	evs, outs, _, _, err := r.ticketTurn(ctx, tx, fl, now, id, nil, func(t *turn) error {
 		if t.ticket.Agent == "" {
 			return ErrNotAllowed // released meanwhile
 		}

@@ -57,7 +57,7 @@ func (d *chatDriver) conv() store.Conversation {
 	var c store.Conversation
 	err := d.db.View(context.Background(), func(tx *store.Tx) error {
 		var err error
-		c, err = tx.Conversation(context.Background(), d.chat)
+		c, err = tx.Conversation(context.Background(), "", d.chat)
 		return err
 	})
 	if err != nil {

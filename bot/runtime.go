@@ -41,7 +41,11 @@ type reader interface {
 
 // Config wires a Runtime.
 type Config struct {
-	Store     *store.DB
+	Store *store.DB
+	// Line is the WhatsApp line this runtime drives (store.LineName of
+	// its number). Several lines may share a store: the runtime reads and
+	// sends its own line's chats only, and what it receives is its line's.
+	Line      string
 	Flow      func() *flows.Flow // the current flows; a reload swaps what it returns
 	Transport Transport
 	Clock     Clock
@@ -198,7 +202,7 @@ func (r *Runtime) Receive(ctx context.Context, in Inbound) (dup bool, err error)
 	)
 	err = r.cfg.Store.UpdateChat(ctx, in.Chat, func(tx *store.Tx) error {
 		row = store.Inbound{
-			Chat: in.Chat, MsgID: in.ID, Kind: in.Kind, Text: in.Text,
+			Chat: in.Chat, Line: r.cfg.Line, MsgID: in.ID, Kind: in.Kind, Text: in.Text,
 			SentAt: in.At, ReceivedAt: now, PushName: in.PushName, Phone: in.Phone,
 		}
 		// When nothing of this chat is waiting (no older input, nothing
@@ -206,7 +210,7 @@ func (r *Runtime) Receive(ctx context.Context, in Inbound) (dup bool, err error)
 		// one commit makes it durable and answers it. The chat's lock
 		// comes first: "nothing waiting" must not miss an agent's reply
 		// another process is committing.
-		if err := tx.LockChat(ctx, in.Chat); err != nil {
+		if err := tx.LockChat(ctx, r.cfg.Line, in.Chat); err != nil {
 			return err
 		}
 		var err error
@@ -280,7 +284,7 @@ func (r *Runtime) Run(ctx context.Context) error {
 	var chats []string
 	err := r.cfg.Store.View(ctx, func(tx *store.Tx) error {
 		var err error
-		chats, err = tx.WorkChats(ctx)
+		chats, err = tx.WorkChats(ctx, r.cfg.Line)
 		return err
 	})
 	if err != nil {
@@ -348,7 +352,7 @@ func (r *Runtime) pollWork(ctx context.Context) {
 		var chats []string
 		err := r.cfg.Store.View(ctx, func(tx *store.Tx) error {
 			var err error
-			chats, err = tx.ReadyChats(ctx, r.cfg.Clock.Now())
+			chats, err = tx.ReadyChats(ctx, r.cfg.Line, r.cfg.Clock.Now())
 			return err
 		})
 		if err != nil {

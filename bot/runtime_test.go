@@ -262,7 +262,7 @@ func TestBrokenConversationGetsApology(t *testing.T) {
 		t.Fatalf("got %q; want exactly the apology", got)
 	}
 	err = db.View(ctx, func(tx *store.Tx) error {
-		_, err := tx.NextInbox(ctx, "c1")
+		_, err := tx.NextInbox(ctx, "", "c1")
 		return err
 	})
 	if !errors.Is(err, store.ErrNotFound) {
@@ -442,7 +442,7 @@ func TestFloodAndLongMessages(t *testing.T) {
 		t.Errorf("a too long message got %q; want the too-long note first", got)
 	}
 	err := d.db.View(d.ctx, func(tx *store.Tx) error {
-		ins, err := tx.InboxByChat(d.ctx, "c3", 1)
+		ins, err := tx.InboxByChat(d.ctx, "", "c3", 1)
 		if err == nil && (len(ins) != 1 || utf8.RuneCountInString(ins[0].Text) != MaxText+len([]rune(cutMark))) {
 			t.Errorf("stored %d runes; want %d kept and the cut mark", utf8.RuneCountInString(ins[0].Text), MaxText)
 		}

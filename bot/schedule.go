@@ -147,10 +147,10 @@ func (r *Runtime) AdvanceTo(ctx context.Context, clock *ManualClock, t time.Time
 		)
 		err := r.cfg.Store.View(ctx, func(tx *store.Tx) error {
 			var err error
-			if due, err = tx.DueTimers(ctx, t, 0); err != nil {
+			if due, err = tx.DueTimers(ctx, r.cfg.Line, t, 0); err != nil {
 				return err
 			}
-			retry, err = tx.NextRetry(ctx)
+			retry, err = tx.NextRetry(ctx, r.cfg.Line)
 			retries = err == nil && !retry.NextTry.After(t)
 			if errors.Is(err, store.ErrNotFound) {
 				return nil
@@ -188,7 +188,7 @@ func (r *Runtime) AdvanceTo(ctx context.Context, clock *ManualClock, t time.Time
 // unblock forgets that tm's chat is blocked when tm was fired.
 func (r *Runtime) unblock(ctx context.Context, tm store.Timer, blocked map[string]bool) error {
 	return r.cfg.Store.View(ctx, func(tx *store.Tx) error {
-		timers, err := tx.Timers(ctx, tm.Chat)
+		timers, err := tx.Timers(ctx, r.cfg.Line, tm.Chat)
 		if !slices.Contains(timers, tm) {
 			delete(blocked, tm.Chat)
 		}

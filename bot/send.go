@@ -213,7 +213,7 @@ func (r *Runtime) Sent(ctx context.Context, transportID string) (Outbound, bool,
 	var m store.OutMsg
 	err := r.cfg.Store.View(ctx, func(tx *store.Tx) error {
 		var err error
-		m, err = tx.OutboxByWAID(ctx, transportID)
+		m, err = tx.OutboxByWAID(ctx, r.cfg.Line, transportID)
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {
@@ -232,7 +232,7 @@ func (r *Runtime) RetrySends(ctx context.Context) error {
 	var chats []string
 	err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
 		var err error
-		chats, err = tx.RetryNow(ctx, r.cfg.Clock.Now())
+		chats, err = tx.RetryNow(ctx, r.cfg.Line, r.cfg.Clock.Now())
 		return err
 	})
 	if err != nil {

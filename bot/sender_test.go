@@ -230,7 +230,7 @@ func checkDelivered(t *testing.T, db *store.DB, chat string, phone []delivery, a
 	var rows []store.OutMsg
 	err := db.View(ctx, func(tx *store.Tx) error {
 		var err error
-		rows, err = tx.OutboxAfter(ctx, chat, 0, 0)
+		rows, err = tx.OutboxAfter(ctx, "", chat, 0, 0)
 		return err
 	})
 	if err != nil {
@@ -550,7 +550,7 @@ func TestSendOnceDuringWriteOutage(t *testing.T) {
 			var rows []store.OutMsg
 			if err := db.View(context.Background(), func(tx *store.Tx) error {
 				var err error
-				rows, err = tx.OutboxAfter(context.Background(), c, 0, 0)
+				rows, err = tx.OutboxAfter(context.Background(), "", c, 0, 0)
 				return err
 			}); err != nil {
 				t.Fatal(err)

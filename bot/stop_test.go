@@ -20,12 +20,12 @@ import (
 func pendingWork(t *testing.T, db *store.DB) (inbox, outbox int) {
 	t.Helper()
 	err := db.View(context.Background(), func(tx *store.Tx) error {
-		chats, err := tx.WorkChats(context.Background())
+		chats, err := tx.WorkChats(context.Background(), "")
 		for _, c := range chats {
-			if _, err := tx.NextInbox(context.Background(), c); err == nil {
+			if _, err := tx.NextInbox(context.Background(), "", c); err == nil {
 				inbox++
 			}
-			outs, err := tx.PendingOutbox(context.Background(), c, 0)
+			outs, err := tx.PendingOutbox(context.Background(), "", c, 0)
 			if err != nil {
 				return err
 			}
@@ -91,7 +91,7 @@ func TestStopFinishesWorkInFlight(t *testing.T) {
 			}
 		}
 		err := db.View(context.Background(), func(tx *store.Tx) error {
-			ins, err := tx.InboxByChat(context.Background(), "c9", 0)
+			ins, err := tx.InboxByChat(context.Background(), "", "c9", 0)
 			if len(ins) != 0 {
 				t.Errorf("input refused while stopping was stored: %+v", ins)
 			}

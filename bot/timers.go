@@ -20,10 +20,10 @@ func (r *Runtime) timerLoop(ctx context.Context) {
 		var due []store.Timer
 		err := r.cfg.Store.View(ctx, func(tx *store.Tx) error {
 			var err error
-			if due, err = tx.DueTimers(ctx, r.cfg.Clock.Now(), 1000); err != nil {
+			if due, err = tx.DueTimers(ctx, r.cfg.Line, r.cfg.Clock.Now(), 1000); err != nil {
 				return err
 			}
-			next, err := tx.NextTimer(ctx)
+			next, err := tx.NextTimer(ctx, r.cfg.Line)
 			if errors.Is(err, store.ErrNotFound) {
 				return nil
 			}

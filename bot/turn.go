@@ -75,15 +75,15 @@ func (r *Runtime) flooded(t *turn, in store.Inbound) (bool, error) {
 	return true, err
 }
 
-// load reads chat's rows into a new turn: its conversation, customer and
-// the conversation's ticket.
-func (r *Runtime) load(ctx context.Context, tx *store.Tx, fl *flows.Flow, now time.Time, chat string) (*turn, error) {
-	t := &turn{flow: fl, now: now, lookup: txLookup{ctx: ctx, tx: tx, now: now, rt: r}}
+// load reads the rows of chat on line into a new turn: its conversation,
+// customer and the conversation's ticket.
+func (r *Runtime) load(ctx context.Context, tx *store.Tx, fl *flows.Flow, now time.Time, line, chat string) (*turn, error) {
+	t := &turn{flow: fl, now: now, lookup: txLookup{ctx: ctx, tx: tx, now: now, rt: r, line: line}}
 	var err error
-	t.conv, err = tx.Conversation(ctx, chat)
+	t.conv, err = tx.Conversation(ctx, line, chat)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		t.conv = store.Conversation{Chat: chat, State: stateClosed}
+		t.conv = store.Conversation{Chat: chat, Line: line, State: stateClosed}
 	case err != nil:
 		return nil, err
 	}
@@ -103,13 +103,13 @@ func (r *Runtime) load(ctx context.Context, tx *store.Tx, fl *flows.Flow, now ti
 	return t, nil
 }
 
-// turn loads chat's rows, runs fn on them and writes back what changed:
+// turn loads the rows of chat on this runtime's line, runs fn on them and writes back what changed:
 // conversation, customer, ticket and its transcript, outbox, feedback,
 // timers, and the inbox row when in is set. A customer message to a
 // closed conversation opens a new one, with a new ticket. It returns the
 // events for the console and the messages it queued, with their ids.
 func (r *Runtime) turn(ctx context.Context, tx *store.Tx, fl *flows.Flow, now time.Time, chat string, fn func(*turn) error, in *store.Inbound) ([]Event, []store.OutMsg, error) {
-	t, err := r.load(ctx, tx, fl, now, chat)
+	t, err := r.load(ctx, tx, fl, now, r.cfg.Line, chat)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -158,7 +158,7 @@ func (r *Runtime) openTicket(ctx context.Context, tx *store.Tx, t *turn) error {
 		requester = t.customer.Chat
 	}
 	t.ticket = store.Ticket{
-		Chat: t.conv.Chat, Requester: requester, IDSuporte: t.customer.IDSuporte,
+		Chat: t.conv.Chat, Line: t.conv.Line, Requester: requester, IDSuporte: t.customer.IDSuporte,
 		Status: store.StatusAberto, CreatedAt: t.now, LastActivityAt: t.now,
 	}
 	id, err := tx.CreateTicket(ctx, t.ticket)
@@ -166,7 +166,7 @@ func (r *Runtime) openTicket(ctx context.Context, tx *store.Tx, t *turn) error {
 		return fmt.Errorf("open ticket: %w", err)
 	}
 	t.ticket.ID = id
-	t.conv = store.Conversation{Chat: t.conv.Chat, State: stateClosed, Ticket: id, StartedAt: t.now, PausedUntil: t.conv.PausedUntil}
+	t.conv = store.Conversation{Chat: t.conv.Chat, Line: t.conv.Line, State: stateClosed, Ticket: id, StartedAt: t.now, PausedUntil: t.conv.PausedUntil}
 	return nil
 }
 
@@ -269,7 +269,7 @@ func (r *Runtime) write(ctx context.Context, tx *store.Tx, t *turn, before strin
 		}
 	}
 	for _, kind := range t.dropTimers {
-		if err := tx.DeleteTimer(ctx, t.conv.Chat, kind); err != nil {
+		if err := tx.DeleteTimer(ctx, t.conv.Line, t.conv.Chat, kind); err != nil {
 			return err
 		}
 	}
@@ -283,20 +283,20 @@ func (r *Runtime) write(ctx context.Context, tx *store.Tx, t *turn, before strin
 // a customer message restarts the reminder; a reminder arms the close;
 // leaving the waiting states clears both.
 func (r *Runtime) writeTimers(ctx context.Context, tx *store.Tx, t *turn, in *store.Inbound) error {
-	chat := t.conv.Chat
+	line, chat := t.conv.Line, t.conv.Chat
 	if t.keepTimers {
 		return nil
 	}
 	if t.skipTimers || !waiting[t.conv.State] {
-		return tx.ClearTimers(ctx, chat, ResolveTimer) // an undo window ends by itself or by the agent
+		return tx.ClearTimers(ctx, line, chat, ResolveTimer) // an undo window ends by itself or by the agent
 	}
 	to := t.flow.File.Timeouts
-	tm := store.Timer{Chat: chat, Kind: timerClose, Due: t.now.Add(to.Close.Duration)}
+	tm := store.Timer{Chat: chat, Line: line, Kind: timerClose, Due: t.now.Add(to.Close.Duration)}
 	if in != nil {
-		if err := tx.DeleteTimer(ctx, chat, timerClose); err != nil {
+		if err := tx.DeleteTimer(ctx, line, chat, timerClose); err != nil {
 			return err
 		}
-		tm = store.Timer{Chat: chat, Kind: timerReminder, Due: t.now.Add(to.Reminder.Duration)}
+		tm = store.Timer{Chat: chat, Line: line, Kind: timerReminder, Due: t.now.Add(to.Reminder.Duration)}
 	}
 	tx.AfterCommit(func() { r.timerSet(tm.Due) })
 	return tx.SetTimer(ctx, tm)

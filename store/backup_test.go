@@ -135,7 +135,7 @@ func TestBackupWhileWriting(t *testing.T) {
 	}
 	defer cp.Close()
 	view(t, cp, func(tx *Tx) error {
-		ins, err := tx.InboxByChat(ctx, "c7", 0)
+		ins, err := tx.InboxByChat(ctx, "", "c7", 0)
 		if err == nil && len(ins) != 40 {
 			t.Errorf("copy: chat c7 has %d messages; want 40", len(ins))
 		}

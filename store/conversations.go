@@ -11,6 +11,7 @@ import (
 // overwritten as the conversation moves).
 type Conversation struct {
 	Chat        string
+	Line        string   // the WhatsApp line the chat writes to (LineName)
 	State       string   // lifecycle state name (engine-defined)
 	Node        string   // current flow node id
 	Path        []string // node ids visited from the root menu, for "voltar"; nil if empty
@@ -24,13 +25,13 @@ type Conversation struct {
 	Subject     int64     // the ticket the customer is looking at in "Meus chamados"
 }
 
-const conversationCols = `chat, state, node, path, ticket, attempts, intent, flow_version, started_at, updated_at, paused_until, subject`
+const conversationCols = `chat, line, state, node, path, ticket, attempts, intent, flow_version, started_at, updated_at, paused_until, subject`
 
 func scanConversation(s rowScanner) (Conversation, error) {
 	var c Conversation
 	var path string
 	var started, updated, paused int64
-	err := s.Scan(&c.Chat, &c.State, &c.Node, &path, &c.Ticket, &c.Attempts,
+	err := s.Scan(&c.Chat, &c.Line, &c.State, &c.Node, &path, &c.Ticket, &c.Attempts,
 		&c.Intent, &c.FlowVersion, &started, &updated, &paused, &c.Subject)
 	if err != nil {
 		return Conversation{}, err
@@ -47,11 +48,11 @@ func scanConversation(s rowScanner) (Conversation, error) {
 	return c, nil
 }
 
-const conversationSQL = `SELECT ` + conversationCols + ` FROM conversations WHERE chat = ?`
+const conversationSQL = `SELECT ` + conversationCols + ` FROM conversations WHERE chat = ? AND line = ?`
 
-// Conversation returns the conversation of chat, or ErrNotFound.
-func (tx *Tx) Conversation(ctx context.Context, chat string) (Conversation, error) {
-	c, err := scanConversation(tx.queryRow(ctx, conversationSQL, chat))
+// Conversation returns the conversation of chat on line, or ErrNotFound.
+func (tx *Tx) Conversation(ctx context.Context, line, chat string) (Conversation, error) {
+	c, err := scanConversation(tx.queryRow(ctx, conversationSQL, chat, line))
 	if err != nil {
 		return Conversation{}, fmt.Errorf("load conversation: %w", notFound(err))
 	}
@@ -59,8 +60,8 @@ func (tx *Tx) Conversation(ctx context.Context, chat string) (Conversation, erro
 }
 
 const putConversationSQL = `INSERT INTO conversations (` + conversationCols + `)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (chat) DO UPDATE SET
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (chat, line) DO UPDATE SET
     state = excluded.state,
     node = excluded.node,
     path = excluded.path,
@@ -73,7 +74,7 @@ ON CONFLICT (chat) DO UPDATE SET
     paused_until = excluded.paused_until,
     subject = excluded.subject`
 
-// PutConversation inserts or replaces the conversation of c.Chat.
+// PutConversation inserts or replaces the conversation of c.Chat on c.Line.
 func (tx *Tx) PutConversation(ctx context.Context, c Conversation) error {
 	path := "[]"
 	if len(c.Path) > 0 {
@@ -84,7 +85,7 @@ func (tx *Tx) PutConversation(ctx context.Context, c Conversation) error {
 		path = string(b)
 	}
 	_, err := tx.exec(ctx, putConversationSQL,
-		c.Chat, c.State, c.Node, path, c.Ticket, c.Attempts, c.Intent, c.FlowVersion,
+		c.Chat, c.Line, c.State, c.Node, path, c.Ticket, c.Attempts, c.Intent, c.FlowVersion,
 		millis(c.StartedAt), millis(c.UpdatedAt), millis(c.PausedUntil), c.Subject)
 	if err != nil {
 		return fmt.Errorf("put conversation: %w", err)

@@ -20,7 +20,7 @@ func TestConversationRoundTrip(t *testing.T) {
 	} {
 		update(t, db, func(tx *Tx) error { return tx.PutConversation(ctx, want) })
 		view(t, db, func(tx *Tx) error {
-			got, err := tx.Conversation(ctx, "c1")
+			got, err := tx.Conversation(ctx, "", "c1")
 			if err != nil {
 				return err
 			}
@@ -31,7 +31,7 @@ func TestConversationRoundTrip(t *testing.T) {
 		})
 	}
 	view(t, db, func(tx *Tx) error {
-		if _, err := tx.Conversation(ctx, "nobody"); !errors.Is(err, ErrNotFound) {
+		if _, err := tx.Conversation(ctx, "", "nobody"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("missing conversation: got %v, want ErrNotFound", err)
 		}
 		return nil

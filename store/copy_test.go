@@ -65,7 +65,7 @@ func TestCopy(t *testing.T) {
 		if err == nil && (!reflect.DeepEqual(m.Ref, []byte{0, 1, 2, 255}) || !m.Voice) {
 			t.Errorf("media copied as %+v", m)
 		}
-		c, err2 := tx.Conversation(ctx, "c01")
+		c, err2 := tx.Conversation(ctx, "", "c01")
 		if err2 == nil && !reflect.DeepEqual(c.Path, []string{"root", "notas"}) {
 			t.Errorf("conversation copied as %+v", c)
 		}

@@ -282,7 +282,7 @@ func TestViewSnapshot(t *testing.T) {
 		update(t, db, func(tx *Tx) error { return tx.SetTimer(t.Context(), Timer{Chat: chat, Kind: "k"}) })
 	}
 	count := func(tx *Tx) int {
-		ts, err := tx.DueTimers(t.Context(), time.Now(), 0)
+		ts, err := tx.DueTimers(t.Context(), "", time.Now(), 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -370,7 +370,7 @@ func TestGroupCommitIsolation(t *testing.T) {
 		for i := range n {
 			chat := fmt.Sprintf("c%d", i)
 			_, err := tx.Customer(t.Context(), chat)
-			timers, terr := tx.Timers(t.Context(), chat)
+			timers, terr := tx.Timers(t.Context(), "", chat)
 			if terr != nil {
 				return terr
 			}
@@ -448,7 +448,7 @@ func TestConcurrentUpdatesBatch(t *testing.T) {
 				}
 				if i%10 == 0 {
 					err := db.View(t.Context(), func(tx *Tx) error {
-						ins, err := tx.InboxByChat(t.Context(), chat, 0)
+						ins, err := tx.InboxByChat(t.Context(), "", chat, 0)
 						if err == nil && len(ins) != i+1 {
 							t.Errorf("chat %s: got %d rows, want %d", chat, len(ins), i+1)
 						}
@@ -471,7 +471,7 @@ func TestConcurrentUpdatesBatch(t *testing.T) {
 		t.Errorf("batches: got %d for %d concurrent jobs, want fewer (group commit)", batches, jobs)
 	}
 	view(t, db, func(tx *Tx) error {
-		chats, err := tx.WorkChats(t.Context())
+		chats, err := tx.WorkChats(t.Context(), "")
 		if len(chats) != workers {
 			t.Errorf("WorkChats: got %d, want %d", len(chats), workers)
 		}

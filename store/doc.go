@@ -3,7 +3,9 @@
 // outbox of messages to send, tickets ("chamados") with their event
 // history, feedback ratings and per-chat timers. It keeps them in one
 // SQLite file (the embedded default) or in a PostgreSQL database
-// (Open("postgres://...")), which several processes may share.
+// (Open("postgres://...")), which several processes may share. Several
+// WhatsApp lines may share it too: every chat's row carries its line
+// (lines.go).
 //
 // # Two engines, one SQL
 //

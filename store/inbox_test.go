@@ -47,7 +47,7 @@ func TestInboxDedupe(t *testing.T) {
 		})
 	}
 	view(t, db, func(tx *Tx) error {
-		got, err := tx.InboxByChat(ctx, "c1", 0)
+		got, err := tx.InboxByChat(ctx, "", "c1", 0)
 		if err != nil {
 			return err
 		}
@@ -82,7 +82,7 @@ func TestInboxOrder(t *testing.T) {
 
 	for i, wantText := range []string{"a", "b", "c"} {
 		update(t, db, func(tx *Tx) error {
-			got, err := tx.NextInbox(ctx, "c1")
+			got, err := tx.NextInbox(ctx, "", "c1")
 			if err != nil {
 				return err
 			}
@@ -93,10 +93,10 @@ func TestInboxOrder(t *testing.T) {
 		})
 	}
 	view(t, db, func(tx *Tx) error {
-		if _, err := tx.NextInbox(ctx, "c1"); !errors.Is(err, ErrNotFound) {
+		if _, err := tx.NextInbox(ctx, "", "c1"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("NextInbox when all done: got %v, want ErrNotFound", err)
 		}
-		all, err := tx.InboxByChat(ctx, "c1", 0)
+		all, err := tx.InboxByChat(ctx, "", "c1", 0)
 		if err != nil {
 			return err
 		}
@@ -105,7 +105,7 @@ func TestInboxOrder(t *testing.T) {
 				t.Errorf("row %d: not done", in.ID)
 			}
 		}
-		last2, err := tx.InboxByChat(ctx, "c1", 2)
+		last2, err := tx.InboxByChat(ctx, "", "c1", 2)
 		if err != nil {
 			return err
 		}
@@ -176,7 +176,7 @@ func TestAcceptInbox(t *testing.T) {
 		}
 	}
 	view(t, db, func(tx *Tx) error {
-		ins, err := tx.InboxByChat(ctx, "c1", 0)
+		ins, err := tx.InboxByChat(ctx, "", "c1", 0)
 		if err != nil {
 			return err
 		}
@@ -191,7 +191,7 @@ func TestAcceptInbox(t *testing.T) {
 		if want := []bool{true, true, false, false}; !reflect.DeepEqual(done, want) {
 			t.Errorf("c1 rows done = %v; want %v (idle ones stored handled)", done, want)
 		}
-		next, err := tx.NextInbox(ctx, "c1")
+		next, err := tx.NextInbox(ctx, "", "c1")
 		if err != nil || next.MsgID != "m3" {
 			t.Errorf("next input of c1 = %q, %v; want m3", next.MsgID, err)
 		}
@@ -207,7 +207,7 @@ func TestChatIdleAndInboxSince(t *testing.T) {
 		var ok bool
 		view(t, db, func(tx *Tx) error {
 			var err error
-			ok, err = tx.ChatIdle(ctx, "c1")
+			ok, err = tx.ChatIdle(ctx, "", "c1")
 			return err
 		})
 		return ok
@@ -261,7 +261,7 @@ func TestChatIdleAndInboxSince(t *testing.T) {
 			{at, 5, 5},                         // never more than asked to look at
 			{at.Add(time.Hour), 100, 0},
 		} {
-			n, err := tx.InboxSince(ctx, "c1", c.since, c.max)
+			n, err := tx.InboxSince(ctx, "", "c1", c.since, c.max)
 			if err != nil {
 				return err
 			}

@@ -15,25 +15,26 @@ import (
 // own locks (migrations).
 const lockChatSQL = `SELECT pg_advisory_xact_lock(?)`
 
-// LockChat makes the rest of the Update the only work on chat until it
-// commits. On PostgreSQL several processes write at once: the chat's turn
-// (on the process that owns the WhatsApp line) and an agent's action on
-// its ticket (on any console replica) must not both read the conversation
-// and then overwrite each other's changes, nor queue replies whose ids and
-// commits come in different orders. Call it first, before reading what
-// the work depends on. On SQLite, whose one writer runs every Update one
-// after the other, it does nothing.
-func (tx *Tx) LockChat(ctx context.Context, chat string) error {
+// LockChat makes the rest of the Update the only work on chat's
+// conversation on line until it commits. On PostgreSQL several processes
+// write at once: the chat's turn (on the process that owns the WhatsApp
+// line) and an agent's action on its ticket (on any console replica) must
+// not both read the conversation and then overwrite each other's changes,
+// nor queue replies whose ids and commits come in different orders. Call
+// it first, before reading what the work depends on. On SQLite, whose one
+// writer runs every Update one after the other, it does nothing.
+func (tx *Tx) LockChat(ctx context.Context, line, chat string) error {
 	if !tx.d.postgres || !tx.writer {
 		return nil
 	}
-	if _, err := tx.exec(ctx, lockChatSQL, int64(chatHash(chat))); err != nil {
+	if _, err := tx.exec(ctx, lockChatSQL, int64(chatHash(line+"\x00"+chat))); err != nil {
 		return fmt.Errorf("lock chat: %w", err)
 	}
 	return nil
 }
 
-// chatHash is a chat's advisory lock key, and picks its writer.
+// chatHash of a chat picks its writer; of its line and the chat, it is
+// the key of the conversation's advisory lock.
 func chatHash(chat string) uint64 {
 	h := fnv.New64a()
 	h.Write([]byte(chat))

@@ -34,7 +34,7 @@ func TestLockChatAcrossStores(t *testing.T) {
 			wg.Go(func() {
 				for range each / 4 {
 					err := db.Update(ctx, func(tx *Tx) error {
-						if err := tx.LockChat(ctx, "c1"); err != nil {
+						if err := tx.LockChat(ctx, "", "c1"); err != nil {
 							return err
 						}
 						c, err := tx.Customer(ctx, "c1")

@@ -18,6 +18,7 @@ const (
 type Media struct {
 	ID          int64
 	Chat        string // "" for the flows' attachments
+	Line        string // the WhatsApp line it came or goes through; "" for the flows' attachments
 	Inbox       int64  // the customer message that brought it; 0 if sent by us
 	Direction   string // "in" or "out"
 	Kind        string
@@ -40,13 +41,13 @@ type Media struct {
 	StoredAt    time.Time
 }
 
-const mediaCols = `id, chat, inbox, direction, kind, name, mime, content_type, bytes, sha256, caption, duration_ms, voice,
+const mediaCols = `id, chat, line, inbox, direction, kind, name, mime, content_type, bytes, sha256, caption, duration_ms, voice,
 lat_e6, lng_e6, ref, state, problem, attempts, next_try, created_at, stored_at`
 
 func scanMedia(s rowScanner) (Media, error) {
 	var m Media
 	var dur, next, created, stored int64
-	err := s.Scan(&m.ID, &m.Chat, &m.Inbox, &m.Direction, &m.Kind, &m.Name, &m.MIME, &m.ContentType, &m.Bytes,
+	err := s.Scan(&m.ID, &m.Chat, &m.Line, &m.Inbox, &m.Direction, &m.Kind, &m.Name, &m.MIME, &m.ContentType, &m.Bytes,
 		&m.SHA256, &m.Caption, &dur, &m.Voice, &m.LatE6, &m.LngE6, &m.Ref, &m.State, &m.Problem, &m.Attempts,
 		&next, &created, &stored)
 	if err != nil {
@@ -57,14 +58,14 @@ func scanMedia(s rowScanner) (Media, error) {
 	return m, nil
 }
 
-const addMediaSQL = `INSERT INTO media (chat, inbox, direction, kind, name, mime, content_type, bytes, sha256, caption,
+const addMediaSQL = `INSERT INTO media (chat, line, inbox, direction, kind, name, mime, content_type, bytes, sha256, caption,
     duration_ms, voice, lat_e6, lng_e6, ref, state, problem, attempts, next_try, created_at, stored_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 RETURNING id`
 
 // AddMedia stores m (its ID is ignored) and returns its id.
 func (tx *Tx) AddMedia(ctx context.Context, m Media) (int64, error) {
-	id, err := tx.insert(ctx, addMediaSQL, m.Chat, m.Inbox, m.Direction, m.Kind, m.Name, m.MIME,
+	id, err := tx.insert(ctx, addMediaSQL, m.Chat, m.Line, m.Inbox, m.Direction, m.Kind, m.Name, m.MIME,
 		m.ContentType, m.Bytes, m.SHA256, m.Caption, m.Duration.Milliseconds(), m.Voice, m.LatE6, m.LngE6, m.Ref,
 		m.State, m.Problem, m.Attempts, millis(m.NextTry), millis(m.CreatedAt), millis(m.StoredAt))
 	if err != nil {
@@ -96,27 +97,27 @@ func (tx *Tx) MediaByInbox(ctx context.Context, inbox int64) (Media, error) {
 }
 
 const dueMediaSQL = `SELECT ` + mediaCols + ` FROM media
-WHERE state = 'pending' AND next_try <= ?
+WHERE line = ? AND state = 'pending' AND next_try <= ?
 ORDER BY next_try, id
 LIMIT ?`
 
-// DueMedia returns up to limit files waiting to be downloaded whose next
-// try is due at now, the longest waiting first.
-func (tx *Tx) DueMedia(ctx context.Context, now time.Time, limit int) ([]Media, error) {
-	ms, err := queryAll(ctx, tx, scanMedia, dueMediaSQL, millis(now), sqlLimit(limit))
+// DueMedia returns up to limit files of line waiting to be downloaded
+// whose next try is due at now, the longest waiting first.
+func (tx *Tx) DueMedia(ctx context.Context, line string, now time.Time, limit int) ([]Media, error) {
+	ms, err := queryAll(ctx, tx, scanMedia, dueMediaSQL, line, millis(now), sqlLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("due media: %w", err)
 	}
 	return ms, nil
 }
 
-const nextMediaTrySQL = `SELECT next_try FROM media WHERE state = 'pending' ORDER BY next_try, id LIMIT 1`
+const nextMediaTrySQL = `SELECT next_try FROM media WHERE line = ? AND state = 'pending' ORDER BY next_try, id LIMIT 1`
 
-// NextMediaTry returns when the next pending download is due, or
+// NextMediaTry returns when line's next pending download is due, or
 // ErrNotFound when none waits.
-func (tx *Tx) NextMediaTry(ctx context.Context) (time.Time, error) {
+func (tx *Tx) NextMediaTry(ctx context.Context, line string) (time.Time, error) {
 	var ms int64
-	if err := tx.queryRow(ctx, nextMediaTrySQL).Scan(&ms); err != nil {
+	if err := tx.queryRow(ctx, nextMediaTrySQL, line).Scan(&ms); err != nil {
 		return time.Time{}, fmt.Errorf("next media try: %w", notFound(err))
 	}
 	return time.UnixMilli(ms).UTC(), nil
@@ -213,7 +214,7 @@ func (tx *Tx) LibraryMedia(ctx context.Context, m Media) (int64, error) {
 	if err := notFound(err); err != ErrNotFound {
 		return 0, fmt.Errorf("library media: %w", err)
 	}
-	m.Chat, m.Inbox, m.Direction, m.State = "", 0, "out", MediaStored
+	m.Chat, m.Line, m.Inbox, m.Direction, m.State = "", "", 0, "out", MediaStored
 	return tx.AddMedia(ctx, m)
 }
 

@@ -50,11 +50,11 @@ func TestMediaRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = db.View(ctx, func(tx *Tx) error {
-		due, err := tx.DueMedia(ctx, now, 10)
+		due, err := tx.DueMedia(ctx, "", now, 10)
 		if err != nil || len(due) != 1 || due[0].ID != id || !bytes.Equal(due[0].Ref, []byte{1, 2, 3}) {
 			t.Errorf("due media %+v, %v; want media %d with its ref", due, err, id)
 		}
-		if due, _ := tx.DueMedia(ctx, now.Add(-time.Second), 10); len(due) != 0 {
+		if due, _ := tx.DueMedia(ctx, "", now.Add(-time.Second), 10); len(due) != 0 {
 			t.Errorf("media due before its next try: %+v", due)
 		}
 		ms, err := tx.TicketMedia(ctx, 100001)
@@ -84,7 +84,7 @@ func TestMediaRows(t *testing.T) {
 		if err := tx.RetryMedia(ctx, id, "rede", now.Add(time.Minute)); err != nil {
 			return err
 		}
-		if next, err := tx.NextMediaTry(ctx); err != nil || !next.Equal(now.Add(time.Minute)) {
+		if next, err := tx.NextMediaTry(ctx, ""); err != nil || !next.Equal(now.Add(time.Minute)) {
 			t.Errorf("next media try %v, %v", next, err)
 		}
 		return tx.StoreMedia(ctx, id, sum, 99, "image/png", "", now)
@@ -97,7 +97,7 @@ func TestMediaRows(t *testing.T) {
 		if err != nil || m.State != MediaStored || m.SHA256 != sum || m.Bytes != 99 || m.Attempts != 2 || m.ContentType != "image/png" {
 			t.Errorf("stored media %+v, %v", m, err)
 		}
-		if _, err := tx.NextMediaTry(ctx); !errors.Is(err, ErrNotFound) {
+		if _, err := tx.NextMediaTry(ctx, ""); !errors.Is(err, ErrNotFound) {
 			t.Errorf("next media try with none pending: %v", err)
 		}
 		hs, err := tx.MediaHashes(ctx)

@@ -13,6 +13,7 @@ import (
 type OutMsg struct {
 	ID        int64 // assigned; order of sending within a chat
 	Chat      string
+	Line      string // the WhatsApp line that sends it (LineName)
 	Ticket    int64
 	Text      string
 	Options   []Option // numbered answers shown with the text; nil if none
@@ -33,13 +34,13 @@ type Option struct {
 	Label string `json:"label"`
 }
 
-const outMsgCols = `id, chat, ticket, text, options, author, created_at, wa_id, poll_id, attempts, next_try, last_error, sent_at, media`
+const outMsgCols = `id, chat, line, ticket, text, options, author, created_at, wa_id, poll_id, attempts, next_try, last_error, sent_at, media`
 
 func scanOutMsg(s rowScanner) (OutMsg, error) {
 	var m OutMsg
 	var options sql.NullString
 	var created, nextTry, sent int64
-	err := s.Scan(&m.ID, &m.Chat, &m.Ticket, &m.Text, &options, &m.Author, &created,
+	err := s.Scan(&m.ID, &m.Chat, &m.Line, &m.Ticket, &m.Text, &options, &m.Author, &created,
 		&m.WAID, &m.PollID, &m.Attempts, &nextTry, &m.LastError, &sent, &m.Media)
 	if err != nil {
 		return OutMsg{}, err
@@ -56,11 +57,12 @@ func scanOutMsg(s rowScanner) (OutMsg, error) {
 	return m, nil
 }
 
-const appendOutboxSQL = `INSERT INTO outbox (chat, ticket, text, options, author, created_at, wa_id, poll_id, attempts, next_try, last_error, sent_at, media)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+const appendOutboxSQL = `INSERT INTO outbox (chat, line, ticket, text, options, author, created_at, wa_id, poll_id, attempts, next_try, last_error, sent_at, media)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 RETURNING id`
 
-// AppendOutbox queues m after the other messages of m.Chat and returns its id.
+// AppendOutbox queues m after the other messages of m.Chat on m.Line and
+// returns its id.
 func (tx *Tx) AppendOutbox(ctx context.Context, m OutMsg) (int64, error) {
 	var options sql.NullString
 	if len(m.Options) > 0 {
@@ -71,7 +73,7 @@ func (tx *Tx) AppendOutbox(ctx context.Context, m OutMsg) (int64, error) {
 		options = sql.NullString{String: string(b), Valid: true}
 	}
 	id, err := tx.insert(ctx, appendOutboxSQL,
-		m.Chat, m.Ticket, m.Text, options, m.Author, millis(m.CreatedAt), m.WAID, m.PollID, m.Attempts,
+		m.Chat, m.Line, m.Ticket, m.Text, options, m.Author, millis(m.CreatedAt), m.WAID, m.PollID, m.Attempts,
 		millis(m.NextTry), m.LastError, millis(m.SentAt), m.Media)
 	if err != nil {
 		return 0, fmt.Errorf("append outbox: %w", err)
@@ -80,13 +82,13 @@ func (tx *Tx) AppendOutbox(ctx context.Context, m OutMsg) (int64, error) {
 }
 
 const retryNowSQL = `UPDATE outbox SET next_try = ?
-WHERE sent_at = 0 AND attempts > 0 AND next_try > ?
+WHERE line = ? AND sent_at = 0 AND attempts > 0 AND next_try > ?
 RETURNING chat`
 
-// RetryNow moves every failed message's next try to now and returns their
-// chats, each once, sorted.
-func (tx *Tx) RetryNow(ctx context.Context, now time.Time) ([]string, error) {
-	chats, err := queryAll(ctx, tx, scanString, retryNowSQL, millis(now), millis(now))
+// RetryNow moves the next try of every failed message of line to now and
+// returns their chats, each once, sorted.
+func (tx *Tx) RetryNow(ctx context.Context, line string, now time.Time) ([]string, error) {
+	chats, err := queryAll(ctx, tx, scanString, retryNowSQL, millis(now), line, millis(now))
 	if err != nil {
 		return nil, fmt.Errorf("retry now: %w", err)
 	}
@@ -95,14 +97,14 @@ func (tx *Tx) RetryNow(ctx context.Context, now time.Time) ([]string, error) {
 }
 
 const nextRetrySQL = `SELECT ` + outMsgCols + ` FROM outbox
-WHERE sent_at = 0 AND attempts > 0
+WHERE line = ? AND sent_at = 0 AND attempts > 0
 ORDER BY next_try, id
 LIMIT 1`
 
-// NextRetry returns the failed message whose retry comes first, or
+// NextRetry returns the failed message of line whose retry comes first, or
 // ErrNotFound: what stepping a clock must not jump over.
-func (tx *Tx) NextRetry(ctx context.Context) (OutMsg, error) {
-	m, err := scanOutMsg(tx.queryRow(ctx, nextRetrySQL))
+func (tx *Tx) NextRetry(ctx context.Context, line string) (OutMsg, error) {
+	m, err := scanOutMsg(tx.queryRow(ctx, nextRetrySQL, line))
 	if err != nil {
 		return OutMsg{}, fmt.Errorf("next retry: %w", notFound(err))
 	}
@@ -157,14 +159,14 @@ func (tx *Tx) MarkSendFailed(ctx context.Context, id int64, errText string, next
 }
 
 const outboxAfterSQL = `SELECT ` + outMsgCols + ` FROM outbox
-WHERE chat = ? AND id > ?
+WHERE line = ? AND chat = ? AND id > ?
 ORDER BY id
 LIMIT ?`
 
-// OutboxAfter returns up to limit messages of chat with id > afterID, sent
-// or not, in ascending id order; limit <= 0 returns all.
-func (tx *Tx) OutboxAfter(ctx context.Context, chat string, afterID int64, limit int) ([]OutMsg, error) {
-	ms, err := queryAll(ctx, tx, scanOutMsg, outboxAfterSQL, chat, afterID, sqlLimit(limit))
+// OutboxAfter returns up to limit messages of chat on line with id >
+// afterID, sent or not, in ascending id order; limit <= 0 returns all.
+func (tx *Tx) OutboxAfter(ctx context.Context, line, chat string, afterID int64, limit int) ([]OutMsg, error) {
+	ms, err := queryAll(ctx, tx, scanOutMsg, outboxAfterSQL, line, chat, afterID, sqlLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("outbox after %d: %w", afterID, err)
 	}
@@ -173,30 +175,30 @@ func (tx *Tx) OutboxAfter(ctx context.Context, chat string, afterID int64, limit
 
 const outboxByWAIDSQL = `SELECT ` + outMsgCols + ` FROM outbox
 WHERE id = (SELECT min(id) FROM (
-    SELECT id FROM outbox WHERE wa_id = ? AND wa_id <> ''
+    SELECT id FROM outbox WHERE wa_id = ? AND wa_id <> '' AND line = ?
     UNION ALL
-    SELECT id FROM outbox WHERE poll_id = ? AND poll_id <> ''
+    SELECT id FROM outbox WHERE poll_id = ? AND poll_id <> '' AND line = ?
 ) AS m)`
 
-// OutboxByWAID returns the message whose text or poll has transport id
-// waID, or ErrNotFound.
-func (tx *Tx) OutboxByWAID(ctx context.Context, waID string) (OutMsg, error) {
-	m, err := scanOutMsg(tx.queryRow(ctx, outboxByWAIDSQL, waID, waID))
+// OutboxByWAID returns the message line sent whose text or poll has
+// transport id waID, or ErrNotFound.
+func (tx *Tx) OutboxByWAID(ctx context.Context, line, waID string) (OutMsg, error) {
+	m, err := scanOutMsg(tx.queryRow(ctx, outboxByWAIDSQL, waID, line, waID, line))
 	if err != nil {
 		return OutMsg{}, fmt.Errorf("outbox by wa id: %w", notFound(err))
 	}
 	return m, nil
 }
 
-const workChatsSQL = `SELECT chat FROM inbox WHERE done = 0
+const workChatsSQL = `SELECT chat FROM inbox WHERE line = ? AND done = 0
 UNION
-SELECT chat FROM outbox WHERE sent_at = 0
+SELECT chat FROM outbox WHERE line = ? AND sent_at = 0
 ORDER BY chat`
 
-// WorkChats lists, sorted, the chats with a message not yet handled or not
-// yet sent: the work to resume after a restart.
-func (tx *Tx) WorkChats(ctx context.Context) ([]string, error) {
-	chats, err := queryAll(ctx, tx, scanString, workChatsSQL)
+// WorkChats lists, sorted, the chats of line with a message not yet
+// handled or not yet sent: the work to resume after a restart.
+func (tx *Tx) WorkChats(ctx context.Context, line string) ([]string, error) {
+	chats, err := queryAll(ctx, tx, scanString, workChatsSQL, line, line)
 	if err != nil {
 		return nil, fmt.Errorf("work chats: %w", err)
 	}
@@ -205,15 +207,16 @@ func (tx *Tx) WorkChats(ctx context.Context) ([]string, error) {
 
 // readyChatsSQL: chats with replies to send now (none waiting for a retry
 // after a failure) or, with nothing to send, input to handle.
-const readyChatsSQL = `SELECT chat FROM outbox WHERE sent_at = 0 GROUP BY chat HAVING MAX(next_try) <= ?
+const readyChatsSQL = `SELECT chat FROM outbox WHERE line = ? AND sent_at = 0 GROUP BY chat HAVING MAX(next_try) <= ?
 UNION
-SELECT chat FROM inbox i WHERE i.done = 0 AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.chat = i.chat AND o.sent_at = 0)
+SELECT chat FROM inbox i WHERE i.line = ? AND i.done = 0
+    AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.line = i.line AND o.chat = i.chat AND o.sent_at = 0)
 ORDER BY 1`
 
-// ReadyChats lists, sorted, the chats whose work can be done at now: what
-// an owner polls for when other processes share the store.
-func (tx *Tx) ReadyChats(ctx context.Context, now time.Time) ([]string, error) {
-	chats, err := queryAll(ctx, tx, scanString, readyChatsSQL, millis(now))
+// ReadyChats lists, sorted, the chats of line whose work can be done at
+// now: what its owner polls for when other processes share the store.
+func (tx *Tx) ReadyChats(ctx context.Context, line string, now time.Time) ([]string, error) {
+	chats, err := queryAll(ctx, tx, scanString, readyChatsSQL, line, millis(now), line)
 	if err != nil {
 		return nil, fmt.Errorf("ready chats: %w", err)
 	}
@@ -227,25 +230,26 @@ func scanString(s rowScanner) (string, error) {
 }
 
 const pendingOutboxSQL = `SELECT ` + outMsgCols + ` FROM outbox
-WHERE chat = ? AND sent_at = 0
+WHERE line = ? AND chat = ? AND sent_at = 0
 ORDER BY id
 LIMIT ?`
 
-// PendingOutbox returns up to limit unsent messages of chat, in sending order.
-func (tx *Tx) PendingOutbox(ctx context.Context, chat string, limit int) ([]OutMsg, error) {
-	ms, err := queryAll(ctx, tx, scanOutMsg, pendingOutboxSQL, chat, sqlLimit(limit))
+// PendingOutbox returns up to limit unsent messages of chat on line, in
+// sending order.
+func (tx *Tx) PendingOutbox(ctx context.Context, line, chat string, limit int) ([]OutMsg, error) {
+	ms, err := queryAll(ctx, tx, scanOutMsg, pendingOutboxSQL, line, chat, sqlLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("pending outbox: %w", err)
 	}
 	return ms, nil
 }
 
-const saidSinceSQL = `SELECT EXISTS (SELECT 1 FROM outbox WHERE chat = ? AND created_at >= ? AND text = ?)`
+const saidSinceSQL = `SELECT EXISTS (SELECT 1 FROM outbox WHERE line = ? AND chat = ? AND created_at >= ? AND text = ?)`
 
-// SaidSince reports whether chat was sent exactly text at or after since.
-func (tx *Tx) SaidSince(ctx context.Context, chat, text string, since time.Time) (bool, error) {
+// SaidSince reports whether line sent chat exactly text at or after since.
+func (tx *Tx) SaidSince(ctx context.Context, line, chat, text string, since time.Time) (bool, error) {
 	var ok bool
-	if err := tx.queryRow(ctx, saidSinceSQL, chat, millis(since), text).Scan(&ok); err != nil {
+	if err := tx.queryRow(ctx, saidSinceSQL, line, chat, millis(since), text).Scan(&ok); err != nil {
 		return false, fmt.Errorf("said since: %w", err)
 	}
 	return ok, nil

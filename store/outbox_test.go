@@ -41,7 +41,7 @@ func TestOutbox(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("head of c1: got %+v, want %+v", got, want)
 		}
-		all, err := tx.PendingOutbox(ctx, "c1", 0)
+		all, err := tx.PendingOutbox(ctx, "", "c1", 0)
 		if len(all) != 3 || err != nil {
 			t.Errorf("PendingOutbox: got %d, %v, want 3", len(all), err)
 		}
@@ -81,23 +81,23 @@ func TestOutbox(t *testing.T) {
 	})
 
 	view(t, db, func(tx *Tx) error {
-		sent, err := tx.OutboxByWAID(ctx, "W1")
+		sent, err := tx.OutboxByWAID(ctx, "", "W1")
 		if err != nil {
 			return err
 		}
 		if sent.ID != ids[0] || !sent.SentAt.Equal(at.Add(3*time.Minute)) || sent.SentAt.Location() != time.UTC {
 			t.Errorf("OutboxByWAID W1: got %+v", sent)
 		}
-		if m, err := tx.OutboxByWAID(ctx, "W2b"); err != nil || m.ID != ids[2] {
+		if m, err := tx.OutboxByWAID(ctx, "", "W2b"); err != nil || m.ID != ids[2] {
 			t.Errorf("OutboxByWAID W2b: got %+v, %v", m, err)
 		}
 		for _, waID := range []string{"W2", "nope", ""} {
-			if _, err := tx.OutboxByWAID(ctx, waID); !errors.Is(err, ErrNotFound) {
+			if _, err := tx.OutboxByWAID(ctx, "", waID); !errors.Is(err, ErrNotFound) {
 				t.Errorf("OutboxByWAID %q: got %v, want ErrNotFound", waID, err)
 			}
 		}
 
-		all, err := tx.OutboxAfter(ctx, "c1", 0, 0)
+		all, err := tx.OutboxAfter(ctx, "", "c1", 0, 0)
 		if err != nil {
 			return err
 		}
@@ -107,14 +107,14 @@ func TestOutbox(t *testing.T) {
 		if all[1].Options != nil {
 			t.Errorf("no options: got %#v, want nil", all[1].Options)
 		}
-		after, err := tx.OutboxAfter(ctx, "c1", ids[0], 1)
+		after, err := tx.OutboxAfter(ctx, "", "c1", ids[0], 1)
 		if err != nil {
 			return err
 		}
 		if got := msgIDs(after); !reflect.DeepEqual(got, []int64{ids[2]}) {
 			t.Errorf("OutboxAfter %d limit 1: got %v", ids[0], got)
 		}
-		unsent, err := tx.PendingOutbox(ctx, "c1", 0)
+		unsent, err := tx.PendingOutbox(ctx, "", "c1", 0)
 		if len(unsent) != 1 || err != nil {
 			t.Errorf("PendingOutbox: got %d, %v, want 1", len(unsent), err)
 		}
@@ -134,7 +134,7 @@ func TestOutbox(t *testing.T) {
 		if err := tx.MarkSent(ctx, ids[3], "", time.Time{}); err == nil {
 			t.Error("MarkSent with zero time: want an error")
 		}
-		if none, err := tx.PendingOutbox(ctx, "nobody", 0); len(none) != 0 || err != nil {
+		if none, err := tx.PendingOutbox(ctx, "", "nobody", 0); len(none) != 0 || err != nil {
 			t.Errorf("PendingOutbox of nobody: got %v, %v, want none", none, err)
 		}
 		return nil
@@ -175,7 +175,7 @@ func TestWorkChats(t *testing.T) {
 	check := func(want []string) {
 		t.Helper()
 		view(t, db, func(tx *Tx) error {
-			got, err := tx.WorkChats(ctx)
+			got, err := tx.WorkChats(ctx, "")
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("WorkChats: got %v, want %v", got, want)
 			}
@@ -215,7 +215,7 @@ func TestRetryNow(t *testing.T) {
 	var chats []string
 	update(t, db, func(tx *Tx) error {
 		var err error
-		chats, err = tx.RetryNow(ctx, at)
+		chats, err = tx.RetryNow(ctx, "", at)
 		return err
 	})
 	// c3 sent, c4 already due: nothing to move for them.
@@ -224,7 +224,7 @@ func TestRetryNow(t *testing.T) {
 	}
 	view(t, db, func(tx *Tx) error {
 		for k, want := range map[string]time.Time{"c1a": at, "c2a": at, "c4a": at.Add(-time.Minute)} {
-			ms, err := tx.OutboxAfter(ctx, k[:2], ids[k]-1, 1)
+			ms, err := tx.OutboxAfter(ctx, "", k[:2], ids[k]-1, 1)
 			if err != nil {
 				return err
 			}
@@ -238,7 +238,7 @@ func TestRetryNow(t *testing.T) {
 
 // head is the first message PendingOutbox gives for chat.
 func head(ctx context.Context, tx *Tx, chat string) (OutMsg, error) {
-	ms, err := tx.PendingOutbox(ctx, chat, 1)
+	ms, err := tx.PendingOutbox(ctx, "", chat, 1)
 	if err == nil && len(ms) == 0 {
 		err = ErrNotFound
 	}
@@ -276,7 +276,7 @@ func TestReadyChats(t *testing.T) {
 		return nil
 	})
 	view(t, db, func(tx *Tx) error {
-		got, err := tx.ReadyChats(ctx, now)
+		got, err := tx.ReadyChats(ctx, "", now)
 		if want := []string{"input", "retry", "send"}; !slices.Equal(got, want) {
 			t.Errorf("ReadyChats: got %v, want %v", got, want)
 		}

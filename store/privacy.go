@@ -68,7 +68,7 @@ func (r *PurgeResult) add(o PurgeResult) {
 // order the batches run in, so a dry run's counts equal a real run's.
 const (
 	// activeChatX: x's chat has a conversation going on; nothing of it is touched.
-	activeChatX = `EXISTS (SELECT 1 FROM conversations c WHERE c.chat = x.chat AND c.state NOT IN ('', '` + ConversationClosed + `'))`
+	activeChatX = `EXISTS (SELECT 1 FROM conversations c WHERE c.chat = x.chat AND c.line = x.line AND c.state NOT IN ('', '` + ConversationClosed + `'))`
 
 	// expiredTicketK: ticket k is resolved and idle since before the limit;
 	// keptTicketK: it stays as it is (open, or active within the limit).
@@ -82,7 +82,7 @@ const (
 	// keepFromX: a chat's messages from this instant on stay: the limit,
 	// or the start of its oldest kept ticket if earlier (an old open
 	// ticket keeps its messages).
-	keepFromX = `COALESCE((SELECT MIN(k.created_at) FROM tickets k WHERE k.chat = x.chat AND ` + keptTicketK + ` AND k.created_at < ?), ?)`
+	keepFromX = `COALESCE((SELECT MIN(k.created_at) FROM tickets k WHERE k.chat = x.chat AND k.line = x.line AND ` + keptTicketK + ` AND k.created_at < ?), ?)`
 
 	// purgeInboxX, purgeOutboxX: a handled (sent) message of a chat with no
 	// conversation going on, older than what its chat keeps; a sent message
@@ -374,14 +374,14 @@ type PersonData struct {
 // ChatData is everything stored about one chat. Anonymized tickets no
 // longer belong to it.
 type ChatData struct {
-	Chat         string       `json:"chat"`
-	Customer     Record       `json:"customer"`     // nil if none
-	Conversation Record       `json:"conversation"` // nil if none
-	Tickets      []TicketData `json:"tickets"`
-	Inbox        []Record     `json:"inbox"`
-	Outbox       []Record     `json:"outbox"`
-	Timers       []Record     `json:"timers"`
-	Media        []Record     `json:"media"` // the files' rows; sha256 names the file under data/media
+	Chat          string       `json:"chat"`
+	Customer      Record       `json:"customer"`      // nil if none
+	Conversations []Record     `json:"conversations"` // one per line the person wrote to
+	Tickets       []TicketData `json:"tickets"`
+	Inbox         []Record     `json:"inbox"`
+	Outbox        []Record     `json:"outbox"`
+	Timers        []Record     `json:"timers"`
+	Media         []Record     `json:"media"` // the files' rows; sha256 names the file under data/media
 }
 
 // TicketData is one ticket with its history and rating.
@@ -450,7 +450,7 @@ func (tx *Tx) PersonChats(ctx context.Context, p Person) ([]string, error) {
 
 const (
 	exportCustomerSQL     = `SELECT * FROM customers WHERE chat = ?`
-	exportConversationSQL = `SELECT * FROM conversations WHERE chat = ?`
+	exportConversationSQL = `SELECT * FROM conversations WHERE chat = ? ORDER BY line`
 	exportTicketsSQL      = `SELECT * FROM tickets WHERE chat = ? ORDER BY id`
 	exportEventsSQL       = `SELECT * FROM ticket_events WHERE ticket = ? ORDER BY id`
 	exportFeedbackSQL     = `SELECT * FROM feedback WHERE ticket = ?`
@@ -496,7 +496,7 @@ func (tx *Tx) exportChat(ctx context.Context, chat string) (ChatData, error) {
 	if c.Customer, err = one(exportCustomerSQL, chat); err != nil {
 		return ChatData{}, fmt.Errorf("customer: %w", err)
 	}
-	if c.Conversation, err = one(exportConversationSQL, chat); err != nil {
+	if c.Conversations, err = tx.records(ctx, exportConversationSQL, chat); err != nil {
 		return ChatData{}, fmt.Errorf("conversation: %w", err)
 	}
 	tickets, err := tx.records(ctx, exportTicketsSQL, chat)

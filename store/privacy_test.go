@@ -453,7 +453,7 @@ func TestPurge(t *testing.T) {
 			if id <= f.lastOutbox {
 				t.Errorf("new outbox id %d; want > %d (the purged newest)", id, f.lastOutbox)
 			}
-			chats, err := tx.WorkChats(ctx)
+			chats, err := tx.WorkChats(ctx, "")
 			if err != nil {
 				return err
 			}
@@ -647,7 +647,7 @@ func TestExportPerson(t *testing.T) {
 			var chats []string
 			for _, c := range d.Chats {
 				chats = append(chats, c.Chat)
-				if c.Customer == nil || c.Conversation == nil || len(c.Tickets) != 1 || len(c.Tickets[0].Events) != 1 ||
+				if c.Customer == nil || len(c.Conversations) != 1 || len(c.Tickets) != 1 || len(c.Tickets[0].Events) != 1 ||
 					c.Tickets[0].Feedback == nil || len(c.Inbox) == 0 || len(c.Outbox) != 1 || len(c.Timers) != 1 {
 					t.Errorf("chat %s: incomplete export %+v", c.Chat, c)
 				}

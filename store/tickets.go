@@ -18,6 +18,7 @@ const (
 type Ticket struct {
 	ID             int64
 	Chat           string
+	Line           string // the WhatsApp line the customer wrote to (LineName); never changes
 	Requester      string // customer's name as known (push name) or chat
 	IDSuporte      string
 	Topic          string    // flow node id / label chosen
@@ -45,13 +46,13 @@ func validStatus(s string) error {
 	return fmt.Errorf("invalid ticket status %q", s)
 }
 
-const ticketCols = `id, chat, requester, id_suporte, topic, status, queued_at, agent, created_at, last_activity_at, closed_at, close_reason,
+const ticketCols = `id, chat, line, requester, id_suporte, topic, status, queued_at, agent, created_at, last_activity_at, closed_at, close_reason,
 claimed_at, first_response_at, escalated_at, escalation_due, queue_notified_at, queue_notified_pos`
 
 func scanTicket(s rowScanner) (Ticket, error) {
 	var t Ticket
 	var queued, created, activity, closed, claimed, first, escalated, due, notified int64
-	err := s.Scan(&t.ID, &t.Chat, &t.Requester, &t.IDSuporte, &t.Topic, &t.Status, &queued,
+	err := s.Scan(&t.ID, &t.Chat, &t.Line, &t.Requester, &t.IDSuporte, &t.Topic, &t.Status, &queued,
 		&t.Agent, &created, &activity, &closed, &t.CloseReason,
 		&claimed, &first, &escalated, &due, &notified, &t.QueueNotifiedPos)
 	if err != nil {
@@ -64,8 +65,8 @@ func scanTicket(s rowScanner) (Ticket, error) {
 	return t, nil
 }
 
-const createTicketSQL = `INSERT INTO tickets (chat, requester, id_suporte, topic, status, queued_at, agent, created_at, last_activity_at, closed_at, close_reason)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+const createTicketSQL = `INSERT INTO tickets (chat, line, requester, id_suporte, topic, status, queued_at, agent, created_at, last_activity_at, closed_at, close_reason)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 RETURNING id`
 
 // CreateTicket stores t (its ID is ignored) and returns the new ticket id,
@@ -75,7 +76,7 @@ func (tx *Tx) CreateTicket(ctx context.Context, t Ticket) (int64, error) {
 		return 0, fmt.Errorf("create ticket: %w", err)
 	}
 	id, err := tx.insert(ctx, createTicketSQL,
-		t.Chat, t.Requester, t.IDSuporte, t.Topic, t.Status, millis(t.QueuedAt), t.Agent,
+		t.Chat, t.Line, t.Requester, t.IDSuporte, t.Topic, t.Status, millis(t.QueuedAt), t.Agent,
 		millis(t.CreatedAt), millis(t.LastActivityAt), millis(t.ClosedAt), t.CloseReason)
 	if err != nil {
 		return 0, fmt.Errorf("create ticket: %w", err)
@@ -101,7 +102,8 @@ const updateTicketSQL = `UPDATE tickets SET
     queue_notified_at = ?, queue_notified_pos = ?
 WHERE id = ?`
 
-// UpdateTicket overwrites ticket t.ID with t. ErrNotFound if missing.
+// UpdateTicket overwrites ticket t.ID with t, but for its line, which
+// stays. ErrNotFound if missing.
 func (tx *Tx) UpdateTicket(ctx context.Context, t Ticket) error {
 	if err := validStatus(t.Status); err != nil {
 		return fmt.Errorf("update ticket %d: %w", t.ID, err)
@@ -130,14 +132,18 @@ func (tx *Tx) TouchTicket(ctx context.Context, id int64, at time.Time) error {
 }
 
 const ticketsByChatSQL = `SELECT ` + ticketCols + ` FROM tickets
-WHERE chat = ?
+WHERE chat = ? AND (line = ? OR CAST(? AS TEXT) = '*')
 ORDER BY id DESC
 LIMIT ?`
 
-// TicketsByChat returns up to limit tickets of chat, newest first;
-// limit <= 0 returns all.
-func (tx *Tx) TicketsByChat(ctx context.Context, chat string, limit int) ([]Ticket, error) {
-	ts, err := queryAll(ctx, tx, scanTicket, ticketsByChatSQL, chat, sqlLimit(limit))
+// AllLines, given as a line to the reads that take one and say so, reads
+// every line's rows.
+const AllLines = "*"
+
+// TicketsByChat returns up to limit tickets of chat on line (AllLines:
+// on every line), newest first; limit <= 0 returns all.
+func (tx *Tx) TicketsByChat(ctx context.Context, line, chat string, limit int) ([]Ticket, error) {
+	ts, err := queryAll(ctx, tx, scanTicket, ticketsByChatSQL, chat, line, line, sqlLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("tickets by chat: %w", err)
 	}

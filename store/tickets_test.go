@@ -142,14 +142,14 @@ func TestTicketLists(t *testing.T) {
 		if got, want := topics(q), []string{"q-first", "q-second", "q-late"}; !reflect.DeepEqual(got, want) {
 			t.Errorf("QueuedTickets: got %v, want %v", got, want)
 		}
-		c1, err := tx.TicketsByChat(ctx, "c1", 0)
+		c1, err := tx.TicketsByChat(ctx, "", "c1", 0)
 		if err != nil {
 			return err
 		}
 		if got, want := topics(c1), []string{"not-queued", "q-resolved", "q-late"}; !reflect.DeepEqual(got, want) {
 			t.Errorf("TicketsByChat: got %v, want %v", got, want)
 		}
-		c1, err = tx.TicketsByChat(ctx, "c1", 1)
+		c1, err = tx.TicketsByChat(ctx, "", "c1", 1)
 		if err != nil {
 			return err
 		}

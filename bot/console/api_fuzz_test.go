@@ -109,7 +109,7 @@ func (c *fuzzConsole) resolvingAt(t *testing.T, tk store.Ticket) time.Time {
 	t.Helper()
 	var at time.Time
 	err := c.db.View(c.ctx, func(tx *store.Tx) error {
-		timers, err := tx.Timers(c.ctx, tk.Chat)
+		timers, err := tx.Timers(c.ctx, "", tk.Chat)
 		at = bot.ResolvingAt(timers, tk.ID)
 		return err
 	})

@@ -245,7 +245,7 @@ func testAgentAnswersACustomer(t *testing.T, browser context.Context) {
 	var pending []store.Timer
 	if err := e.db.View(e.ctx, func(tx *store.Tx) error {
 		var err error
-		pending, err = tx.Timers(e.ctx, chat)
+		pending, err = tx.Timers(e.ctx, "", chat)
 		return err
 	}); err != nil {
 		t.Fatal(err)

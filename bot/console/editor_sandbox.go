@@ -266,7 +266,7 @@ func (sb *sandbox) say(ctx context.Context, text string, wait time.Duration) ([]
 // where tells the node the test conversation stands on.
 func (sb *sandbox) where(ctx context.Context) (state, node string, err error) {
 	err = sb.db.View(ctx, func(tx *store.Tx) error {
-		c, err := tx.Conversation(ctx, sandboxChat)
+		c, err := tx.Conversation(ctx, "", sandboxChat) // the sandbox's runtime has no line
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}

@@ -108,7 +108,8 @@ type backend struct {
 	clock *bot.ManualClock
 	tr    *fakeTransport
 	rt    *bot.Runtime
-	n     int // customer messages made, for their ids
+	line  string // rt's line: "" unless a test gives it one
+	n     int    // customer messages made, for their ids
 }
 
 func newBackend(tb testing.TB) *backend {
@@ -209,7 +210,7 @@ func (b *backend) queue(tb testing.TB, chat string) store.Ticket {
 	b.receive(tb, chat, "12345678", "atendente")
 	var tk store.Ticket
 	err := b.db.View(b.ctx, func(tx *store.Tx) error {
-		c, err := tx.Conversation(b.ctx, chat)
+		c, err := tx.Conversation(b.ctx, b.line, chat)
 		if err != nil || c.Ticket == 0 {
 			return err
 		}
@@ -242,7 +243,7 @@ func (b *backend) chatTickets(tb testing.TB, chat string, limit int) []store.Tic
 	var ts []store.Ticket
 	err := b.db.View(b.ctx, func(tx *store.Tx) error {
 		var err error
-		ts, err = tx.TicketsByChat(b.ctx, chat, limit)
+		ts, err = tx.TicketsByChat(b.ctx, "", chat, limit)
 		return err
 	})
 	if err != nil {

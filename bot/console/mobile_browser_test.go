@@ -168,7 +168,7 @@ func testPhone(t *testing.T, browser context.Context) {
 	var timers []store.Timer
 	if err := e.db.View(e.ctx, func(tx *store.Tx) error {
 		var err error
-		timers, err = tx.Timers(e.ctx, "5547999990001")
+		timers, err = tx.Timers(e.ctx, "", "5547999990001")
 		return err
 	}); err != nil {
 		t.Fatal(err)

@@ -39,6 +39,7 @@ type queueJSON struct {
 	WaitingSince   jsonTime `json:"waiting_since"`
 	WaitingSeconds int64    `json:"waiting_seconds"`
 	Position       int      `json:"position"`
+	Line           string   `json:"line,omitempty"` // the number the customer wrote to, when the store has several
 }
 
 type ticketJSON struct {
@@ -60,6 +61,7 @@ type ticketJSON struct {
 	ClosedAt       jsonTime `json:"closed_at"`
 	CloseReason    string   `json:"close_reason"`
 	EscalationDue  jsonTime `json:"escalation_due"`
+	Line           string   `json:"line,omitempty"` // the number the customer wrote to, when the store has several
 }
 
 type ticketDetailJSON struct {
@@ -111,7 +113,34 @@ func (s *Server) topicTitle(topic string) string {
 	return s.cfg.Flow().Title(topic)
 }
 
-func (s *Server) ticketOut(t store.Ticket, n names) ticketJSON {
+// lineLabels returns how tickets name their line: by its number when
+// the store serves several lines, not at all when it serves one (most
+// installations), so that nothing tells agents what they all know.
+func lineLabels(ctx context.Context, tx *store.Tx) (func(line string) string, error) {
+	lines, err := tx.Lines(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(lines) < 2 {
+		return func(string) string { return "" }, nil
+	}
+	return LineLabel, nil
+}
+
+// LineLabel writes a line's digits as people read the number: a
+// Brazilian one as "(47) 3512-1777", any other as "+" and its digits.
+func LineLabel(line string) string {
+	if n := len(line); strings.HasPrefix(line, "55") && (n == 12 || n == 13) {
+		local := line[4:]
+		return "(" + line[2:4] + ") " + local[:len(local)-4] + "-" + local[len(local)-4:]
+	}
+	if line == "" {
+		return ""
+	}
+	return "+" + line
+}
+
+func (s *Server) ticketOut(t store.Ticket, n names, line func(string) string) ticketJSON {
 	return ticketJSON{
 		ID: t.ID, Status: t.Status, StatusLabel: bot.StatusLabel(t.Status), Queued: queued(t), Chat: t.Chat, Requester: t.Requester, IDSuporte: t.IDSuporte,
 		Topic: s.topicTitle(t.Topic), TopicID: t.Topic,
@@ -119,6 +148,7 @@ func (s *Server) ticketOut(t store.Ticket, n names) ticketJSON {
 		Agent: t.Agent, AgentName: n[t.Agent],
 		QueuedAt: jsonTime(t.QueuedAt), ClaimedAt: jsonTime(t.ClaimedAt), ClosedAt: jsonTime(t.ClosedAt),
 		CloseReason: t.CloseReason, EscalationDue: jsonTime(t.EscalationDue),
+		Line: line(t.Line),
 	}
 }
 
@@ -168,6 +198,15 @@ func (s *Server) handleQueue(w http.ResponseWriter, r *http.Request) {
 		s.respond(w, r, err)
 		return
 	}
+	var line func(string) string
+	err = s.cfg.Store.View(r.Context(), func(tx *store.Tx) error {
+		line, err = lineLabels(r.Context(), tx)
+		return err
+	})
+	if err != nil {
+		s.respond(w, r, err)
+		return
+	}
 	out := make([]queueJSON, 0, len(q))
 	for _, e := range q {
 		t := e.Ticket
@@ -175,6 +214,7 @@ func (s *Server) handleQueue(w http.ResponseWriter, r *http.Request) {
 			Ticket: t.ID, Chat: t.Chat, Requester: t.Requester, IDSuporte: t.IDSuporte,
 			Topic: s.topicTitle(t.Topic), TopicID: t.Topic,
 			WaitingSince: jsonTime(t.QueuedAt), WaitingSeconds: int64(e.Waiting.Seconds()), Position: e.Position,
+			Line: line(t.Line),
 		})
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -210,6 +250,10 @@ func (s *Server) handleTickets(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
+		line, err := lineLabels(ctx, tx)
+		if err != nil {
+			return err
+		}
 		mine, err := tx.TicketsByAgent(ctx, me)
 		if err != nil {
 			return err
@@ -217,7 +261,7 @@ func (s *Server) handleTickets(w http.ResponseWriter, r *http.Request) {
 		var ts []store.Ticket
 		switch {
 		case chat != "":
-			ts, err = tx.TicketsByChat(ctx, chat, limit)
+			ts, err = tx.TicketsByChat(ctx, store.AllLines, chat, limit)
 		case onlyMine:
 			ts = mine
 		case status != "":
@@ -238,7 +282,7 @@ func (s *Server) handleTickets(w http.ResponseWriter, r *http.Request) {
 			}
 			seen[t.ID] = true
 			if visible(sess, t, mine) {
-				out = append(out, s.ticketOut(t, n))
+				out = append(out, s.ticketOut(t, n, line))
 			}
 		}
 		return nil
@@ -343,8 +387,12 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
+		line, err := lineLabels(ctx, tx)
+		if err != nil {
+			return err
+		}
 		for _, t := range shown {
-			hit := searchHitJSON{ticketJSON: s.ticketOut(t, n)}
+			hit := searchHitJSON{ticketJSON: s.ticketOut(t, n, line)}
 			if e, ok := lines[t.ID]; ok {
 				m := messageOut(e, n)
 				hit.Match = &m
@@ -399,8 +447,12 @@ func (s *Server) ticketDetail(ctx context.Context, sess session, id int64) (tick
 		if err != nil {
 			return err
 		}
-		out.ticketJSON = s.ticketOut(t, n)
-		timers, err := tx.Timers(ctx, t.Chat)
+		line, err := lineLabels(ctx, tx)
+		if err != nil {
+			return err
+		}
+		out.ticketJSON = s.ticketOut(t, n, line)
+		timers, err := tx.Timers(ctx, t.Line, t.Chat)
 		if err != nil {
 			return err
 		}

@@ -175,7 +175,7 @@ func checkAccepted(t *testing.T, db *store.DB, body, res []byte) postAnswer {
 	var ins []store.Inbound
 	err := db.View(ctx, func(tx *store.Tx) error {
 		var err error
-		ins, err = tx.InboxByChat(ctx, b.Chat, 0)
+		ins, err = tx.InboxByChat(ctx, "", b.Chat, 0)
 		return err
 	})
 	if err != nil {

@@ -224,7 +224,7 @@ func (h *handler) file(w http.ResponseWriter, r *http.Request) {
 	var open func() (*os.File, error)
 	err := h.phone.cfg.Store.View(r.Context(), func(tx *store.Tx) error {
 		if seq, err := strconv.ParseInt(q.Get("seq"), 10, 64); err == nil {
-			outs, err := tx.OutboxAfter(r.Context(), chat, seq-1, 1)
+			outs, err := tx.OutboxAfter(r.Context(), h.phone.cfg.Line, chat, seq-1, 1)
 			if err != nil || len(outs) == 0 || outs[0].ID != seq || outs[0].Media == 0 {
 				return store.ErrNotFound
 			}
@@ -240,7 +240,7 @@ func (h *handler) file(w http.ResponseWriter, r *http.Request) {
 			return nil
 		}
 		id := q.Get("id")
-		ins, err := tx.InboxByChat(r.Context(), chat, 0)
+		ins, err := tx.InboxByChat(r.Context(), h.phone.cfg.Line, chat, 0)
 		if err != nil {
 			return err
 		}

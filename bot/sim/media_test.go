@@ -58,7 +58,7 @@ func (e *simEnv) mediaOf(t *testing.T, chat, id string) store.Media {
 	t.Helper()
 	var m store.Media
 	err := e.db.View(context.Background(), func(tx *store.Tx) error {
-		ins, err := tx.InboxByChat(context.Background(), chat, 0)
+		ins, err := tx.InboxByChat(context.Background(), "", chat, 0)
 		if err != nil {
 			return err
 		}

@@ -56,7 +56,10 @@ const (
 
 // PhoneConfig wires a Phone.
 type PhoneConfig struct {
-	Store    *store.DB
+	Store *store.DB
+	// Line is the support line these customers write to (store.LineName):
+	// the runtime's, whose chats the phone shows.
+	Line     string
 	Clock    bot.Clock
 	Location *time.Location // wall clock of the timestamps shown; nil means UTC
 	Log      zerolog.Logger
@@ -243,7 +246,7 @@ func (p *Phone) read(ctx context.Context, chat string, after int64, customer boo
 	files := map[string]*File{} // "seq:N" or "id:ID" -> the message's file
 	err = p.cfg.Store.View(ctx, func(tx *store.Tx) error {
 		var err error
-		if rows, err = tx.OutboxAfter(ctx, chat, after, 0); err != nil {
+		if rows, err = tx.OutboxAfter(ctx, p.cfg.Line, chat, after, 0); err != nil {
 			return err
 		}
 		for _, r := range rows {
@@ -258,7 +261,7 @@ func (p *Phone) read(ctx context.Context, chat string, after int64, customer boo
 		if !customer {
 			return nil
 		}
-		if ins, err = tx.InboxByChat(ctx, chat, 0); err != nil {
+		if ins, err = tx.InboxByChat(ctx, p.cfg.Line, chat, 0); err != nil {
 			return err
 		}
 		for _, in := range ins {
@@ -356,7 +359,9 @@ func (p *Phone) Chats(ctx context.Context) ([]Chat, error) {
 				return err
 			}
 			for _, t := range ts {
-				seen[t.Chat] = true
+				if t.Line == p.cfg.Line {
+					seen[t.Chat] = true
+				}
 			}
 		}
 		return nil
@@ -408,7 +413,7 @@ func (p *Phone) Chats(ctx context.Context) ([]Chat, error) {
 func (p *Phone) pushName(ctx context.Context, chat string) string {
 	var name string
 	_ = p.cfg.Store.View(ctx, func(tx *store.Tx) error { // best effort: a name is a nicety
-		ins, err := tx.InboxByChat(ctx, chat, 1)
+		ins, err := tx.InboxByChat(ctx, p.cfg.Line, chat, 1)
 		if err == nil && len(ins) > 0 {
 			name = ins[0].PushName
 		}

@@ -27,7 +27,7 @@ type storeDir struct {
 func (d storeDir) Known(ctx context.Context, chat string) (bool, error) {
 	known := false
 	err := d.db.View(ctx, func(tx *store.Tx) error {
-		ins, err := tx.InboxByChat(ctx, chat, 1)
+		ins, err := tx.InboxByChat(ctx, "", chat, 1)
 		known = len(ins) > 0
 		return err
 	})
@@ -164,7 +164,7 @@ func TestEndToEnd(t *testing.T) {
 		var outbox []store.OutMsg
 		err := s.db.View(s.ctx, func(tx *store.Tx) error {
 			var err error
-			outbox, err = tx.OutboxAfter(s.ctx, custLID.String(), 0, 0)
+			outbox, err = tx.OutboxAfter(s.ctx, "", custLID.String(), 0, 0)
 			return err
 		})
 		if err != nil {
@@ -231,11 +231,11 @@ func TestOnePersonOneConversation(t *testing.T) {
 		s.quiet()
 
 		err := s.db.View(s.ctx, func(tx *store.Tx) error {
-			byPN, err := tx.InboxByChat(s.ctx, custPN.String(), 0)
+			byPN, err := tx.InboxByChat(s.ctx, "", custPN.String(), 0)
 			if err != nil {
 				return err
 			}
-			byLID, err := tx.InboxByChat(s.ctx, custLID.String(), 0)
+			byLID, err := tx.InboxByChat(s.ctx, "", custLID.String(), 0)
 			if len(byPN) != 2 || len(byLID) != 0 {
 				t.Errorf("%d messages under the phone number, %d under the LID; want 2 and 0", len(byPN), len(byLID))
 			}

@@ -200,7 +200,7 @@ func (d *mediaDesk) media(t *testing.T) store.Media {
 	t.Helper()
 	var m store.Media
 	err := d.db.View(d.ctx, func(tx *store.Tx) error {
-		ins, err := tx.InboxByChat(d.ctx, custLID.String(), 0)
+		ins, err := tx.InboxByChat(d.ctx, "", custLID.String(), 0)
 		if err != nil || len(ins) == 0 {
 			t.Fatalf("inbox %v, %v", ins, err)
 		}
@@ -283,7 +283,7 @@ func TestDownloadGoneForGood(t *testing.T) {
 	var outs []store.OutMsg
 	err := d.db.View(d.ctx, func(tx *store.Tx) error {
 		var err error
-		if outs, err = tx.OutboxAfter(d.ctx, custLID.String(), 0, 0); err != nil {
+		if outs, err = tx.OutboxAfter(d.ctx, "", custLID.String(), 0, 0); err != nil {
 			return err
 		}
 		evs, err = tx.TicketEvents(d.ctx, outs[0].Ticket, 0)

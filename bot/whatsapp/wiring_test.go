@@ -64,7 +64,7 @@ func TestDispatchThroughWhatsmeow(t *testing.T) {
 	var got []store.Inbound
 	err = db.View(ctx, func(tx *store.Tx) error {
 		var err error
-		got, err = tx.InboxByChat(ctx, custLID.String(), 0)
+		got, err = tx.InboxByChat(ctx, "", custLID.String(), 0)
 		return err
 	})
 	if err != nil || len(got) != 1 || got[0].MsgID != "m1" || got[0].Phone != "+"+custPN.User {

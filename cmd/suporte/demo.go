@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -33,6 +34,7 @@ var demoAgents = []store.Agent{
 type demoOptions struct {
 	data, listen, flows string
 	db                  string    // the store, if not data/suporte.db
+	phone               string    // the support line's number: its line in the store
 	at                  time.Time // the clock's starting instant; zero means now
 	leaseTTL            time.Duration
 	sendRate            float64
@@ -51,6 +53,7 @@ func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.StringVar(&o.data, "data", envOr("SUPORTE_DEMO_DATA", "data-demo"), "data folder of the demo, never the service's (env SUPORTE_DEMO_DATA)")
 	fs.StringVar(&o.db, "db", "", "the demo's store: a postgres:// URL (several demos may share it) or a SQLite file; default: suporte.db in --data (never SUPORTE_DB: the demo stays off the service's store)")
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "HTTP address of the console and the simulated WhatsApp")
+	fs.StringVar(&o.phone, "phone", defaultPhone, "the support line's number the simulated customers write to; demos with different numbers may share a --db, one line each")
 	fs.StringVar(&o.flows, "flows", envOr("SUPORTE_FLOWS", "flows.yaml"), "flows file (env SUPORTE_FLOWS)")
 	fs.Float64Var(&o.sendRate, "send-rate", defaultSendRate, "messages per second across all chats, as in run")
 	fs.IntVar(&o.sendBurst, "send-burst", defaultSendBurst, "messages that may go out at once before --send-rate applies")
@@ -67,6 +70,10 @@ func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	if o.sendRate <= 0 || o.sendBurst < 1 {
 		fmt.Fprintln(stderr, "suporte demo: --send-rate must be positive and --send-burst at least 1")
+		return errUsage
+	}
+	if store.LineName(o.phone) == "" {
+		fmt.Fprintf(stderr, "suporte demo: --phone %q: want a number, e.g. +55 47 3512-1777\n", o.phone)
 		return errUsage
 	}
 	if *at != "" {
@@ -114,7 +121,7 @@ func openDemo(ctx context.Context, o demoOptions, log zerolog.Logger) (_ *demo, 
 		clock = bot.NewOffsetClock(o.at)
 	}
 	s, err := openService(ctx, serviceConfig{data: o.data, db: o.db, flows: o.flows, clock: clock, log: log,
-		line: "demo", leaseTTL: o.leaseTTL})
+		line: store.LineName(cmp.Or(o.phone, defaultPhone)), leaseTTL: o.leaseTTL})
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +137,7 @@ func openDemo(ctx context.Context, o demoOptions, log zerolog.Logger) (_ *demo, 
 	if cal := s.flows.Current().Calendar; cal != nil {
 		loc = cal.Location
 	}
-	phone := sim.NewPhone(sim.PhoneConfig{Store: s.db, Clock: clock, Location: loc, Log: log.With().Str("component", "sim").Logger(),
+	phone := sim.NewPhone(sim.PhoneConfig{Store: s.db, Line: s.line, Clock: clock, Location: loc, Log: log.With().Str("component", "sim").Logger(),
 		Uploads: filepath.Join(o.data, "sim-uploads"), Files: s.files, FetchDelay: o.mediaDelay})
 	w := wiring{
 		transport: phone,

@@ -201,7 +201,8 @@ func TestDemoFlags(t *testing.T) {
 		{"bad at", []string{"--at", "amanhã"}, "not RFC3339"},
 		{"bad log level", []string{"--log-level", "loud"}, "--log-level"},
 		{"extra argument", []string{"now"}, "unexpected argument"},
-		{"unknown flag", []string{"--phone", "1"}, "flag provided but not defined"},
+		{"unknown flag", []string{"--pair-phone", "1"}, "flag provided but not defined"},
+		{"phone without digits", []string{"--phone", "central"}, "--phone"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,7 +11,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -37,6 +36,9 @@ const (
 	defaultSendRate  = 1.0
 	defaultSendBurst = 5
 )
+
+// defaultPhone is the support line's number (Conta Azul's).
+const defaultPhone = "+55 47 3512-1777"
 
 var (
 	_ bot.Transport     = (*whatsapp.Client)(nil)
@@ -74,7 +76,7 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	fs.StringVar(&o.db, "db", os.Getenv("SUPORTE_DB"), dbUsage)
 	fs.StringVar(&o.listen, "listen", envOr("SUPORTE_LISTEN", "127.0.0.1:8080"), "HTTP address for /healthz, /readyz, /metrics and the console (env SUPORTE_LISTEN)")
 	fs.StringVar(&o.flows, "flows", envOr("SUPORTE_FLOWS", "flows.yaml"), "flows file (env SUPORTE_FLOWS)")
-	fs.StringVar(&o.phone, "phone", envOr("SUPORTE_PHONE", "+55 47 3512-1777"), "the support line's WhatsApp number (env SUPORTE_PHONE)")
+	fs.StringVar(&o.phone, "phone", envOr("SUPORTE_PHONE", defaultPhone), "the support line's WhatsApp number (env SUPORTE_PHONE)")
 	fs.StringVar(&o.pairPhone, "pair-phone", "", "pair by typing a code on this phone instead of scanning a QR code")
 	fs.BoolVar(&o.acceptAnyNumber, "accept-any-number", false, "allow pairing with a number other than --phone")
 	fs.Float64Var(&o.sendRate, "send-rate", defaultSendRate, "messages per second across all chats")
@@ -113,6 +115,10 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		fmt.Fprintln(stderr, "suporte run: --stop-timeout must be positive")
 		return errUsage
 	}
+	if store.LineName(o.phone) == "" {
+		fmt.Fprintf(stderr, "suporte run: --phone %q: want the line's number, e.g. +55 47 3512-1777\n", o.phone)
+		return errUsage
+	}
 	log, flush := newLogger(stderr, level)
 	defer flush()
 	return operatorExit(serve(ctx, o, log, stderr), stderr)
@@ -132,7 +138,7 @@ func operatorExit(err error, stderr io.Writer) error {
 // serve runs the service until ctx ends or a part of it fails.
 func serve(ctx context.Context, o runOptions, log zerolog.Logger, stderr io.Writer) error {
 	s, err := openService(ctx, serviceConfig{data: o.data, db: o.db, flows: o.flows, clock: bot.SystemClock{}, log: log,
-		line: lineName(o.phone), leaseTTL: o.leaseTTL})
+		line: store.LineName(o.phone), leaseTTL: o.leaseTTL})
 	if err != nil {
 		return err
 	}
@@ -147,7 +153,7 @@ func serve(ctx context.Context, o runOptions, log zerolog.Logger, stderr io.Writ
 		Phone:           o.phone,
 		AcceptAnyNumber: o.acceptAnyNumber,
 		PairPhone:       o.pairPhone,
-		Known:           knownChat(s.db),
+		Known:           knownChat(s.db, s.line),
 		Log:             log.With().Str("component", "whatsapp").Logger(),
 		LogKey:          s.logKey,
 		Out:             stderr,
@@ -205,23 +211,13 @@ func serve(ctx context.Context, o runOptions, log zerolog.Logger, stderr io.Writ
 	return s.serve(ctx, ln, handler, parts...)
 }
 
-// lineName is the lease's name for the WhatsApp line: its number's digits.
-func lineName(phone string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return r
-		}
-		return -1
-	}, phone)
-}
-
 // knownChat tells the WhatsApp client whether a chat key has history, so a
 // customer first seen by phone number keeps that key once their LID shows up.
-func knownChat(db *store.DB) func(ctx context.Context, chat string) (bool, error) {
+func knownChat(db *store.DB, line string) func(ctx context.Context, chat string) (bool, error) {
 	return func(ctx context.Context, chat string) (bool, error) {
 		known := false
 		err := db.View(ctx, func(tx *store.Tx) error {
-			ins, err := tx.InboxByChat(ctx, chat, 1)
+			ins, err := tx.InboxByChat(ctx, line, chat, 1)
 			if err != nil {
 				return err
 			}

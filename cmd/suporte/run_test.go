@@ -76,7 +76,7 @@ func TestKnownChat(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	known := knownChat(db)
+	known := knownChat(db, "")
 	chat := "5547999990001@s.whatsapp.net"
 	if ok, err := known(ctx, chat); ok || err != nil {
 		t.Fatalf("empty store: %v, %v; want unknown", ok, err)
@@ -118,6 +118,7 @@ func TestRunFlags(t *testing.T) {
 		{"--send-burst", "0"},
 		{"--trusted-proxy", "10.0.0.0/8,proxy.local"},
 		{"--retention", "99999d"},
+		{"--phone", "central"},
 		{"--nope"},
 	} {
 		if err := runRun(context.Background(), args, nil, io.Discard, io.Discard); !errors.Is(err, errUsage) {

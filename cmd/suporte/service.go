@@ -32,6 +32,7 @@ type service struct {
 	log     zerolog.Logger
 	clock   bot.Clock
 	data    string
+	line    string // the WhatsApp line this process serves (store.LineName)
 	db      *store.DB
 	files   *store.Files // data/media
 	flows   *bot.FlowSource
@@ -49,8 +50,9 @@ type serviceConfig struct {
 	db          string // the store if not data/suporte.db: a postgres:// URL or a file
 	clock       bot.Clock
 	log         zerolog.Logger
-	// line names the WhatsApp line for its lease when the store is
-	// PostgreSQL, which several processes may share; leaseTTL is the
+	// line names the WhatsApp line (store.LineName) this process serves:
+	// its chats' rows carry it, and on PostgreSQL, which several processes
+	// and lines may share, it names the line's lease; leaseTTL is the
 	// lease's length (0: bot.DefaultLeaseTTL).
 	line     string
 	leaseTTL time.Duration
@@ -77,6 +79,15 @@ func openService(ctx context.Context, c serviceConfig) (_ *service, err error) {
 			db.Close()
 		}
 	}()
+	// The line starts before anything of it runs: on a store from before
+	// lines, the first line to start adopts the chats stored then.
+	err = db.Update(ctx, func(tx *store.Tx) error {
+		_, err := tx.StartLine(ctx, c.line, c.clock.Now())
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
 	files, err := store.OpenFiles(filepath.Join(c.data, "media"))
 	if err != nil {
 		return nil, err
@@ -89,7 +100,7 @@ func openService(ctx context.Context, c serviceConfig) (_ *service, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &service{log: c.log, clock: c.clock, data: c.data, db: db, files: files, flows: fl, lock: lock, logKey: logKey}
+	s := &service{log: c.log, clock: c.clock, data: c.data, line: c.line, db: db, files: files, flows: fl, lock: lock, logKey: logKey}
 	if db.Postgres() {
 		// Other processes may share the store: only the line's lease
 		// holder drives WhatsApp. (A SQLite store is this process's
@@ -138,6 +149,7 @@ func (s *service) wire(w wiring) {
 	}
 	s.rt = bot.New(bot.Config{
 		Store:       s.db,
+		Line:        s.line,
 		Files:       s.files,
 		Flow:        s.flows.Current,
 		Transport:   w.transport,

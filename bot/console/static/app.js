@@ -385,7 +385,7 @@ function renderQueue() {
     h('span.item-pos', { text: `${q.position}º`, title: `Posição ${q.position} na fila` }),
     h('span.item-name', withPhones(name)),
     h('span.item-side', h('span.wait', { dataset: { since: q.waiting_since }, title: 'Esperando há' })),
-    h('span.item-sub', { text: [q.id_suporte && `ID ${q.id_suporte}`, q.topic || 'Sem assunto'].filter(Boolean).join(' · ') }),
+    h('span.item-sub', { text: [q.id_suporte && `ID ${q.id_suporte}`, q.topic || 'Sem assunto', q.line && `Linha ${q.line}`].filter(Boolean).join(' · ') }),
     claimBtn);
   }));
   $('#queue-empty').hidden = n > 0;
@@ -476,7 +476,7 @@ function renderMine() {
     h('span.item-side',
       unread ? h('span.badge', { text: unread, title: plural(unread, 'mensagem nova', 'mensagens novas'), 'aria-label': plural(unread, 'nova', 'novas') }) : null,
       h('span.wait', { text: time(t.last_activity_at), title: 'Última atividade' })),
-    h('span.item-sub', {}, pill(t), ' ', t.topic || ''));
+    h('span.item-sub', {}, pill(t), ' ', [t.topic, t.line && `Linha ${t.line}`].filter(Boolean).join(' · ')));
   }));
   $('#mine-empty').hidden = state.mine.length > 0;
   $('#mine-count').textContent = state.mine.length;
@@ -592,6 +592,8 @@ function renderConversation(scrollToEnd) {
   $('#conv-protocol').textContent = t.id;
   $('#conv-idsuporte').textContent = t.id_suporte || '—';
   $('#conv-topic').textContent = t.topic || '';
+  $('#conv-line').hidden = !t.line; // only when the console serves several numbers
+  $('#conv-line strong').textContent = t.line || '';
   const esc = $('#conv-escalated');
   esc.hidden = !t.escalation_due;
   if (t.escalation_due) esc.textContent = `Com produto até ${day(t.escalation_due)}`;
@@ -821,6 +823,7 @@ function renderDetails() {
     ['ID Suporte', t.id_suporte || '—'],
     ['Protocolo', String(t.id)],
     ['Assunto', t.topic || '—'],
+    ...(t.line ? [['Linha', t.line]] : []),
     ['Aberto em', when(t.created_at)],
     ['Entrou na fila', t.queued_at ? when(t.queued_at) : '—'],
     ['Encantador', t.agent_name || '—'],
@@ -857,7 +860,7 @@ function renderHistory() {
     tabindex: 0, dataset: { ticket: x.id }, onclick: () => openPast(x.id), onkeydown: (ev) => { if (ev.key === 'Enter') openPast(x.id); },
   },
   h('div', h('strong', { text: `#${x.id}` }), ' ', pill(x)),
-  h('div.muted', { text: [day(x.created_at), x.topic || 'sem assunto', x.agent_name].filter(Boolean).join(' · ') }))));
+  h('div.muted', { text: [day(x.created_at), x.topic || 'sem assunto', x.agent_name, x.line && `linha ${x.line}`].filter(Boolean).join(' · ') }))));
 }
 
 // openPast opens one of the customer's other tickets, remembering the
@@ -1262,7 +1265,7 @@ function renderAll() {
     h('td.num', { text: t.id }),
     h('td.cell-who', h('div.cell-name', highlight(customerName(t), words, true)), t.match ? snippet(t.match, words) : null),
     h('td.num', { text: t.id_suporte || '—' }),
-    h('td', { text: t.topic || '—' }),
+    h('td', { text: [t.topic || '—', t.line && `Linha ${t.line}`].filter(Boolean).join(' · ') }),
     h('td', statusPills(t)),
     h('td', { text: t.agent_name || '—' }),
     h('td', { text: when(t.last_activity_at) }))));

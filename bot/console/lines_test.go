@@ -1,0 +1,112 @@
+package console
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"suporte/bot"
+	"suporte/store"
+)
+
+func TestLineLabel(t *testing.T) {
+	for _, c := range []struct{ line, want string }{
+		{"554735121777", "(47) 3512-1777"},
+		{"5511987654321", "(11) 98765-4321"},
+		{"14155550100", "+14155550100"},
+		{"", ""},
+	} {
+		if got := LineLabel(c.line); got != c.want {
+			t.Errorf("LineLabel(%q) = %q, want %q", c.line, got, c.want)
+		}
+	}
+}
+
+// TestLinesShown: a console on a store of one line names no line; once a
+// second line starts, the queue, tickets and a customer's history say
+// which number each ticket came through, and an agent's reply goes to the
+// ticket's line, whichever line's process the console runs in.
+func TestLinesShown(t *testing.T) {
+	const (
+		lineA = "554735121777"
+		lineB = "551140042000"
+		chat  = "5547999990001"
+	)
+	b := newBackend(t)
+	b.line = lineA
+	b.rt = bot.New(bot.Config{Store: b.db, Line: lineA, Files: b.files, Flow: b.current, Transport: b.tr, Clock: b.clock, Log: zerolog.Nop()})
+	e := &env{backend: b, t: t}
+	e.serve(e.console(Config{}))
+	start := func(line string) {
+		t.Helper()
+		if err := b.db.Update(b.ctx, func(tx *store.Tx) error { _, err := tx.StartLine(b.ctx, line, b.clock.Now()); return err }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start(lineA)
+	e.agent("ana@contaazul.com", "Ana", store.RoleAgent, 5)
+	tok := e.login("ana@contaazul.com")
+	type entry struct {
+		Ticket int64
+		ID     int64
+		Line   *string
+	}
+	tkA := e.customer(chat)
+	var q []entry
+	e.must(200, req{method: "GET", path: "/api/queue", token: tok}).json(t, &q)
+	if len(q) != 1 || q[0].Line != nil {
+		t.Errorf("one line's queue: %+v; want one ticket and no line named", q)
+	}
+
+	// The same customer writes to a second number, served by another
+	// process on the same store.
+	start(lineB)
+	trB := newFakeTransport()
+	rtB := bot.New(bot.Config{Store: b.db, Line: lineB, Files: b.files, Flow: b.current, Transport: trB, Clock: b.clock, Log: zerolog.Nop()})
+	for i, text := range []string{"12345678", "atendente"} {
+		in := b.message(chat, text)
+		in.ID = "b" + string(rune('0'+i))
+		if _, err := rtB.Receive(b.ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		if err := rtB.Drain(b.ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.must(200, req{method: "GET", path: "/api/queue", token: tok}).json(t, &q)
+	if len(q) != 2 || q[0].Ticket != tkA || q[0].Line == nil || *q[0].Line != "(47) 3512-1777" || q[1].Line == nil || *q[1].Line != "(11) 4004-2000" {
+		t.Fatalf("two lines' queue: %+v; want A's ticket then B's, each with its number", q)
+	}
+	tkB := q[1].Ticket
+	var detail entry
+	e.must(200, req{method: "GET", path: fmt.Sprint("/api/tickets/", tkB), token: tok}).json(t, &detail)
+	if detail.ID != tkB || detail.Line == nil || *detail.Line != "(11) 4004-2000" {
+		t.Errorf("ticket %d: %+v; want line (11) 4004-2000", tkB, detail)
+	}
+	var history []entry
+	e.must(200, req{method: "GET", path: "/api/tickets?chat=" + chat, token: tok}).json(t, &history)
+	if len(history) != 2 {
+		t.Errorf("the customer's tickets: %+v; want both lines'", history)
+	}
+
+	// Ana, on line A's console, answers the customer on line B: the reply
+	// waits in line B's outbox, for line B's process to send.
+	e.must(200, req{method: "POST", path: idPath(tkB, "claim"), token: tok})
+	e.must(200, req{method: "POST", path: idPath(tkB, "messages"), token: tok, body: map[string]any{"text": "Oi! Sou a Ana.", "internal": false}})
+	sentA := len(e.tr.texts(chat))
+	e.drain()
+	if got := e.tr.texts(chat)[sentA:]; len(got) != 0 {
+		t.Errorf("line A's transport sent %q for line B's ticket", got)
+	}
+	err := b.db.View(b.ctx, func(tx *store.Tx) error {
+		out, err := tx.PendingOutbox(b.ctx, lineB, chat, 0)
+		if err == nil && (len(out) != 2 || out[1].Ticket != tkB) {
+			t.Errorf("line B's outbox: %+v; want the claim notice and Ana's reply", out)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
