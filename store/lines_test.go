@@ -198,6 +198,18 @@ func TestLinesKeepChatsApart(t *testing.T) {
 		}
 		return nil
 	})
+	// The managers' report counts each line's conversations.
+	view(t, db, func(tx *Tx) error {
+		r, err := tx.Report(ctx, ReportInput{From: base, To: later, IsOpen: func(time.Time) bool { return true },
+			BusinessDuration: func(a, b time.Time) time.Duration { return b.Sub(a) }})
+		if err != nil {
+			return err
+		}
+		if want := []Line{{Line: lineB, Conversations: 1}, {Line: lineA, Conversations: 1}}; r.Conversations != 2 || !reflect.DeepEqual(r.Lines, want) {
+			t.Errorf("report: %d conversations by line %+v; want 2, %+v", r.Conversations, r.Lines, want)
+		}
+		return nil
+	})
 }
 
 // TestStartLineAdoptsOldRows: rows stored before lines existed belong to

@@ -53,10 +53,11 @@ type Report struct {
 	AsOf     time.Time `json:"as_of"` // ReportInput.Now: what open escalations are judged against
 	Location string    `json:"location"`
 
-	Conversations int   `json:"conversations"` // tickets created in range: one per conversation
-	InsideHours   int   `json:"inside_hours"`  // created while IsOpen
-	OutsideHours  int   `json:"outside_hours"` // created while closed: nights, weekends, holidays
-	Days          []Day `json:"days"`          // every day of the range in Loc, oldest first
+	Conversations int    `json:"conversations"` // tickets created in range: one per conversation
+	InsideHours   int    `json:"inside_hours"`  // created while IsOpen
+	OutsideHours  int    `json:"outside_hours"` // created while closed: nights, weekends, holidays
+	Days          []Day  `json:"days"`          // every day of the range in Loc, oldest first
+	Lines         []Line `json:"lines"`         // by WhatsApp line (LineName), when several share the store
 
 	Trails      []Trail     `json:"trails"` // by Reached, most first
 	Queue       Queue       `json:"queue"`
@@ -65,6 +66,13 @@ type Report struct {
 	Escalations Escalations `json:"escalations"`
 	Unmatched   []Phrase    `json:"unmatched"` // what customers wrote in range that the bot did not understand, most written first
 	Media       MediaReport `json:"media"`
+}
+
+// Line is one WhatsApp line's share of the range's conversations.
+type Line struct {
+	Line          string `json:"line"`
+	Conversations int    `json:"conversations"`
+	ToPerson      int    `json:"to_person"` // went to the queue for an Encantador
 }
 
 // MediaReport counts the files of the range (by when each came or was
@@ -301,6 +309,9 @@ func (tx *Tx) Report(ctx context.Context, in ReportInput) (Report, error) {
 	if err := tx.reportConversations(ctx, &r, days, in.IsOpen, lo, hi); err != nil {
 		return Report{}, fmt.Errorf("report conversations: %w", err)
 	}
+	if err := tx.reportLines(ctx, &r, lo, hi); err != nil {
+		return Report{}, fmt.Errorf("report lines: %w", err)
+	}
 	if err := tx.reportTrails(ctx, &r, lo, hi); err != nil {
 		return Report{}, fmt.Errorf("report trails: %w", err)
 	}
@@ -412,6 +423,22 @@ func (tx *Tx) reportConversations(ctx context.Context, r *Report, days dayIndex,
 			d.OutsideHours += n
 			r.OutsideHours += n
 		}
+		return nil
+	})
+}
+
+const reportLinesSQL = `SELECT line, COUNT(*), SUM(CASE WHEN queued_at > 0 THEN 1 ELSE 0 END) FROM tickets
+WHERE created_at >= ? AND created_at < ?
+GROUP BY line ORDER BY line`
+
+func (tx *Tx) reportLines(ctx context.Context, r *Report, lo, hi int64) error {
+	r.Lines = []Line{}
+	return tx.eachRow(ctx, reportLinesSQL, []any{lo, hi}, func(s rowScanner) error {
+		var l Line
+		if err := s.Scan(&l.Line, &l.Conversations, &l.ToPerson); err != nil {
+			return err
+		}
+		r.Lines = append(r.Lines, l)
 		return nil
 	})
 }

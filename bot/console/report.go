@@ -32,6 +32,8 @@ type reportJSON struct {
 	// Days of the range as asked (To is the last day, included).
 	FromDay string `json:"from_day"`
 	ToDay   string `json:"to_day"`
+	// LineLabels writes the lines of Lines as numbers: "(47) 3512-1777".
+	LineLabels map[string]string `json:"line_labels"`
 }
 
 // dayRange reads ?from=YYYY-MM-DD&to=YYYY-MM-DD (to included) in loc;
@@ -91,7 +93,11 @@ func (s *Server) report(ctx context.Context, q url.Values) (reportJSON, *flows.F
 		return reportJSON{}, nil, err
 	}
 	out := reportJSON{Report: r, Holidays: holidays,
-		FromDay: from.Format(time.DateOnly), ToDay: to.AddDate(0, 0, -1).Format(time.DateOnly)}
+		FromDay: from.Format(time.DateOnly), ToDay: to.AddDate(0, 0, -1).Format(time.DateOnly),
+		LineLabels: map[string]string{}}
+	for _, l := range r.Lines {
+		out.LineLabels[l.Line] = LineLabel(l.Line)
+	}
 	return out, fl, nil
 }
 

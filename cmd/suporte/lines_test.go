@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"suporte/store"
 	"suporte/store/pgtemp"
 )
 
@@ -205,5 +207,37 @@ func postJSON(t *testing.T, base, token, path string, body any) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("POST %s: status %d", path, res.StatusCode)
+	}
+}
+
+// TestReportByLine: with several lines the report breaks the
+// conversations down by number; with one it says nothing of lines.
+func TestReportByLine(t *testing.T) {
+	two := store.Report{Lines: []store.Line{{Line: "551140042000", Conversations: 3, ToPerson: 1}, {Line: "554735121777", Conversations: 5}}}
+	one := store.Report{Lines: []store.Line{{Line: "554735121777", Conversations: 5}}}
+	for _, c := range []struct {
+		name  string
+		r     store.Report
+		write func(io.Writer, store.Report, map[string]string) error
+		want  []string // in the output of two lines, absent from one's
+	}{
+		{"table", two, writeReportTable, []string{"(11) 4004-2000", "(47) 3512-1777", "Linha"}},
+		{"csv", two, writeReportCSV, []string{"lines\nline,conversations,to_person\n551140042000,3,1\n554735121777,5,0\n"}},
+	} {
+		var got, gotOne bytes.Buffer
+		if err := c.write(&got, c.r, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.write(&gotOne, one, nil); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(got.String(), w) {
+				t.Errorf("%s of two lines lacks %q:\n%s", c.name, w, got.String())
+			}
+			if strings.Contains(gotOne.String(), w) {
+				t.Errorf("%s of one line has %q:\n%s", c.name, w, gotOne.String())
+			}
+		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"suporte/bot"
+	"suporte/bot/console"
 	"suporte/flows"
 	"suporte/store"
 )
@@ -170,6 +171,18 @@ func reportSections(r store.Report, holidays map[string]string) []reportSection 
 		t, _ := time.Parse(time.DateOnly, d.Date)
 		days = append(days, []string{reportWeekdays[t.Weekday()] + " " + t.Format("02/01"), itoa(d.Conversations), itoa(d.OutsideHours), holidays[d.Date]})
 	}
+	conversations := [][][]string{{
+		{"Total", itoa(r.Conversations)},
+		{"Dentro do horário de atendimento", itoa(r.InsideHours)},
+		{"Fora do horário de atendimento", itoa(r.OutsideHours)},
+	}, days}
+	if len(r.Lines) > 1 { // one line: nothing to break down
+		lines := [][]string{{"Linha", "Conversas", "Foram para um Encantador"}}
+		for _, l := range r.Lines {
+			lines = append(lines, []string{reportLineName(l.Line), itoa(l.Conversations), itoa(l.ToPerson)})
+		}
+		conversations = append(conversations, lines)
+	}
 	var trails [][]string
 	for _, t := range r.Trails {
 		trails = append(trails, []string{reportTrailName(t.Topic, t.Title), fmt.Sprintf("útil: %d de %d", t.Solved, t.Reached),
@@ -211,12 +224,8 @@ func reportSections(r store.Report, holidays map[string]string) []reportSection 
 
 	q, e := r.Queue, r.Escalations
 	return []reportSection{{
-		title: "CONVERSAS",
-		blocks: [][][]string{{
-			{"Total", itoa(r.Conversations)},
-			{"Dentro do horário de atendimento", itoa(r.InsideHours)},
-			{"Fora do horário de atendimento", itoa(r.OutsideHours)},
-		}, days},
+		title:  "CONVERSAS",
+		blocks: conversations,
 	}, {
 		title:  "TRILHAS",
 		note:   `útil: X de Y = das Y vezes em que a trilha chegou ao fim (o bot perguntou "resolveu?"), X o cliente disse que sim e avaliou.`,
@@ -263,6 +272,12 @@ func reportSections(r store.Report, holidays map[string]string) []reportSection 
 		note:   "Pelo dia em que chegaram ou foram enviados. Não recebidos: acima dos limites, ou o download não deu certo (o chamado diz o motivo).",
 		blocks: [][][]string{mediaRows(r.Media)},
 	}}
+}
+
+// reportLineName is a line's number as people write it; rows from before
+// lines that no line has started to adopt yet have none.
+func reportLineName(line string) string {
+	return cmp.Or(console.LineLabel(line), "(sem linha)")
 }
 
 // mediaKinds names the kinds of files in pt-BR.
@@ -397,6 +412,13 @@ func writeReportCSV(w io.Writer, r store.Report, _ map[string]string) error {
 		rows = append(rows, []string{d.Date, itoa(d.Conversations), itoa(d.OutsideHours)})
 	}
 	section("days", []string{"date", "conversations", "outside_hours"}, rows...)
+	if len(r.Lines) > 1 {
+		rows = nil
+		for _, l := range r.Lines {
+			rows = append(rows, []string{l.Line, itoa(l.Conversations), itoa(l.ToPerson)})
+		}
+		section("lines", []string{"line", "conversations", "to_person"}, rows...)
+	}
 
 	rows = nil
 	for _, t := range r.Trails {

@@ -89,7 +89,19 @@ function render() {
       h('figure.chart-card', h('figcaption', { text: 'Notas dos clientes (1 a 5)' }), h('div.chart', csatChart(r.csat.distribution))),
       h('figure.chart-card', h('figcaption', { text: 'Escalados para o time de produto (prazo prometido ao cliente)' }), h('div.chart', escalationsChart(r.escalations)))),
     section('Encantadores', 'Tempos em horário de atendimento, medianas. 1ª resposta: de aceitar a conversa à primeira mensagem; atendimento: de aceitar a resolver (sem os escalados).',
-      agentsTable(r)));
+      agentsTable(r)),
+    r.lines.length > 1 ? section('Linhas', 'Os números de WhatsApp em que os clientes escreveram.', linesTable(r)) : null);
+}
+
+// ---------------------------------------------------------------- lines
+
+function linesTable(r) {
+  return h('div.table-scroll', h('table.table.rep-table',
+    h('thead', h('tr', ...['Linha', 'Conversas', 'Foram para um Encantador'].map((t, i) => h('th', { class: i ? 'num' : '', text: t })))),
+    h('tbody', ...r.lines.map((l) => h('tr',
+      h('td', { text: r.line_labels[l.line] || 'Sem linha' }),
+      h('td.num', { text: num(l.conversations) }),
+      h('td.num', { text: num(l.to_person) }))))));
 }
 
 // ---------------------------------------------------------------- trails
