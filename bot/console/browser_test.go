@@ -156,7 +156,7 @@ func steps(t *testing.T, ctx context.Context, check func(), what string, actions
 // TestBrowser drives the console in Debian's chromium, one tab per case
 // in one browser (starting it is the slow part).
 func TestBrowser(t *testing.T) {
-	browser := startBrowser(t, 240*time.Second) // seven cases; slow under -race on a busy machine
+	browser := startBrowser(t, 270*time.Second) // eight cases; slow under -race on a busy machine
 	t.Run("agent answers a customer", func(t *testing.T) { testAgentAnswersACustomer(t, browser) })
 	t.Run("supervisor views", func(t *testing.T) { testSupervisorViews(t, browser) })
 	t.Run("editor and reports", func(t *testing.T) { testEditorAndReports(t, browser) })
@@ -164,6 +164,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("phone", func(t *testing.T) { testPhone(t, browser) })
 	t.Run("search", func(t *testing.T) { testSearch(t, browser) })
 	t.Run("media", func(t *testing.T) { testMedia(t, browser) })
+	t.Run("lines", func(t *testing.T) { testLines(t, browser) })
 }
 
 func testAgentAnswersACustomer(t *testing.T, browser context.Context) {

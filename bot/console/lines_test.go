@@ -1,9 +1,13 @@
 package console
 
 import (
+	"context"
 	"fmt"
+	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/rs/zerolog"
 
 	"suporte/bot"
@@ -109,4 +113,66 @@ func TestLinesShown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// testLines: with two lines on the store, the queue and the conversation
+// say which number the customer wrote to.
+func testLines(t *testing.T, browser context.Context) {
+	const (
+		lineA = "554735121777"
+		lineB = "551140042000"
+		chat  = "5547999990001"
+	)
+	b := newBackend(t)
+	b.line = lineA
+	b.rt = bot.New(bot.Config{Store: b.db, Line: lineA, Files: b.files, Flow: b.current, Transport: b.tr, Clock: b.clock, Log: zerolog.Nop()})
+	e := &env{backend: b, t: t}
+	e.serve(e.console(Config{}))
+	rtB := bot.New(bot.Config{Store: b.db, Line: lineB, Files: b.files, Flow: b.current, Transport: newFakeTransport(), Clock: b.clock, Log: zerolog.Nop()})
+	for _, line := range []string{lineA, lineB} {
+		if err := b.db.Update(b.ctx, func(tx *store.Tx) error { _, err := tx.StartLine(b.ctx, line, b.clock.Now()); return err }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, text := range []string{"12345678", "atendente"} {
+		in := b.message(chat, text)
+		in.ID = fmt.Sprint("b", i)
+		if _, err := rtB.Receive(b.ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		if err := rtB.Drain(b.ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.agent("ana@contaazul.com", "Ana Lima", store.RoleAgent, 5)
+	var id int64
+	if err := b.db.View(b.ctx, func(tx *store.Tx) error {
+		c, err := tx.Conversation(b.ctx, lineB, chat)
+		id = c.Ticket
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, check := tab(t, browser)
+	item := fmt.Sprintf(`.queue-item[data-ticket="%d"]`, id)
+	steps(t, ctx, check, "log in, see the queue, open the conversation",
+		chromedp.Navigate(e.srv.URL+"/"),
+		chromedp.WaitVisible(chromedp.ID("login-email")),
+		chromedp.SetValue(chromedp.ID("login-email"), "ana@contaazul.com"),
+		chromedp.SetValue(chromedp.ID("login-password"), password),
+		chromedp.SendKeys(chromedp.ID("login-password"), kb.Enter),
+		chromedp.WaitVisible(chromedp.CSS(item)),
+		chromedp.Click(chromedp.CSS(item+` .item-name`)),
+		chromedp.WaitVisible(chromedp.ID("conv-line")),
+		screenshot("lines"),
+	)
+	sub, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(item+` .item-sub`)))
+	if err != nil || !strings.Contains(sub, "Linha (11) 4004-2000") {
+		t.Errorf("the queue item says %q, %v; want the line (11) 4004-2000", sub, err)
+	}
+	line, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("conv-line")))
+	if err != nil || line != "Linha (11) 4004-2000" {
+		t.Errorf("the conversation's line: %q, %v; want Linha (11) 4004-2000", line, err)
+	}
+	check()
 }
