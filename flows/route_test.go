@@ -178,7 +178,7 @@ func TestRouteMatchesOwnPhrases(t *testing.T) {
 		return ok && slices.ContainsFunc(r.phrases, func(p phrase) bool { return p.node == i && p.source == source })
 	}
 	texts := []string{"emissão de nfe", "nota fiscal rejeitada por ncm invalido"}
-	for _, c := range readLabelled(t) {
+	for _, c := range allLabelled(t) {
 		texts = append(texts, c.phrase)
 	}
 	for _, text := range texts {
@@ -208,7 +208,7 @@ func TestRouteMatchesOwnPhrases(t *testing.T) {
 // parsed copy: the same answers, the same scores.
 func TestRouteDeterministic(t *testing.T) {
 	a, b := loadShipped(t), loadShipped(t)
-	for _, c := range readLabelled(t) {
+	for _, c := range allLabelled(t) {
 		x, y, z := a.Route(c.phrase, ""), a.Route(c.phrase, ""), b.Route(c.phrase, "")
 		if !reflect.DeepEqual(x, y) || !reflect.DeepEqual(x, z) {
 			t.Fatalf("Route(%q) differs between calls:\n%+v\n%+v\n%+v", c.phrase, x, y, z)
