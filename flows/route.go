@@ -59,37 +59,45 @@ func (h How) String() string {
 // flows/testdata/routing (route_eval_test.go prints its figures): change
 // them only with those figures at hand.
 type tuning struct {
-	inherit     float64 // a menu's phrases and words count this much for each level below it
-	typo1       float64 // a word one edit away counts this much
-	typo2       float64 // two edits away
-	unknown     float64 // the weight of a word no node knows
-	alike       float64 // the share of the score that is likeness to the closest phrase; the rest is coverage
-	fit         float64 // how much the words of a phrase the text leaves out lower its likeness
-	boost       float64 // nodes under the menu the customer is at
-	minScore    float64 // below this, nothing convincing
-	minCoverage float64 // the share of the text's weight the winner must explain
-	askScore    float64 // a best node under minScore or minCoverage but over these...
-	askCoverage float64 // ...is not ignored: the customer is asked whether it is that
-	close       float64 // a runner-up this close to the best is a real alternative
-	branch      float64 // the share of a word's weight from how few main-menu topics use it
-	example     float64 // an example's words against a title's, label's or keyword's
+	inherit      float64 // a menu's phrases and words count this much for each level below it
+	typo1        float64 // a word one edit away counts this much
+	typo2        float64 // two edits away
+	unknown      float64 // the weight of a word no node knows
+	unknownAmong float64 // the same, in a text with two or more words some node knows
+	alike        float64 // the share of the score that is likeness to the closest phrase; the rest is coverage
+	fit          float64 // how much the words of a phrase the text leaves out lower its likeness
+	boost        float64 // nodes under the menu the customer is at
+	minScore     float64 // below this, nothing convincing
+	minCoverage  float64 // the share of the text's weight the winner must explain
+	askScore     float64 // a best node under minScore or minCoverage but over these...
+	askCoverage  float64 // ...is not ignored: the customer is asked whether it is that
+	close        float64 // a runner-up this close to the best is a real alternative
+	branch       float64 // the share of a word's weight from how few main-menu topics use it
+	example      float64 // an example's words against a title's, label's or keyword's
+	incidental   float64 // the weight of a word only examples use, against one a title, label or keyword names
+	underScore   float64 // the least score of such a node
+	apart        float64 // how far ahead of its siblings a node under the menu the text names must be (see clearUnder)
 }
 
 var tuned = tuning{
-	inherit:     0.5,
-	typo1:       0.8,
-	typo2:       0.6,
-	unknown:     2.5,
-	alike:       0.6,
-	fit:         0.5,
-	boost:       1.3,
-	minScore:    0.35,
-	minCoverage: 0.45,
-	askScore:    0.3,
-	askCoverage: 0.3,
-	close:       0.9,
-	branch:      0.5,
-	example:     1,
+	inherit:      0.5,
+	typo1:        0.8,
+	typo2:        0.6,
+	unknown:      2.5,
+	unknownAmong: 2,
+	alike:        0.6,
+	fit:          0.5,
+	boost:        1.3,
+	minScore:     0.35,
+	minCoverage:  0.45,
+	askScore:     0.3,
+	askCoverage:  0.3,
+	close:        0.9,
+	branch:       0.5,
+	example:      1,
+	incidental:   0.7,
+	underScore:   0.2,
+	apart:        1.5,
 }
 
 // maxAsk is how many topics "É sobre X ou Y?" names at most.
@@ -251,8 +259,19 @@ func buildRouter(fl *Flow, t tuning) *router {
 		}
 	}
 	idf := func(n, df int) float64 { return math.Log((float64(n) + 1) / (float64(df) + 0.5)) }
+	named := map[string]bool{}
+	for _, p := range r.phrases {
+		if p.field != FieldExample {
+			for _, st := range p.stems {
+				named[st] = true
+			}
+		}
+	}
 	for st, ns := range nodes {
 		r.idf[st] = (1-r.t.branch)*idf(len(r.nodes), len(ns)) + r.t.branch*idf(nbranches, len(branches[st]))
+		if !named[st] {
+			r.idf[st] *= r.t.incidental
+		}
 	}
 	for pi := range r.phrases {
 		p := &r.phrases[pi]
@@ -376,6 +395,7 @@ func (r *router) route(norm, from string) Routing {
 	var touched []int                         // the phrases it shares something with
 	k := len(uniq)
 	own := make([]Match, n*k) // own[node*k+word]: the word's best match in the node's own phrases
+	nknown := 0               // the text's words some node knows
 	for qi, w := range uniq {
 		known := 0.0
 		for _, m := range r.lookup(w) {
@@ -399,13 +419,22 @@ func (r *router) route(norm, from string) Routing {
 		switch {
 		case known > 0:
 			mass += known * known
+			nknown++
 		case isNumber(w.surface):
 			// A number no node knows (an error code, an amount) says nothing either way.
 		default:
-			mass += r.t.unknown * r.t.unknown
 			out.Unknown = append(out.Unknown, w.surface)
 		}
 	}
+	// Words no node knows weigh against every node. One known word among
+	// them may be a coincidence ("meu iphone não liga"); two or more say
+	// the text is about the product, and the rest is the customer's own
+	// detail (a bank's name, an error's wording), which weighs less.
+	unknown := r.t.unknown
+	if nknown > 1 {
+		unknown = r.t.unknownAmong
+	}
+	mass += float64(len(out.Unknown)) * unknown * unknown
 	if mass == 0 {
 		return out
 	}
@@ -535,6 +564,36 @@ func (r *router) decide(out *Routing, here []bool) {
 	for _, i := range picks[:min(len(picks), maxAsk)] {
 		out.Nodes = append(out.Nodes, r.nodes[i].id)
 	}
+}
+
+// clearUnder reports the node under menu that a ranking not convincing
+// enough to go anywhere still clearly prefers there: the best node of the
+// whole ranking, under menu, with score at least underScore and at least
+// apart times the next node under menu that is not above it.
+func (r *router) clearUnder(out Routing, menu string) (string, bool) {
+	if r == nil || len(out.Ranking) == 0 {
+		return "", false
+	}
+	m, ok := r.index[menu]
+	if !ok {
+		return "", false
+	}
+	top := out.Ranking[0]
+	i := r.index[top.Node]
+	if top.Score < r.t.underScore || !slices.Contains(r.nodes[i].ancestors, m) {
+		return "", false
+	}
+	for _, c := range out.Ranking[1:] {
+		j := r.index[c.Node]
+		if j == m || !slices.Contains(r.nodes[j].ancestors, m) || slices.Contains(r.nodes[i].ancestors, j) {
+			continue
+		}
+		if c.Score*r.t.apart > top.Score {
+			return "", false
+		}
+		break
+	}
+	return top.Node, true
 }
 
 // pick is what the close nodes of one topic stand for (see decide).

@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"math"
 	"reflect"
 	"slices"
 	"strings"
@@ -23,7 +24,8 @@ func TestContentWords(t *testing.T) {
 		want []string // stems
 	}{
 		{"stop words go", "Como eu faço para emitir a nota?", []string{"emit", "not"}},
-		{"abbreviation spelled out", "vc sabe pq a nf n sai", []string{"sab", "not", "fiscal", "sai"}},
+		{"abbreviation spelled out", "vc sabe pq a nf n sai", []string{"not", "fiscal", "sai"}},
+		{"idioms and generic verbs go", "queria tirar uma dúvida, como se chama a tela que aparece?", []string{"tel"}},
 		{"repeated letters", "sefazzz rejeitouuu", []string{"sefaz", "rejeit"}},
 		{"laughter and greetings", "kkkkk oiii bom dia hahaha rsrs", nil},
 		{"product name", "não consigo entrar na Conta Azul", []string{"entrar"}},
@@ -124,6 +126,9 @@ func TestUnderstand(t *testing.T) {
 		{"the same word elsewhere", "boletos", "quero emitir", AnswerGo, []string{"boletos-emitir"}},
 		{"a clearly other topic leaves the menu", "notas", "quero cancelar minha assinatura", AnswerGo, []string{"plano"}},
 		{"a clearly other trail leaves the menu", "boletos", "minha nota foi rejeitada", AnswerGo, []string{"notas-rejeitada"}},
+		{"the best trail under the menu a weak text names", "inicio", "a nota travou na transmissão com erro", AnswerGo, []string{"notas-rejeitada"}},
+		{"a customer's own words weigh less beside two known ones", "inicio", "os lançamentos do extrato bancário vieram zoados", AnswerGo, []string{"financeiro-conciliacao"}},
+		{"one known word among unknown ones opens no trail", "inicio", "meu gato comeu o boleto", AnswerOption, []string{"boletos"}},
 		{"laughter", "inicio", "kkkkkk", AnswerNone, nil},
 		{"off topic", "inicio", "quem ganhou o jogo ontem?", AnswerNone, nil},
 		{"unknown menu reads as the main menu", "nao-existe", "3", AnswerOption, []string{"boletos"}},
@@ -201,6 +206,26 @@ func TestRouteMatchesOwnPhrases(t *testing.T) {
 	}
 	if a := fl.Understand(fl.Root(), "emissão de nfe"); a.Target() == "boletos-emitir" {
 		t.Errorf("Understand(%q) went to boletos-emitir; want the invoices", "emissão de nfe")
+	}
+}
+
+// TestIncidentalWords: a word only examples use weighs less than it would
+// if a title, label or keyword named it; a named word keeps its weight.
+func TestIncidentalWords(t *testing.T) {
+	fl := loadShipped(t)
+	full := tuned
+	full.incidental = 1
+	r, plain := fl.router, buildRouter(fl, full)
+	for _, c := range []struct {
+		stem  string
+		ratio float64
+	}{{stem("tirar"), tuned.incidental}, {stem("boleto"), 1}, {"ofx", 1}} {
+		if plain.idf[c.stem] == 0 {
+			t.Fatalf("%q is not in the index", c.stem)
+		}
+		if got := r.idf[c.stem] / plain.idf[c.stem]; math.Abs(got-c.ratio) > 1e-9 {
+			t.Errorf("idf(%q) is %.3f of its plain weight; want %.3f", c.stem, got, c.ratio)
+		}
 	}
 }
 

@@ -89,6 +89,14 @@ func (fl *Flow) Understand(menu, text string) Answer {
 		if i, ok := c.contained(n); ok {
 			a := goTo(i)
 			a.Routing = r
+			// The text names a sub-menu's topic and routing, though not
+			// sure enough to leave on its own, found one node under it
+			// far ahead of the others there: "deu erro na hora de
+			// transmitir a nota" is about the rejected invoice, not about
+			// invoices in general.
+			if d, ok := fl.router.clearUnder(r, a.Node); ok {
+				return Answer{Kind: AnswerGo, Node: d, Routing: r}
+			}
 			return a
 		}
 	}

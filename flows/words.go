@@ -38,6 +38,8 @@ var abbreviations = map[string]string{
 	"pagto": "pagamento", "vcto": "vencimento", "venc": "vencimento", "config": "configurar",
 	"configs": "configuracoes", "info": "informacao", "infos": "informacoes", "num": "numero",
 	"cad": "cadastro", "cert": "certificado", "logar": "login", "loga": "login",
+	"qro": "quero", "kero": "quero", "qria": "queria", "hr": "hora", "hrs": "horas", "mtos": "muitos",
+	"tmb": "tambem", "vo": "vou", "nois": "nos", "sla": "sei la", "qq": "qualquer",
 }
 
 // stopWords carry no topic: articles, pronouns, common verbs, greetings,
@@ -57,11 +59,21 @@ var stopWords = setOf(`a o as os um uma uns umas de do da dos das em no na nos n
 	senhor senhora moco moca alo opa ei eae salve valeu gratidao please hello hi ae uai tchau rs
 	azul sistema erp app aplicativo plataforma site programa coisa coisas negocio assunto respeito
 	comigo contigo verdade depois antes aonde entao logo certo certinho
-	dar da dando deu dei jeito problema problemas questao`)
+	dar da dando deu dei jeito problema problemas questao
+	ao aos dum duma neste nesta nesse nessa disso nisso desse dessa deste desta qualquer
+	fica ficou ficar fico ficando aparece apareceu aparecer aparecendo acontece aconteceu
+	tento tentei tentar tentando tentou uso usar usando usei acho achei sabe
+	chama chamo chamar chamou chamei chamam resolvo resolver resolve
+	urgente urgencia socorro help aff affs poxa nossa cara mano vei galera amanha
+	explica explicar explicacao funciona funcionar funcionando funcionou significa diz dizer disse falou
+	pergunta perguntas dentro desde parte`)
 
 // fillerPhrases are word groups that carry no topic though their words
-// may ("de novo" is "again", not "new"); the product's name is one.
-var fillerPhrases = []string{" conta azul ", " de novo ", " tudo bem ", " tudo bom "}
+// may ("de novo" is "again", not "new"; "tirar uma dúvida" asks a
+// question, it does not issue anything as "tirar nota" does); the
+// product's name is one.
+var fillerPhrases = []string{" conta azul ", " de novo ", " tudo bem ", " tudo bom ",
+	" tirar uma duvida ", " tirar umas duvidas ", " tirar duvida ", " tirar duvidas ", " passo a passo "}
 
 // laughter is WhatsApp laughing or typing noise: "kkkk", "hahaha", "rsrs".
 func laughter(w string) bool {
