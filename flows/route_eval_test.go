@@ -27,6 +27,7 @@ var labelledSets = []struct {
 }{
 	{"phrases.tsv", 150, 40},
 	{"holdout.tsv", 150, 40},
+	{"holdout2.tsv", 60, 15},
 }
 
 type labelled struct {
