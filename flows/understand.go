@@ -91,9 +91,9 @@ func (fl *Flow) Understand(menu, text string) Answer {
 			a.Routing = r
 			// The text names a sub-menu's topic and routing, though not
 			// sure enough to leave on its own, found one node under it
-			// far ahead of the others there: "deu erro na hora de
-			// transmitir a nota" is about the rejected invoice, not about
-			// invoices in general.
+			// far ahead of the others there: "a nota travou na
+			// transmissão com erro" is about the rejected invoice, not
+			// about invoices in general.
 			if d, ok := fl.router.clearUnder(r, a.Node); ok {
 				return Answer{Kind: AnswerGo, Node: d, Routing: r}
 			}
