@@ -24,9 +24,14 @@ func TestEventsReachEveryReplica(t *testing.T) {
 	defer dbA.Close()
 	defer dbB.Close()
 	owner, replica := newRuntime(dbA, fl, newFakeTransport(), clock), newRuntime(dbB, fl, newFakeTransport(), clock)
-	for _, rt := range []*Runtime{owner, replica} {
-		go rt.RunEvents(ctx)
-	}
+	go owner.RunEvents(ctx)
+	replicaCtx, stopReplica := context.WithCancel(ctx)
+	defer stopReplica()
+	replicaDone := make(chan struct{})
+	go func() {
+		defer close(replicaDone)
+		replica.RunEvents(replicaCtx)
+	}()
 	subA, stopA := owner.Subscribe()
 	defer stopA()
 	subB, stopB := replica.Subscribe()
@@ -93,6 +98,11 @@ func TestEventsReachEveryReplica(t *testing.T) {
 	if err != nil || len(missed) == 0 || missed[0].ID != claim.ID || missed[0].Kind != EventTicket {
 		t.Errorf("EventsAfter %d: got %+v, %v; want the claim", claim.ID-1, missed, err)
 	}
+	// The replica counts an event written once its Update returns, which
+	// may be after the owner heard it: stop the replica's events, so
+	// every commit it made is counted, before reading its figures.
+	stopReplica()
+	<-replicaDone
 	if st := replica.EventStats(); st.Written == 0 || st.Heard == 0 {
 		t.Errorf("replica's event stats: %+v; want written and heard", st)
 	}
