@@ -270,6 +270,33 @@ func checkTranscript(t *testing.T, c *crashCustomer, rows []store.OutMsg, flowsP
 // It returns, per round, the deliveries repeated by a later process.
 func checkDeliveries(t *testing.T, customers []*crashCustomer, outbox map[string][]store.OutMsg, rounds []*crashRound) []int {
 	t.Helper()
+	var chats []string
+	for _, c := range customers {
+		chats = append(chats, c.chat)
+	}
+	dups, problems := deliveryProblems(chats, outbox, rounds)
+	for _, p := range problems {
+		t.Error(p)
+	}
+	return dups
+}
+
+// deliveryProblems is checkDeliveries' work: the repeated deliveries per
+// round, and what breaks its rules.
+//
+// A row's sent_at places it in a round by the round's start (roundOf), and
+// that is approximate across processes: each process's clock starts when
+// it reads --at, behind the test's by its start-up, and in the failover
+// test a new owner works before the test sees it own the line. So a
+// message a new owner sent, and its stream heard, can carry a sent_at
+// inside the dead owner's round. The store says better: a message heard
+// by round q was still unsent when q's process read it (a process sends
+// only rows not recorded as sent, and the one before it was dead by then),
+// so its sent_at was recorded by q or a later round, never an earlier one.
+// Such a row proves no delivery of an earlier round.
+func deliveryProblems(chats []string, outbox map[string][]store.OutMsg, rounds []*crashRound) ([]int, []string) {
+	var problems []string
+	fail := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 	dups := make([]int, len(rounds))
 	roundOf := func(at time.Time) int {
 		r := 0
@@ -280,13 +307,20 @@ func checkDeliveries(t *testing.T, customers []*crashCustomer, outbox map[string
 		}
 		return r
 	}
-	for _, c := range customers {
-		rows := outbox[c.chat]
+	for _, chat := range chats {
+		rows := outbox[chat]
+		// heardBy[seq]: the last round whose stream heard it.
+		heardBy := map[int64]int{}
+		for r, rd := range rounds {
+			for _, d := range rd.events.deliveries(chat) {
+				heardBy[d.Seq] = r
+			}
+		}
 		// timeline[r]: round r's deliveries to the chat, in order.
 		timeline := make([][]int64, len(rounds))
 		for r, rd := range rounds {
 			heard := map[int64]bool{}
-			for _, d := range rd.events.deliveries(c.chat) {
+			for _, d := range rd.events.deliveries(chat) {
 				heard[d.Seq] = true
 				timeline[r] = append(timeline[r], d.Seq)
 			}
@@ -295,12 +329,16 @@ func checkDeliveries(t *testing.T, customers []*crashCustomer, outbox map[string
 			// opened, or just before it died with the events still on the
 			// way. Each goes where its seq puts it among those heard.
 			for _, m := range rows {
+				if q, ok := heardBy[m.ID]; ok && q > r {
+					continue // recorded by round q or later (see above)
+				}
 				if !m.SentAt.IsZero() && roundOf(m.SentAt) == r && !heard[m.ID] {
 					// Between two heard ones, it cannot have been missed:
 					// the stream is in order and did not drop.
 					if slices.ContainsFunc(heardSeqs, func(s int64) bool { return s < m.ID }) &&
 						slices.ContainsFunc(heardSeqs, func(s int64) bool { return s > m.ID }) {
-						t.Errorf("%s: seq %d recorded as sent by round %d, which never delivered it (it delivered %v)", c.chat, m.ID, r, heardSeqs)
+						fail("%s: seq %d recorded as sent by round %d, which never delivered it (it delivered %v)\n%s",
+							chat, m.ID, r, heardSeqs, explainDeliveries(chat, rows, rounds, timeline))
 					}
 					i := 0
 					for i < len(timeline[r]) && timeline[r][i] < m.ID {
@@ -315,7 +353,7 @@ func checkDeliveries(t *testing.T, customers []*crashCustomer, outbox map[string
 		for r, seqs := range timeline {
 			for i, s := range seqs {
 				if i > 0 && s <= seqs[i-1] {
-					t.Errorf("%s: round %d delivered %d after %d (one process, out of order or twice)", c.chat, r, s, seqs[i-1])
+					fail("%s: round %d delivered %d after %d (one process, out of order or twice)", chat, r, s, seqs[i-1])
 				}
 				if len(by[s]) == 0 {
 					firsts = append(firsts, s)
@@ -328,21 +366,40 @@ func checkDeliveries(t *testing.T, customers []*crashCustomer, outbox map[string
 			want = append(want, m.ID)
 		}
 		if !slices.Equal(firsts, want) {
-			t.Errorf("%s: first deliveries %v; want the outbox in order %v", c.chat, firsts, want)
+			fail("%s: first deliveries %v; want the outbox in order %v", chat, firsts, want)
 		}
 		for s, rs := range by {
 			for _, r := range rs[:len(rs)-1] {
 				dups[r]++
 				switch last := timeline[r][len(timeline[r])-1]; {
 				case rounds[r].stop != syscall.SIGKILL:
-					t.Errorf("%s: seq %d delivered by round %d, stopped by %v, and again by a later one (a graceful stop must leave nothing in flight)", c.chat, s, r, rounds[r].stop)
+					fail("%s: seq %d delivered by round %d, stopped by %v, and again by a later one (a graceful stop must leave nothing in flight)", chat, s, r, rounds[r].stop)
 				case s != last:
-					t.Errorf("%s: seq %d delivered by round %d and again later, but it was not the last one in flight (%d)", c.chat, s, r, last)
+					fail("%s: seq %d delivered by round %d and again later, but it was not the last one in flight (%d)\n%s",
+						chat, s, r, last, explainDeliveries(chat, rows, rounds, timeline))
 				}
 			}
 		}
 	}
-	return dups
+	return dups, problems
+}
+
+// explainDeliveries says what a failed delivery check saw of chat: each
+// round's start, the seqs its stream heard and its timeline (heard plus
+// recorded), and each outbox row's sent_at.
+func explainDeliveries(chat string, rows []store.OutMsg, rounds []*crashRound, timeline [][]int64) string {
+	var b strings.Builder
+	for r, rd := range rounds {
+		var heard []int64
+		for _, d := range rd.events.deliveries(chat) {
+			heard = append(heard, d.Seq)
+		}
+		fmt.Fprintf(&b, "  round %d from %s: heard %v, timeline %v\n", r, rd.at.UTC().Format("15:04:05.000"), heard, timeline[r])
+	}
+	for _, m := range rows {
+		fmt.Fprintf(&b, "  seq %d sent_at %s\n", m.ID, m.SentAt.UTC().Format("15:04:05.000"))
+	}
+	return b.String()
 }
 
 // report logs the figures.

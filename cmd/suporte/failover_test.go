@@ -62,7 +62,9 @@ func TestFailover(t *testing.T) {
 	dirs := [2]string{t.TempDir(), t.TempDir()}
 	t0 := time.Now()
 	start := func(slot int) *demoProc {
-		at := crashEpoch.Add(time.Since(t0)).Truncate(time.Millisecond) // every process on one clock
+		// Every process on about one clock: each starts it when it reads
+		// --at, behind the test's by its start-up (see deliveryProblems).
+		at := crashEpoch.Add(time.Since(t0)).Truncate(time.Millisecond)
 		return startDemoProc(t, dirs[slot], flowsPath, at, "--db", dsn, "--lease-ttl", failoverTTL.String())
 	}
 	procs := [2]*demoProc{start(0), start(1)}
