@@ -243,7 +243,7 @@ func (r *Runtime) fetch(ctx context.Context, f fetcher, fl *flows.Flow, m store.
 	n, _ := tmp.ReadAt(head, 0)
 	ct = flows.Sniff(head[:n])
 	note = oddity(m, ct, tmp)
-	sum, size, err = files.Commit(tmp)
+	sum, size, err = files.Commit(ctx, tmp)
 	if err != nil {
 		return "", 0, "", "", err
 	}

@@ -102,7 +102,7 @@ func TestDownloaderRetries(t *testing.T) {
 			}
 			return nil
 		}))
-		if m := ms[0]; m.State != store.MediaStored || m.Attempts != 3 || m.ContentType != "application/pdf" || !files.Has(m.SHA256) {
+		if m := ms[0]; m.State != store.MediaStored || m.Attempts != 3 || m.ContentType != "application/pdf" || !has(t, files, m.SHA256) {
 			t.Errorf("retried file %+v; want stored on the third try", m)
 		}
 		if m := ms[1]; m.State != store.MediaFailed || !strings.Contains(m.Problem, "acima do limite de 16 MB") {
@@ -117,4 +117,14 @@ func TestDownloaderRetries(t *testing.T) {
 		must(t, <-done)
 		db.Close()
 	})
+}
+
+// has reports whether files holds sum.
+func has(tb testing.TB, files *store.Files, sum string) bool {
+	tb.Helper()
+	ok, err := files.Has(context.Background(), sum)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ok
 }

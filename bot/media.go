@@ -187,8 +187,13 @@ func (r *Runtime) outFile(ctx context.Context, m store.OutMsg) *File {
 		log.Error().Msg("no media folder; sending the text alone")
 		return nil
 	}
-	if !files.Has(md.SHA256) {
-		if err := r.importAttachment(md); err != nil {
+	has, err := files.Has(ctx, md.SHA256)
+	if err != nil {
+		log.Error().Err(err).Msg("file to send unreadable; sending the text alone")
+		return nil
+	}
+	if !has {
+		if err := r.importAttachment(ctx, md); err != nil {
 			log.Error().Err(err).Msg("file to send is missing; sending the text alone")
 			return nil
 		}
@@ -196,13 +201,13 @@ func (r *Runtime) outFile(ctx context.Context, m store.OutMsg) *File {
 	sum := md.SHA256
 	return &File{
 		Kind: md.Kind, Name: md.Name, Type: md.ContentType, Bytes: md.Bytes, Voice: md.Voice,
-		Open: func() (io.ReadCloser, error) { return files.Open(sum) },
+		Open: func() (io.ReadCloser, error) { return files.Open(ctx, sum) },
 	}
 }
 
 // importAttachment copies one of the flows' attachments into the media
 // folder, where sending reads it.
-func (r *Runtime) importAttachment(md store.Media) error {
+func (r *Runtime) importAttachment(ctx context.Context, md store.Media) error {
 	fl := r.cfg.Flow()
 	a, ok := fl.AttachmentBySHA(md.SHA256)
 	if md.Chat != "" || !ok {
@@ -213,7 +218,7 @@ func (r *Runtime) importAttachment(md store.Media) error {
 		return err
 	}
 	defer f.Close()
-	sum, _, err := r.cfg.Files.Put(f, fl.MaxFor(a.Kind))
+	sum, _, err := r.cfg.Files.Put(ctx, f, fl.MaxFor(a.Kind))
 	if err != nil {
 		return err
 	}

@@ -19,9 +19,12 @@ type TableCount struct {
 // keys); the rest follow by name.
 var copyFirst = []string{"agents", "tickets"}
 
-// copySkip are tables a copy leaves out: the benchmark's, and the console
-// events (a day's hints for live consoles, meaningless elsewhere).
-var copySkip = map[string]bool{"reference_commits": true, "events": true, "schema_version": true}
+// copySkip are tables a copy leaves out: the benchmark's, the console
+// events (a day's hints for live consoles, meaningless elsewhere), and
+// the media files' content (Files.CopyTo copies the files, each checked
+// against its hash).
+var copySkip = map[string]bool{"reference_commits": true, "events": true, "schema_version": true,
+	"media_content": true, "media_chunks": true}
 
 // ErrNotEmpty is Copy's answer when the destination already holds data.
 var ErrNotEmpty = errors.New("the destination store is not empty")

@@ -13,14 +13,21 @@ import (
 	"time"
 )
 
-// Files is the folder of media files (data/media): each file is named by
-// the SHA-256 of its content, under two levels of folders
-// (ab/cd/abcd...), so the same file sent twice is kept once and a name
-// can never point outside the folder. Files are written to tmp/ first,
-// synced, and renamed into place: a file under its name is always whole.
-// Files are 0600, folders 0700.
+// Files keeps media files, each named by the SHA-256 of its content, so
+// the same file sent twice is kept once and a name can never point
+// outside it. Files come in through a temp file (Temp, then Commit or
+// Discard; or Put), and a file under its name is always whole.
+//
+// Beside a SQLite store they live in a folder (data/media), under two
+// levels of folders (ab/cd/abcd...): written to tmp/ first, synced, and
+// renamed into place; files 0600, folders 0700. Beside a PostgreSQL store
+// they live in the database (content.go), so every process sharing it
+// sees every file; the folder then only holds files on their way in.
+// There a Commit or Put writes through the store: never call them inside
+// an Update.
 type Files struct {
-	dir string
+	dir string // the folder; with db, only its tmp/ is used
+	db  *DB    // set when the files live in the database
 }
 
 // ErrTooBig is returned when a file goes over the size it was allowed.
@@ -53,13 +60,49 @@ func OpenFiles(dir string) (*Files, error) {
 // nothing and leaves tmp/ alone, where the service may be writing.
 func FilesAt(dir string) *Files { return &Files{dir: dir} }
 
-// Dir is the media folder.
+// MediaFiles opens where db keeps its media files: db itself on
+// PostgreSQL (dir/tmp then stages files on their way in), else the
+// folder dir.
+func MediaFiles(db *DB, dir string) (*Files, error) {
+	f, err := OpenFiles(dir)
+	if err != nil {
+		return nil, err
+	}
+	if db.Postgres() {
+		f.db = db
+	}
+	return f, nil
+}
+
+// MediaFilesAt is MediaFiles for tools that run beside the service, as
+// FilesAt. On PostgreSQL a file a tool adds is staged in the system's
+// temp folder.
+func MediaFilesAt(db *DB, dir string) *Files {
+	if db.Postgres() {
+		return &Files{db: db}
+	}
+	return FilesAt(dir)
+}
+
+// Dir is the media folder ("" for a tool's files in the database).
 func (f *Files) Dir() string { return f.dir }
+
+// String says where the files are, for people.
+func (f *Files) String() string {
+	if f.db != nil {
+		return "the database"
+	}
+	return f.dir
+}
 
 // Temp creates an empty file in tmp/ for a file on its way in. Commit or
 // Discard it.
 func (f *Files) Temp() (*os.File, error) {
-	t, err := os.CreateTemp(filepath.Join(f.dir, "tmp"), "in-*")
+	tmp := os.TempDir()
+	if f.dir != "" {
+		tmp = filepath.Join(f.dir, "tmp")
+	}
+	t, err := os.CreateTemp(tmp, "in-*")
 	if err != nil {
 		return nil, fmt.Errorf("media temp file: %w", err)
 	}
@@ -72,10 +115,11 @@ func (f *Files) Discard(t *os.File) {
 	os.Remove(t.Name())
 }
 
-// Commit hashes the temp file t, syncs it and moves it to its name; t is
-// closed. It returns the hex SHA-256 and the size. A file already there
-// (the same content) is kept and t removed.
-func (f *Files) Commit(t *os.File) (sum string, size int64, err error) {
+// Commit hashes the temp file t and keeps it under its name: synced and
+// moved there in the folder, copied into the database and removed on
+// PostgreSQL; t is closed either way. It returns the hex SHA-256 and the
+// size. A file already there (the same content) is kept and t removed.
+func (f *Files) Commit(ctx context.Context, t *os.File) (sum string, size int64, err error) {
 	defer func() {
 		if err != nil {
 			f.Discard(t)
@@ -89,6 +133,13 @@ func (f *Files) Commit(t *os.File) (sum string, size int64, err error) {
 		return "", 0, fmt.Errorf("commit media: %w", err)
 	}
 	sum = hex.EncodeToString(h.Sum(nil))
+	if f.db != nil {
+		if err := putContent(ctx, f.db, t, sum, size); err != nil {
+			return "", 0, fmt.Errorf("commit media: %w", err)
+		}
+		f.Discard(t)
+		return sum, size, nil
+	}
 	if err := t.Sync(); err != nil {
 		return "", 0, fmt.Errorf("commit media: %w", err)
 	}
@@ -118,7 +169,7 @@ func (f *Files) Commit(t *os.File) (sum string, size int64, err error) {
 
 // Put copies r (at most max bytes, else ErrTooBig) into the folder and
 // returns its hash and size.
-func (f *Files) Put(r io.Reader, max int64) (sum string, size int64, err error) {
+func (f *Files) Put(ctx context.Context, r io.Reader, max int64) (sum string, size int64, err error) {
 	t, err := f.Temp()
 	if err != nil {
 		return "", 0, err
@@ -131,24 +182,34 @@ func (f *Files) Put(r io.Reader, max int64) (sum string, size int64, err error) 
 		f.Discard(t)
 		return "", 0, err
 	}
-	return f.Commit(t)
+	return f.Commit(ctx, t)
 }
 
-// Open opens the file with hex SHA-256 sum.
-func (f *Files) Open(sum string) (*os.File, error) {
+// Open opens the file with hex SHA-256 sum; a missing one is
+// fs.ErrNotExist.
+func (f *Files) Open(ctx context.Context, sum string) (io.ReadSeekCloser, error) {
 	if !validSum(sum) {
 		return nil, fmt.Errorf("open media %q: %w", sum, fs.ErrNotExist)
+	}
+	if f.db != nil {
+		return openContent(ctx, f.db, sum)
 	}
 	return os.Open(f.path(sum))
 }
 
-// Has reports whether the file with hex SHA-256 sum is here.
-func (f *Files) Has(sum string) bool {
+// Has reports whether the whole file with hex SHA-256 sum is here.
+func (f *Files) Has(ctx context.Context, sum string) (bool, error) {
 	if !validSum(sum) {
-		return false
+		return false, nil
+	}
+	if f.db != nil {
+		return hasContent(ctx, f.db, sum)
 	}
 	_, err := os.Stat(f.path(sum))
-	return err == nil
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 func (f *Files) path(sum string) string {
@@ -167,6 +228,13 @@ func validSum(s string) bool {
 // file just committed may be waiting for its row), and returns how many
 // went. Purges and deletions call it after their rows are gone.
 func (f *Files) Sweep(ctx context.Context, db *DB, grace time.Duration) (int, error) {
+	if f.db != nil {
+		n, err := sweepContent(ctx, f.db, time.Now().Add(-grace))
+		if err != nil {
+			return n, fmt.Errorf("sweep media: %w", err)
+		}
+		return n, nil
+	}
 	var keep map[string]bool
 	err := db.View(ctx, func(tx *Tx) error {
 		var err error
@@ -207,25 +275,30 @@ func (f *Files) Sweep(ctx context.Context, db *DB, grace time.Duration) (int, er
 	return n, nil
 }
 
-// CopyTo copies the files named in sums into the folder dst, laid out
-// like this one (so dst can serve as a media folder), skipping those
-// already there: the media of daily backups share one folder and each
-// file is copied once. Each copy is checked against its hash. It returns
-// how many were copied, already there, and missing here.
-func (f *Files) CopyTo(ctx context.Context, dst string, sums map[string]bool) (copied, had, missing int, err error) {
-	to := &Files{dir: dst}
-	if err := os.MkdirAll(filepath.Join(dst, "tmp"), 0o700); err != nil {
-		return 0, 0, 0, fmt.Errorf("copy media: %w", err)
+// CopyTo copies the files named in sums into to, skipping those already
+// there: the media of daily backups share one folder and each file is
+// copied once; a migration copies the folder's files into PostgreSQL.
+// Each copy is checked against its hash, in the database by reading it
+// back. It returns how many were copied, already there, and missing here.
+func (f *Files) CopyTo(ctx context.Context, to *Files, sums map[string]bool) (copied, had, missing int, err error) {
+	if to.db == nil {
+		if err := os.MkdirAll(filepath.Join(to.dir, "tmp"), 0o700); err != nil {
+			return 0, 0, 0, fmt.Errorf("copy media: %w", err)
+		}
 	}
 	for sum := range sums {
 		if err := ctx.Err(); err != nil {
 			return copied, had, missing, err
 		}
-		if to.Has(sum) {
+		there, err := to.Has(ctx, sum)
+		if err != nil {
+			return copied, had, missing, fmt.Errorf("copy media: %w", err)
+		}
+		if there {
 			had++
 			continue
 		}
-		in, err := f.Open(sum)
+		in, err := f.Open(ctx, sum)
 		if errors.Is(err, fs.ErrNotExist) {
 			missing++
 			continue
@@ -233,7 +306,7 @@ func (f *Files) CopyTo(ctx context.Context, dst string, sums map[string]bool) (c
 		if err != nil {
 			return copied, had, missing, fmt.Errorf("copy media: %w", err)
 		}
-		got, _, err := to.Put(in, 1<<62)
+		got, _, err := to.Put(ctx, in, 1<<62)
 		in.Close()
 		if err != nil {
 			return copied, had, missing, fmt.Errorf("copy media %s: %w", sum, err)
@@ -241,7 +314,23 @@ func (f *Files) CopyTo(ctx context.Context, dst string, sums map[string]bool) (c
 		if got != sum {
 			return copied, had, missing, fmt.Errorf("copy media %s: the file's content hashes to %s: it changed on disk", sum, got)
 		}
+		if to.db != nil {
+			if err := to.check(ctx, sum); err != nil {
+				return copied, had, missing, fmt.Errorf("copy media %s: read back: %w", sum, err)
+			}
+		}
 		copied++
 	}
 	return copied, had, missing, nil
+}
+
+// check reads the file sum whole, which checks it against its hash.
+func (f *Files) check(ctx context.Context, sum string) error {
+	r, err := f.Open(ctx, sum)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	_, err = io.Copy(io.Discard, r)
+	return err
 }

@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,8 +113,13 @@ func TestMediaRows(t *testing.T) {
 	}
 }
 
+// TestFiles: files are kept once by content, read back whole, refused
+// over their cap or by a bad name, and swept when no row names them; on
+// SQLite under the folder (0600 in 0700 folders), on PostgreSQL in the
+// database, with nothing left in the folder.
 func TestFiles(t *testing.T) {
 	ctx := context.Background()
+	db := openTest(t)
 	dir := filepath.Join(t.TempDir(), "media")
 	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o700); err != nil {
 		t.Fatal(err)
@@ -120,7 +127,7 @@ func TestFiles(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "tmp", "in-left"), []byte("partial"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	f, err := OpenFiles(dir)
+	f, err := MediaFiles(db, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,38 +136,41 @@ func TestFiles(t *testing.T) {
 	}
 	data := []byte("um arquivo de teste")
 	want := sha256.Sum256(data)
-	sum, n, err := f.Put(bytes.NewReader(data), 100)
+	sum, n, err := f.Put(ctx, bytes.NewReader(data), 100)
 	if err != nil || sum != hex.EncodeToString(want[:]) || n != int64(len(data)) {
 		t.Fatalf("put: %s %d %v", sum, n, err)
 	}
-	if again, _, err := f.Put(bytes.NewReader(data), 100); err != nil || again != sum {
+	if again, _, err := f.Put(ctx, bytes.NewReader(data), 100); err != nil || again != sum {
 		t.Errorf("put the same content again: %s, %v", again, err)
 	}
 	p := filepath.Join(dir, sum[:2], sum[2:4], sum)
-	st, err := os.Stat(p)
-	if err != nil || st.Mode().Perm() != 0o600 {
-		t.Errorf("stored file %v, %v; want mode 0600", st, err)
-	}
-	for _, d := range []string{dir, filepath.Dir(p)} {
-		if st, err := os.Stat(d); err != nil || st.Mode().Perm() != 0o700 {
-			t.Errorf("folder %s: %v, %v; want 0700", d, st, err)
+	if db.Postgres() {
+		if _, err := os.Stat(filepath.Dir(p)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("on PostgreSQL the folder holds %s (%v); want the file in the database only", filepath.Dir(p), err)
+		}
+	} else {
+		st, err := os.Stat(p)
+		if err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("stored file %v, %v; want mode 0600", st, err)
+		}
+		for _, d := range []string{dir, filepath.Dir(p)} {
+			if st, err := os.Stat(d); err != nil || st.Mode().Perm() != 0o700 {
+				t.Errorf("folder %s: %v, %v; want 0700", d, st, err)
+			}
 		}
 	}
-	r, err := f.Open(sum)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ := io.ReadAll(r)
-	r.Close()
-	if !bytes.Equal(got, data) {
+	if got := readAll(t, f, sum); !bytes.Equal(got, data) {
 		t.Errorf("read back %q", got)
 	}
-	if _, _, err := f.Put(strings.NewReader(strings.Repeat("x", 101)), 100); !errors.Is(err, ErrTooBig) {
+	if _, _, err := f.Put(ctx, strings.NewReader(strings.Repeat("x", 101)), 100); !errors.Is(err, ErrTooBig) {
 		t.Errorf("put over the cap: %v; want ErrTooBig", err)
 	}
-	for _, bad := range []string{"../../etc/passwd", "", strings.Repeat("z", 64)} {
-		if _, err := f.Open(bad); err == nil {
-			t.Errorf("open %q worked", bad)
+	for _, bad := range []string{"../../etc/passwd", "", strings.Repeat("z", 64), strings.Repeat("a", 64)} {
+		if _, err := f.Open(ctx, bad); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("open %q: %v; want fs.ErrNotExist", bad, err)
+		}
+		if has, err := f.Has(ctx, bad); has || err != nil {
+			t.Errorf("has %q: %v, %v; want false", bad, has, err)
 		}
 	}
 	if left, _ := os.ReadDir(filepath.Join(dir, "tmp")); len(left) != 0 {
@@ -168,8 +178,7 @@ func TestFiles(t *testing.T) {
 	}
 
 	// Sweep keeps what a media row names and what is too new to judge.
-	db := openTest(t)
-	other, _, err := f.Put(strings.NewReader("órfão"), 100)
+	other, _, err := f.Put(ctx, strings.NewReader("órfão"), 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,8 +192,122 @@ func TestFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n, err := f.Sweep(ctx, db, 0); err != nil || n != 1 || !f.Has(sum) || f.Has(other) {
-		t.Errorf("sweep: %d, %v; want the orphan removed and the named file kept", n, err)
+	n2, err := f.Sweep(ctx, db, 0)
+	hasSum, _ := f.Has(ctx, sum)
+	hasOther, _ := f.Has(ctx, other)
+	if err != nil || n2 != 1 || !hasSum || hasOther {
+		t.Errorf("sweep: %d, %v; want the orphan removed and the named file kept", n2, err)
+	}
+}
+
+// readAll reads the file sum of f whole.
+func readAll(tb testing.TB, f *Files, sum string) []byte {
+	tb.Helper()
+	r, err := f.Open(context.Background(), sum)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer r.Close()
+	got, err := io.ReadAll(r)
+	if err != nil {
+		tb.Fatalf("read %s: %v", sum, err)
+	}
+	return got
+}
+
+// TestFilesInDatabase: on PostgreSQL a file stored by one process is read
+// by another with a folder of its own; it spans chunks, reads from any
+// offset, is refused when its bytes no longer match, and one cut short
+// mid-copy is not there until a copy completes it.
+func TestFilesInDatabase(t *testing.T) {
+	if testPG == nil {
+		t.Log("files live in the database on PostgreSQL only")
+		return
+	}
+	ctx := context.Background()
+	dsn := testDSN(t)
+	var files []*Files
+	var dbs []*DB
+	for range 2 {
+		db, err := Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		f, err := MediaFiles(db, filepath.Join(t.TempDir(), "media"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dbs, files = append(dbs, db), append(files, f)
+	}
+	data := make([]byte, 2*chunkSize+12345)
+	rand.NewChaCha8([32]byte{1}).Read(data) // a fixed seed: the same file each run
+	sum, size, err := files[0].Put(ctx, bytes.NewReader(data), int64(len(data)))
+	if err != nil || size != int64(len(data)) {
+		t.Fatalf("put: %d, %v", size, err)
+	}
+	if got := readAll(t, files[1], sum); !bytes.Equal(got, data) {
+		t.Fatalf("read by the other process: %d bytes, equal %v; want the %d bytes stored", len(got), bytes.Equal(got, data), len(data))
+	}
+	r, err := files[1].Open(ctx, sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, off := range []int64{chunkSize - 3, 0, int64(len(data)) - 10, 2 * chunkSize} {
+		if _, err := r.Seek(off, io.SeekStart); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 7)
+		if _, err := io.ReadFull(r, buf); err != nil || !bytes.Equal(buf, data[off:off+7]) {
+			t.Errorf("read at %d: %x, %v; want %x", off, buf, err, data[off:off+7])
+		}
+	}
+	if end, err := r.Seek(0, io.SeekEnd); err != nil || end != int64(len(data)) {
+		t.Errorf("seek to the end: %d, %v", end, err)
+	}
+	r.Close()
+
+	// A chunk whose bytes changed is refused, whatever reads it.
+	err = dbs[0].Update(ctx, func(tx *Tx) error {
+		_, err := tx.exec(ctx, `UPDATE media_chunks SET data = ? WHERE sha256 = ? AND seq = 1`, bytes.Repeat([]byte{1}, chunkSize), sum)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err = files[1].Open(ctx, sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(io.Discard, r); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("read of a changed chunk: %v; want ErrCorrupt", err)
+	}
+	r.Close()
+
+	// A copy cut short (its chunks in, the mark of complete not) is not
+	// there; the next copy of the same bytes completes it.
+	half := data[:chunkSize+5]
+	h := sha256.Sum256(half)
+	hs := hex.EncodeToString(h[:])
+	err = dbs[0].Update(ctx, func(tx *Tx) error {
+		if _, err := tx.exec(ctx, startContentSQL, hs, len(half), 2, millis(time.Now())); err != nil {
+			return err
+		}
+		c := sha256.Sum256(half[:chunkSize])
+		_, err := tx.exec(ctx, addChunkSQL, hs, 0, hex.EncodeToString(c[:]), half[:chunkSize])
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if has, err := files[1].Has(ctx, hs); has || err != nil {
+		t.Errorf("a file cut short: has %v, %v; want not there", has, err)
+	}
+	if got, _, err := files[1].Put(ctx, bytes.NewReader(half), int64(len(half))); err != nil || got != hs {
+		t.Fatalf("put it again: %s, %v", got, err)
+	}
+	if got := readAll(t, files[0], hs); !bytes.Equal(got, half) {
+		t.Errorf("completed file: %d bytes; want %d", len(got), len(half))
 	}
 }
 

@@ -114,8 +114,16 @@ type backend struct {
 
 func newBackend(tb testing.TB) *backend {
 	tb.Helper()
+	return newBackendAt(tb, filepath.Join(tb.TempDir(), "suporte.db"))
+}
+
+// newBackendAt is newBackend over the store dsn, with a data folder of its
+// own: backends on one PostgreSQL database are processes on machines that
+// share nothing else.
+func newBackendAt(tb testing.TB, dsn string) *backend {
+	tb.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(tb.TempDir(), "suporte.db"))
+	db, err := store.Open(ctx, dsn)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -124,7 +132,7 @@ func newBackend(tb testing.TB) *backend {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	files, err := store.OpenFiles(filepath.Join(tb.TempDir(), "media"))
+	files, err := store.MediaFiles(db, filepath.Join(tb.TempDir(), "media"))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -118,7 +118,7 @@ func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Esta mensagem não tem arquivo.")
 		return
 	}
-	f, err := s.cfg.Files.Open(m.SHA256)
+	f, err := s.cfg.Files.Open(r.Context(), m.SHA256)
 	if err != nil {
 		s.log.Error().Err(err).Int64("media", id).Msg("stored file missing")
 		writeError(w, http.StatusNotFound, "Arquivo não encontrado no servidor.")
@@ -201,7 +201,7 @@ func (s *Server) receiveFile(ctx context.Context, w http.ResponseWriter, r *http
 			if up != nil {
 				return fail(http.StatusBadRequest, "Envie um arquivo por mensagem.")
 			}
-			if up, err = s.keepUpload(fl, part, limit); err != nil {
+			if up, err = s.keepUpload(ctx, fl, part, limit); err != nil {
 				return err
 			}
 		default:
@@ -215,7 +215,7 @@ func (s *Server) receiveFile(ctx context.Context, w http.ResponseWriter, r *http
 }
 
 // keepUpload streams an uploaded file into the media folder and checks it.
-func (s *Server) keepUpload(fl *flows.Flow, part io.Reader, limit int64) (*bot.Upload, error) {
+func (s *Server) keepUpload(ctx context.Context, fl *flows.Flow, part io.Reader, limit int64) (*bot.Upload, error) {
 	files := s.cfg.Files
 	tmp, err := files.Temp()
 	if err != nil {
@@ -249,7 +249,7 @@ func (s *Server) keepUpload(fl *flows.Flow, part io.Reader, limit int64) (*bot.U
 	if p, ok := part.(interface{ FileName() string }); ok {
 		name = p.FileName()
 	}
-	sum, size, err := files.Commit(tmp)
+	sum, size, err := files.Commit(ctx, tmp)
 	if err != nil {
 		return nil, err
 	}

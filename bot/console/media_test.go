@@ -3,6 +3,7 @@ package console
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
@@ -16,6 +17,7 @@ import (
 	"suporte/bot"
 	"suporte/flows"
 	"suporte/store"
+	"suporte/store/pgtemp"
 )
 
 var pngBytes = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89" +
@@ -264,5 +266,57 @@ func TestTranscriptLineIDs(t *testing.T) {
 		if !slices.Contains(after, id) {
 			t.Errorf("line %s is gone after one more message: %v", id, after)
 		}
+	}
+}
+
+// TestMediaAcrossProcesses: two processes on one PostgreSQL database,
+// sharing no folder. The image the owner of the line downloaded is served
+// by the other's console; the PDF an agent uploads there is sent by the
+// owner, as after a failover.
+func TestMediaAcrossProcesses(t *testing.T) {
+	dsn := pgtemp.Database(t)
+	owner := &env{backend: newBackendAt(t, dsn), t: t}
+	owner.serve(owner.console(Config{}))
+	replica := &env{backend: newBackendAt(t, dsn), t: t}
+	replica.serve(replica.console(Config{}))
+	replica.rt.Standby() // its agents' work is the owner's to send
+
+	owner.agent("ana@x.com", "Ana", "agent", 5)
+	ana := replica.login("ana@x.com")
+	tk := owner.queue(t, "5547999990001")
+	replica.must(200, req{method: "POST", path: fmt.Sprint("/api/tickets/", tk.ID, "/claim"), token: ana})
+	owner.sendMedia("5547999990001", bot.KindImage, "print", pngBytes)
+	fs := replica.ticketFiles(ana, tk.ID)
+	if len(fs) != 1 || fs[0].State != store.MediaStored {
+		t.Fatalf("the replica's transcript media %+v; want the image, stored", fs)
+	}
+	if r := replica.must(200, req{method: "GET", path: fs[0].URL, token: ana}); !bytes.Equal(r.body, pngBytes) || r.header.Get("Content-Type") != "image/png" {
+		t.Errorf("the image from the replica: %d bytes, %s; want the PNG the owner downloaded", len(r.body), r.header.Get("Content-Type"))
+	}
+	for _, b := range []*backend{owner.backend, replica.backend} {
+		if left, _ := filepath.Glob(filepath.Join(b.files.Dir(), "*", "*", "*")); len(left) != 0 {
+			t.Errorf("files in a data folder: %v; want them in the database only", left)
+		}
+	}
+
+	pdf := append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte("y"), 5000)...)
+	if r := replica.upload(ana, tk.ID, "o guia", "guia.pdf", pdf); r.code != 200 {
+		t.Fatalf("upload on the replica: %d %s", r.code, r.body)
+	}
+	owner.receive(t, "5547999990001", "obrigado") // the owner serves the chat, whose outbox holds the PDF
+	owner.tr.mu.Lock()
+	sent := owner.tr.files["5547999990001"]
+	owner.tr.mu.Unlock()
+	if len(sent) != 1 {
+		t.Fatalf("the owner sent %d files; want the PDF uploaded on the replica", len(sent))
+	}
+	r, err := sent[0].Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(r)
+	r.Close()
+	if err != nil || !bytes.Equal(got, pdf) {
+		t.Errorf("the file the owner sent: %d bytes, %v; want the %d uploaded", len(got), err, len(pdf))
 	}
 }

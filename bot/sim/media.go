@@ -221,7 +221,7 @@ func (h *handler) file(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	var m store.Media
-	var open func() (*os.File, error)
+	var open func() (io.ReadSeekCloser, error)
 	err := h.phone.cfg.Store.View(r.Context(), func(tx *store.Tx) error {
 		if seq, err := strconv.ParseInt(q.Get("seq"), 10, 64); err == nil {
 			outs, err := tx.OutboxAfter(r.Context(), h.phone.cfg.Line, chat, seq-1, 1)
@@ -231,11 +231,11 @@ func (h *handler) file(w http.ResponseWriter, r *http.Request) {
 			if m, err = tx.Media(r.Context(), outs[0].Media); err != nil {
 				return err
 			}
-			open = func() (*os.File, error) {
+			open = func() (io.ReadSeekCloser, error) {
 				if h.phone.cfg.Files == nil {
 					return nil, os.ErrNotExist
 				}
-				return h.phone.cfg.Files.Open(m.SHA256)
+				return h.phone.cfg.Files.Open(r.Context(), m.SHA256)
 			}
 			return nil
 		}
@@ -253,23 +253,27 @@ func (h *handler) file(w http.ResponseWriter, r *http.Request) {
 				if !validToken.MatchString(token) {
 					return store.ErrNotFound
 				}
-				open = func() (*os.File, error) { return os.Open(filepath.Join(h.phone.cfg.Uploads, token)) }
+				open = func() (io.ReadSeekCloser, error) { return os.Open(filepath.Join(h.phone.cfg.Uploads, token)) }
 				return nil
 			}
 		}
 		return store.ErrNotFound
 	})
-	var f *os.File
+	var f io.ReadSeekCloser
 	if err == nil {
 		f, err = open()
 	}
-	if err != nil || f == nil {
+	if err != nil {
 		writeError(w, http.StatusNotFound, "Arquivo não encontrado.")
 		return
 	}
 	defer f.Close()
 	head := make([]byte, 512)
-	n, _ := f.ReadAt(head, 0)
+	n, _ := io.ReadFull(f, head)
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		writeError(w, http.StatusInternalServerError, "Não foi possível ler o arquivo.")
+		return
+	}
 	ct := flows.Sniff(head[:n])
 	web.ServeMedia(w, r, f, m.Name, ct, r.URL.Query().Get("download") == "1")
 }

@@ -92,7 +92,7 @@ func TestSimCustomerSendsFiles(t *testing.T) {
 	}
 	e.wait(t, chatA, 1) // the acknowledgement; the drain fetched the file
 	m := e.mediaOf(t, chatA, "img1")
-	if m.State != store.MediaStored || m.ContentType != "image/png" || m.Problem != "" || !e.files.Has(m.SHA256) {
+	if m.State != store.MediaStored || m.ContentType != "image/png" || m.Problem != "" || !has(t, e.files, m.SHA256) {
 		t.Fatalf("image after the drain %+v; want stored", m)
 	}
 
@@ -166,4 +166,14 @@ func TestSimCustomerSendsFiles(t *testing.T) {
 		b, _ := json.Marshal(hist)
 		t.Errorf("history shows %d customer files; want 2: %s", shown, b)
 	}
+}
+
+// has reports whether files holds sum.
+func has(tb testing.TB, files *store.Files, sum string) bool {
+	tb.Helper()
+	ok, err := files.Has(context.Background(), sum)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ok
 }

@@ -244,7 +244,7 @@ func TestDownloadExpiredMediaThroughRetry(t *testing.T) {
 	if m.State != store.MediaStored || m.SHA256 != hex.EncodeToString(file.sha) || m.ContentType != "image/png" || m.Problem != "" {
 		t.Fatalf("media after the download %+v; want stored, checked, a PNG", m)
 	}
-	r, err := d.files.Open(m.SHA256)
+	r, err := d.files.Open(context.Background(), m.SHA256)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -94,7 +94,7 @@ func backupMedia(ctx context.Context, db *store.DB, data, file string, stdout io
 		return err
 	}
 	dst := filepath.Join(filepath.Dir(file), "media")
-	copied, had, missing, err := store.FilesAt(filepath.Join(data, "media")).CopyTo(ctx, dst, sums)
+	copied, had, missing, err := store.FilesAt(filepath.Join(data, "media")).CopyTo(ctx, store.FilesAt(dst), sums)
 	if err != nil {
 		return err
 	}

@@ -16,10 +16,10 @@ import (
 	"suporte/store"
 )
 
-// runMigrate copies an installation's SQLite store (and its WhatsApp
-// device store) into an empty PostgreSQL database, then checks the copy:
-// every table's row count, and the managers' report over the whole
-// history, which must read the same on both.
+// runMigrate copies an installation's SQLite store (its media files and
+// its WhatsApp device store too) into an empty PostgreSQL database, then
+// checks the copy: every table's row count, the managers' report over the
+// whole history, which must read the same on both, and every file's hash.
 func runMigrate(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("migrate", stderr)
 	from := fs.String("from", filepath.Join("data", "suporte.db"), "the SQLite store to copy (stop the service using it first)")
@@ -70,6 +70,9 @@ func runMigrate(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if bad > 0 {
 		return fmt.Errorf("migrate: %d tables differ", bad)
 	}
+	if err := migrateMedia(ctx, src, dst, filepath.Join(filepath.Dir(*from), "media"), stdout); err != nil {
+		return err
+	}
 
 	device := *wa
 	if device == "" {
@@ -87,6 +90,32 @@ func runMigrate(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			device, dc["whatsmeow_device"], dc["whatsmeow_sessions"], dc["whatsmeow_identity_keys"], device)
 	}
 	fmt.Fprintf(stdout, "done: start suporte with --db %s\n", store.Redact(*to))
+	return nil
+}
+
+// migrateMedia copies the files the rows name from the folder dir (the
+// SQLite installation's data/media) into the PostgreSQL store, where
+// every process sharing it finds them; each is read back and checked
+// against its hash.
+func migrateMedia(ctx context.Context, src, dst *store.DB, dir string, stdout io.Writer) error {
+	var sums map[string]bool
+	err := src.View(ctx, func(tx *store.Tx) error {
+		var err error
+		sums, err = tx.MediaHashes(ctx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	copied, had, missing, err := store.FilesAt(dir).CopyTo(ctx, store.MediaFilesAt(dst, ""), sums)
+	if err != nil {
+		return fmt.Errorf("media files: %w", err)
+	}
+	fmt.Fprintf(stdout, "media files %s -> the database: %d copied and checked, %d already there", dir, copied, had)
+	if missing > 0 {
+		fmt.Fprintf(stdout, ", %d not in the folder (downloads that never finished, or the flows' attachments, added again when first sent)", missing)
+	}
+	fmt.Fprintln(stdout)
 	return nil
 }
 

@@ -3,20 +3,26 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"suporte/store"
 	"suporte/store/pgtemp"
 )
 
 // TestMigrate copies the report fixture's installation into PostgreSQL:
-// every table's count matches, the report reads the same, and a second
-// run refuses the store that now holds data.
+// every table's count matches, the report reads the same, the media
+// files move into the database (one a row names but the folder lacks is
+// reported), and a second run refuses the store that now holds data.
 func TestMigrate(t *testing.T) {
+	ctx := context.Background()
 	data := reportData(t)
 	dsn := pgtemp.Database(t)
+	file := bytes.Repeat([]byte("print da nota rejeitada "), 100000) // 2.4 MB: three chunks
+	sum := addMediaFile(t, data, file)
 	args := []string{"--from", filepath.Join(data, "suporte.db"), "--to", dsn, "--flows", "../../flows.yaml", "--whatsapp", "none"}
 	var out, errOut bytes.Buffer
 	if err := runMigrate(context.Background(), args, nil, &out, &errOut); err != nil {
@@ -33,6 +39,27 @@ func TestMigrate(t *testing.T) {
 	if strings.Contains(out.String(), "MISMATCH") {
 		t.Errorf("a table differs:\n%s", out.String())
 	}
+	if want := "-> the database: 1 copied and checked, 0 already there, 1 not in the folder"; !strings.Contains(out.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, out.String())
+	}
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	files, err := store.MediaFiles(db, filepath.Join(t.TempDir(), "media")) // another machine: no shared folder
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := files.Open(ctx, sum)
+	if err != nil {
+		t.Fatalf("the migrated file: %v", err)
+	}
+	got, err := io.ReadAll(r)
+	r.Close()
+	if err != nil || !bytes.Equal(got, file) {
+		t.Errorf("the migrated file read from PostgreSQL: %d bytes, %v; want the %d bytes of the folder", len(got), err, len(file))
+	}
 	out.Reset()
 	if err := runMigrate(context.Background(), args, nil, &out, &errOut); err == nil || !strings.Contains(err.Error(), "not empty") {
 		t.Errorf("second migrate into the same store: got %v; want it refused as not empty", err)
@@ -40,4 +67,41 @@ func TestMigrate(t *testing.T) {
 	if err := runMigrate(context.Background(), []string{"--from", "x.db", "--to", "data/other.db"}, nil, &out, &errOut); err != errUsage {
 		t.Errorf("migrate to a file: got %v; want a usage error", err)
 	}
+}
+
+// addMediaFile stores content in the installation at data (its media
+// folder, and a customer's message that carries it), with a second
+// message whose file never arrived in the folder, and returns the
+// content's hash.
+func addMediaFile(t *testing.T, data string, content []byte) string {
+	t.Helper()
+	ctx := context.Background()
+	files, err := store.OpenFiles(filepath.Join(data, "media"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, size, err := files.Put(ctx, bytes.NewReader(content), int64(len(content)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(ctx, filepath.Join(data, "suporte.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Update(ctx, func(tx *store.Tx) error {
+		for _, m := range []store.Media{
+			{Chat: "5547999990001", Direction: "in", Kind: "image", SHA256: sum, Bytes: size, State: store.MediaStored},
+			{Chat: "5547999990001", Direction: "in", Kind: "image", SHA256: strings.Repeat("ab", 32), Bytes: 10, State: store.MediaStored},
+		} {
+			if _, err := tx.AddMedia(ctx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
 }

@@ -119,10 +119,10 @@ func purge(ctx context.Context, o purgeOptions, now time.Time, stdout io.Writer)
 // have just written one whose row it is about to commit.
 const mediaGrace = time.Hour
 
-// sweepMedia deletes the files under data/media no row names any more
-// and says how many went.
+// sweepMedia deletes the media files (under data/media, or in a
+// PostgreSQL store) no row names any more and says how many went.
 func sweepMedia(ctx context.Context, data string, db *store.DB, w io.Writer) error {
-	n, err := store.FilesAt(filepath.Join(data, "media")).Sweep(ctx, db, mediaGrace)
+	n, err := store.MediaFilesAt(db, filepath.Join(data, "media")).Sweep(ctx, db, mediaGrace)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil // no media folder: no files ever came
 	}
@@ -244,7 +244,7 @@ func customerExport(ctx context.Context, data place, p store.Person, mediaDir st
 		return err
 	}
 	if mediaDir != "" {
-		if err := exportMedia(data.data, d, mediaDir, stderr); err != nil {
+		if err := exportMedia(ctx, db, data.data, d, mediaDir, stderr); err != nil {
 			return err
 		}
 	}
@@ -371,8 +371,8 @@ func runRetention(ctx context.Context, db *store.DB, files *store.Files, keep ti
 
 // exportMedia writes the stored files of d into dir (0700), each as
 // ID-NAME (0600), and says how many.
-func exportMedia(data string, d store.PersonData, dir string, stderr io.Writer) error {
-	files := store.FilesAt(filepath.Join(data, "media"))
+func exportMedia(ctx context.Context, db *store.DB, data string, d store.PersonData, dir string, stderr io.Writer) error {
+	files := store.MediaFilesAt(db, filepath.Join(data, "media"))
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
@@ -385,7 +385,7 @@ func exportMedia(data string, d store.PersonData, dir string, stderr io.Writer) 
 			}
 			name, _ := m["name"].(string)
 			out := filepath.Join(dir, fmt.Sprintf("%v-%s", m["id"], flows.CleanName(name, "arquivo")))
-			if err := copyMedia(files, sum, out); errors.Is(err, fs.ErrNotExist) {
+			if err := copyMedia(ctx, files, sum, out); errors.Is(err, fs.ErrNotExist) {
 				missing++
 				continue
 			} else if err != nil {
@@ -396,14 +396,14 @@ func exportMedia(data string, d store.PersonData, dir string, stderr io.Writer) 
 	}
 	fmt.Fprintf(stderr, "suporte customer export: %d file(s) written to %s", n, dir)
 	if missing > 0 {
-		fmt.Fprintf(stderr, "; %d missing from %s", missing, files.Dir())
+		fmt.Fprintf(stderr, "; %d missing from %s", missing, files)
 	}
 	fmt.Fprintln(stderr)
 	return nil
 }
 
-func copyMedia(files *store.Files, sum, to string) error {
-	in, err := files.Open(sum)
+func copyMedia(ctx context.Context, files *store.Files, sum, to string) error {
+	in, err := files.Open(ctx, sum)
 	if err != nil {
 		return err
 	}

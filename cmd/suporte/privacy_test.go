@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"suporte/store"
+	"suporte/store/pgtemp"
 )
 
 var cmdNow = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
@@ -97,7 +98,7 @@ func seedData(t *testing.T) string {
 			if err != nil {
 				return err
 			}
-			sum, size, err := files.Put(strings.NewReader("file-"+chat), 100)
+			sum, size, err := files.Put(ctx, strings.NewReader("file-"+chat), 100)
 			if err != nil {
 				return err
 			}
@@ -403,5 +404,48 @@ func TestCustomerExportMedia(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "1 file(s) written") {
 		t.Errorf("stderr %q", stderr.String())
+	}
+}
+
+// TestCustomerMediaPostgres: on a PostgreSQL store (migrated from the
+// seeded folder), export --media writes a person's files from the
+// database, from a data folder that never held them, and delete takes
+// the person's rows.
+func TestCustomerMediaPostgres(t *testing.T) {
+	ctx := t.Context()
+	dir := seedData(t)
+	dsn := pgtemp.Database(t)
+	var stdout, stderr bytes.Buffer
+	args := []string{"--from", filepath.Join(dir, "suporte.db"), "--to", dsn, "--flows", "../../flows.yaml", "--whatsapp", "none"}
+	if err := runMigrate(ctx, args, nil, &stdout, &stderr); err != nil {
+		t.Fatalf("migrate: %v\n%s%s", err, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "4 copied and checked") {
+		t.Fatalf("migrate's media files:\n%s", stdout.String())
+	}
+	elsewhere := place{data: t.TempDir(), db: dsn} // another machine's data folder
+	out := filepath.Join(t.TempDir(), "arquivos")
+	stdout.Reset()
+	stderr.Reset()
+	if err := customerExport(ctx, elsewhere, store.Person{Chat: "P1"}, out, cmdNow, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	var d personExport
+	if err := json.Unmarshal(stdout.Bytes(), &d); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Chats) != 1 || len(d.Chats[0].Media) != 1 {
+		t.Fatalf("export lists media %+v; want P1's document", d.Chats)
+	}
+	name := fmt.Sprintf("%v-nota-P1.pdf", d.Chats[0].Media[0]["id"])
+	if got, err := os.ReadFile(filepath.Join(out, name)); err != nil || string(got) != "file-P1" {
+		t.Fatalf("exported file %s: %q, %v (%s)", name, got, err, stderr.String())
+	}
+	stdout.Reset()
+	if err := runCustomer(ctx, []string{"delete", "--data", elsewhere.data, "--db", dsn, "--chat", "P1", "--yes"}, nil, &stdout, &stderr); err != nil {
+		t.Fatalf("delete: %v (%s)", err, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "media files") {
+		t.Errorf("delete says nothing of the files:\n%s", stdout.String())
 	}
 }

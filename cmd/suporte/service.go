@@ -34,7 +34,7 @@ type service struct {
 	data    string
 	line    string // the WhatsApp line this process serves (store.LineName)
 	db      *store.DB
-	files   *store.Files // data/media
+	files   *store.Files // data/media, or the PostgreSQL store itself
 	flows   *bot.FlowSource
 	met     *metrics.Metrics
 	rt      *bot.Runtime
@@ -88,7 +88,7 @@ func openService(ctx context.Context, c serviceConfig) (_ *service, err error) {
 	if err != nil {
 		return nil, err
 	}
-	files, err := store.OpenFiles(filepath.Join(c.data, "media"))
+	files, err := store.MediaFiles(db, filepath.Join(c.data, "media"))
 	if err != nil {
 		return nil, err
 	}
