@@ -16,7 +16,9 @@ import (
 // testWording: what the console says reads right: a queued ticket is
 // Aberto and in the queue (header and transcript agree), counts agree
 // with their nouns (1 avaliação), a rating without a comment shows no
-// stray value, and Brazilian numbers read +55 47 99999-0001 on one line.
+// stray value, Brazilian numbers read +55 47 99999-0001 on one line, and
+// the report counts files received and sent by kind, and those that
+// could not be received.
 func testWording(t *testing.T, browser context.Context) {
 	e := newEnv(t)
 	e.agent("sara@contaazul.com", "Sara Nunes", store.RoleSupervisor, 5)
@@ -35,6 +37,25 @@ func testWording(t *testing.T, browser context.Context) {
 			return err
 		}
 		if _, err := tx.AddTicketEvent(e.ctx, store.TicketEvent{Ticket: rated, At: tk.QueuedAt, Kind: "system", Actor: "bot", Text: store.NoteQueueEntered}); err != nil {
+			return err
+		}
+		// She got two screenshots (one never arrived) and a voice note,
+		// and sent a PDF.
+		for _, m := range []store.Media{
+			{Kind: "image", State: store.MediaStored}, {Kind: "image", State: store.MediaFailed, Problem: "arquivo acima do limite de 16 MB"},
+			{Kind: "audio", State: store.MediaStored},
+		} {
+			m.Chat, m.Direction, m.CreatedAt = tk.Chat, "in", at.Add(5*time.Minute)
+			if _, err := tx.AddMedia(e.ctx, m); err != nil {
+				return err
+			}
+		}
+		pdf, err := tx.AddMedia(e.ctx, store.Media{Chat: tk.Chat, Direction: "out", Kind: "document", State: store.MediaStored, CreatedAt: at.Add(6 * time.Minute)})
+		if err != nil {
+			return err
+		}
+		sent := at.Add(6 * time.Minute)
+		if _, err := tx.AppendOutbox(e.ctx, store.OutMsg{Chat: tk.Chat, Ticket: rated, Text: "*Ana Lima*", Author: tk.Agent, CreatedAt: sent, SentAt: sent, Media: pdf}); err != nil {
 			return err
 		}
 		return tx.PutFeedback(e.ctx, store.Feedback{Ticket: rated, Rating: 5, Agent: tk.Agent, At: tk.ClosedAt})
@@ -135,7 +156,13 @@ func testWording(t *testing.T, browser context.Context) {
 			t.Errorf("report lacks %q:\n%s", want, rep)
 		}
 	}
-	for _, wrong := range []string{"null", "undefined", "1 avaliações", "1 atendidos", "1 clientes"} {
+	if got, want := text("#rep-media"), "TIPO RECEBIDOS ENVIADOS Áudios 1 0 Documentos 0 1 Fotos 2 0 Total 3 1"; got != want {
+		t.Errorf("report's files: %q; want %q", got, want)
+	}
+	if got, want := text("#rep-media-failed"), "1 arquivo dos clientes não pôde ser recebido: acima dos limites, ou o download não deu certo (o chamado diz o motivo)."; got != want {
+		t.Errorf("report's files not received: %q; want %q", got, want)
+	}
+	for _, wrong := range []string{"null", "undefined", "1 avaliações", "1 atendidos", "1 clientes", "1 arquivos"} {
 		if strings.Contains(rep, wrong) {
 			t.Errorf("report says %q", wrong)
 		}

@@ -90,6 +90,8 @@ function render() {
       h('figure.chart-card', h('figcaption', { text: 'Escalados para o time de produto (prazo prometido ao cliente)' }), h('div.chart', escalationsChart(r.escalations)))),
     section('Encantadores', 'Tempos em horário de atendimento, medianas. 1ª resposta: de aceitar a conversa à primeira mensagem; atendimento: de aceitar a resolver (sem os escalados).',
       agentsTable(r)),
+    section('Arquivos', 'Fotos, áudios, vídeos, documentos e outros anexos, pelo dia em que chegaram ou foram enviados. Enviados: pelos Encantadores e pelas trilhas.',
+      ...mediaBlock(r.media)),
     r.lines.length > 1 ? section('Linhas', 'Os números de WhatsApp em que os clientes escreveram.', linesTable(r)) : null);
 }
 
@@ -102,6 +104,39 @@ function linesTable(r) {
       h('td', { text: r.line_labels[l.line] || 'Sem linha' }),
       h('td.num', { text: num(l.conversations) }),
       h('td.num', { text: num(l.to_person) }))))));
+}
+
+// ---------------------------------------------------------------- media
+
+const mediaKinds = {
+  image: 'Fotos', audio: 'Áudios', video: 'Vídeos', document: 'Documentos', sticker: 'Figurinhas', location: 'Localizações', contact: 'Contatos',
+};
+
+// mediaBlock is the files' table (by kind, received and sent, with their
+// totals) and what could not be received.
+function mediaBlock(m) {
+  const counts = new Map();
+  for (const [i, list] of [m.received, m.sent].entries()) {
+    for (const k of list) {
+      const c = counts.get(k.kind) || [0, 0];
+      c[i] = k.count;
+      counts.set(k.kind, c);
+    }
+  }
+  if (!counts.size) return [h('p.chart-empty', { text: 'Nenhum arquivo recebido ou enviado no período.' })];
+  const kinds = [...counts.keys()].sort((a, b) => (mediaKinds[a] || a).localeCompare(mediaKinds[b] || b, 'pt-BR'));
+  const total = [0, 1].map((i) => kinds.reduce((a, k) => a + counts.get(k)[i], 0));
+  const row = (label, [got, sent]) => h('tr', h('td', { text: label }), h('td.num', { text: num(got) }), h('td.num', { text: num(sent) }));
+  const failed = m.failed
+    ? `${plural(m.failed, 'arquivo dos clientes não pôde ser recebido', 'arquivos dos clientes não puderam ser recebidos')}: acima dos limites, ou o download não deu certo (o chamado diz o motivo).`
+    : total[0] ? 'Todos os arquivos dos clientes foram recebidos.' : '';
+  return [
+    h('div.table-scroll', h('table.table.rep-table#rep-media',
+      h('thead', h('tr', h('th', { text: 'Tipo' }), h('th.num', { text: 'Recebidos' }), h('th.num', { text: 'Enviados' }))),
+      h('tbody', ...kinds.map((k) => row(mediaKinds[k] || k, counts.get(k)))),
+      h('tfoot', row('Total', total)))),
+    failed ? h(`p.rep-note${m.failed ? '.rep-warn' : ''}#rep-media-failed`, { text: failed }) : null,
+  ];
 }
 
 // ---------------------------------------------------------------- trails
