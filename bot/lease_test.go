@@ -55,7 +55,10 @@ func TestLeaseFailover(t *testing.T) {
 		return NewLease(LeaseConfig{Store: db, Line: "554735121777", Holder: name, TTL: ttl, Log: zerolog.Nop()})
 	}
 	a, b, c := newLease(dbA, "a"), newLease(dbB, "b"), newLease(dbC, "c")
-	terms := make(chan leaseTerm, 3)
+	// Room for every term: a process that loses its lease under load and
+	// takes it again ends a term more, and a full channel would hold its
+	// Run (and the test waiting for it) forever.
+	terms := make(chan leaseTerm, 64)
 
 	ctxA, stopA := context.WithCancel(ctx)
 	defer stopA()
