@@ -66,7 +66,7 @@ type tuning struct {
 	unknownAmong float64 // the same, in a text with two or more words some node knows
 	alike        float64 // the share of the score that is likeness to the closest phrase; the rest is coverage
 	fit          float64 // how much the words of a phrase the text leaves out lower its likeness
-	boost        float64 // nodes under the menu the customer is at
+	boost        float64 // nodes under the menu the customer is at, closest to a title, label or keyword (what menus show)
 	minScore     float64 // below this, nothing convincing
 	minCoverage  float64 // the share of the text's weight the winner must explain
 	askScore     float64 // a best node under minScore or minCoverage but over these...
@@ -132,14 +132,15 @@ type Routing struct {
 type Candidate struct {
 	Node     string
 	Title    string
-	Score    float64 // alike*Likeness + (1-alike)*Coverage, boosted under the current menu
+	Score    float64 // alike*Likeness + (1-alike)*Coverage, boosted under the current menu (see boost)
 	Likeness float64 // how alike the text and the node's closest phrase are, 0 to 1
 	Phrase   string  // that phrase, as written
 	From     string  // the menu the phrase belongs to, when it is a menu's above the node
 	Coverage float64 // the share of the text's weight the node's words explain
 	Matches  []Match // the text's words the node knows
 
-	own float64 // Coverage by the node's own words, without its menus'
+	own  float64 // Coverage by the node's own words, without its menus'
+	base float64 // Score before the boost of the menu shown
 }
 
 // Match is one customer word the node knows.
@@ -483,7 +484,10 @@ func (r *router) route(norm, from string) Routing {
 			}
 		}
 		c.Score = r.t.alike*c.Likeness + (1-r.t.alike)*c.Coverage
-		if boosted != nil && boosted[i] {
+		c.base = c.Score
+		// The customer reads the options of the menu shown, not the
+		// examples behind them: only words like theirs tip the balance.
+		if boosted != nil && boosted[i] && c.From == "" && closest[i] >= 0 && r.phrases[closest[i]].field != FieldExample {
 			c.Score *= r.t.boost
 		}
 		if c.Score > 0 {
@@ -525,11 +529,16 @@ func (r *router) decide(out *Routing, here []bool) {
 		return
 	}
 	weak := top.Score < r.t.minScore || top.Coverage < r.t.minCoverage
-	best := top.Score
+	// Close to the best, with or without the boost of the menu shown: the
+	// boost lets this menu's nodes in, never keeps others out.
+	best, bestBase := top.Score, 0.0
+	for _, c := range out.Ranking {
+		bestBase = max(bestBase, c.base)
+	}
 	var groups [][]int
 	for _, c := range out.Ranking {
-		if c.Score < best*r.t.close {
-			break
+		if c.Score < best*r.t.close && c.base < bestBase*r.t.close {
+			continue
 		}
 		i := r.index[c.Node]
 		k := slices.IndexFunc(groups, func(g []int) bool { return r.branch(g[0]) == r.branch(i) })
@@ -544,15 +553,24 @@ func (r *router) decide(out *Routing, here []bool) {
 		picks = append(picks, r.pick(g)...)
 	}
 	// Words that fit the menu the customer is at as well as elsewhere are
-	// about this menu: at "Notas fiscais", "emitir" is about invoices.
+	// about this menu: at "Notas fiscais", "emitir" is about invoices. The
+	// menu shown only breaks ties, though: when a node elsewhere explains
+	// more of the text, the customer is asked, this menu's nodes first.
 	if here != nil {
-		var local []int
+		var local, away []int
+		bestLocal, bestAway := 0.0, 0.0
 		for _, i := range picks {
+			b := r.coverage(out.Ranking, i)
 			if here[i] {
-				local = append(local, i)
+				local, bestLocal = append(local, i), max(bestLocal, b)
+			} else {
+				away, bestAway = append(away, i), max(bestAway, b)
 			}
 		}
-		if len(local) > 0 {
+		switch {
+		case len(local) > 0 && bestAway > bestLocal:
+			picks = append(local, away...)
+		case len(local) > 0:
 			picks = local
 		}
 	}
@@ -594,6 +612,26 @@ func (r *router) clearUnder(out Routing, menu string) (string, bool) {
 		break
 	}
 	return top.Node, true
+}
+
+// coverage is node i's Coverage in the ranking, 0 when it is not there.
+func (r *router) coverage(ranking []Candidate, i int) float64 {
+	for _, c := range ranking {
+		if c.Node == r.nodes[i].id {
+			return c.Coverage
+		}
+	}
+	return 0
+}
+
+// score is node's score in the ranking, 0 when it is not there.
+func (r *router) score(out Routing, node string) float64 {
+	for _, c := range out.Ranking {
+		if c.Node == node {
+			return c.Score
+		}
+	}
+	return 0
 }
 
 // pick is what the close nodes of one topic stand for (see decide).

@@ -85,25 +85,62 @@ func (fl *Flow) Understand(menu, text string) Answer {
 	case r.Decision == RouteAsk && !r.Weak:
 		return Answer{Kind: AnswerAsk, Routing: r}
 	}
-	if c != nil {
-		if i, ok := c.contained(n); ok {
-			a := goTo(i)
-			a.Routing = r
-			// The text names a sub-menu's topic and routing, though not
-			// sure enough to leave on its own, found one node under it
-			// far ahead of the others there: "a nota travou na
-			// transmissão com erro" is about the rejected invoice, not
-			// about invoices in general.
-			if d, ok := fl.router.clearUnder(r, a.Node); ok {
-				return Answer{Kind: AnswerGo, Node: d, Routing: r}
-			}
-			return a
-		}
+	if a, ok := fl.inside(menu, n, r); ok {
+		return a
 	}
 	if r.Decision == RouteAsk {
 		return Answer{Kind: AnswerAsk, Routing: r}
 	}
 	return Answer{Routing: r}
+}
+
+// inside is the last resort for a text routing was not sure enough
+// about: a keyword of an option found inside it, of the menu shown or of
+// the main menu, the same wherever the customer is. A keyword leading to
+// a sub-menu goes on to the node under it that routing clearly prefers
+// there (see clearUnder): "a nota travou na transmissão com erro" is
+// about the rejected invoice. Away from the main menu, a keyword of the
+// menu shown counts only with routing's support beyond that word (a
+// trail is no answer to "como vc se chama?"), and where both menus name
+// a node, the one routing scores higher wins; the menu shown wins ties.
+func (fl *Flow) inside(menu, n string, r Routing) (Answer, bool) {
+	root := fl.Root()
+	found := func(at string) (Answer, bool) {
+		c := fl.menus[at]
+		if c == nil {
+			return Answer{}, false
+		}
+		i, ok := c.contained(n)
+		if !ok {
+			return Answer{}, false
+		}
+		a := Answer{Kind: AnswerOption, Option: i, Node: fl.nodes[at].Options[i].Goto.Value, Routing: r}
+		if d, ok := fl.router.clearUnder(r, a.Node); ok {
+			a.Kind, a.Node = AnswerGo, d
+		}
+		if at != menu {
+			a.Kind = AnswerGo // not an option of the menu shown
+		}
+		return a, true
+	}
+	here, okHere := found(menu)
+	if menu == root {
+		return here, okHere
+	}
+	if okHere && fl.router.score(r, here.Node) < fl.router.t.underScore {
+		okHere = false
+	}
+	away, okAway := found(root)
+	switch {
+	case okHere && okAway && here.Node != away.Node:
+		if fl.router.score(r, away.Node)*fl.router.t.close > fl.router.score(r, here.Node) {
+			return away, true
+		}
+		return here, true
+	case okHere:
+		return here, true
+	}
+	return away, okAway
 }
 
 // under reports whether node lies below menu in the tree.
