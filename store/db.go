@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -8,11 +9,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/mattn/go-sqlite3"
 )
 
@@ -80,6 +84,10 @@ type DB struct {
 // writer is one write connection and the goroutine that owns it.
 type writer struct {
 	conn *sql.Conn // nil while the connection is lost (PostgreSQL)
+	pg   *pgx.Conn // PostgreSQL: conn's driver connection, which the writer pipelines on
+	// seen holds the statements (as PostgreSQL takes them) that ran on pg
+	// in a pipeline: pgx prepared them, so they can be queued.
+	seen map[string]bool
 
 	// prepared maps a hot query to its statement prepared on conn. Built
 	// when conn is taken, read-only afterwards.
@@ -238,6 +246,16 @@ func (db *DB) connectWriter(ctx context.Context, wr *writer) error {
 			return err
 		}
 	}
+	var pg *pgx.Conn
+	if db.d.postgres {
+		// The writer holds conn for the life of the store, so it may talk
+		// to the driver's connection directly: database/sql sends one
+		// statement per round trip, pgx sends several.
+		conn.Raw(func(dc any) error {
+			pg = dc.(*stdlib.Conn).Conn()
+			return nil
+		})
+	}
 	prepared := make(map[string]*sql.Stmt)
 	for _, q := range db.hotQueries() {
 		s, err := conn.PrepareContext(ctx, db.d.sql(q))
@@ -250,7 +268,7 @@ func (db *DB) connectWriter(ctx context.Context, wr *writer) error {
 		}
 		prepared[q] = s
 	}
-	wr.conn, wr.prepared = conn, prepared
+	wr.conn, wr.pg, wr.prepared, wr.seen = conn, pg, prepared, map[string]bool{}
 	return nil
 }
 
@@ -408,7 +426,7 @@ func (db *DB) View(ctx context.Context, fn func(tx *Tx) error) error {
 // run is a writer's loop: it owns the write connection until stop.
 func (db *DB) run(wr *writer) {
 	defer db.wg.Done()
-	tx := &Tx{q: wr.conn, d: db.d, prepared: wr.prepared, writer: true}
+	tx := &Tx{q: wr.conn, pg: wr.pg, seen: wr.seen, d: db.d, prepared: wr.prepared, writer: true}
 	batch := make([]*job, 0, maxBatch)
 	for {
 		var first *job
@@ -440,7 +458,8 @@ func (db *DB) run(wr *writer) {
 		} else if !db.runBatch(tx, batch) && db.d.postgres {
 			db.checkConn(wr)
 		}
-		tx.q, tx.prepared = wr.conn, wr.prepared
+		tx.q, tx.pg, tx.seen, tx.prepared = wr.conn, wr.pg, wr.seen, wr.prepared
+		tx.later = tx.later[:0]
 		clear(batch) // drop references to finished jobs
 	}
 }
@@ -474,7 +493,7 @@ func (db *DB) checkConn(wr *writer) {
 	}
 	wr.conn.Raw(func(any) error { return driver.ErrBadConn }) // never reused by the pool
 	wr.conn.Close()
-	wr.conn, wr.prepared = nil, nil
+	wr.conn, wr.pg, wr.prepared = nil, nil, nil
 }
 
 // reconnect takes a new connection for wr, or leaves none if it cannot.
@@ -482,7 +501,7 @@ func (db *DB) reconnect(wr *writer) {
 	ctx, cancel := context.WithTimeout(context.Background(), connTimeout)
 	defer cancel()
 	if err := db.connectWriter(ctx, wr); err != nil {
-		wr.conn, wr.prepared = nil, nil
+		wr.conn, wr.pg, wr.prepared = nil, nil, nil
 	}
 }
 
@@ -528,6 +547,7 @@ func (db *DB) runBatch(tx *Tx, jobs []*job) bool {
 	}
 	ctx := context.Background()
 	abort := func(err error) {
+		tx.later = tx.later[:0]   // a queued write must not stop the rollback
 		tx.exec(ctx, rollbackSQL) // fails harmlessly if SQLite already rolled back
 		finish(err)
 	}
@@ -598,17 +618,20 @@ func (tx *Tx) AfterCommit(fn func()) {
 // it had returned the error.
 func runJob(tx *Tx, j *job) (result, error) {
 	ctx := context.Background()
-	if _, err := tx.exec(ctx, savepointSQL); err != nil {
+	if err := tx.execLater(ctx, savepointSQL); err != nil {
 		return result{}, fmt.Errorf("savepoint: %w", err)
 	}
 	r := callJob(j, tx)
 	if r.err != nil || r.panicked != nil {
+		tx.flush() // the savepoint may still be queued; what failed is undone next
 		if _, err := tx.exec(ctx, rollbackToSQL); err != nil {
 			// SQLite may roll the whole transaction back itself (a full
 			// disk does): the job's error says why.
 			return result{}, fmt.Errorf("rollback to savepoint: %w", errors.Join(r.err, err))
 		}
 	}
+	// On PostgreSQL the job's queued writes go with the release: a failure
+	// among them is this job's.
 	_, err := tx.exec(ctx, releaseSQL)
 	if err != nil && tx.d.postgres && r.err == nil && r.panicked == nil {
 		if _, rerr := tx.exec(ctx, rollbackToSQL); rerr == nil {
@@ -639,19 +662,24 @@ func (tx *Tx) Try(ctx context.Context, fn func() error) (err error) {
 	if !tx.writer {
 		return errors.New("try: not in Update")
 	}
-	if _, err := tx.exec(ctx, trySQL); err != nil {
+	if err := tx.execLater(ctx, trySQL); err != nil {
 		return fmt.Errorf("try: %w", err)
 	}
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("panic: %v", p)
 		}
+		if err == nil {
+			err = tx.flush() // fn's queued writes fail inside the try
+		} else {
+			tx.flush()
+		}
 		if err != nil {
 			if _, rerr := tx.exec(context.Background(), tryRollbackSQL); rerr != nil {
 				err = errors.Join(err, fmt.Errorf("try rollback: %w", rerr))
 			}
 		}
-		if _, rerr := tx.exec(context.Background(), tryReleaseSQL); rerr != nil {
+		if rerr := tx.execLater(context.Background(), tryReleaseSQL); rerr != nil {
 			err = errors.Join(err, fmt.Errorf("try release: %w", rerr))
 		}
 	}()
@@ -691,8 +719,15 @@ func (tx *Tx) guard(ctx context.Context, fn func() error) error {
 // Tx is one unit of work inside Update or View. It is valid only while fn
 // runs and is not safe for concurrent use. Writes through a Tx from View fail.
 type Tx struct {
-	q querier // *sql.Tx in View; the write *sql.Conn, inside BEGIN, in Update
-	d *dialect
+	q  querier   // *sql.Tx in View; the write *sql.Conn, inside BEGIN, in Update
+	pg *pgx.Conn // PostgreSQL's writer: q's driver connection
+	d  *dialect
+
+	// later holds the writes queued by execLater on PostgreSQL's writer,
+	// sent with the next statement that needs an answer; seen is the
+	// writer's.
+	later []queued
+	seen  map[string]bool
 
 	// Writer only: prepared statements by query, and the running job's
 	// AfterCommit calls.
@@ -729,6 +764,28 @@ func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if tx.pg != nil {
+		if strings.Contains(query, ";") {
+			// Several commands: not a statement pgx can prepare.
+			if err := tx.flush(); err != nil {
+				return nil, err
+			}
+			tag, err := tx.pg.Exec(context.Background(), tx.d.sql(query), args...)
+			return driver.RowsAffected(tag.RowsAffected()), err
+		}
+		br, err := tx.send(query, args)
+		if err != nil {
+			return nil, err
+		}
+		tag, err := br.Exec()
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			tx.seen[tx.d.sql(query)] = true
+		}
+		return driver.RowsAffected(tag.RowsAffected()), err
+	}
 	if s := tx.prepared[query]; s != nil {
 		return s.ExecContext(context.Background(), args...)
 	}
@@ -741,6 +798,9 @@ func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 		return tx.q.QueryContext(ctx, tx.d.sql(query), args...)
 	}
 	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := tx.flush(); err != nil {
 		return nil, err
 	}
 	if s := tx.prepared[query]; s != nil {
@@ -757,10 +817,226 @@ func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) rowScanne
 	if err := ctx.Err(); err != nil {
 		return errRow{err}
 	}
+	if tx.pg != nil {
+		return tx.pgRow(query, args)
+	}
 	if s := tx.prepared[query]; s != nil {
 		return s.QueryRowContext(context.Background(), args...)
 	}
 	return tx.q.QueryRowContext(context.Background(), tx.d.sql(query), args...)
+}
+
+// queued is a statement execLater put off.
+type queued struct {
+	query string // as PostgreSQL takes it
+	args  []any
+}
+
+// execLater runs a write whose result the caller does not need. On
+// PostgreSQL's writer it is queued and goes to the server with the next
+// statement that needs an answer (at the latest the job's release), all
+// in one round trip; its failure is then that statement's, and fails the
+// job. Elsewhere it runs at once.
+//
+// A statement is queued only once it ran alone on the connection: its
+// first run prepares it, and a statement that fails to prepare must not
+// take the queued savepoint of its job down with it.
+func (tx *Tx) execLater(ctx context.Context, query string, args ...any) error {
+	if tx.pg == nil || !tx.seen[tx.d.sql(query)] {
+		_, err := tx.exec(ctx, query, args...)
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	tx.later = append(tx.later, queued{tx.d.sql(query), tx.d.args(args)})
+	return nil
+}
+
+// send sends the queued writes and then query, in one round trip, and
+// returns the results positioned at query's. It fails with the first
+// queued write that failed.
+func (tx *Tx) send(query string, args []any) (pgx.BatchResults, error) {
+	if !tx.seen[tx.d.sql(query)] {
+		// Its first run may fail to prepare, which fails the whole
+		// pipeline: the queued writes go first.
+		if err := tx.flush(); err != nil {
+			return nil, err
+		}
+	}
+	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(tx.later)+1)}
+	for _, q := range tx.later {
+		b.Queue(q.query, q.args...)
+	}
+	n := len(tx.later)
+	clear(tx.later)
+	tx.later = tx.later[:0]
+	b.Queue(tx.d.sql(query), args...)
+	br := tx.pg.SendBatch(context.Background(), b)
+	for range n {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return nil, err
+		}
+	}
+	return br, nil
+}
+
+// flush sends the queued writes, if any, and returns the first failure.
+func (tx *Tx) flush() error {
+	if len(tx.later) == 0 {
+		return nil
+	}
+	last := tx.later[len(tx.later)-1]
+	tx.later = tx.later[:len(tx.later)-1]
+	br, err := tx.send(last.query, last.args)
+	if err != nil {
+		return err
+	}
+	_, err = br.Exec()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// pgRow runs a one-row query on PostgreSQL's writer, after the queued
+// writes, and holds its row's values for Scan.
+func (tx *Tx) pgRow(query string, args []any) rowScanner {
+	br, err := tx.send(query, args)
+	if err != nil {
+		return errRow{err}
+	}
+	defer br.Close()
+	rows, err := br.Query()
+	if err != nil {
+		return errRow{err}
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return errRow{err}
+		}
+		tx.seen[tx.d.sql(query)] = true
+		return errRow{sql.ErrNoRows}
+	}
+	vals, err := rows.Values()
+	if err != nil {
+		return errRow{err}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return errRow{err}
+	}
+	tx.seen[tx.d.sql(query)] = true
+	return valuesRow(vals)
+}
+
+// valuesRow is a row read through pgx, scanned as database/sql would
+// scan it for the store's types.
+type valuesRow []any
+
+func (r valuesRow) Scan(dest ...any) error {
+	if len(dest) != len(r) {
+		return fmt.Errorf("scan: %d columns into %d values", len(r), len(dest))
+	}
+	for i, d := range dest {
+		if err := assign(d, r[i]); err != nil {
+			return fmt.Errorf("scan column %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// assign stores src, a value pgx decoded, in dest, as database/sql's
+// conversions do for the types the store scans into.
+func assign(dest, src any) error {
+	switch v := src.(type) {
+	case int16:
+		src = int64(v)
+	case int32:
+		src = int64(v)
+	case float32:
+		src = float64(v)
+	case driver.Valuer:
+		var err error
+		if src, err = v.Value(); err != nil {
+			return err
+		}
+	}
+	if s, ok := dest.(sql.Scanner); ok {
+		return s.Scan(src)
+	}
+	switch d := dest.(type) {
+	case *any:
+		*d = src
+		return nil
+	case *string:
+		switch v := src.(type) {
+		case string:
+			*d = v
+			return nil
+		case []byte:
+			*d = string(v)
+			return nil
+		case int64:
+			*d = strconv.FormatInt(v, 10)
+			return nil
+		}
+	case *[]byte:
+		switch v := src.(type) {
+		case []byte:
+			*d = bytes.Clone(v)
+			return nil
+		case string:
+			*d = []byte(v)
+			return nil
+		case nil:
+			*d = nil
+			return nil
+		}
+	case *int64:
+		switch v := src.(type) {
+		case int64:
+			*d = v
+			return nil
+		case string: // numeric, as SUM gives
+			n, err := strconv.ParseInt(v, 10, 64)
+			*d = n
+			return err
+		}
+	case *int:
+		switch v := src.(type) {
+		case int64:
+			*d = int(v)
+			return nil
+		case string:
+			n, err := strconv.Atoi(v)
+			*d = n
+			return err
+		}
+	case *bool:
+		switch v := src.(type) {
+		case bool:
+			*d = v
+			return nil
+		case int64:
+			if v == 0 || v == 1 {
+				*d = v == 1
+				return nil
+			}
+		}
+	case *float64:
+		switch v := src.(type) {
+		case float64:
+			*d = v
+			return nil
+		case int64:
+			*d = float64(v)
+			return nil
+		}
+	}
+	return fmt.Errorf("cannot scan %T into %T", src, dest)
 }
 
 // insert runs an INSERT ... RETURNING id and returns the new row's id.

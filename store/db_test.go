@@ -774,3 +774,67 @@ func TestTempStoreInMemory(t *testing.T) {
 		}
 	}
 }
+
+// TestQueuedWriteFailsItsJob: on PostgreSQL the writer queues writes whose
+// result nobody reads and sends them with the next statement that needs an
+// answer. A queued write that fails when it runs, or a statement that
+// fails to prepare after queued writes, fails its own job only: its
+// queued writes are undone, the batch's other jobs commit.
+func TestQueuedWriteFailsItsJob(t *testing.T) {
+	db := openTest(t)
+	ctx := t.Context()
+	const addSQL = `INSERT INTO settings (name, value, updated_at) VALUES (?, ?, ?)`
+	update(t, db, func(tx *Tx) error { return tx.execLater(ctx, addSQL, "k", "1", 1) }) // runs once: queued from now on
+
+	release, blocker := hold(t, db)
+	fns := []func(tx *Tx) error{
+		func(tx *Tx) error { return tx.PutCustomer(ctx, Customer{Chat: "a"}) },
+		func(tx *Tx) error {
+			if err := tx.PutCustomer(ctx, Customer{Chat: "dup"}); err != nil {
+				return err
+			}
+			return tx.execLater(ctx, addSQL, "k", "2", 2) // the key exists
+		},
+		func(tx *Tx) error { return tx.PutCustomer(ctx, Customer{Chat: "b"}) },
+		func(tx *Tx) error {
+			if err := tx.PutCustomer(ctx, Customer{Chat: "bad"}); err != nil {
+				return err
+			}
+			_, err := tx.exec(ctx, `SELEC name FROM settings WHERE name = ?`, "k")
+			return err
+		},
+		func(tx *Tx) error { return tx.PutCustomer(ctx, Customer{Chat: "c"}) },
+	}
+	errs := make([]error, len(fns))
+	var wg sync.WaitGroup
+	for i, fn := range fns {
+		wg.Go(func() { errs[i] = db.Update(ctx, fn) })
+		waitQueued(t, db, i+1) // in this order
+	}
+	release()
+	wg.Wait()
+	if err := <-blocker; err != nil {
+		t.Fatalf("blocker: %v", err)
+	}
+	for i, err := range errs {
+		if fails := i == 1 || i == 3; fails != (err != nil) {
+			t.Errorf("job %d: got %v, want failed %t", i, err, fails)
+		}
+	}
+	view(t, db, func(tx *Tx) error {
+		for _, chat := range []string{"a", "b", "c", "dup", "bad"} {
+			_, err := tx.Customer(ctx, chat)
+			if gone := chat == "dup" || chat == "bad"; gone != errors.Is(err, ErrNotFound) {
+				t.Errorf("customer %s: got %v, want rolled back %t", chat, err, gone)
+			}
+		}
+		return nil
+	})
+	view(t, db, func(tx *Tx) error {
+		var v string
+		if err := tx.queryRow(ctx, settingSQL, "k").Scan(&v); err != nil || v != "1" {
+			t.Errorf("setting k: got %q, %v; want 1", v, err)
+		}
+		return nil
+	})
+}

@@ -75,6 +75,16 @@
 // Hot statements (inbox insert, conversation upsert, outbox append, timers,
 // transaction control) are prepared once on the write connection.
 //
+// On PostgreSQL every statement is a round trip to the server, and waiting
+// on those, not the commit, bounds a writer. So its writer talks to pgx's
+// connection directly and pipelines: writes whose result nobody reads
+// (savepoints, the chat's lock, conversation and customer upserts, timers,
+// search terms) are queued (execLater) and sent with the next statement
+// that needs an answer, at the latest the job's RELEASE, in one round
+// trip. A queued write that fails fails that statement, so its own job.
+// A statement is queued only once it ran alone on the connection, so one
+// that fails to prepare cannot take its job's savepoint with it.
+//
 // # Values
 //
 // Times are stored as INTEGER unix milliseconds UTC, 0 meaning unset, and

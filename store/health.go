@@ -162,11 +162,6 @@ const (
 // even begin the writer's transaction. On PostgreSQL only ReadOnly can be
 // drilled (the session's transactions become read only).
 func (db *DB) Drill(ctx context.Context, f Fault) error {
-	db.mu.RLock()
-	defer db.mu.RUnlock()
-	if db.closed {
-		return ErrClosed
-	}
 	if db.d.postgres {
 		if f == DiskFull {
 			return errors.New("drill: a full disk cannot be drilled on PostgreSQL")
@@ -175,12 +170,23 @@ func (db *DB) Drill(ctx context.Context, f Fault) error {
 		if f == ReadOnly {
 			mode = "READ ONLY"
 		}
+		// Each writer sets it between its statements (it talks to its
+		// connection directly): a job of its own, for the batches after.
 		for _, wr := range db.writers {
-			if _, err := wr.conn.ExecContext(ctx, `SET SESSION CHARACTERISTICS AS TRANSACTION `+mode); err != nil {
+			err := db.update(ctx, wr, func(tx *Tx) error {
+				_, err := tx.exec(ctx, `SET SESSION CHARACTERISTICS AS TRANSACTION `+mode)
+				return err
+			})
+			if err != nil {
 				return fmt.Errorf("drill: %w", err)
 			}
 		}
 		return nil
+	}
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	if db.closed {
+		return ErrClosed
 	}
 	conn := db.writers[0].conn
 	var pages int64 = 1<<32 - 2 // SQLite's largest

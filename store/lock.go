@@ -27,7 +27,7 @@ func (tx *Tx) LockChat(ctx context.Context, line, chat string) error {
 	if !tx.d.postgres || !tx.writer {
 		return nil
 	}
-	if _, err := tx.exec(ctx, lockChatSQL, int64(chatHash(line+"\x00"+chat))); err != nil {
+	if err := tx.execLater(ctx, lockChatSQL, int64(chatHash(line+"\x00"+chat))); err != nil {
 		return fmt.Errorf("lock chat: %w", err)
 	}
 	return nil

@@ -131,7 +131,7 @@ func (tx *Tx) indexText(ctx context.Context, ticket int64, text string) error {
 		q = `INSERT INTO search_terms (term, ticket) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?), ", len(ts)), ", ") + `
 ON CONFLICT (term, ticket) DO NOTHING`
 	}
-	if _, err := tx.exec(ctx, q, args...); err != nil {
+	if err := tx.execLater(ctx, q, args...); err != nil {
 		return fmt.Errorf("index ticket %d: %w", ticket, err)
 	}
 	return nil
