@@ -280,13 +280,17 @@ type sentMsg struct {
 
 // recordSends marks delivered messages sent and a failed one for retry.
 func recordSends(ctx context.Context, tx *store.Tx, rec sendRecord, now time.Time) error {
+	sent := make([]store.Sent, 0, len(rec.done))
 	for _, d := range rec.done {
 		if d.pollID != "" {
 			if err := tx.SetOutboxPollID(ctx, d.id, d.pollID); err != nil {
 				return err
 			}
 		}
-		if err := tx.MarkSent(ctx, d.id, d.waID, now); err != nil {
+		sent = append(sent, store.Sent{ID: d.id, WAID: d.waID})
+	}
+	if len(sent) > 0 {
+		if err := tx.MarkSentAll(ctx, sent, now); err != nil {
 			return err
 		}
 	}

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -79,26 +78,23 @@ func (r *Runtime) flooded(t *turn, in store.Inbound) (bool, error) {
 // customer and the conversation's ticket.
 func (r *Runtime) load(ctx context.Context, tx *store.Tx, fl *flows.Flow, now time.Time, line, chat string) (*turn, error) {
 	t := &turn{flow: fl, now: now, lookup: txLookup{ctx: ctx, tx: tx, now: now, rt: r, line: line}}
-	var err error
-	t.conv, err = tx.Conversation(ctx, line, chat)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		t.conv = store.Conversation{Chat: chat, Line: line, State: stateClosed}
-	case err != nil:
+	rows, err := tx.ChatRows(ctx, line, chat)
+	if err != nil {
 		return nil, err
 	}
-	t.customer, err = tx.Customer(ctx, chat)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
+	t.conv, t.customer = rows.Conversation, rows.Customer
+	if rows.NoConversation {
+		t.conv = store.Conversation{Chat: chat, Line: line, State: stateClosed}
+	}
+	if rows.NoCustomer {
 		t.customer = store.Customer{Chat: chat, CreatedAt: now}
 		t.customerChanged = true
-	case err != nil:
-		return nil, err
 	}
 	if t.conv.State != stateClosed && t.conv.Ticket != 0 {
-		if t.ticket, err = tx.Ticket(ctx, t.conv.Ticket); err != nil {
-			return nil, fmt.Errorf("load ticket %d: %w", t.conv.Ticket, err)
+		if rows.NoTicket {
+			return nil, fmt.Errorf("load ticket %d: %w", t.conv.Ticket, store.ErrNotFound)
 		}
+		t.ticket = rows.Ticket
 	}
 	return t, nil
 }
@@ -216,34 +212,38 @@ func (r *Runtime) write(ctx context.Context, tx *store.Tx, t *turn, before strin
 		} else if err := tx.UpdateTicket(ctx, t.ticket); err != nil {
 			return err
 		}
+		evs := make([]store.TicketEvent, 0, len(t.events)+1)
 		for _, e := range t.events {
 			e.Ticket, e.At = t.ticket.ID, now
-			if _, err := tx.AddTicketEvent(ctx, e); err != nil {
-				return err
-			}
+			evs = append(evs, e)
 		}
 		if before != t.conv.State && (t.conv.State == stateClosed || t.conv.State == stateQueued) {
-			if _, err := tx.AddTicketEvent(ctx, store.TicketEvent{Ticket: t.ticket.ID, At: now, Kind: "status", Actor: "bot", Text: t.ticket.Status}); err != nil {
-				return err
-			}
+			evs = append(evs, store.TicketEvent{Ticket: t.ticket.ID, At: now, Kind: "status", Actor: "bot", Text: t.ticket.Status})
+		}
+		if err := tx.AddTicketEvents(ctx, evs); err != nil {
+			return err
 		}
 	}
-	for i := range t.out { // the bot's lines of the transcript (store.Transcript)
-		id, err := tx.AppendOutbox(ctx, t.out[i])
+	if len(t.out) > 0 { // the bot's lines of the transcript (store.Transcript)
+		ids, err := tx.AppendOutboxAll(ctx, t.out)
 		if err != nil {
 			return err
 		}
-		t.out[i].ID = id
+		for i, id := range ids {
+			t.out[i].ID = id
+		}
 	}
 	if o := t.other; o != nil {
 		if err := tx.UpdateTicket(ctx, *o); err != nil {
 			return err
 		}
-		for _, e := range t.otherEvents {
+		evs := make([]store.TicketEvent, len(t.otherEvents))
+		for i, e := range t.otherEvents {
 			e.Ticket, e.At = o.ID, now
-			if _, err := tx.AddTicketEvent(ctx, e); err != nil {
-				return err
-			}
+			evs[i] = e
+		}
+		if err := tx.AddTicketEvents(ctx, evs); err != nil {
+			return err
 		}
 	}
 	if fb := t.feedback; fb != nil {

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -49,6 +51,49 @@ func scanConversation(s rowScanner) (Conversation, error) {
 }
 
 const conversationSQL = `SELECT ` + conversationCols + ` FROM conversations WHERE chat = ? AND line = ?`
+
+// ChatRows is what a turn starts from: a chat's conversation on a line,
+// its customer, and the ticket the conversation names. The No fields say
+// which rows are missing.
+type ChatRows struct {
+	Conversation Conversation
+	Customer     Customer
+	Ticket       Ticket
+
+	NoConversation, NoCustomer, NoTicket bool
+}
+
+const conversationTicketSQL = `SELECT ` + ticketCols + ` FROM tickets
+WHERE id = (SELECT ticket FROM conversations WHERE chat = ? AND line = ?)`
+
+// ChatRows reads chat's conversation on line, its customer and the
+// conversation's ticket: on PostgreSQL in one round trip.
+func (tx *Tx) ChatRows(ctx context.Context, line, chat string) (ChatRows, error) {
+	var r ChatRows
+	missing := func(no *bool, err error) error {
+		if errors.Is(err, sql.ErrNoRows) {
+			*no, err = true, nil
+		}
+		return err
+	}
+	err := tx.readAll(ctx,
+		read{conversationSQL, []any{chat, line}, func(s rowScanner) (err error) {
+			r.Conversation, err = scanConversation(s)
+			return missing(&r.NoConversation, err)
+		}},
+		read{customerSQL, []any{chat}, func(s rowScanner) (err error) {
+			r.Customer, err = scanCustomer(s)
+			return missing(&r.NoCustomer, err)
+		}},
+		read{conversationTicketSQL, []any{chat, line}, func(s rowScanner) (err error) {
+			r.Ticket, err = scanTicket(s)
+			return missing(&r.NoTicket, err)
+		}})
+	if err != nil {
+		return ChatRows{}, fmt.Errorf("load chat: %w", err)
+	}
+	return r, nil
+}
 
 // Conversation returns the conversation of chat on line, or ErrNotFound.
 func (tx *Tx) Conversation(ctx context.Context, line, chat string) (Conversation, error) {

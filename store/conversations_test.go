@@ -37,3 +37,68 @@ func TestConversationRoundTrip(t *testing.T) {
 		return nil
 	})
 }
+
+// TestChatRows: what a turn starts from, read at once, is what the three
+// reads give one by one; missing rows are flagged. On PostgreSQL's writer
+// the three go in one round trip, which the second Update exercises.
+func TestChatRows(t *testing.T) {
+	db := openTest(t)
+	ctx := t.Context()
+	check := func(tx *Tx, chat string, noConv, noCust, noTicket bool) error {
+		got, err := tx.ChatRows(ctx, "", chat)
+		if err != nil {
+			return err
+		}
+		if got.NoConversation != noConv || got.NoCustomer != noCust || got.NoTicket != noTicket {
+			t.Errorf("%s: missing conversation/customer/ticket: got %t/%t/%t, want %t/%t/%t", chat,
+				got.NoConversation, got.NoCustomer, got.NoTicket, noConv, noCust, noTicket)
+		}
+		if !noConv {
+			if want, err := tx.Conversation(ctx, "", chat); err != nil || !reflect.DeepEqual(got.Conversation, want) {
+				t.Errorf("%s: conversation: got %+v, want %+v (%v)", chat, got.Conversation, want, err)
+			}
+		}
+		if !noCust {
+			if want, err := tx.Customer(ctx, chat); err != nil || !reflect.DeepEqual(got.Customer, want) {
+				t.Errorf("%s: customer: got %+v, want %+v (%v)", chat, got.Customer, want, err)
+			}
+		}
+		if !noTicket {
+			if want, err := tx.Ticket(ctx, got.Conversation.Ticket); err != nil || !reflect.DeepEqual(got.Ticket, want) {
+				t.Errorf("%s: ticket: got %+v, want %+v (%v)", chat, got.Ticket, want, err)
+			}
+		}
+		return nil
+	}
+	at := time.Date(2025, 1, 2, 8, 0, 0, 0, time.UTC)
+	update(t, db, func(tx *Tx) error {
+		id, err := tx.CreateTicket(ctx, Ticket{Chat: "c1", Requester: "Ana", Status: StatusAberto, CreatedAt: at})
+		if err != nil {
+			return err
+		}
+		if err := tx.PutConversation(ctx, Conversation{Chat: "c1", State: "menu", Ticket: id, StartedAt: at}); err != nil {
+			return err
+		}
+		if err := tx.PutCustomer(ctx, Customer{Chat: "c1", Name: "Ana", CreatedAt: at}); err != nil {
+			return err
+		}
+		return tx.PutConversation(ctx, Conversation{Chat: "c2", State: "closed"})
+	})
+	for _, read := range []func(func(tx *Tx) error){
+		func(fn func(tx *Tx) error) { update(t, db, fn) },
+		func(fn func(tx *Tx) error) { update(t, db, fn) }, // the writer has run them all once: pipelined
+		func(fn func(tx *Tx) error) { view(t, db, fn) },
+	} {
+		read(func(tx *Tx) error {
+			for _, c := range []struct {
+				chat                     string
+				noConv, noCust, noTicket bool
+			}{{"c1", false, false, false}, {"c2", false, true, true}, {"c3", true, true, true}} {
+				if err := check(tx, c.chat, c.noConv, c.noCust, c.noTicket); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+}

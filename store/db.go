@@ -630,6 +630,12 @@ func runJob(tx *Tx, j *job) (result, error) {
 			return result{}, fmt.Errorf("rollback to savepoint: %w", errors.Join(r.err, err))
 		}
 	}
+	if tx.pg != nil && r.err == nil && r.panicked == nil && onlyReleases(tx.later) && tx.pg.PgConn().TxStatus() == 'T' {
+		// Every statement of the job was answered and the transaction is
+		// sound: the releases cannot fail, and go with the next job's
+		// first statement (or the COMMIT).
+		return r, tx.execLater(ctx, releaseSQL)
+	}
 	// On PostgreSQL the job's queued writes go with the release: a failure
 	// among them is this job's.
 	_, err := tx.exec(ctx, releaseSQL)
@@ -643,6 +649,17 @@ func runJob(tx *Tx, j *job) (result, error) {
 		return result{}, fmt.Errorf("release savepoint: %w", err)
 	}
 	return r, nil
+}
+
+// onlyReleases reports whether the queued statements only release
+// savepoints.
+func onlyReleases(later []queued) bool {
+	for _, q := range later {
+		if q.query != releaseSQL && q.query != tryReleaseSQL {
+			return false
+		}
+	}
+	return true
 }
 
 // callJob calls the job's fn, turning a panic into a result.
@@ -857,21 +874,28 @@ func (tx *Tx) execLater(ctx context.Context, query string, args ...any) error {
 // returns the results positioned at query's. It fails with the first
 // queued write that failed.
 func (tx *Tx) send(query string, args []any) (pgx.BatchResults, error) {
-	if !tx.seen[tx.d.sql(query)] {
+	return tx.sendAll(queued{tx.d.sql(query), args})
+}
+
+// sendAll is send for several statements, whose results follow in order.
+func (tx *Tx) sendAll(stmts ...queued) (pgx.BatchResults, error) {
+	if !tx.seen[stmts[0].query] {
 		// Its first run may fail to prepare, which fails the whole
 		// pipeline: the queued writes go first.
 		if err := tx.flush(); err != nil {
 			return nil, err
 		}
 	}
-	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(tx.later)+1)}
+	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(tx.later)+len(stmts))}
 	for _, q := range tx.later {
 		b.Queue(q.query, q.args...)
 	}
 	n := len(tx.later)
 	clear(tx.later)
 	tx.later = tx.later[:0]
-	b.Queue(tx.d.sql(query), args...)
+	for _, q := range stmts {
+		b.Queue(q.query, q.args...)
+	}
 	br := tx.pg.SendBatch(context.Background(), b)
 	for range n {
 		if _, err := br.Exec(); err != nil {
@@ -889,7 +913,7 @@ func (tx *Tx) flush() error {
 	}
 	last := tx.later[len(tx.later)-1]
 	tx.later = tx.later[:len(tx.later)-1]
-	br, err := tx.send(last.query, last.args)
+	br, err := tx.sendAll(last)
 	if err != nil {
 		return err
 	}
@@ -908,28 +932,151 @@ func (tx *Tx) pgRow(query string, args []any) rowScanner {
 		return errRow{err}
 	}
 	defer br.Close()
-	rows, err := br.Query()
+	row, err := firstRow(br)
 	if err != nil {
 		return errRow{err}
+	}
+	tx.seen[tx.d.sql(query)] = true
+	return row
+}
+
+// pgRows runs query on PostgreSQL's writer, after the queued writes, and
+// calls fn for each row.
+func (tx *Tx) pgRows(query string, args []any, fn func(rowScanner) error) error {
+	br, err := tx.send(query, args)
+	if err != nil {
+		return err
+	}
+	defer br.Close()
+	rows, err := br.Query()
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		vals, err := rows.Values()
+		if err != nil {
+			return err
+		}
+		if err := fn(valuesRow(vals)); err != nil {
+			return err
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	tx.seen[tx.d.sql(query)] = true
+	return br.Close()
+}
+
+// firstRow reads the first row of br's next result: its values, or
+// sql.ErrNoRows.
+func firstRow(br pgx.BatchResults) (rowScanner, error) {
+	rows, err := br.Query()
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	if !rows.Next() {
 		if err := rows.Err(); err != nil {
-			return errRow{err}
+			return nil, err
 		}
-		tx.seen[tx.d.sql(query)] = true
-		return errRow{sql.ErrNoRows}
+		return errRow{sql.ErrNoRows}, nil
 	}
 	vals, err := rows.Values()
 	if err != nil {
-		return errRow{err}
+		return nil, err
 	}
 	rows.Close()
-	if err := rows.Err(); err != nil {
-		return errRow{err}
+	return valuesRow(vals), rows.Err()
+}
+
+// read is one single-row query of readAll and what scans its row.
+type read struct {
+	query string
+	args  []any
+	scan  func(rowScanner) error
+}
+
+// readAll runs single-row queries one after the other and scans each row
+// as it comes (a missing row scans as sql.ErrNoRows); it stops at the
+// first scan that fails. On PostgreSQL's writer they go in one round
+// trip, once each ran alone.
+func (tx *Tx) readAll(ctx context.Context, reads ...read) error {
+	pipelined := tx.pg != nil
+	stmts := make([]queued, len(reads))
+	for i, r := range reads {
+		stmts[i] = queued{tx.d.sql(r.query), tx.d.args(r.args)}
+		pipelined = pipelined && tx.seen[stmts[i].query]
 	}
-	tx.seen[tx.d.sql(query)] = true
-	return valuesRow(vals)
+	if !pipelined {
+		for _, r := range reads {
+			if err := r.scan(tx.queryRow(ctx, r.query, r.args...)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	br, err := tx.sendAll(stmts...)
+	if err != nil {
+		return err
+	}
+	defer br.Close()
+	for _, r := range reads {
+		row, err := firstRow(br)
+		if err != nil {
+			return err
+		}
+		if err := r.scan(row); err != nil {
+			return err
+		}
+	}
+	return br.Close()
+}
+
+// execAll runs writes one after the other and returns how many rows each
+// changed; it stops at the first that fails. On PostgreSQL's writer they
+// go in one round trip, once each ran alone.
+func (tx *Tx) execAll(ctx context.Context, stmts ...queued) ([]int64, error) {
+	n := make([]int64, len(stmts))
+	pg := make([]queued, len(stmts))
+	pipelined := tx.pg != nil
+	for i, s := range stmts {
+		pg[i] = queued{tx.d.sql(s.query), tx.d.args(s.args)}
+		pipelined = pipelined && tx.seen[pg[i].query]
+	}
+	if !pipelined {
+		for i, s := range stmts {
+			res, err := tx.exec(ctx, s.query, s.args...)
+			if err != nil {
+				return nil, err
+			}
+			if n[i], err = res.RowsAffected(); err != nil {
+				return nil, err
+			}
+		}
+		return n, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	br, err := tx.sendAll(pg...)
+	if err != nil {
+		return nil, err
+	}
+	defer br.Close()
+	for i := range stmts {
+		tag, err := br.Exec()
+		if err != nil {
+			return nil, err
+		}
+		n[i] = tag.RowsAffected()
+	}
+	return n, br.Close()
 }
 
 // valuesRow is a row read through pgx, scanned as database/sql would
@@ -1049,6 +1196,12 @@ func (tx *Tx) insert(ctx context.Context, query string, args ...any) (int64, err
 // eachRow runs query and calls fn for every row: for aggregates that fold
 // rows as they come instead of collecting them.
 func (tx *Tx) eachRow(ctx context.Context, query string, args []any, fn func(rowScanner) error) error {
+	if tx.pg != nil {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return tx.pgRows(query, tx.d.args(args), fn)
+	}
 	rows, err := tx.query(ctx, query, args...)
 	if err != nil {
 		return err
@@ -1064,6 +1217,18 @@ func (tx *Tx) eachRow(ctx context.Context, query string, args []any, fn func(row
 
 // queryAll runs query on tx and scans every row with scan.
 func queryAll[T any](ctx context.Context, tx *Tx, scan func(rowScanner) (T, error), query string, args ...any) ([]T, error) {
+	if tx.writer && tx.pg != nil {
+		var out []T
+		err := tx.eachRow(ctx, query, args, func(s rowScanner) error {
+			v, err := scan(s)
+			out = append(out, v)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
 	rows, err := tx.query(ctx, query, args...)
 	if err != nil {
 		return nil, err

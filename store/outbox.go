@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -64,21 +65,35 @@ RETURNING id`
 // AppendOutbox queues m after the other messages of m.Chat on m.Line and
 // returns its id.
 func (tx *Tx) AppendOutbox(ctx context.Context, m OutMsg) (int64, error) {
-	var options sql.NullString
-	if len(m.Options) > 0 {
-		b, err := json.Marshal(m.Options)
-		if err != nil {
-			return 0, fmt.Errorf("append outbox: encode options: %w", err)
-		}
-		options = sql.NullString{String: string(b), Valid: true}
-	}
-	id, err := tx.insert(ctx, appendOutboxSQL,
-		m.Chat, m.Line, m.Ticket, m.Text, options, m.Author, millis(m.CreatedAt), m.WAID, m.PollID, m.Attempts,
-		millis(m.NextTry), m.LastError, millis(m.SentAt), m.Media)
+	ids, err := tx.AppendOutboxAll(ctx, []OutMsg{m})
 	if err != nil {
-		return 0, fmt.Errorf("append outbox: %w", err)
+		return 0, err
 	}
-	return id, nil
+	return ids[0], nil
+}
+
+// AppendOutboxAll appends msgs in order, as AppendOutbox appends each, and
+// returns their ids: on PostgreSQL in one round trip.
+func (tx *Tx) AppendOutboxAll(ctx context.Context, msgs []OutMsg) ([]int64, error) {
+	ids := make([]int64, len(msgs))
+	reads := make([]read, len(msgs))
+	for i, m := range msgs {
+		var options sql.NullString
+		if len(m.Options) > 0 {
+			b, err := json.Marshal(m.Options)
+			if err != nil {
+				return nil, fmt.Errorf("append outbox: encode options: %w", err)
+			}
+			options = sql.NullString{String: string(b), Valid: true}
+		}
+		reads[i] = read{appendOutboxSQL, []any{m.Chat, m.Line, m.Ticket, m.Text, options, m.Author, millis(m.CreatedAt),
+			m.WAID, m.PollID, m.Attempts, millis(m.NextTry), m.LastError, millis(m.SentAt), m.Media},
+			func(s rowScanner) error { return s.Scan(&ids[i]) }}
+	}
+	if err := tx.readAll(ctx, reads...); err != nil {
+		return nil, fmt.Errorf("append outbox: %w", err)
+	}
+	return ids, nil
 }
 
 const retryNowSQL = `UPDATE outbox SET next_try = ?
@@ -143,6 +158,35 @@ func (tx *Tx) MarkSent(ctx context.Context, id int64, waID string, at time.Time)
 	}
 	if err := mustAffect(tx.exec(ctx, markSentSQL, millis(at), waID, id)); err != nil {
 		return fmt.Errorf("mark outbox %d sent: %w", id, err)
+	}
+	return nil
+}
+
+// Sent is a message delivered, for MarkSentAll: its id and, if not
+// empty, the transport's id for it.
+type Sent struct {
+	ID   int64
+	WAID string
+}
+
+// MarkSentAll marks messages sent at at, as MarkSent marks each: on
+// PostgreSQL in one round trip. ErrNotFound if one is missing.
+func (tx *Tx) MarkSentAll(ctx context.Context, sent []Sent, at time.Time) error {
+	if at.IsZero() {
+		return errors.New("mark outbox sent: zero time")
+	}
+	stmts := make([]queued, len(sent))
+	for i, s := range sent {
+		stmts[i] = queued{markSentSQL, []any{millis(at), s.WAID, s.ID}}
+	}
+	n, err := tx.execAll(ctx, stmts...)
+	if err != nil {
+		return fmt.Errorf("mark outbox sent: %w", err)
+	}
+	for i, s := range sent {
+		if n[i] == 0 {
+			return fmt.Errorf("mark outbox %d sent: %w", s.ID, ErrNotFound)
+		}
 	}
 	return nil
 }

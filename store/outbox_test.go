@@ -283,3 +283,46 @@ func TestReadyChats(t *testing.T) {
 		return err
 	})
 }
+
+// TestMarkSentAll marks several messages as MarkSent marks each (a new
+// transport id replaces the recorded one, an empty one keeps it), and a
+// missing message fails the whole call; the second Update exercises
+// PostgreSQL's writer pipelining the statements it has run once.
+func TestMarkSentAll(t *testing.T) {
+	db := openTest(t)
+	ctx := t.Context()
+	at := time.Date(2025, 1, 2, 8, 0, 0, 0, time.UTC)
+	var ids []int64
+	update(t, db, func(tx *Tx) error {
+		for _, m := range []OutMsg{{Chat: "c1", Text: "a", WAID: "W1"}, {Chat: "c1", Text: "b", WAID: "W2"}, {Chat: "c1", Text: "c"}, {Chat: "c1", Text: "d"}} {
+			id, err := tx.AppendOutbox(ctx, m)
+			if err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		return nil
+	})
+	update(t, db, func(tx *Tx) error { return tx.MarkSentAll(ctx, []Sent{{ID: ids[0]}, {ID: ids[1], WAID: "X2"}}, at) })
+	update(t, db, func(tx *Tx) error { return tx.MarkSentAll(ctx, []Sent{{ID: ids[2], WAID: "X3"}}, at) })
+	err := db.Update(ctx, func(tx *Tx) error { return tx.MarkSentAll(ctx, []Sent{{ID: ids[3]}, {ID: 999999}}, at) })
+	if !errors.Is(err, ErrNotFound) {
+		t.Errorf("a missing message: got %v, want ErrNotFound", err)
+	}
+	view(t, db, func(tx *Tx) error {
+		left, err := tx.PendingOutbox(ctx, "", "c1", 0)
+		if err != nil {
+			return err
+		}
+		if len(left) != 1 || left[0].ID != ids[3] {
+			t.Errorf("unsent: got %+v, want only %d (its update failed)", left, ids[3])
+		}
+		for i, want := range []string{"W1", "X2", "X3"} {
+			m, err := tx.OutboxByWAID(ctx, "", want)
+			if err != nil || m.ID != ids[i] || !m.SentAt.Equal(at) {
+				t.Errorf("message %d: got %+v, %v; want sent with id %s", i, m, err, want)
+			}
+		}
+		return nil
+	})
+}

@@ -227,6 +227,26 @@ func (tx *Tx) AddTicketEvent(ctx context.Context, e TicketEvent) (int64, error) 
 	return id, nil
 }
 
+const addTicketEventNoIDSQL = `INSERT INTO ticket_events (ticket, at, kind, actor, text, media)
+VALUES (?, ?, ?, ?, ?, ?)`
+
+// AddTicketEvents appends events as AddTicketEvent appends each, without
+// returning their ids: on PostgreSQL the writes are queued, sent with the
+// next statement that needs an answer.
+func (tx *Tx) AddTicketEvents(ctx context.Context, events []TicketEvent) error {
+	for _, e := range events {
+		if err := tx.execLater(ctx, addTicketEventNoIDSQL, e.Ticket, millis(e.At), e.Kind, e.Actor, e.Text, e.Media); err != nil {
+			return fmt.Errorf("add ticket %d event: %w", e.Ticket, err)
+		}
+		if searchedKind(e.Kind) {
+			if err := tx.indexText(ctx, e.Ticket, e.Text); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 const ticketEventsSQL = `SELECT * FROM (
     SELECT ` + ticketEventCols + ` FROM ticket_events WHERE ticket = ? ORDER BY id DESC LIMIT ?
 ) AS recent
