@@ -78,12 +78,17 @@
 // On PostgreSQL every statement is a round trip to the server, and waiting
 // on those, not the commit, bounds a writer. So its writer talks to pgx's
 // connection directly and pipelines: writes whose result nobody reads
-// (savepoints, the chat's lock, conversation and customer upserts, timers,
-// search terms) are queued (execLater) and sent with the next statement
-// that needs an answer, at the latest the job's RELEASE, in one round
-// trip. A queued write that fails fails that statement, so its own job.
-// A statement is queued only once it ran alone on the connection, so one
-// that fails to prepare cannot take its job's savepoint with it.
+// (savepoints, the chat's lock, conversation and customer upserts, ticket
+// events, timers, search terms) are queued (execLater) and sent with the
+// next statement that needs an answer, at the latest the job's RELEASE, in
+// one round trip. A queued write that fails fails that statement, so its
+// own job. A statement is queued only once it ran alone on the
+// connection, so one that fails to prepare cannot take its job's
+// savepoint with it. A job whose every statement was answered on a sound
+// transaction leaves its RELEASE queued for the next job. Reads and
+// writes that go together (a turn's conversation, customer and ticket:
+// ChatRows; its replies: AppendOutboxAll; sends recorded: MarkSentAll)
+// share one round trip too (readAll, execAll).
 //
 // # Values
 //
