@@ -19,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"suporte/bot"
+	"suporte/bot/web"
 	"suporte/flows"
 	"suporte/store"
 )
@@ -782,9 +783,10 @@ func TestCrossSitePost(t *testing.T) {
 	}
 }
 
-// TestDeclaredTooLong: a message whose declared length is over the cap is
-// refused with 413 before its body arrives, instead of holding the
-// connection open while a byte trickles in now and then.
+// TestDeclaredTooLong: a message whose declared length is far over the cap
+// (more than web.DrainMax over) is refused with 413 before its body
+// arrives, instead of holding the connection open while a byte trickles
+// in now and then.
 func TestDeclaredTooLong(t *testing.T) {
 	e := newSimEnv(t)
 	c, err := net.Dial("tcp", e.srv.Listener.Addr().String())
@@ -793,10 +795,10 @@ func TestDeclaredTooLong(t *testing.T) {
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(waitFor))
-	fmt.Fprintf(c, "POST /sim/api/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{", MaxBody+1)
+	fmt.Fprintf(c, "POST /sim/api/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{", MaxBody+web.DrainMax+1)
 	res, err := http.ReadResponse(bufio.NewReader(c), nil)
 	if err != nil {
-		t.Fatalf("declared %d bytes, sent one: %v; want 413 at once", MaxBody+1, err)
+		t.Fatalf("declared %d bytes, sent one: %v; want 413 at once", MaxBody+web.DrainMax+1, err)
 	}
 	b, _ := io.ReadAll(res.Body)
 	res.Body.Close()

@@ -88,23 +88,51 @@ func (t *timedBody) extend() error {
 	return t.rc.SetReadDeadline(d)
 }
 
-// LimitBody caps r's body at limit bytes, as http.MaxBytesReader does,
-// and refuses at once a body whose Content-Length is over it: reading
-// such a body fails with *http.MaxBytesError before a byte is read, and
-// the connection closes after the answer. Without this, a client could
-// declare a huge length and send a byte now and then: BodyTime grants
-// time by the declared length (up to Max), not by what the handler takes.
+// LimitBody caps r's body at limit bytes, as http.MaxBytesReader does.
+// A body whose Content-Length is over the limit fails with
+// *http.MaxBytesError on its first read: one at most DrainMax over it is
+// read and discarded first, so that a client still sending it gets the
+// answer rather than a reset connection; a longer one is refused before a
+// byte is read and its connection closes after the answer. Without that,
+// a client could declare a huge length and send a byte now and then:
+// BodyTime grants time by the declared length (up to Max), not by what
+// the handler takes.
 func LimitBody(w http.ResponseWriter, r *http.Request, limit int64) {
 	if r.ContentLength > limit {
-		w.Header().Set("Connection", "close") // the rest of the body is never read
-		r.Body = tooLong{limit}
+		if r.ContentLength-limit > DrainMax {
+			w.Header().Set("Connection", "close") // the rest of the body is never read
+			r.Body = tooLong{limit: limit}
+			return
+		}
+		r.Body = tooLong{limit: limit, drain: r.Body}
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
 }
 
-// tooLong is a body declared longer than its limit.
-type tooLong struct{ limit int64 }
+// DrainMax is how far over its limit a declared body may be and still be
+// read to its end before it is refused.
+const DrainMax = 1 << 20
 
-func (b tooLong) Read([]byte) (int, error) { return 0, &http.MaxBytesError{Limit: b.limit} }
-func (tooLong) Close() error               { return nil }
+// tooLong is a body declared longer than its limit; drain, if set, is
+// the body to read to its end before saying so.
+type tooLong struct {
+	limit int64
+	drain io.ReadCloser
+}
+
+func (b tooLong) Read([]byte) (int, error) {
+	if b.drain != nil {
+		if _, err := io.Copy(io.Discard, b.drain); err != nil {
+			return 0, err // it timed out or the client went away: the handler says so
+		}
+	}
+	return 0, &http.MaxBytesError{Limit: b.limit}
+}
+
+func (b tooLong) Close() error {
+	if b.drain != nil {
+		return b.drain.Close()
+	}
+	return nil
+}

@@ -2,7 +2,9 @@ package web
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -134,6 +136,40 @@ func TestLimitBody(t *testing.T) {
 	if res.StatusCode != http.StatusRequestEntityTooLarge || !res.Close {
 		t.Errorf("declared 100 MB: got %d, close %v; want 413 and the connection closed", res.StatusCode, res.Close)
 	}
+
+	// Declared a little over the limit and sent in full before reading
+	// the answer, as browsers and Go's client do: the body is read to its
+	// end, so the answer arrives instead of a reset connection.
+	c2, err := net.Dial("tcp", ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	c2.SetDeadline(time.Now().Add(10 * time.Second))
+	over := 10 + DrainMax
+	if _, err := io.WriteString(c2, fmt.Sprintf("POST /small HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", over)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c2.Write(bytes.Repeat([]byte("A"), over)); err != nil {
+		t.Fatalf("sending a body %d bytes over the limit: %v; want it read to its end", DrainMax, err)
+	}
+	br := bufio.NewReader(c2)
+	res, err = http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("body %d bytes over the limit: %v; want 413", DrainMax, err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("body %d bytes over the limit: got %d; want 413", DrainMax, res.StatusCode)
+	}
+	// The connection stays usable: the body was read.
+	if _, err := io.WriteString(c2, "POST /small HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok"); err != nil {
+		t.Fatal(err)
+	}
+	if res, err = http.ReadResponse(br, nil); err != nil || res.StatusCode != 200 {
+		t.Fatalf("next request on the same connection: %v, %v; want 200", res, err)
+	}
+	res.Body.Close()
 
 	for body, want := range map[string]int{"0123456789": 200, "0123456789A": 413} {
 		res, err := http.Post(ts.URL+"/small", "text/plain", strings.NewReader(body))
