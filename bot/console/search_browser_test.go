@@ -77,7 +77,9 @@ func testSearch(t *testing.T, browser context.Context) {
 		chromedp.Click(chromedp.CSS(`a[data-view="todas"]`)),
 		chromedp.WaitVisible(chromedp.ID("all-search")),
 		chromedp.SendKeys(chromedp.ID("all-search"), "rejeicao 539"),
-		chromedp.WaitVisible(chromedp.CSS(`#all-body .snippet mark`)),
+		// The search runs as the words are typed: wait for the answer to
+		// the whole of it, the only one that marks 539.
+		chromedp.WaitVisible(chromedp.Search(`//tbody[@id="all-body"]//div[contains(@class,"snippet")]//mark[.="539"]`)),
 		screenshot("s2-search"),
 	)
 	rows, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#all-body tr')].map((r) => r.innerText.replace(/\s+/g, ' '))`))
