@@ -127,17 +127,17 @@ var ErrNoListen = errors.New("listen: only a PostgreSQL store is shared")
 // connection of its own (LISTEN), and calls fn with each batch in commit
 // order, until ctx ends. When the connection breaks it connects again
 // after a pause and first hands fn what was added meanwhile (from the
-// events table, after the last id heard), so nothing is missed; fn may
-// then see some events twice, and must not block. reconnected, if not
-// nil, is told of each new connection after a break.
+// events table), so nothing is missed; fn sees each event once, however
+// the catch-up and the notifications overlap, and must not block.
+// reconnected, if not nil, is told of each new connection after a break.
 func (db *DB) Listen(ctx context.Context, fn func([]Event), reconnected func()) error {
 	if !db.d.postgres {
 		return ErrNoListen
 	}
-	var last int64
+	d := delivered{ids: map[int64]struct{}{}}
 	err := db.View(ctx, func(tx *Tx) error {
 		var err error
-		last, err = tx.LastEvent(ctx)
+		d.high, err = tx.LastEvent(ctx)
 		return err
 	})
 	if err != nil {
@@ -156,7 +156,7 @@ func (db *DB) Listen(ctx context.Context, fn func([]Event), reconnected func()) 
 			case <-t.C:
 			}
 		}
-		err := db.listen(ctx, &last, fn)
+		err := db.listen(ctx, &d, fn)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -164,8 +164,51 @@ func (db *DB) Listen(ctx context.Context, fn func([]Event), reconnected func()) 
 	}
 }
 
+// delivered is what a listener handed over, so that nothing is handed
+// over twice: a catch-up reads again events already heard, and hears
+// again, as notifications, events it has just read. An event commits at
+// most catchUpWindow ids after its id was handed out (the catch-up's
+// premise), so one that comes with an id that far below the highest
+// delivered is one delivered before, and only the ids above that need
+// remembering.
+type delivered struct {
+	high int64              // the highest id delivered
+	ids  map[int64]struct{} // the ids delivered above high-catchUpWindow
+}
+
+// fresh returns the events of evs not delivered yet, in their order, and
+// counts them delivered.
+func (d *delivered) fresh(evs []Event) []Event {
+	var out []Event
+	high := d.high
+	for _, e := range evs {
+		if _, ok := d.ids[e.ID]; ok || e.ID <= d.high-catchUpWindow {
+			continue
+		}
+		d.ids[e.ID] = struct{}{}
+		high = max(high, e.ID)
+		out = append(out, e)
+	}
+	if high != d.high {
+		d.high = high
+		for id := range d.ids {
+			if id <= high-catchUpWindow {
+				delete(d.ids, id)
+			}
+		}
+	}
+	return out
+}
+
+// deliver hands fn the events of evs it has not had.
+func (d *delivered) deliver(evs []Event, fn func([]Event)) {
+	if evs = d.fresh(evs); len(evs) > 0 {
+		fn(evs)
+	}
+}
+
 // listen holds one LISTEN connection until it breaks or ctx ends.
-func (db *DB) listen(ctx context.Context, last *int64, fn func([]Event)) error {
+func (db *DB) listen(ctx context.Context, d *delivered, fn func([]Event)) error {
 	conn, err := pgx.Connect(ctx, db.path)
 	if err != nil {
 		return err
@@ -178,7 +221,7 @@ func (db *DB) listen(ctx context.Context, last *int64, fn func([]Event)) error {
 	// the table. Ids are handed out before commit, so events of other
 	// processes may commit after a higher id was heard: look a little
 	// further back.
-	from := max(0, *last-catchUpWindow)
+	from := max(0, d.high-catchUpWindow)
 	for {
 		var missed []Event
 		err := db.View(ctx, func(tx *Tx) error {
@@ -193,8 +236,7 @@ func (db *DB) listen(ctx context.Context, last *int64, fn func([]Event)) error {
 			break
 		}
 		from = missed[len(missed)-1].ID
-		*last = max(*last, from)
-		fn(missed)
+		d.deliver(missed, fn)
 	}
 	for {
 		n, err := conn.WaitForNotification(ctx)
@@ -205,8 +247,7 @@ func (db *DB) listen(ctx context.Context, last *int64, fn func([]Event)) error {
 		if err := json.Unmarshal([]byte(n.Payload), &evs); err != nil || len(evs) == 0 {
 			continue // not ours
 		}
-		*last = max(*last, evs[len(evs)-1].ID)
-		fn(evs)
+		d.deliver(evs, fn)
 	}
 }
 

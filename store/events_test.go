@@ -104,3 +104,123 @@ func TestEvents(t *testing.T) {
 		}
 	}
 }
+
+// TestListenOncePerEvent: a listener whose connection is cut catches up
+// on what committed meanwhile, including an event whose id was handed out
+// before the last one heard, and hands over every event exactly once,
+// though its catch-up reads again what it had heard.
+func TestListenOncePerEvent(t *testing.T) {
+	if testPG == nil {
+		t.Skip("SQLite: events are not passed between processes")
+	}
+	dsn := testDSN(t)
+	ctx := context.Background()
+	open := func() *DB {
+		db, err := Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	db, late, listener := open(), open(), open()
+	at := time.Date(2026, 11, 24, 13, 0, 0, 0, time.UTC)
+	add := func(db *DB, kind string) int64 {
+		evs := []Event{{At: at, Kind: kind, Ticket: 100001, Chat: "c1"}}
+		update(t, db, func(tx *Tx) error { return tx.AddEvents(ctx, evs) })
+		return evs[0].ID
+	}
+	var want []int64
+	for range 5 {
+		want = append(want, add(db, "queue"))
+	}
+
+	// A transaction that took its id and commits later, while the
+	// listener is away: its notification is never heard.
+	lateID := make(chan int64, 1)
+	commit := make(chan struct{})
+	committed := make(chan error, 1)
+	go func() {
+		committed <- late.Update(ctx, func(tx *Tx) error {
+			evs := []Event{{At: at, Kind: "ticket", Ticket: 100002, Chat: "c2"}}
+			if err := tx.AddEvents(ctx, evs); err != nil {
+				return err
+			}
+			lateID <- evs[0].ID
+			<-commit
+			return nil
+		})
+	}()
+	want = append(want, <-lateID)
+
+	heard := make(chan []Event, 64)
+	var away int64 // added while the listener reconnects
+	reconnected := make(chan struct{})
+	lctx, stop := context.WithCancel(ctx)
+	listening := make(chan error, 1)
+	go func() {
+		listening <- listener.Listen(lctx, func(es []Event) { heard <- es }, func() {
+			close(commit)
+			if err := <-committed; err != nil {
+				t.Errorf("late commit: %v", err)
+			}
+			away = add(db, "message")
+			close(reconnected)
+		})
+	}()
+	got := map[int64]int{}
+	hear := func(id int64) {
+		t.Helper()
+		timeout := time.After(30 * time.Second)
+		for got[id] == 0 {
+			select {
+			case es := <-heard:
+				for _, e := range es {
+					got[e.ID]++
+				}
+			case <-timeout:
+				t.Fatalf("event %d never heard; heard %v", id, got)
+			}
+		}
+	}
+	hear(want[4]) // the first catch-up runs once listening
+	now := add(db, "queue")
+	want = append(want, now)
+	hear(now) // a notification
+
+	var cut int
+	update(t, db, func(tx *Tx) error {
+		return tx.queryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+WHERE datname = current_database() AND query = 'LISTEN `+eventsChannel+`' AND pid <> pg_backend_pid()`).Scan(&cut)
+	})
+	if cut != 1 {
+		t.Fatalf("terminated %d listening backends; want 1", cut)
+	}
+	<-reconnected
+	want = append(want, away)
+	hear(away)
+	if got[want[5]] == 0 {
+		t.Errorf("the late event %d was missed", want[5])
+	}
+	after := add(db, "ticket")
+	want = append(want, after)
+	hear(after)
+	stop()
+	if err := <-listening; err != nil {
+		t.Errorf("Listen: %v", err)
+	}
+	close(heard)
+	for es := range heard {
+		for _, e := range es {
+			got[e.ID]++
+		}
+	}
+	for id, n := range got {
+		if n != 1 {
+			t.Errorf("event %d heard %d times", id, n)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("heard %v; want each of %v once", got, want)
+	}
+}
