@@ -98,6 +98,19 @@ var (
 	sara  = Agent{ID: "3", Name: "Sara", Role: "supervisor", MaxChats: 5}
 )
 
+// createAna stores an agent Ana in db, for tests whose agents must exist
+// in the store (runtimes of several processes on one database).
+func createAna(t *testing.T, db *store.DB) Agent {
+	t.Helper()
+	var id int64
+	must(t, db.Update(t.Context(), func(tx *store.Tx) error {
+		var err error
+		id, err = tx.CreateAgent(t.Context(), store.Agent{Email: "ana@x.com", Name: "Ana", Role: store.RoleAgent, PasswordHash: "x"})
+		return err
+	}))
+	return Agent{ID: fmt.Sprint(id), Name: "Ana", Role: store.RoleAgent, MaxChats: 5}
+}
+
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {

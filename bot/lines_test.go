@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -186,16 +185,7 @@ func TestTwoLinesShareAStore(t *testing.T) {
 	if err := rtB.Drain(ctx); err != nil {
 		t.Fatal(err)
 	}
-	var agentID int64
-	err := dbA.Update(ctx, func(tx *store.Tx) error {
-		var err error
-		agentID, err = tx.CreateAgent(ctx, store.Agent{Email: "ana@x.com", Name: "Ana", Role: store.RoleAgent, PasswordHash: "x"})
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ana := Agent{ID: fmt.Sprint(agentID), Name: "Ana", Role: store.RoleAgent, MaxChats: 5}
+	ana := createAna(t, dbA)
 	q, err := rtA.Queue(ctx)
 	if err != nil || len(q) != 2 {
 		t.Fatalf("the queue on A's console: %d tickets, %v; want both lines' tickets", len(q), err)

@@ -32,16 +32,7 @@ func TestAgentRacesTurnAcrossProcesses(t *testing.T) {
 	custRT := newRuntime(owner, fl, newFakeTransport(), clock)
 	agentRT := newRuntime(replica, fl, newFakeTransport(), clock)
 
-	var agentID int64
-	err := replica.Update(ctx, func(tx *store.Tx) error {
-		var err error
-		agentID, err = tx.CreateAgent(ctx, store.Agent{Email: "ana@x.com", Name: "Ana", Role: store.RoleAgent, PasswordHash: "x"})
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ana := Agent{ID: fmt.Sprint(agentID), Name: "Ana", Role: store.RoleAgent, MaxChats: 5}
+	ana := createAna(t, replica)
 
 	n := 0
 	say := func(text string) error {
@@ -100,7 +91,7 @@ func TestAgentRacesTurnAcrossProcesses(t *testing.T) {
 		}
 	}
 	var customer, system int
-	err = owner.View(ctx, func(tx *store.Tx) error {
+	err := owner.View(ctx, func(tx *store.Tx) error {
 		es, err := tx.TicketEvents(ctx, tk.ID, 0)
 		for _, e := range es {
 			switch {

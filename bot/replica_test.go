@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"suporte/store"
 	"suporte/store/pgtemp"
 )
 
@@ -37,15 +36,7 @@ func TestEventsReachEveryReplica(t *testing.T) {
 	subB, stopB := replica.Subscribe()
 	defer stopB()
 
-	var agentID int64
-	err := dbB.Update(ctx, func(tx *store.Tx) error {
-		var err error
-		agentID, err = tx.CreateAgent(ctx, store.Agent{Email: "ana@x.com", Name: "Ana", Role: store.RoleAgent, PasswordHash: "x"})
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ana := createAna(t, dbB)
 	// The listeners connect in the background: a first handoff, repeated
 	// by new customers until both consoles hear one.
 	wait := func(sub <-chan Event, kind string, within time.Duration) (Event, bool) {
@@ -85,7 +76,7 @@ func TestEventsReachEveryReplica(t *testing.T) {
 			t.Fatal("the consoles never heard the handoff")
 		}
 	}
-	if err := replica.Claim(ctx, Agent{ID: fmt.Sprint(agentID), Name: "Ana", MaxChats: 5}, ticket); err != nil {
+	if err := replica.Claim(ctx, ana, ticket); err != nil {
 		t.Fatal(err)
 	}
 	// The handoffs' own ticket events (no agent) come before the claim's,
@@ -96,7 +87,7 @@ func TestEventsReachEveryReplica(t *testing.T) {
 		claim, ok = wait(subA, EventTicket, time.Until(deadline))
 		ok = ok && claim.Agent != ""
 	}
-	if !ok || claim.Ticket != ticket || claim.Agent != fmt.Sprint(agentID) || claim.ID == 0 {
+	if !ok || claim.Ticket != ticket || claim.Agent != ana.ID || claim.ID == 0 {
 		t.Fatalf("the owner's console did not hear the replica's claim: %+v", claim)
 	}
 	// A console of the replica that saw nothing since the handoff

@@ -381,10 +381,23 @@ func TestPrivacyCommandsWhileServiceRuns(t *testing.T) {
 // TestCustomerExportMedia: --media writes the person's files, named by
 // their row and cleaned name, readable by the owner only.
 func TestCustomerExportMedia(t *testing.T) {
-	dir := seedData(t)
+	file, stderr := exportP1Media(t, place{data: seedData(t)})
+	if st, _ := os.Stat(file); st.Mode().Perm() != 0o600 {
+		t.Errorf("exported file mode %v; want 0600", st.Mode().Perm())
+	}
+	if !strings.Contains(stderr, "1 file(s) written") {
+		t.Errorf("stderr %q", stderr)
+	}
+}
+
+// exportP1Media runs customer export --media for seedData's person P1 on
+// p, checks it lists and writes P1's one document, and returns the file
+// written and what the command said on stderr.
+func exportP1Media(t *testing.T, p place) (file, stderr string) {
+	t.Helper()
 	out := filepath.Join(t.TempDir(), "arquivos")
-	var stdout, stderr bytes.Buffer
-	if err := customerExport(t.Context(), place{data: dir}, store.Person{Chat: "P1"}, out, cmdNow, &stdout, &stderr); err != nil {
+	var stdout, errs bytes.Buffer
+	if err := customerExport(t.Context(), p, store.Person{Chat: "P1"}, out, cmdNow, &stdout, &errs); err != nil {
 		t.Fatal(err)
 	}
 	var d personExport
@@ -394,17 +407,11 @@ func TestCustomerExportMedia(t *testing.T) {
 	if len(d.Chats) != 1 || len(d.Chats[0].Media) != 1 {
 		t.Fatalf("export lists media %+v; want P1's document", d.Chats)
 	}
-	name := fmt.Sprintf("%v-nota-P1.pdf", d.Chats[0].Media[0]["id"])
-	got, err := os.ReadFile(filepath.Join(out, name))
-	if err != nil || string(got) != "file-P1" {
-		t.Fatalf("exported file %s: %q, %v", name, got, err)
+	file = filepath.Join(out, fmt.Sprintf("%v-nota-P1.pdf", d.Chats[0].Media[0]["id"]))
+	if got, err := os.ReadFile(file); err != nil || string(got) != "file-P1" {
+		t.Fatalf("exported file %s: %q, %v (%s)", file, got, err, errs.String())
 	}
-	if st, _ := os.Stat(filepath.Join(out, name)); st.Mode().Perm() != 0o600 {
-		t.Errorf("exported file mode %v; want 0600", st.Mode().Perm())
-	}
-	if !strings.Contains(stderr.String(), "1 file(s) written") {
-		t.Errorf("stderr %q", stderr.String())
-	}
+	return file, errs.String()
 }
 
 // TestCustomerMediaPostgres: on a PostgreSQL store (migrated from the
@@ -424,23 +431,7 @@ func TestCustomerMediaPostgres(t *testing.T) {
 		t.Fatalf("migrate's media files:\n%s", stdout.String())
 	}
 	elsewhere := place{data: t.TempDir(), db: dsn} // another machine's data folder
-	out := filepath.Join(t.TempDir(), "arquivos")
-	stdout.Reset()
-	stderr.Reset()
-	if err := customerExport(ctx, elsewhere, store.Person{Chat: "P1"}, out, cmdNow, &stdout, &stderr); err != nil {
-		t.Fatal(err)
-	}
-	var d personExport
-	if err := json.Unmarshal(stdout.Bytes(), &d); err != nil {
-		t.Fatal(err)
-	}
-	if len(d.Chats) != 1 || len(d.Chats[0].Media) != 1 {
-		t.Fatalf("export lists media %+v; want P1's document", d.Chats)
-	}
-	name := fmt.Sprintf("%v-nota-P1.pdf", d.Chats[0].Media[0]["id"])
-	if got, err := os.ReadFile(filepath.Join(out, name)); err != nil || string(got) != "file-P1" {
-		t.Fatalf("exported file %s: %q, %v (%s)", name, got, err, stderr.String())
-	}
+	exportP1Media(t, elsewhere)
 	stdout.Reset()
 	if err := runCustomer(ctx, []string{"delete", "--data", elsewhere.data, "--db", dsn, "--chat", "P1", "--yes"}, nil, &stdout, &stderr); err != nil {
 		t.Fatalf("delete: %v (%s)", err, stderr.String())
