@@ -50,21 +50,28 @@ func simulate(ctx context.Context, o simOptions, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return err
 	}
-	path := o.db
-	if path == "" {
-		dir, err := os.MkdirTemp("", "suporte-sim-")
+	// dir holds the media folder: beside a SQLite file, as data/media is
+	// beside data/suporte.db; for a temporary store or PostgreSQL (whose
+	// files live in the database, the folder only staging them), a
+	// temporary folder.
+	path, dir := o.db, filepath.Dir(o.db)
+	if path == "" || store.IsPostgres(path) {
+		tmp, err := os.MkdirTemp("", "suporte-sim-")
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(dir)
-		path = filepath.Join(dir, "suporte.db")
+		defer os.RemoveAll(tmp)
+		dir = tmp
+		if path == "" {
+			path = filepath.Join(dir, "suporte.db")
+		}
 	}
 	db, err := store.Open(ctx, path)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	files, err := store.OpenFiles(filepath.Join(filepath.Dir(path), "media"))
+	files, err := store.MediaFiles(db, filepath.Join(dir, "media"))
 	if err != nil {
 		return err
 	}
