@@ -295,7 +295,7 @@ func (r *Runtime) failMedia(ctx context.Context, fl *flows.Flow, m store.Media, 
 			if _, err := tx.AddTicketEvent(ctx, e); err != nil {
 				return err
 			}
-			evs = append(evs, Event{Kind: EventMessage, Ticket: id, Chat: m.Chat, At: now})
+			evs = append(evs, Event{Kind: EventMessage, Ticket: id, Chat: m.Chat, Line: m.Line, At: now})
 		}
 		more, _, err := r.turn(ctx, tx, fl, now, m.Chat, func(t *turn) error {
 			t.keepTimers = true
@@ -329,7 +329,7 @@ func (r *Runtime) mediaDone(ctx context.Context, m store.Media, ok bool) {
 	}
 	now := r.cfg.Clock.Now()
 	for _, id := range tickets {
-		r.publish(Event{Kind: EventMessage, Ticket: id, Chat: m.Chat, At: now})
+		r.publish(Event{Kind: EventMessage, Ticket: id, Chat: m.Chat, Line: m.Line, At: now})
 	}
 }
 

@@ -18,6 +18,7 @@ type Event struct {
 	Ticket int64     `json:"ticket"`
 	Chat   string    `json:"chat"`
 	Agent  string    `json:"agent,omitempty"`
+	Line   string    `json:"line,omitempty"` // the ticket's WhatsApp line (store.LineName)
 	At     time.Time `json:"at"`
 }
 
@@ -100,7 +101,7 @@ func (r *Runtime) broadcast(evs []Event) {
 func (t *turn) changes(before store.Ticket) []Event {
 	var evs []Event
 	add := func(kind string, tk store.Ticket) {
-		evs = append(evs, Event{Kind: kind, Ticket: tk.ID, Chat: tk.Chat, Agent: tk.Agent, At: t.now})
+		evs = append(evs, Event{Kind: kind, Ticket: tk.ID, Chat: tk.Chat, Agent: tk.Agent, Line: tk.Line, At: t.now})
 	}
 	tk := t.ticket
 	if tk.ID != 0 {
@@ -161,10 +162,7 @@ func (r *Runtime) RunEvents(ctx context.Context) error {
 	defer cancel()
 	wg.Go(func() {
 		err := r.cfg.Store.Listen(ctx, func(es []store.Event) {
-			evs := make([]Event, len(es))
-			for i, e := range es {
-				evs[i] = Event{ID: e.ID, Kind: e.Kind, Ticket: e.Ticket, Chat: e.Chat, Agent: e.Agent, At: e.At}
-			}
+			evs := fromStore(es)
 			r.events.heard.Add(int64(len(evs)))
 			r.broadcast(evs)
 		}, func() { r.events.reconnects.Add(1) })
@@ -196,13 +194,13 @@ func (r *Runtime) writeEvents(ctx context.Context, log zerolog.Logger) {
 			}
 			continue
 		case e := <-r.events.out:
-			batch = append(batch[:0], store.Event{At: e.At, Kind: e.Kind, Ticket: e.Ticket, Chat: e.Chat, Agent: e.Agent})
+			batch = append(batch[:0], e.stored())
 		}
 	fill:
 		for len(batch) < cap(batch) {
 			select {
 			case e := <-r.events.out:
-				batch = append(batch, store.Event{At: e.At, Kind: e.Kind, Ticket: e.Ticket, Chat: e.Chat, Agent: e.Agent})
+				batch = append(batch, e.stored())
 			default:
 				break fill
 			}
@@ -232,9 +230,19 @@ func (r *Runtime) EventsAfter(ctx context.Context, id int64, limit int) ([]Event
 		es, err = tx.EventsAfter(ctx, id, limit)
 		return err
 	})
+	return fromStore(es), err
+}
+
+// fromStore makes the events heard from a shared store the runtime's.
+func fromStore(es []store.Event) []Event {
 	evs := make([]Event, len(es))
 	for i, e := range es {
-		evs[i] = Event{ID: e.ID, Kind: e.Kind, Ticket: e.Ticket, Chat: e.Chat, Agent: e.Agent, At: e.At}
+		evs[i] = Event{ID: e.ID, Kind: e.Kind, Ticket: e.Ticket, Chat: e.Chat, Agent: e.Agent, Line: e.Line, At: e.At}
 	}
-	return evs, err
+	return evs
+}
+
+// stored is e as a shared store keeps it (the store gives its id).
+func (e Event) stored() store.Event {
+	return store.Event{At: e.At, Kind: e.Kind, Ticket: e.Ticket, Chat: e.Chat, Agent: e.Agent, Line: e.Line}
 }

@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
+	"suporte/flows"
 	"suporte/store/pgtemp"
 )
 
@@ -22,7 +25,9 @@ func TestEventsReachEveryReplica(t *testing.T) {
 	dbA, dbB := openStore(t, dsn), openStore(t, dsn)
 	defer dbA.Close()
 	defer dbB.Close()
-	owner, replica := newRuntime(dbA, fl, newFakeTransport(), clock), newRuntime(dbB, fl, newFakeTransport(), clock)
+	const line = "554735121777"
+	owner := New(Config{Store: dbA, Line: line, Flow: func() *flows.Flow { return fl }, Transport: newFakeTransport(), Clock: clock, Log: zerolog.Nop()})
+	replica := newRuntime(dbB, fl, newFakeTransport(), clock)
 	go owner.RunEvents(ctx)
 	replicaCtx, stopReplica := context.WithCancel(ctx)
 	defer stopReplica()
@@ -68,6 +73,9 @@ func TestEventsReachEveryReplica(t *testing.T) {
 		if okA && okB {
 			if eA.ID == 0 || eA.ID != eB.ID {
 				t.Fatalf("queue event: owner heard id %d, replica %d; want the same id", eA.ID, eB.ID)
+			}
+			if eA.Line != line || eB.Line != line {
+				t.Fatalf("queue event: owner heard line %q, replica %q; want %s", eA.Line, eB.Line, line)
 			}
 			ticket = eA.Ticket
 			break

@@ -23,6 +23,7 @@ type Event struct {
 	Ticket int64     `json:"ticket,omitempty"`
 	Chat   string    `json:"chat,omitempty"`
 	Agent  string    `json:"agent,omitempty"`
+	Line   string    `json:"line,omitempty"` // the ticket's line (LineName)
 }
 
 // eventsChannel is the NOTIFY channel; a notification carries the JSON of
@@ -33,20 +34,20 @@ const eventsChannel = "suporte_events"
 // maxNotify bounds the events of one notification.
 const maxNotify = 32
 
-const eventCols = `id, at, kind, ticket, chat, agent`
+const eventCols = `id, at, kind, ticket, chat, agent, line`
 
 func scanEvent(s rowScanner) (Event, error) {
 	var e Event
 	var at int64
-	if err := s.Scan(&e.ID, &at, &e.Kind, &e.Ticket, &e.Chat, &e.Agent); err != nil {
+	if err := s.Scan(&e.ID, &at, &e.Kind, &e.Ticket, &e.Chat, &e.Agent, &e.Line); err != nil {
 		return Event{}, err
 	}
 	e.At = fromMillis(at)
 	return e, nil
 }
 
-const addEventSQL = `INSERT INTO events (at, kind, ticket, chat, agent, created_at)
-VALUES (?, ?, ?, ?, ?, ` + nowMark + `)
+const addEventSQL = `INSERT INTO events (at, kind, ticket, chat, agent, line, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ` + nowMark + `)
 RETURNING id`
 
 const notifySQL = `SELECT pg_notify('` + eventsChannel + `', ?)`
@@ -58,7 +59,7 @@ func (tx *Tx) AddEvents(ctx context.Context, evs []Event) error {
 	for i := range evs {
 		e := &evs[i]
 		var err error
-		if e.ID, err = tx.insert(ctx, q, millis(e.At), e.Kind, e.Ticket, e.Chat, e.Agent); err != nil {
+		if e.ID, err = tx.insert(ctx, q, millis(e.At), e.Kind, e.Ticket, e.Chat, e.Agent, e.Line); err != nil {
 			return fmt.Errorf("add events: %w", err)
 		}
 	}

@@ -36,7 +36,7 @@ func TestEvents(t *testing.T) {
 		t.Errorf("Listen on SQLite: got %v; want ErrNoListen", err)
 	}
 
-	evs := []Event{{At: at, Kind: "queue", Ticket: 100001, Chat: "c1"}, {At: at, Kind: "ticket", Ticket: 100001, Chat: "c1", Agent: "7"}}
+	evs := []Event{{At: at, Kind: "queue", Ticket: 100001, Chat: "c1", Line: "554735121777"}, {At: at, Kind: "ticket", Ticket: 100001, Chat: "c1", Agent: "7"}}
 	// Until the listener is connected nothing says it heard: add until it
 	// does. Its catch-up on connecting may bring earlier batches too (ids
 	// differ, contents repeat), so what it heard is gathered and the last

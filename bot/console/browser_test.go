@@ -165,6 +165,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("search", func(t *testing.T) { testSearch(t, browser) })
 	t.Run("media", func(t *testing.T) { testMedia(t, browser) })
 	t.Run("lines", func(t *testing.T) { testLines(t, browser) })
+	t.Run("lines live", func(t *testing.T) { testLinesLive(t, browser) })
 }
 
 func testAgentAnswersACustomer(t *testing.T, browser context.Context) {

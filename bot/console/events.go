@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,11 +13,49 @@ import (
 )
 
 // eventJSON is the data of a server-sent event. It carries ids only: the
-// page fetches what it may see.
+// page fetches what it may see. Line names the ticket's number as tickets
+// do (ticketJSON.Line): only when the store has several lines.
 type eventJSON struct {
 	Ticket int64    `json:"ticket,omitempty"`
+	Line   string   `json:"line,omitempty"`
 	Agent  string   `json:"agent,omitempty"`
 	At     jsonTime `json:"at"`
+}
+
+// eventLines names the lines of one stream's events. It reads the store's
+// lines when first asked and again when an event names a line it has not
+// seen (one started since), so a second line's first event turns the
+// labels on, without a read per event.
+type eventLines struct {
+	db    *store.DB
+	known map[string]bool
+	label func(line string) string
+}
+
+// of returns line's label for an event, "" while the store has one line.
+func (l *eventLines) of(ctx context.Context, line string) (string, error) {
+	if line == "" {
+		return "", nil
+	}
+	if !l.known[line] {
+		err := l.db.View(ctx, func(tx *store.Tx) error {
+			lines, err := tx.Lines(ctx)
+			if err != nil {
+				return err
+			}
+			l.known = map[string]bool{}
+			for _, x := range lines {
+				l.known[x] = true
+			}
+			l.label = labelsOf(lines)
+			return nil
+		})
+		if err != nil {
+			return "", err
+		}
+		l.known[line] = true // read once, even if it never started
+	}
+	return l.label(line), nil
 }
 
 type presenceJSON struct {
@@ -54,13 +93,18 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		return rc.Flush()
 	}
+	lines := &eventLines{db: s.cfg.Store}
 	sendEvent := func(e bot.Event) error {
+		line, err := lines.of(r.Context(), e.Line)
+		if err != nil {
+			return err
+		}
 		if e.ID > 0 {
 			if _, err := fmt.Fprintf(w, "id: %d\n", e.ID); err != nil {
 				return err
 			}
 		}
-		return send(e.Kind, eventJSON{Ticket: e.Ticket, Agent: e.Agent, At: jsonTime(e.At)})
+		return send(e.Kind, eventJSON{Ticket: e.Ticket, Line: line, Agent: e.Agent, At: jsonTime(e.At)})
 	}
 	if _, err := fmt.Fprint(w, "retry: 3000\n\n"); err != nil {
 		return

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -56,7 +57,28 @@ func TestLinesShown(t *testing.T) {
 		ID     int64
 		Line   *string
 	}
+	next := e.events(tok)
 	tkA := e.customer(chat)
+	// eventLine reads the next event of kind about ticket id and the line
+	// it names, nil if none.
+	eventLine := func(kind string, id int64) *string {
+		t.Helper()
+		for {
+			var ev struct {
+				Ticket int64
+				Line   *string
+			}
+			if err := json.Unmarshal([]byte(next(kind)), &ev); err != nil {
+				t.Fatal(err)
+			}
+			if ev.Ticket == id {
+				return ev.Line
+			}
+		}
+	}
+	if l := eventLine("queue", tkA); l != nil {
+		t.Errorf("one line's queue event names line %q; want none", *l)
+	}
 	var q []entry
 	e.must(200, req{method: "GET", path: "/api/queue", token: tok}).json(t, &q)
 	if len(q) != 1 || q[0].Line != nil {
@@ -97,6 +119,9 @@ func TestLinesShown(t *testing.T) {
 	// Ana, on line A's console, answers the customer on line B: the reply
 	// waits in line B's outbox, for line B's process to send.
 	e.must(200, req{method: "POST", path: idPath(tkB, "claim"), token: tok})
+	if l := eventLine("ticket", tkB); l == nil || *l != "(11) 4004-2000" {
+		t.Errorf("the claim's event names line %v; want (11) 4004-2000", l)
+	}
 	e.must(200, req{method: "POST", path: idPath(tkB, "messages"), token: tok, body: map[string]any{"text": "Oi! Sou a Ana.", "internal": false}})
 	sentA := len(e.tr.texts(chat))
 	e.drain()
@@ -174,5 +199,53 @@ func testLines(t *testing.T, browser context.Context) {
 	if err != nil || line != "Linha (11) 4004-2000" {
 		t.Errorf("the conversation's line: %q, %v; want Linha (11) 4004-2000", line, err)
 	}
+	check()
+}
+
+// testLinesLive: a page opened while the store had one line names none;
+// when a second line starts, the next event about a ticket on the page
+// names its line there, as a page loaded then would.
+func testLinesLive(t *testing.T, browser context.Context) {
+	const (
+		lineA = "554735121777"
+		lineB = "551140042000"
+		chat  = "5547999990001"
+	)
+	b := newBackend(t)
+	b.line = lineA
+	b.rt = bot.New(bot.Config{Store: b.db, Line: lineA, Files: b.files, Flow: b.current, Transport: b.tr, Clock: b.clock, Log: zerolog.Nop()})
+	e := &env{backend: b, t: t}
+	e.serve(e.console(Config{}))
+	start := func(line string) {
+		t.Helper()
+		if err := b.db.Update(b.ctx, func(tx *store.Tx) error { _, err := tx.StartLine(b.ctx, line, b.clock.Now()); return err }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start(lineA)
+	e.agent("ana@contaazul.com", "Ana Lima", store.RoleAgent, 5)
+	id := e.customer(chat)
+	ctx, check := tab(t, browser)
+	item := fmt.Sprintf(`.queue-item[data-ticket="%d"]`, id)
+	steps(t, ctx, check, "log in, open the conversation of the only line",
+		chromedp.Navigate(e.srv.URL+"/"),
+		chromedp.WaitVisible(chromedp.ID("login-email")),
+		chromedp.SetValue(chromedp.ID("login-email"), "ana@contaazul.com"),
+		chromedp.SetValue(chromedp.ID("login-password"), password),
+		chromedp.SendKeys(chromedp.ID("login-password"), kb.Enter),
+		chromedp.WaitVisible(chromedp.CSS(item)),
+		chromedp.Click(chromedp.CSS(item+` .item-name`)),
+		chromedp.WaitVisible(chromedp.ID("conv")),
+		chromedp.WaitVisible(chromedp.CSS(`#live.on`)),
+	)
+	if hidden, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('conv-line').hidden`)); err != nil || !hidden {
+		t.Errorf("one line: the conversation names a line (hidden %v, %v)", hidden, err)
+	}
+	start(lineB)
+	e.say(chat, "ainda estou aguardando")
+	steps(t, ctx, check, "the customer writes again once a second line started",
+		chromedp.Poll[chromedp.Void](`document.getElementById('conv-line').textContent === 'Linha (47) 3512-1777' && !document.getElementById('conv-line').hidden`),
+		chromedp.Poll[chromedp.Void](`document.querySelector('`+item+` .item-sub').textContent.includes('Linha (47) 3512-1777')`),
+	)
 	check()
 }

@@ -121,10 +121,15 @@ func lineLabels(ctx context.Context, tx *store.Tx) (func(line string) string, er
 	if err != nil {
 		return nil, err
 	}
+	return labelsOf(lines), nil
+}
+
+// labelsOf is lineLabels for a store of these lines.
+func labelsOf(lines []string) func(line string) string {
 	if len(lines) < 2 {
-		return func(string) string { return "" }, nil
+		return func(string) string { return "" }
 	}
-	return LineLabel, nil
+	return LineLabel
 }
 
 // LineLabel writes a line's digits as people read the number: a

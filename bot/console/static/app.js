@@ -1522,9 +1522,14 @@ function startEvents() {
     if (!first) refreshAll(); // events may have been missed while away
     first = false;
   });
-  es.addEventListener('queue', () => { reload('queue'); if (state.view !== 'atendimento') reload('view'); });
-  es.addEventListener('ticket', (ev) => onTicketEvent(JSON.parse(ev.data)));
-  es.addEventListener('message', (ev) => onMessageEvent(JSON.parse(ev.data)));
+  const ticketEvent = (fn) => (ev) => {
+    const e = JSON.parse(ev.data);
+    noteLine(e);
+    fn(e);
+  };
+  es.addEventListener('queue', ticketEvent(() => { reload('queue'); if (state.view !== 'atendimento') reload('view'); }));
+  es.addEventListener('ticket', ticketEvent(onTicketEvent));
+  es.addEventListener('message', ticketEvent(onMessageEvent));
   es.addEventListener('presence', () => reload('agents'));
   for (const [name, fn] of Object.entries(streams)) es.addEventListener(name, (ev) => fn(JSON.parse(ev.data)));
   es.addEventListener('error', async () => {
@@ -1543,6 +1548,24 @@ function startEvents() {
 function stopEvents() {
   if (es) es.close();
   es = null;
+}
+
+// noteLine shows the line an event names (only when the console serves
+// several numbers) wherever the page shows its ticket, as the ticket's own
+// data does: a second number may start while the page is open, after its
+// lists were loaded naming none, and the customer's other tickets beside
+// a conversation are not loaded again on events.
+function noteLine(e) {
+  if (!e.line || !e.ticket) return;
+  const set = (t, id) => {
+    if (!t || id !== e.ticket || t.line === e.line) return false;
+    t.line = e.line;
+    return true;
+  };
+  if (state.queue.some((q) => set(q, q.ticket))) renderQueue();
+  if (state.mine.some((t) => set(t, t.id))) renderMine();
+  if (set(state.open, state.openId)) renderConversation();
+  if (state.history.some((x) => set(x, x.id))) renderHistory();
 }
 
 function onTicketEvent(e) {
