@@ -488,3 +488,62 @@ func TestMediaCounts(t *testing.T) {
 		}
 	}
 }
+
+// TestLeaseAndEvents: on a shared store the scrape tells the lease's state
+// and the replication of console events, and /readyz says owner or
+// standby: an owner needs WhatsApp connected, a standby does not.
+func TestLeaseAndEvents(t *testing.T) {
+	lease := bot.LeaseState{Line: "554735121777", Role: "owner", Me: "a", Holder: "a", Token: 3, Takeovers: 2, RenewErrs: 1}
+	e := newEnv(t, Config{
+		Connection: func() (string, bool) { return "connecting", false },
+		Lease:      func() bot.LeaseState { return lease },
+	})
+	e.m.SetEvents(func() bot.EventStats { return bot.EventStats{Written: 5, Heard: 9, Dropped: 1, Reconnects: 2} })
+	e.compare(`
+# HELP suporte_lease_owner 1 while this process holds the WhatsApp line's lease (drives WhatsApp and the sender), 0 while it stands by.
+# TYPE suporte_lease_owner gauge
+suporte_lease_owner{line="554735121777"} 1
+# HELP suporte_lease_takeovers_total Times this process took the WhatsApp line's lease (its first start included).
+# TYPE suporte_lease_takeovers_total counter
+suporte_lease_takeovers_total{line="554735121777"} 2
+# HELP suporte_lease_renew_failures_total Lease renewals that failed (the store did not answer in time); past two thirds of the lease's length without one, the process stops driving the line.
+# TYPE suporte_lease_renew_failures_total counter
+suporte_lease_renew_failures_total{line="554735121777"} 1
+# HELP suporte_events_written_total Console events this process wrote to the shared store for every replica.
+# TYPE suporte_events_written_total counter
+suporte_events_written_total 5
+# HELP suporte_events_heard_total Console events this process heard from the shared store (every process's, its own included) and passed to its consoles.
+# TYPE suporte_events_heard_total counter
+suporte_events_heard_total 9
+# HELP suporte_events_dropped_total Console events not passed on because the store could not take them in time (consoles re-fetch).
+# TYPE suporte_events_dropped_total counter
+suporte_events_dropped_total 1
+# HELP suporte_events_listener_reconnects_total Times the connection that hears other processes' events broke and was opened again (each catches up from the events table).
+# TYPE suporte_events_listener_reconnects_total counter
+suporte_events_listener_reconnects_total 2
+`, "suporte_lease_owner", "suporte_lease_takeovers_total", "suporte_lease_renew_failures_total",
+		"suporte_events_written_total", "suporte_events_heard_total", "suporte_events_dropped_total", "suporte_events_listener_reconnects_total")
+
+	readyz := func() (int, readiness) {
+		t.Helper()
+		w := httptest.NewRecorder()
+		e.m.ReadyHandler().ServeHTTP(w, httptest.NewRequest("GET", "/readyz", nil))
+		var r readiness
+		if err := json.Unmarshal(w.Body.Bytes(), &r); err != nil {
+			t.Fatalf("decode %s: %v", w.Body, err)
+		}
+		return w.Code, r
+	}
+	if code, r := readyz(); code != 503 || r.Role != "owner" || r.Lease == nil || r.Lease.Token != 3 || strings.Join(r.Reasons, "|") != "whatsapp: connecting" {
+		t.Errorf("/readyz of an owner without WhatsApp: %d %+v; want 503, owner, whatsapp: connecting", code, r)
+	}
+	lease.Role, lease.Token, lease.Holder = "standby", 0, "b"
+	if code, r := readyz(); code != 200 || r.Role != "standby" || r.Lease == nil || r.Lease.Holder != "b" || len(r.Reasons) > 0 {
+		t.Errorf("/readyz of a standby: %d %+v; want 200, standby, held by b", code, r)
+	}
+	e.compare(`
+# HELP suporte_lease_owner 1 while this process holds the WhatsApp line's lease (drives WhatsApp and the sender), 0 while it stands by.
+# TYPE suporte_lease_owner gauge
+suporte_lease_owner{line="554735121777"} 0
+`, "suporte_lease_owner")
+}
