@@ -141,7 +141,8 @@ func (c *Chooser) Match(text string) (int, bool) {
 	case notChoice:
 		return 0, false
 	}
-	return c.contained(n)
+	i, _, ok := c.contained(n)
+	return i, ok
 }
 
 // MatchExact returns the 0-based choice the whole text names: its number
@@ -186,9 +187,10 @@ func (c *Chooser) exact(text, n string) (int, int) {
 	return 0, noMatch
 }
 
-// contained finds the most specific keyword inside normalized text n.
-func (c *Chooser) contained(n string) (int, bool) {
-	best, bestWords, tie := -1, 0, false
+// contained finds the most specific keyword inside normalized text n:
+// its choice and the keyword.
+func (c *Chooser) contained(n string) (int, string, bool) {
+	best, bestWords, tie, kw := -1, 0, false, ""
 	padded := " " + n + " "
 	for i, ch := range c.choices {
 		for _, w := range ch.Words {
@@ -198,13 +200,13 @@ func (c *Chooser) contained(n string) (int, bool) {
 			}
 			switch {
 			case words > bestWords:
-				best, bestWords, tie = i, words, false
+				best, bestWords, tie, kw = i, words, false, w
 			case best != i:
 				tie = true
 			}
 		}
 	}
-	return best, best >= 0 && !tie
+	return best, kw, best >= 0 && !tie
 }
 
 // numberWords may come before the number of a choice, in any order:

@@ -47,12 +47,13 @@ type How int
 
 // The ways a word matches.
 const (
-	HowSame How = iota // the same stem ("rejeitou" and "rejeitada")
-	HowTypo            // within the typo budget ("snha" and "senha")
+	HowSame    How = iota // the same stem ("rejeitou" and "rejeitada")
+	HowTypo               // within the typo budget ("snha" and "senha")
+	HowMeaning            // synonyms ("arrumar" and "corrigir", see synonyms)
 )
 
 func (h How) String() string {
-	return [...]string{"stem", "typo"}[h]
+	return [...]string{"stem", "typo", "meaning"}[h]
 }
 
 // tuning holds routing's constants. They were set on the labelled set in
@@ -62,6 +63,7 @@ type tuning struct {
 	inherit      float64 // a menu's phrases and words count this much for each level below it
 	typo1        float64 // a word one edit away counts this much
 	typo2        float64 // two edits away
+	synonym      float64 // a synonym of a word the index knows (see synonyms)
 	unknown      float64 // the weight of a word no node knows
 	unknownAmong float64 // the same, in a text with two or more words some node knows
 	alike        float64 // the share of the score that is likeness to the closest phrase; the rest is coverage
@@ -77,12 +79,14 @@ type tuning struct {
 	incidental   float64 // the weight of a word only examples use, against one a title, label or keyword names
 	underScore   float64 // the least score of such a node
 	apart        float64 // how far ahead of its siblings a node under the menu the text names must be (see clearUnder)
+	action       float64 // the score of a trail named for another action than the one the text asks for (see actionWeigh)
 }
 
 var tuned = tuning{
 	inherit:      0.5,
 	typo1:        0.8,
 	typo2:        0.6,
+	synonym:      0.9,
 	unknown:      2.5,
 	unknownAmong: 2,
 	alike:        0.6,
@@ -98,6 +102,7 @@ var tuned = tuning{
 	incidental:   0.7,
 	underScore:   0.2,
 	apart:        1.5,
+	action:       0.5,
 }
 
 // maxAsk is how many topics "É sobre X ou Y?" names at most.
@@ -132,15 +137,17 @@ type Routing struct {
 type Candidate struct {
 	Node     string
 	Title    string
-	Score    float64 // alike*Likeness + (1-alike)*Coverage, boosted under the current menu (see boost)
+	Score    float64 // alike*Likeness + (1-alike)*Coverage, lowered for another action (see Against), boosted under the current menu (see boost)
 	Likeness float64 // how alike the text and the node's closest phrase are, 0 to 1
 	Phrase   string  // that phrase, as written
 	From     string  // the menu the phrase belongs to, when it is a menu's above the node
 	Coverage float64 // the share of the text's weight the node's words explain
 	Matches  []Match // the text's words the node knows
+	Against  string  // the action the text asks for, when the node is named for another one and never says it
 
-	own  float64 // Coverage by the node's own words, without its menus'
-	base float64 // Score before the boost of the menu shown
+	own   float64 // Coverage by the node's own words, without its menus'
+	named float64 // the part of own from its title, labels and keywords: what it is named for
+	base  float64 // Score before the boost of the menu shown
 }
 
 // Match is one customer word the node knows.
@@ -151,6 +158,8 @@ type Match struct {
 	Source string  // a phrase of the node holding it, as written
 	From   string  // the menu above the node the phrase belongs to, if not the node's
 	Weight float64 // what it adds to Coverage
+
+	named bool // Source is a title, label or keyword, not an example
 }
 
 // router is the index of one Flow.
@@ -162,6 +171,7 @@ type router struct {
 	phrases  []phrase
 	postings map[string][]int // stem -> the phrases using it
 	idf      map[string]float64
+	acts     map[int][]string    // main-menu topic -> the actions its trails are named for
 	surfaces map[string]string   // folded word -> its stem, every word of the index
 	deletes  map[string][]string // deletion variant -> the index words it comes from
 }
@@ -169,7 +179,10 @@ type router struct {
 type routeNode struct {
 	id        string
 	title     string
-	ancestors []int // menus above it, nearest first, the main menu excluded
+	ancestors []int    // menus above it, nearest first, the main menu excluded
+	menu      bool     // a menu: it covers every action of the trails under it
+	names     []string // the actions its title, labels and keywords name (class stems)
+	says      []string // the actions any of its phrases or messages says
 }
 
 // phrase is one title, label, keyword or example of a node.
@@ -191,6 +204,7 @@ func buildRouter(fl *Flow, t tuning) *router {
 		index:    map[string]int{},
 		postings: map[string][]int{},
 		idf:      map[string]float64{},
+		acts:     map[int][]string{},
 		surfaces: map[string]string{},
 		deletes:  map[string][]string{},
 	}
@@ -200,7 +214,7 @@ func buildRouter(fl *Flow, t tuning) *router {
 			continue
 		}
 		r.index[n.ID] = len(r.nodes)
-		r.nodes = append(r.nodes, routeNode{id: n.ID, title: fl.Title(n.ID)})
+		r.nodes = append(r.nodes, routeNode{id: n.ID, title: fl.Title(n.ID), menu: n.Type.Value == KindMenu})
 	}
 	for i := range r.nodes {
 		for p := parent[r.nodes[i].id]; p != r.root && p != ""; p = parent[p] {
@@ -219,6 +233,12 @@ func buildRouter(fl *Flow, t tuning) *router {
 				p.stems = append(p.stems, w.stem)
 				p.words = append(p.words, w.surface)
 			}
+			if n, a := &r.nodes[i], action(w.stem); a != "" && !n.menu {
+				if f != FieldExample && !slices.Contains(n.names, a) {
+					n.names = append(n.names, a)
+				}
+				n.says = appendNew(n.says, a)
+			}
 		}
 		if len(p.stems) > 0 {
 			r.phrases = append(r.phrases, p)
@@ -236,6 +256,34 @@ func buildRouter(fl *Flow, t tuning) *router {
 		}
 		for _, e := range n.Examples {
 			add(n.ID, FieldExample, e.Value)
+		}
+		// The words that call an Encantador from anywhere name the
+		// handoff too: "atendente" is a topic, not only a command.
+		if n.Type.Value == KindHandoff {
+			for _, w := range fl.File.Commands.Agent {
+				add(n.ID, FieldKeyword, w.Value)
+			}
+		}
+	}
+	// What a trail's messages explain how to do, it is about too: Emitir
+	// NF-e tells how to send the DANFE to the customer.
+	for _, n := range fl.File.Nodes {
+		i, ok := r.index[n.ID]
+		if !ok || r.nodes[i].menu {
+			continue
+		}
+		for _, m := range n.Messages {
+			for _, w := range contentWords(m.Text.Value) {
+				if a := action(w.stem); a != "" {
+					r.nodes[i].says = appendNew(r.nodes[i].says, a)
+				}
+			}
+		}
+	}
+	for i, n := range r.nodes {
+		for _, a := range n.names {
+			b := r.branch(i)
+			r.acts[b] = appendNew(r.acts[b], a)
 		}
 	}
 	// A word's weight blends how few nodes use it and how few of the main
@@ -333,11 +381,17 @@ type termMatch struct {
 	how     How
 }
 
-// lookup finds the index stems a customer's word means: its own stem, or
-// failing that the closest words within its typo budget.
+// lookup finds the index stems a customer's word means: its own stem,
+// failing that its synonym's, failing that the closest words within its
+// typo budget.
 func (r *router) lookup(w word) []termMatch {
 	if _, ok := r.postings[w.stem]; ok {
 		return []termMatch{{stem: w.stem, surface: w.surface, quality: 1, how: HowSame}}
+	}
+	if s, ok := synonym[w.stem]; ok {
+		if _, ok := r.postings[s]; ok {
+			return []termMatch{{stem: s, surface: w.surface, quality: r.t.synonym, how: HowMeaning}}
+		}
 	}
 	budget := typoBudget(len(w.surface))
 	if budget == 0 {
@@ -411,9 +465,10 @@ func (r *router) route(norm, from string) Routing {
 				}
 				h.dot += v * r.fieldWeight(p.field)
 				h.mass += idf * idf
-				if v > own[p.node*k+qi].Weight {
+				named := p.field != FieldExample
+				if cur := own[p.node*k+qi]; v > cur.Weight || v == cur.Weight && named && !cur.named {
 					term := p.words[slices.Index(p.stems, m.stem)]
-					own[p.node*k+qi] = Match{Word: w.surface, Term: term, How: m.how, Source: p.source, Weight: v}
+					own[p.node*k+qi] = Match{Word: w.surface, Term: term, How: m.how, Source: p.source, Weight: v, named: named}
 				}
 			}
 		}
@@ -457,6 +512,7 @@ func (r *router) route(norm, from string) Routing {
 		}
 	}
 	boosted := r.subtree(from)
+	wants := r.wants(words)
 	for i, node := range r.nodes {
 		c := Candidate{Node: node.id, Title: node.title, Likeness: like[i]}
 		if closest[i] >= 0 {
@@ -470,6 +526,9 @@ func (r *router) route(norm, from string) Routing {
 		for qi := range uniq {
 			m := own[i*k+qi]
 			c.own += m.Weight / mass
+			if m.named {
+				c.named += m.Weight / mass
+			}
 			for depth, a := range node.ancestors {
 				up := own[a*k+qi]
 				if v := up.Weight * math.Pow(r.t.inherit, float64(depth+1)); v > m.Weight {
@@ -484,6 +543,10 @@ func (r *router) route(norm, from string) Routing {
 			}
 		}
 		c.Score = r.t.alike*c.Likeness + (1-r.t.alike)*c.Coverage
+		if a, ok := r.actionWeigh(i, wants); !ok {
+			c.Score *= r.t.action
+			c.Against = a
+		}
 		c.base = c.Score
 		// The customer reads the options of the menu shown, not the
 		// examples behind them: only words like theirs tip the balance.
@@ -503,6 +566,53 @@ func (r *router) route(norm, from string) Routing {
 	})
 	r.decide(&out, boosted)
 	return out
+}
+
+// wants lists the actions the text asks for: the words of an action
+// synonym group, unless they tell what was done ("emiti", "cancelada").
+// Their surfaces come along, for explanations.
+func (r *router) wants(words []word) []word {
+	var out []word
+	for _, w := range words {
+		if a := action(w.stem); a != "" && !told(w.surface) && !slices.ContainsFunc(out, func(o word) bool { return o.stem == a }) {
+			out = append(out, word{surface: w.surface, stem: a})
+		}
+	}
+	return out
+}
+
+// actionWeigh: a verb says what the customer wants done, the nouns what
+// it is done to, and the trails of one topic share their nouns. "anular
+// uma nota de serviço" shares "nota de serviço" with Emitir NFS-e but
+// asks for what Cancelar ou corrigir nota is named for. So when a trail
+// of node i's topic is named for an action the text asks for, and node i
+// is a trail named for others that neither its phrases nor its messages
+// ever mention, it reports false and that action, and its score is
+// lowered (by action). Menus cover their trails' actions; a topic whose
+// trails name no such action is not told apart by it.
+func (r *router) actionWeigh(i int, wants []word) (string, bool) {
+	n := r.nodes[i]
+	if len(wants) == 0 || n.menu || len(n.names) == 0 {
+		return "", true
+	}
+	against := ""
+	for _, w := range wants {
+		if slices.Contains(n.says, w.stem) {
+			return "", true
+		}
+		if against == "" && slices.Contains(r.acts[r.branch(i)], w.stem) {
+			against = w.surface
+		}
+	}
+	return against, against == ""
+}
+
+// appendNew appends s to list unless it is there already.
+func appendNew(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
 }
 
 // phraseHit is what a text shares with one phrase.
@@ -550,7 +660,7 @@ func (r *router) decide(out *Routing, here []bool) {
 	}
 	var picks []int
 	for _, g := range groups {
-		picks = append(picks, r.pick(g)...)
+		picks = append(picks, r.pick(g, out.Ranking)...)
 	}
 	// Words that fit the menu the customer is at as well as elsewhere are
 	// about this menu: at "Notas fiscais", "emitir" is about invoices. The
@@ -614,6 +724,42 @@ func (r *router) clearUnder(out Routing, menu string) (string, bool) {
 	return top.Node, true
 }
 
+// beyond reports whether node, under menu and reached through keyword
+// kw found inside the text, has routing's support beyond that keyword: a
+// score of at least underScore and a coverage of at least askCoverage
+// (the words no node knows do not outweigh it), and some word of the text it knows that
+// kw does not say, or a score before the boost of the menu shown ahead
+// of every node elsewhere. "receita" at Financeiro is a keyword of Contas
+// a pagar e a receber, but "me manda uma receita de bolo" is about
+// nothing there: "manda" fits Enviar cobrança as well.
+func (r *router) beyond(out Routing, node, menu, kw string) bool {
+	if r == nil {
+		return false
+	}
+	k := slices.IndexFunc(out.Ranking, func(c Candidate) bool { return c.Node == node })
+	if k < 0 || out.Ranking[k].Score < r.t.underScore || out.Ranking[k].Coverage < r.t.askCoverage {
+		return false
+	}
+	c := out.Ranking[k]
+	said := contentWords(kw)
+	for _, m := range c.Matches {
+		st := stem(m.Word)
+		if f, ok := family[st]; ok {
+			st = f
+		}
+		if !slices.ContainsFunc(said, func(w word) bool { return w.stem == st }) {
+			return true
+		}
+	}
+	here := r.subtree(menu)
+	for _, o := range out.Ranking {
+		if i, ok := r.index[o.Node]; ok && (here == nil || !here[i]) && o.base >= c.base {
+			return false
+		}
+	}
+	return true
+}
+
 // coverage is node i's Coverage in the ranking, 0 when it is not there.
 func (r *router) coverage(ranking []Candidate, i int) float64 {
 	for _, c := range ranking {
@@ -635,8 +781,11 @@ func (r *router) score(out Routing, node string) float64 {
 }
 
 // pick is what the close nodes of one topic stand for (see decide).
-func (r *router) pick(g []int) []int {
+func (r *router) pick(g []int, ranking []Candidate) []int {
 	if d, ok := r.line(g); ok {
+		if m, ok := r.menuFor(d, g, ranking); ok {
+			return []int{m}
+		}
 		return []int{d}
 	}
 	if m, ok := r.sharedMenu(g); ok && (slices.Contains(g, m) || len(g) > maxAsk) {
@@ -650,6 +799,38 @@ func (r *router) pick(g []int) []int {
 		}
 	}
 	return out
+}
+
+// menuFor: a trail scoring no more than a menu above it says no more
+// than that menu does. When another trail of the menu is named for as
+// much of the text as the trail's own words explain (by its title, labels
+// or keywords: "chamados" names Meus chamados and Como acompanhar
+// chamados alike), the menu, which shows both, stands for the text;
+// otherwise the trail ("carta de correção" names only Cancelar ou
+// corrigir nota).
+func (r *router) menuFor(d int, g []int, ranking []Candidate) (int, bool) {
+	at := func(i int) *Candidate {
+		for k := range ranking {
+			if ranking[k].Node == r.nodes[i].id {
+				return &ranking[k]
+			}
+		}
+		return nil
+	}
+	cd := at(d)
+	for _, m := range r.nodes[d].ancestors {
+		cm := at(m)
+		if !slices.Contains(g, m) || cm == nil || cd == nil || cm.Score < cd.Score {
+			continue
+		}
+		for _, c := range ranking {
+			j := r.index[c.Node]
+			if j != d && c.named > 0 && c.named >= cd.own && slices.Contains(r.nodes[j].ancestors, m) && !slices.Contains(r.nodes[d].ancestors, j) {
+				return m, true
+			}
+		}
+	}
+	return 0, false
 }
 
 // branch is the main-menu topic node i is under (itself for the main menu's options).

@@ -31,6 +31,9 @@ func TestContentWords(t *testing.T) {
 		{"product name", "não consigo entrar na Conta Azul", []string{"entrar"}},
 		{"numbers kept whole", "erro 539 no 0800", []string{"erro", "539", "0800"}},
 		{"acronyms kept whole", "OFX da NF-e", []string{"ofx", "nfe"}},
+		{"a word group read as one word", "carne e osso, por favor", []string{"human"}},
+		{"a bill is an expense", "lancei a conta de luz", []string{"lanc", "despes"}},
+		{"the bot's names are no topic", "vc é um robô?", nil},
 		{"no text", "?!", nil},
 	}
 	for _, tt := range tests {
@@ -61,6 +64,67 @@ func TestStemsMeet(t *testing.T) {
 				t.Errorf("stem(%q) = %q; want %q, the stem of %q", w, got, want, g[0])
 			}
 		}
+	}
+}
+
+// The forms of one word the stemmer leaves apart meet through families:
+// a verb and its noun, an irregular form.
+func TestFamiliesMeet(t *testing.T) {
+	for _, g := range [][]string{
+		{"emitir", "emissão", "emissao", "emito"},
+		{"corrigir", "correção", "corrijo"},
+		{"conectar", "conexão"},
+		{"vencem", "vencimento", "vencido"},
+		{"pagar", "paguei", "pagou"},
+		{"retificar", "retifico"},
+	} {
+		want := stems(contentWords(g[0]))
+		for _, w := range g[1:] {
+			if got := stems(contentWords(w)); !reflect.DeepEqual(got, want) {
+				t.Errorf("contentWords(%q) stems = %q; want %q, those of %q", w, got, want, g[0])
+			}
+		}
+	}
+}
+
+// TestTold tells an action wanted from one told.
+func TestTold(t *testing.T) {
+	for w, want := range map[string]bool{"cancelar": false, "cancelo": false, "cancelamento": false, "emissao": false, "envia": false,
+		"cancelei": true, "emiti": true, "mandou": true, "emitiu": true, "cancelada": true, "emitidos": true} {
+		if got := told(w); got != want {
+			t.Errorf("told(%q) = %v; want %v", w, got, want)
+		}
+	}
+}
+
+// TestActionWeighs: the verb says which trail of a topic the text is
+// about, over nouns the topic's trails share, and says so in the ranking.
+func TestActionWeighs(t *testing.T) {
+	fl := loadShipped(t)
+	for _, tt := range []struct{ text, want string }{
+		{"estornar a nota de produto", "notas-cancelar"},
+		{"como arrumo a nota de serviço", "notas-cancelar"},
+		{"emiti a NF-e errada, como cancelo?", "notas-cancelar"}, // "emiti" tells what was done
+		{"como emitir nota de serviço", "notas-nfse"},
+		{"reenviar o boleto", "boletos-enviar"},
+	} {
+		if a := fl.Understand(fl.Root(), tt.text); a.Kind != AnswerGo || a.Node != tt.want {
+			t.Errorf("Understand(%q) = %s %v; want go %s%s", tt.text, a.Kind, a.nodes(), tt.want, top(a.Routing))
+		}
+	}
+	r := fl.Route("como arrumo a nota de serviço", "")
+	i := slices.IndexFunc(r.Ranking, func(c Candidate) bool { return c.Node == "notas-nfse" })
+	if i < 0 || r.Ranking[i].Against != "arrumo" {
+		t.Errorf("Route ranking = %+v; want notas-nfse lowered against %q", r.Ranking, "arrumo")
+	}
+	j := slices.IndexFunc(r.Ranking, func(c Candidate) bool { return c.Node == "notas-cancelar" })
+	if j < 0 || !slices.ContainsFunc(r.Ranking[j].Matches, func(m Match) bool { return m.Word == "arrumo" && m.How == HowMeaning && m.Term == "corrigir" }) {
+		t.Errorf("notas-cancelar matches = %+v; want arrumo read as corrigir", r.Ranking[j].Matches)
+	}
+	// Another topic's trail is not told apart by the verb: Emitir NF-e
+	// explains sending the DANFE, and boletos are no invoices.
+	if r := fl.Route("mandar a nota de produto", ""); slices.ContainsFunc(r.Ranking, func(c Candidate) bool { return c.Against != "" }) {
+		t.Errorf("Route ranking = %+v; want no node lowered", r.Ranking)
 	}
 }
 
@@ -135,6 +199,11 @@ func TestUnderstand(t *testing.T) {
 		{"the menu shown breaks only ties: more explained elsewhere is asked", "notas", "deu erro pra gerar boleto", AnswerAsk, []string{"notas-rejeitada", "boletos-emitir"}},
 		{"laughter", "inicio", "kkkkkk", AnswerNone, nil},
 		{"off topic", "inicio", "quem ganhou o jogo ontem?", AnswerNone, nil},
+		{"a keyword among unknown words leads nowhere", "financeiro", "qual a receita do bolo de cenoura?", AnswerNone, nil},
+		{"a keyword tied with a word of another topic leads nowhere", "financeiro", "me manda a receita do pudim", AnswerAsk, []string{"financeiro-contas"}},
+		{"the menu's own word opens the menu", "inicio", "sobre os chamados", AnswerGo, []string{"chamados"}},
+		{"the words that call an Encantador name the handoff", "notas", "prefiro um ser humano", AnswerGo, []string{"atendente"}},
+		{"bills to pay", "inicio", "paguei a conta de água, onde lanço?", AnswerGo, []string{"financeiro-contas"}},
 		{"unknown menu reads as the main menu", "nao-existe", "3", AnswerOption, []string{"boletos"}},
 	}
 	for _, tt := range tests {

@@ -100,9 +100,10 @@ func (fl *Flow) Understand(menu, text string) Answer {
 // a sub-menu goes on to the node under it that routing clearly prefers
 // there (see clearUnder): "a nota travou na transmissão com erro" is
 // about the rejected invoice. Away from the main menu, a keyword of the
-// menu shown counts only with routing's support beyond that word (a
-// trail is no answer to "como vc se chama?"), and where both menus name
-// a node, the one routing scores higher wins; the menu shown wins ties.
+// menu shown counts only with routing's support beyond that word (see
+// beyond: a trail is no answer to "me manda uma receita de bolo"), and
+// where both menus name a node, the one routing scores higher wins; the
+// menu shown wins ties.
 func (fl *Flow) inside(menu, n string, r Routing) (Answer, bool) {
 	root := fl.Root()
 	found := func(at string) (Answer, bool) {
@@ -110,11 +111,14 @@ func (fl *Flow) inside(menu, n string, r Routing) (Answer, bool) {
 		if c == nil {
 			return Answer{}, false
 		}
-		i, ok := c.contained(n)
+		i, kw, ok := c.contained(n)
 		if !ok {
 			return Answer{}, false
 		}
 		a := Answer{Kind: AnswerOption, Option: i, Node: fl.nodes[at].Options[i].Goto.Value, Routing: r}
+		if at != root && !fl.router.beyond(r, a.Node, at, kw) {
+			return Answer{}, false
+		}
 		if d, ok := fl.router.clearUnder(r, a.Node); ok {
 			a.Kind, a.Node = AnswerGo, d
 		}
@@ -126,9 +130,6 @@ func (fl *Flow) inside(menu, n string, r Routing) (Answer, bool) {
 	here, okHere := found(menu)
 	if menu == root {
 		return here, okHere
-	}
-	if okHere && fl.router.score(r, here.Node) < fl.router.t.underScore {
-		okHere = false
 	}
 	away, okAway := found(root)
 	switch {

@@ -14,7 +14,8 @@ import (
 // that carry no topic are dropped, and what is left is stemmed, so
 // "rejeitada", "rejeitou" and "rejeitando" meet.
 
-// word is one content word of a text: as it was written (folded) and its stem.
+// word is one content word of a text: as it was written (folded) and its
+// stem (its family's, see families).
 type word struct {
 	surface string
 	stem    string
@@ -43,8 +44,9 @@ var abbreviations = map[string]string{
 }
 
 // stopWords carry no topic: articles, pronouns, common verbs, greetings,
-// politeness and the product's own name. Topic words stay even when
-// frequent ("nota", "cliente"): the index weighs those.
+// politeness, the product's own name and the bot's (talking about the
+// bot is no topic: "vc é um robô?"). Topic words stay even when frequent
+// ("nota", "cliente"): the index weighs those.
 var stopWords = setOf(`a o as os um uma uns umas de do da dos das em no na nos nas num numa
 	por pelo pela pelos pelas para pra pro pras pros com sem sob sobre ate apos e ou mas que se como
 	quando onde qual quais quanto quantos quanta quantas porque pois entao eu tu ele ela nos vos eles elas voce voces
@@ -58,6 +60,7 @@ var stopWords = setOf(`a o as os um uma uns umas de do da dos das em no na nos n
 	favor obrigado obrigada oi ola bom boa dia tarde noite beleza ok okay pessoal gente amigo amiga
 	senhor senhora moco moca alo opa ei eae salve valeu gratidao please hello hi ae uai tchau rs
 	azul sistema erp app aplicativo plataforma site programa coisa coisas negocio assunto respeito
+	robo robozinho bot chatbot
 	comigo contigo verdade depois antes aonde entao logo certo certinho
 	dar da dando deu dei jeito problema problemas questao
 	ao aos dum duma neste nesta nesse nessa disso nisso desse dessa deste desta qualquer
@@ -74,6 +77,93 @@ var stopWords = setOf(`a o as os um uma uns umas de do da dos das em no na nos n
 // product's name is one.
 var fillerPhrases = []string{" conta azul ", " de novo ", " tudo bem ", " tudo bom ",
 	" tirar uma duvida ", " tirar umas duvidas ", " tirar duvida ", " tirar duvidas ", " passo a passo "}
+
+// expressions are word groups that mean one word routing knows, read
+// as that word before the text is split: "carne e osso" is a person, not
+// a "carnê"; a bill for electricity or water is an expense.
+var expressions = func() []struct{ from, to string } {
+	out := []struct{ from, to string }{
+		{" carne e osso ", " humano "}, {" ser humano ", " humano "}, {" pessoa real ", " humano "},
+		{" pessoa de verdade ", " humano "}, {" gente de verdade ", " humano "}, {" alguem de verdade ", " humano "},
+	}
+	for _, bill := range strings.Fields("luz energia agua telefone internet gas consumo condominio") {
+		out = append(out, struct{ from, to string }{" conta de " + bill + " ", " despesa "},
+			struct{ from, to string }{" contas de " + bill + " ", " despesas "})
+	}
+	return out
+}()
+
+// families are forms of one word the stemmer does not bring together:
+// a verb and its noun ("emitir" and "emissão", "vencem" and
+// "vencimento"), an irregular form ("paguei", "corrijo"). Routing reads
+// each as the first one.
+var families = []string{
+	"emitir emissao", "corrigir correcao corrijo corrija", "conectar conexao", "excluir exclusao",
+	"anular anulacao", "retificar retificacao retifico retifica", "desfazer desfaco desfaca", "sincronizar sincronizacao", "vencer vencimento",
+	"pagar paguei pague", "receber recebimento",
+}
+
+// synonyms are words customers use for one thing ("anular" and
+// "estornar" for "cancelar", "arrumar" for "corrigir"). A word routing
+// does not know is read as the first of its group; one it knows keeps
+// its own weight, since words of a group are not used alike ("gerar" is
+// said of boletos more than of notes). Groups marked action name what
+// the customer wants done: see actionWeigh in route.go.
+var synonyms = []struct {
+	action bool
+	words  string
+}{
+	{true, "cancelar anular estornar desfazer"},
+	{true, "corrigir retificar consertar arrumar"},
+	{true, "emitir gerar"},
+	{true, "enviar reenviar mandar encaminhar compartilhar"},
+	{true, "conectar integrar vincular sincronizar"},
+	{false, "despesa gasto aluguel"},
+}
+
+// family maps a word's stem to its family's; synonym maps a stem (its
+// family's) to its group's first; actions holds those that name an action.
+var family, synonym, actions = func() (map[string]string, map[string]string, map[string]bool) {
+	f, s, a := map[string]string{}, map[string]string{}, map[string]bool{}
+	for _, g := range families {
+		ws := strings.Fields(g)
+		for _, w := range ws {
+			f[stem(w)] = stem(ws[0])
+		}
+	}
+	for _, g := range synonyms {
+		ws := strings.Fields(g.words)
+		head := stem(ws[0])
+		for _, w := range ws {
+			s[stem(w)] = head
+		}
+		if g.action {
+			a[head] = true
+		}
+	}
+	return f, s, a
+}()
+
+// action is the action a stem names, "" for none.
+func action(st string) string {
+	if h := synonym[st]; actions[h] {
+		return h
+	}
+	return ""
+}
+
+// told reports whether an action word tells what was done, not what is
+// wanted: the past ("emiti", "cancelei", "mandou") or a participle
+// ("emitida", "cancelado"). "emiti a nota errada e quero cancelar" asks
+// to cancel.
+func told(surface string) bool {
+	for _, end := range []string{"i", "ou", "iu", "eu", "ado", "ada", "ados", "adas", "ido", "ida", "idos", "idas"} {
+		if strings.HasSuffix(surface, end) {
+			return true
+		}
+	}
+	return false
+}
 
 // laughter is WhatsApp laughing or typing noise: "kkkk", "hahaha", "rsrs".
 func laughter(w string) bool {
@@ -129,6 +219,9 @@ func normalWords(n string) []word {
 	for _, p := range fillerPhrases {
 		n = strings.ReplaceAll(n, p, " ")
 	}
+	for _, e := range expressions {
+		n = strings.ReplaceAll(n, e.from, e.to)
+	}
 	var out []word
 	for _, tok := range strings.Fields(n) {
 		tok = squeeze(tok)
@@ -140,7 +233,11 @@ func normalWords(n string) []word {
 			if len(w) < 2 || stopWords[w] || laughter(w) {
 				continue
 			}
-			out = append(out, word{surface: w, stem: stem(w)})
+			st := stem(w)
+			if f, ok := family[st]; ok {
+				st = f
+			}
+			out = append(out, word{surface: w, stem: st})
 		}
 	}
 	return out

@@ -31,7 +31,8 @@ type routeScoreJSON struct {
 	Likeness float64          `json:"likeness"`
 	Coverage float64          `json:"coverage"`
 	Phrase   string           `json:"phrase"`
-	From     string           `json:"from,omitempty"` // the menu above the node the phrase belongs to
+	From     string           `json:"from,omitempty"`    // the menu above the node the phrase belongs to
+	Against  string           `json:"against,omitempty"` // the action asked for, when the node is named for another (see flows.Candidate)
 	Matches  []routeMatchJSON `json:"matches"`
 }
 
@@ -72,12 +73,14 @@ func routeOut(fl *flows.Flow, menu, text string) *routeJSON {
 			break
 		}
 		s := routeScoreJSON{routeNodeJSON: node(c.Node), Score: round2(c.Score), Likeness: round2(c.Likeness), Coverage: round2(c.Coverage),
-			Phrase: c.Phrase, From: c.From, Matches: []routeMatchJSON{}}
+			Phrase: c.Phrase, From: c.From, Against: c.Against, Matches: []routeMatchJSON{}}
 		for _, m := range c.Matches {
 			how := "same"
 			switch {
 			case m.How == flows.HowTypo:
 				how = "typo"
+			case m.How == flows.HowMeaning:
+				how = "meaning"
 			case m.Word != m.Term:
 				how = "stem"
 			}

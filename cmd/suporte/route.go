@@ -80,11 +80,16 @@ func writeRouting(w io.Writer, fl *flows.Flow, menu, text string, top int) {
 			from = " of menu " + c.From
 		}
 		fmt.Fprintf(w, "                      closest: %q%s\n", c.Phrase, from)
+		if c.Against != "" {
+			fmt.Fprintf(w, "                      asks to %q, which this trail is not named for: score lowered\n", c.Against)
+		}
 		for _, m := range c.Matches {
 			how := "same word"
 			switch {
 			case m.How == flows.HowTypo:
 				how = "typo of"
+			case m.How == flows.HowMeaning:
+				how = "same meaning as"
 			case m.Word != m.Term:
 				how = "same stem as"
 			}
