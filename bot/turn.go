@@ -201,17 +201,23 @@ func (r *Runtime) write(ctx context.Context, tx *store.Tx, t *turn, before strin
 			return err
 		}
 	}
-	if t.ticket.ID != 0 {
-		ticketBefore.LastActivityAt = t.ticket.LastActivityAt
-		same := t.ticket == ticketBefore
-		t.ticket.LastActivityAt = now
-		if same {
-			if err := tx.TouchTicket(ctx, t.ticket.ID, now); err != nil {
-				return err
-			}
-		} else if err := tx.UpdateTicket(ctx, t.ticket); err != nil {
+	// The writes whose results are not needed come first: on PostgreSQL
+	// they go with the ticket's update, in one statement where they can.
+	if err := r.writeTimers(ctx, tx, t, in); err != nil {
+		return err
+	}
+	for _, tm := range t.setTimers {
+		tx.AfterCommit(func() { r.timerSet(tm.Due) })
+		if err := tx.SetTimer(ctx, tm); err != nil {
 			return err
 		}
+	}
+	for _, kind := range t.dropTimers {
+		if err := tx.DeleteTimer(ctx, t.conv.Line, t.conv.Chat, kind); err != nil {
+			return err
+		}
+	}
+	if t.ticket.ID != 0 {
 		evs := make([]store.TicketEvent, 0, len(t.events)+1)
 		for _, e := range t.events {
 			e.Ticket, e.At = t.ticket.ID, now
@@ -221,6 +227,16 @@ func (r *Runtime) write(ctx context.Context, tx *store.Tx, t *turn, before strin
 			evs = append(evs, store.TicketEvent{Ticket: t.ticket.ID, At: now, Kind: "status", Actor: "bot", Text: t.ticket.Status})
 		}
 		if err := tx.AddTicketEvents(ctx, evs); err != nil {
+			return err
+		}
+		ticketBefore.LastActivityAt = t.ticket.LastActivityAt
+		same := t.ticket == ticketBefore
+		t.ticket.LastActivityAt = now
+		if same {
+			if err := tx.TouchTicket(ctx, t.ticket.ID, now); err != nil {
+				return err
+			}
+		} else if err := tx.UpdateTicket(ctx, t.ticket); err != nil {
 			return err
 		}
 	}
@@ -256,20 +272,6 @@ func (r *Runtime) write(ctx context.Context, tx *store.Tx, t *turn, before strin
 			*fb = old
 		}
 		if err := tx.PutFeedback(ctx, *fb); err != nil {
-			return err
-		}
-	}
-	if err := r.writeTimers(ctx, tx, t, in); err != nil {
-		return err
-	}
-	for _, tm := range t.setTimers {
-		tx.AfterCommit(func() { r.timerSet(tm.Due) })
-		if err := tx.SetTimer(ctx, tm); err != nil {
-			return err
-		}
-	}
-	for _, kind := range t.dropTimers {
-		if err := tx.DeleteTimer(ctx, t.conv.Line, t.conv.Chat, kind); err != nil {
 			return err
 		}
 	}

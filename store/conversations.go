@@ -129,7 +129,7 @@ func (tx *Tx) PutConversation(ctx context.Context, c Conversation) error {
 		}
 		path = string(b)
 	}
-	err := tx.execLater(ctx, putConversationSQL,
+	err := tx.writeLater(ctx, "conversations", putConversationSQL,
 		c.Chat, c.Line, c.State, c.Node, path, c.Ticket, c.Attempts, c.Intent, c.FlowVersion,
 		millis(c.StartedAt), millis(c.UpdatedAt), millis(c.PausedUntil), c.Subject)
 	if err != nil {

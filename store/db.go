@@ -88,6 +88,8 @@ type writer struct {
 	// seen holds the statements (as PostgreSQL takes them) that ran on pg
 	// in a pipeline: pgx prepared them, so they can be queued.
 	seen map[string]bool
+	// merged caches the statements combine built, by their parts' texts.
+	merged map[string]string
 
 	// prepared maps a hot query to its statement prepared on conn. Built
 	// when conn is taken, read-only afterwards.
@@ -269,6 +271,9 @@ func (db *DB) connectWriter(ctx context.Context, wr *writer) error {
 		prepared[q] = s
 	}
 	wr.conn, wr.pg, wr.prepared, wr.seen = conn, pg, prepared, map[string]bool{}
+	if wr.merged == nil {
+		wr.merged = map[string]string{}
+	}
 	return nil
 }
 
@@ -426,7 +431,7 @@ func (db *DB) View(ctx context.Context, fn func(tx *Tx) error) error {
 // run is a writer's loop: it owns the write connection until stop.
 func (db *DB) run(wr *writer) {
 	defer db.wg.Done()
-	tx := &Tx{q: wr.conn, pg: wr.pg, seen: wr.seen, d: db.d, prepared: wr.prepared, writer: true}
+	tx := &Tx{q: wr.conn, pg: wr.pg, seen: wr.seen, merged: wr.merged, d: db.d, prepared: wr.prepared, writer: true}
 	batch := make([]*job, 0, maxBatch)
 	for {
 		var first *job
@@ -741,10 +746,12 @@ type Tx struct {
 	d  *dialect
 
 	// later holds the writes queued by execLater on PostgreSQL's writer,
-	// sent with the next statement that needs an answer; seen is the
-	// writer's.
-	later []queued
-	seen  map[string]bool
+	// sent with the next statement that needs an answer; seen and merged
+	// are the writer's; sent holds the texts of the last pipeline sent.
+	later  []queued
+	seen   map[string]bool
+	merged map[string]string
+	sent   []string
 
 	// Writer only: prepared statements by query, and the running job's
 	// AfterCommit calls.
@@ -774,6 +781,13 @@ func (r errRow) Scan(...any) error { return r.err }
 // the whole batch. ctx is checked before each statement instead.
 
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return tx.execIn(ctx, "", query, args...)
+}
+
+// execIn is exec for a write that reads and changes table only (see
+// writeLater): on PostgreSQL's writer it may share one statement with the
+// writes queued before it.
+func (tx *Tx) execIn(ctx context.Context, table, query string, args ...any) (sql.Result, error) {
 	args = tx.d.args(args)
 	if !tx.writer {
 		return tx.q.ExecContext(ctx, tx.d.sql(query), args...)
@@ -790,7 +804,7 @@ func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 			tag, err := tx.pg.Exec(context.Background(), tx.d.sql(query), args...)
 			return driver.RowsAffected(tag.RowsAffected()), err
 		}
-		br, err := tx.send(query, args)
+		br, err := tx.sendAll(queued{tx.d.sql(query), args, table})
 		if err != nil {
 			return nil, err
 		}
@@ -799,7 +813,7 @@ func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 			err = cerr
 		}
 		if err == nil {
-			tx.seen[tx.d.sql(query)] = true
+			tx.markSeen()
 		}
 		return driver.RowsAffected(tag.RowsAffected()), err
 	}
@@ -843,10 +857,13 @@ func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) rowScanne
 	return tx.q.QueryRowContext(context.Background(), tx.d.sql(query), args...)
 }
 
-// queued is a statement execLater put off.
+// queued is a statement execLater put off, or one to send after them.
 type queued struct {
 	query string // as PostgreSQL takes it
 	args  []any
+	// table, if set, is the only table the statement reads and changes:
+	// statements on different tables may be sent as one (see combine).
+	table string
 }
 
 // execLater runs a write whose result the caller does not need. On
@@ -859,14 +876,21 @@ type queued struct {
 // first run prepares it, and a statement that fails to prepare must not
 // take the queued savepoint of its job down with it.
 func (tx *Tx) execLater(ctx context.Context, query string, args ...any) error {
+	return tx.writeLater(ctx, "", query, args...)
+}
+
+// writeLater is execLater for a write that reads and changes table only
+// (no subquery, no trigger reading another table): on PostgreSQL it may
+// share one statement with the writes queued next to it.
+func (tx *Tx) writeLater(ctx context.Context, table, query string, args ...any) error {
 	if tx.pg == nil || !tx.seen[tx.d.sql(query)] {
-		_, err := tx.exec(ctx, query, args...)
+		_, err := tx.execIn(ctx, table, query, args...)
 		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	tx.later = append(tx.later, queued{tx.d.sql(query), tx.d.args(args)})
+	tx.later = append(tx.later, queued{tx.d.sql(query), tx.d.args(args), table})
 	return nil
 }
 
@@ -874,36 +898,193 @@ func (tx *Tx) execLater(ctx context.Context, query string, args ...any) error {
 // returns the results positioned at query's. It fails with the first
 // queued write that failed.
 func (tx *Tx) send(query string, args []any) (pgx.BatchResults, error) {
-	return tx.sendAll(queued{tx.d.sql(query), args})
+	return tx.sendAll(queued{query: tx.d.sql(query), args: args})
 }
 
 // sendAll is send for several statements, whose results follow in order.
+// The queued writes go combined (see combine), and the first of stmts
+// may go in the same statement as the writes before it.
 func (tx *Tx) sendAll(stmts ...queued) (pgx.BatchResults, error) {
-	if !tx.seen[stmts[0].query] {
-		// Its first run may fail to prepare, which fails the whole
-		// pipeline: the queued writes go first.
-		if err := tx.flush(); err != nil {
-			return nil, err
-		}
-	}
-	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(tx.later)+len(stmts))}
-	for _, q := range tx.later {
-		b.Queue(q.query, q.args...)
-	}
-	n := len(tx.later)
+	b, skip := tx.combine(stmts)
 	clear(tx.later)
 	tx.later = tx.later[:0]
-	for _, q := range stmts {
-		b.Queue(q.query, q.args...)
+	// A statement new to the connection is prepared before anything of
+	// its pipeline runs, and if that fails nothing runs: the statements
+	// before it (a job's savepoint among them) go first, on their own.
+	for k := 1; k <= skip && k < len(b); k++ {
+		if tx.seen[b[k].query] {
+			continue
+		}
+		if err := tx.run(b[:k]); err != nil {
+			return nil, err
+		}
+		b, skip, k = b[k:], skip-k, 0
 	}
-	br := tx.pg.SendBatch(context.Background(), b)
-	for range n {
+	br := tx.pg.SendBatch(context.Background(), tx.batch(b))
+	for i := range skip {
 		if _, err := br.Exec(); err != nil {
 			br.Close()
 			return nil, err
 		}
+		if i == 0 {
+			tx.markSeen() // the pipeline's statements all prepared
+		}
 	}
 	return br, nil
+}
+
+// batch queues stmts in a pgx batch and notes their texts in tx.sent.
+func (tx *Tx) batch(stmts []queued) *pgx.Batch {
+	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(stmts))}
+	tx.sent = tx.sent[:0]
+	for _, q := range stmts {
+		b.Queue(q.query, q.args...)
+		tx.sent = append(tx.sent, q.query)
+	}
+	return b
+}
+
+// run sends stmts, writes whose results are not needed, and returns the
+// first failure.
+func (tx *Tx) run(stmts []queued) error {
+	br := tx.pg.SendBatch(context.Background(), tx.batch(stmts))
+	for i := range stmts {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return err
+		}
+		if i == 0 {
+			tx.markSeen()
+		}
+	}
+	return br.Close()
+}
+
+// markSeen records that the statements of the last pipeline sent are
+// prepared on the connection: one of its results came back.
+func (tx *Tx) markSeen() {
+	for _, q := range tx.sent {
+		tx.seen[q] = true
+	}
+}
+
+// combine returns the statements to send for the queued writes followed
+// by stmts, and how many results come before stmts' first. Each run of
+// queued writes on distinct tables becomes one statement, a chain of
+// data-modifying WITH queries; the first of stmts joins the run before
+// it when it too changes a table of its own. Those writes then run on
+// one snapshot, in no set order: sound only because each reads and
+// changes its own table, and a table met twice starts a new statement.
+// Savepoints and other statements are never combined, so a combined
+// statement holds one job's writes only.
+func (tx *Tx) combine(stmts []queued) ([]queued, int) {
+	later := tx.later
+	out := make([]queued, 0, len(later)+len(stmts))
+	for i := 0; i < len(later); {
+		if later[i].table == "" {
+			out = append(out, later[i])
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(later) && later[j].table != "" && !hasTable(later[i:j], later[j].table) {
+			j++
+		}
+		if j == len(later) && len(stmts) > 0 && stmts[0].table != "" && !hasTable(later[i:j], stmts[0].table) {
+			parts := append(later[i:j:j], stmts[0])
+			out = append(out, tx.merge(parts))
+			return append(out, stmts[1:]...), len(out) - 1
+		}
+		out = append(out, tx.merge(later[i:j]))
+		i = j
+	}
+	return append(out, stmts...), len(out)
+}
+
+// hasTable reports whether one of stmts is on table.
+func hasTable(stmts []queued, table string) bool {
+	for _, q := range stmts {
+		if q.table == table {
+			return true
+		}
+	}
+	return false
+}
+
+// merge makes one statement of parts: the last one, after the others as
+// WITH queries, its placeholders numbered after theirs.
+func (tx *Tx) merge(parts []queued) queued {
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	var key strings.Builder
+	n := 0
+	for _, p := range parts {
+		key.WriteString(p.query)
+		key.WriteByte(0)
+		n += len(p.args)
+	}
+	text, ok := tx.merged[key.String()]
+	if !ok {
+		var b strings.Builder
+		off := 0
+		for i, p := range parts {
+			switch {
+			case i == 0:
+				b.WriteString("WITH ")
+			case i < len(parts)-1:
+				b.WriteString(", ")
+			}
+			if i < len(parts)-1 {
+				fmt.Fprintf(&b, "w%d AS (%s)", i, renumber(p.query, off))
+			} else {
+				b.WriteString(" " + renumber(p.query, off))
+			}
+			off += len(p.args)
+		}
+		text = b.String()
+		tx.merged[key.String()] = text
+	}
+	args := make([]any, 0, n)
+	for _, p := range parts {
+		args = append(args, p.args...)
+	}
+	return queued{query: text, args: args}
+}
+
+// renumber adds off to every $n placeholder of query (PostgreSQL's text),
+// leaving string literals and quoted names alone.
+func renumber(query string, off int) string {
+	if off == 0 {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case c == '\'' || c == '"':
+			end := strings.IndexByte(query[i+1:], c)
+			if end < 0 {
+				b.WriteString(query[i:])
+				return b.String()
+			}
+			b.WriteString(query[i : i+end+2])
+			i += end + 1
+		case c == '$' && i+1 < len(query) && query[i+1] >= '0' && query[i+1] <= '9':
+			j := i + 1
+			for j < len(query) && query[j] >= '0' && query[j] <= '9' {
+				j++
+			}
+			n, _ := strconv.Atoi(query[i+1 : j])
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n + off))
+			i = j - 1
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // flush sends the queued writes, if any, and returns the first failure.
@@ -911,17 +1092,21 @@ func (tx *Tx) flush() error {
 	if len(tx.later) == 0 {
 		return nil
 	}
-	last := tx.later[len(tx.later)-1]
-	tx.later = tx.later[:len(tx.later)-1]
-	br, err := tx.sendAll(last)
-	if err != nil {
-		return err
+	b, _ := tx.combine(nil)
+	clear(tx.later)
+	tx.later = tx.later[:0]
+	// As in sendAll: a statement new to the connection starts a pipeline.
+	start := 0
+	for k := 1; k <= len(b); k++ {
+		if k < len(b) && tx.seen[b[k].query] {
+			continue
+		}
+		if err := tx.run(b[start:k]); err != nil {
+			return err
+		}
+		start = k
 	}
-	_, err = br.Exec()
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return nil
 }
 
 // pgRow runs a one-row query on PostgreSQL's writer, after the queued
@@ -936,14 +1121,14 @@ func (tx *Tx) pgRow(query string, args []any) rowScanner {
 	if err != nil {
 		return errRow{err}
 	}
-	tx.seen[tx.d.sql(query)] = true
+	tx.markSeen()
 	return row
 }
 
 // pgRows runs query on PostgreSQL's writer, after the queued writes, and
-// calls fn for each row.
-func (tx *Tx) pgRows(query string, args []any, fn func(rowScanner) error) error {
-	br, err := tx.send(query, args)
+// calls fn for each row. table is as for execIn.
+func (tx *Tx) pgRows(table, query string, args []any, fn func(rowScanner) error) error {
+	br, err := tx.sendAll(queued{tx.d.sql(query), args, table})
 	if err != nil {
 		return err
 	}
@@ -966,7 +1151,7 @@ func (tx *Tx) pgRows(query string, args []any, fn func(rowScanner) error) error 
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	tx.seen[tx.d.sql(query)] = true
+	tx.markSeen()
 	return br.Close()
 }
 
@@ -1007,7 +1192,7 @@ func (tx *Tx) readAll(ctx context.Context, reads ...read) error {
 	pipelined := tx.pg != nil
 	stmts := make([]queued, len(reads))
 	for i, r := range reads {
-		stmts[i] = queued{tx.d.sql(r.query), tx.d.args(r.args)}
+		stmts[i] = queued{query: tx.d.sql(r.query), args: tx.d.args(r.args)}
 		pipelined = pipelined && tx.seen[stmts[i].query]
 	}
 	if !pipelined {
@@ -1036,47 +1221,6 @@ func (tx *Tx) readAll(ctx context.Context, reads ...read) error {
 		}
 	}
 	return br.Close()
-}
-
-// execAll runs writes one after the other and returns how many rows each
-// changed; it stops at the first that fails. On PostgreSQL's writer they
-// go in one round trip, once each ran alone.
-func (tx *Tx) execAll(ctx context.Context, stmts ...queued) ([]int64, error) {
-	n := make([]int64, len(stmts))
-	pg := make([]queued, len(stmts))
-	pipelined := tx.pg != nil
-	for i, s := range stmts {
-		pg[i] = queued{tx.d.sql(s.query), tx.d.args(s.args)}
-		pipelined = pipelined && tx.seen[pg[i].query]
-	}
-	if !pipelined {
-		for i, s := range stmts {
-			res, err := tx.exec(ctx, s.query, s.args...)
-			if err != nil {
-				return nil, err
-			}
-			if n[i], err = res.RowsAffected(); err != nil {
-				return nil, err
-			}
-		}
-		return n, nil
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	br, err := tx.sendAll(pg...)
-	if err != nil {
-		return nil, err
-	}
-	defer br.Close()
-	for i := range stmts {
-		tag, err := br.Exec()
-		if err != nil {
-			return nil, err
-		}
-		n[i] = tag.RowsAffected()
-	}
-	return n, br.Close()
 }
 
 // valuesRow is a row read through pgx, scanned as database/sql would
@@ -1200,7 +1344,7 @@ func (tx *Tx) eachRow(ctx context.Context, query string, args []any, fn func(row
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		return tx.pgRows(query, tx.d.args(args), fn)
+		return tx.pgRows("", query, tx.d.args(args), fn)
 	}
 	rows, err := tx.query(ctx, query, args...)
 	if err != nil {

@@ -838,3 +838,80 @@ func TestQueuedWriteFailsItsJob(t *testing.T) {
 		return nil
 	})
 }
+
+// TestCombinedWritesFailTheirJob: on PostgreSQL a job's queued writes on
+// distinct tables go as one statement with the write that follows them;
+// when that statement fails (a feedback for a missing ticket breaks its
+// foreign key), the job's writes are undone and its neighbours' commit.
+func TestCombinedWritesFailTheirJob(t *testing.T) {
+	db := openTest(t)
+	ctx := t.Context()
+	write := func(chat string, ticket int64) func(tx *Tx) error {
+		return func(tx *Tx) error {
+			if err := tx.PutCustomer(ctx, Customer{Chat: chat}); err != nil {
+				return err
+			}
+			if err := tx.PutConversation(ctx, Conversation{Chat: chat, Line: "l", State: "menu"}); err != nil {
+				return err
+			}
+			if err := tx.SetTimer(ctx, Timer{Chat: chat, Line: "l", Kind: "close", Due: time.UnixMilli(1)}); err != nil {
+				return err
+			}
+			return tx.PutFeedback(ctx, Feedback{Ticket: ticket, Chat: chat, Rating: 5})
+		}
+	}
+	var ticket int64
+	update(t, db, func(tx *Tx) error {
+		var err error
+		ticket, err = tx.CreateTicket(ctx, Ticket{Chat: "x", Line: "l", Status: StatusAberto})
+		return err
+	})
+	update(t, db, write("first", ticket)) // each statement runs alone once, then is queued
+	update(t, db, write("second", ticket))
+
+	release, blocker := hold(t, db)
+	chats := []string{"a", "bad", "c"}
+	errs := make([]error, len(chats))
+	var wg sync.WaitGroup
+	for i, chat := range chats {
+		tk := ticket
+		if chat == "bad" {
+			tk = ticket + 1000
+		}
+		wg.Go(func() { errs[i] = db.Update(ctx, write(chat, tk)) })
+		waitQueued(t, db, i+1)
+	}
+	release()
+	wg.Wait()
+	if err := <-blocker; err != nil {
+		t.Fatalf("blocker: %v", err)
+	}
+	for i, err := range errs {
+		if fails := chats[i] == "bad"; fails != (err != nil) {
+			t.Errorf("job %s: got %v, want failed %t", chats[i], err, fails)
+		}
+	}
+	view(t, db, func(tx *Tx) error {
+		for _, chat := range []string{"first", "second", "a", "bad", "c"} {
+			_, cerr := tx.Customer(ctx, chat)
+			_, verr := tx.Conversation(ctx, "l", chat)
+			timers, terr := tx.Timers(ctx, "l", chat)
+			gone := chat == "bad"
+			if terr != nil || gone != errors.Is(cerr, ErrNotFound) || gone != errors.Is(verr, ErrNotFound) || gone != (len(timers) == 0) {
+				t.Errorf("chat %s: customer %v, conversation %v, timers %d (%v); want rolled back %t", chat, cerr, verr, len(timers), terr, gone)
+			}
+		}
+		return nil
+	})
+}
+
+func TestRenumber(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{`UPDATE t SET a = $1, b = '$2' WHERE id = $10`, `UPDATE t SET a = $4, b = '$2' WHERE id = $13`},
+		{`SELECT "$1", $2::bigint[]`, `SELECT "$1", $5::bigint[]`},
+	} {
+		if got := renumber(c.in, 3); got != c.want {
+			t.Errorf("renumber(%q, 3) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}

@@ -85,10 +85,19 @@
 // own job. A statement is queued only once it ran alone on the
 // connection, so one that fails to prepare cannot take its job's
 // savepoint with it. A job whose every statement was answered on a sound
-// transaction leaves its RELEASE queued for the next job. Reads and
-// writes that go together (a turn's conversation, customer and ticket:
-// ChatRows; its replies: AppendOutboxAll; sends recorded: MarkSentAll)
-// share one round trip too (readAll, execAll).
+// transaction leaves its RELEASE queued for the next job. Reads that go
+// together (a turn's conversation, customer and ticket: ChatRows) share
+// one round trip too (readAll).
+//
+// Each statement also costs the server its own executor setup, so on
+// PostgreSQL a run of queued writes on distinct tables, each reading and
+// changing its own table only (writeLater), goes as one statement, a chain
+// of data-modifying WITH queries, together with the write that follows
+// them when it too keeps to a table of its own (execIn): a turn's
+// conversation, customer, timers, ticket events, search terms and ticket
+// update are one or two statements (combine). Rows of one kind go as one
+// statement of arrays: a turn's events, its search terms, its replies
+// (AppendOutboxAll), the sends recorded (MarkSentAll).
 //
 // # Values
 //

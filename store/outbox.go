@@ -72,9 +72,23 @@ func (tx *Tx) AppendOutbox(ctx context.Context, m OutMsg) (int64, error) {
 	return ids[0], nil
 }
 
+// appendOutboxPGSQL is appendOutboxSQL for several messages in one
+// statement, on PostgreSQL: their columns as arrays, unnested in order, so
+// the ids grow in the messages' order.
+const appendOutboxPGSQL = `INSERT INTO outbox (chat, line, ticket, text, options, author, created_at, wa_id, poll_id, attempts, next_try, last_error, sent_at, media)
+SELECT chat, line, ticket, text, options, author, created_at, wa_id, poll_id, attempts, next_try, last_error, sent_at, media
+FROM unnest(?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::bigint[],
+        ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::text[], ?::bigint[], ?::bigint[])
+    WITH ORDINALITY AS m(chat, line, ticket, text, options, author, created_at, wa_id, poll_id, attempts, next_try, last_error, sent_at, media, n)
+ORDER BY n
+RETURNING id`
+
 // AppendOutboxAll appends msgs in order, as AppendOutbox appends each, and
-// returns their ids: on PostgreSQL in one round trip.
+// returns their ids: on PostgreSQL in one statement.
 func (tx *Tx) AppendOutboxAll(ctx context.Context, msgs []OutMsg) ([]int64, error) {
+	if tx.pg != nil {
+		return tx.appendOutboxPG(ctx, msgs)
+	}
 	ids := make([]int64, len(msgs))
 	reads := make([]read, len(msgs))
 	for i, m := range msgs {
@@ -93,6 +107,48 @@ func (tx *Tx) AppendOutboxAll(ctx context.Context, msgs []OutMsg) ([]int64, erro
 	if err := tx.readAll(ctx, reads...); err != nil {
 		return nil, fmt.Errorf("append outbox: %w", err)
 	}
+	return ids, nil
+}
+
+func (tx *Tx) appendOutboxPG(ctx context.Context, msgs []OutMsg) ([]int64, error) {
+	if len(msgs) == 0 {
+		return nil, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	n := len(msgs)
+	chats, lines, texts, authors := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	waIDs, pollIDs, lastErrors := make([]string, n), make([]string, n), make([]string, n)
+	options := make([]*string, n)
+	tickets, created, attempts, nextTry, sentAt, media := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	for i, m := range msgs {
+		if len(m.Options) > 0 {
+			b, err := json.Marshal(m.Options)
+			if err != nil {
+				return nil, fmt.Errorf("append outbox: encode options: %w", err)
+			}
+			s := string(b)
+			options[i] = &s
+		}
+		chats[i], lines[i], tickets[i], texts[i], authors[i], created[i] = m.Chat, m.Line, m.Ticket, m.Text, m.Author, millis(m.CreatedAt)
+		waIDs[i], pollIDs[i], attempts[i], nextTry[i], lastErrors[i], sentAt[i], media[i] = m.WAID, m.PollID, int64(m.Attempts), millis(m.NextTry), m.LastError, millis(m.SentAt), m.Media
+	}
+	ids := make([]int64, 0, n)
+	err := tx.pgRows("outbox", appendOutboxPGSQL, []any{chats, lines, tickets, texts, options, authors, created,
+		waIDs, pollIDs, attempts, nextTry, lastErrors, sentAt, media}, func(s rowScanner) error {
+		var id int64
+		err := s.Scan(&id)
+		ids = append(ids, id)
+		return err
+	})
+	if err == nil && len(ids) != n {
+		err = fmt.Errorf("%d ids for %d messages", len(ids), n)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("append outbox: %w", err)
+	}
+	slices.Sort(ids) // RETURNING keeps no set order; the ids grew in the messages' order
 	return ids, nil
 }
 
@@ -169,22 +225,46 @@ type Sent struct {
 	WAID string
 }
 
+// markSentPGSQL is markSentSQL for several messages in one statement, on
+// PostgreSQL: their ids and transport ids as two arrays.
+const markSentPGSQL = `UPDATE outbox SET sent_at = ?, wa_id = COALESCE(NULLIF(s.wa_id, ''), outbox.wa_id)
+FROM unnest(?::bigint[], ?::text[]) AS s(id, wa_id)
+WHERE outbox.id = s.id
+RETURNING outbox.id`
+
 // MarkSentAll marks messages sent at at, as MarkSent marks each: on
-// PostgreSQL in one round trip. ErrNotFound if one is missing.
+// PostgreSQL in one statement. ErrNotFound if one is missing.
 func (tx *Tx) MarkSentAll(ctx context.Context, sent []Sent, at time.Time) error {
 	if at.IsZero() {
 		return errors.New("mark outbox sent: zero time")
 	}
-	stmts := make([]queued, len(sent))
-	for i, s := range sent {
-		stmts[i] = queued{markSentSQL, []any{millis(at), s.WAID, s.ID}}
+	if tx.pg == nil {
+		for _, s := range sent {
+			if err := tx.MarkSent(ctx, s.ID, s.WAID, at); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	n, err := tx.execAll(ctx, stmts...)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ids, waIDs := make([]int64, len(sent)), make([]string, len(sent))
+	for i, s := range sent {
+		ids[i], waIDs[i] = s.ID, s.WAID
+	}
+	marked := make(map[int64]bool, len(sent))
+	err := tx.pgRows("outbox", markSentPGSQL, []any{millis(at), ids, waIDs}, func(s rowScanner) error {
+		var id int64
+		err := s.Scan(&id)
+		marked[id] = true
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("mark outbox sent: %w", err)
 	}
-	for i, s := range sent {
-		if n[i] == 0 {
+	for _, s := range sent {
+		if !marked[s.ID] {
 			return fmt.Errorf("mark outbox %d sent: %w", s.ID, ErrNotFound)
 		}
 	}

@@ -116,8 +116,43 @@ func prefixEnd(p string) string {
 const insertTermSQL = `INSERT INTO search_terms (term, ticket) VALUES (?, ?)
 ON CONFLICT (term, ticket) DO NOTHING`
 
+// insertTermsPGSQL is insertTermSQL for several terms in one statement,
+// on PostgreSQL: the terms and their tickets as two arrays.
+const insertTermsPGSQL = `INSERT INTO search_terms (term, ticket)
+SELECT * FROM unnest(?::text[], ?::bigint[])
+ON CONFLICT (term, ticket) DO NOTHING`
+
+// termRows collects the search terms of several lines, for one
+// insertTermsPGSQL.
+type termRows struct {
+	terms   []string
+	tickets []int64
+}
+
+func (r *termRows) add(ticket int64, text string) {
+	for _, t := range terms(text, maxLineTerms) {
+		r.terms = append(r.terms, t)
+		r.tickets = append(r.tickets, ticket)
+	}
+}
+
+func (r *termRows) write(ctx context.Context, tx *Tx) error {
+	if len(r.terms) == 0 {
+		return nil
+	}
+	if err := tx.writeLater(ctx, "search_terms", insertTermsPGSQL, r.terms, r.tickets); err != nil {
+		return fmt.Errorf("index ticket %d: %w", r.tickets[0], err)
+	}
+	return nil
+}
+
 // indexText adds the terms of text to ticket's, in one statement.
 func (tx *Tx) indexText(ctx context.Context, ticket int64, text string) error {
+	if tx.pg != nil {
+		var r termRows
+		r.add(ticket, text)
+		return r.write(ctx, tx)
+	}
 	ts := terms(text, maxLineTerms)
 	if len(ts) == 0 {
 		return nil

@@ -108,7 +108,7 @@ func (tx *Tx) UpdateTicket(ctx context.Context, t Ticket) error {
 	if err := validStatus(t.Status); err != nil {
 		return fmt.Errorf("update ticket %d: %w", t.ID, err)
 	}
-	err := mustAffect(tx.exec(ctx, updateTicketSQL,
+	err := mustAffect(tx.execIn(ctx, "tickets", updateTicketSQL,
 		t.Chat, t.Requester, t.IDSuporte, t.Topic, t.Status, millis(t.QueuedAt), t.Agent,
 		millis(t.CreatedAt), millis(t.LastActivityAt), millis(t.ClosedAt), t.CloseReason,
 		millis(t.ClaimedAt), millis(t.FirstResponseAt), millis(t.EscalatedAt), millis(t.EscalationDue),
@@ -125,7 +125,7 @@ const touchTicketSQL = `UPDATE tickets SET last_activity_at = ? WHERE id = ?`
 // turn that changed nothing else, which leaves the ticket's indexes alone.
 // ErrNotFound if missing.
 func (tx *Tx) TouchTicket(ctx context.Context, id int64, at time.Time) error {
-	if err := mustAffect(tx.exec(ctx, touchTicketSQL, millis(at), id)); err != nil {
+	if err := mustAffect(tx.execIn(ctx, "tickets", touchTicketSQL, millis(at), id)); err != nil {
 		return fmt.Errorf("touch ticket %d: %w", id, err)
 	}
 	return nil
@@ -230,10 +230,22 @@ func (tx *Tx) AddTicketEvent(ctx context.Context, e TicketEvent) (int64, error) 
 const addTicketEventNoIDSQL = `INSERT INTO ticket_events (ticket, at, kind, actor, text, media)
 VALUES (?, ?, ?, ?, ?, ?)`
 
+// addTicketEventsPGSQL is addTicketEventNoIDSQL for several events in one
+// statement, on PostgreSQL: their columns as arrays, unnested in order.
+const addTicketEventsPGSQL = `INSERT INTO ticket_events (ticket, at, kind, actor, text, media)
+SELECT ticket, at, kind, actor, text, media
+FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::bigint[])
+    WITH ORDINALITY AS e(ticket, at, kind, actor, text, media, n)
+ORDER BY n`
+
 // AddTicketEvents appends events as AddTicketEvent appends each, without
 // returning their ids: on PostgreSQL the writes are queued, sent with the
-// next statement that needs an answer.
+// next statement that needs an answer, the events in one statement and
+// their search terms in another.
 func (tx *Tx) AddTicketEvents(ctx context.Context, events []TicketEvent) error {
+	if tx.pg != nil {
+		return tx.addTicketEventsPG(ctx, events)
+	}
 	for _, e := range events {
 		if err := tx.execLater(ctx, addTicketEventNoIDSQL, e.Ticket, millis(e.At), e.Kind, e.Actor, e.Text, e.Media); err != nil {
 			return fmt.Errorf("add ticket %d event: %w", e.Ticket, err)
@@ -245,6 +257,26 @@ func (tx *Tx) AddTicketEvents(ctx context.Context, events []TicketEvent) error {
 		}
 	}
 	return nil
+}
+
+func (tx *Tx) addTicketEventsPG(ctx context.Context, events []TicketEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
+	n := len(events)
+	tickets, ats, medias := make([]int64, n), make([]int64, n), make([]int64, n)
+	kinds, actors, texts := make([]string, n), make([]string, n), make([]string, n)
+	var terms termRows
+	for i, e := range events {
+		tickets[i], ats[i], kinds[i], actors[i], texts[i], medias[i] = e.Ticket, millis(e.At), e.Kind, e.Actor, e.Text, e.Media
+		if searchedKind(e.Kind) {
+			terms.add(e.Ticket, e.Text)
+		}
+	}
+	if err := tx.writeLater(ctx, "ticket_events", addTicketEventsPGSQL, tickets, ats, kinds, actors, texts, medias); err != nil {
+		return fmt.Errorf("add ticket %d events: %w", events[0].Ticket, err)
+	}
+	return terms.write(ctx, tx)
 }
 
 const ticketEventsSQL = `SELECT * FROM (

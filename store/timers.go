@@ -35,7 +35,7 @@ ON CONFLICT (chat, line, kind) DO UPDATE SET due = excluded.due, arg = excluded.
 
 // SetTimer inserts or moves the timer (t.Chat, t.Line, t.Kind).
 func (tx *Tx) SetTimer(ctx context.Context, t Timer) error {
-	if err := tx.execLater(ctx, setTimerSQL, t.Chat, t.Line, t.Kind, millis(t.Due), t.Arg); err != nil {
+	if err := tx.writeLater(ctx, "timers", setTimerSQL, t.Chat, t.Line, t.Kind, millis(t.Due), t.Arg); err != nil {
 		return fmt.Errorf("set timer %s: %w", t.Kind, err)
 	}
 	return nil
@@ -46,7 +46,7 @@ const deleteTimerSQL = `DELETE FROM timers WHERE chat = ? AND line = ? AND kind 
 // DeleteTimer removes the timer (chat, line, kind); a missing timer is not
 // an error.
 func (tx *Tx) DeleteTimer(ctx context.Context, line, chat, kind string) error {
-	if err := tx.execLater(ctx, deleteTimerSQL, chat, line, kind); err != nil {
+	if err := tx.writeLater(ctx, "timers", deleteTimerSQL, chat, line, kind); err != nil {
 		return fmt.Errorf("delete timer %s: %w", kind, err)
 	}
 	return nil
@@ -57,7 +57,7 @@ const clearTimersSQL = `DELETE FROM timers WHERE chat = ? AND line = ? AND kind 
 // ClearTimers removes every timer of chat on line but the one of kind keep
 // ("" keeps none).
 func (tx *Tx) ClearTimers(ctx context.Context, line, chat, keep string) error {
-	if err := tx.execLater(ctx, clearTimersSQL, chat, line, keep); err != nil {
+	if err := tx.writeLater(ctx, "timers", clearTimersSQL, chat, line, keep); err != nil {
 		return fmt.Errorf("clear timers: %w", err)
 	}
 	return nil
