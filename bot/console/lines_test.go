@@ -15,6 +15,32 @@ import (
 	"suporte/store"
 )
 
+// The lines of these tests: the process's own (A), another on the same
+// store (B), and the customer who writes to both.
+const (
+	lineA = "554735121777"
+	lineB = "551140042000"
+	chat  = "5547999990001"
+)
+
+// newLineAEnv serves a console whose runtime is line A's.
+func newLineAEnv(t *testing.T) *env {
+	b := newBackend(t)
+	b.line = lineA
+	b.rt = bot.New(bot.Config{Store: b.db, Line: lineA, Files: b.files, Flow: b.current, Transport: b.tr, Clock: b.clock, Log: zerolog.Nop()})
+	e := &env{backend: b, t: t}
+	e.serve(e.console(Config{}))
+	return e
+}
+
+// startLine records line as started on the store, as its process does.
+func (e *env) startLine(line string) {
+	e.t.Helper()
+	if err := e.db.Update(e.ctx, func(tx *store.Tx) error { _, err := tx.StartLine(e.ctx, line, e.clock.Now()); return err }); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 func TestLineLabel(t *testing.T) {
 	for _, c := range []struct{ line, want string }{
 		{"554735121777", "(47) 3512-1777"},
@@ -33,23 +59,9 @@ func TestLineLabel(t *testing.T) {
 // which number each ticket came through, and an agent's reply goes to the
 // ticket's line, whichever line's process the console runs in.
 func TestLinesShown(t *testing.T) {
-	const (
-		lineA = "554735121777"
-		lineB = "551140042000"
-		chat  = "5547999990001"
-	)
-	b := newBackend(t)
-	b.line = lineA
-	b.rt = bot.New(bot.Config{Store: b.db, Line: lineA, Files: b.files, Flow: b.current, Transport: b.tr, Clock: b.clock, Log: zerolog.Nop()})
-	e := &env{backend: b, t: t}
-	e.serve(e.console(Config{}))
-	start := func(line string) {
-		t.Helper()
-		if err := b.db.Update(b.ctx, func(tx *store.Tx) error { _, err := tx.StartLine(b.ctx, line, b.clock.Now()); return err }); err != nil {
-			t.Fatal(err)
-		}
-	}
-	start(lineA)
+	e := newLineAEnv(t)
+	b := e.backend
+	e.startLine(lineA)
 	e.agent("ana@contaazul.com", "Ana", store.RoleAgent, 5)
 	tok := e.login("ana@contaazul.com")
 	type entry struct {
@@ -87,7 +99,7 @@ func TestLinesShown(t *testing.T) {
 
 	// The same customer writes to a second number, served by another
 	// process on the same store.
-	start(lineB)
+	e.startLine(lineB)
 	trB := newFakeTransport()
 	rtB := bot.New(bot.Config{Store: b.db, Line: lineB, Files: b.files, Flow: b.current, Transport: trB, Clock: b.clock, Log: zerolog.Nop()})
 	for i, text := range []string{"12345678", "atendente"} {
@@ -143,22 +155,11 @@ func TestLinesShown(t *testing.T) {
 // testLines: with two lines on the store, the queue and the conversation
 // say which number the customer wrote to.
 func testLines(t *testing.T, browser context.Context) {
-	const (
-		lineA = "554735121777"
-		lineB = "551140042000"
-		chat  = "5547999990001"
-	)
-	b := newBackend(t)
-	b.line = lineA
-	b.rt = bot.New(bot.Config{Store: b.db, Line: lineA, Files: b.files, Flow: b.current, Transport: b.tr, Clock: b.clock, Log: zerolog.Nop()})
-	e := &env{backend: b, t: t}
-	e.serve(e.console(Config{}))
+	e := newLineAEnv(t)
+	b := e.backend
 	rtB := bot.New(bot.Config{Store: b.db, Line: lineB, Files: b.files, Flow: b.current, Transport: newFakeTransport(), Clock: b.clock, Log: zerolog.Nop()})
-	for _, line := range []string{lineA, lineB} {
-		if err := b.db.Update(b.ctx, func(tx *store.Tx) error { _, err := tx.StartLine(b.ctx, line, b.clock.Now()); return err }); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e.startLine(lineA)
+	e.startLine(lineB)
 	for i, text := range []string{"12345678", "atendente"} {
 		in := b.message(chat, text)
 		in.ID = fmt.Sprint("b", i)
@@ -206,23 +207,8 @@ func testLines(t *testing.T, browser context.Context) {
 // when a second line starts, the next event about a ticket on the page
 // names its line there, as a page loaded then would.
 func testLinesLive(t *testing.T, browser context.Context) {
-	const (
-		lineA = "554735121777"
-		lineB = "551140042000"
-		chat  = "5547999990001"
-	)
-	b := newBackend(t)
-	b.line = lineA
-	b.rt = bot.New(bot.Config{Store: b.db, Line: lineA, Files: b.files, Flow: b.current, Transport: b.tr, Clock: b.clock, Log: zerolog.Nop()})
-	e := &env{backend: b, t: t}
-	e.serve(e.console(Config{}))
-	start := func(line string) {
-		t.Helper()
-		if err := b.db.Update(b.ctx, func(tx *store.Tx) error { _, err := tx.StartLine(b.ctx, line, b.clock.Now()); return err }); err != nil {
-			t.Fatal(err)
-		}
-	}
-	start(lineA)
+	e := newLineAEnv(t)
+	e.startLine(lineA)
 	e.agent("ana@contaazul.com", "Ana Lima", store.RoleAgent, 5)
 	id := e.customer(chat)
 	ctx, check := tab(t, browser)
@@ -241,7 +227,7 @@ func testLinesLive(t *testing.T, browser context.Context) {
 	if hidden, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('conv-line').hidden`)); err != nil || !hidden {
 		t.Errorf("one line: the conversation names a line (hidden %v, %v)", hidden, err)
 	}
-	start(lineB)
+	e.startLine(lineB)
 	e.say(chat, "ainda estou aguardando")
 	steps(t, ctx, check, "the customer writes again once a second line started",
 		chromedp.Poll[chromedp.Void](`document.getElementById('conv-line').textContent === 'Linha (47) 3512-1777' && !document.getElementById('conv-line').hidden`),
