@@ -140,6 +140,16 @@ func screenshot(name string) chromedp.Action[chromedp.Void] {
 	})
 }
 
+// logIn fills the login form shown with email and the tests' password,
+// and sends it.
+func logIn(email string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.SetValue(chromedp.ID("login-email"), email),
+		chromedp.SetValue(chromedp.ID("login-password"), password),
+		chromedp.Click(chromedp.ID("login-submit")),
+	)
+}
+
 // steps runs actions with a deadline of their own, so that when one
 // fails the browser still lives to show the page as it was.
 func steps(t *testing.T, ctx context.Context, check func(), what string, actions ...chromedp.Action[chromedp.Void]) {
@@ -189,9 +199,7 @@ func testAgentAnswersACustomer(t *testing.T, browser context.Context) {
 		chromedp.Navigate(e.srv.URL+"/"),
 		chromedp.WaitVisible(chromedp.ID("login-email")),
 		screenshot("1-login"),
-		chromedp.SetValue(chromedp.ID("login-email"), "ana@contaazul.com"),
-		chromedp.SetValue(chromedp.ID("login-password"), password),
-		chromedp.SendKeys(chromedp.ID("login-password"), kb.Enter),
+		logIn("ana@contaazul.com"),
 		chromedp.WaitVisible(chromedp.CSS(item)),
 		chromedp.WaitVisible(chromedp.CSS(`#live.on`)),
 		screenshot("2-queue"),
@@ -315,9 +323,7 @@ func testSupervisorViews(t *testing.T, browser context.Context) {
 	ctx, check := tab(t, browser)
 	steps(t, ctx, check, "log in as a supervisor",
 		chromedp.Navigate(e.srv.URL+"/"),
-		chromedp.SetValue(chromedp.ID("login-email"), "sara@contaazul.com"),
-		chromedp.SetValue(chromedp.ID("login-password"), password),
-		chromedp.Click(chromedp.ID("login-submit")),
+		logIn("sara@contaazul.com"),
 		chromedp.WaitVisible(chromedp.CSS(`.queue-item + .queue-item`)),
 		chromedp.WaitVisible(chromedp.CSS(`#live.on`)),
 		chromedp.Navigate(fmt.Sprintf("%s/#/atendimento/%d", e.srv.URL, held)),

@@ -34,9 +34,7 @@ func testEditorAndReports(t *testing.T, browser context.Context) {
 	ctx, check := tab(t, browser)
 	steps(t, ctx, check, "log in as an editor and read the tree",
 		chromedp.Navigate(e.srv.URL+"/#/fluxos"),
-		chromedp.SetValue(chromedp.ID("login-email"), "edu@contaazul.com"),
-		chromedp.SetValue(chromedp.ID("login-password"), password),
-		chromedp.Click(chromedp.ID("login-submit")),
+		logIn("edu@contaazul.com"),
 		chromedp.WaitVisible(chromedp.CSS(`#tree-canvas .tn-trail`)),
 		chromedp.Click(chromedp.CSS(`#tree-canvas .tn[data-node="notas-nfe"]`)),
 		chromedp.WaitVisible(chromedp.Search(`//aside[@id="tree-details"]//dd[contains(., "31 de 40")]`)),
@@ -98,9 +96,7 @@ func testEditorAndReports(t *testing.T, browser context.Context) {
 	ctx, check = tab(t, browser)
 	steps(t, ctx, check, "log in as a supervisor",
 		chromedp.Navigate(e.srv.URL+"/#/relatorios"),
-		chromedp.SetValue(chromedp.ID("login-email"), "sara@contaazul.com"),
-		chromedp.SetValue(chromedp.ID("login-password"), password),
-		chromedp.Click(chromedp.ID("login-submit")),
+		logIn("sara@contaazul.com"),
 		chromedp.WaitVisible(chromedp.ID("view-relatorios")),
 	)
 	steps(t, ctx, check, "read the report",

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
-	"github.com/chromedp/chromedp/kb"
 	"github.com/rs/zerolog"
 
 	"suporte/bot"
@@ -184,9 +183,7 @@ func testLines(t *testing.T, browser context.Context) {
 	steps(t, ctx, check, "log in, see the queue, open the conversation",
 		chromedp.Navigate(e.srv.URL+"/"),
 		chromedp.WaitVisible(chromedp.ID("login-email")),
-		chromedp.SetValue(chromedp.ID("login-email"), "ana@contaazul.com"),
-		chromedp.SetValue(chromedp.ID("login-password"), password),
-		chromedp.SendKeys(chromedp.ID("login-password"), kb.Enter),
+		logIn("ana@contaazul.com"),
 		chromedp.WaitVisible(chromedp.CSS(item)),
 		chromedp.Click(chromedp.CSS(item+` .item-name`)),
 		chromedp.WaitVisible(chromedp.ID("conv-line")),
@@ -216,9 +213,7 @@ func testLinesLive(t *testing.T, browser context.Context) {
 	steps(t, ctx, check, "log in, open the conversation of the only line",
 		chromedp.Navigate(e.srv.URL+"/"),
 		chromedp.WaitVisible(chromedp.ID("login-email")),
-		chromedp.SetValue(chromedp.ID("login-email"), "ana@contaazul.com"),
-		chromedp.SetValue(chromedp.ID("login-password"), password),
-		chromedp.SendKeys(chromedp.ID("login-password"), kb.Enter),
+		logIn("ana@contaazul.com"),
 		chromedp.WaitVisible(chromedp.CSS(item)),
 		chromedp.Click(chromedp.CSS(item+` .item-name`)),
 		chromedp.WaitVisible(chromedp.ID("conv")),

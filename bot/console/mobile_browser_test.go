@@ -88,9 +88,7 @@ func testPhone(t *testing.T, browser context.Context) {
 	)
 	layout(t, ctx, "login", "#login-email", "#login-password", "#login-submit")
 	steps(t, ctx, check, "see the queue",
-		chromedp.SetValue(chromedp.ID("login-email"), "ana@contaazul.com"),
-		chromedp.SetValue(chromedp.ID("login-password"), password),
-		chromedp.Click(chromedp.ID("login-submit")),
+		logIn("ana@contaazul.com"),
 		chromedp.WaitVisible(chromedp.CSS(`.queue-item + .queue-item`)),
 		screenshot("m1-queue"),
 	)
@@ -188,9 +186,7 @@ func testPhone(t *testing.T, browser context.Context) {
 	steps(t, ctx, check, "log in as a supervisor",
 		phone(390, 844),
 		chromedp.Navigate(e.srv.URL+"/#/todas"),
-		chromedp.SetValue(chromedp.ID("login-email"), "sara@contaazul.com"),
-		chromedp.SetValue(chromedp.ID("login-password"), password),
-		chromedp.Click(chromedp.ID("login-submit")),
+		logIn("sara@contaazul.com"),
 		chromedp.WaitVisible(chromedp.CSS(`#all-body tr`)),
 		screenshot("m7-all"),
 	)

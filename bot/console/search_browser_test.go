@@ -58,9 +58,7 @@ func testSearch(t *testing.T, browser context.Context) {
 	ctx, check := tab(t, browser)
 	steps(t, ctx, check, "log in and open Maria's conversation",
 		chromedp.Navigate(fmt.Sprintf("%s/#/atendimento/%d", e.srv.URL, now)),
-		chromedp.SetValue(chromedp.ID("login-email"), "ana@contaazul.com"),
-		chromedp.SetValue(chromedp.ID("login-password"), password),
-		chromedp.Click(chromedp.ID("login-submit")),
+		logIn("ana@contaazul.com"),
 		chromedp.WaitVisible(chromedp.ID("composer-text")),
 		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#history-list li[data-ticket="%d"]`, past))),
 	)

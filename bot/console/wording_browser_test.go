@@ -89,9 +89,7 @@ func testWording(t *testing.T, browser context.Context) {
 	}
 	steps(t, ctx, check, "log in and open the queued ticket",
 		chromedp.Navigate(fmt.Sprintf("%s/#/atendimento/%d", e.srv.URL, queued)),
-		chromedp.SetValue(chromedp.ID("login-email"), "sara@contaazul.com"),
-		chromedp.SetValue(chromedp.ID("login-password"), password),
-		chromedp.Click(chromedp.ID("login-submit")),
+		logIn("sara@contaazul.com"),
 		chromedp.WaitVisible(chromedp.Search(`//div[contains(@class,"msg-system")][contains(., "Status: Aberto")]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#conv-status .pill-queued`)),
 		screenshot("w1-queued"),
