@@ -87,19 +87,19 @@ func (r *Runtime) advance(ctx context.Context, chat string, rec sendRecord, time
 		if err := tx.LockChat(ctx, r.cfg.Line, chat); err != nil {
 			return err
 		}
-		if err := recordSends(ctx, tx, rec, now); err != nil {
+		// After sending, a chat has usually nothing more to do: one
+		// cheap look, with the sends' record, says so without reading rows.
+		idleOf := ""
+		if !timers {
+			idleOf = chat
+		}
+		idle, err := recordSendsIdle(ctx, tx, rec, now, r.cfg.Line, idleOf)
+		if err != nil || idle {
 			return err
 		}
 		if rec.failed != nil {
 			res.retry = backoff(rec.failed.Attempts + 1)
 			return nil
-		}
-		if len(rec.done) > 0 && !timers {
-			// After sending, a chat has usually nothing more to do: one
-			// cheap look says so without reading rows.
-			if idle, err := tx.ChatIdle(ctx, r.cfg.Line, chat); err != nil || idle {
-				return err
-			}
 		}
 		outs, err := tx.PendingOutbox(ctx, r.cfg.Line, chat, maxBurst)
 		if err != nil || len(outs) > 0 {

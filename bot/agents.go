@@ -133,7 +133,7 @@ func (r *Runtime) ticketTurn(ctx context.Context, tx *store.Tx, fl *flows.Flow, 
 	if tk.Status == store.StatusResolvido {
 		return nil, nil, "", "", ErrResolved
 	}
-	t, err := r.load(ctx, tx, fl, now, tk.Line, tk.Chat)
+	t, err := r.load(ctx, tx, fl, now, tk.Line, tk.Chat, false)
 	if err != nil {
 		return nil, nil, "", "", err
 	}

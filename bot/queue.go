@@ -18,6 +18,15 @@ type txLookup struct {
 	now  time.Time
 	rt   *Runtime
 	line string // the turn's conversation's
+	// recent is the flood count read with the turn's rows, if it was.
+	recent *recentCount
+}
+
+// recentCount is an InboxSince count of chat read ahead.
+type recentCount struct {
+	store.Recent
+	chat string
+	n    int
 }
 
 func (l txLookup) tickets(chat string, limit int) ([]store.Ticket, error) {
@@ -31,6 +40,9 @@ func (l txLookup) events(ticket int64, limit int) ([]store.TicketEvent, error) {
 }
 
 func (l txLookup) inboxSince(chat string, since time.Time, limit int) (int, error) {
+	if r := l.recent; r != nil && r.chat == chat && r.Since.Equal(since) && r.Max == limit {
+		return r.n, nil
+	}
 	return l.tx.InboxSince(l.ctx, l.line, chat, since, limit)
 }
 
@@ -153,7 +165,7 @@ func (r *Runtime) NotifyQueue(ctx context.Context) error {
 			if err := tx.LockChat(ctx, tk.Line, tk.Chat); err != nil {
 				return err
 			}
-			t, err := r.load(ctx, tx, fl, now, tk.Line, tk.Chat)
+			t, err := r.load(ctx, tx, fl, now, tk.Line, tk.Chat, false)
 			if err != nil {
 				return err
 			}

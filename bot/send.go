@@ -280,24 +280,35 @@ type sentMsg struct {
 
 // recordSends marks delivered messages sent and a failed one for retry.
 func recordSends(ctx context.Context, tx *store.Tx, rec sendRecord, now time.Time) error {
+	_, err := recordSendsIdle(ctx, tx, rec, now, "", "")
+	return err
+}
+
+// recordSendsIdle is recordSends that, given a chat and with messages
+// delivered and none failed, also says whether the chat is idle then
+// (store.Tx.ChatIdle), in the same round trip.
+func recordSendsIdle(ctx context.Context, tx *store.Tx, rec sendRecord, now time.Time, line, chat string) (idle bool, err error) {
 	sent := make([]store.Sent, 0, len(rec.done))
 	for _, d := range rec.done {
 		if d.pollID != "" {
 			if err := tx.SetOutboxPollID(ctx, d.id, d.pollID); err != nil {
-				return err
+				return false, err
 			}
 		}
 		sent = append(sent, store.Sent{ID: d.id, WAID: d.waID})
 	}
-	if len(sent) > 0 {
+	switch {
+	case len(sent) > 0 && chat != "" && rec.failed == nil:
+		return tx.MarkSentIdle(ctx, sent, now, line, chat)
+	case len(sent) > 0:
 		if err := tx.MarkSentAll(ctx, sent, now); err != nil {
-			return err
+			return false, err
 		}
 	}
 	if f := rec.failed; f != nil {
-		return tx.MarkSendFailed(ctx, f.ID, rec.sendErr.Error(), now.Add(backoff(f.Attempts+1)))
+		return false, tx.MarkSendFailed(ctx, f.ID, rec.sendErr.Error(), now.Add(backoff(f.Attempts+1)))
 	}
-	return nil
+	return false, nil
 }
 
 // assignIDs gives queued messages their transport ids before the first

@@ -60,8 +60,8 @@ func (r *Runtime) flooded(t *turn, in store.Inbound) (bool, error) {
 	if !Written(in.Kind) {
 		return false, nil
 	}
-	since := t.now.Add(-s.FloodPer.Duration)
-	n, err := t.lookup.inboxSince(in.Chat, since, s.FloodMax+1)
+	since, limit := floodWindow(t.flow, t.now)
+	n, err := t.lookup.inboxSince(in.Chat, since, limit)
 	if err != nil || n <= s.FloodMax {
 		return false, err
 	}
@@ -74,14 +74,31 @@ func (r *Runtime) flooded(t *turn, in store.Inbound) (bool, error) {
 	return true, err
 }
 
+// floodWindow is what flooded counts: a chat's messages since since,
+// among its latest limit.
+func floodWindow(fl *flows.Flow, now time.Time) (since time.Time, limit int) {
+	s := fl.File.Settings
+	return now.Add(-s.FloodPer.Duration), s.FloodMax + 1
+}
+
 // load reads the rows of chat on line into a new turn: its conversation,
-// customer and the conversation's ticket.
-func (r *Runtime) load(ctx context.Context, tx *store.Tx, fl *flows.Flow, now time.Time, line, chat string) (*turn, error) {
-	t := &turn{flow: fl, now: now, lookup: txLookup{ctx: ctx, tx: tx, now: now, rt: r, line: line}}
-	rows, err := tx.ChatRows(ctx, line, chat)
+// customer and the conversation's ticket, and, for a customer's written
+// message (flood set), the count its flood check reads, in the same trip.
+func (r *Runtime) load(ctx context.Context, tx *store.Tx, fl *flows.Flow, now time.Time, line, chat string, flood bool) (*turn, error) {
+	l := txLookup{ctx: ctx, tx: tx, now: now, rt: r, line: line}
+	var recent *store.Recent
+	if flood {
+		since, limit := floodWindow(fl, now)
+		recent = &store.Recent{Since: since, Max: limit}
+	}
+	rows, err := tx.ChatRows(ctx, line, chat, recent)
 	if err != nil {
 		return nil, err
 	}
+	if recent != nil {
+		l.recent = &recentCount{Recent: *recent, chat: chat, n: rows.Recent}
+	}
+	t := &turn{flow: fl, now: now, lookup: l}
 	t.conv, t.customer = rows.Conversation, rows.Customer
 	if rows.NoConversation {
 		t.conv = store.Conversation{Chat: chat, Line: line, State: stateClosed}
@@ -105,7 +122,7 @@ func (r *Runtime) load(ctx context.Context, tx *store.Tx, fl *flows.Flow, now ti
 // closed conversation opens a new one, with a new ticket. It returns the
 // events for the console and the messages it queued, with their ids.
 func (r *Runtime) turn(ctx context.Context, tx *store.Tx, fl *flows.Flow, now time.Time, chat string, fn func(*turn) error, in *store.Inbound) ([]Event, []store.OutMsg, error) {
-	t, err := r.load(ctx, tx, fl, now, r.cfg.Line, chat)
+	t, err := r.load(ctx, tx, fl, now, r.cfg.Line, chat, in != nil && Written(in.Kind))
 	if err != nil {
 		return nil, nil, err
 	}

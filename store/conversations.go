@@ -59,16 +59,25 @@ type ChatRows struct {
 	Conversation Conversation
 	Customer     Customer
 	Ticket       Ticket
+	Recent       int // InboxSince's count, when asked for
 
 	NoConversation, NoCustomer, NoTicket bool
+}
+
+// Recent asks ChatRows for InboxSince's count too: the chat's messages
+// since Since among its latest Max (a turn's flood check).
+type Recent struct {
+	Since time.Time
+	Max   int
 }
 
 const conversationTicketSQL = `SELECT ` + ticketCols + ` FROM tickets
 WHERE id = (SELECT ticket FROM conversations WHERE chat = ? AND line = ?)`
 
 // ChatRows reads chat's conversation on line, its customer and the
-// conversation's ticket: on PostgreSQL in one round trip.
-func (tx *Tx) ChatRows(ctx context.Context, line, chat string) (ChatRows, error) {
+// conversation's ticket, and with recent set counts its recent messages:
+// on PostgreSQL in one round trip.
+func (tx *Tx) ChatRows(ctx context.Context, line, chat string, recent *Recent) (ChatRows, error) {
 	var r ChatRows
 	missing := func(no *bool, err error) error {
 		if errors.Is(err, sql.ErrNoRows) {
@@ -76,20 +85,25 @@ func (tx *Tx) ChatRows(ctx context.Context, line, chat string) (ChatRows, error)
 		}
 		return err
 	}
-	err := tx.readAll(ctx,
-		read{conversationSQL, []any{chat, line}, func(s rowScanner) (err error) {
+	reads := []read{
+		{conversationSQL, []any{chat, line}, func(s rowScanner) (err error) {
 			r.Conversation, err = scanConversation(s)
 			return missing(&r.NoConversation, err)
 		}},
-		read{customerSQL, []any{chat}, func(s rowScanner) (err error) {
+		{customerSQL, []any{chat}, func(s rowScanner) (err error) {
 			r.Customer, err = scanCustomer(s)
 			return missing(&r.NoCustomer, err)
 		}},
-		read{conversationTicketSQL, []any{chat, line}, func(s rowScanner) (err error) {
+		{conversationTicketSQL, []any{chat, line}, func(s rowScanner) (err error) {
 			r.Ticket, err = scanTicket(s)
 			return missing(&r.NoTicket, err)
-		}})
-	if err != nil {
+		}},
+	}
+	if recent != nil {
+		reads = append(reads, read{inboxSinceSQL, []any{line, chat, recent.Max, millis(recent.Since)},
+			func(s rowScanner) error { return s.Scan(&r.Recent) }})
+	}
+	if err := tx.readAll(ctx, reads...); err != nil {
 		return ChatRows{}, fmt.Errorf("load chat: %w", err)
 	}
 	return r, nil

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"reflect"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -38,16 +39,20 @@ func TestConversationRoundTrip(t *testing.T) {
 	})
 }
 
-// TestChatRows: what a turn starts from, read at once, is what the three
+// TestChatRows: what a turn starts from, read at once, is what the four
 // reads give one by one; missing rows are flagged. On PostgreSQL's writer
-// the three go in one round trip, which the second Update exercises.
+// the four go in one round trip, which the second Update exercises.
 func TestChatRows(t *testing.T) {
 	db := openTest(t)
 	ctx := t.Context()
 	check := func(tx *Tx, chat string, noConv, noCust, noTicket bool) error {
-		got, err := tx.ChatRows(ctx, "", chat)
+		since := time.Date(2025, 1, 2, 7, 0, 0, 0, time.UTC)
+		got, err := tx.ChatRows(ctx, "", chat, &Recent{Since: since, Max: 3})
 		if err != nil {
 			return err
+		}
+		if want, err := tx.InboxSince(ctx, "", chat, since, 3); err != nil || got.Recent != want {
+			t.Errorf("%s: recent messages: got %d, want %d (%v)", chat, got.Recent, want, err)
 		}
 		if got.NoConversation != noConv || got.NoCustomer != noCust || got.NoTicket != noTicket {
 			t.Errorf("%s: missing conversation/customer/ticket: got %t/%t/%t, want %t/%t/%t", chat,
@@ -81,6 +86,12 @@ func TestChatRows(t *testing.T) {
 		}
 		if err := tx.PutCustomer(ctx, Customer{Chat: "c1", Name: "Ana", CreatedAt: at}); err != nil {
 			return err
+		}
+		for i, h := range []int{6, 8, 8} { // one before the flood window
+			in := Inbound{Chat: "c1", MsgID: strconv.Itoa(i), Kind: "text", ReceivedAt: at.Add(time.Duration(h-8) * time.Hour)}
+			if _, _, err := tx.InsertInbox(ctx, in); err != nil {
+				return err
+			}
 		}
 		return tx.PutConversation(ctx, Conversation{Chat: "c2", State: "closed"})
 	})

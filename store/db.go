@@ -1128,11 +1128,29 @@ func (tx *Tx) pgRow(query string, args []any) rowScanner {
 // pgRows runs query on PostgreSQL's writer, after the queued writes, and
 // calls fn for each row. table is as for execIn.
 func (tx *Tx) pgRows(table, query string, args []any, fn func(rowScanner) error) error {
-	br, err := tx.sendAll(queued{tx.d.sql(query), args, table})
+	return tx.pgRowsAll([]queued{{tx.d.sql(query), args, table}}, fn)
+}
+
+// pgRowsAll runs stmts (as PostgreSQL takes them) on PostgreSQL's writer,
+// after the queued writes, in one round trip, and calls fns[i] for each
+// row of stmts[i]. It stops at the first failure.
+func (tx *Tx) pgRowsAll(stmts []queued, fns ...func(rowScanner) error) error {
+	br, err := tx.sendAll(stmts...)
 	if err != nil {
 		return err
 	}
 	defer br.Close()
+	for _, fn := range fns {
+		if err := eachValues(br, fn); err != nil {
+			return err
+		}
+		tx.markSeen()
+	}
+	return br.Close()
+}
+
+// eachValues calls fn for each row of br's next result.
+func eachValues(br pgx.BatchResults, fn func(rowScanner) error) error {
 	rows, err := br.Query()
 	if err != nil {
 		return err
@@ -1148,11 +1166,7 @@ func (tx *Tx) pgRows(table, query string, args []any, fn func(rowScanner) error)
 		}
 	}
 	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	tx.markSeen()
-	return br.Close()
+	return rows.Err()
 }
 
 // firstRow reads the first row of br's next result: its values, or

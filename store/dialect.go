@@ -123,6 +123,14 @@ func placeholders(n int) string {
 	return "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
 }
 
+// rows returns n placeholder rows of cols values each, "(?, ?), (?, ?)":
+// several rows in one statement. On PostgreSQL a statement per row count
+// is prepared and planned once; the rows as arrays would cost more to
+// read (the server materializes them) and be planned on every run.
+func rows(n, cols int) string {
+	return strings.TrimSuffix(strings.Repeat(placeholders(cols)+", ", n), ", ")
+}
+
 // listMark stands for a list in a query: expand writes it out as one
 // placeholder per item.
 const listMark = "(/*list*/)"

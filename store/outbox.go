@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -72,19 +73,9 @@ func (tx *Tx) AppendOutbox(ctx context.Context, m OutMsg) (int64, error) {
 	return ids[0], nil
 }
 
-// appendOutboxPGSQL is appendOutboxSQL for several messages in one
-// statement, on PostgreSQL: their columns as arrays, unnested in order, so
-// the ids grow in the messages' order.
-const appendOutboxPGSQL = `INSERT INTO outbox (chat, line, ticket, text, options, author, created_at, wa_id, poll_id, attempts, next_try, last_error, sent_at, media)
-SELECT chat, line, ticket, text, options, author, created_at, wa_id, poll_id, attempts, next_try, last_error, sent_at, media
-FROM unnest(?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::bigint[],
-        ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::text[], ?::bigint[], ?::bigint[])
-    WITH ORDINALITY AS m(chat, line, ticket, text, options, author, created_at, wa_id, poll_id, attempts, next_try, last_error, sent_at, media, n)
-ORDER BY n
-RETURNING id`
-
 // AppendOutboxAll appends msgs in order, as AppendOutbox appends each, and
-// returns their ids: on PostgreSQL in one statement.
+// returns their ids: on PostgreSQL in one statement, whose rows get their
+// ids in order.
 func (tx *Tx) AppendOutboxAll(ctx context.Context, msgs []OutMsg) ([]int64, error) {
 	if tx.pg != nil {
 		return tx.appendOutboxPG(ctx, msgs)
@@ -117,33 +108,31 @@ func (tx *Tx) appendOutboxPG(ctx context.Context, msgs []OutMsg) ([]int64, error
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	n := len(msgs)
-	chats, lines, texts, authors := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	waIDs, pollIDs, lastErrors := make([]string, n), make([]string, n), make([]string, n)
-	options := make([]*string, n)
-	tickets, created, attempts, nextTry, sentAt, media := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-	for i, m := range msgs {
+	args := make([]any, 0, 14*len(msgs))
+	for _, m := range msgs {
+		var options sql.NullString
 		if len(m.Options) > 0 {
 			b, err := json.Marshal(m.Options)
 			if err != nil {
 				return nil, fmt.Errorf("append outbox: encode options: %w", err)
 			}
-			s := string(b)
-			options[i] = &s
+			options = sql.NullString{String: string(b), Valid: true}
 		}
-		chats[i], lines[i], tickets[i], texts[i], authors[i], created[i] = m.Chat, m.Line, m.Ticket, m.Text, m.Author, millis(m.CreatedAt)
-		waIDs[i], pollIDs[i], attempts[i], nextTry[i], lastErrors[i], sentAt[i], media[i] = m.WAID, m.PollID, int64(m.Attempts), millis(m.NextTry), m.LastError, millis(m.SentAt), m.Media
+		args = append(args, m.Chat, m.Line, m.Ticket, m.Text, options, m.Author, millis(m.CreatedAt),
+			m.WAID, m.PollID, m.Attempts, millis(m.NextTry), m.LastError, millis(m.SentAt), m.Media)
 	}
-	ids := make([]int64, 0, n)
-	err := tx.pgRows("outbox", appendOutboxPGSQL, []any{chats, lines, tickets, texts, options, authors, created,
-		waIDs, pollIDs, attempts, nextTry, lastErrors, sentAt, media}, func(s rowScanner) error {
+	q := `INSERT INTO outbox (chat, line, ticket, text, options, author, created_at, wa_id, poll_id, attempts, next_try, last_error, sent_at, media)
+VALUES ` + rows(len(msgs), 14) + `
+RETURNING id`
+	ids := make([]int64, 0, len(msgs))
+	err := tx.pgRows("outbox", q, tx.d.args(args), func(s rowScanner) error {
 		var id int64
 		err := s.Scan(&id)
 		ids = append(ids, id)
 		return err
 	})
-	if err == nil && len(ids) != n {
-		err = fmt.Errorf("%d ids for %d messages", len(ids), n)
+	if err == nil && len(ids) != len(msgs) {
+		err = fmt.Errorf("%d ids for %d messages", len(ids), len(msgs))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("append outbox: %w", err)
@@ -225,12 +214,14 @@ type Sent struct {
 	WAID string
 }
 
-// markSentPGSQL is markSentSQL for several messages in one statement, on
-// PostgreSQL: their ids and transport ids as two arrays.
-const markSentPGSQL = `UPDATE outbox SET sent_at = ?, wa_id = COALESCE(NULLIF(s.wa_id, ''), outbox.wa_id)
-FROM unnest(?::bigint[], ?::text[]) AS s(id, wa_id)
+// markSentPG is markSentSQL for n messages in one statement, on
+// PostgreSQL: their ids and transport ids as n rows.
+func markSentPG(n int) string {
+	return `UPDATE outbox SET sent_at = ?, wa_id = COALESCE(NULLIF(s.wa_id, ''), outbox.wa_id)
+FROM (VALUES ` + strings.TrimSuffix(strings.Repeat("(CAST(? AS BIGINT), CAST(? AS TEXT)), ", n), ", ") + `) AS s(id, wa_id)
 WHERE outbox.id = s.id
 RETURNING outbox.id`
+}
 
 // MarkSentAll marks messages sent at at, as MarkSent marks each: on
 // PostgreSQL in one statement. ErrNotFound if one is missing.
@@ -246,29 +237,78 @@ func (tx *Tx) MarkSentAll(ctx context.Context, sent []Sent, at time.Time) error 
 		}
 		return nil
 	}
-	if err := ctx.Err(); err != nil {
+	if err := ctx.Err(); err != nil || len(sent) == 0 {
 		return err
 	}
-	ids, waIDs := make([]int64, len(sent)), make([]string, len(sent))
-	for i, s := range sent {
-		ids[i], waIDs[i] = s.ID, s.WAID
-	}
-	marked := make(map[int64]bool, len(sent))
-	err := tx.pgRows("outbox", markSentPGSQL, []any{millis(at), ids, waIDs}, func(s rowScanner) error {
-		var id int64
-		err := s.Scan(&id)
-		marked[id] = true
-		return err
-	})
-	if err != nil {
+	m := markSent(sent)
+	if err := tx.pgRowsAll([]queued{m.stmt(tx, at)}, m.scan); err != nil {
 		return fmt.Errorf("mark outbox sent: %w", err)
 	}
-	for _, s := range sent {
-		if !marked[s.ID] {
+	return m.check()
+}
+
+// marking is one markSentPG: the messages it marks, and those its answer
+// named.
+type marking struct {
+	sent   []Sent
+	marked map[int64]bool
+}
+
+func markSent(sent []Sent) *marking {
+	return &marking{sent: sent, marked: make(map[int64]bool, len(sent))}
+}
+
+func (m *marking) stmt(tx *Tx, at time.Time) queued {
+	args := make([]any, 0, 1+2*len(m.sent))
+	args = append(args, millis(at))
+	for _, s := range m.sent {
+		args = append(args, s.ID, s.WAID)
+	}
+	return queued{tx.d.sql(markSentPG(len(m.sent))), args, "outbox"}
+}
+
+func (m *marking) scan(s rowScanner) error {
+	var id int64
+	err := s.Scan(&id)
+	m.marked[id] = true
+	return err
+}
+
+// check returns ErrNotFound for the first message not marked.
+func (m *marking) check() error {
+	for _, s := range m.sent {
+		if !m.marked[s.ID] {
 			return fmt.Errorf("mark outbox %d sent: %w", s.ID, ErrNotFound)
 		}
 	}
 	return nil
+}
+
+// MarkSentIdle is MarkSentAll, then ChatIdle of chat on line: on
+// PostgreSQL in one round trip, once each ran alone. A chat that just
+// sent has usually nothing left to do, which the same trip says.
+func (tx *Tx) MarkSentIdle(ctx context.Context, sent []Sent, at time.Time, line, chat string) (bool, error) {
+	m := markSent(sent)
+	var mark queued
+	if tx.pg != nil && len(sent) > 0 && !at.IsZero() {
+		mark = m.stmt(tx, at)
+	}
+	if !tx.seen[mark.query] || !tx.seen[tx.d.sql(chatIdleQuerySQL)] {
+		if err := tx.MarkSentAll(ctx, sent, at); err != nil {
+			return false, err
+		}
+		return tx.ChatIdle(ctx, line, chat)
+	}
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	idle := queued{query: tx.d.sql(chatIdleQuerySQL), args: []any{line, chat, line, chat}}
+	var isIdle bool
+	err := tx.pgRowsAll([]queued{mark, idle}, m.scan, func(s rowScanner) error { return s.Scan(&isIdle) })
+	if err != nil {
+		return false, fmt.Errorf("mark outbox sent: %w", err)
+	}
+	return isIdle, m.check()
 }
 
 const markSendFailedSQL = `UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_try = ? WHERE id = ?`

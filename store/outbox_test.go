@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -322,6 +323,48 @@ func TestMarkSentAll(t *testing.T) {
 			if err != nil || m.ID != ids[i] || !m.SentAt.Equal(at) {
 				t.Errorf("message %d: got %+v, %v; want sent with id %s", i, m, err, want)
 			}
+		}
+		return nil
+	})
+}
+
+// TestMarkSentIdle records sends and says whether the chat has anything
+// left to do, as MarkSentAll then ChatIdle; the later runs exercise
+// PostgreSQL's writer sending both in one round trip.
+func TestMarkSentIdle(t *testing.T) {
+	db := openTest(t)
+	ctx := t.Context()
+	at := time.Date(2025, 1, 2, 8, 0, 0, 0, time.UTC)
+	var ids []int64
+	update(t, db, func(tx *Tx) error {
+		var err error
+		ids, err = tx.AppendOutboxAll(ctx, []OutMsg{{Chat: "c1", Text: "a"}, {Chat: "c1", Text: "b"}, {Chat: "c1", Text: "c"}, {Chat: "c1", Text: "d"}})
+		return err
+	})
+	for i, want := range []bool{false, false, true} {
+		sent := []Sent{{ID: ids[i], WAID: "W" + strconv.Itoa(i)}}
+		if i == 2 {
+			sent = append(sent, Sent{ID: ids[3]})
+		}
+		update(t, db, func(tx *Tx) error {
+			idle, err := tx.MarkSentIdle(ctx, sent, at, "", "c1")
+			if err == nil && idle != want {
+				t.Errorf("round %d: idle %t, want %t", i, idle, want)
+			}
+			return err
+		})
+	}
+	err := db.Update(ctx, func(tx *Tx) error {
+		_, err := tx.MarkSentIdle(ctx, []Sent{{ID: 999999}}, at, "", "c1")
+		return err
+	})
+	if !errors.Is(err, ErrNotFound) {
+		t.Errorf("a missing message: got %v, want ErrNotFound", err)
+	}
+	view(t, db, func(tx *Tx) error {
+		m, err := tx.OutboxByWAID(ctx, "", "W1")
+		if err != nil || m.ID != ids[1] || !m.SentAt.Equal(at) {
+			t.Errorf("message 1: got %+v, %v; want sent as W1", m, err)
 		}
 		return nil
 	})

@@ -116,32 +116,37 @@ func prefixEnd(p string) string {
 const insertTermSQL = `INSERT INTO search_terms (term, ticket) VALUES (?, ?)
 ON CONFLICT (term, ticket) DO NOTHING`
 
-// insertTermsPGSQL is insertTermSQL for several terms in one statement,
-// on PostgreSQL: the terms and their tickets as two arrays.
-const insertTermsPGSQL = `INSERT INTO search_terms (term, ticket)
-SELECT * FROM unnest(?::text[], ?::bigint[])
-ON CONFLICT (term, ticket) DO NOTHING`
-
-// termRows collects the search terms of several lines, for one
-// insertTermsPGSQL.
+// termRows collects the search terms of several lines, to insert them
+// in one statement on PostgreSQL.
 type termRows struct {
-	terms   []string
-	tickets []int64
+	args []any // term, ticket, term, ticket...
 }
 
 func (r *termRows) add(ticket int64, text string) {
 	for _, t := range terms(text, maxLineTerms) {
-		r.terms = append(r.terms, t)
-		r.tickets = append(r.tickets, ticket)
+		r.args = append(r.args, t, ticket)
 	}
 }
 
+// write inserts the terms. Their rows are repeated up to a power of two,
+// which the conflict clause ignores: a handful of statements serve every
+// count.
 func (r *termRows) write(ctx context.Context, tx *Tx) error {
-	if len(r.terms) == 0 {
+	n := len(r.args) / 2
+	if n == 0 {
 		return nil
 	}
-	if err := tx.writeLater(ctx, "search_terms", insertTermsPGSQL, r.terms, r.tickets); err != nil {
-		return fmt.Errorf("index ticket %d: %w", r.tickets[0], err)
+	padded := 1
+	for padded < n {
+		padded *= 2
+	}
+	for len(r.args) < 2*padded {
+		r.args = append(r.args, r.args[len(r.args)-2:]...)
+	}
+	q := `INSERT INTO search_terms (term, ticket) VALUES ` + rows(padded, 2) + `
+ON CONFLICT (term, ticket) DO NOTHING`
+	if err := tx.writeLater(ctx, "search_terms", q, r.args...); err != nil {
+		return fmt.Errorf("index ticket %d: %w", r.args[1], err)
 	}
 	return nil
 }

@@ -230,14 +230,6 @@ func (tx *Tx) AddTicketEvent(ctx context.Context, e TicketEvent) (int64, error) 
 const addTicketEventNoIDSQL = `INSERT INTO ticket_events (ticket, at, kind, actor, text, media)
 VALUES (?, ?, ?, ?, ?, ?)`
 
-// addTicketEventsPGSQL is addTicketEventNoIDSQL for several events in one
-// statement, on PostgreSQL: their columns as arrays, unnested in order.
-const addTicketEventsPGSQL = `INSERT INTO ticket_events (ticket, at, kind, actor, text, media)
-SELECT ticket, at, kind, actor, text, media
-FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::bigint[])
-    WITH ORDINALITY AS e(ticket, at, kind, actor, text, media, n)
-ORDER BY n`
-
 // AddTicketEvents appends events as AddTicketEvent appends each, without
 // returning their ids: on PostgreSQL the writes are queued, sent with the
 // next statement that needs an answer, the events in one statement and
@@ -263,17 +255,16 @@ func (tx *Tx) addTicketEventsPG(ctx context.Context, events []TicketEvent) error
 	if len(events) == 0 {
 		return nil
 	}
-	n := len(events)
-	tickets, ats, medias := make([]int64, n), make([]int64, n), make([]int64, n)
-	kinds, actors, texts := make([]string, n), make([]string, n), make([]string, n)
+	args := make([]any, 0, 6*len(events))
 	var terms termRows
-	for i, e := range events {
-		tickets[i], ats[i], kinds[i], actors[i], texts[i], medias[i] = e.Ticket, millis(e.At), e.Kind, e.Actor, e.Text, e.Media
+	for _, e := range events {
+		args = append(args, e.Ticket, millis(e.At), e.Kind, e.Actor, e.Text, e.Media)
 		if searchedKind(e.Kind) {
 			terms.add(e.Ticket, e.Text)
 		}
 	}
-	if err := tx.writeLater(ctx, "ticket_events", addTicketEventsPGSQL, tickets, ats, kinds, actors, texts, medias); err != nil {
+	q := `INSERT INTO ticket_events (ticket, at, kind, actor, text, media) VALUES ` + rows(len(events), 6)
+	if err := tx.writeLater(ctx, "ticket_events", q, args...); err != nil {
 		return fmt.Errorf("add ticket %d events: %w", events[0].Ticket, err)
 	}
 	return terms.write(ctx, tx)
