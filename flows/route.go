@@ -143,7 +143,7 @@ type Candidate struct {
 	From     string  // the menu the phrase belongs to, when it is a menu's above the node
 	Coverage float64 // the share of the text's weight the node's words explain
 	Matches  []Match // the text's words the node knows
-	Against  string  // the action the text asks for, when the node is named for another one and never says it
+	Against  string  // the text's word asking for an action (or telling of an event) the node is named for another than and never says
 
 	own   float64 // Coverage by the node's own words, without its menus'
 	named float64 // the part of own from its title, labels and keywords: what it is named for
@@ -568,21 +568,21 @@ func (r *router) route(norm, from string) Routing {
 	return out
 }
 
-// wants lists the actions the text asks for: the words of an action
-// synonym group, unless they tell what was done ("emiti", "cancelada").
-// Their surfaces come along, for explanations.
+// wants lists the actions the text asks for and the events it tells of
+// (see asks): their groups' stems, with their surfaces for explanations.
 func (r *router) wants(words []word) []word {
 	var out []word
 	for _, w := range words {
-		if a := action(w.stem); a != "" && !told(w.surface) && !slices.ContainsFunc(out, func(o word) bool { return o.stem == a }) {
+		if a := action(w.stem); a != "" && asks(w, a) && !slices.ContainsFunc(out, func(o word) bool { return o.stem == a }) {
 			out = append(out, word{surface: w.surface, stem: a})
 		}
 	}
 	return out
 }
 
-// actionWeigh: a verb says what the customer wants done, the nouns what
-// it is done to, and the trails of one topic share their nouns. "anular
+// actionWeigh: a verb says what the customer wants done (or what
+// happened), the nouns what it is done to, and the trails of one topic
+// share their nouns. "anular
 // uma nota de serviço" shares "nota de serviço" with Emitir NFS-e but
 // asks for what Cancelar ou corrigir nota is named for. So when a trail
 // of node i's topic is named for an action the text asks for, and node i

@@ -34,6 +34,7 @@ func TestContentWords(t *testing.T) {
 		{"a word group read as one word", "carne e osso, por favor", []string{"human"}},
 		{"a bill is an expense", "lancei a conta de luz", []string{"lanc", "despes"}},
 		{"the bot's names are no topic", "vc é um robô?", nil},
+		{"not authorized is rejected, abbreviations spelled out first", "a NF n foi autorizada", []string{"not", "fiscal", "rejeit"}},
 		{"no text", "?!", nil},
 	}
 	for _, tt := range tests {
@@ -95,6 +96,15 @@ func TestTold(t *testing.T) {
 			t.Errorf("told(%q) = %v; want %v", w, got, want)
 		}
 	}
+	for _, tt := range []struct {
+		w    string
+		want bool
+	}{{"cancelar", true}, {"cancelada", false}, {"recusada", true}, {"recusou", true}} {
+		w := contentWords(tt.w)[0]
+		if got := asks(w, action(w.stem)); got != tt.want {
+			t.Errorf("asks(%q) = %v; want %v", tt.w, got, tt.want)
+		}
+	}
 }
 
 // TestActionWeighs: the verb says which trail of a topic the text is
@@ -107,6 +117,7 @@ func TestActionWeighs(t *testing.T) {
 		{"emiti a NF-e errada, como cancelo?", "notas-cancelar"}, // "emiti" tells what was done
 		{"como emitir nota de serviço", "notas-nfse"},
 		{"reenviar o boleto", "boletos-enviar"},
+		{"minha nota de serviço foi negada", "notas-rejeitada"}, // an event tells too, in any tense
 	} {
 		if a := fl.Understand(fl.Root(), tt.text); a.Kind != AnswerGo || a.Node != tt.want {
 			t.Errorf("Understand(%q) = %s %v; want go %s%s", tt.text, a.Kind, a.nodes(), tt.want, top(a.Routing))

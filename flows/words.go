@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"slices"
 	"strings"
 	"sync"
 
@@ -80,18 +81,54 @@ var fillerPhrases = []string{" conta azul ", " de novo ", " tudo bem ", " tudo b
 
 // expressions are word groups that mean one word routing knows, read
 // as that word before the text is split: "carne e osso" is a person, not
-// a "carnê"; a bill for electricity or water is an expense.
-var expressions = func() []struct{ from, to string } {
-	out := []struct{ from, to string }{
+// a "carnê"; a bill for electricity or water is an expense; a note "não
+// foi autorizada" was rejected.
+var expressions = func() []rewrite {
+	out := []rewrite{
 		{" carne e osso ", " humano "}, {" ser humano ", " humano "}, {" pessoa real ", " humano "},
 		{" pessoa de verdade ", " humano "}, {" gente de verdade ", " humano "}, {" alguem de verdade ", " humano "},
 	}
+	// Not authorized, not approved: rejected.
+	for _, v := range strings.Fields("autorizada autorizado autorizou autoriza aprovada aprovado aprovou aprova") {
+		out = append(out, rewrite{" nao " + v + " ", " rejeitada "}, rewrite{" nao foi " + v + " ", " rejeitada "})
+	}
 	for _, bill := range strings.Fields("luz energia agua telefone internet gas consumo condominio") {
-		out = append(out, struct{ from, to string }{" conta de " + bill + " ", " despesa "},
-			struct{ from, to string }{" contas de " + bill + " ", " despesas "})
+		out = append(out, rewrite{" conta de " + bill + " ", " despesa "}, rewrite{" contas de " + bill + " ", " despesas "})
 	}
 	return out
 }()
+
+// rewrite replaces a padded word group.
+type rewrite struct{ from, to string }
+
+// rewrites holds fillerPhrases (dropped) then expressions, grouped by
+// their first word: a text is searched for a group's phrases only when
+// it has that word, so a message costs a few searches, not one per
+// phrase.
+var rewrites = func() []rewriteGroup {
+	var all, out []rewrite
+	for _, f := range fillerPhrases {
+		all = append(all, rewrite{f, " "})
+	}
+	out = append(all, expressions...)
+	var groups []rewriteGroup
+	for _, e := range out {
+		first := " " + strings.Fields(e.from)[0] + " "
+		k := slices.IndexFunc(groups, func(g rewriteGroup) bool { return g.first == first })
+		if k < 0 {
+			k = len(groups)
+			groups = append(groups, rewriteGroup{first: first})
+		}
+		groups[k].all = append(groups[k].all, e)
+	}
+	return groups
+}()
+
+// rewriteGroup is the rewrites whose phrases begin with one word.
+type rewriteGroup struct {
+	first string // the word, padded
+	all   []rewrite
+}
 
 // families are forms of one word the stemmer does not bring together:
 // a verb and its noun ("emitir" and "emissão", "vencem" and
@@ -100,31 +137,43 @@ var expressions = func() []struct{ from, to string } {
 var families = []string{
 	"emitir emissao", "corrigir correcao corrijo corrija", "conectar conexao", "excluir exclusao",
 	"anular anulacao", "retificar retificacao retifico retifica", "desfazer desfaco desfaca", "sincronizar sincronizacao", "vencer vencimento",
-	"pagar paguei pague", "receber recebimento",
+	"pagar paguei pague", "receber recebimento", "rejeitar rejeicao",
 }
 
 // synonyms are words customers use for one thing ("anular" and
 // "estornar" for "cancelar", "arrumar" for "corrigir"). A word routing
 // does not know is read as the first of its group; one it knows keeps
 // its own weight, since words of a group are not used alike ("gerar" is
-// said of boletos more than of notes). Groups marked action name what
-// the customer wants done: see actionWeigh in route.go.
+// said of boletos more than of notes). Some groups are verbs that tell a
+// topic's trails apart (see actionWeigh in route.go): what the customer
+// wants done (an action), or what happened to the thing (an event).
 var synonyms = []struct {
-	action bool
-	words  string
+	kind  verbKind
+	words string
 }{
-	{true, "cancelar anular estornar desfazer"},
-	{true, "corrigir retificar consertar arrumar"},
-	{true, "emitir gerar"},
-	{true, "enviar reenviar mandar encaminhar compartilhar"},
-	{true, "conectar integrar vincular sincronizar"},
-	{false, "despesa gasto aluguel"},
+	{isAction, "cancelar anular estornar desfazer"},
+	{isAction, "corrigir retificar consertar arrumar"},
+	{isAction, "emitir gerar"},
+	{isAction, "enviar reenviar mandar encaminhar compartilhar"},
+	{isAction, "conectar integrar vincular sincronizar"},
+	{isEvent, "rejeitar recusar denegar negar"},
+	{isEvent, "compensar"},
+	{notVerb, "despesa gasto aluguel"},
 }
 
+// verbKind tells what a synonym group's verbs say.
+type verbKind int
+
+const (
+	notVerb  verbKind = iota
+	isAction          // what the customer wants done: only when not told in the past ("emiti")
+	isEvent           // what happened to the thing: "a nota foi recusada"
+)
+
 // family maps a word's stem to its family's; synonym maps a stem (its
-// family's) to its group's first; actions holds those that name an action.
-var family, synonym, actions = func() (map[string]string, map[string]string, map[string]bool) {
-	f, s, a := map[string]string{}, map[string]string{}, map[string]bool{}
+// family's) to its group's first; verbs tells what those firsts say.
+var family, synonym, verbs = func() (map[string]string, map[string]string, map[string]verbKind) {
+	f, s, v := map[string]string{}, map[string]string{}, map[string]verbKind{}
 	for _, g := range families {
 		ws := strings.Fields(g)
 		for _, w := range ws {
@@ -137,19 +186,23 @@ var family, synonym, actions = func() (map[string]string, map[string]string, map
 		for _, w := range ws {
 			s[stem(w)] = head
 		}
-		if g.action {
-			a[head] = true
-		}
+		v[head] = g.kind
 	}
-	return f, s, a
+	return f, s, v
 }()
 
-// action is the action a stem names, "" for none.
+// action is the action or event a stem names, "" for none.
 func action(st string) string {
-	if h := synonym[st]; actions[h] {
+	if h := synonym[st]; verbs[h] != notVerb {
 		return h
 	}
 	return ""
+}
+
+// asks reports whether a word of an action or event group says what the
+// text is about: an event always, an action unless told.
+func asks(w word, a string) bool {
+	return verbs[a] == isEvent || !told(w.surface)
 }
 
 // told reports whether an action word tells what was done, not what is
@@ -215,32 +268,44 @@ func contentWords(text string) []word { return normalWords(Normalize(text)) }
 
 // normalWords is contentWords of an already normalized text.
 func normalWords(n string) []word {
-	n = " " + n + " "
-	for _, p := range fillerPhrases {
-		n = strings.ReplaceAll(n, p, " ")
-	}
-	for _, e := range expressions {
-		n = strings.ReplaceAll(n, e.from, e.to)
+	n = spelled(n)
+	for _, g := range rewrites {
+		if strings.Contains(n, g.first) {
+			for _, e := range g.all {
+				n = strings.ReplaceAll(n, e.from, e.to)
+			}
+		}
 	}
 	var out []word
-	for _, tok := range strings.Fields(n) {
-		tok = squeeze(tok)
-		exp, ok := abbreviations[tok]
-		if !ok {
-			exp = tok
+	for _, w := range strings.Fields(n) {
+		if len(w) < 2 || stopWords[w] || laughter(w) {
+			continue
 		}
-		for _, w := range strings.Fields(exp) {
-			if len(w) < 2 || stopWords[w] || laughter(w) {
-				continue
-			}
-			st := stem(w)
-			if f, ok := family[st]; ok {
-				st = f
-			}
-			out = append(out, word{surface: w, stem: st})
+		st := stem(w)
+		if f, ok := family[st]; ok {
+			st = f
 		}
+		out = append(out, word{surface: w, stem: st})
 	}
 	return out
+}
+
+// spelled is normalized text n with repeated letters squeezed and
+// abbreviations spelled out, padded with spaces for the phrase lists:
+// "a nf n foi autorizada" is " a nota fiscal nao foi autorizada ".
+func spelled(n string) string {
+	var b strings.Builder
+	b.Grow(len(n) + 16)
+	b.WriteByte(' ')
+	for _, tok := range strings.Fields(n) {
+		tok = squeeze(tok)
+		if exp, ok := abbreviations[tok]; ok {
+			tok = exp
+		}
+		b.WriteString(tok)
+		b.WriteByte(' ')
+	}
+	return b.String()
 }
 
 // stemEnvs reuses the stemmer's buffers; stemming runs per message.

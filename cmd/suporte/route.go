@@ -81,7 +81,7 @@ func writeRouting(w io.Writer, fl *flows.Flow, menu, text string, top int) {
 		}
 		fmt.Fprintf(w, "                      closest: %q%s\n", c.Phrase, from)
 		if c.Against != "" {
-			fmt.Fprintf(w, "                      asks to %q, which this trail is not named for: score lowered\n", c.Against)
+			fmt.Fprintf(w, "                      %q: another action than this trail is named for, score lowered\n", c.Against)
 		}
 		for _, m := range c.Matches {
 			how := "same word"

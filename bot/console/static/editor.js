@@ -705,7 +705,7 @@ function routeWhy(r) {
       ? h('ol', ...r.ranking.map((c) => h('li',
         h('strong', { text: c.title }), ` · nota ${c.score.toFixed(2)} (parecida ${c.likeness.toFixed(2)}, cobre ${c.coverage.toFixed(2)})`,
         h('div.muted', { text: `mais perto de “${c.phrase}”${c.from ? ` (do menu ${c.from})` : ''}` }),
-        c.against ? h('div.muted', { text: `pede para “${c.against}”, e este nó é sobre outra ação: nota reduzida` }) : null,
+        c.against ? h('div.muted', { text: `“${c.against}”: outra ação que a deste nó, nota reduzida` }) : null,
         h('ul', ...c.matches.map((w) => h('li', { text: `${w.word}: ${how[w.how]} “${w.term}” em “${w.source}”${w.from ? `, do menu ${w.from}` : ''} (+${w.weight.toFixed(2)})` }))))))
       : h('p.muted', { text: 'Nenhum nó tem palavras desta frase.' }));
 }
