@@ -582,14 +582,14 @@ func (r *router) wants(words []word) []word {
 
 // actionWeigh: a verb says what the customer wants done (or what
 // happened), the nouns what it is done to, and the trails of one topic
-// share their nouns. "anular
-// uma nota de serviço" shares "nota de serviço" with Emitir NFS-e but
-// asks for what Cancelar ou corrigir nota is named for. So when a trail
-// of node i's topic is named for an action the text asks for, and node i
-// is a trail named for others that neither its phrases nor its messages
-// ever mention, it reports false and that action, and its score is
-// lowered (by action). Menus cover their trails' actions; a topic whose
-// trails name no such action is not told apart by it.
+// share their nouns. "anular uma nota de serviço" shares "nota de
+// serviço" with Emitir NFS-e but asks for what Cancelar ou corrigir nota
+// is named for. So when a trail of node i's topic is named for an action
+// the text asks for, and node i is a trail named for others that neither
+// its phrases nor its messages ever mention, it reports false and that
+// action, and its score is lowered (by action). Menus cover their trails'
+// actions; a topic whose trails name no such action is not told apart by
+// it.
 func (r *router) actionWeigh(i int, wants []word) (string, bool) {
 	n := r.nodes[i]
 	if len(wants) == 0 || n.menu || len(n.names) == 0 {
@@ -727,9 +727,9 @@ func (r *router) clearUnder(out Routing, menu string) (string, bool) {
 // beyond reports whether node, under menu and reached through keyword
 // kw found inside the text, has routing's support beyond that keyword: a
 // score of at least underScore and a coverage of at least askCoverage
-// (the words no node knows do not outweigh it), and some word of the text it knows that
-// kw does not say, or a score before the boost of the menu shown ahead
-// of every node elsewhere. "receita" at Financeiro is a keyword of Contas
+// (the words no node knows do not outweigh it), and some word of the text
+// it knows that kw does not say, or a score before the boost of the menu
+// shown ahead of every node elsewhere. "receita" at Financeiro is a keyword of Contas
 // a pagar e a receber, but "me manda uma receita de bolo" is about
 // nothing there: "manda" fits Enviar cobrança as well.
 func (r *router) beyond(out Routing, node, menu, kw string) bool {
@@ -743,11 +743,7 @@ func (r *router) beyond(out Routing, node, menu, kw string) bool {
 	c := out.Ranking[k]
 	said := contentWords(kw)
 	for _, m := range c.Matches {
-		st := stem(m.Word)
-		if f, ok := family[st]; ok {
-			st = f
-		}
-		if !slices.ContainsFunc(said, func(w word) bool { return w.stem == st }) {
+		if st := wordStem(m.Word); !slices.ContainsFunc(said, func(w word) bool { return w.stem == st }) {
 			return true
 		}
 	}

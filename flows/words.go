@@ -281,13 +281,19 @@ func normalWords(n string) []word {
 		if len(w) < 2 || stopWords[w] || laughter(w) {
 			continue
 		}
-		st := stem(w)
-		if f, ok := family[st]; ok {
-			st = f
-		}
-		out = append(out, word{surface: w, stem: st})
+		out = append(out, word{surface: w, stem: wordStem(w)})
 	}
 	return out
+}
+
+// wordStem is the stem routing reads a folded content word as: its
+// family's, or its own.
+func wordStem(w string) string {
+	st := stem(w)
+	if f, ok := family[st]; ok {
+		return f
+	}
+	return st
 }
 
 // spelled is normalized text n with repeated letters squeezed and
