@@ -86,8 +86,9 @@
 // connection, so one that fails to prepare cannot take its job's
 // savepoint with it. A job whose every statement was answered on a sound
 // transaction leaves its RELEASE queued for the next job. Reads that go
-// together (a turn's conversation, customer and ticket: ChatRows) share
-// one round trip too (readAll).
+// together (a turn's conversation, customer, ticket and flood count:
+// ChatRows; the sends recorded and whether the chat is idle then:
+// MarkSentIdle) share one round trip too (readAll, pgRowsAll).
 //
 // Each statement also costs the server its own executor setup, so on
 // PostgreSQL a run of queued writes on distinct tables, each reading and
@@ -96,8 +97,10 @@
 // them when it too keeps to a table of its own (execIn): a turn's
 // conversation, customer, timers, ticket events, search terms and ticket
 // update are one or two statements (combine). Rows of one kind go as one
-// statement of arrays: a turn's events, its search terms, its replies
-// (AppendOutboxAll), the sends recorded (MarkSentAll).
+// statement with a VALUES list, one statement text per row count (arrays
+// would cost the server more to read, and plan): a turn's events, its
+// search terms, its replies (AppendOutboxAll), the sends recorded
+// (MarkSentAll).
 //
 // # Values
 //
