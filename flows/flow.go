@@ -108,6 +108,7 @@ func Parse(r io.Reader, name string) (*Flow, error) {
 	if len(probs.Items) == 0 {
 		fl.parent = fl.parents()
 		fl.router = buildRouter(fl, tuned)
+		fl.checkGlossary(probs)
 		fl.checkExamples(probs)
 	}
 	if err := probs.err(); err != nil {

@@ -129,8 +129,9 @@ type Routing struct {
 	Decision Decision
 	Nodes    []string
 	Ranking  []Candidate
-	Unknown  []string // the text's words no node knows
-	Weak     bool     // RouteAsk only because the best node is not convincing enough to go to
+	Unknown  []string   // the text's words no node knows
+	Glossary []GlossUse // the glossary entries the text's words were read through
+	Weak     bool       // RouteAsk only because the best node is not convincing enough to go to
 }
 
 // Candidate is one node's score and why.
@@ -152,7 +153,8 @@ type Candidate struct {
 
 // Match is one customer word the node knows.
 type Match struct {
-	Word   string  // the customer's word, folded
+	Word   string  // the customer's word, folded (for a glossary term, the word of its meaning)
+	Gloss  string  // the glossary term the customer wrote, folded, when Word comes from its meaning
 	Term   string  // the node's word it met, folded
 	How    How     // how they met
 	Source string  // a phrase of the node holding it, as written
@@ -173,6 +175,7 @@ type router struct {
 	idf      map[string]float64
 	acts     map[int][]string    // main-menu topic -> the actions its trails are named for
 	surfaces map[string]string   // folded word -> its stem, every word of the index
+	gloss    *glossary           // the editors' glossary, applied to the index's phrases and to texts
 	deletes  map[string][]string // deletion variant -> the index words it comes from
 }
 
@@ -207,6 +210,7 @@ func buildRouter(fl *Flow, t tuning) *router {
 		acts:     map[int][]string{},
 		surfaces: map[string]string{},
 		deletes:  map[string][]string{},
+		gloss:    compileGlossary(fl.File.Glossary),
 	}
 	parent := fl.parent
 	for _, n := range fl.File.Nodes {
@@ -227,7 +231,7 @@ func buildRouter(fl *Flow, t tuning) *router {
 			return
 		}
 		p := phrase{node: i, field: f, source: source}
-		for _, w := range contentWords(source) {
+		for _, w := range r.read(Normalize(source), nil) {
 			r.surfaces[w.surface] = w.stem
 			if !slices.Contains(p.stems, w.stem) {
 				p.stems = append(p.stems, w.stem)
@@ -273,7 +277,7 @@ func buildRouter(fl *Flow, t tuning) *router {
 			continue
 		}
 		for _, m := range n.Messages {
-			for _, w := range contentWords(m.Text.Value) {
+			for _, w := range r.read(Normalize(m.Text.Value), nil) {
 				if a := action(w.stem); a != "" {
 					r.nodes[i].says = appendNew(r.nodes[i].says, a)
 				}
@@ -431,11 +435,15 @@ func (r *router) lookup(w word) []termMatch {
 	return out
 }
 
+// read is readWords with the router's glossary.
+func (r *router) read(n string, used *[]GlossUse) []word { return readWords(n, r.gloss, used) }
+
 // route ranks every node for norm, a normalized text. from is the menu the
 // customer is at: nodes under it get a small boost, since that is where
 // they are looking.
 func (r *router) route(norm, from string) Routing {
-	words := normalWords(norm)
+	var out Routing
+	words := r.read(norm, &out.Glossary)
 	// One vote per stem: "nota nota nota" says "nota" once.
 	uniq := words[:0:0]
 	for _, w := range words {
@@ -444,7 +452,6 @@ func (r *router) route(norm, from string) Routing {
 		}
 	}
 	n := len(r.nodes)
-	var out Routing
 	mass := 0.0                               // the text's weight: the sum of its words' squared weights
 	hits := make([]phraseHit, len(r.phrases)) // what the text shares with each phrase
 	var touched []int                         // the phrases it shares something with
@@ -468,7 +475,7 @@ func (r *router) route(norm, from string) Routing {
 				named := p.field != FieldExample
 				if cur := own[p.node*k+qi]; v > cur.Weight || v == cur.Weight && named && !cur.named {
 					term := p.words[slices.Index(p.stems, m.stem)]
-					own[p.node*k+qi] = Match{Word: w.surface, Term: term, How: m.how, Source: p.source, Weight: v, named: named}
+					own[p.node*k+qi] = Match{Word: w.surface, Gloss: w.gloss, Term: term, How: m.how, Source: p.source, Weight: v, named: named}
 				}
 			}
 		}
@@ -741,7 +748,7 @@ func (r *router) beyond(out Routing, node, menu, kw string) bool {
 		return false
 	}
 	c := out.Ranking[k]
-	said := contentWords(kw)
+	said := r.read(Normalize(kw), nil)
 	for _, m := range c.Matches {
 		if st := wordStem(m.Word); !slices.ContainsFunc(said, func(w word) bool { return w.stem == st }) {
 			return true

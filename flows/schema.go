@@ -20,6 +20,7 @@ type File struct {
 	Queue     QueueConfig    `yaml:"queue"`
 	Tickets   TicketTexts    `yaml:"tickets"`
 	Quick     []QuickReply   `yaml:"quick_replies"`
+	Glossary  []GlossEntry   `yaml:"glossary"`
 	Menu      Text           `yaml:"menu"`
 	Nodes     []*Node        `yaml:"nodes,idmap"`
 }
@@ -222,6 +223,16 @@ type QuickReply struct {
 	Title      Text `yaml:"title"`
 	Text       Text `yaml:"text"`
 	Attachment Text `yaml:"attachment"` // a file beside flows.yaml sent with the text (e.g. a PDF guide)
+}
+
+// GlossEntry is one entry of the editors' glossary: terms of the trade
+// customers write ("duplicata", "RPS") and what they mean in the words
+// routing knows ("boleto", "nota de serviço"). Routing reads each term
+// as its meaning, in customers' texts and in the tree's own phrases.
+type GlossEntry struct {
+	Meta
+	Terms []Text `yaml:"terms"`
+	Means Text   `yaml:"means"`
 }
 
 // Node kinds.

@@ -37,6 +37,7 @@ func (fl *Flow) validate(probs *Problems) {
 	fl.validateCommands(probs)
 	fl.validateTexts(probs)
 	fl.validateNodes(probs)
+	fl.validateGlossary(probs)
 	validatePlaceholders(reflect.ValueOf(f).Elem(), probs)
 }
 

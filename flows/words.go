@@ -20,6 +20,7 @@ import (
 type word struct {
 	surface string
 	stem    string
+	gloss   string // the glossary term it was read from, as written (folded); "" when the customer wrote it
 }
 
 // abbreviations are spellings customers use on WhatsApp for words the
@@ -79,10 +80,11 @@ var stopWords = setOf(`a o as os um uma uns umas de do da dos das em no na nos n
 var fillerPhrases = []string{" conta azul ", " de novo ", " tudo bem ", " tudo bom ",
 	" tirar uma duvida ", " tirar umas duvidas ", " tirar duvida ", " tirar duvidas ", " passo a passo "}
 
-// expressions are word groups that mean one word routing knows, read
-// as that word before the text is split: "carne e osso" is a person, not
-// a "carnê"; a bill for electricity or water is an expense; a note "não
-// foi autorizada" was rejected.
+// expressions are word groups of the language that mean one word routing
+// knows, read as that word before the text is split: "carne e osso" is a
+// person, not a "carnê"; a note "não foi autorizada" was rejected. The
+// trade's words ("conta de luz" is an expense, "RPS" a service note) are
+// content: flows.yaml's glossary (see glossary.go).
 var expressions = func() []rewrite {
 	out := []rewrite{
 		{" carne e osso ", " humano "}, {" ser humano ", " humano "}, {" pessoa real ", " humano "},
@@ -91,9 +93,6 @@ var expressions = func() []rewrite {
 	// Not authorized, not approved: rejected.
 	for _, v := range strings.Fields("autorizada autorizado autorizou autoriza aprovada aprovado aprovou aprova") {
 		out = append(out, rewrite{" nao " + v + " ", " rejeitada "}, rewrite{" nao foi " + v + " ", " rejeitada "})
-	}
-	for _, bill := range strings.Fields("luz energia agua telefone internet gas consumo condominio") {
-		out = append(out, rewrite{" conta de " + bill + " ", " despesa "}, rewrite{" contas de " + bill + " ", " despesas "})
 	}
 	return out
 }()
@@ -140,7 +139,7 @@ var families = []string{
 	"pagar paguei pague", "receber recebimento", "rejeitar rejeicao",
 }
 
-// synonyms are words customers use for one thing ("anular" and
+// synonyms are verbs customers use for one thing ("anular" and
 // "estornar" for "cancelar", "arrumar" for "corrigir"). A word routing
 // does not know is read as the first of its group; one it knows keeps
 // its own weight, since words of a group are not used alike ("gerar" is
@@ -156,9 +155,8 @@ var synonyms = []struct {
 	{isAction, "emitir gerar"},
 	{isAction, "enviar reenviar mandar encaminhar compartilhar"},
 	{isAction, "conectar integrar vincular sincronizar"},
-	{isEvent, "rejeitar recusar denegar negar"},
+	{isEvent, "rejeitar recusar negar"},
 	{isEvent, "compensar"},
-	{notVerb, "despesa gasto aluguel"},
 }
 
 // verbKind tells what a synonym group's verbs say.
@@ -267,23 +265,48 @@ func squeeze(w string) string {
 func contentWords(text string) []word { return normalWords(Normalize(text)) }
 
 // normalWords is contentWords of an already normalized text.
-func normalWords(n string) []word {
+func normalWords(n string) []word { return readWords(n, nil, nil) }
+
+// readWords is normalWords with the glossary g applied after the phrase
+// lists: each term found is read as its meaning, and recorded in used
+// (when not nil) once per entry.
+func readWords(n string, g *glossary, used *[]GlossUse) []word {
 	n = spelled(n)
-	for _, g := range rewrites {
-		if strings.Contains(n, g.first) {
-			for _, e := range g.all {
+	for _, rg := range rewrites {
+		if strings.Contains(n, rg.first) {
+			for _, e := range rg.all {
 				n = strings.ReplaceAll(n, e.from, e.to)
 			}
 		}
 	}
 	var out []word
-	for _, w := range strings.Fields(n) {
-		if len(w) < 2 || stopWords[w] || laughter(w) {
+	toks := strings.Fields(n)
+	for i := 0; i < len(toks); {
+		t, ok := g.at(toks, i)
+		if !ok {
+			out = appendWord(out, toks[i], "")
+			i++
 			continue
 		}
-		out = append(out, word{surface: w, stem: wordStem(w)})
+		term := strings.Join(toks[i:i+len(t.words)], " ")
+		for _, m := range g.means[t.entry] {
+			out = appendWord(out, m, term)
+		}
+		if used != nil && !slices.ContainsFunc(*used, func(u GlossUse) bool { return u.Pos == t.pos }) {
+			*used = append(*used, GlossUse{Term: term, Means: g.entries[t.entry].Means.Value, Pos: t.pos})
+		}
+		i += len(t.words)
 	}
 	return out
+}
+
+// appendWord appends w unless it carries no topic; gloss is the glossary
+// term it stands for, if any.
+func appendWord(out []word, w, gloss string) []word {
+	if len(w) < 2 || stopWords[w] || laughter(w) {
+		return out
+	}
+	return append(out, word{surface: w, stem: wordStem(w), gloss: gloss})
 }
 
 // wordStem is the stem routing reads a folded content word as: its

@@ -12,12 +12,19 @@ import (
 const routeShown = 3
 
 type routeJSON struct {
-	Menu    string           `json:"menu"`
-	Answer  string           `json:"answer"` // option, go, ask or none
-	Option  int              `json:"option,omitempty"`
-	Nodes   []routeNodeJSON  `json:"nodes"`   // where it led, or what it asked about
-	Unknown []string         `json:"unknown"` // words no node knows
-	Ranking []routeScoreJSON `json:"ranking"`
+	Menu     string           `json:"menu"`
+	Answer   string           `json:"answer"` // option, go, ask or none
+	Option   int              `json:"option,omitempty"`
+	Nodes    []routeNodeJSON  `json:"nodes"`    // where it led, or what it asked about
+	Unknown  []string         `json:"unknown"`  // words no node knows
+	Glossary []routeGlossJSON `json:"glossary"` // the glossary entries the text was read through
+	Ranking  []routeScoreJSON `json:"ranking"`
+}
+
+type routeGlossJSON struct {
+	Term  string `json:"term"`  // the customer's words, folded
+	Means string `json:"means"` // the entry's meaning
+	Line  int    `json:"line"`  // where the term is written in flows.yaml
 }
 
 type routeNodeJSON struct {
@@ -38,6 +45,7 @@ type routeScoreJSON struct {
 
 type routeMatchJSON struct {
 	Word   string  `json:"word"`
+	Gloss  string  `json:"gloss,omitempty"` // the glossary term the customer wrote, when word is from its meaning
 	Term   string  `json:"term"`
 	How    string  `json:"how"` // same, stem or typo
 	Source string  `json:"source"`
@@ -55,6 +63,10 @@ func routeOut(fl *flows.Flow, menu, text string) *routeJSON {
 	out := &routeJSON{Menu: menu, Answer: a.Kind.String(), Nodes: []routeNodeJSON{}, Unknown: r.Unknown, Ranking: []routeScoreJSON{}}
 	if out.Unknown == nil {
 		out.Unknown = []string{}
+	}
+	out.Glossary = []routeGlossJSON{}
+	for _, g := range r.Glossary {
+		out.Glossary = append(out.Glossary, routeGlossJSON{Term: g.Term, Means: g.Means, Line: g.Pos.Line})
 	}
 	node := func(id string) routeNodeJSON { return routeNodeJSON{ID: id, Title: fl.Title(id)} }
 	switch a.Kind {
@@ -84,7 +96,7 @@ func routeOut(fl *flows.Flow, menu, text string) *routeJSON {
 			case m.Word != m.Term:
 				how = "stem"
 			}
-			s.Matches = append(s.Matches, routeMatchJSON{Word: m.Word, Term: m.Term, How: how, Source: m.Source, From: m.From, Weight: round2(m.Weight)})
+			s.Matches = append(s.Matches, routeMatchJSON{Word: m.Word, Gloss: m.Gloss, Term: m.Term, How: how, Source: m.Source, From: m.From, Weight: round2(m.Weight)})
 		}
 		out.Ranking = append(out.Ranking, s)
 	}

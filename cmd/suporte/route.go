@@ -62,6 +62,9 @@ func writeRouting(w io.Writer, fl *flows.Flow, menu, text string, top int) {
 		// The menu's own option won before routing ran; show what routing says anyway.
 		r = fl.Route(text, menu)
 	}
+	for _, g := range r.Glossary {
+		fmt.Fprintf(w, "glossary: %q read as %q (line %d)\n", g.Term, g.Means, g.Pos.Line)
+	}
 	if len(r.Unknown) > 0 {
 		fmt.Fprintf(w, "words no node knows: %s\n", strings.Join(r.Unknown, ", "))
 	}
@@ -97,7 +100,11 @@ func writeRouting(w io.Writer, fl *flows.Flow, menu, text string, top int) {
 			if m.From != "" {
 				from = ", menu " + m.From
 			}
-			fmt.Fprintf(w, "                      %s: %s %q in %q%s (+%.2f)\n", m.Word, how, m.Term, m.Source, from, m.Weight)
+			word := m.Word
+			if m.Gloss != "" {
+				word = fmt.Sprintf("%s (glossary: %s)", m.Gloss, m.Word)
+			}
+			fmt.Fprintf(w, "                      %s: %s %q in %q%s (+%.2f)\n", word, how, m.Term, m.Source, from, m.Weight)
 		}
 	}
 }

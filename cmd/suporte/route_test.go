@@ -35,6 +35,10 @@ func TestFlowsRoute(t *testing.T) {
 		{"inherited words name their menu", []string{"minha nota foi rejeitada pela sefaz"}, []string{`closest: "sefaz" of menu notas`}},
 		{"an option still shows the ranking", []string{"--menu", "notas", "sefaz"}, []string{"-> option 3", " notas-rejeitada (Nota rejeitada)\n"}},
 		{"nothing", []string{"kkkk"}, []string{"-> not understood: the menu again", "no node shares a word with it"}},
+		{"the glossary's entries are named", []string{"o itaú desconectou"}, []string{
+			`glossary: "itau" read as "banco" (line `,
+			`itau (glossary: banco): same word "banco" in`,
+		}},
 		{"unknown words", []string{"vocês vendem geladeira?"}, []string{"words no node knows: geladeira"}},
 	}
 	for _, tt := range tests {

@@ -700,13 +700,14 @@ function routeWhy(r) {
   const how = { same: 'igual a', stem: 'mesmo radical de', typo: 'erro de digitação de', meaning: 'mesmo sentido de' };
   return h('details.route-why',
     h('summary', { text: `Como o bot leu: ${said}` }),
+    r.glossary.length ? h('p.muted', { text: `Glossário: ${r.glossary.map((g) => `“${g.term}” lido como “${g.means}” (linha ${g.line})`).join('; ')}` }) : null,
     r.unknown.length ? h('p.muted', { text: `Palavras que nenhum nó conhece: ${r.unknown.join(', ')}` }) : null,
     r.ranking.length
       ? h('ol', ...r.ranking.map((c) => h('li',
         h('strong', { text: c.title }), ` · nota ${c.score.toFixed(2)} (parecida ${c.likeness.toFixed(2)}, cobre ${c.coverage.toFixed(2)})`,
         h('div.muted', { text: `mais perto de “${c.phrase}”${c.from ? ` (do menu ${c.from})` : ''}` }),
         c.against ? h('div.muted', { text: `“${c.against}”: outra ação que a deste nó, nota reduzida` }) : null,
-        h('ul', ...c.matches.map((w) => h('li', { text: `${w.word}: ${how[w.how]} “${w.term}” em “${w.source}”${w.from ? `, do menu ${w.from}` : ''} (+${w.weight.toFixed(2)})` }))))))
+        h('ul', ...c.matches.map((w) => h('li', { text: `${w.gloss ? `${w.gloss} (glossário: ${w.word})` : w.word}: ${how[w.how]} “${w.term}” em “${w.source}”${w.from ? `, do menu ${w.from}` : ''} (+${w.weight.toFixed(2)})` }))))))
       : h('p.muted', { text: 'Nenhum nó tem palavras desta frase.' }));
 }
 

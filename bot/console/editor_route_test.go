@@ -1,0 +1,29 @@
+package console
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"suporte/flows"
+)
+
+// TestRouteOutGlossary: Testar fluxo names the glossary entries a text
+// was read through, and which of its words came from one.
+func TestRouteOutGlossary(t *testing.T) {
+	src := strings.Replace(fixture(t), "\nmenu: inicio\n", "\nglossary:\n  - terms: [duplicata]\n    means: boleto\n\nmenu: inicio\n", 1)
+	fl, err := flows.Parse(strings.NewReader(src), "flows.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := routeOut(fl, fl.Root(), "minhas duplicatas")
+	if len(r.Glossary) != 1 || r.Glossary[0].Term != "duplicatas" || r.Glossary[0].Means != "boleto" || r.Glossary[0].Line == 0 {
+		t.Errorf("glossary = %+v; want duplicatas read as boleto, with its line", r.Glossary)
+	}
+	if len(r.Ranking) == 0 || !slices.ContainsFunc(r.Ranking[0].Matches, func(m routeMatchJSON) bool { return m.Gloss == "duplicatas" && m.Word == "boleto" }) {
+		t.Errorf("ranking = %+v; want a match from the glossary", r.Ranking)
+	}
+	if r := routeOut(fl, fl.Root(), "boleto"); r.Glossary == nil || len(r.Glossary) != 0 {
+		t.Errorf("no glossary entry applied: got %#v; want an empty list", r.Glossary)
+	}
+}
