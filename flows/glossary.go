@@ -90,10 +90,10 @@ func (g *glossary) at(toks []string, i int) (glossTerm, bool) {
 	}
 	var best glossTerm
 	found := false
-	for _, key := range singulars(toks[i]) {
+	try := func(key string) {
 		for _, t := range g.byFirst[key] {
 			if found && len(t.words) <= len(best.words) {
-				break
+				return
 			}
 			if len(t.words) > len(toks)-i {
 				continue
@@ -107,23 +107,20 @@ func (g *glossary) at(toks []string, i int) (glossTerm, bool) {
 			}
 			if ok {
 				best, found = t, true
-				break
+				return
 			}
 		}
 	}
-	return best, found
-}
-
-// singulars are the forms tok may be the plural of, itself first.
-func singulars(tok string) []string {
-	out := []string{tok}
+	// The word itself, then the singulars it may be the plural of.
+	tok := toks[i]
+	try(tok)
 	if s, ok := strings.CutSuffix(tok, "s"); ok && len(s) > 1 {
-		out = append(out, s)
+		try(s)
 		if s, ok := strings.CutSuffix(s, "e"); ok && len(s) > 1 {
-			out = append(out, s)
+			try(s)
 		}
 	}
-	return out
+	return best, found
 }
 
 // pluralOf reports whether tok is w or its plural.

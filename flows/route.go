@@ -175,6 +175,7 @@ type router struct {
 	idf      map[string]float64
 	acts     map[int][]string    // main-menu topic -> the actions its trails are named for
 	surfaces map[string]string   // folded word -> its stem, every word of the index
+	titled   map[string]bool     // the folded words titles, labels and keywords use
 	gloss    *glossary           // the editors' glossary, applied to the index's phrases and to texts
 	deletes  map[string][]string // deletion variant -> the index words it comes from
 }
@@ -209,6 +210,7 @@ func buildRouter(fl *Flow, t tuning) *router {
 		idf:      map[string]float64{},
 		acts:     map[int][]string{},
 		surfaces: map[string]string{},
+		titled:   map[string]bool{},
 		deletes:  map[string][]string{},
 		gloss:    compileGlossary(fl.File.Glossary),
 	}
@@ -233,6 +235,9 @@ func buildRouter(fl *Flow, t tuning) *router {
 		p := phrase{node: i, field: f, source: source}
 		for _, w := range r.read(Normalize(source), nil) {
 			r.surfaces[w.surface] = w.stem
+			if f != FieldExample {
+				r.titled[w.surface] = true
+			}
 			if !slices.Contains(p.stems, w.stem) {
 				p.stems = append(p.stems, w.stem)
 				p.words = append(p.words, w.surface)
@@ -408,7 +413,18 @@ func (r *router) lookup(w word) []termMatch {
 			if slices.Contains(found, c) && best <= budget {
 				continue
 			}
-			dist := editDistance(w.surface, c, min(budget, typoBudget(len(c))))
+			// Within both words' budgets; two edits only from a word
+			// a title, label or keyword names: an example's incidental
+			// words are too many to be that lenient with ("testando"
+			// is no "estado", "emprego" no "empresa").
+			lim := min(budget, typoBudget(len(c)))
+			if !r.titled[c] {
+				lim = min(lim, 1)
+			}
+			dist := editDistance(w.surface, c, lim)
+			if dist > lim {
+				continue
+			}
 			switch {
 			case dist < best:
 				best, found = dist, append(found[:0], c)
@@ -645,7 +661,7 @@ func (r *router) decide(out *Routing, here []bool) {
 	if top.Score < r.t.askScore || top.Coverage < r.t.askCoverage {
 		return
 	}
-	weak := top.Score < r.t.minScore || top.Coverage < r.t.minCoverage
+	weak := top.Score < r.t.minScore || top.Coverage < r.t.minCoverage || r.alone(*out, top)
 	// Close to the best, with or without the boost of the menu shown: the
 	// boost lets this menu's nodes in, never keeps others out.
 	best, bestBase := top.Score, 0.0
@@ -701,6 +717,23 @@ func (r *router) decide(out *Routing, here []bool) {
 	}
 }
 
+// alone reports whether trail c rests on a single word of a text that
+// has words no node knows: one known word among unknown ones may be a
+// coincidence ("vocês vendem maquininha de cartão?" is not about the
+// subscription's card), so the customer is asked rather than taken there.
+// A menu is no such risk: it only shows its options.
+func (r *router) alone(out Routing, c Candidate) bool {
+	if len(out.Unknown) == 0 || r.nodes[r.index[c.Node]].menu || len(c.Matches) == 0 {
+		return false
+	}
+	for _, m := range c.Matches[1:] {
+		if m.Word != c.Matches[0].Word {
+			return false
+		}
+	}
+	return true
+}
+
 // clearUnder reports the node under menu that a ranking not convincing
 // enough to go anywhere still clearly prefers there: the best node of the
 // whole ranking, under menu, with score at least underScore and at least
@@ -753,6 +786,9 @@ func (r *router) beyond(out Routing, node, menu, kw string) bool {
 		if st := wordStem(m.Word); !slices.ContainsFunc(said, func(w word) bool { return w.stem == st }) {
 			return true
 		}
+	}
+	if len(out.Unknown) > 0 {
+		return false // the keyword alone among words no node knows (see alone)
 	}
 	here := r.subtree(menu)
 	for _, o := range out.Ranking {

@@ -358,3 +358,51 @@ func TestSqueeze(t *testing.T) {
 		}
 	}
 }
+
+// TestTypoWithinBothBudgets: a typo is within the budget of the word
+// written and of the word it is taken for, and two edits away only from
+// a word a title, label or keyword names: "testando" is not "estado"
+// (two edits, and "estado" allows one), "emprego" not an example's
+// "empresa".
+func TestTypoWithinBothBudgets(t *testing.T) {
+	fl := parseValid(t, "    title: Boletos\n", "    title: Boletos\n    examples:\n      - boleto para outro estado\n      - boleto da empresa\n")
+	r := fl.router
+	for _, tt := range []struct {
+		w    string
+		want []string
+	}{
+		{"testando", nil},
+		{"emprego", nil},
+		{"empressa", []string{"empresa"}}, // one edit from an example's word
+		{"boletp", []string{"boleto"}},
+		{"bolteos", []string{"boletos"}}, // two edits from a title's word
+	} {
+		var got []string
+		for _, m := range r.lookup(word{surface: tt.w, stem: wordStem(tt.w)}) {
+			got = append(got, m.surface)
+		}
+		if m := r.lookup(word{surface: tt.w, stem: wordStem(tt.w)}); len(m) > 0 && m[0].how != HowTypo {
+			continue // the word's own stem is indexed
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("lookup(%q) = %q; want %q", tt.w, got, tt.want)
+		}
+	}
+}
+
+// TestAloneAmongUnknown: one known word among words no node knows leads
+// into no trail; the customer is asked, and a menu still opens.
+func TestAloneAmongUnknown(t *testing.T) {
+	fl := loadShipped(t)
+	for _, text := range []string{"quero uma receita de pudim", "o cartão da academia venceu"} {
+		for _, menu := range []string{fl.Root(), "financeiro", "boletos"} {
+			a := fl.Understand(menu, text)
+			if (a.Kind == AnswerGo || a.Kind == AnswerOption) && fl.Node(a.Node).Type.Value != KindMenu {
+				t.Errorf("Understand(%q, %q) = %s %v; want no trail%s", menu, text, a.Kind, a.nodes(), top(a.Routing))
+			}
+		}
+	}
+	if a := fl.Understand(fl.Root(), "boleto do pudim"); a.Kind != AnswerOption || a.Node != "boletos" {
+		t.Errorf("Understand(boleto do pudim) = %s %v; want the boletos menu", a.Kind, a.nodes())
+	}
+}

@@ -51,7 +51,7 @@ var abbreviations = map[string]string{
 // ("nota", "cliente"): the index weighs those.
 var stopWords = setOf(`a o as os um uma uns umas de do da dos das em no na nos nas num numa
 	por pelo pela pelos pelas para pra pro pras pros com sem sob sobre ate apos e ou mas que se como
-	quando onde qual quais quanto quantos quanta quantas porque pois entao eu tu ele ela nos vos eles elas voce voces
+	quando onde quem qual quais quanto quantos quanta quantas porque pois entao eu tu ele ela nos vos eles elas voce voces
 	me te lhe lhes meu minha meus minhas seu sua seus suas teu tua nosso nossa nossos nossas dele dela
 	deles delas esse essa esses essas isso este esta estes estas isto aquele aquela aquilo ai aqui ali la
 	ja ainda tambem so mais menos muito muita muitos pouco bem nao sim ne tipo agora hoje ontem sempre nunca
@@ -67,11 +67,12 @@ var stopWords = setOf(`a o as os um uma uns umas de do da dos das em no na nos n
 	dar da dando deu dei jeito problema problemas questao
 	ao aos dum duma neste nesta nesse nessa disso nisso desse dessa deste desta qualquer
 	fica ficou ficar fico ficando aparece apareceu aparecer aparecendo acontece aconteceu
-	tento tentei tentar tentando tentou uso usar usando usei acho achei sabe
+	tento tentei tentar tentando tentou uso usar usando usei acho achei sabe vejo
 	chama chamo chamar chamou chamei chamam resolvo resolver resolve
 	urgente urgencia socorro help aff affs poxa nossa cara mano vei galera amanha
 	explica explicar explicacao funciona funcionar funcionando funcionou significa diz dizer disse falou
-	pergunta perguntas dentro desde parte`)
+	pergunta perguntas dentro desde parte
+	semana semanas mes meses ano anos`)
 
 // fillerPhrases are word groups that carry no topic though their words
 // may ("de novo" is "again", not "new"; "tirar uma dúvida" asks a
@@ -88,7 +89,7 @@ var fillerPhrases = []string{" conta azul ", " de novo ", " tudo bem ", " tudo b
 var expressions = func() []rewrite {
 	out := []rewrite{
 		{" carne e osso ", " humano "}, {" ser humano ", " humano "}, {" pessoa real ", " humano "},
-		{" pessoa de verdade ", " humano "}, {" gente de verdade ", " humano "}, {" alguem de verdade ", " humano "},
+		{" pessoa de verdade ", " humano "}, {" fim de semana ", " sabado domingo "}, {" final de semana ", " sabado domingo "}, {" gente de verdade ", " humano "}, {" alguem de verdade ", " humano "},
 	}
 	// Not authorized, not approved: rejected.
 	for _, v := range strings.Fields("autorizada autorizado autorizou autoriza aprovada aprovado aprovou aprova") {
@@ -155,7 +156,7 @@ var synonyms = []struct {
 	{isAction, "emitir gerar"},
 	{isAction, "enviar reenviar mandar encaminhar compartilhar"},
 	{isAction, "conectar integrar vincular sincronizar"},
-	{isEvent, "rejeitar recusar negar"},
+	{isEvent, "rejeitar recusar negar erro"},
 	{isEvent, "compensar"},
 }
 
