@@ -80,6 +80,7 @@ type tuning struct {
 	underScore   float64 // the least score of such a node
 	apart        float64 // how far ahead of its siblings a node under the menu the text names must be (see clearUnder)
 	action       float64 // the score of a trail named for another action than the one the text asks for (see actionWeigh)
+	long         float64 // a text with more content words than this is long: the thresholds above scale by sqrt(long/words) (see bar)
 }
 
 var tuned = tuning{
@@ -103,6 +104,7 @@ var tuned = tuning{
 	underScore:   0.2,
 	apart:        1.5,
 	action:       0.5,
+	long:         6,
 }
 
 // maxAsk is how many topics "É sobre X ou Y?" names at most.
@@ -132,6 +134,8 @@ type Routing struct {
 	Unknown  []string   // the text's words no node knows
 	Glossary []GlossUse // the glossary entries the text's words were read through
 	Weak     bool       // RouteAsk only because the best node is not convincing enough to go to
+
+	words int // the text's content words, one per stem
 }
 
 // Candidate is one node's score and why.
@@ -513,7 +517,13 @@ func (r *router) route(norm, from string) Routing {
 	if nknown > 1 {
 		unknown = r.t.unknownAmong
 	}
-	mass += float64(len(out.Unknown)) * unknown * unknown
+	// Past the second, each unknown word weighs less (the k-th 2/k of the
+	// first): a short text of unknown words is about something else, but
+	// a long message's greetings, names and story surround the few words
+	// that say what it is about.
+	for k := range out.Unknown {
+		mass += unknown * unknown * min(1, 2/float64(k+1))
+	}
 	if mass == 0 {
 		return out
 	}
@@ -587,6 +597,7 @@ func (r *router) route(norm, from string) Routing {
 		// At equal scores the deeper node first: it says more.
 		return cmp.Compare(len(r.nodes[r.index[b.Node]].ancestors), len(r.nodes[r.index[a.Node]].ancestors))
 	})
+	out.words = k
 	r.decide(&out, boosted)
 	return out
 }
@@ -658,10 +669,11 @@ func (r *router) decide(out *Routing, here []bool) {
 		return
 	}
 	top := out.Ranking[0]
-	if top.Score < r.t.askScore || top.Coverage < r.t.askCoverage {
+	bar := r.bar(out.words)
+	if top.Score < r.t.askScore*bar || top.Coverage < r.t.askCoverage*bar {
 		return
 	}
-	weak := top.Score < r.t.minScore || top.Coverage < r.t.minCoverage || r.alone(*out, top)
+	weak := top.Score < r.t.minScore*bar || top.Coverage < r.t.minCoverage*bar || r.alone(*out, top)
 	// Close to the best, with or without the boost of the menu shown: the
 	// boost lets this menu's nodes in, never keeps others out.
 	best, bestBase := top.Score, 0.0
@@ -715,6 +727,20 @@ func (r *router) decide(out *Routing, here []bool) {
 	for _, i := range picks[:min(len(picks), maxAsk)] {
 		out.Nodes = append(out.Nodes, r.nodes[i].id)
 	}
+}
+
+// bar scales the thresholds a node must clear for a text of n content
+// words. A long message tells a story around its request (who writes,
+// since when, what they tried): no node explains most of it, nor is any
+// phrase much like all of it, though the ranking still puts the right
+// node ahead. So past long words the thresholds fall with the square root
+// of the length; the runner-up still has to be well behind (close), and a
+// trail resting on one word among unknown ones is still only asked about.
+func (r *router) bar(n int) float64 {
+	if float64(n) <= r.t.long {
+		return 1
+	}
+	return math.Sqrt(r.t.long / float64(n))
 }
 
 // alone reports whether trail c rests on a single word of a text that
@@ -780,16 +806,13 @@ func (r *router) beyond(out Routing, node, menu, kw string) bool {
 	if k < 0 || out.Ranking[k].Score < r.t.underScore || out.Ranking[k].Coverage < r.t.askCoverage {
 		return false
 	}
-	c := out.Ranking[k]
-	said := r.read(Normalize(kw), nil)
-	for _, m := range c.Matches {
-		if st := wordStem(m.Word); !slices.ContainsFunc(said, func(w word) bool { return w.stem == st }) {
-			return true
-		}
+	if !r.only(out, node, kw) {
+		return true
 	}
 	if len(out.Unknown) > 0 {
 		return false // the keyword alone among words no node knows (see alone)
 	}
+	c := out.Ranking[k]
 	here := r.subtree(menu)
 	for _, o := range out.Ranking {
 		if i, ok := r.index[o.Node]; ok && (here == nil || !here[i]) && o.base >= c.base {
@@ -797,6 +820,36 @@ func (r *router) beyond(out Routing, node, menu, kw string) bool {
 		}
 	}
 	return true
+}
+
+// only reports whether every word of the text that node knows is a word
+// of its keyword kw: the keyword is all routing has for it.
+func (r *router) only(out Routing, node, kw string) bool {
+	if r == nil {
+		return true
+	}
+	k := slices.IndexFunc(out.Ranking, func(c Candidate) bool { return c.Node == node })
+	if k < 0 {
+		return true
+	}
+	said := r.read(Normalize(kw), nil)
+	for _, m := range out.Ranking[k].Matches {
+		if st := wordStem(m.Word); !slices.ContainsFunc(said, func(w word) bool { return w.stem == st }) {
+			return false
+		}
+	}
+	return true
+}
+
+// lost reports whether keyword kw is all routing has for node in a text
+// where words no node knows outweigh it: node explains less than
+// askCoverage of the text.
+func (r *router) lost(out Routing, node, kw string) bool {
+	if r == nil || len(out.Unknown) == 0 || !r.only(out, node, kw) {
+		return false
+	}
+	i, ok := r.index[node]
+	return ok && r.coverage(out.Ranking, i) < r.t.askCoverage
 }
 
 // coverage is node i's Coverage in the ranking, 0 when it is not there.

@@ -406,3 +406,28 @@ func TestAloneAmongUnknown(t *testing.T) {
 		t.Errorf("Understand(boleto do pudim) = %s %v; want the boletos menu", a.Kind, a.nodes())
 	}
 }
+
+// TestLongMessages: a long message's few topic words still lead to their
+// trail among the story around them; a long message about nothing here
+// leads into no trail, not even on a main-menu keyword lost in it.
+func TestLongMessages(t *testing.T) {
+	fl := loadShipped(t)
+	for _, tt := range []struct{ text, want string }{
+		{"Boa tarde! Aqui é o Roberto da Ferragens Silva, a gente usa a Conta Azul faz uns dois anos e nunca tive problema, mas hoje de manhã a nota da venda pra construtora voltou com rejeição e o caminhão já está esperando pra sair, me ajudem por favor", "notas-rejeitada"},
+		{"olá, trabalho numa distribuidora de bebidas, semana passada o gerente do banco trocou nossa conta de agência e desde então as movimentações pararam de entrar sozinhas no sistema, o que preciso fazer pra voltar a sincronizar?", "financeiro-conexao"},
+		{"Boa tarde, sou a dona da empresa, contratei uma moça nova pro escritório e ela precisa entrar no sistema pra lançar as vendas, mas não quero que ela veja o financeiro, como eu cadastro ela com menos permissão?", "acesso"},
+	} {
+		if a := fl.Understand(fl.Root(), tt.text); a.Kind != AnswerGo || a.Node != tt.want {
+			t.Errorf("Understand(%q) = %s %v; want go %s%s", tt.text, a.Kind, a.nodes(), tt.want, top(a.Routing))
+		}
+	}
+	for _, text := range []string{
+		"boa tarde, estou organizando uma festa de aniversário para minha filha no sábado e queria saber se vocês indicam algum buffet aqui em Joinville",
+		"oi pessoal, vocês sabem me dizer se vai ter feriado na segunda que vem aqui em Santa Catarina? preciso avisar meus funcionários",
+		"bom dia, estou procurando emprego na área de vendas, trabalho faz dez anos com atendimento e queria mandar meu currículo para vocês",
+	} {
+		if a := fl.Understand(fl.Root(), text); (a.Kind == AnswerGo || a.Kind == AnswerOption) && fl.Node(a.Node).Type.Value != KindMenu {
+			t.Errorf("Understand(%q) = %s %v; want no trail%s", text, a.Kind, a.nodes(), top(a.Routing))
+		}
+	}
+}

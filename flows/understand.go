@@ -116,7 +116,12 @@ func (fl *Flow) inside(menu, n string, r Routing) (Answer, bool) {
 			return Answer{}, false
 		}
 		a := Answer{Kind: AnswerOption, Option: i, Node: fl.nodes[at].Options[i].Goto.Value, Routing: r}
-		if at != root && !fl.router.beyond(r, a.Node, at, kw) {
+		switch {
+		case at != root && !fl.router.beyond(r, a.Node, at, kw):
+			return Answer{}, false
+		case at == root && fl.nodes[a.Node].Type.Value != KindMenu && fl.router.lost(r, a.Node, kw):
+			// A trail of the main menu, named by one keyword lost among
+			// words no node knows: "a festa de aniversário é no sábado".
 			return Answer{}, false
 		}
 		if d, ok := fl.router.clearUnder(r, a.Node); ok {

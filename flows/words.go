@@ -42,7 +42,7 @@ var abbreviations = map[string]string{
 	"configs": "configuracoes", "info": "informacao", "infos": "informacoes", "num": "numero",
 	"cad": "cadastro", "cert": "certificado", "logar": "login", "loga": "login",
 	"qro": "quero", "kero": "quero", "qria": "queria", "hr": "hora", "hrs": "horas", "mtos": "muitos",
-	"tmb": "tambem", "vo": "vou", "nois": "nos", "sla": "sei la", "qq": "qualquer",
+	"tmb": "tambem", "vo": "vou", "nois": "nos", "sla": "sei la", "qq": "qualquer", "ctz": "certeza",
 }
 
 // stopWords carry no topic: articles, pronouns, common verbs, greetings,
@@ -63,16 +63,17 @@ var stopWords = setOf(`a o as os um uma uns umas de do da dos das em no na nos n
 	senhor senhora moco moca alo opa ei eae salve valeu gratidao please hello hi ae uai tchau rs
 	azul sistema erp app aplicativo plataforma site programa coisa coisas negocio assunto respeito
 	robo robozinho bot chatbot
-	comigo contigo verdade depois antes aonde entao logo certo certinho
+	comigo contigo verdade depois antes aonde entao logo certo certinho certa certeza
 	dar da dando deu dei jeito problema problemas questao
 	ao aos dum duma neste nesta nesse nessa disso nisso desse dessa deste desta qualquer
 	fica ficou ficar fico ficando aparece apareceu aparecer aparecendo acontece aconteceu
-	tento tentei tentar tentando tentou uso usar usando usei acho achei sabe vejo
+	tento tentei tentar tentando tentou uso usar usando usei acho achei sabe sabem sabia vejo
 	chama chamo chamar chamou chamei chamam resolvo resolver resolve
 	urgente urgencia socorro help aff affs poxa nossa cara mano vei galera amanha
 	explica explicar explicacao funciona funcionar funcionando funcionou significa diz dizer disse falou
 	pergunta perguntas dentro desde parte
-	semana semanas mes meses ano anos`)
+	semana semanas mes meses ano anos janeiro fevereiro abril maio junho julho agosto setembro
+	outubro novembro dezembro`)
 
 // fillerPhrases are word groups that carry no topic though their words
 // may ("de novo" is "again", not "new"; "tirar uma dúvida" asks a
