@@ -51,6 +51,9 @@ func TestGlossaryRoutes(t *testing.T) {
 		{"lancei a conta de luz do mês", "financeiro-contas", "conta de luz"},
 		{"o itaú desconectou", "financeiro-conexao", "itau"},
 		{"a nota saiu denegada", "notas-rejeitada", "denegada"},
+		{"qual o telefone do sac", "canais", "sac"},
+		{"quero suporte ao vivo", "atendente", "ao vivo"},
+		{"preciso converter o rps", "notas-nfse", "rps"},
 	} {
 		a := fl.Understand(fl.Root(), tt.text)
 		if a.Kind != AnswerGo || a.Node != tt.want {
