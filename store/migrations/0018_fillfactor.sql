@@ -1,0 +1,3 @@
+-- 0018: nothing on SQLite, which updates a row in place. On PostgreSQL
+-- (postgres/0018_fillfactor.sql) the tables updated on every message keep
+-- room on their pages for the row's next version.
