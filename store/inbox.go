@@ -84,12 +84,16 @@ func (tx *Tx) NextInbox(ctx context.Context, line, chat string) (Inbound, error)
 // idle chat's message is stored done, because the caller handles it in the
 // same transaction; a duplicate (chat, line, msg_id) returns no row.
 // (One VALUES row, not INSERT ... SELECT: a multi-row insert needs a
-// statement journal.) Its arguments: the row's, then chatIdleSQL's twice
-// and the handling time.
-const acceptInboxSQL = `INSERT INTO inbox (chat, line, msg_id, kind, text, sent_at, received_at, push_name, phone, done, handled_at)
+// statement journal.) The look at the chat is a WITH query, which
+// PostgreSQL runs once for both columns that read it: written into each,
+// it ran twice, and the statement's index scans took enough memory that
+// freeing it shrank the server's heap on every message. Its arguments:
+// chatIdleSQL's, then the row's and the handling time.
+const acceptInboxSQL = `WITH s AS (SELECT ` + chatIdleSQL + ` AS idle)
+INSERT INTO inbox (chat, line, msg_id, kind, text, sent_at, received_at, push_name, phone, done, handled_at)
 VALUES (?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, ?,
-    CASE WHEN ` + chatIdleSQL + ` THEN 1 ELSE 0 END,
-    CASE WHEN ` + chatIdleSQL + ` THEN CAST(? AS BIGINT) ELSE 0 END)
+    (SELECT CASE WHEN idle THEN 1 ELSE 0 END FROM s),
+    (SELECT CASE WHEN idle THEN CAST(? AS BIGINT) ELSE 0 END FROM s))
 ON CONFLICT (chat, line, msg_id) DO NOTHING
 RETURNING id, done`
 
@@ -117,9 +121,9 @@ func (tx *Tx) ChatIdle(ctx context.Context, line, chat string) (bool, error) {
 // stored row's id.
 func (tx *Tx) AcceptInbox(ctx context.Context, in Inbound) (id int64, dup, idle bool, err error) {
 	received := millis(in.ReceivedAt)
-	err = tx.queryRow(ctx, acceptInboxSQL,
+	err = tx.queryRow(ctx, acceptInboxSQL, in.Line, in.Chat, in.Line, in.Chat,
 		in.Chat, in.Line, in.MsgID, in.Kind, in.Text, millis(in.SentAt), received, in.PushName, in.Phone,
-		in.Line, in.Chat, in.Line, in.Chat, in.Line, in.Chat, in.Line, in.Chat, received).Scan(&id, &idle)
+		received).Scan(&id, &idle)
 	if err == nil {
 		return id, false, idle, nil
 	}
