@@ -28,6 +28,7 @@ type Session struct {
 	Flow   *flows.Flow
 	Store  *store.DB
 	Files  *store.Files // the media folder: files sent with ::media land there
+	Line   string       // the support line the customers write to (store.LineName)
 	Chat   string       // starting customer
 	At     time.Time    // starting instant
 	JSONL  bool         // one JSON object per bot message instead of text
@@ -47,6 +48,7 @@ func (s *Session) Run(ctx context.Context, in io.Reader, out, errOut io.Writer) 
 	term := &terminal{out: out, jsonl: s.JSONL, multi: false}
 	rt := bot.New(bot.Config{
 		Store:     s.Store,
+		Line:      s.Line,
 		Flow:      func() *flows.Flow { return s.Flow },
 		Transport: term,
 		Files:     s.Files,

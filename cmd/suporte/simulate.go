@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -23,16 +24,22 @@ func runSimulate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	flowsPath := fs.String("flows", envOr("SUPORTE_FLOWS", "flows.yaml"), "flows file")
 	dbPath := fs.String("db", "", "store to keep state between runs: a SQLite file or a postgres:// URL (default: a temporary file)")
 	chat := fs.String("chat", "5547999990001", "customer chat id")
+	line := fs.String("line", envOr("SUPORTE_PHONE", defaultPhone), "the support line's number the customer writes to, as run's --phone: its chats' line in the store (env SUPORTE_PHONE)")
 	at := fs.String("at", "", "start the clock at this instant, RFC3339 (default: now)")
 	jsonl := fs.Bool("jsonl", false, "print one JSON object per bot message")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	return simulate(ctx, simOptions{flows: *flowsPath, db: *dbPath, chat: *chat, at: *at, jsonl: *jsonl}, stdin, stdout, stderr)
+	if store.LineName(*line) == "" {
+		fmt.Fprintf(stderr, "suporte simulate: --line %q: want the line's number, e.g. +55 47 3512-1777\n", *line)
+		return errUsage
+	}
+	return simulate(ctx, simOptions{flows: *flowsPath, db: *dbPath, chat: *chat, line: *line, at: *at, jsonl: *jsonl}, stdin, stdout, stderr)
 }
 
 type simOptions struct {
 	flows, db, chat, at string
+	line                string // the line's number; empty means run's default
 	jsonl               bool
 }
 
@@ -71,6 +78,16 @@ func simulate(ctx context.Context, o simOptions, stdin io.Reader, stdout, stderr
 		return err
 	}
 	defer db.Close()
+	// As run and demo do, the line starts first: on a store shared by
+	// several lines, the simulation's rows are its line's.
+	line := store.LineName(cmp.Or(o.line, defaultPhone))
+	err = db.Update(ctx, func(tx *store.Tx) error {
+		_, err := tx.StartLine(ctx, line, start)
+		return err
+	})
+	if err != nil {
+		return err
+	}
 	files, err := store.MediaFiles(db, filepath.Join(dir, "media"))
 	if err != nil {
 		return err
@@ -80,7 +97,7 @@ func simulate(ctx context.Context, o simOptions, stdin io.Reader, stdout, stderr
 		interactive = term.IsTerminal(int(f.Fd()))
 	}
 	s := &sim.Session{
-		Flow: fl, Store: db, Files: files, Chat: o.chat, At: start, JSONL: o.jsonl, Prompt: interactive,
+		Flow: fl, Store: db, Files: files, Line: line, Chat: o.chat, At: start, JSONL: o.jsonl, Prompt: interactive,
 		Log: zerolog.New(stderr).Level(zerolog.WarnLevel),
 	}
 	return s.Run(ctx, stdin, stdout, stderr)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -50,7 +51,7 @@ func TestSimulateMedia(t *testing.T) {
 			defer db.Close()
 			var m store.Media
 			err = db.View(ctx, func(tx *store.Tx) error {
-				ins, err := tx.InboxByChat(ctx, "", o.chat, 0)
+				ins, err := tx.InboxByChat(ctx, store.LineName(defaultPhone), o.chat, 0)
 				if err != nil {
 					return err
 				}
@@ -80,6 +81,82 @@ func TestSimulateMedia(t *testing.T) {
 			}
 			if left, _ := os.ReadDir("."); len(left) > 0 {
 				t.Errorf("simulate left %v in the working folder", left[0].Name())
+			}
+		})
+	}
+}
+
+// TestSimulateLine: simulate's rows name a line, as run's and demo's do,
+// so simulations of two numbers on one shared database keep apart and
+// none lands on the line of no number (”): --line, else run's default
+// number. A --line without digits is refused before anything is written.
+func TestSimulateLine(t *testing.T) {
+	flowsPath, err := filepath.Abs("../../flows.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SUPORTE_PHONE", "")
+	for _, c := range []struct{ name, db string }{
+		{"sqlite", filepath.Join(t.TempDir(), "suporte.db")},
+		{"postgres", pgtemp.Database(t)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			const chat = "5547999990001"
+			runs := []struct {
+				flag []string
+				line string
+			}{
+				{[]string{"--line", "+55 11 4004-2000"}, "551140042000"},
+				{nil, store.LineName(defaultPhone)},
+			}
+			for _, r := range runs {
+				args := append([]string{"--flows", flowsPath, "--db", c.db, "--chat", chat, "--at", "2026-11-24T10:00:00-03:00", "--jsonl"}, r.flag...)
+				var out, errOut bytes.Buffer
+				if err := runSimulate(context.Background(), args, strings.NewReader("oi\n12345678\n"), &out, &errOut); err != nil || errOut.Len() > 0 {
+					t.Fatalf("simulate %v: %v %s", r.flag, err, errOut.String())
+				}
+			}
+			var errOut bytes.Buffer
+			err := runSimulate(context.Background(), []string{"--flows", flowsPath, "--db", c.db, "--line", "suporte"}, strings.NewReader("oi\n"), io.Discard, &errOut)
+			if err != errUsage || !strings.Contains(errOut.String(), `--line "suporte"`) {
+				t.Errorf("--line without digits: %v %q; want a usage error naming it", err, errOut.String())
+			}
+
+			ctx := context.Background()
+			db, err := store.Open(ctx, c.db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			err = db.View(ctx, func(tx *store.Tx) error {
+				lines, err := tx.Lines(ctx)
+				if err != nil {
+					return err
+				}
+				if want := []string{"551140042000", "554735121777"}; !slices.Equal(lines, want) {
+					t.Errorf("lines started: %v; want %v", lines, want)
+				}
+				for _, line := range []string{runs[0].line, runs[1].line, ""} {
+					ins, err := tx.InboxByChat(ctx, line, chat, 0)
+					if err != nil {
+						return err
+					}
+					tickets, err := tx.TicketsByChat(ctx, line, chat, 0)
+					if err != nil {
+						return err
+					}
+					wantIn, wantTickets := 2, 1
+					if line == "" {
+						wantIn, wantTickets = 0, 0
+					}
+					if len(ins) != wantIn || len(tickets) != wantTickets {
+						t.Errorf("line %q: %d messages, %d tickets; want %d and %d", line, len(ins), len(tickets), wantIn, wantTickets)
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
 			}
 		})
 	}
