@@ -33,6 +33,8 @@ func TestContentWords(t *testing.T) {
 		{"acronyms kept whole", "OFX da NF-e", []string{"ofx", "nfe"}},
 		{"a word group read as one word", "carne e osso, por favor", []string{"human"}},
 		{"the bot's names are no topic", "vc é um robô?", nil},
+		{"what the company sells is no topic", "vcs vendem impressora fiscal?", []string{"impressor", "fiscal"}},
+		{"time words are no topic", "toda semana, no fim do mês", []string{"fim"}},
 		{"not authorized is rejected, abbreviations spelled out first", "a NF n foi autorizada", []string{"not", "fiscal", "rejeit"}},
 		{"no text", "?!", nil},
 	}

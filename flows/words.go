@@ -77,9 +77,10 @@ var stopWords = setOf(`a o as os um uma uns umas de do da dos das em no na nos n
 
 // fillerPhrases are word groups that carry no topic though their words
 // may ("de novo" is "again", not "new"; "tirar uma dúvida" asks a
-// question, it does not issue anything as "tirar nota" does); the
-// product's name is one.
-var fillerPhrases = []string{" conta azul ", " de novo ", " tudo bem ", " tudo bom ",
+// question, it does not issue anything as "tirar nota" does; "vocês
+// vendem" asks what the company sells, not about the customer's sales);
+// the product's name is one.
+var fillerPhrases = []string{" conta azul ", " de novo ", " tudo bem ", " tudo bom ", " voces vendem ", " voce vende ",
 	" tirar uma duvida ", " tirar umas duvidas ", " tirar duvida ", " tirar duvidas ", " passo a passo "}
 
 // expressions are word groups of the language that mean one word routing
