@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Routing: free text matched against every node of the tree, so a
@@ -472,12 +473,27 @@ func (r *router) route(norm, from string) Routing {
 		}
 	}
 	n := len(r.nodes)
-	mass := 0.0                               // the text's weight: the sum of its words' squared weights
-	hits := make([]phraseHit, len(r.phrases)) // what the text shares with each phrase
-	var touched []int                         // the phrases it shares something with
+	mass := 0.0 // the text's weight: the sum of its words' squared weights
+	sc := scratchPool.Get().(*scratch)
+	if len(sc.hits) < len(r.phrases) {
+		sc.hits = make([]phraseHit, len(r.phrases))
+	}
+	hits := sc.hits[:len(r.phrases)] // what the text shares with each phrase
+	touched := sc.touched[:0]        // the phrases it shares something with
+	defer func() {
+		for _, pi := range touched {
+			hits[pi] = phraseHit{}
+		}
+		sc.touched = touched[:0]
+		scratchPool.Put(sc)
+	}()
 	k := len(uniq)
-	own := make([]Match, n*k) // own[node*k+word]: the word's best match in the node's own phrases
-	nknown := 0               // the text's words some node knows
+	if cap(sc.own) < n*k {
+		sc.own = make([]Match, n*k)
+	}
+	own := sc.own[:n*k] // own[node*k+word]: the word's best match in the node's own phrases
+	clear(own)
+	nknown := 0 // the text's words some node knows
 	for qi, w := range uniq {
 		known := 0.0
 		for _, m := range r.lookup(w) {
@@ -648,6 +664,17 @@ func appendNew(list []string, s string) []string {
 	}
 	return append(list, s)
 }
+
+// scratch is route's working memory, reused from message to message: a
+// text touches a few dozen of the index's hundreds of phrases, and
+// clearing those costs less than allocating and collecting them all.
+type scratch struct {
+	hits    []phraseHit
+	touched []int
+	own     []Match
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
 // phraseHit is what a text shares with one phrase.
 type phraseHit struct {

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"unicode/utf8"
 )
@@ -432,4 +433,31 @@ func TestLongMessages(t *testing.T) {
 			t.Errorf("Understand(%q) = %s %v; want no trail%s", text, a.Kind, a.nodes(), top(a.Routing))
 		}
 	}
+}
+
+// TestRouteConcurrent: messages routed at once (one per chat) share the
+// scratch pool, and each gets the answer it gets alone.
+func TestRouteConcurrent(t *testing.T) {
+	fl := loadShipped(t)
+	texts := []string{"minha nota foi rejeitada pela sefaz", "esqueci minha senha", "o itaú desconectou", "kkkk",
+		strings.Repeat("boleto pago e não compensou, ", 12), "como emito nota de serviço"}
+	want := make([]Routing, len(texts))
+	for i, text := range texts {
+		want[i] = fl.Route(text, "")
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := range 50 {
+				i := (g + n) % len(texts)
+				if got := fl.Route(texts[i], ""); !reflect.DeepEqual(got, want[i]) {
+					t.Errorf("Route(%q) at once = %+v; want %+v", texts[i], got.Nodes, want[i].Nodes)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
