@@ -102,6 +102,10 @@
 // search terms, its replies (AppendOutboxAll), the sends recorded
 // (MarkSentAll).
 //
+// PostgreSQL's writers plan no index-only scans (connectWriter): each
+// takes a buffer from malloc past the statement's memory, and giving it
+// back shrank the server's heap on every message.
+//
 // # Values
 //
 // Times are stored as INTEGER unix milliseconds UTC, 0 meaning unset, and
