@@ -36,6 +36,8 @@ func TestContentWords(t *testing.T) {
 		{"the bot's names are no topic", "vc é um robô?", nil},
 		{"what the company sells is no topic", "vcs vendem impressora fiscal?", []string{"impressor", "fiscal"}},
 		{"time words are no topic", "toda semana, no fim do mês", []string{"fim"}},
+		{"cancelling the product is its subscription", "quero cancelar a Conta Azul", []string{"cancel", "assinatur"}},
+		{"leaving the product too", "vou sair do sistema", []string{"cancel", "assinatur"}},
 		{"not authorized is rejected, abbreviations spelled out first", "a NF n foi autorizada", []string{"not", "fiscal", "rejeit"}},
 		{"no text", "?!", nil},
 	}

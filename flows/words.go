@@ -58,6 +58,7 @@ var stopWords = setOf(`a o as os um uma uns umas de do da dos das em no na nos n
 	tudo nada algo algum alguma nenhum nenhuma todo toda todos todas outro outra outros outras mesmo mesma
 	ser sou e eh foi era sao estar estou esta estao estava estive tem tenho ter tinha temos ha houve
 	fazer faco faz fiz feito fazendo ir vou vai vamos pode posso podem poderia consigo conseguir consegue
+	conseguindo consegui conseguiu conseguimos
 	quero queria quer gostaria preciso precisava precisa necessito saber sei ajuda ajudar ajude duvida duvidas
 	favor obrigado obrigada oi ola bom boa dia tarde noite beleza ok okay pessoal gente amigo amiga
 	senhor senhora moco moca alo opa ei eae salve valeu gratidao please hello hi ae uai tchau rs
@@ -100,6 +101,26 @@ var expressions = func() []rewrite {
 	return out
 }()
 
+// leaving is cancelling the product itself ("cancelar a Conta Azul",
+// "cancelo o sistema"): its subscription, read before the product's name
+// is dropped as filler, so that what is left is not a bare "cancelar".
+var leaving = func() []rewrite {
+	var out []rewrite
+	for _, o := range []string{"conta azul", "sistema", "plataforma", "aplicativo", "app", "erp"} {
+		for _, v := range []string{"cancelar", "cancelo", "cancela", "cancelei"} {
+			for _, art := range []string{" ", " a ", " o "} {
+				out = append(out, rewrite{" " + v + art + o + " ", " cancelar assinatura "})
+			}
+		}
+		for _, v := range []string{"desistir", "sair"} {
+			for _, prep := range []string{" da ", " do "} {
+				out = append(out, rewrite{" " + v + prep + o + " ", " cancelar assinatura "})
+			}
+		}
+	}
+	return out
+}()
+
 // rewrite replaces a padded word group.
 type rewrite struct{ from, to string }
 
@@ -108,11 +129,11 @@ type rewrite struct{ from, to string }
 // it has that word, so a message costs a few searches, not one per
 // phrase.
 var rewrites = func() []rewriteGroup {
-	var all, out []rewrite
+	all := leaving
 	for _, f := range fillerPhrases {
 		all = append(all, rewrite{f, " "})
 	}
-	out = append(all, expressions...)
+	out := append(all, expressions...)
 	var groups []rewriteGroup
 	for _, e := range out {
 		first := " " + strings.Fields(e.from)[0] + " "
