@@ -36,27 +36,30 @@ import (
 // is the honest measure. Never copy their phrases into flows.yaml.
 //
 // holdout4.tsv is that set, written by someone who had not seen the
-// router, its results or the other sets, after the changes above, in the
-// words of customers who know their trade (CFOP, natureza da operação,
-// RPS, denegada, the banks' names, "analista"). Its first figures are far
-// from the targets: 60.9% direct and 84.0% within one confirmation at the
-// main menu, 62.3% and 83.8% at the sub-menus, none out of scope into a
-// trail. Most misses are the trade's words no node names (the router
-// then opens the sub-menu, or asks, or gives up), and long messages whose
-// topic words are few among many. Its floors are held where it came out,
-// not at the targets, until routing improves by general means; its
-// phrases, like the others', never go into flows.yaml.
+// router, its results or the other sets, in the words of customers who
+// know their trade (CFOP, natureza da operação, RPS, denegada, the
+// banks' names, "analista"). Its first figures were far from the
+// targets (60.9% direct and 84.0% within one confirmation at the main
+// menu); the glossary round answered its kinds of miss without opening
+// it, and it then came out at 78.8% and 89.7%. holdout5.tsv was written
+// blind after that round and measured once: 84.2% and 91.6% at the main
+// menu, 85.0% and 91.6% at the sub-menus, three out-of-scope texts into
+// a trail. Both are held at the floors they reached, not at the targets,
+// until routing improves by general means; their phrases, like the
+// others', never go into flows.yaml.
 var labelledSets = []struct {
 	name           string
 	minIn, min     int     // the least in-scope and out-of-scope phrases it holds
 	held           bool    // held out: the targets hold at the sub-menus too
 	direct, within float64 // the least direct accuracy, and within one confirmation
+	intoTrail      int     // the most out-of-scope phrases into a trail at one menu: 0, the target, but where a held-out set came out
 }{
-	{"phrases.tsv", 150, 40, false, 85, 95},
-	{"holdout.tsv", 150, 40, true, 85, 95},
-	{"holdout2.tsv", 60, 15, true, 85, 95},
-	{"holdout3.tsv", 60, 15, true, 85, 95},
-	{"holdout4.tsv", 150, 25, true, 60, 83.5},
+	{"phrases.tsv", 150, 40, false, 85, 95, 0},
+	{"holdout.tsv", 150, 40, true, 85, 95, 0},
+	{"holdout2.tsv", 60, 15, true, 85, 95, 0},
+	{"holdout3.tsv", 60, 15, true, 85, 95, 0},
+	{"holdout4.tsv", 150, 25, true, 78, 89, 0},
+	{"holdout5.tsv", 150, 40, true, 84, 91, 3},
 }
 
 type labelled struct {
@@ -116,7 +119,7 @@ func TestRoutingLabelledSet(t *testing.T) {
 			if main.in < s.minIn || main.oos < s.min {
 				t.Errorf("%s: only %d in-scope and %d out-of-scope phrases; want at least %d and %d", s.name, main.in, main.oos, s.minIn, s.min)
 			}
-			main.check(t, s.name+" at the main menu", s.direct, s.within)
+			main.check(t, s.name+" at the main menu", s.direct, s.within, s.intoTrail)
 			var sub tally
 			for _, m := range subMenus {
 				at := measureRouting(t, fl, s.name, set, m)
@@ -125,7 +128,7 @@ func TestRoutingLabelledSet(t *testing.T) {
 			}
 			sub.log(t, s.name+" at the sub-menus")
 			if s.held {
-				sub.check(t, s.name+" at the sub-menus", s.direct, s.within)
+				sub.check(t, s.name+" at the sub-menus", s.direct, s.within, s.intoTrail*len(subMenus))
 			}
 		})
 	}
@@ -166,7 +169,7 @@ func (a tally) log(t *testing.T, what string) {
 
 // check fails below the targets (within, for accuracy within one
 // confirmation).
-func (a tally) check(t *testing.T, what string, direct, within float64) {
+func (a tally) check(t *testing.T, what string, direct, within float64, intoTrail int) {
 	t.Helper()
 	if pct(a.direct, a.in) < direct {
 		t.Errorf("%s: direct accuracy %.1f%%; want at least %.1f%%", what, pct(a.direct, a.in), direct)
@@ -174,8 +177,8 @@ func (a tally) check(t *testing.T, what string, direct, within float64) {
 	if pct(a.within, a.in) < within {
 		t.Errorf("%s: accuracy within one confirmation %.1f%%; want at least %.1f%%", what, pct(a.within, a.in), within)
 	}
-	if a.oosTrail > 0 {
-		t.Errorf("%s: %d out-of-scope phrases routed into a trail; want none", what, a.oosTrail)
+	if a.oosTrail > intoTrail {
+		t.Errorf("%s: %d out-of-scope phrases routed into a trail; want at most %d", what, a.oosTrail, intoTrail)
 	}
 }
 
