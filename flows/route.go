@@ -134,7 +134,16 @@ type Routing struct {
 	Ranking  []Candidate
 	Unknown  []string   // the text's words no node knows
 	Glossary []GlossUse // the glossary entries the text's words were read through
-	Weak     bool       // RouteAsk only because the best node is not convincing enough to go to
+	Weak     bool       // RouteAsk only because the best node is not convincing enough to go to, or the text is about the customer's own life
+	// Elsewhere lists the text's words that place it in the customer's
+	// own life (family, school, a personal card): no trail is entered on
+	// such a text, it is only asked about (or a menu opened), since its
+	// topic words are likely a coincidence.
+	Elsewhere []string
+	// Owned lists the customer's own things the text names ("meu
+	// celular"): a trail is entered only when it knows two of the text's
+	// other words.
+	Owned []string
 
 	words int // the text's content words, one per stem
 }
@@ -465,6 +474,7 @@ func (r *router) read(n string, used *[]GlossUse) []word { return readWords(n, r
 func (r *router) route(norm, from string) Routing {
 	var out Routing
 	words := r.read(norm, &out.Glossary)
+	out.Elsewhere, out.Owned = elsewhereIn(norm)
 	// One vote per stem: "nota nota nota" says "nota" once.
 	uniq := words[:0:0]
 	for _, w := range words {
@@ -746,6 +756,9 @@ func (r *router) decide(out *Routing, here []bool) {
 			picks = local
 		}
 	}
+	if len(picks) == 1 && r.personal(*out, r.nodes[picks[0]].id) {
+		weak = true
+	}
 	if len(picks) == 1 && !weak {
 		out.Decision, out.Nodes = RouteGo, []string{r.nodes[picks[0]].id}
 		return
@@ -785,6 +798,34 @@ func (r *router) alone(out Routing, c Candidate) bool {
 		}
 	}
 	return true
+}
+
+// personal reports whether trail node may not be entered on a text about
+// the customer's own life: one naming family, school or a personal thing
+// (Elsewhere), or the customer's own device or app (Owned) when node
+// knows fewer than two of the text's other words. A menu is no such risk:
+// it only shows its options.
+func (r *router) personal(out Routing, node string) bool {
+	i, ok := r.index[node]
+	switch {
+	case !ok || r.nodes[i].menu:
+		return false
+	case len(out.Elsewhere) > 0:
+		return true
+	case len(out.Owned) == 0:
+		return false
+	}
+	k := slices.IndexFunc(out.Ranking, func(c Candidate) bool { return c.Node == node })
+	if k < 0 {
+		return true
+	}
+	var other []string
+	for _, m := range out.Ranking[k].Matches {
+		if !slices.ContainsFunc(out.Owned, func(o string) bool { return strings.HasSuffix(o, " "+m.Word) }) {
+			other = appendNew(other, m.Word)
+		}
+	}
+	return len(other) < 2
 }
 
 // clearUnder reports the node under menu that a ranking not convincing

@@ -46,7 +46,9 @@ import (
 // menu, 85.0% and 91.6% at the sub-menus, three out-of-scope texts into
 // a trail. Both are held at the floors they reached, not at the targets,
 // until routing improves by general means; their phrases, like the
-// others', never go into flows.yaml.
+// others', never go into flows.yaml. Their misses were then looked at by
+// kind: the out-of-scope texts into a trail were about the customer's
+// own life (see Routing.Elsewhere), and none enters a trail now.
 var labelledSets = []struct {
 	name           string
 	minIn, min     int     // the least in-scope and out-of-scope phrases it holds
@@ -59,7 +61,7 @@ var labelledSets = []struct {
 	{"holdout2.tsv", 60, 15, true, 85, 95, 0},
 	{"holdout3.tsv", 60, 15, true, 85, 95, 0},
 	{"holdout4.tsv", 150, 25, true, 78, 89, 0},
-	{"holdout5.tsv", 150, 40, true, 84, 91, 3},
+	{"holdout5.tsv", 150, 40, true, 84, 91, 0},
 }
 
 type labelled struct {

@@ -463,3 +463,66 @@ func TestRouteConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestElsewhereIn: the words that place a text in the customer's own
+// life, and the things it says they own.
+func TestElsewhereIn(t *testing.T) {
+	for _, tt := range []struct {
+		text      string
+		life, own []string
+	}{
+		{"meu filho perdeu a prova de geografia", []string{"filho", "prova", "geografia"}, nil},
+		{"o boleto do meu cartão pessoal", []string{"cartao pessoal"}, nil},
+		{"oi pessoal, bom dia", nil, nil},
+		{"em particular a nota de serviço", nil, nil},
+		{"o departamento pessoal lança os salários", nil, nil},
+		{"minha conta particular no banco", []string{"conta particular"}, nil},
+		{"meu celular não abre", nil, []string{"meu celular"}},
+		{"o WhatsApp de vocês atende sábado?", nil, nil},
+		{"travou meu zap", nil, []string{"meu whatsapp"}},
+	} {
+		life, own := elsewhereIn(Normalize(tt.text))
+		if !slices.Equal(life, tt.life) || !slices.Equal(own, tt.own) {
+			t.Errorf("elsewhereIn(%q) = %q, %q; want %q, %q", tt.text, life, own, tt.life, tt.own)
+		}
+	}
+}
+
+// TestPersonalLife: a text about the customer's own life (family,
+// school, a personal card, their own phone) enters no trail at any menu,
+// though it shares a topic word with one; the same cues beside the
+// company's business do not stop it.
+func TestPersonalLife(t *testing.T) {
+	fl := loadShipped(t)
+	var menus []string
+	for _, n := range fl.Nodes() {
+		if n.Type.Value == KindMenu {
+			menus = append(menus, n.ID)
+		}
+	}
+	for _, text := range []string{
+		"meu filho tirou nota vermelha em química",
+		"a professora disse que a nota da prova sai amanhã",
+		"a anuidade do meu cartão de crédito pessoal subiu",
+		"meu celular travou",
+		"meu whatsapp não manda áudio",
+		"fiz um pix pro meu irmão e não caiu",
+	} {
+		for _, menu := range menus {
+			a := fl.Understand(menu, text)
+			if (a.Kind == AnswerGo || a.Kind == AnswerOption) && fl.Node(a.Node).Type.Value != KindMenu {
+				t.Errorf("Understand(%q, %q) = %s %v; want no trail%s", menu, text, a.Kind, a.nodes(), top(a.Routing))
+			}
+		}
+	}
+	for _, tt := range []struct{ text, want string }{
+		{"oi pessoal, como emito nota de serviço", "notas-nfse"},
+		{"vocês atendem pelo whatsapp no sábado?", "canais"},
+		{"a senha nova não chega no meu celular e o login não entra", "acesso"},
+		{"lancei o cartão de crédito da empresa como despesa, onde vejo", "financeiro-contas"},
+	} {
+		if a := fl.Understand(fl.Root(), tt.text); a.Kind != AnswerGo || a.Node != tt.want {
+			t.Errorf("Understand(%q) = %s %v; want go %s%s", tt.text, a.Kind, a.nodes(), tt.want, top(a.Routing))
+		}
+	}
+}

@@ -124,8 +124,11 @@ func (fl *Flow) inside(menu, n string, r Routing) (Answer, bool) {
 			// words no node knows: "a festa de aniversário é no sábado".
 			return Answer{}, false
 		}
-		if d, ok := fl.router.clearUnder(r, a.Node); ok {
+		if d, ok := fl.router.clearUnder(r, a.Node); ok && !fl.router.personal(r, d) {
 			a.Kind, a.Node = AnswerGo, d
+		}
+		if fl.router.personal(r, a.Node) {
+			return Answer{}, false // the customer's own life: no trail on a keyword (see Routing.Elsewhere)
 		}
 		if at != menu {
 			a.Kind = AnswerGo // not an option of the menu shown

@@ -121,6 +121,55 @@ var leaving = func() []rewrite {
 	return out
 }()
 
+// elsewhere are words that place a text in another part of the
+// customer's life than their company's books: family, school, a consumer
+// service. A topic word beside one is probably a coincidence ("minha
+// filha tirou nota baixa" is no invoice), so routing enters no trail on
+// such a text (see Routing.Elsewhere). Words a business writes too stay
+// out: "escola" and "aluno" (a school bills its students), "professor"
+// (a teacher issues service notes), "instagram" (a shop sells there).
+var elsewhere = setOf(`filho filha filhos filhas mae mamae pai papai marido esposa esposo
+	namorado namorada noivo noiva sogra sogro cunhado cunhada irmao irma avo avos neto neta netos
+	sobrinho sobrinha tio tia primo prima
+	prova provas boletim vestibular enem matematica portugues geografia biologia quimica
+	netflix spotify globoplay deezer disney tinder`)
+
+// owned are things a customer has as a person, not as a company: said
+// right after a possessive ("meu celular"), they are the customer's own
+// device or app, not the product's channel ("vocês atendem pelo
+// whatsapp?"). Such a text may still be about the product ("o código não
+// chega no meu celular"): it enters a trail only when the trail knows two
+// of its other words.
+var owned = setOf(`whatsapp celular iphone android smartphone instagram facebook tiktok`)
+
+// possessives are the words that make a thing the customer's own.
+var possessives = setOf(`meu minha meus minhas`)
+
+// qualifiers make the thing before them the customer's own: "cartão de
+// crédito pessoal", "conta particular". After a word that carries no
+// topic they are something else ("oi pessoal", "em particular"), and the
+// company's personnel department is the company's.
+var qualifiers = setOf(`pessoal particular`)
+
+// elsewhereIn lists the words of normalized text n that place it
+// elsewhere in the customer's life (see elsewhere and qualifiers), and
+// the things it says the customer owns (see owned), each after its
+// possessive.
+func elsewhereIn(n string) (life, own []string) {
+	toks := strings.Fields(spelled(n))
+	for i, t := range toks {
+		switch {
+		case elsewhere[t]:
+			life = append(life, t)
+		case qualifiers[t] && i > 0 && !stopWords[toks[i-1]] && toks[i-1] != "departamento":
+			life = append(life, toks[i-1]+" "+t)
+		case owned[t] && i > 0 && possessives[toks[i-1]]:
+			own = append(own, toks[i-1]+" "+t)
+		}
+	}
+	return life, own
+}
+
 // rewrite replaces a padded word group.
 type rewrite struct{ from, to string }
 

@@ -17,6 +17,7 @@ type routeJSON struct {
 	Option   int              `json:"option,omitempty"`
 	Nodes    []routeNodeJSON  `json:"nodes"`    // where it led, or what it asked about
 	Unknown  []string         `json:"unknown"`  // words no node knows
+	Personal []string         `json:"personal"` // words placing the text in the customer's own life (see flows.Routing.Elsewhere and Owned)
 	Glossary []routeGlossJSON `json:"glossary"` // the glossary entries the text was read through
 	Ranking  []routeScoreJSON `json:"ranking"`
 }
@@ -64,6 +65,7 @@ func routeOut(fl *flows.Flow, menu, text string) *routeJSON {
 	if out.Unknown == nil {
 		out.Unknown = []string{}
 	}
+	out.Personal = append(append([]string{}, r.Elsewhere...), r.Owned...)
 	out.Glossary = []routeGlossJSON{}
 	for _, g := range r.Glossary {
 		out.Glossary = append(out.Glossary, routeGlossJSON{Term: g.Term, Means: g.Means, Line: g.Pos.Line})

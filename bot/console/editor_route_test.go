@@ -27,3 +27,18 @@ func TestRouteOutGlossary(t *testing.T) {
 		t.Errorf("no glossary entry applied: got %#v; want an empty list", r.Glossary)
 	}
 }
+
+// TestRouteOutPersonal: Testar fluxo names the words that place a text in
+// the customer's own life, and lists none (not null) otherwise.
+func TestRouteOutPersonal(t *testing.T) {
+	fl, err := flows.Parse(strings.NewReader(fixture(t)), "flows.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := routeOut(fl, fl.Root(), "meu celular e a prova da minha filha"); !slices.Equal(r.Personal, []string{"prova", "filha", "meu celular"}) {
+		t.Errorf("personal = %q; want prova, filha, meu celular", r.Personal)
+	}
+	if r := routeOut(fl, fl.Root(), "boleto"); r.Personal == nil || len(r.Personal) != 0 {
+		t.Errorf("personal = %#v; want an empty list", r.Personal)
+	}
+}

@@ -68,6 +68,12 @@ func writeRouting(w io.Writer, fl *flows.Flow, menu, text string, top int) {
 	if len(r.Unknown) > 0 {
 		fmt.Fprintf(w, "words no node knows: %s\n", strings.Join(r.Unknown, ", "))
 	}
+	if len(r.Elsewhere) > 0 {
+		fmt.Fprintf(w, "the customer's own life: %s (no trail entered, only asked)\n", strings.Join(r.Elsewhere, ", "))
+	}
+	if len(r.Owned) > 0 {
+		fmt.Fprintf(w, "the customer's own things: %s (a trail needs two other words)\n", strings.Join(r.Owned, ", "))
+	}
 	if len(r.Ranking) == 0 {
 		fmt.Fprintln(w, "no node shares a word with it")
 		return

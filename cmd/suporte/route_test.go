@@ -40,6 +40,10 @@ func TestFlowsRoute(t *testing.T) {
 			`itau (glossary: banco): same word "banco" in`,
 		}},
 		{"unknown words", []string{"vocês vendem geladeira?"}, []string{"words no node knows: geladeira"}},
+		{"the customer's own life is named", []string{"minha filha e o meu celular"}, []string{
+			"the customer's own life: filha (no trail entered, only asked)",
+			"the customer's own things: meu celular (a trail needs two other words)",
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
