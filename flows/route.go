@@ -145,7 +145,8 @@ type Routing struct {
 	// other words.
 	Owned []string
 
-	words int // the text's content words, one per stem
+	words int  // the text's content words, one per stem
+	both  bool // it asks about two things at once (see cues)
 }
 
 // Candidate is one node's score and why.
@@ -474,7 +475,8 @@ func (r *router) read(n string, used *[]GlossUse) []word { return readWords(n, r
 func (r *router) route(norm, from string) Routing {
 	var out Routing
 	words := r.read(norm, &out.Glossary)
-	out.Elsewhere, out.Owned = elsewhereIn(norm)
+	cs := cuesIn(norm)
+	out.Elsewhere, out.Owned, out.both = cs.life, cs.own, cs.both
 	// One vote per stem: "nota nota nota" says "nota" once.
 	uniq := words[:0:0]
 	for _, w := range words {
@@ -756,6 +758,11 @@ func (r *router) decide(out *Routing, here []bool) {
 			picks = local
 		}
 	}
+	if len(picks) == 1 && out.both {
+		if m, ok := r.pair(*out, picks[0]); ok {
+			picks[0] = m
+		}
+	}
 	if len(picks) == 1 && r.personal(*out, r.nodes[picks[0]].id) {
 		weak = true
 	}
@@ -798,6 +805,36 @@ func (r *router) alone(out Routing, c Candidate) bool {
 		}
 	}
 	return true
+}
+
+// pair is the menu to open for a text asking about two things at once
+// ("tanto de produto quanto de serviço") whose best node is trail i: the
+// menu right above it, when another trail of that menu is named (by its
+// title, labels or keywords) for a word of the text that i is not named
+// for. The menu shows both.
+func (r *router) pair(out Routing, i int) (int, bool) {
+	n := r.nodes[i]
+	if n.menu || len(n.ancestors) == 0 {
+		return 0, false
+	}
+	m := n.ancestors[0]
+	k := slices.IndexFunc(out.Ranking, func(c Candidate) bool { return c.Node == n.id })
+	if k < 0 {
+		return 0, false
+	}
+	mine := out.Ranking[k].Matches
+	for _, c := range out.Ranking {
+		j := r.index[c.Node]
+		if j == i || r.nodes[j].menu || !slices.Contains(r.nodes[j].ancestors, m) {
+			continue
+		}
+		for _, w := range c.Matches {
+			if w.named && w.From == "" && !slices.ContainsFunc(mine, func(x Match) bool { return x.Word == w.Word && x.named && x.From == "" }) {
+				return m, true
+			}
+		}
+	}
+	return 0, false
 }
 
 // personal reports whether trail node may not be entered on a text about

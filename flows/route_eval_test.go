@@ -48,7 +48,9 @@ import (
 // until routing improves by general means; their phrases, like the
 // others', never go into flows.yaml. Their misses were then looked at by
 // kind: the out-of-scope texts into a trail were about the customer's
-// own life (see Routing.Elsewhere), and none enters a trail now.
+// own life (see Routing.Elsewhere), and none enters a trail now; the
+// rejection told in the present, the bot turned down and "tanto X quanto
+// Y" (see cues) raised both sets' floors. They are seen sets now.
 var labelledSets = []struct {
 	name           string
 	minIn, min     int     // the least in-scope and out-of-scope phrases it holds
@@ -60,8 +62,8 @@ var labelledSets = []struct {
 	{"holdout.tsv", 150, 40, true, 85, 95, 0},
 	{"holdout2.tsv", 60, 15, true, 85, 95, 0},
 	{"holdout3.tsv", 60, 15, true, 85, 95, 0},
-	{"holdout4.tsv", 150, 25, true, 78, 89, 0},
-	{"holdout5.tsv", 150, 40, true, 84, 91, 0},
+	{"holdout4.tsv", 150, 25, true, 79, 89, 0},
+	{"holdout5.tsv", 150, 40, true, 86, 93, 0},
 }
 
 type labelled struct {

@@ -481,7 +481,8 @@ func TestElsewhereIn(t *testing.T) {
 		{"o WhatsApp de vocês atende sábado?", nil, nil},
 		{"travou meu zap", nil, []string{"meu whatsapp"}},
 	} {
-		life, own := elsewhereIn(Normalize(tt.text))
+		c := cuesIn(Normalize(tt.text))
+		life, own := c.life, c.own
 		if !slices.Equal(life, tt.life) || !slices.Equal(own, tt.own) {
 			t.Errorf("elsewhereIn(%q) = %q, %q; want %q, %q", tt.text, life, own, tt.life, tt.own)
 		}
@@ -520,6 +521,46 @@ func TestPersonalLife(t *testing.T) {
 		{"vocês atendem pelo whatsapp no sábado?", "canais"},
 		{"a senha nova não chega no meu celular e o login não entra", "acesso"},
 		{"lancei o cartão de crédito da empresa como despesa, onde vejo", "financeiro-contas"},
+	} {
+		if a := fl.Understand(fl.Root(), tt.text); a.Kind != AnswerGo || a.Node != tt.want {
+			t.Errorf("Understand(%q) = %s %v; want go %s%s", tt.text, a.Kind, a.nodes(), tt.want, top(a.Routing))
+		}
+	}
+}
+
+// TestToldRejection: a note "não é", "não está" or "não está sendo
+// autorizada" was rejected, as one that "não foi".
+func TestToldRejection(t *testing.T) {
+	for _, text := range []string{"a nota não é aprovada", "a nfe não está autorizando", "a nota ainda não está sendo autorizada"} {
+		if got := stems(contentWords(text)); !slices.Contains(got, "rejeit") {
+			t.Errorf("contentWords(%q) stems = %q; want a rejection", text, got)
+		}
+	}
+}
+
+// TestTurningTheBotDown: refusing the bot, or asking for "gente", asks
+// for a person; "a gente" is still us.
+func TestTurningTheBotDown(t *testing.T) {
+	fl := loadShipped(t)
+	for _, text := range []string{"chega de robô", "não quero falar com máquina", "preciso falar com gente, por favor", "cansei de menu"} {
+		if a := fl.Understand(fl.Root(), text); a.Kind != AnswerGo || a.Node != "atendente" {
+			t.Errorf("Understand(%q) = %s %v; want go atendente%s", text, a.Kind, a.nodes(), top(a.Routing))
+		}
+	}
+	if got := stems(contentWords("a gente emite nota")); slices.Contains(got, "human") {
+		t.Errorf("contentWords(a gente emite nota) = %q; want no person asked for", got)
+	}
+}
+
+// TestBothOpensTheMenu: a text asking about two trails of one menu at
+// once ("tanto X quanto Y") opens the menu, which shows both; without
+// the construction the best trail still wins.
+func TestBothOpensTheMenu(t *testing.T) {
+	fl := loadShipped(t)
+	for _, tt := range []struct{ text, want string }{
+		{"quero aprender tanto a emitir boleto quanto a mandar a cobrança", "boletos"},
+		{"me explica tanto a conciliação como as contas a pagar", "financeiro"},
+		{"quero aprender a emitir boleto", "boletos-emitir"},
 	} {
 		if a := fl.Understand(fl.Root(), tt.text); a.Kind != AnswerGo || a.Node != tt.want {
 			t.Errorf("Understand(%q) = %s %v; want go %s%s", tt.text, a.Kind, a.nodes(), tt.want, top(a.Routing))

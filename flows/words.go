@@ -72,7 +72,7 @@ var stopWords = setOf(`a o as os um uma uns umas de do da dos das em no na nos n
 	chama chamo chamar chamou chamei chamam resolvo resolver resolve
 	urgente urgencia socorro help aff affs poxa nossa cara mano vei galera amanha
 	explica explicar explicacao funciona funcionar funcionando funcionou significa diz dizer disse falou
-	pergunta perguntas dentro desde parte
+	pergunta perguntas dentro desde parte tanto tanta
 	semana semanas mes meses ano anos janeiro fevereiro abril maio junho julho agosto setembro
 	outubro novembro dezembro`)
 
@@ -94,9 +94,22 @@ var expressions = func() []rewrite {
 		{" carne e osso ", " humano "}, {" ser humano ", " humano "}, {" pessoa real ", " humano "},
 		{" pessoa de verdade ", " humano "}, {" fim de semana ", " sabado domingo "}, {" final de semana ", " sabado domingo "}, {" gente de verdade ", " humano "}, {" alguem de verdade ", " humano "},
 	}
-	// Not authorized, not approved: rejected.
-	for _, v := range strings.Fields("autorizada autorizado autorizou autoriza aprovada aprovado aprovou aprova") {
-		out = append(out, rewrite{" nao " + v + " ", " rejeitada "}, rewrite{" nao foi " + v + " ", " rejeitada "})
+	// Not authorized, not approved: rejected, however it is told ("não
+	// foi", "não é", "não está sendo autorizada").
+	for _, v := range strings.Fields("autorizada autorizado autorizou autoriza autorizando aprovada aprovado aprovou aprova aprovando") {
+		for _, not := range []string{" nao ", " nao foi ", " nao e ", " nao esta ", " nao esta sendo ", " nao sao ", " nao estao "} {
+			out = append(out, rewrite{not + v + " ", " rejeitada "})
+		}
+	}
+	// Turning the bot down is asking for a person: "não quero robô",
+	// "chega de menu"; so is asking for "gente" (not "a gente", us).
+	for _, no := range []string{" nao quero ", " nao queria ", " chega de ", " cansei de ", " nao aguento mais "} {
+		for _, bot := range []string{"robo", "bot", "robozinho", "maquina", "menu", "falar com robo", "falar com bot", "falar com o robo", "falar com maquina", "falar com uma maquina"} {
+			out = append(out, rewrite{no + bot + " ", " humano "})
+		}
+	}
+	for _, v := range []string{" com gente ", " quero gente ", " queria gente ", " prefiro gente "} {
+		out = append(out, rewrite{v, " humano "})
 	}
 	return out
 }()
@@ -151,23 +164,31 @@ var possessives = setOf(`meu minha meus minhas`)
 // company's personnel department is the company's.
 var qualifiers = setOf(`pessoal particular`)
 
-// elsewhereIn lists the words of normalized text n that place it
-// elsewhere in the customer's life (see elsewhere and qualifiers), and
-// the things it says the customer owns (see owned), each after its
-// possessive.
-func elsewhereIn(n string) (life, own []string) {
+// cues are what a text says beyond its content words: where in the
+// customer's life it is (see elsewhere, qualifiers and owned), and
+// whether it asks about two things at once.
+type cues struct {
+	life, own []string // the words placing it in the customer's own life; their own things, after the possessive
+	both      bool     // "tanto X quanto Y", "tanto X como Y": both things, so the menu showing them (see decide)
+}
+
+// cuesIn reads the cues of normalized text n.
+func cuesIn(n string) cues {
+	var c cues
 	toks := strings.Fields(spelled(n))
 	for i, t := range toks {
 		switch {
+		case t == "tanto" && slices.ContainsFunc(toks[i+1:], func(u string) bool { return u == "quanto" || u == "como" }):
+			c.both = true
 		case elsewhere[t]:
-			life = append(life, t)
+			c.life = append(c.life, t)
 		case qualifiers[t] && i > 0 && !stopWords[toks[i-1]] && toks[i-1] != "departamento":
-			life = append(life, toks[i-1]+" "+t)
+			c.life = append(c.life, toks[i-1]+" "+t)
 		case owned[t] && i > 0 && possessives[toks[i-1]]:
-			own = append(own, toks[i-1]+" "+t)
+			c.own = append(c.own, toks[i-1]+" "+t)
 		}
 	}
-	return life, own
+	return c
 }
 
 // rewrite replaces a padded word group.
