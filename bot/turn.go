@@ -257,15 +257,6 @@ func (r *Runtime) write(ctx context.Context, tx *store.Tx, t *turn, before strin
 			return err
 		}
 	}
-	if len(t.out) > 0 { // the bot's lines of the transcript (store.Transcript)
-		ids, err := tx.AppendOutboxAll(ctx, t.out)
-		if err != nil {
-			return err
-		}
-		for i, id := range ids {
-			t.out[i].ID = id
-		}
-	}
 	if o := t.other; o != nil {
 		if err := tx.UpdateTicket(ctx, *o); err != nil {
 			return err
@@ -293,7 +284,19 @@ func (r *Runtime) write(ctx context.Context, tx *store.Tx, t *turn, before strin
 		}
 	}
 	if in != nil && !in.Done {
-		return tx.FinishInbox(ctx, in.ID, now)
+		if err := tx.FinishInbox(ctx, in.ID, now); err != nil {
+			return err
+		}
+	}
+	// The replies last: on PostgreSQL the writes above go with them.
+	if len(t.out) > 0 { // the bot's lines of the transcript (store.Transcript)
+		ids, err := tx.AppendOutboxAll(ctx, t.out)
+		if err != nil {
+			return err
+		}
+		for i, id := range ids {
+			t.out[i].ID = id
+		}
 	}
 	return nil
 }

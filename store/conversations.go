@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -103,10 +104,76 @@ func (tx *Tx) ChatRows(ctx context.Context, line, chat string, recent *Recent) (
 		reads = append(reads, read{inboxSinceSQL, []any{line, chat, recent.Max, millis(recent.Since)},
 			func(s rowScanner) error { return s.Scan(&r.Recent) }})
 	}
+	if tx.pg != nil {
+		// One statement: each costs the server an executor's setup.
+		q, args := chatRowsSQL, []any{chat, line, chat}
+		if recent != nil {
+			q, args = chatRowsRecentSQL, append(args, line, chat, recent.Max, millis(recent.Since))
+		}
+		parts := reads[:3]
+		reads = []read{{q, args, func(s rowScanner) error { return r.scanJoined(s, parts, recent != nil) }}}
+	}
 	if err := tx.readAll(ctx, reads...); err != nil {
 		return ChatRows{}, fmt.Errorf("load chat: %w", err)
 	}
 	return r, nil
+}
+
+// chatRowsSQL is ChatRows' reads as one row: the conversation's columns,
+// the customer's and the ticket's, NULL where the row is missing.
+const chatRowsSQL = `SELECT c.*, u.*, t.* FROM (SELECT 1 AS one) AS o
+LEFT JOIN (SELECT ` + conversationCols + ` FROM conversations WHERE chat = ? AND line = ?) AS c ON 1 = 1
+LEFT JOIN (SELECT ` + customerCols + ` FROM customers WHERE chat = ?) AS u ON 1 = 1
+LEFT JOIN (SELECT ` + ticketCols + ` FROM tickets) AS t ON t.id = c.ticket`
+
+// chatRowsRecentSQL is chatRowsSQL with inboxSinceSQL's count last.
+const chatRowsRecentSQL = `SELECT c.*, u.*, t.*, n.* FROM (SELECT 1 AS one) AS o
+LEFT JOIN (SELECT ` + conversationCols + ` FROM conversations WHERE chat = ? AND line = ?) AS c ON 1 = 1
+LEFT JOIN (SELECT ` + customerCols + ` FROM customers WHERE chat = ?) AS u ON 1 = 1
+LEFT JOIN (SELECT ` + ticketCols + ` FROM tickets) AS t ON t.id = c.ticket
+LEFT JOIN (` + inboxSinceSQL + `) AS n ON 1 = 1`
+
+// chatRowsWidths are the column counts of chatRowsSQL's parts.
+var chatRowsWidths = [3]int{
+	strings.Count(conversationCols, ",") + 1,
+	strings.Count(customerCols, ",") + 1,
+	strings.Count(ticketCols, ",") + 1,
+}
+
+// scanJoined reads a row of chatRowsSQL (chatRowsRecentSQL when recent):
+// each part, whose first column is never NULL in its table, goes to the
+// scan of its own read, as a row read alone would.
+func (r *ChatRows) scanJoined(s rowScanner, parts []read, recent bool) error {
+	n := chatRowsWidths[0] + chatRowsWidths[1] + chatRowsWidths[2]
+	if recent {
+		n++
+	}
+	vals := make([]any, n)
+	dest := make([]any, n)
+	for i := range vals {
+		dest[i] = &vals[i]
+	}
+	if err := s.Scan(dest...); err != nil {
+		return err
+	}
+	at := 0
+	for i, p := range parts {
+		part := vals[at : at+chatRowsWidths[i]]
+		at += chatRowsWidths[i]
+		var err error
+		if part[0] == nil {
+			err = p.scan(errRow{sql.ErrNoRows})
+		} else {
+			err = p.scan(valuesRow(part))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if recent {
+		return valuesRow(vals[at:]).Scan(&r.Recent)
+	}
+	return nil
 }
 
 // Conversation returns the conversation of chat on line, or ErrNotFound.

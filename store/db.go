@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/mattn/go-sqlite3"
 )
@@ -370,9 +371,11 @@ func (db *DB) closePools() error {
 // Update returns after the batch commits, or with the commit error. If ctx
 // is done before fn starts, fn is not run and Update returns ctx.Err().
 //
-// On PostgreSQL, fn runs again (up to jobTries times) when it lost a
-// deadlock against another process: it must set its results anew on each
-// run, not add to what a run before left.
+// On PostgreSQL, fn may run more than once: again (up to jobTries times)
+// when it lost a deadlock against another process, and once more when a
+// job of its batch failed (the batch runs first with no savepoint per job,
+// then again with them). It must set its results anew on each run, not
+// add to what a run before left.
 //
 // fn must not call Update or View, nor keep tx after it returns: it runs on
 // the writer goroutine, and waiting for the store from there deadlocks. fn
@@ -572,11 +575,96 @@ func (db *DB) runBatch(tx *Tx, jobs []*job) bool {
 		finish(err)
 		return false
 	}
-	if _, err := tx.exec(ctx, tx.d.begin); err != nil {
-		abort(fmt.Errorf("begin batch: %w", err))
-		return false
+	// On PostgreSQL the batch runs first as if no job could fail, without
+	// a savepoint per job; if one fails, it runs again with them.
+	bare := tx.pg != nil
+	for {
+		if _, err := tx.exec(ctx, tx.d.begin); err != nil {
+			abort(fmt.Errorf("begin batch: %w", err))
+			return false
+		}
+		var after []func() // the committed jobs' AfterCommit calls
+		if bare {
+			var failed *result
+			after, failed = runBare(tx, jobs, results, own)
+			committed := false
+			if failed == nil {
+				// A queued write that failed fails the COMMIT, which
+				// then does not run: the batch runs again, a savepoint
+				// per job, to tell whose it was.
+				err := tx.flushChecks()
+				if err == nil {
+					_, err = tx.exec(ctx, commitSQL)
+				}
+				committed = err == nil
+			}
+			if !committed {
+				tx.later = tx.later[:0]
+				if _, err := tx.exec(ctx, rollbackSQL); err != nil {
+					abort(fmt.Errorf("batch aborted: %w", err))
+					return false
+				}
+				clear(results)
+				clear(own)
+				if failed != nil && len(jobs) == 1 && !retryable(failed.err) {
+					// Its own failure, rolled back: nothing else to commit.
+					results[0], own[0] = *failed, true
+					finish(nil)
+					return true
+				}
+				bare = false
+				continue
+			}
+		} else {
+			var err error
+			if after, err = runSaved(tx, jobs, results, own); err != nil {
+				// The transaction can no longer be trusted: drop the whole batch.
+				abort(fmt.Errorf("batch aborted: %w", err))
+				return false
+			}
+			clear(tx.after)
+			if _, err := tx.exec(ctx, commitSQL); err != nil {
+				abort(fmt.Errorf("commit batch: %w", err))
+				return false
+			}
+		}
+		for _, fn := range after {
+			fn()
+		}
+		finish(nil)
+		return true
 	}
-	var after []func() // the committed jobs' AfterCommit calls
+}
+
+// runBare runs jobs one after the other in the open transaction, with no
+// savepoint of their own: on PostgreSQL a savepoint is two statements and a
+// subtransaction per job, for failures that hardly ever come. It stops at
+// the first job that fails (an error, a panic, or a statement that failed
+// under it) and returns that job's result: the caller rolls the whole
+// batch back. A failure among the writes still queued shows in a later
+// job, or in the COMMIT.
+func runBare(tx *Tx, jobs []*job, results []result, own []bool) (after []func(), failed *result) {
+	for i, j := range jobs {
+		if err := j.ctx.Err(); err != nil {
+			results[i], own[i] = result{err: err}, true
+			continue
+		}
+		tx.after = tx.after[:0]
+		r := callJob(j, tx)
+		if r.err != nil || r.panicked != nil || tx.pg.PgConn().TxStatus() != 'T' {
+			return nil, &r
+		}
+		after = append(after, tx.after...)
+	}
+	clear(tx.after)
+	return after, nil
+}
+
+// runSaved runs jobs one after the other in the open transaction, each in
+// its own savepoint (runJob), and sets their results. The error means the
+// transaction can no longer be trusted.
+func runSaved(tx *Tx, jobs []*job, results []result, own []bool) ([]func(), error) {
+	var after []func()
 	for i, j := range jobs {
 		if err := j.ctx.Err(); err != nil {
 			results[i], own[i] = result{err: err}, true
@@ -592,9 +680,7 @@ func (db *DB) runBatch(tx *Tx, jobs []*job) bool {
 			r, err = runJob(tx, j)
 		}
 		if err != nil {
-			// The transaction can no longer be trusted: drop the whole batch.
-			abort(fmt.Errorf("batch aborted: %w", err))
-			return false
+			return nil, err
 		}
 		results[i] = r
 		own[i] = r.err != nil || r.panicked != nil
@@ -603,15 +689,7 @@ func (db *DB) runBatch(tx *Tx, jobs []*job) bool {
 		}
 	}
 	clear(tx.after)
-	if _, err := tx.exec(ctx, commitSQL); err != nil {
-		abort(fmt.Errorf("commit batch: %w", err))
-		return false
-	}
-	for _, fn := range after {
-		fn()
-	}
-	finish(nil)
-	return true
+	return after, nil
 }
 
 // AfterCommit arranges for fn to run once the Update's work is committed,
@@ -654,7 +732,10 @@ func runJob(tx *Tx, j *job) (result, error) {
 	}
 	// On PostgreSQL the job's queued writes go with the release: a failure
 	// among them is this job's.
-	_, err := tx.exec(ctx, releaseSQL)
+	err := tx.flushChecks()
+	if err == nil {
+		_, err = tx.exec(ctx, releaseSQL)
+	}
 	if err != nil && tx.d.postgres && r.err == nil && r.panicked == nil {
 		if _, rerr := tx.exec(ctx, rollbackToSQL); rerr == nil {
 			r.err = fmt.Errorf("a statement of this update failed: %w", err)
@@ -815,7 +896,7 @@ func (tx *Tx) execIn(ctx context.Context, table, query string, args ...any) (sql
 			tag, err := tx.pg.Exec(context.Background(), tx.d.sql(query), args...)
 			return driver.RowsAffected(tag.RowsAffected()), err
 		}
-		br, err := tx.sendAll(queued{tx.d.sql(query), args, table})
+		br, err := tx.sendAll(queued{query: tx.d.sql(query), args: args, table: table})
 		if err != nil {
 			return nil, err
 		}
@@ -875,6 +956,9 @@ type queued struct {
 	// table, if set, is the only table the statement reads and changes:
 	// statements on different tables may be sent as one (see combine).
 	table string
+	// must, if set, names a write that must change a row (affectLater),
+	// else fails with ErrNotFound.
+	must string
 }
 
 // execLater runs a write whose result the caller does not need. On
@@ -901,8 +985,48 @@ func (tx *Tx) writeLater(ctx context.Context, table, query string, args ...any) 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	tx.later = append(tx.later, queued{tx.d.sql(query), tx.d.args(args), table})
+	tx.later = append(tx.later, queued{query: tx.d.sql(query), args: tx.d.args(args), table: table})
 	return nil
+}
+
+// affectLater is writeLater for a write that must change a row, else
+// fails with ErrNotFound, wrapped in what: on PostgreSQL's writer that
+// failure comes as a queued write's does, with a later statement of the
+// Update, at the latest before its release or the batch's commit
+// (flushChecks).
+func (tx *Tx) affectLater(ctx context.Context, table, what, query string, args ...any) error {
+	if tx.pg == nil || !tx.seen[tx.d.sql(query)] {
+		if err := mustAffect(tx.execIn(ctx, table, query, args...)); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	tx.later = append(tx.later, queued{tx.d.sql(query), tx.d.args(args), table, what})
+	return nil
+}
+
+// flushChecks sends the queued writes if one of them must change a row. A
+// write that changes none leaves the transaction sound, so the statements
+// sent with it run: a release or a commit must not.
+func (tx *Tx) flushChecks() error {
+	for _, q := range tx.later {
+		if q.must != "" {
+			return tx.flush()
+		}
+	}
+	return nil
+}
+
+// checked is the result of stmt, whose command tag is tag: err, or its
+// failure for changing no row.
+func checked(stmt queued, tag pgconn.CommandTag, err error) error {
+	if err == nil && stmt.must != "" && tag.RowsAffected() == 0 {
+		return fmt.Errorf("%s: %w", stmt.must, ErrNotFound)
+	}
+	return err
 }
 
 // send sends the queued writes and then query, in one round trip, and
@@ -933,7 +1057,8 @@ func (tx *Tx) sendAll(stmts ...queued) (pgx.BatchResults, error) {
 	}
 	br := tx.pg.SendBatch(context.Background(), tx.batch(b))
 	for i := range skip {
-		if _, err := br.Exec(); err != nil {
+		tag, err := br.Exec()
+		if err = checked(b[i], tag, err); err != nil {
 			br.Close()
 			return nil, err
 		}
@@ -960,7 +1085,8 @@ func (tx *Tx) batch(stmts []queued) *pgx.Batch {
 func (tx *Tx) run(stmts []queued) error {
 	br := tx.pg.SendBatch(context.Background(), tx.batch(stmts))
 	for i := range stmts {
-		if _, err := br.Exec(); err != nil {
+		tag, err := br.Exec()
+		if err = checked(stmts[i], tag, err); err != nil {
 			br.Close()
 			return err
 		}
@@ -998,10 +1124,12 @@ func (tx *Tx) combine(stmts []queued) ([]queued, int) {
 			continue
 		}
 		j := i + 1
-		for j < len(later) && later[j].table != "" && !hasTable(later[i:j], later[j].table) {
+		// A write that must change a row ends its statement: only the
+		// last one's count of rows comes back.
+		for j < len(later) && later[j-1].must == "" && later[j].table != "" && !hasTable(later[i:j], later[j].table) {
 			j++
 		}
-		if j == len(later) && len(stmts) > 0 && stmts[0].table != "" && !hasTable(later[i:j], stmts[0].table) {
+		if j == len(later) && later[j-1].must == "" && len(stmts) > 0 && stmts[0].table != "" && !hasTable(later[i:j], stmts[0].table) {
 			parts := append(later[i:j:j], stmts[0])
 			out = append(out, tx.merge(parts))
 			return append(out, stmts[1:]...), len(out) - 1
@@ -1060,7 +1188,7 @@ func (tx *Tx) merge(parts []queued) queued {
 	for _, p := range parts {
 		args = append(args, p.args...)
 	}
-	return queued{query: text, args: args}
+	return queued{query: text, args: args, must: parts[len(parts)-1].must}
 }
 
 // renumber adds off to every $n placeholder of query (PostgreSQL's text),
@@ -1139,7 +1267,7 @@ func (tx *Tx) pgRow(query string, args []any) rowScanner {
 // pgRows runs query on PostgreSQL's writer, after the queued writes, and
 // calls fn for each row. table is as for execIn.
 func (tx *Tx) pgRows(table, query string, args []any, fn func(rowScanner) error) error {
-	return tx.pgRowsAll([]queued{{tx.d.sql(query), args, table}}, fn)
+	return tx.pgRowsAll([]queued{{query: tx.d.sql(query), args: args, table: table}}, fn)
 }
 
 // pgRowsAll runs stmts (as PostgreSQL takes them) on PostgreSQL's writer,

@@ -153,12 +153,11 @@ func (tx *Tx) NextInboxAfter(ctx context.Context, line, chat string, id int64) (
 
 const finishInboxSQL = `UPDATE inbox SET done = 1, handled_at = ? WHERE id = ?`
 
-// FinishInbox marks message id done, handled at at. ErrNotFound if missing.
+// FinishInbox marks message id done, handled at at. ErrNotFound if
+// missing: on PostgreSQL's writer it may fail the Update instead
+// (affectLater).
 func (tx *Tx) FinishInbox(ctx context.Context, id int64, at time.Time) error {
-	if err := mustAffect(tx.exec(ctx, finishInboxSQL, millis(at), id)); err != nil {
-		return fmt.Errorf("finish inbox %d: %w", id, err)
-	}
-	return nil
+	return tx.affectLater(ctx, "inbox", fmt.Sprintf("finish inbox %d", id), finishInboxSQL, millis(at), id)
 }
 
 const inboxByChatSQL = `SELECT * FROM (

@@ -118,12 +118,11 @@ func TestInboxOrder(t *testing.T) {
 		}
 		return nil
 	})
-	update(t, db, func(tx *Tx) error {
-		if err := tx.FinishInbox(ctx, 9999, time.Now()); !errors.Is(err, ErrNotFound) {
-			t.Errorf("FinishInbox missing: got %v, want ErrNotFound", err)
-		}
-		return nil
-	})
+	// On PostgreSQL's writer a missing row may fail the Update instead of
+	// the call (affectLater).
+	if err := db.Update(ctx, func(tx *Tx) error { return tx.FinishInbox(ctx, 9999, time.Now()) }); !errors.Is(err, ErrNotFound) {
+		t.Errorf("FinishInbox missing: got %v, want ErrNotFound", err)
+	}
 }
 
 func TestAcceptInbox(t *testing.T) {

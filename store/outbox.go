@@ -264,7 +264,7 @@ func (m *marking) stmt(tx *Tx, at time.Time) queued {
 	for _, s := range m.sent {
 		args = append(args, s.ID, s.WAID)
 	}
-	return queued{tx.d.sql(markSentPG(len(m.sent))), args, "outbox"}
+	return queued{query: tx.d.sql(markSentPG(len(m.sent))), args: args, table: "outbox"}
 }
 
 func (m *marking) scan(s rowScanner) error {

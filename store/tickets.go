@@ -103,32 +103,26 @@ const updateTicketSQL = `UPDATE tickets SET
 WHERE id = ?`
 
 // UpdateTicket overwrites ticket t.ID with t, but for its line, which
-// stays. ErrNotFound if missing.
+// stays. ErrNotFound if missing: on PostgreSQL's writer it may fail the
+// Update instead (affectLater).
 func (tx *Tx) UpdateTicket(ctx context.Context, t Ticket) error {
 	if err := validStatus(t.Status); err != nil {
 		return fmt.Errorf("update ticket %d: %w", t.ID, err)
 	}
-	err := mustAffect(tx.execIn(ctx, "tickets", updateTicketSQL,
+	return tx.affectLater(ctx, "tickets", fmt.Sprintf("update ticket %d", t.ID), updateTicketSQL,
 		t.Chat, t.Requester, t.IDSuporte, t.Topic, t.Status, millis(t.QueuedAt), t.Agent,
 		millis(t.CreatedAt), millis(t.LastActivityAt), millis(t.ClosedAt), t.CloseReason,
 		millis(t.ClaimedAt), millis(t.FirstResponseAt), millis(t.EscalatedAt), millis(t.EscalationDue),
-		millis(t.QueueNotifiedAt), t.QueueNotifiedPos, t.ID))
-	if err != nil {
-		return fmt.Errorf("update ticket %d: %w", t.ID, err)
-	}
-	return nil
+		millis(t.QueueNotifiedAt), t.QueueNotifiedPos, t.ID)
 }
 
 const touchTicketSQL = `UPDATE tickets SET last_activity_at = ? WHERE id = ?`
 
 // TouchTicket records activity on ticket id at at: the common write of a
 // turn that changed nothing else, which leaves the ticket's indexes alone.
-// ErrNotFound if missing.
+// ErrNotFound if missing, as for UpdateTicket.
 func (tx *Tx) TouchTicket(ctx context.Context, id int64, at time.Time) error {
-	if err := mustAffect(tx.execIn(ctx, "tickets", touchTicketSQL, millis(at), id)); err != nil {
-		return fmt.Errorf("touch ticket %d: %w", id, err)
-	}
-	return nil
+	return tx.affectLater(ctx, "tickets", fmt.Sprintf("touch ticket %d", id), touchTicketSQL, millis(at), id)
 }
 
 const ticketsByChatSQL = `SELECT ` + ticketCols + ` FROM tickets
