@@ -54,6 +54,14 @@
 // WhatsApp is acked for survives a power failure too; group commit is what
 // makes that affordable.
 //
+// On PostgreSQL a savepoint costs two statements and a subtransaction, for
+// failures that hardly ever come: there a batch runs first with no
+// savepoint per job (runBare), and only if a job fails (an error, a panic,
+// a statement that failed under it, a queued write failing at the commit)
+// is it rolled back and run again with a savepoint per job, which then
+// isolates the failure as above. So a job's fn may run twice, as it may
+// after a lost deadlock.
+//
 // Inside Update, statements ignore ctx cancellation once they run: an
 // interrupted write would roll back the whole shared batch. The ctx is
 // checked before fn starts and before each statement instead.
@@ -86,9 +94,15 @@
 // connection, so one that fails to prepare cannot take its job's
 // savepoint with it. A job whose every statement was answered on a sound
 // transaction leaves its RELEASE queued for the next job. Reads that go
-// together (a turn's conversation, customer, ticket and flood count:
-// ChatRows; the sends recorded and whether the chat is idle then:
-// MarkSentIdle) share one round trip too (readAll, pgRowsAll).
+// together (the sends recorded and whether the chat is idle then:
+// MarkSentIdle) share one round trip too (readAll, pgRowsAll); a turn's
+// conversation, customer, ticket and flood count are one statement
+// (ChatRows). A write that must change a row but whose caller needs no
+// other answer (a ticket's update, an inbox row marked done) is queued
+// with that check (affectLater): changing no row fails it as a failed
+// queued write does, and such writes are sent on their own before a
+// release or a commit (flushChecks), since the statements sent after a
+// write that changed nothing still run.
 //
 // Each statement also costs the server its own executor setup, so on
 // PostgreSQL a run of queued writes on distinct tables, each reading and
