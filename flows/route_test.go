@@ -567,3 +567,20 @@ func TestBothOpensTheMenu(t *testing.T) {
 		}
 	}
 }
+
+// TestShippedGlossaryByHand: flows.yaml's glossary reads a user
+// deactivated as blocked and reactivating as unblocking, and money or a
+// cheque taken by hand as an entry of the books, not a boleto.
+func TestShippedGlossaryByHand(t *testing.T) {
+	fl := loadShipped(t)
+	for _, tt := range []struct{ text, want string }{
+		{"a vendedora ficou inativa, como reativo ela", "acesso"},
+		{"dá pra reativar a conta do estagiário?", "acesso"},
+		{"o cliente acertou em espécie, como registro", "financeiro-contas"},
+		{"paguei o frete em dinheiro, onde coloco", "financeiro-contas"},
+	} {
+		if a := fl.Understand(fl.Root(), tt.text); a.Kind != AnswerGo || a.Node != tt.want {
+			t.Errorf("Understand(%q) = %s %v; want go %s%s", tt.text, a.Kind, a.nodes(), tt.want, top(a.Routing))
+		}
+	}
+}
