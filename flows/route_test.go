@@ -584,3 +584,20 @@ func TestShippedGlossaryByHand(t *testing.T) {
 		}
 	}
 }
+
+// TestShippedGlossaryTickets: the situation or status of the customer's
+// own ticket is its progress (Meus chamados); a response time is how
+// tickets work (Como acompanhar chamados); "ligar" a bank is connecting
+// it, not calling.
+func TestShippedGlossaryTickets(t *testing.T) {
+	fl := loadShipped(t)
+	for _, tt := range []struct{ text, want string }{
+		{"me passa o status do meu ticket", "meus-chamados"},
+		{"qual o prazo de resposta pra um ticket?", "chamados-como-acompanhar"},
+		{"quero ligar meu banco sicredi", "financeiro-conexao"},
+	} {
+		if a := fl.Understand(fl.Root(), tt.text); a.Kind != AnswerGo || a.Node != tt.want {
+			t.Errorf("Understand(%q) = %s %v; want go %s%s", tt.text, a.Kind, a.nodes(), tt.want, top(a.Routing))
+		}
+	}
+}
