@@ -657,6 +657,18 @@ func (r *router) actionWeigh(i int, wants []word) (string, bool) {
 	if len(wants) == 0 || n.menu || len(n.names) == 0 {
 		return "", true
 	}
+	// A trail named only for an event ("Nota rejeitada") answers a text
+	// telling of one; a text only asking for an action another trail of
+	// its topic is named for ("como emito a nota pra prefeitura") is not
+	// about it, whatever its phrases say.
+	if !slices.ContainsFunc(n.names, func(a string) bool { return verbs[a] != isEvent }) &&
+		!slices.ContainsFunc(wants, func(w word) bool { return verbs[w.stem] == isEvent }) {
+		for _, w := range wants {
+			if slices.Contains(r.acts[r.branch(i)], w.stem) {
+				return w.surface, false
+			}
+		}
+	}
 	against := ""
 	for _, w := range wants {
 		if slices.Contains(n.says, w.stem) {
@@ -699,7 +711,7 @@ type phraseHit struct {
 // stands for one node: the deepest when they lie on one line from its
 // menu down ("carta de correção" is a keyword of the invoices menu and of
 // the trail under it); their shared sub-menu when it is among them or
-// they are too many to ask about ("boleto" names the topic, not which of
+// they are three or more ("boleto" names the topic, not which of
 // its trails); otherwise each of them. Under the menu the customer is
 // at (here), only those there count. One node left is a clear winner;
 // more, and the customer is asked.
@@ -985,7 +997,7 @@ func (r *router) pick(g []int, ranking []Candidate) []int {
 		}
 		return []int{d}
 	}
-	if m, ok := r.sharedMenu(g); ok && (slices.Contains(g, m) || len(g) > maxAsk) {
+	if m, ok := r.sharedMenu(g); ok && (slices.Contains(g, m) || len(g) >= maxAsk) {
 		return []int{m}
 	}
 	var out []int

@@ -601,3 +601,22 @@ func TestShippedGlossaryTickets(t *testing.T) {
 		}
 	}
 }
+
+// TestEventTrailNeedsAnEvent: a trail named only for an event (Nota
+// rejeitada) does not answer a text only asking for an action a sibling
+// is named for; an action tried ("quando tento emitir") tells, it does
+// not ask, so a story of a failed try still reaches it.
+func TestEventTrailNeedsAnEvent(t *testing.T) {
+	fl := loadShipped(t)
+	for _, tt := range []struct{ text, want string }{
+		{"como faz pra emitir nota pra prefeitura aqui de Itajaí?", "notas-nfse"},
+		{"quando tento emitir a nota aparece cst inválido", "notas-rejeitada"},
+	} {
+		if a := fl.Understand(fl.Root(), tt.text); a.Kind != AnswerGo || a.Node != tt.want {
+			t.Errorf("Understand(%q) = %s %v; want go %s%s", tt.text, a.Kind, a.nodes(), tt.want, top(a.Routing))
+		}
+	}
+	if ws := contentWords("tentei cancelar a nota"); len(ws) == 0 || !told(ws[0].surface) {
+		t.Errorf("contentWords(tentei cancelar a nota) = %+v; want the action told", ws)
+	}
+}

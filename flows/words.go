@@ -111,6 +111,30 @@ var expressions = func() []rewrite {
 	for _, v := range []string{" com gente ", " quero gente ", " queria gente ", " prefiro gente "} {
 		out = append(out, rewrite{v, " humano "})
 	}
+	// An action tried tells what was done, it asks nothing: "tento emitir
+	// e dá erro" is read as "emiti" (see told).
+	for _, g := range synonyms {
+		if g.kind != isAction {
+			continue
+		}
+		for _, v := range strings.Fields(g.words) {
+			past, ok := "", true
+			switch {
+			case strings.HasSuffix(v, "ar"):
+				past = v[:len(v)-2] + "ei"
+			case strings.HasSuffix(v, "ir"), strings.HasSuffix(v, "er"):
+				past = v[:len(v)-2] + "i"
+			default:
+				ok = false
+			}
+			if !ok {
+				continue
+			}
+			for _, try := range []string{" tento ", " tentei ", " tentando ", " tentar ", " tentou ", " ao ", " quando vou ", " quando tento ", " na hora de "} {
+				out = append(out, rewrite{try + v + " ", " " + past + " "})
+			}
+		}
+	}
 	return out
 }()
 
