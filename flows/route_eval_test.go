@@ -51,6 +51,9 @@ import (
 // own life (see Routing.Elsewhere), and none enters a trail now; the
 // rejection told in the present, the bot turned down and "tanto X quanto
 // Y" (see cues) raised both sets' floors. They are seen sets now.
+// holdout6.tsv was written blind after that round and measured once:
+// 76.8% and 86.5% at the main menu, eight out-of-scope texts into a
+// trail; it is held at that floor.
 var labelledSets = []struct {
 	name           string
 	minIn, min     int     // the least in-scope and out-of-scope phrases it holds
@@ -64,6 +67,7 @@ var labelledSets = []struct {
 	{"holdout3.tsv", 60, 15, true, 85, 95, 0},
 	{"holdout4.tsv", 150, 25, true, 83, 90, 0},
 	{"holdout5.tsv", 150, 40, true, 88, 95, 0},
+	{"holdout6.tsv", 150, 40, true, 76, 86, 8},
 }
 
 type labelled struct {
