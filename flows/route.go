@@ -136,13 +136,15 @@ type Routing struct {
 	Glossary []GlossUse // the glossary entries the text's words were read through
 	Weak     bool       // RouteAsk only because the best node is not convincing enough to go to, or the text is about the customer's own life
 	// Elsewhere lists the text's words that place it in the customer's
-	// own life (family, school, a personal card): no trail is entered on
-	// such a text, it is only asked about (or a menu opened), since its
-	// topic words are likely a coincidence.
+	// own life (family, school, a personal card, an account with a
+	// consumer brand: "senha do insta"): no trail is entered on such a
+	// text, it is only asked about (or a menu opened), since its topic
+	// words are likely a coincidence.
 	Elsewhere []string
 	// Owned lists the customer's own things the text names ("meu
-	// celular"): a trail is entered only when it knows two of the text's
-	// other words.
+	// celular", a bank's card or app, an account of someone no node
+	// knows: "plano da academia"): a trail is entered only when it knows
+	// two of the text's other words.
 	Owned []string
 
 	words int  // the text's content words, one per stem
@@ -552,6 +554,17 @@ func (r *router) route(norm, from string) Routing {
 	for k := range out.Unknown {
 		mass += unknown * unknown * min(1, 2/float64(k+1))
 	}
+	// An account said of a consumer brand puts the text in the customer's
+	// own life; a card or an app said of a bank, or a plan or card said of
+	// someone no node knows, is the customer's own thing.
+	for _, t := range cs.theirs {
+		switch {
+		case t.brand:
+			out.Elsewhere = append(out.Elsewhere, t.words)
+		case t.bank || t.held && slices.Contains(out.Unknown, t.owner):
+			out.Owned = append(out.Owned, t.words)
+		}
+	}
 	if mass == 0 {
 		return out
 	}
@@ -850,10 +863,12 @@ func (r *router) pair(out Routing, i int) (int, bool) {
 }
 
 // personal reports whether trail node may not be entered on a text about
-// the customer's own life: one naming family, school or a personal thing
-// (Elsewhere), or the customer's own device or app (Owned) when node
-// knows fewer than two of the text's other words. A menu is no such risk:
-// it only shows its options.
+// the customer's own life: one naming family, school, a personal thing or
+// a consumer brand's account (Elsewhere), or the customer's own device,
+// bank card or app, or an account of someone no node knows (Owned) when
+// node knows fewer than two of the text's other words (a glossary term
+// inside the thing is the thing). A menu is no such risk: it only shows
+// its options.
 func (r *router) personal(out Routing, node string) bool {
 	i, ok := r.index[node]
 	switch {
@@ -870,7 +885,9 @@ func (r *router) personal(out Routing, node string) bool {
 	}
 	var other []string
 	for _, m := range out.Ranking[k].Matches {
-		if !slices.ContainsFunc(out.Owned, func(o string) bool { return strings.HasSuffix(o, " "+m.Word) }) {
+		if !slices.ContainsFunc(out.Owned, func(o string) bool {
+			return slices.Contains(strings.Fields(o), m.Word) || m.Gloss != "" && strings.Contains(" "+o+" ", " "+m.Gloss+" ")
+		}) {
 			other = appendNew(other, m.Word)
 		}
 	}

@@ -53,7 +53,11 @@ import (
 // Y" (see cues) raised both sets' floors. They are seen sets now.
 // holdout6.tsv was written blind after that round and measured once:
 // 76.8% and 86.5% at the main menu, eight out-of-scope texts into a
-// trail; it is held at that floor.
+// trail, all about a consumer's own accounts with named companies. It
+// has been looked at since, by kind: an account said of a consumer
+// brand, of a bank (a card, an app) or of someone no node knows (see
+// cues) enters no trail now. It is a seen set; the next blind one is the
+// honest measure.
 var labelledSets = []struct {
 	name           string
 	minIn, min     int     // the least in-scope and out-of-scope phrases it holds
@@ -67,7 +71,7 @@ var labelledSets = []struct {
 	{"holdout3.tsv", 60, 15, true, 85, 95, 0},
 	{"holdout4.tsv", 150, 25, true, 83, 90, 0},
 	{"holdout5.tsv", 150, 40, true, 88, 95, 0},
-	{"holdout6.tsv", 150, 40, true, 76, 86, 8},
+	{"holdout6.tsv", 150, 40, true, 76, 86, 0},
 }
 
 type labelled struct {

@@ -480,6 +480,8 @@ func TestElsewhereIn(t *testing.T) {
 		{"meu celular não abre", nil, []string{"meu celular"}},
 		{"o WhatsApp de vocês atende sábado?", nil, nil},
 		{"travou meu zap", nil, []string{"meu whatsapp"}},
+		{"a claro me cobrou a mais", []string{"a claro"}, nil},
+		{"claro, quero emitir nota", nil, nil},
 	} {
 		c := cuesIn(Normalize(tt.text))
 		life, own := c.life, c.own
@@ -508,6 +510,14 @@ func TestPersonalLife(t *testing.T) {
 		"meu celular travou",
 		"meu whatsapp não manda áudio",
 		"fiz um pix pro meu irmão e não caiu",
+		"esqueci a senha do facebook e o código não chega",
+		"quero cancelar meu plano da claro",
+		"o app do nubank não abre, não consigo entrar",
+		"a fatura do meu cartão nubank veio errada",
+		"como cancelo a assinatura do spotify",
+		"preciso da senha do roteador",
+		"o chamado que abri com a tim nunca foi respondido",
+		"recebi um boleto falso por email, acho que é golpe",
 	} {
 		for _, menu := range menus {
 			a := fl.Understand(menu, text)
@@ -521,6 +531,12 @@ func TestPersonalLife(t *testing.T) {
 		{"vocês atendem pelo whatsapp no sábado?", "canais"},
 		{"a senha nova não chega no meu celular e o login não entra", "acesso"},
 		{"lancei o cartão de crédito da empresa como despesa, onde vejo", "financeiro-contas"},
+		{"quero conectar a conta do itaú da empresa", "financeiro-conexao"},
+		{"o boleto do sicoob não registrou", "boletos-registro"},
+		{"o extrato do bradesco não importa", "financeiro-conciliacao"},
+		{"meu cliente pagou pelo app do itaú e o boleto deu inválido", "boletos-registro"},
+		{"como tiro o acesso do joão que saiu da empresa", "acesso"},
+		{"troquei o cartão da assinatura", "plano"},
 	} {
 		if a := fl.Understand(fl.Root(), tt.text); a.Kind != AnswerGo || a.Node != tt.want {
 			t.Errorf("Understand(%q) = %s %v; want go %s%s", tt.text, a.Kind, a.nodes(), tt.want, top(a.Routing))

@@ -77,12 +77,14 @@ var stopWords = setOf(`a o as os um uma uns umas de do da dos das em no na nos n
 	outubro novembro dezembro`)
 
 // fillerPhrases are word groups that carry no topic though their words
-// may ("de novo" is "again", not "new"; "tirar uma dúvida" asks a
+// may ("de novo" is "again", not "new"; "toda hora" is "always", no
+// opening hours; "tirar uma dúvida" asks a
 // question, it does not issue anything as "tirar nota" does; "vocês
 // vendem" asks what the company sells, not about the customer's sales);
 // the product's name is one.
 var fillerPhrases = []string{" conta azul ", " de novo ", " tudo bem ", " tudo bom ", " voces vendem ", " voce vende ",
-	" tirar uma duvida ", " tirar umas duvidas ", " tirar duvida ", " tirar duvidas ", " passo a passo "}
+	" tirar uma duvida ", " tirar umas duvidas ", " tirar duvida ", " tirar duvidas ", " passo a passo ",
+	" toda hora ", " o tempo todo "}
 
 // expressions are word groups of the language that mean one word routing
 // knows, read as that word before the text is split: "carne e osso" is a
@@ -160,7 +162,8 @@ var leaving = func() []rewrite {
 
 // elsewhere are words that place a text in another part of the
 // customer's life than their company's books: family, school, a consumer
-// service. A topic word beside one is probably a coincidence ("minha
+// service, a scam or a break-in (a matter for the bank or the police). A
+// topic word beside one is probably a coincidence ("minha
 // filha tirou nota baixa" is no invoice), so routing enters no trail on
 // such a text (see Routing.Elsewhere). Words a business writes too stay
 // out: "escola" and "aluno" (a school bills its students), "professor"
@@ -169,7 +172,8 @@ var elsewhere = setOf(`filho filha filhos filhas mae mamae pai papai marido espo
 	namorado namorada noivo noiva sogra sogro cunhado cunhada irmao irma avo avos neto neta netos
 	sobrinho sobrinha tio tia primo prima
 	prova provas boletim vestibular enem matematica portugues geografia biologia quimica
-	netflix spotify globoplay deezer disney tinder`)
+	netflix spotify globoplay deezer disney tinder
+	golpe golpes golpista fraude clonado clonada clonaram hackeado hackeada hackearam`)
 
 // owned are things a customer has as a person, not as a company: said
 // right after a possessive ("meu celular"), they are the customer's own
@@ -188,12 +192,70 @@ var possessives = setOf(`meu minha meus minhas`)
 // company's personnel department is the company's.
 var qualifiers = setOf(`pessoal particular`)
 
+// accounts are what a person holds with any company, the product among
+// them: a password or login, a plan, an app, a card and its bill, a
+// ticket, a boleto. Said of another company ("a senha do insta", "o
+// plano da academia", "o cartão itaú"), they are that company's, not
+// the product's (see theirs).
+var accounts = setOf(`senha senhas login acesso cadastro plano planos assinatura mensalidade app aplicativo
+	cartao cartoes fatura faturas chamado chamados protocolo boleto boletos conta contas`)
+
+// brands are companies and services people deal with as consumers, none
+// of them part of a company's books: phone operators, social networks
+// and e-mail, streaming, rides and delivery, gyms, health plans, the
+// home's internet. An account said of one ("o plano da vivo", "a senha do insta")
+// puts the text in the customer's own life.
+var brands = setOf(`tim vivo claro oi nextel algar sky operadora
+	insta instagram facebook face tiktok twitter linkedin gmail hotmail yahoo icloud outlook telegram
+	netflix spotify globoplay deezer disney youtube hbo tinder uber ifood
+	academia smartfit unimed amil hapvida sulamerica wifi roteador modem internet`)
+
+// banks are the banks people hold as persons too: their card, its bill
+// and their app ("o cartão do nubank", "o app do bradesco") are the
+// customer's own, unless the text says more about the company's books.
+// A bank's other accounts are the company's (the ERP connects a bank
+// account, issues a bank's boletos, imports its statements).
+var banks = setOf(`banco itau bradesco santander nubank caixa inter c6 bb picpay neon next original pan
+	sicoob sicredi banrisul`)
+
+// personalBanking are the accounts a bank's customer holds as a person.
+var personalBanking = setOf(`cartao cartoes fatura faturas app aplicativo`)
+
+// heldElsewhere are the accounts a company holds only with the product
+// (its plan, its app) or a bank (a card and its bill): said of someone
+// else ("o plano da academia"), they are not the company's. A password,
+// a login or a boleto of someone routing does not know is often a
+// person's of the company ("o acesso do joão", "o boleto do seu josé").
+var heldElsewhere = setOf(`plano planos assinatura assinaturas mensalidade app aplicativo cartao cartoes fatura faturas`)
+
+// of are the words that say whose an account is ("a senha do insta").
+var of = setOf(`do da dos das de`)
+
+// operators are the phone operators named by an everyday word ("claro",
+// "vivo", "oi"): the company only after an article or preposition ("a
+// claro me cobrou", "o plano da vivo").
+var operators = setOf(`tim vivo claro oi nextel`)
+
+// articles are the words before which an operator's name is the company.
+var articles = setOf(`a da na pela com`)
+
 // cues are what a text says beyond its content words: where in the
-// customer's life it is (see elsewhere, qualifiers and owned), and
-// whether it asks about two things at once.
+// customer's life it is (see elsewhere, qualifiers and owned), whose
+// accounts it names, and whether it asks about two things at once.
 type cues struct {
 	life, own []string // the words placing it in the customer's own life; their own things, after the possessive
+	theirs    []theirs // accounts said of a company, or of someone routing does not know
 	both      bool     // "tanto X quanto Y", "tanto X como Y": both things, so the menu showing them (see decide)
+}
+
+// theirs is an account the text says is another's: "senha do insta",
+// "fatura do meu cartao itau".
+type theirs struct {
+	words string // from the account to its owner, as written (folded)
+	owner string
+	brand bool // a consumer brand (see brands): the text is about the customer's own life
+	bank  bool // a bank's card, bill or app (see banks): the customer's own thing
+	held  bool // an account held elsewhere (see heldElsewhere): the customer's own, when no node knows the owner
 }
 
 // cuesIn reads the cues of normalized text n.
@@ -210,9 +272,52 @@ func cuesIn(n string) cues {
 			c.life = append(c.life, toks[i-1]+" "+t)
 		case owned[t] && i > 0 && possessives[toks[i-1]]:
 			c.own = append(c.own, toks[i-1]+" "+t)
+		case operators[t] && i > 0 && articles[toks[i-1]]:
+			c.life = append(c.life, toks[i-1]+" "+t)
+		}
+		if accounts[t] {
+			if th, ok := ownerOf(toks, i); ok {
+				c.theirs = append(c.theirs, th)
+			}
 		}
 	}
 	return c
+}
+
+// ownerOf reads whose the account at toks[i] is: a brand or bank named
+// right after it ("cartao itau") or after "do" or "da" ("senha do
+// insta"), or someone else after "do", "da" or "de" ("plano da
+// academia"), past a possessive and other accounts ("fatura do meu
+// cartao itau" is the card's, the bank's). A bank owns the account only
+// when it is one a person holds there ("a senha do app do banco" is the
+// app's, and the app the bank's); after "de", a brand is a kind of thing
+// ("conta de internet" is an expense).
+func ownerOf(toks []string, i int) (theirs, bool) {
+	for j := i + 1; j < len(toks); j++ {
+		prep := ""
+		if of[toks[j]] {
+			prep = toks[j]
+			j++
+		}
+		if j < len(toks) && possessives[toks[j]] {
+			j++
+		}
+		if j >= len(toks) {
+			break
+		}
+		o := toks[j]
+		if accounts[o] {
+			continue
+		}
+		th := theirs{words: strings.Join(toks[i:j+1], " "), owner: o, brand: brands[o] && prep != "de",
+			bank: personalBanking[toks[i]] && banks[o] && prep != "de",
+			held: prep != "" && heldElsewhere[toks[i]] && !stopWords[o] && !isNumber(o)}
+		if th.brand || th.bank || th.held {
+			return th, true
+		}
+		break
+	}
+	return theirs{}, false
 }
 
 // rewrite replaces a padded word group.
