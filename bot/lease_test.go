@@ -12,22 +12,23 @@ import (
 	"suporte/store/pgtemp"
 )
 
-// term is one lease term as a test sees it.
+// leaseTerm is one lease term as a test sees it.
 type leaseTerm struct {
 	token      int64
 	start, end time.Time
+	check      error // the fence checked at the term's start
 }
 
-// runLease runs l with a duty that records its term and waits for its
-// context; terms come out on the channel once they end.
+// runLease runs l with a duty that checks the fence, records its term and
+// waits for its context; every term comes out on the channel once it
+// ends, a failed check too (a duty that returned without its term held
+// the test waiting for it forever).
 func runLease(ctx context.Context, l *Lease, terms chan<- leaseTerm) <-chan error {
 	done := make(chan error, 1)
 	go func() {
 		done <- l.Run(ctx, func(owned context.Context) error {
 			t := leaseTerm{token: l.token.Load(), start: time.Now()}
-			if err := l.Check(owned); err != nil {
-				return err
-			}
+			t.check = l.Check(owned)
 			<-owned.Done()
 			t.end = time.Now()
 			terms <- t
@@ -35,6 +36,17 @@ func runLease(ctx context.Context, l *Lease, terms chan<- leaseTerm) <-chan erro
 		})
 	}()
 	return done
+}
+
+// endedTerm takes the next ended term, failing the test if its fence
+// check did not pass.
+func endedTerm(t *testing.T, terms <-chan leaseTerm, who string) leaseTerm {
+	t.Helper()
+	term := <-terms
+	if term.check != nil {
+		t.Errorf("%s's fence at the start of its term (token %d): %v", who, term.token, term.check)
+	}
+	return term
 }
 
 // TestLeaseFailover: two processes share a PostgreSQL store. The first
@@ -74,7 +86,7 @@ func TestLeaseFailover(t *testing.T) {
 
 	dbA.Close() // a loses the database
 	lost := time.Now()
-	ta := <-terms
+	ta := endedTerm(t, terms, "a")
 	if err := <-doneA; !errors.Is(err, store.ErrLeaseLost) {
 		t.Errorf("a's Run: got %v; want the loss", err)
 	}
@@ -107,7 +119,7 @@ func TestLeaseFailover(t *testing.T) {
 	if err := <-doneB; err != nil {
 		t.Errorf("b's Run after its stop: %v", err)
 	}
-	<-terms
+	endedTerm(t, terms, "b")
 	released := time.Now()
 	waitLease(t, ttl, "c takes the released line", c.Owner)
 	if d := time.Since(released); d > ttl/2 {
