@@ -56,8 +56,10 @@ import (
 // trail, all about a consumer's own accounts with named companies. It
 // has been looked at since, by kind: an account said of a consumer
 // brand, of a bank (a card, an app) or of someone no node knows (see
-// cues) enters no trail now. It is a seen set; the next blind one is the
-// honest measure.
+// cues) enters no trail now; the trade's words it used that no node knew
+// went into the glossary (never its phrases), and "os dois", "umas X,
+// outras Y" and "faço os boletos" are read as words of the language. It
+// is a seen set; the next blind one is the honest measure.
 var labelledSets = []struct {
 	name           string
 	minIn, min     int     // the least in-scope and out-of-scope phrases it holds
@@ -69,9 +71,9 @@ var labelledSets = []struct {
 	{"holdout.tsv", 150, 40, true, 85, 95, 0},
 	{"holdout2.tsv", 60, 15, true, 85, 95, 0},
 	{"holdout3.tsv", 60, 15, true, 85, 95, 0},
-	{"holdout4.tsv", 150, 25, true, 83, 90, 0},
+	{"holdout4.tsv", 150, 25, true, 84, 91, 0},
 	{"holdout5.tsv", 150, 40, true, 88, 95, 0},
-	{"holdout6.tsv", 150, 40, true, 76, 86, 0},
+	{"holdout6.tsv", 150, 40, true, 82, 90, 0},
 }
 
 type labelled struct {

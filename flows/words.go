@@ -71,7 +71,7 @@ var stopWords = setOf(`a o as os um uma uns umas de do da dos das em no na nos n
 	tento tentei tentar tentando tentou uso usar usando usei acho achei sabe sabem sabia vejo
 	chama chamo chamar chamou chamei chamam resolvo resolver resolve
 	urgente urgencia socorro help aff affs poxa nossa cara mano vei galera amanha
-	explica explicar explicacao funciona funcionar funcionando funcionou significa diz dizer disse falou
+	explica explicar explicacao funciona funcionam funcione funcionar funcionando funcionou significa diz dizer disse falou
 	pergunta perguntas dentro desde parte tanto tanta
 	semana semanas mes meses ano anos janeiro fevereiro abril maio junho julho agosto setembro
 	outubro novembro dezembro`)
@@ -112,6 +112,15 @@ var expressions = func() []rewrite {
 	}
 	for _, v := range []string{" com gente ", " quero gente ", " queria gente ", " prefiro gente "} {
 		out = append(out, rewrite{v, " humano "})
+	}
+	// Making a note or a boleto is issuing it ("faço os boletos", "fiz a
+	// nota"); "fazer" alone says nothing, so it is a stop word.
+	for _, v := range []struct{ from, to string }{{"fazer", "emitir"}, {"faco", "emitir"}, {"faz", "emitir"}, {"fazemos", "emitir"}, {"fazendo", "emitir"}, {"fiz", "emiti"}, {"fizemos", "emiti"}} {
+		for _, art := range []string{" ", " o ", " a ", " os ", " as ", " um ", " uma ", " uns ", " umas ", " meu ", " minha ", " meus ", " minhas "} {
+			for _, thing := range []string{"boleto", "boletos", "nota", "notas"} {
+				out = append(out, rewrite{" " + v.from + art + thing + " ", " " + v.to + art + thing + " "})
+			}
+		}
 	}
 	// An action tried tells what was done, it asks nothing: "tento emitir
 	// e dá erro" is read as "emiti" (see told).
@@ -245,7 +254,7 @@ var articles = setOf(`a da na pela com`)
 type cues struct {
 	life, own []string // the words placing it in the customer's own life; their own things, after the possessive
 	theirs    []theirs // accounts said of a company, or of someone routing does not know
-	both      bool     // "tanto X quanto Y", "tanto X como Y": both things, so the menu showing them (see decide)
+	both      bool     // "tanto X quanto Y", "X e Y, os dois", "umas X, outras Y": both things, so the menu showing them (see decide)
 }
 
 // theirs is an account the text says is another's: "senha do insta",
@@ -264,7 +273,9 @@ func cuesIn(n string) cues {
 	toks := strings.Fields(spelled(n))
 	for i, t := range toks {
 		switch {
-		case t == "tanto" && slices.ContainsFunc(toks[i+1:], func(u string) bool { return u == "quanto" || u == "como" }):
+		case t == "tanto" && slices.ContainsFunc(toks[i+1:], func(u string) bool { return u == "quanto" || u == "como" }),
+			t == "ambos" || t == "ambas" || (t == "dois" || t == "duas") && i > 0 && (toks[i-1] == "os" || toks[i-1] == "as"),
+			(t == "uns" || t == "umas") && slices.ContainsFunc(toks[i+1:], func(u string) bool { return u == "outros" || u == "outras" }):
 			c.both = true
 		case elsewhere[t]:
 			c.life = append(c.life, t)
