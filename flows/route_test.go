@@ -636,3 +636,29 @@ func TestEventTrailNeedsAnEvent(t *testing.T) {
 		t.Errorf("contentWords(tentei cancelar a nota) = %+v; want the action told", ws)
 	}
 }
+
+// TestBothCues: a text asking about two things at once says so in
+// several ways; a number of things, or "os outros" alone, does not.
+func TestBothCues(t *testing.T) {
+	for text, want := range map[string]bool{
+		"nota de produto e de serviço, os dois":       true,
+		"ambos os boletos":                            true,
+		"umas notas saíram e outras foram rejeitadas": true,
+		"tanto boleto quanto pix":                     true,
+		"emiti dois boletos":                          false,
+		"os outros clientes receberam":                false,
+	} {
+		if got := cuesIn(Normalize(text)).both; got != want {
+			t.Errorf("cuesIn(%q).both = %v; want %v", text, got, want)
+		}
+	}
+}
+
+// TestMakingIsIssuing: making a note or a boleto is issuing it.
+func TestMakingIsIssuing(t *testing.T) {
+	for _, text := range []string{"faço os boletos no site do banco", "fiz a nota ontem"} {
+		if got := stems(contentWords(text)); !slices.Contains(got, stem("emitir")) {
+			t.Errorf("contentWords(%q) stems = %q; want emitir", text, got)
+		}
+	}
+}
