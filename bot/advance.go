@@ -82,7 +82,14 @@ func (r *Runtime) advance(ctx context.Context, chat string, rec sendRecord, time
 		in    *store.Inbound
 		fired bool
 	)
-	err := r.cfg.Store.UpdateChat(ctx, chat, func(tx *store.Tx) error {
+	// The lock, and the sends' record with the look at whether the chat
+	// is idle, open the job: on PostgreSQL the writer does those of the
+	// batch's jobs together (store.Opening).
+	open := store.Opening{Line: r.cfg.Line, Chat: chat}
+	if sent, ok := plainSends(rec); ok && !timers {
+		open.Sent, open.At = sent, now
+	}
+	err := r.cfg.Store.UpdateOpening(ctx, open, func(tx *store.Tx) error {
 		res, h, evs, in, fired = advanced{}, handled{}, nil, nil, false // a retried job starts over
 		if err := tx.LockChat(ctx, r.cfg.Line, chat); err != nil {
 			return err

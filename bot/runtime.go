@@ -200,11 +200,15 @@ func (r *Runtime) Receive(ctx context.Context, in Inbound) (dup bool, err error)
 		inline bool
 		res    handled
 	)
-	err = r.cfg.Store.UpdateChat(ctx, in.Chat, func(tx *store.Tx) error {
-		row = store.Inbound{
-			Chat: in.Chat, Line: r.cfg.Line, MsgID: in.ID, Kind: in.Kind, Text: in.Text,
-			SentAt: in.At, ReceivedAt: now, PushName: in.PushName, Phone: in.Phone,
-		}
+	accept := store.Inbound{
+		Chat: in.Chat, Line: r.cfg.Line, MsgID: in.ID, Kind: in.Kind, Text: in.Text,
+		SentAt: in.At, ReceivedAt: now, PushName: in.PushName, Phone: in.Phone,
+	}
+	// The lock and the message's row open the job: on PostgreSQL the
+	// writer stores the batch's messages together (store.Opening).
+	open := store.Opening{Line: r.cfg.Line, Chat: in.Chat, Accept: &accept}
+	err = r.cfg.Store.UpdateOpening(ctx, open, func(tx *store.Tx) error {
+		row = accept
 		// When nothing of this chat is waiting (no older input, nothing
 		// queued to send), the message is handled in the same transaction:
 		// one commit makes it durable and answers it. The chat's lock

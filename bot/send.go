@@ -311,6 +311,22 @@ func recordSendsIdle(ctx context.Context, tx *store.Tx, rec sendRecord, now time
 	return false, nil
 }
 
+// plainSends returns the sends rec records as recordSendsIdle passes them
+// to MarkSentIdle, if it does: some delivered, none failed, no poll.
+func plainSends(rec sendRecord) ([]store.Sent, bool) {
+	if len(rec.done) == 0 || rec.failed != nil {
+		return nil, false
+	}
+	sent := make([]store.Sent, 0, len(rec.done))
+	for _, d := range rec.done {
+		if d.pollID != "" {
+			return nil, false
+		}
+		sent = append(sent, store.Sent{ID: d.id, WAID: d.waID})
+	}
+	return sent, true
+}
+
 // assignIDs gives queued messages their transport ids before the first
 // attempt, when the transport chooses them: a resend after a crash then
 // reuses the id and the customer's phone shows one message, not two.

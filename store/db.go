@@ -79,7 +79,8 @@ type DB struct {
 	// Batches committed or rolled back, and the jobs they carried.
 	batches atomic.Int64
 	batched atomic.Int64
-	faults  faults // batches that met a storage fault
+	opened  atomic.Int64 // jobs whose opening the writer did, committed
+	faults  faults       // batches that met a storage fault
 }
 
 // writer is one write connection and the goroutine that owns it.
@@ -104,6 +105,11 @@ type job struct {
 	ctx  context.Context
 	fn   func(tx *Tx) error
 	done chan result // buffered: the writer never blocks on it
+
+	// UpdateChat's chat (scoped), and what the job opens with.
+	chat   string
+	scoped bool
+	open   *Opening
 }
 
 type result struct {
@@ -314,6 +320,10 @@ func (db *DB) hotQueries() []string {
 // Update calls they carried: the group commit's effect, for metrics.
 func (db *DB) WriteStats() (batches, jobs int64) { return db.batches.Load(), db.batched.Load() }
 
+// OpenedJobs counts the committed jobs whose Opening the writer did for
+// their batch, on PostgreSQL.
+func (db *DB) OpenedJobs() int64 { return db.opened.Load() }
+
 // Path returns the database file path given to Open; for PostgreSQL,
 // its URL with any password hidden.
 func (db *DB) Path() string {
@@ -382,7 +392,7 @@ func (db *DB) closePools() error {
 // should be short and do no other IO, since every job of the batch waits
 // for it.
 func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) error {
-	return db.update(ctx, db.writers[0], fn)
+	return db.update(ctx, db.writers[0], &job{fn: fn})
 }
 
 // UpdateChat is Update for work on one chat (which fn still locks with
@@ -391,14 +401,19 @@ func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) error {
 // goes to the same one: chats are worked on in parallel, one chat's work
 // stays in order. On SQLite it is Update.
 func (db *DB) UpdateChat(ctx context.Context, chat string, fn func(tx *Tx) error) error {
-	return db.update(ctx, db.writers[chatHash(chat)%uint64(len(db.writers))], fn)
+	return db.update(ctx, db.writerOf(chat), &job{chat: chat, scoped: true, fn: fn})
 }
 
-func (db *DB) update(ctx context.Context, wr *writer, fn func(tx *Tx) error) error {
+// writerOf returns the writer of chat's work.
+func (db *DB) writerOf(chat string) *writer {
+	return db.writers[chatHash(chat)%uint64(len(db.writers))]
+}
+
+func (db *DB) update(ctx context.Context, wr *writer, j *job) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	j := &job{ctx: ctx, fn: fn, done: make(chan result, 1)}
+	j.ctx, j.done = ctx, make(chan result, 1)
 
 	db.mu.RLock()
 	if db.closed {
@@ -586,7 +601,18 @@ func (db *DB) runBatch(tx *Tx, jobs []*job) bool {
 		var after []func() // the committed jobs' AfterCommit calls
 		if bare {
 			var failed *result
-			after, failed = runBare(tx, jobs, results, own)
+			opens, err := tx.open(jobs)
+			nopened := 0
+			for _, o := range opens {
+				if o != nil {
+					nopened++
+				}
+			}
+			if err != nil {
+				failed = &result{err: err}
+			} else {
+				after, failed = runBare(tx, jobs, opens, results, own)
+			}
 			committed := false
 			if failed == nil {
 				// A queued write that failed fails the COMMIT, which
@@ -597,6 +623,9 @@ func (db *DB) runBatch(tx *Tx, jobs []*job) bool {
 					_, err = tx.exec(ctx, commitSQL)
 				}
 				committed = err == nil
+				if committed {
+					db.opened.Add(int64(nopened))
+				}
 			}
 			if !committed {
 				tx.later = tx.later[:0]
@@ -606,7 +635,7 @@ func (db *DB) runBatch(tx *Tx, jobs []*job) bool {
 				}
 				clear(results)
 				clear(own)
-				if failed != nil && len(jobs) == 1 && !retryable(failed.err) {
+				if failed != nil && len(jobs) == 1 && !retryable(failed.err) && !errors.Is(failed.err, errNotOpened) {
 					// Its own failure, rolled back: nothing else to commit.
 					results[0], own[0] = *failed, true
 					finish(nil)
@@ -642,15 +671,30 @@ func (db *DB) runBatch(tx *Tx, jobs []*job) bool {
 // the first job that fails (an error, a panic, or a statement that failed
 // under it) and returns that job's result: the caller rolls the whole
 // batch back. A failure among the writes still queued shows in a later
-// job, or in the COMMIT.
-func runBare(tx *Tx, jobs []*job, results []result, own []bool) (after []func(), failed *result) {
+// job, or in the COMMIT. opens holds the jobs' openings done (see
+// Opening): a job whose opening was done fails when it does not take it
+// whole, or when it cannot run, since what was done for it would commit.
+func runBare(tx *Tx, jobs []*job, opens []*opened, results []result, own []bool) (after []func(), failed *result) {
+	defer func() { tx.opening = nil }()
 	for i, j := range jobs {
+		var o *opened
+		if opens != nil {
+			o = opens[i]
+		}
 		if err := j.ctx.Err(); err != nil {
+			if o != nil {
+				return nil, &result{err: errNotOpened}
+			}
 			results[i], own[i] = result{err: err}, true
 			continue
 		}
 		tx.after = tx.after[:0]
+		tx.opening = o
 		r := callJob(j, tx)
+		tx.opening = nil
+		if r.err == nil && r.panicked == nil && o != nil && !o.taken() {
+			r.err = errNotOpened
+		}
 		if r.err != nil || r.panicked != nil || tx.pg.PgConn().TxStatus() != 'T' {
 			return nil, &r
 		}
@@ -850,6 +894,7 @@ type Tx struct {
 	prepared map[string]*sql.Stmt
 	writer   bool
 	after    []func()
+	opening  *opened // the running job's, done by the writer (see Opening)
 }
 
 // querier runs SQL: *sql.Tx, *sql.Conn.

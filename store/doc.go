@@ -116,6 +116,23 @@
 // search terms, its replies (AppendOutboxAll), the sends recorded
 // (MarkSentAll).
 //
+// Most jobs of a batch open alike: a message stored (the chat locked,
+// its row inserted, whether the chat was idle), or the sends of a chat
+// recorded (the chat locked, its messages marked sent, whether it is idle
+// then). A job may say so (UpdateOpening, Opening), and on PostgreSQL the
+// writer then does the openings of the batch's jobs at once, before it
+// runs them: one lock statement for all their chats, one insert of all
+// their messages, one update of all their sends and one look at all
+// their chats, in one round trip, arrays of rows unnested, one statement
+// text whatever their number. Each job's LockChat, AcceptInbox and
+// MarkSentIdle then take their answers from there. A job's opening is
+// done only if no job before it in the batch worked on its chat (or on
+// no chat in particular): so it sees what it would have seen as the
+// job's own first statements. Whatever fails (a statement of the
+// openings, a job, a job that did not make the calls it opened with) is
+// handled as in any bare batch: rolled back and run again with a
+// savepoint per job, each doing its own statements.
+//
 // PostgreSQL's writers plan no index-only scans (connectWriter): each
 // takes a buffer from malloc past the statement's memory, and giving it
 // back shrank the server's heap on every message.

@@ -173,10 +173,10 @@ func (db *DB) Drill(ctx context.Context, f Fault) error {
 		// Each writer sets it between its statements (it talks to its
 		// connection directly): a job of its own, for the batches after.
 		for _, wr := range db.writers {
-			err := db.update(ctx, wr, func(tx *Tx) error {
+			err := db.update(ctx, wr, &job{fn: func(tx *Tx) error {
 				_, err := tx.exec(ctx, `SET SESSION CHARACTERISTICS AS TRANSACTION `+mode)
 				return err
-			})
+			}})
 			if err != nil {
 				return fmt.Errorf("drill: %w", err)
 			}

@@ -120,6 +120,9 @@ func (tx *Tx) ChatIdle(ctx context.Context, line, chat string) (bool, error) {
 // FinishInbox would. A repeated (Chat, Line, MsgID) returns dup=true and the
 // stored row's id.
 func (tx *Tx) AcceptInbox(ctx context.Context, in Inbound) (id int64, dup, idle bool, err error) {
+	if id, idle, ok := tx.openedAccept(in); ok {
+		return id, false, idle, nil
+	}
 	received := millis(in.ReceivedAt)
 	err = tx.queryRow(ctx, acceptInboxSQL, in.Line, in.Chat, in.Line, in.Chat,
 		in.Chat, in.Line, in.MsgID, in.Kind, in.Text, millis(in.SentAt), received, in.PushName, in.Phone,

@@ -27,7 +27,11 @@ func (tx *Tx) LockChat(ctx context.Context, line, chat string) error {
 	if !tx.d.postgres || !tx.writer {
 		return nil
 	}
-	if err := tx.execLater(ctx, lockChatSQL, int64(chatHash(line+"\x00"+chat))); err != nil {
+	key := int64(chatHash(line + "\x00" + chat))
+	if tx.openedLock(key) {
+		return nil // the batch's opening took it
+	}
+	if err := tx.execLater(ctx, lockChatSQL, key); err != nil {
 		return fmt.Errorf("lock chat: %w", err)
 	}
 	return nil

@@ -288,6 +288,9 @@ func (m *marking) check() error {
 // PostgreSQL in one round trip, once each ran alone. A chat that just
 // sent has usually nothing left to do, which the same trip says.
 func (tx *Tx) MarkSentIdle(ctx context.Context, sent []Sent, at time.Time, line, chat string) (bool, error) {
+	if idle, ok, err := tx.openedSent(sent, at, line, chat); ok {
+		return idle, err
+	}
 	m := markSent(sent)
 	var mark queued
 	if tx.pg != nil && len(sent) > 0 && !at.IsZero() {

@@ -112,6 +112,7 @@ func runBench(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 type benchResult struct {
 	messages, handoffs, sent int64
 	batches, jobs            int64 // write transactions and the Update calls they carried
+	opened                   int64 // of those, opened together with others (store.Opening)
 	elapsed                  time.Duration
 	latencies                []time.Duration
 	dbBytes                  int64
@@ -309,7 +310,7 @@ func benchEngine(ctx context.Context, fl *flows.Flow, path string, customers int
 	batches, jobs := db.WriteStats()
 	slices.Sort(obs.latencies)
 	res := benchResult{messages: messages.Load(), handoffs: int64(customers / 2), sent: obs.sent.Load(), elapsed: elapsed, latencies: obs.latencies,
-		batches: batches, jobs: jobs}
+		batches: batches, jobs: jobs, opened: db.OpenedJobs()}
 	for _, f := range []string{path, path + "-wal"} {
 		if st, err := os.Stat(f); err == nil {
 			res.dbBytes += st.Size()
@@ -353,6 +354,7 @@ func benchPostgres(ctx context.Context, fl *flows.Flow, dsn, dir string, custome
 		fmt.Sprintf("engine_msgs_per_s_pg=%.0f", res.perSecond()),
 		fmt.Sprintf("write_transactions_pg=%d", res.batches),
 		fmt.Sprintf("updates_per_transaction_pg=%.1f", float64(res.jobs)/float64(max(res.batches, 1))),
+		fmt.Sprintf("opened_together_pg=%.2f", float64(res.opened)/float64(max(res.jobs, 1))),
 		"latency_p50_pg=" + res.percentile(50).String(),
 		"latency_p99_pg=" + res.percentile(99).String(),
 		fmt.Sprintf("reference_commits_per_s_pg=%.0f", ref),

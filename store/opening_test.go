@@ -1,0 +1,272 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+)
+
+// chatsOfFirstWriter returns n chat names whose work goes to the first
+// writer, the one hold occupies.
+func chatsOfFirstWriter(db *DB, prefix string, n int) []string {
+	var chats []string
+	for i := 0; len(chats) < n; i++ {
+		if c := fmt.Sprintf("%s%d", prefix, i); db.writerOf(c) == db.writers[0] {
+			chats = append(chats, c)
+		}
+	}
+	return chats
+}
+
+// accepted is what a job opening with AcceptInbox got.
+type accepted struct {
+	id        int64
+	dup, idle bool
+}
+
+// TestOpeningsOfABatch: the openings of a batch's jobs (on PostgreSQL
+// done for all of them at once, before they run) answer each job as its
+// own statements would: a message to an idle chat, to a chat with a reply
+// unsent, a duplicate, sends recorded with the chat idle after them or
+// not; and a job on a chat an earlier job of the batch worked on sees
+// that job's work.
+func TestOpeningsOfABatch(t *testing.T) {
+	db := openTest(t)
+	ctx := t.Context()
+	const line = "l"
+	now := time.UnixMilli(1_700_000_000_000).UTC()
+	c := chatsOfFirstWriter(db, "chat", 6)
+	var dOut1, dOut2, eOut1, eOut2, dupID int64
+	update(t, db, func(tx *Tx) error {
+		var err error
+		if _, err = tx.AppendOutbox(ctx, OutMsg{Chat: c[1], Line: line, Text: "não enviada"}); err != nil {
+			return err
+		}
+		if dOut1, err = tx.AppendOutbox(ctx, OutMsg{Chat: c[3], Line: line, Text: "um"}); err != nil {
+			return err
+		}
+		if dOut2, err = tx.AppendOutbox(ctx, OutMsg{Chat: c[3], Line: line, Text: "dois"}); err != nil {
+			return err
+		}
+		if eOut1, err = tx.AppendOutbox(ctx, OutMsg{Chat: c[4], Line: line, Text: "um"}); err != nil {
+			return err
+		}
+		if eOut2, err = tx.AppendOutbox(ctx, OutMsg{Chat: c[4], Line: line, Text: "dois"}); err != nil {
+			return err
+		}
+		dupID, _, err = tx.InsertInbox(ctx, Inbound{Chat: c[2], Line: line, MsgID: "m", Kind: "text", Text: "já veio", ReceivedAt: now, Done: true})
+		return err
+	})
+	msg := func(chat, id string) *Inbound {
+		return &Inbound{Chat: chat, Line: line, MsgID: id, Kind: "text", Text: "oi " + chat, SentAt: now, ReceivedAt: now, PushName: "Ana", Phone: "+55"}
+	}
+	acceptJob := func(in *Inbound, got *accepted) (Opening, func(tx *Tx) error) {
+		return Opening{Line: line, Chat: in.Chat, Accept: in}, func(tx *Tx) error {
+			if err := tx.LockChat(ctx, line, in.Chat); err != nil {
+				return err
+			}
+			var err error
+			got.id, got.dup, got.idle, err = tx.AcceptInbox(ctx, *in)
+			return err
+		}
+	}
+	sentJob := func(chat string, sent []Sent, idle *bool) (Opening, func(tx *Tx) error) {
+		return Opening{Line: line, Chat: chat, Sent: sent, At: now}, func(tx *Tx) error {
+			if err := tx.LockChat(ctx, line, chat); err != nil {
+				return err
+			}
+			var err error
+			*idle, err = tx.MarkSentIdle(ctx, sent, now, line, chat)
+			return err
+		}
+	}
+	var (
+		gotA, gotB, gotDup, gotF accepted
+		idleD, idleE             bool
+	)
+	type queuedJob struct {
+		open Opening
+		fn   func(tx *Tx) error
+	}
+	var jobs []queuedJob
+	add := func(o Opening, fn func(tx *Tx) error) { jobs = append(jobs, queuedJob{o, fn}) }
+	add(acceptJob(msg(c[0], "a1"), &gotA))
+	add(acceptJob(msg(c[1], "b1"), &gotB))
+	add(acceptJob(&Inbound{Chat: c[2], Line: line, MsgID: "m", Kind: "text", Text: "de novo", ReceivedAt: now}, &gotDup))
+	add(sentJob(c[3], []Sent{{ID: dOut1, WAID: "w1"}, {ID: dOut2}}, &idleD))
+	add(sentJob(c[4], []Sent{{ID: eOut1}}, &idleE)) // eOut2 still unsent: not idle
+	// A job on c[5] queues a reply; the message after it in the same
+	// batch finds the chat busy.
+	jobs = append(jobs, queuedJob{Opening{}, func(tx *Tx) error {
+		_, err := tx.AppendOutbox(ctx, OutMsg{Chat: c[5], Line: line, Text: "antes"})
+		return err
+	}})
+	add(acceptJob(msg(c[5], "f1"), &gotF))
+
+	release, blocker := hold(t, db)
+	errs := make([]error, len(jobs))
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Go(func() {
+			if j.open.Chat == "" {
+				errs[i] = db.UpdateChat(ctx, c[5], j.fn)
+				return
+			}
+			errs[i] = db.UpdateOpening(ctx, j.open, j.fn)
+		})
+		waitQueued(t, db, i+1)
+	}
+	release()
+	wg.Wait()
+	if err := <-blocker; err != nil {
+		t.Fatalf("blocker: %v", err)
+	}
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("job %d: %v", i, err)
+		}
+	}
+	if gotA.id == 0 || gotA.dup || !gotA.idle {
+		t.Errorf("message to an idle chat: %+v, want stored, idle", gotA)
+	}
+	if gotB.id == 0 || gotB.dup || gotB.idle {
+		t.Errorf("message to a chat with a reply unsent: %+v, want stored, not idle", gotB)
+	}
+	if gotDup.id != dupID || !gotDup.dup {
+		t.Errorf("duplicate: %+v, want dup of %d", gotDup, dupID)
+	}
+	if !idleD || idleE {
+		t.Errorf("idle after the sends: %t and %t, want true and false", idleD, idleE)
+	}
+	if gotF.id == 0 || gotF.idle {
+		t.Errorf("message after a reply queued in the same batch: %+v, want not idle", gotF)
+	}
+	// c[0] to c[4] opened together (c[2]'s message, a duplicate, then
+	// asked for its row); c[5]'s came after a job on its chat.
+	if want := int64(5); db.d.postgres && db.OpenedJobs() != want {
+		t.Errorf("jobs opened together: %d, want %d", db.OpenedJobs(), want)
+	}
+	view(t, db, func(tx *Tx) error {
+		for _, chat := range []string{c[0], c[1], c[5]} {
+			ins, err := tx.InboxByChat(ctx, line, chat, 0)
+			if err != nil || len(ins) != 1 || ins[0].Done != (chat == c[0]) || ins[0].PushName != "Ana" {
+				t.Errorf("inbox of %s: %+v, %v", chat, ins, err)
+			}
+		}
+		pending, err := tx.PendingOutbox(ctx, line, c[4], 10)
+		if err != nil || len(pending) != 1 || pending[0].ID != eOut2 {
+			t.Errorf("unsent of %s: %+v, %v; want %d only", c[4], pending, err, eOut2)
+		}
+		for _, chat := range []string{c[1], c[3]} {
+			pending, err := tx.PendingOutbox(ctx, line, chat, 10)
+			if want := map[string]int{c[1]: 1, c[3]: 0}[chat]; err != nil || len(pending) != want {
+				t.Errorf("unsent of %s: %+v, %v; want %d", chat, pending, err, want)
+			}
+		}
+		return nil
+	})
+}
+
+// TestOpeningFailsItsJobOnly: a job whose opened sends name a message
+// that is not there fails alone, and a job that does not make the calls
+// it opened with leaves nothing of them; the batch's other jobs commit
+// what they did, once.
+func TestOpeningFailsItsJobOnly(t *testing.T) {
+	db := openTest(t)
+	ctx := t.Context()
+	const line = "l"
+	now := time.UnixMilli(1_700_000_000_000).UTC()
+	c := chatsOfFirstWriter(db, "chat", 4)
+	var out int64
+	update(t, db, func(tx *Tx) error {
+		var err error
+		out, err = tx.AppendOutbox(ctx, OutMsg{Chat: c[1], Line: line, Text: "um"})
+		return err
+	})
+	msg := func(chat string) Inbound {
+		return Inbound{Chat: chat, Line: line, MsgID: "x", Kind: "text", Text: "oi", ReceivedAt: now}
+	}
+	in0, in2, in3 := msg(c[0]), msg(c[2]), msg(c[3])
+	accept := func(in *Inbound) func(tx *Tx) error {
+		return func(tx *Tx) error {
+			if err := tx.LockChat(ctx, line, in.Chat); err != nil {
+				return err
+			}
+			_, _, _, err := tx.AcceptInbox(ctx, *in)
+			return err
+		}
+	}
+	missing := []Sent{{ID: out}, {ID: out + 1000}}
+	opens := []Opening{
+		{Line: line, Chat: c[0], Accept: &in0},
+		{Line: line, Chat: c[1], Sent: missing, At: now},
+		{Line: line, Chat: c[2], Accept: &in2},
+		{Line: line, Chat: c[3], Accept: &in3},
+	}
+	fns := []func(tx *Tx) error{
+		accept(&in0),
+		func(tx *Tx) error {
+			_, err := tx.MarkSentIdle(ctx, missing, now, line, c[1])
+			return err
+		},
+		func(tx *Tx) error { return nil }, // never stores its message
+		accept(&in3),
+	}
+	release, blocker := hold(t, db)
+	errs := make([]error, len(fns))
+	var wg sync.WaitGroup
+	for i := range fns {
+		wg.Go(func() { errs[i] = db.UpdateOpening(ctx, opens[i], fns[i]) })
+		waitQueued(t, db, i+1)
+	}
+	release()
+	wg.Wait()
+	if err := <-blocker; err != nil {
+		t.Fatalf("blocker: %v", err)
+	}
+	for i, err := range errs {
+		if fails := i == 1; fails != (err != nil) || fails && !errors.Is(err, ErrNotFound) {
+			t.Errorf("job %d: %v, want failed %t", i, err, fails)
+		}
+	}
+	if n := db.OpenedJobs(); n != 0 {
+		t.Errorf("jobs opened together and committed so: %d, want 0 (the batch ran again, each job alone)", n)
+	}
+	view(t, db, func(tx *Tx) error {
+		for i, chat := range c {
+			ins, err := tx.InboxByChat(ctx, line, chat, 0)
+			if want := map[int]int{0: 1, 3: 1}[i]; err != nil || len(ins) != want {
+				t.Errorf("inbox of %s: %d rows (%v), want %d", chat, len(ins), err, want)
+			}
+		}
+		pending, err := tx.PendingOutbox(ctx, line, c[1], 10)
+		if err != nil || len(pending) != 1 {
+			t.Errorf("unsent of %s: %+v, %v; want its message still unsent", c[1], pending, err)
+		}
+		return nil
+	})
+}
+
+// TestOpeningWithoutBatch: a job alone runs its opening's calls itself,
+// on both engines, with the same answers.
+func TestOpeningWithoutBatch(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	in := Inbound{Chat: "c", Line: "l", MsgID: "1", Kind: "text", Text: "oi", ReceivedAt: time.UnixMilli(5)}
+	var id int64
+	var dup, idle bool
+	err := db.UpdateOpening(ctx, Opening{Line: "l", Chat: "c", Accept: &in}, func(tx *Tx) error {
+		if err := tx.LockChat(ctx, "l", "c"); err != nil {
+			return err
+		}
+		var err error
+		id, dup, idle, err = tx.AcceptInbox(ctx, in)
+		return err
+	})
+	if err != nil || id == 0 || dup || !idle {
+		t.Fatalf("accept alone: id %d, dup %t, idle %t, %v", id, dup, idle, err)
+	}
+}
