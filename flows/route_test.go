@@ -662,3 +662,12 @@ func TestMakingIsIssuing(t *testing.T) {
 		}
 	}
 }
+
+// TestSomeoneIsAPerson: asking for someone to be called asks for a person.
+func TestSomeoneIsAPerson(t *testing.T) {
+	for _, text := range []string{"o robô não ajuda, chama alguém", "quero falar com alguém"} {
+		if got := stems(contentWords(text)); !slices.Contains(got, stem("humano")) {
+			t.Errorf("contentWords(%q) stems = %q; want humano", text, got)
+		}
+	}
+}

@@ -104,13 +104,14 @@ var expressions = func() []rewrite {
 		}
 	}
 	// Turning the bot down is asking for a person: "não quero robô",
-	// "chega de menu"; so is asking for "gente" (not "a gente", us).
+	// "chega de menu"; so is asking for "gente" (not "a gente", us) or
+	// for "alguém" ("chama alguém", "falar com alguém").
 	for _, no := range []string{" nao quero ", " nao queria ", " chega de ", " cansei de ", " nao aguento mais "} {
 		for _, bot := range []string{"robo", "bot", "robozinho", "maquina", "menu", "falar com robo", "falar com bot", "falar com o robo", "falar com maquina", "falar com uma maquina"} {
 			out = append(out, rewrite{no + bot + " ", " humano "})
 		}
 	}
-	for _, v := range []string{" com gente ", " quero gente ", " queria gente ", " prefiro gente "} {
+	for _, v := range []string{" com gente ", " quero gente ", " queria gente ", " prefiro gente ", " chama alguem ", " chamar alguem ", " chame alguem ", " passa pra alguem ", " passar pra alguem ", " falar com alguem "} {
 		out = append(out, rewrite{v, " humano "})
 	}
 	// Making a note or a boleto is issuing it ("faço os boletos", "fiz a
