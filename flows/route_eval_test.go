@@ -71,9 +71,9 @@ var labelledSets = []struct {
 	{"holdout.tsv", 150, 40, true, 85, 95, 0},
 	{"holdout2.tsv", 60, 15, true, 85, 95, 0},
 	{"holdout3.tsv", 60, 15, true, 85, 95, 0},
-	{"holdout4.tsv", 150, 25, true, 84, 91, 0},
+	{"holdout4.tsv", 150, 25, true, 85, 91, 0},
 	{"holdout5.tsv", 150, 40, true, 88, 95, 0},
-	{"holdout6.tsv", 150, 40, true, 83, 91, 0},
+	{"holdout6.tsv", 150, 40, true, 83, 92, 0},
 }
 
 type labelled struct {

@@ -78,13 +78,13 @@ var stopWords = setOf(`a o as os um uma uns umas de do da dos das em no na nos n
 
 // fillerPhrases are word groups that carry no topic though their words
 // may ("de novo" is "again", not "new"; "toda hora" is "always", no
-// opening hours; "tirar uma dúvida" asks a
+// opening hours; "sem querer" is "by mistake"; "tirar uma dúvida" asks a
 // question, it does not issue anything as "tirar nota" does; "vocês
 // vendem" asks what the company sells, not about the customer's sales);
 // the product's name is one.
 var fillerPhrases = []string{" conta azul ", " de novo ", " tudo bem ", " tudo bom ", " voces vendem ", " voce vende ",
 	" tirar uma duvida ", " tirar umas duvidas ", " tirar duvida ", " tirar duvidas ", " passo a passo ",
-	" toda hora ", " o tempo todo "}
+	" toda hora ", " o tempo todo ", " sem querer "}
 
 // expressions are word groups of the language that mean one word routing
 // knows, read as that word before the text is split: "carne e osso" is a
@@ -371,7 +371,7 @@ type rewriteGroup struct {
 var families = []string{
 	"emitir emissao", "corrigir correcao corrijo corrija", "conectar conexao", "excluir exclusao",
 	"anular anulacao", "retificar retificacao retifico retifica", "desfazer desfaco desfaca", "sincronizar sincronizacao", "vencer vencimento",
-	"pagar paguei pague", "receber recebimento", "rejeitar rejeicao",
+	"pagar paguei pague", "receber recebimento", "rejeitar rejeicao", "marcar marquei marque marquem",
 }
 
 // synonyms are verbs customers use for one thing ("anular" and
