@@ -205,8 +205,14 @@ func (r *Runtime) Receive(ctx context.Context, in Inbound) (dup bool, err error)
 		SentAt: in.At, ReceivedAt: now, PushName: in.PushName, Phone: in.Phone,
 	}
 	// The lock and the message's row open the job: on PostgreSQL the
-	// writer stores the batch's messages together (store.Opening).
-	open := store.Opening{Line: r.cfg.Line, Chat: in.Chat, Accept: &accept}
+	// writer stores the batch's messages together (store.Opening), and
+	// reads the rows their turns start from (a message with a file
+	// writes the file's row first).
+	open := store.Opening{Line: r.cfg.Line, Chat: in.Chat, Accept: &accept, Rows: in.Media == nil}
+	if open.Rows && Written(in.Kind) {
+		since, limit := floodWindow(fl, now)
+		open.Recent = &store.Recent{Since: since, Max: limit}
+	}
 	err = r.cfg.Store.UpdateOpening(ctx, open, func(tx *store.Tx) error {
 		row = accept
 		// When nothing of this chat is waiting (no older input, nothing

@@ -79,27 +79,11 @@ WHERE id = (SELECT ticket FROM conversations WHERE chat = ? AND line = ?)`
 // conversation's ticket, and with recent set counts its recent messages:
 // on PostgreSQL in one round trip.
 func (tx *Tx) ChatRows(ctx context.Context, line, chat string, recent *Recent) (ChatRows, error) {
+	if r, ok := tx.openedRows(line, chat, recent); ok {
+		return r, nil
+	}
 	var r ChatRows
-	missing := func(no *bool, err error) error {
-		if errors.Is(err, sql.ErrNoRows) {
-			*no, err = true, nil
-		}
-		return err
-	}
-	reads := []read{
-		{conversationSQL, []any{chat, line}, func(s rowScanner) (err error) {
-			r.Conversation, err = scanConversation(s)
-			return missing(&r.NoConversation, err)
-		}},
-		{customerSQL, []any{chat}, func(s rowScanner) (err error) {
-			r.Customer, err = scanCustomer(s)
-			return missing(&r.NoCustomer, err)
-		}},
-		{conversationTicketSQL, []any{chat, line}, func(s rowScanner) (err error) {
-			r.Ticket, err = scanTicket(s)
-			return missing(&r.NoTicket, err)
-		}},
-	}
+	reads := r.reads(line, chat)
 	if recent != nil {
 		reads = append(reads, read{inboxSinceSQL, []any{line, chat, recent.Max, millis(recent.Since)},
 			func(s rowScanner) error { return s.Scan(&r.Recent) }})
@@ -117,6 +101,31 @@ func (tx *Tx) ChatRows(ctx context.Context, line, chat string, recent *Recent) (
 		return ChatRows{}, fmt.Errorf("load chat: %w", err)
 	}
 	return r, nil
+}
+
+// reads are ChatRows' reads of chat's conversation on line, its customer
+// and the conversation's ticket, each scanning into r.
+func (r *ChatRows) reads(line, chat string) []read {
+	missing := func(no *bool, err error) error {
+		if errors.Is(err, sql.ErrNoRows) {
+			*no, err = true, nil
+		}
+		return err
+	}
+	return []read{
+		{conversationSQL, []any{chat, line}, func(s rowScanner) (err error) {
+			r.Conversation, err = scanConversation(s)
+			return missing(&r.NoConversation, err)
+		}},
+		{customerSQL, []any{chat}, func(s rowScanner) (err error) {
+			r.Customer, err = scanCustomer(s)
+			return missing(&r.NoCustomer, err)
+		}},
+		{conversationTicketSQL, []any{chat, line}, func(s rowScanner) (err error) {
+			r.Ticket, err = scanTicket(s)
+			return missing(&r.NoTicket, err)
+		}},
+	}
 }
 
 // chatRowsSQL is ChatRows' reads as one row: the conversation's columns,

@@ -925,6 +925,7 @@ func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 // writeLater): on PostgreSQL's writer it may share one statement with the
 // writes queued before it.
 func (tx *Tx) execIn(ctx context.Context, table, query string, args ...any) (sql.Result, error) {
+	tx.wrote(query)
 	args = tx.d.args(args)
 	if !tx.writer {
 		return tx.q.ExecContext(ctx, tx.d.sql(query), args...)
@@ -1023,6 +1024,7 @@ func (tx *Tx) execLater(ctx context.Context, query string, args ...any) error {
 // (no subquery, no trigger reading another table): on PostgreSQL it may
 // share one statement with the writes queued next to it.
 func (tx *Tx) writeLater(ctx context.Context, table, query string, args ...any) error {
+	tx.wrote(query)
 	if tx.pg == nil || !tx.seen[tx.d.sql(query)] {
 		_, err := tx.execIn(ctx, table, query, args...)
 		return err
@@ -1040,6 +1042,7 @@ func (tx *Tx) writeLater(ctx context.Context, table, query string, args ...any) 
 // Update, at the latest before its release or the batch's commit
 // (flushChecks).
 func (tx *Tx) affectLater(ctx context.Context, table, what, query string, args ...any) error {
+	tx.wrote(query)
 	if tx.pg == nil || !tx.seen[tx.d.sql(query)] {
 		if err := mustAffect(tx.execIn(ctx, table, query, args...)); err != nil {
 			return fmt.Errorf("%s: %w", what, err)

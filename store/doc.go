@@ -124,8 +124,10 @@
 // runs them: one lock statement for all their chats, one insert of all
 // their messages, one update of all their sends and one look at all
 // their chats, in one round trip, arrays of rows unnested, one statement
-// text whatever their number. Each job's LockChat, AcceptInbox and
-// MarkSentIdle then take their answers from there. A job's opening is
+// text whatever their number; and for the messages, the rows their turns
+// start from (ChatRows), one statement for all of them after the insert.
+// Each job's LockChat, AcceptInbox, ChatRows and MarkSentIdle then take
+// their answers from there (ChatRows only while the job wrote nothing). A job's opening is
 // done only if no job before it in the batch worked on its chat (or on
 // no chat in particular): so it sees what it would have seen as the
 // job's own first statements. Whatever fails (a statement of the

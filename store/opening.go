@@ -11,8 +11,9 @@ import (
 )
 
 // Opening names what an UpdateChat job does first, before anything else
-// of its work: LockChat(Line, Chat), then, if set, AcceptInbox(*Accept),
-// or MarkSentIdle(Sent, At, Line, Chat). Every job of a batch that opens
+// of its work: LockChat(Line, Chat), then, if set, AcceptInbox(*Accept)
+// (and with Rows, when the message was stored idle, ChatRows(Line, Chat,
+// Recent) before any write), or MarkSentIdle(Sent, At, Line, Chat). Every job of a batch that opens
 // so costs the server the same few statements, each an executor's setup
 // and a round trip's share: on PostgreSQL the writer does the openings
 // of a batch's jobs together, before running them, as one statement of
@@ -26,6 +27,8 @@ import (
 type Opening struct {
 	Line, Chat string
 	Accept     *Inbound // not changed while the Update runs
+	Rows       bool
+	Recent     *Recent
 	Sent       []Sent
 	At         time.Time
 }
@@ -47,6 +50,9 @@ type opened struct {
 	marked     map[int64]bool
 	acceptDone bool // AcceptInbox took its answer
 	sentDone   bool // MarkSentIdle took its answer
+
+	rows      *ChatRows // Rows' answer, until ChatRows takes it
+	rowsStale bool      // the job wrote since
 }
 
 // taken reports whether the job's calls took every answer its opening
@@ -80,6 +86,17 @@ RETURNING chat, id, done`
 FROM unnest(CAST($1 AS BIGINT[]), CAST($2 AS TEXT[]), CAST($3 AS BIGINT[])) AS s(id, wa_id, at)
 WHERE outbox.id = s.id
 RETURNING outbox.id`
+
+	// openRowsSQL is chatRowsRecentSQL for many chats, their names first
+	// (a limit of 0 counts no recent message).
+	openRowsSQL = `SELECT v.chat, c.*, u.*, t.*, n.*
+FROM unnest(CAST($1 AS TEXT[]), CAST($2 AS TEXT[]), CAST($3 AS BIGINT[]), CAST($4 AS BIGINT[])) AS v(chat, line, lim, since)
+LEFT JOIN LATERAL (SELECT ` + conversationCols + ` FROM conversations WHERE chat = v.chat AND line = v.line) AS c ON 1 = 1
+LEFT JOIN LATERAL (SELECT ` + customerCols + ` FROM customers WHERE chat = v.chat) AS u ON 1 = 1
+LEFT JOIN LATERAL (SELECT ` + ticketCols + ` FROM tickets WHERE id = c.ticket) AS t ON 1 = 1
+LEFT JOIN LATERAL (SELECT COUNT(*) FROM (
+    SELECT received_at FROM inbox WHERE line = v.line AND chat = v.chat ORDER BY id DESC LIMIT v.lim
+) AS recent WHERE received_at >= v.since) AS n ON 1 = 1`
 
 	// openIdleSQL is chatIdleQuerySQL for many chats, after openMarkSQL.
 	openIdleSQL = `SELECT v.chat, NOT EXISTS (SELECT 1 FROM inbox WHERE line = v.line AND chat = v.chat AND done = 0)
@@ -126,6 +143,10 @@ func (tx *Tx) open(jobs []*job) ([]*opened, error) {
 		at  []int64
 	}
 	var idleLines, idleChats []string
+	var rows struct {
+		chat, line []string
+		lim, since []int64
+	}
 	byChat := make(map[string]*opened, len(picked))
 	for _, o := range picked {
 		keys = append(keys, o.key)
@@ -135,6 +156,14 @@ func (tx *Tx) open(jobs []*job) ([]*opened, error) {
 			acc.kind, acc.text = append(acc.kind, in.Kind), append(acc.text, in.Text)
 			acc.push, acc.phone = append(acc.push, in.PushName), append(acc.phone, in.Phone)
 			sentAt, recvAt = append(sentAt, millis(in.SentAt)), append(recvAt, millis(in.ReceivedAt))
+			if o.Rows {
+				var lim, since int64
+				if r := o.Recent; r != nil {
+					lim, since = int64(r.Max), millis(r.Since)
+				}
+				rows.chat, rows.line = append(rows.chat, o.Chat), append(rows.line, o.Line)
+				rows.lim, rows.since = append(rows.lim, lim), append(rows.since, since)
+			}
 		}
 		if len(o.Sent) > 0 {
 			o.marked = make(map[int64]bool, len(o.Sent))
@@ -150,6 +179,9 @@ func (tx *Tx) open(jobs []*job) ([]*opened, error) {
 	b.Queue(openLockSQL, keys)
 	if len(acc.chat) > 0 {
 		b.Queue(openAcceptSQL, acc.chat, acc.line, acc.msg, acc.kind, acc.text, sentAt, recvAt, acc.push, acc.phone)
+	}
+	if len(rows.chat) > 0 {
+		b.Queue(openRowsSQL, rows.chat, rows.line, rows.lim, rows.since)
 	}
 	if len(mark.ids) > 0 {
 		b.Queue(openMarkSQL, mark.ids, mark.wa, mark.at)
@@ -170,6 +202,27 @@ func (tx *Tx) open(jobs []*job) ([]*opened, error) {
 				if o := byChat[chat]; o != nil && o.Accept != nil {
 					o.accepted, o.id, o.idle = true, id, done == 1
 				}
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		if len(rows.chat) > 0 {
+			if err := eachRow(br, func(r pgx.Rows) error {
+				vals, err := r.Values()
+				if err != nil {
+					return err
+				}
+				chat, _ := vals[0].(string)
+				o := byChat[chat]
+				if o == nil || !o.Rows {
+					return fmt.Errorf("chat rows: %q was not asked for", chat)
+				}
+				cr := &ChatRows{}
+				if err := cr.scanJoined(valuesRow(vals[1:]), cr.reads(o.Line, o.Chat), true); err != nil {
+					return err
+				}
+				o.rows = cr
 				return nil
 			}); err != nil {
 				return err
@@ -218,6 +271,9 @@ func (tx *Tx) open(jobs []*job) ([]*opened, error) {
 // usable reports whether o is an opening open can do for its job.
 func (o *Opening) usable() bool {
 	if o.Accept != nil && (len(o.Sent) > 0 || o.Accept.Chat != o.Chat || o.Accept.Line != o.Line) {
+		return false
+	}
+	if (o.Rows && o.Accept == nil) || (o.Recent != nil && !o.Rows) {
 		return false
 	}
 	return len(o.Sent) == 0 || !o.At.IsZero()
@@ -270,4 +326,30 @@ func (tx *Tx) openedSent(sent []Sent, at time.Time, line, chat string) (idle, ok
 		}
 	}
 	return o.idle, true, nil
+}
+
+// openedRows returns the running job's opening's answer for
+// ChatRows(line, chat, recent), if it holds one and the job wrote
+// nothing since.
+func (tx *Tx) openedRows(line, chat string, recent *Recent) (ChatRows, bool) {
+	o := tx.opening
+	if o == nil || o.rows == nil || o.rowsStale || o.Line != line || o.Chat != chat || (recent == nil) != (o.Recent == nil) ||
+		recent != nil && (recent.Max != o.Recent.Max || !recent.Since.Equal(o.Recent.Since)) {
+		return ChatRows{}, false
+	}
+	r := *o.rows
+	o.rows = nil
+	if recent == nil {
+		r.Recent = 0
+	}
+	return r, true
+}
+
+// wrote notes that the running job writes query: its opening's rows
+// (Opening.Rows) may no longer be what it would read. A savepoint
+// writes nothing.
+func (tx *Tx) wrote(query string) {
+	if tx.opening != nil && query != trySQL && query != tryReleaseSQL {
+		tx.opening.rowsStale = true
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -268,5 +269,106 @@ func TestOpeningWithoutBatch(t *testing.T) {
 	})
 	if err != nil || id == 0 || dup || !idle {
 		t.Fatalf("accept alone: id %d, dup %t, idle %t, %v", id, dup, idle, err)
+	}
+}
+
+// TestOpeningRows: the rows a batch's openings read for the messages'
+// turns (Opening.Rows) are those the jobs would read themselves: the
+// conversation, customer, ticket and recent count of a chat, a chat
+// with none, and a job that wrote before reading reads what it wrote.
+func TestOpeningRows(t *testing.T) {
+	db := openTest(t)
+	ctx := t.Context()
+	const line = "l"
+	now := time.UnixMilli(1_700_000_000_000).UTC()
+	c := chatsOfFirstWriter(db, "chat", 3)
+	recent := &Recent{Since: now.Add(-time.Hour), Max: 5}
+	update(t, db, func(tx *Tx) error {
+		for _, chat := range c[:2] {
+			tk, err := tx.CreateTicket(ctx, Ticket{Chat: chat, Line: line, Status: StatusAberto, CreatedAt: now})
+			if err != nil {
+				return err
+			}
+			if err := tx.PutConversation(ctx, Conversation{Chat: chat, Line: line, State: "menu", Ticket: tk, Path: []string{"a"}}); err != nil {
+				return err
+			}
+			if err := tx.PutCustomer(ctx, Customer{Chat: chat, Name: "Ana " + chat}); err != nil {
+				return err
+			}
+		}
+		for i := range 2 {
+			if _, _, err := tx.InsertInbox(ctx, Inbound{Chat: c[0], Line: line, MsgID: fmt.Sprint("old", i), Kind: "text", ReceivedAt: now.Add(-time.Minute), Done: true}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	got := make([]ChatRows, len(c))
+	opens := make([]Opening, len(c))
+	fns := make([]func(tx *Tx) error, len(c))
+	for i, chat := range c {
+		in := &Inbound{Chat: chat, Line: line, MsgID: "new", Kind: "text", Text: "oi", ReceivedAt: now}
+		opens[i] = Opening{Line: line, Chat: chat, Accept: in, Rows: true}
+		if i != 1 {
+			opens[i].Recent = recent
+		}
+		fns[i] = func(tx *Tx) error {
+			if err := tx.LockChat(ctx, line, chat); err != nil {
+				return err
+			}
+			if _, _, _, err := tx.AcceptInbox(ctx, *in); err != nil {
+				return err
+			}
+			if i == 1 { // writes before it reads
+				if err := tx.PutConversation(ctx, Conversation{Chat: chat, Line: line, State: "changed", Path: []string{"b"}}); err != nil {
+					return err
+				}
+			}
+			var err error
+			got[i], err = tx.ChatRows(ctx, line, chat, opens[i].Recent)
+			return err
+		}
+	}
+	release, blocker := hold(t, db)
+	errs := make([]error, len(fns))
+	var wg sync.WaitGroup
+	for i := range fns {
+		wg.Go(func() { errs[i] = db.UpdateOpening(ctx, opens[i], fns[i]) })
+		waitQueued(t, db, i+1)
+	}
+	release()
+	wg.Wait()
+	if err := <-blocker; err != nil {
+		t.Fatalf("blocker: %v", err)
+	}
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("job %d: %v", i, err)
+		}
+	}
+	if want := int64(len(c)); db.d.postgres && db.OpenedJobs() != want {
+		t.Errorf("jobs opened together: %d, want %d", db.OpenedJobs(), want)
+	}
+	if got[0].Recent != 3 || got[0].NoConversation || got[0].NoTicket || got[0].Customer.Name != "Ana "+c[0] || got[0].Conversation.State != "menu" {
+		t.Errorf("rows of %s: %+v; want its conversation, customer, ticket and 3 recent messages", c[0], got[0])
+	}
+	if got[1].Conversation.State != "changed" {
+		t.Errorf("rows of %s after its own write: state %q, want changed", c[1], got[1].Conversation.State)
+	}
+	if !got[2].NoConversation || !got[2].NoCustomer || !got[2].NoTicket || got[2].Recent != 1 {
+		t.Errorf("rows of a new chat: %+v; want none and 1 recent message", got[2])
+	}
+	// What each job read is what reading again reads: nothing changed since.
+	for i, chat := range c {
+		update(t, db, func(tx *Tx) error {
+			again, err := tx.ChatRows(ctx, line, chat, opens[i].Recent)
+			if err != nil {
+				return err
+			}
+			if !reflect.DeepEqual(again, got[i]) {
+				t.Errorf("rows of %s: in the batch %+v, read again %+v", chat, got[i], again)
+			}
+			return nil
+		})
 	}
 }
