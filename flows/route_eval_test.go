@@ -60,6 +60,9 @@ import (
 // went into the glossary (never its phrases), and "os dois", "umas X,
 // outras Y" and "faço os boletos" are read as words of the language. It
 // is a seen set; the next blind one is the honest measure.
+// holdout7.tsv was written blind after that round and measured once:
+// 81.6% and 90.6% at the main menu, 82.0% and 90.8% at the sub-menus,
+// four out-of-scope texts into a trail (five at the worst sub-menu).
 var labelledSets = []struct {
 	name           string
 	minIn, min     int     // the least in-scope and out-of-scope phrases it holds
@@ -74,6 +77,7 @@ var labelledSets = []struct {
 	{"holdout4.tsv", 150, 25, true, 85, 91, 0},
 	{"holdout5.tsv", 150, 40, true, 88, 95, 0},
 	{"holdout6.tsv", 150, 40, true, 83, 92, 0},
+	{"holdout7.tsv", 150, 40, true, 81, 90, 5},
 }
 
 type labelled struct {
