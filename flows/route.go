@@ -555,13 +555,14 @@ func (r *router) route(norm, from string) Routing {
 		mass += unknown * unknown * min(1, 2/float64(k+1))
 	}
 	// An account said of a consumer brand puts the text in the customer's
-	// own life; a card or an app said of a bank, or a plan or card said of
-	// someone no node knows, is the customer's own thing.
+	// own life; a card or an app said of a bank, any account said of a
+	// public office, or a plan or card said of someone no node knows, is
+	// the customer's own thing.
 	for _, t := range cs.theirs {
 		switch {
 		case t.brand:
 			out.Elsewhere = append(out.Elsewhere, t.words)
-		case t.bank || t.held && slices.Contains(out.Unknown, t.owner):
+		case t.own || t.held && slices.Contains(out.Unknown, t.owner):
 			out.Owned = append(out.Owned, t.words)
 		}
 	}
@@ -737,7 +738,7 @@ func (r *router) decide(out *Routing, here []bool) {
 	if top.Score < r.t.askScore*bar || top.Coverage < r.t.askCoverage*bar {
 		return
 	}
-	weak := top.Score < r.t.minScore*bar || top.Coverage < r.t.minCoverage*bar || r.alone(*out, top)
+	weak := top.Score < r.t.minScore*bar || top.Coverage < r.t.minCoverage*bar || r.alone(*out, top) || r.guessed(top)
 	// Close to the best, with or without the boost of the menu shown: the
 	// boost lets this menu's nodes in, never keeps others out.
 	best, bestBase := top.Score, 0.0
@@ -826,6 +827,23 @@ func (r *router) alone(out Routing, c Candidate) bool {
 	}
 	for _, m := range c.Matches[1:] {
 		if m.Word != c.Matches[0].Word {
+			return false
+		}
+	}
+	return true
+}
+
+// guessed reports whether trail c rests on one word of the text, read
+// as a typo of its own: a real word one letter from a topic word ("tá
+// calor aí?" is not "valor") is as likely as a slip, so the customer is
+// asked first. Two such words agreeing ("esquci a senah") are no
+// coincidence.
+func (r *router) guessed(c Candidate) bool {
+	if r.nodes[r.index[c.Node]].menu || len(c.Matches) == 0 {
+		return false
+	}
+	for _, m := range c.Matches {
+		if m.How != HowTypo || m.Word != c.Matches[0].Word {
 			return false
 		}
 	}

@@ -518,6 +518,10 @@ func TestPersonalLife(t *testing.T) {
 		"preciso da senha do roteador",
 		"o chamado que abri com a tim nunca foi respondido",
 		"recebi um boleto falso por email, acho que é golpe",
+		"nossa, que calor hoje né",
+		"desculpa, mandei mensagem errada aqui",
+		"o telefone do detran não atende",
+		"perdi a senha do gov.br",
 	} {
 		for _, menu := range menus {
 			a := fl.Understand(menu, text)
@@ -537,6 +541,9 @@ func TestPersonalLife(t *testing.T) {
 		{"meu cliente pagou pelo app do itaú e o boleto deu inválido", "boletos-registro"},
 		{"como tiro o acesso do joão que saiu da empresa", "acesso"},
 		{"troquei o cartão da assinatura", "plano"},
+		{"esqeci minha snha", "acesso"},
+		{"qual o telefone de vocês?", "canais"},
+		{"como emito a nfs-e no emissor nacional com o login do gov.br", "notas-nfse"},
 	} {
 		if a := fl.Understand(fl.Root(), tt.text); a.Kind != AnswerGo || a.Node != tt.want {
 			t.Errorf("Understand(%q) = %s %v; want go %s%s", tt.text, a.Kind, a.nodes(), tt.want, top(a.Routing))

@@ -78,13 +78,15 @@ var stopWords = setOf(`a o as os um uma uns umas de do da dos das em no na nos n
 
 // fillerPhrases are word groups that carry no topic though their words
 // may ("de novo" is "again", not "new"; "toda hora" is "always", no
-// opening hours; "sem querer" is "by mistake"; "tirar uma dúvida" asks a
+// opening hours; "sem querer" is "by mistake", and a message sent to the
+// wrong chat ("mandei mensagem errada") says nothing of its topic; "tirar uma dúvida" asks a
 // question, it does not issue anything as "tirar nota" does; "vocês
 // vendem" asks what the company sells, not about the customer's sales);
 // the product's name is one.
 var fillerPhrases = []string{" conta azul ", " de novo ", " tudo bem ", " tudo bom ", " voces vendem ", " voce vende ",
 	" tirar uma duvida ", " tirar umas duvidas ", " tirar duvida ", " tirar duvidas ", " passo a passo ",
-	" toda hora ", " o tempo todo ", " sem querer "}
+	" toda hora ", " o tempo todo ", " sem querer ",
+	" mandei mensagem errada ", " mandei a mensagem errada ", " enviei mensagem errada ", " mensagem errada ", " mensagem errado ", " mandei errado ", " mandei errada ", " conversa errada ", " numero errado ", " pessoa errada "}
 
 // expressions are word groups of the language that mean one word routing
 // knows, read as that word before the text is split: "carne e osso" is a
@@ -204,11 +206,13 @@ var qualifiers = setOf(`pessoal particular`)
 
 // accounts are what a person holds with any company, the product among
 // them: a password or login, a plan, an app, a card and its bill, a
-// ticket, a boleto. Said of another company ("a senha do insta", "o
+// ticket, a boleto, and how to reach it (its phone, site, e-mail).
+// Said of another company ("a senha do insta", "o
 // plano da academia", "o cartão itaú"), they are that company's, not
 // the product's (see theirs).
 var accounts = setOf(`senha senhas login acesso cadastro plano planos assinatura mensalidade app aplicativo
-	cartao cartoes fatura faturas chamado chamados protocolo boleto boletos conta contas`)
+	cartao cartoes fatura faturas chamado chamados protocolo boleto boletos conta contas
+	telefone telefones site email endereco`)
 
 // brands are companies and services people deal with as consumers, none
 // of them part of a company's books: phone operators, social networks
@@ -227,6 +231,13 @@ var brands = setOf(`tim vivo claro oi nextel algar sky operadora
 // account, issues a bank's boletos, imports its statements).
 var banks = setOf(`banco itau bradesco santander nubank caixa inter c6 bb picpay neon next original pan
 	sicoob sicredi banrisul`)
+
+// offices are public services people deal with as persons (their car,
+// their pension, their citizen's login): an account said of one ("a
+// senha do gov.br", "o telefone do detran") is the customer's own thing,
+// like a bank's card, since a company deals with some of them too (the
+// national service note signs in with gov.br).
+var offices = setOf(`govbr detran inss poupatempo`)
 
 // personalBanking are the accounts a bank's customer holds as a person.
 var personalBanking = setOf(`cartao cartoes fatura faturas app aplicativo`)
@@ -264,7 +275,7 @@ type theirs struct {
 	words string // from the account to its owner, as written (folded)
 	owner string
 	brand bool // a consumer brand (see brands): the text is about the customer's own life
-	bank  bool // a bank's card, bill or app (see banks): the customer's own thing
+	own   bool // a bank's card, bill or app (see banks), or an account with a public office (see offices): the customer's own thing
 	held  bool // an account held elsewhere (see heldElsewhere): the customer's own, when no node knows the owner
 }
 
@@ -322,9 +333,9 @@ func ownerOf(toks []string, i int) (theirs, bool) {
 			continue
 		}
 		th := theirs{words: strings.Join(toks[i:j+1], " "), owner: o, brand: brands[o] && prep != "de",
-			bank: personalBanking[toks[i]] && banks[o] && prep != "de",
+			own:  prep != "de" && (personalBanking[toks[i]] && banks[o] || offices[o]),
 			held: prep != "" && heldElsewhere[toks[i]] && !stopWords[o] && !isNumber(o)}
-		if th.brand || th.bank || th.held {
+		if th.brand || th.own || th.held {
 			return th, true
 		}
 		break
