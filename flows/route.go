@@ -149,6 +149,7 @@ type Routing struct {
 
 	words int  // the text's content words, one per stem
 	both  bool // it asks about two things at once (see cues)
+	bare  bool // it asks for no action and tells of no event (see wants)
 }
 
 // Candidate is one node's score and why.
@@ -588,6 +589,7 @@ func (r *router) route(norm, from string) Routing {
 	}
 	boosted := r.subtree(from)
 	wants := r.wants(words)
+	out.bare = len(wants) == 0
 	for i, node := range r.nodes {
 		c := Candidate{Node: node.id, Title: node.title, Likeness: like[i]}
 		if closest[i] >= 0 {
@@ -760,7 +762,7 @@ func (r *router) decide(out *Routing, here []bool) {
 	}
 	var picks []int
 	for _, g := range groups {
-		picks = append(picks, r.pick(g, out.Ranking)...)
+		picks = append(picks, r.pick(g, *out)...)
 	}
 	// Words that fit the menu the customer is at as well as elsewhere are
 	// about this menu: at "Notas fiscais", "emitir" is about invoices. The
@@ -1025,9 +1027,9 @@ func (r *router) score(out Routing, node string) float64 {
 }
 
 // pick is what the close nodes of one topic stand for (see decide).
-func (r *router) pick(g []int, ranking []Candidate) []int {
+func (r *router) pick(g []int, rt Routing) []int {
 	if d, ok := r.line(g); ok {
-		if m, ok := r.menuFor(d, g, ranking); ok {
+		if m, ok := r.menuFor(d, g, rt); ok {
 			return []int{m}
 		}
 		return []int{d}
@@ -1035,14 +1037,14 @@ func (r *router) pick(g []int, ranking []Candidate) []int {
 	if m, ok := r.sharedMenu(g); ok && (slices.Contains(g, m) || len(g) >= maxAsk) {
 		return []int{m}
 	}
-	var out []int
+	var picks []int
 	for _, i := range g {
 		// A menu above another close node adds nothing to the question.
 		if !slices.ContainsFunc(g, func(j int) bool { return slices.Contains(r.nodes[j].ancestors, i) }) {
-			out = append(out, i)
+			picks = append(picks, i)
 		}
 	}
-	return out
+	return picks
 }
 
 // menuFor: a trail scoring no more than a menu above it says no more
@@ -1051,8 +1053,11 @@ func (r *router) pick(g []int, ranking []Candidate) []int {
 // or keywords: "chamados" names Meus chamados and Como acompanhar
 // chamados alike), the menu, which shows both, stands for the text;
 // otherwise the trail ("carta de correção" names only Cancelar ou
-// corrigir nota).
-func (r *router) menuFor(d int, g []int, ranking []Candidate) (int, bool) {
+// corrigir nota). A text asking nothing done, whose words the menu's own
+// title names as the trail's does ("cobranças": Boletos e cobranças,
+// Enviar cobrança), is about the menu too.
+func (r *router) menuFor(d int, g []int, rt Routing) (int, bool) {
+	ranking := rt.Ranking
 	at := func(i int) *Candidate {
 		for k := range ranking {
 			if ranking[k].Node == r.nodes[i].id {
@@ -1067,6 +1072,9 @@ func (r *router) menuFor(d int, g []int, ranking []Candidate) (int, bool) {
 		if !slices.Contains(g, m) || cm == nil || cd == nil || cm.Score < cd.Score {
 			continue
 		}
+		if rt.bare && len(r.nodes[d].names) > 0 && r.menuTitled(*cd, *cm, r.nodes[m].title) {
+			return m, true
+		}
 		for _, c := range ranking {
 			j := r.index[c.Node]
 			if j != d && c.named > 0 && c.named >= cd.own && slices.Contains(r.nodes[j].ancestors, m) && !slices.Contains(r.nodes[d].ancestors, j) {
@@ -1075,6 +1083,17 @@ func (r *router) menuFor(d int, g []int, ranking []Candidate) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// menuTitled reports whether every word trail c knows, menu m knows from its
+// title.
+func (r *router) menuTitled(c, m Candidate, title string) bool {
+	for _, w := range c.Matches {
+		if !slices.ContainsFunc(m.Matches, func(x Match) bool { return x.Word == w.Word && x.Source == title }) {
+			return false
+		}
+	}
+	return len(c.Matches) > 0
 }
 
 // branch is the main-menu topic node i is under (itself for the main menu's options).

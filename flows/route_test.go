@@ -678,3 +678,23 @@ func TestSomeoneIsAPerson(t *testing.T) {
 		}
 	}
 }
+
+// TestBareTextOpensTheTitledMenu: a text naming only what a trail is
+// named for doing, when the menu's own title names it too ("cobrança":
+// Boletos e cobranças, Enviar cobrança), opens the menu; asking the
+// action, or naming what only the trail's title names (NFS-e), still
+// goes to the trail.
+func TestBareTextOpensTheTitledMenu(t *testing.T) {
+	fl := loadShipped(t)
+	for _, tt := range []struct{ text, want string }{
+		{"tenho uma dúvida de cobranças", "boletos"},
+		{"cobrança", "boletos"},
+		{"quero enviar a cobrança pro cliente", "boletos-enviar"},
+		{"nfse", "notas-nfse"},
+	} {
+		a := fl.Understand(fl.Root(), tt.text)
+		if a.Kind != AnswerGo && a.Kind != AnswerOption || a.Node != tt.want {
+			t.Errorf("Understand(%q) = %s %v; want %s%s", tt.text, a.Kind, a.nodes(), tt.want, top(a.Routing))
+		}
+	}
+}
