@@ -77,6 +77,25 @@ func waitQueued(t *testing.T, db *DB, n int) {
 	}
 }
 
+// oneBatch runs jobs in one batch of the writer, in their order (it
+// holds the writer while they queue), and returns each one's error.
+func oneBatch(t *testing.T, db *DB, jobs ...func() error) []error {
+	t.Helper()
+	release, blocker := hold(t, db)
+	errs := make([]error, len(jobs))
+	var wg sync.WaitGroup
+	for i, job := range jobs {
+		wg.Go(func() { errs[i] = job() })
+		waitQueued(t, db, i+1)
+	}
+	release()
+	wg.Wait()
+	if err := <-blocker; err != nil {
+		t.Fatalf("blocker: %v", err)
+	}
+	return errs
+}
+
 func TestOpenCreatesDirAndFile(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	path := filepath.Join(dir, "suporte.db")
@@ -786,7 +805,6 @@ func TestQueuedWriteFailsItsJob(t *testing.T) {
 	const addSQL = `INSERT INTO settings (name, value, updated_at) VALUES (?, ?, ?)`
 	update(t, db, func(tx *Tx) error { return tx.execLater(ctx, addSQL, "k", "1", 1) }) // runs once: queued from now on
 
-	release, blocker := hold(t, db)
 	fns := []func(tx *Tx) error{
 		func(tx *Tx) error { return tx.PutCustomer(ctx, Customer{Chat: "a"}) },
 		func(tx *Tx) error {
@@ -805,18 +823,11 @@ func TestQueuedWriteFailsItsJob(t *testing.T) {
 		},
 		func(tx *Tx) error { return tx.PutCustomer(ctx, Customer{Chat: "c"}) },
 	}
-	errs := make([]error, len(fns))
-	var wg sync.WaitGroup
-	for i, fn := range fns {
-		wg.Go(func() { errs[i] = db.Update(ctx, fn) })
-		waitQueued(t, db, i+1) // in this order
+	var jobs []func() error
+	for _, fn := range fns {
+		jobs = append(jobs, func() error { return db.Update(ctx, fn) })
 	}
-	release()
-	wg.Wait()
-	if err := <-blocker; err != nil {
-		t.Fatalf("blocker: %v", err)
-	}
-	for i, err := range errs {
+	for i, err := range oneBatch(t, db, jobs...) {
 		if fails := i == 1 || i == 3; fails != (err != nil) {
 			t.Errorf("job %d: got %v, want failed %t", i, err, fails)
 		}
@@ -869,24 +880,16 @@ func TestCombinedWritesFailTheirJob(t *testing.T) {
 	update(t, db, write("first", ticket)) // each statement runs alone once, then is queued
 	update(t, db, write("second", ticket))
 
-	release, blocker := hold(t, db)
 	chats := []string{"a", "bad", "c"}
-	errs := make([]error, len(chats))
-	var wg sync.WaitGroup
-	for i, chat := range chats {
+	var jobs []func() error
+	for _, chat := range chats {
 		tk := ticket
 		if chat == "bad" {
 			tk = ticket + 1000
 		}
-		wg.Go(func() { errs[i] = db.Update(ctx, write(chat, tk)) })
-		waitQueued(t, db, i+1)
+		jobs = append(jobs, func() error { return db.Update(ctx, write(chat, tk)) })
 	}
-	release()
-	wg.Wait()
-	if err := <-blocker; err != nil {
-		t.Fatalf("blocker: %v", err)
-	}
-	for i, err := range errs {
+	for i, err := range oneBatch(t, db, jobs...) {
 		if fails := chats[i] == "bad"; fails != (err != nil) {
 			t.Errorf("job %s: got %v, want failed %t", chats[i], err, fails)
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"sync"
 	"testing"
 	"time"
 )
@@ -107,25 +106,16 @@ func TestOpeningsOfABatch(t *testing.T) {
 	}})
 	add(acceptJob(msg(c[5], "f1"), &gotF))
 
-	release, blocker := hold(t, db)
-	errs := make([]error, len(jobs))
-	var wg sync.WaitGroup
-	for i, j := range jobs {
-		wg.Go(func() {
+	var run []func() error
+	for _, j := range jobs {
+		run = append(run, func() error {
 			if j.open.Chat == "" {
-				errs[i] = db.UpdateChat(ctx, c[5], j.fn)
-				return
+				return db.UpdateChat(ctx, c[5], j.fn)
 			}
-			errs[i] = db.UpdateOpening(ctx, j.open, j.fn)
+			return db.UpdateOpening(ctx, j.open, j.fn)
 		})
-		waitQueued(t, db, i+1)
 	}
-	release()
-	wg.Wait()
-	if err := <-blocker; err != nil {
-		t.Fatalf("blocker: %v", err)
-	}
-	for i, err := range errs {
+	for i, err := range oneBatch(t, db, run...) {
 		if err != nil {
 			t.Errorf("job %d: %v", i, err)
 		}
@@ -216,19 +206,7 @@ func TestOpeningFailsItsJobOnly(t *testing.T) {
 		func(tx *Tx) error { return nil }, // never stores its message
 		accept(&in3),
 	}
-	release, blocker := hold(t, db)
-	errs := make([]error, len(fns))
-	var wg sync.WaitGroup
-	for i := range fns {
-		wg.Go(func() { errs[i] = db.UpdateOpening(ctx, opens[i], fns[i]) })
-		waitQueued(t, db, i+1)
-	}
-	release()
-	wg.Wait()
-	if err := <-blocker; err != nil {
-		t.Fatalf("blocker: %v", err)
-	}
-	for i, err := range errs {
+	for i, err := range oneBatch(t, db, openingJobs(ctx, db, opens, fns)...) {
 		if fails := i == 1; fails != (err != nil) || fails && !errors.Is(err, ErrNotFound) {
 			t.Errorf("job %d: %v, want failed %t", i, err, fails)
 		}
@@ -329,19 +307,7 @@ func TestOpeningRows(t *testing.T) {
 			return err
 		}
 	}
-	release, blocker := hold(t, db)
-	errs := make([]error, len(fns))
-	var wg sync.WaitGroup
-	for i := range fns {
-		wg.Go(func() { errs[i] = db.UpdateOpening(ctx, opens[i], fns[i]) })
-		waitQueued(t, db, i+1)
-	}
-	release()
-	wg.Wait()
-	if err := <-blocker; err != nil {
-		t.Fatalf("blocker: %v", err)
-	}
-	for i, err := range errs {
+	for i, err := range oneBatch(t, db, openingJobs(ctx, db, opens, fns)...) {
 		if err != nil {
 			t.Fatalf("job %d: %v", i, err)
 		}
@@ -371,4 +337,13 @@ func TestOpeningRows(t *testing.T) {
 			return nil
 		})
 	}
+}
+
+// openingJobs are fns run through UpdateOpening with their openings.
+func openingJobs(ctx context.Context, db *DB, opens []Opening, fns []func(tx *Tx) error) []func() error {
+	jobs := make([]func() error, len(fns))
+	for i := range fns {
+		jobs[i] = func() error { return db.UpdateOpening(ctx, opens[i], fns[i]) }
+	}
+	return jobs
 }
