@@ -601,6 +601,8 @@ func TestShippedGlossaryByHand(t *testing.T) {
 		{"dá pra reativar a conta do estagiário?", "acesso"},
 		{"o cliente acertou em espécie, como registro", "financeiro-contas"},
 		{"paguei o frete em dinheiro, onde coloco", "financeiro-contas"},
+		{"tem algum plano mais em conta pra mim?", "plano"},
+		{"quando é o reajuste?", "plano"},
 	} {
 		if a := fl.Understand(fl.Root(), tt.text); a.Kind != AnswerGo || a.Node != tt.want {
 			t.Errorf("Understand(%q) = %s %v; want go %s%s", tt.text, a.Kind, a.nodes(), tt.want, top(a.Routing))
