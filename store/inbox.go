@@ -89,7 +89,7 @@ func (tx *Tx) NextInbox(ctx context.Context, line, chat string) (Inbound, error)
 // it ran twice, and the statement's index scans took enough memory that
 // freeing it shrank the server's heap on every message. Its arguments:
 // chatIdleSQL's, then the row's and the handling time.
-const acceptInboxSQL = `WITH s AS (SELECT ` + chatIdleSQL + ` AS idle)
+var acceptInboxSQL = `WITH s AS (SELECT ` + chatIdleSQL + ` AS idle)
 INSERT INTO inbox (chat, line, msg_id, kind, text, sent_at, received_at, push_name, phone, done, handled_at)
 VALUES (?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, ?,
     (SELECT CASE WHEN idle THEN 1 ELSE 0 END FROM s),
@@ -98,10 +98,16 @@ ON CONFLICT (chat, line, msg_id) DO NOTHING
 RETURNING id, done`
 
 // chatIdleSQL takes the line and the chat twice.
-const chatIdleSQL = `(NOT EXISTS (SELECT 1 FROM inbox WHERE line = ? AND chat = ? AND done = 0)
-    AND NOT EXISTS (SELECT 1 FROM outbox WHERE line = ? AND chat = ? AND sent_at = 0))`
+var chatIdleSQL = chatIdleOn("?", "?")
 
-const chatIdleQuerySQL = `SELECT ` + chatIdleSQL
+// chatIdleOn is what makes a chat idle, for the chat and line named by
+// the expressions given: no input to handle and nothing to send.
+func chatIdleOn(line, chat string) string {
+	return `(NOT EXISTS (SELECT 1 FROM inbox WHERE line = ` + line + ` AND chat = ` + chat + ` AND done = 0)
+    AND NOT EXISTS (SELECT 1 FROM outbox WHERE line = ` + line + ` AND chat = ` + chat + ` AND sent_at = 0))`
+}
+
+var chatIdleQuerySQL = `SELECT ` + chatIdleSQL
 
 // ChatIdle reports whether chat has nothing to do on line: no input to
 // handle and nothing to send.

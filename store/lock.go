@@ -27,7 +27,7 @@ func (tx *Tx) LockChat(ctx context.Context, line, chat string) error {
 	if !tx.d.postgres || !tx.writer {
 		return nil
 	}
-	key := int64(chatHash(line + "\x00" + chat))
+	key := lockKey(line, chat)
 	if tx.openedLock(key) {
 		return nil // the batch's opening took it
 	}
@@ -36,6 +36,9 @@ func (tx *Tx) LockChat(ctx context.Context, line, chat string) error {
 	}
 	return nil
 }
+
+// lockKey is the key of chat's advisory lock on line.
+func lockKey(line, chat string) int64 { return int64(chatHash(line + "\x00" + chat)) }
 
 // chatHash of a chat picks its writer; of its line and the chat, it is
 // the key of the conversation's advisory lock.

@@ -65,7 +65,10 @@ func (o *opened) taken() bool {
 // again, each job on its own.
 var errNotOpened = errors.New("update did not open as its Opening said")
 
-const (
+// openIdleOf is chatIdleSQL for the chat and line of unnest's row v.
+var openIdleOf = chatIdleOn("v.line", "v.chat")
+
+var (
 	openLockSQL = `SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST($1 AS BIGINT[])) AS k`
 
 	// openAcceptSQL is acceptInboxSQL for many chats, one row each.
@@ -75,8 +78,7 @@ SELECT v.chat, v.line, NULLIF(v.msg_id, ''), v.kind, v.text, v.sent_at, v.receiv
 FROM unnest(CAST($1 AS TEXT[]), CAST($2 AS TEXT[]), CAST($3 AS TEXT[]), CAST($4 AS TEXT[]), CAST($5 AS TEXT[]),
     CAST($6 AS BIGINT[]), CAST($7 AS BIGINT[]), CAST($8 AS TEXT[]), CAST($9 AS TEXT[]))
     WITH ORDINALITY AS v(chat, line, msg_id, kind, text, sent_at, received_at, push_name, phone, n)
-CROSS JOIN LATERAL (SELECT NOT EXISTS (SELECT 1 FROM inbox WHERE line = v.line AND chat = v.chat AND done = 0)
-    AND NOT EXISTS (SELECT 1 FROM outbox WHERE line = v.line AND chat = v.chat AND sent_at = 0) AS idle) AS s
+CROSS JOIN LATERAL (SELECT ` + openIdleOf + ` AS idle) AS s
 ORDER BY v.n
 ON CONFLICT (chat, line, msg_id) DO NOTHING
 RETURNING chat, id, done`
@@ -99,8 +101,7 @@ LEFT JOIN LATERAL (SELECT COUNT(*) FROM (
 ) AS recent WHERE received_at >= v.since) AS n ON 1 = 1`
 
 	// openIdleSQL is chatIdleQuerySQL for many chats, after openMarkSQL.
-	openIdleSQL = `SELECT v.chat, NOT EXISTS (SELECT 1 FROM inbox WHERE line = v.line AND chat = v.chat AND done = 0)
-    AND NOT EXISTS (SELECT 1 FROM outbox WHERE line = v.line AND chat = v.chat AND sent_at = 0)
+	openIdleSQL = `SELECT v.chat, ` + openIdleOf + `
 FROM unnest(CAST($1 AS TEXT[]), CAST($2 AS TEXT[])) AS v(line, chat)`
 )
 
@@ -125,7 +126,7 @@ func (tx *Tx) open(jobs []*job) ([]*opened, error) {
 			continue
 		}
 		if o := j.open; o != nil && !blocked && !chats[j.chat] && j.ctx.Err() == nil && o.usable() {
-			out[i] = &opened{Opening: *o, key: int64(chatHash(o.Line + "\x00" + o.Chat))}
+			out[i] = &opened{Opening: *o, key: lockKey(o.Line, o.Chat)}
 			picked = append(picked, out[i])
 		}
 		chats[j.chat] = true
