@@ -1072,7 +1072,7 @@ func (r *router) menuFor(d int, g []int, rt Routing) (int, bool) {
 		if !slices.Contains(g, m) || cm == nil || cd == nil || cm.Score < cd.Score {
 			continue
 		}
-		if rt.bare && len(r.nodes[d].names) > 0 && r.menuTitled(*cd, *cm, r.nodes[m].title) {
+		if rt.bare && len(r.nodes[d].names) > 0 && r.menuTitled(*cd, *cm) {
 			return m, true
 		}
 		for _, c := range ranking {
@@ -1087,7 +1087,8 @@ func (r *router) menuFor(d int, g []int, rt Routing) (int, bool) {
 
 // menuTitled reports whether every word trail c knows, menu m knows from its
 // title.
-func (r *router) menuTitled(c, m Candidate, title string) bool {
+func (r *router) menuTitled(c, m Candidate) bool {
+	title := r.nodes[r.index[m.Node]].title
 	for _, w := range c.Matches {
 		if !slices.ContainsFunc(m.Matches, func(x Match) bool { return x.Word == w.Word && x.Source == title }) {
 			return false

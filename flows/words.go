@@ -216,12 +216,13 @@ var accounts = setOf(`senha senhas login acesso cadastro plano planos assinatura
 
 // brands are companies and services people deal with as consumers, none
 // of them part of a company's books: phone operators, social networks
-// and e-mail, streaming, rides and delivery, gyms, health plans, the
-// home's internet. An account said of one ("o plano da vivo", "a senha do insta")
-// puts the text in the customer's own life.
+// and e-mail, video, rides and delivery, gyms, health plans, the home's
+// internet. An account said of one ("o plano da vivo", "a senha do
+// insta") puts the text in the customer's own life. The consumer
+// services in elsewhere do so wherever they are named.
 var brands = setOf(`tim vivo claro oi nextel algar sky operadora
 	insta instagram facebook face tiktok twitter linkedin gmail hotmail yahoo icloud outlook telegram
-	netflix spotify globoplay deezer disney youtube hbo tinder uber ifood
+	youtube hbo uber ifood
 	academia smartfit unimed amil hapvida sulamerica wifi roteador modem internet`)
 
 // banks are the banks people hold as persons too: their card, its bill
