@@ -210,8 +210,8 @@ func (r *Runtime) Receive(ctx context.Context, in Inbound) (dup bool, err error)
 	// writes the file's row first).
 	open := store.Opening{Line: r.cfg.Line, Chat: in.Chat, Accept: &accept, Rows: in.Media == nil}
 	if open.Rows && Written(in.Kind) {
-		since, limit := floodWindow(fl, now)
-		open.Recent = &store.Recent{Since: since, Max: limit}
+		w := floodWindow(fl, now)
+		open.Recent = &w
 	}
 	err = r.cfg.Store.UpdateOpening(ctx, open, func(tx *store.Tx) error {
 		row = accept

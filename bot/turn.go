@@ -60,25 +60,25 @@ func (r *Runtime) flooded(t *turn, in store.Inbound) (bool, error) {
 	if !Written(in.Kind) {
 		return false, nil
 	}
-	since, limit := floodWindow(t.flow, t.now)
-	n, err := t.lookup.inboxSince(in.Chat, since, limit)
+	w := floodWindow(t.flow, t.now)
+	n, err := t.lookup.inboxSince(in.Chat, w.Since, w.Max)
 	if err != nil || n <= s.FloodMax {
 		return false, err
 	}
 	t.keepTimers = true
 	text := strings.TrimRight(t.flow.File.Texts.Flood.Value, "\n ")
-	told, err := t.lookup.saidSince(in.Chat, text, since)
+	told, err := t.lookup.saidSince(in.Chat, text, w.Since)
 	if err == nil && !told {
 		t.say(text, nil)
 	}
 	return true, err
 }
 
-// floodWindow is what flooded counts: a chat's messages since since,
-// among its latest limit.
-func floodWindow(fl *flows.Flow, now time.Time) (since time.Time, limit int) {
+// floodWindow is what flooded counts: a chat's messages since Since,
+// among its latest Max.
+func floodWindow(fl *flows.Flow, now time.Time) store.Recent {
 	s := fl.File.Settings
-	return now.Add(-s.FloodPer.Duration), s.FloodMax + 1
+	return store.Recent{Since: now.Add(-s.FloodPer.Duration), Max: s.FloodMax + 1}
 }
 
 // load reads the rows of chat on line into a new turn: its conversation,
@@ -88,8 +88,8 @@ func (r *Runtime) load(ctx context.Context, tx *store.Tx, fl *flows.Flow, now ti
 	l := txLookup{ctx: ctx, tx: tx, now: now, rt: r, line: line}
 	var recent *store.Recent
 	if flood {
-		since, limit := floodWindow(fl, now)
-		recent = &store.Recent{Since: since, Max: limit}
+		w := floodWindow(fl, now)
+		recent = &w
 	}
 	rows, err := tx.ChatRows(ctx, line, chat, recent)
 	if err != nil {
