@@ -156,13 +156,14 @@ type Routing struct {
 type Candidate struct {
 	Node     string
 	Title    string
-	Score    float64 // alike*Likeness + (1-alike)*Coverage, lowered for another action (see Against), boosted under the current menu (see boost)
+	Score    float64 // alike*Likeness + (1-alike)*Coverage, lowered for another action or when ruled out (see Against, Ruled), boosted under the current menu (see boost)
 	Likeness float64 // how alike the text and the node's closest phrase are, 0 to 1
 	Phrase   string  // that phrase, as written
 	From     string  // the menu the phrase belongs to, when it is a menu's above the node
 	Coverage float64 // the share of the text's weight the node's words explain
 	Matches  []Match // the text's words the node knows
 	Against  string  // the text's word asking for an action (or telling of an event) the node is named for another than and never says
+	Ruled    string  // the text's words ruling the node out: it asks about its own tickets, or how tickets work (see settled)
 
 	own   float64 // Coverage by the node's own words, without its menus'
 	named float64 // the part of own from its title, labels and keywords: what it is named for
@@ -203,6 +204,8 @@ type routeNode struct {
 	title     string
 	ancestors []int    // menus above it, nearest first, the main menu excluded
 	menu      bool     // a menu: it covers every action of the trails under it
+	tickets   bool     // it reads the customer's own tickets out in the chat (kind tickets)
+	ticketsAt bool     // a menu offering such a node: it asks whether the customer wants their tickets or how tickets work
 	names     []string // the actions its title, labels and keywords name (class stems)
 	says      []string // the actions any of its phrases or messages says
 }
@@ -238,11 +241,14 @@ func buildRouter(fl *Flow, t tuning) *router {
 			continue
 		}
 		r.index[n.ID] = len(r.nodes)
-		r.nodes = append(r.nodes, routeNode{id: n.ID, title: fl.Title(n.ID), menu: n.Type.Value == KindMenu})
+		r.nodes = append(r.nodes, routeNode{id: n.ID, title: fl.Title(n.ID), menu: n.Type.Value == KindMenu, tickets: n.Type.Value == KindTickets})
 	}
 	for i := range r.nodes {
 		for p := parent[r.nodes[i].id]; p != r.root && p != ""; p = parent[p] {
 			r.nodes[i].ancestors = append(r.nodes[i].ancestors, r.index[p])
+		}
+		if a := r.nodes[i].ancestors; r.nodes[i].tickets && len(a) > 0 {
+			r.nodes[a[0]].ticketsAt = true
 		}
 	}
 	add := func(id string, f Field, source string) {
@@ -623,6 +629,9 @@ func (r *router) route(norm, from string) Routing {
 		if a, ok := r.actionWeigh(i, wants); !ok {
 			c.Score *= r.t.action
 			c.Against = a
+		} else if a, ok := r.settled(i, cs); !ok {
+			c.Score *= r.t.action
+			c.Ruled = a
 		}
 		c.base = c.Score
 		// The customer reads the options of the menu shown, not the
@@ -644,6 +653,34 @@ func (r *router) route(norm, from string) Routing {
 	out.words = k
 	r.decide(&out, boosted)
 	return out
+}
+
+// settled: a text saying it is about tickets the customer has ("meu
+// chamado", "o protocolo que abri") or about how tickets work and where
+// the product shows them ("no sistema", "o que significa") answers the
+// question a menu offering the customer's tickets asks ("por aqui" or
+// "na Conta Azul"). That menu, and what the text rules out (the tickets
+// for how they work; the trails beside them for tickets it has), score
+// as a node named for another action does, and report the words that
+// ruled them out (see Candidate.Ruled). How wins when a text says both ("onde vejo meus
+// chamados no sistema").
+func (r *router) settled(i int, cs cues) (string, bool) {
+	why, mine := cs.explains, false
+	if why == "" {
+		why, mine = cs.records, true
+	}
+	n := r.nodes[i]
+	switch {
+	case why == "":
+		return "", true
+	case n.ticketsAt:
+		return why, false
+	case n.tickets:
+		return why, mine
+	case mine && !n.menu && len(n.ancestors) > 0 && r.nodes[n.ancestors[0]].ticketsAt:
+		return why, false
+	}
+	return "", true
 }
 
 // wants lists the actions the text asks for and the events it tells of

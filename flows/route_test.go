@@ -700,3 +700,37 @@ func TestBareTextOpensTheTitledMenu(t *testing.T) {
 		}
 	}
 }
+
+// TestTicketsOrHowTheyWork: a text about tickets the customer has (a
+// possessive with more to say, "que abri", a protocol's number) goes to
+// the node listing them; one asking where in the product or how tickets
+// work goes to the trail explaining it, even with a possessive; "meu
+// chamado" alone, or a ticket with someone else, settles nothing.
+func TestTicketsOrHowTheyWork(t *testing.T) {
+	fl := loadShipped(t)
+	for _, tt := range []struct{ text, want string }{
+		{"o protocolo 7731902 já andou?", "meus-chamados"},
+		{"tem algum protocolo meu em aberto?", "meus-chamados"},
+		{"em qual tela eu encontro meus chamados?", "chamados-como-acompanhar"},
+		{"onde vejo meus chamados no sistema", "chamados-como-acompanhar"},
+		{"o que quer dizer aguardando resposta no chamado", "chamados-como-acompanhar"},
+		{"meu chamado", "chamados"},
+	} {
+		a := fl.Understand(fl.Root(), tt.text)
+		if a.Kind != AnswerGo && a.Kind != AnswerOption || a.Node != tt.want {
+			t.Errorf("Understand(%q) = %s %v; want %s%s", tt.text, a.Kind, a.nodes(), tt.want, top(a.Routing))
+		}
+	}
+	for text, want := range map[string]string{
+		"o chamado que abri ontem":                    "chamado que abri",
+		"protocolo 2024-55871":                        "202455871",
+		"aquele ticket":                               "aquele ticket",
+		"meu chamado na prefeitura nunca andou":       "",
+		"meu chamado":                                 "",
+		"ja faz 5 dias do meu chamado, e a resposta?": "meu chamado",
+	} {
+		if got := cuesIn(Normalize(text)).records; got != want {
+			t.Errorf("cuesIn(%q).records = %q; want %q", text, got, want)
+		}
+	}
+}

@@ -261,13 +261,47 @@ var operators = setOf(`tim vivo claro oi nextel`)
 // articles are the words before which an operator's name is the company.
 var articles = setOf(`a da na pela com`)
 
+// ticketWords name one of the customer's tickets: what a node of kind
+// tickets lists ("Meus chamados").
+var ticketWords = setOf(`chamado chamados protocolo protocolos ticket tickets atendimento atendimentos
+	solicitacao solicitacoes caso`)
+
+// aTicket are the words before a ticket word that make it one the
+// customer has, not tickets in general: "meu chamado", "aquele
+// protocolo", "algum chamado".
+var aTicket = setOf(`meu minha meus minhas aquele aquela algum alguma`)
+
+// opened are the words after a ticket word that make it one the customer
+// opened: "o chamado que abri", "o atendimento de ontem".
+var opened = []string{" que abri ", " que eu abri ", " que abrimos ", " que mandei ", " que eu mandei ", " que fiz ",
+	" que eu fiz ", " que enviei ", " que eu enviei ", " de ontem "}
+
+// elsewhereAt are the words after a ticket word that place it with
+// someone else: "o protocolo no procon", "meu chamado com a vivo".
+var elsewhereAt = setOf(`na no com junto`)
+
+// explaining are word groups that ask how the product works or where in
+// its screens something is: "no sistema", "dentro da Conta Azul", "em que
+// tela", "o que significa". Such a text wants a trail's explanation, not
+// the customer's records read out in the chat.
+var explaining = []string{" no sistema ", " do sistema ", " pelo sistema ", " dentro do ", " dentro da ",
+	" la dentro ", " no erp ", " na conta azul ", " no conta azul ", " pela conta azul ", " tela ", " telas ",
+	" em que menu ", " qual menu ", " quer dizer ", " significa ", " como funciona ", " onde ", " aonde ",
+	" quanto tempo ", " prazo "}
+
 // cues are what a text says beyond its content words: where in the
 // customer's life it is (see elsewhere, qualifiers and owned), whose
-// accounts it names, and whether it asks about two things at once.
+// accounts it names, whether it asks about two things at once, and
+// whether it asks about tickets it has or how tickets work.
 type cues struct {
 	life, own []string // the words placing it in the customer's own life; their own things, after the possessive
 	theirs    []theirs // accounts said of a company, or of someone routing does not know
 	both      bool     // "tanto X quanto Y", "X e Y, os dois", "umas X, outras Y": both things, so the menu showing them (see decide)
+	// records is why the text is about the customer's own tickets ("meu
+	// chamado", "o protocolo que abri", a protocol's number), and explains
+	// why it asks how the product works or where in it ("no sistema"): a
+	// text that says both asks how. See settled.
+	records, explains string
 }
 
 // theirs is an account the text says is another's: "senha do insta",
@@ -283,7 +317,15 @@ type theirs struct {
 // cuesIn reads the cues of normalized text n.
 func cuesIn(n string) cues {
 	var c cues
-	toks := strings.Fields(spelled(n))
+	sp := spelled(n)
+	toks := strings.Fields(sp)
+	for _, e := range explaining {
+		if strings.Contains(sp, e) {
+			c.explains = strings.TrimSpace(e)
+			break
+		}
+	}
+	tickets, number := false, ""
 	for i, t := range toks {
 		switch {
 		case t == "tanto" && slices.ContainsFunc(toks[i+1:], func(u string) bool { return u == "quanto" || u == "como" }),
@@ -304,6 +346,32 @@ func cuesIn(n string) cues {
 				c.theirs = append(c.theirs, th)
 			}
 		}
+		switch {
+		case ticketWords[t] && i+1 < len(toks) && elsewhereAt[toks[i+1]]:
+			// "meu chamado na prefeitura": a ticket with someone else.
+		case ticketWords[t] && c.records == "" && i > 0 && aTicket[toks[i-1]]:
+			c.records = toks[i-1] + " " + t
+		case ticketWords[t] && c.records == "":
+			after := " " + strings.Join(toks[i+1:min(i+4, len(toks))], " ") + " "
+			for _, o := range opened {
+				if strings.HasPrefix(after, o) {
+					c.records = t + o[:len(o)-1]
+				}
+			}
+		case len(t) >= 5 && isNumber(t):
+			number = t
+		}
+		tickets = tickets || ticketWords[t]
+	}
+	// A long number beside a ticket word is its protocol.
+	if c.records == "" && tickets && number != "" {
+		c.records = number
+	}
+	// "meu chamado" and nothing more asks neither: the menu asks which.
+	if possessives[strings.Fields(c.records + " x")[0]] && !slices.ContainsFunc(toks, func(t string) bool {
+		return !stopWords[t] && !ticketWords[t] && !aTicket[t]
+	}) {
+		c.records = ""
 	}
 	return c
 }

@@ -41,6 +41,7 @@ type routeScoreJSON struct {
 	Phrase   string           `json:"phrase"`
 	From     string           `json:"from,omitempty"`    // the menu above the node the phrase belongs to
 	Against  string           `json:"against,omitempty"` // the action asked for, when the node is named for another (see flows.Candidate)
+	Ruled    string           `json:"ruled,omitempty"`   // the words ruling the node out (see flows.Candidate)
 	Matches  []routeMatchJSON `json:"matches"`
 }
 
@@ -87,7 +88,7 @@ func routeOut(fl *flows.Flow, menu, text string) *routeJSON {
 			break
 		}
 		s := routeScoreJSON{routeNodeJSON: node(c.Node), Score: round2(c.Score), Likeness: round2(c.Likeness), Coverage: round2(c.Coverage),
-			Phrase: c.Phrase, From: c.From, Against: c.Against, Matches: []routeMatchJSON{}}
+			Phrase: c.Phrase, From: c.From, Against: c.Against, Ruled: c.Ruled, Matches: []routeMatchJSON{}}
 		for _, m := range c.Matches {
 			how := "same"
 			switch {

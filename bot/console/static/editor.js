@@ -708,6 +708,7 @@ function routeWhy(r) {
         h('strong', { text: c.title }), ` · nota ${c.score.toFixed(2)} (parecida ${c.likeness.toFixed(2)}, cobre ${c.coverage.toFixed(2)})`,
         h('div.muted', { text: `mais perto de “${c.phrase}”${c.from ? ` (do menu ${c.from})` : ''}` }),
         c.against ? h('div.muted', { text: `“${c.against}”: outra ação que a deste nó, nota reduzida` }) : null,
+        c.ruled ? h('div.muted', { text: `“${c.ruled}”: a mensagem descarta este nó, nota reduzida` }) : null,
         h('ul', ...c.matches.map((w) => h('li', { text: `${w.gloss ? `${w.gloss} (glossário: ${w.word})` : w.word}: ${how[w.how]} “${w.term}” em “${w.source}”${w.from ? `, do menu ${w.from}` : ''} (+${w.weight.toFixed(2)})` }))))))
       : h('p.muted', { text: 'Nenhum nó tem palavras desta frase.' }));
 }
