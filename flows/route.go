@@ -626,7 +626,7 @@ func (r *router) route(norm, from string) Routing {
 			}
 		}
 		c.Score = r.t.alike*c.Likeness + (1-r.t.alike)*c.Coverage
-		if a, ok := r.actionWeigh(i, wants); !ok {
+		if a, ok := r.actionWeigh(i, wants, cs.where); !ok {
 			c.Score *= r.t.action
 			c.Against = a
 		} else if a, ok := r.settled(i, cs); !ok {
@@ -705,15 +705,16 @@ func (r *router) wants(words []word) []word {
 // action, and its score is lowered (by action). Menus cover their trails'
 // actions; a topic whose trails name no such action is not told apart by
 // it.
-func (r *router) actionWeigh(i int, wants []word) (string, bool) {
+func (r *router) actionWeigh(i int, wants []word, where string) (string, bool) {
 	n := r.nodes[i]
-	if len(wants) == 0 || n.menu || len(n.names) == 0 {
+	if n.menu || len(n.names) == 0 {
 		return "", true
 	}
 	// A trail named only for an event ("Nota rejeitada") answers a text
 	// telling of one; a text only asking for an action another trail of
-	// its topic is named for ("como emito a nota pra prefeitura") is not
-	// about it, whatever its phrases say.
+	// its topic is named for ("como emito a nota pra prefeitura"), or
+	// asking where something is set ("onde coloco a alíquota do ISS"), is
+	// not about it, whatever its phrases say.
 	if !slices.ContainsFunc(n.names, func(a string) bool { return verbs[a] != isEvent }) &&
 		!slices.ContainsFunc(wants, func(w word) bool { return verbs[w.stem] == isEvent }) {
 		for _, w := range wants {
@@ -721,6 +722,12 @@ func (r *router) actionWeigh(i int, wants []word) (string, bool) {
 				return w.surface, false
 			}
 		}
+		if where != "" {
+			return where, false
+		}
+	}
+	if len(wants) == 0 {
+		return "", true
 	}
 	against := ""
 	for _, w := range wants {

@@ -629,13 +629,18 @@ func TestShippedGlossaryTickets(t *testing.T) {
 
 // TestEventTrailNeedsAnEvent: a trail named only for an event (Nota
 // rejeitada) does not answer a text only asking for an action a sibling
-// is named for; an action tried ("quando tento emitir") tells, it does
-// not ask, so a story of a failed try still reaches it.
+// is named for, or where something is set; an action tried ("quando
+// tento emitir") tells, it does not ask, so a story of a failed try
+// still reaches it, and so does asking where, with the event told.
 func TestEventTrailNeedsAnEvent(t *testing.T) {
 	fl := loadShipped(t)
 	for _, tt := range []struct{ text, want string }{
 		{"como faz pra emitir nota pra prefeitura aqui de Itajaí?", "notas-nfse"},
 		{"quando tento emitir a nota aparece cst inválido", "notas-rejeitada"},
+		{"onde eu ponho a alíquota do ISS pra nota de serviço?", "notas-nfse"},
+		{"onde fica o campo do CST no produto", "notas-nfe"},
+		{"onde vejo o motivo da rejeição da nota?", "notas-rejeitada"},
+		{"o boleto foi pago e não compensou, onde confiro?", "boletos-registro"},
 	} {
 		if a := fl.Understand(fl.Root(), tt.text); a.Kind != AnswerGo || a.Node != tt.want {
 			t.Errorf("Understand(%q) = %s %v; want go %s%s", tt.text, a.Kind, a.nodes(), tt.want, top(a.Routing))

@@ -302,6 +302,7 @@ type cues struct {
 	// why it asks how the product works or where in it ("no sistema"): a
 	// text that says both asks how. See settled.
 	records, explains string
+	where             string // it asks where something is ("onde"): no event it tells of
 }
 
 // theirs is an account the text says is another's: "senha do insta",
@@ -323,6 +324,11 @@ func cuesIn(n string) cues {
 		if strings.Contains(sp, e) {
 			c.explains = strings.TrimSpace(e)
 			break
+		}
+	}
+	for _, w := range []string{" onde ", " aonde ", " em que lugar ", " em qual lugar "} {
+		if strings.Contains(sp, w) {
+			c.where = strings.TrimSpace(w)
 		}
 	}
 	tickets, number := false, ""
