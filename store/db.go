@@ -309,8 +309,9 @@ func (db *DB) hotQueries() []string {
 		db.d.begin, commitSQL, rollbackSQL, savepointSQL, releaseSQL, rollbackToSQL,
 		trySQL, tryReleaseSQL, tryRollbackSQL,
 		acceptInboxSQL, inboxIDSQL, inboxSinceSQL, chatIdleQuerySQL, nextInboxSQL, finishInboxSQL,
-		conversationSQL, putConversationSQL, customerSQL, putCustomerSQL,
-		ticketSQL, updateTicketSQL, touchTicketSQL, addTicketEventSQL, insertTermSQL,
+		conversationSQL, putConversationSQL, customerSQL, putCustomerSQL, conversationTicketSQL,
+		ticketSQL, createTicketSQL, updateTicketSQL, touchTicketSQL, addTicketEventSQL, addTicketEventNoIDSQL,
+		insertTermSQL, putFeedbackSQL,
 		appendOutboxSQL, pendingOutboxSQL, markSentSQL, queueAheadSQL, recentClaimsSQL,
 		setTimerSQL, deleteTimerSQL, clearTimersSQL,
 	)
