@@ -565,7 +565,8 @@ func TestToldRejection(t *testing.T) {
 // for a person; "a gente" is still us.
 func TestTurningTheBotDown(t *testing.T) {
 	fl := loadShipped(t)
-	for _, text := range []string{"chega de robô", "não quero falar com máquina", "preciso falar com gente, por favor", "cansei de menu"} {
+	for _, text := range []string{"chega de robô", "não quero falar com máquina", "preciso falar com gente, por favor", "cansei de menu",
+		"o robô não entendeu nada, me passa pra um atendente", "esse bot é burro, quero falar com gente"} {
 		if a := fl.Understand(fl.Root(), text); a.Kind != AnswerGo || a.Node != "atendente" {
 			t.Errorf("Understand(%q) = %s %v; want go atendente%s", text, a.Kind, a.nodes(), top(a.Routing))
 		}

@@ -46,8 +46,9 @@ var abbreviations = map[string]string{
 }
 
 // stopWords carry no topic: articles, pronouns, common verbs, greetings,
-// politeness, the product's own name and the bot's (talking about the
-// bot is no topic: "vc é um robô?"). Topic words stay even when frequent
+// politeness, the product's own name and the bot's, and complaints about
+// it (talking about the bot is no topic: "vc é um robô?", "esse bot não
+// entende nada"). Topic words stay even when frequent
 // ("nota", "cliente"): the index weighs those.
 var stopWords = setOf(`a o as os um uma uns umas de do da dos das em no na nos nas num numa
 	por pelo pela pelos pelas para pra pro pras pros com sem sob sobre ate apos e ou mas que se como
@@ -71,6 +72,7 @@ var stopWords = setOf(`a o as os um uma uns umas de do da dos das em no na nos n
 	tento tentei tentar tentando tentou uso usar usando usei acho achei sabe sabem sabia vejo
 	chama chamo chamar chamou chamei chamam resolvo resolver resolve
 	urgente urgencia socorro help aff affs poxa nossa cara mano vei galera amanha
+	ajudando ajudou entende entendeu entendo entendi entender inutil inuteis burro burra presta prestou resolveu resolvendo
 	explica explicar explicacao funciona funcionam funcione funcionar funcionando funcionou significa diz dizer disse falou
 	pergunta perguntas dentro desde parte tanto tanta
 	semana semanas mes meses ano anos janeiro fevereiro abril maio junho julho agosto setembro
