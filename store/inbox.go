@@ -98,13 +98,14 @@ ON CONFLICT (chat, line, msg_id) DO NOTHING
 RETURNING id, done`
 
 // chatIdleSQL takes the line and the chat twice.
-var chatIdleSQL = chatIdleOn("?", "?")
+var chatIdleSQL = chatIdleOn("?", "?", "")
 
 // chatIdleOn is what makes a chat idle, for the chat and line named by
-// the expressions given: no input to handle and nothing to send.
-func chatIdleOn(line, chat string) string {
-	return `(NOT EXISTS (SELECT 1 FROM inbox WHERE line = ` + line + ` AND chat = ` + chat + ` AND done = 0)
-    AND NOT EXISTS (SELECT 1 FROM outbox WHERE line = ` + line + ` AND chat = ` + chat + ` AND sent_at = 0))`
+// the expressions given: no input to handle and nothing to send. Each
+// look ends with tail.
+func chatIdleOn(line, chat, tail string) string {
+	return `(NOT EXISTS (SELECT 1 FROM inbox WHERE line = ` + line + ` AND chat = ` + chat + ` AND done = 0` + tail + `)
+    AND NOT EXISTS (SELECT 1 FROM outbox WHERE line = ` + line + ` AND chat = ` + chat + ` AND sent_at = 0` + tail + `))`
 }
 
 var chatIdleQuerySQL = `SELECT ` + chatIdleSQL

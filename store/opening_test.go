@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -346,4 +347,61 @@ func openingJobs(ctx context.Context, db *DB, opens []Opening, fns []func(tx *Tx
 		jobs[i] = func() error { return db.UpdateOpening(ctx, opens[i], fns[i]) }
 	}
 	return jobs
+}
+
+// TestOpeningIdleLooksPerChat: on PostgreSQL the openings look up each
+// chat's pending input and unsent replies by its own index probe. Where
+// the statistics count few rows with done = 0 or sent_at = 0, as they do
+// on a busy store, the planner would otherwise pick a hashed subplan,
+// which reads every entry of the partial index once per statement, the
+// entries of rows changed since the last vacuum included.
+func TestOpeningIdleLooksPerChat(t *testing.T) {
+	if testPG == nil {
+		t.Skip("a PostgreSQL plan")
+	}
+	db := openTest(t)
+	ctx := t.Context()
+	conn, err := db.r.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, q := range []string{
+		`INSERT INTO inbox (chat, line, msg_id, kind, done) SELECT 'c' || (g % 500), '', 'm' || g, 'text', 1 FROM generate_series(1, 5000) AS g`,
+		`INSERT INTO outbox (chat, line, text, sent_at) SELECT 'c' || (g % 500), '', 'oi', 1 FROM generate_series(1, 5000) AS g`,
+		`ANALYZE inbox`, `ANALYZE outbox`,
+		`SET plan_cache_mode = force_generic_plan`,
+	} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	for i, c := range []struct {
+		query string
+		args  int
+	}{{openAcceptSQL, 9}, {openIdleSQL, 2}} {
+		name := fmt.Sprintf("p%d", i)
+		if _, err := conn.ExecContext(ctx, "PREPARE "+name+" AS "+c.query); err != nil {
+			t.Fatal(err)
+		}
+		args := strings.TrimSuffix(strings.Repeat("'{}', ", c.args), ", ")
+		rows, err := conn.QueryContext(ctx, "EXPLAIN (VERBOSE) EXECUTE "+name+"("+args+")")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, line)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if text := strings.Join(plan, "\n"); strings.Contains(text, "hashed SubPlan") {
+			t.Errorf("plan of %.60q reads a partial index whole:\n%s", c.query, text)
+		}
+	}
 }
