@@ -731,6 +731,8 @@ func TestTicketsOrHowTheyWork(t *testing.T) {
 		"o chamado que abri ontem":                    "chamado que abri",
 		"protocolo 2024-55871":                        "202455871",
 		"aquele ticket":                               "aquele ticket",
+		"mandei o ticket semana passada":              "mandei o ticket",
+		"como está meu chamado de ontem?":             "chamado de ontem",
 		"meu chamado na prefeitura nunca andou":       "",
 		"meu chamado":                                 "",
 		"ja faz 5 dias do meu chamado, e a resposta?": "meu chamado",

@@ -273,6 +273,13 @@ var ticketWords = setOf(`chamado chamados protocolo protocolos ticket tickets at
 // protocolo", "algum chamado".
 var aTicket = setOf(`meu minha meus minhas aquele aquela algum alguma`)
 
+// sentIt are the verbs that, with an article, make the ticket after them
+// one the customer opened: "mandei o ticket", "abri um chamado".
+var sentIt = setOf(`abri abrimos mandei mandamos enviei enviamos registrei fiz fizemos`)
+
+// anArticle are the articles between such a verb and the ticket.
+var anArticle = setOf(`o a um uma`)
+
 // opened are the words after a ticket word that make it one the customer
 // opened: "o chamado que abri", "o atendimento de ontem".
 var opened = []string{" que abri ", " que eu abri ", " que abrimos ", " que mandei ", " que eu mandei ", " que fiz ",
@@ -333,7 +340,8 @@ func cuesIn(n string) cues {
 			c.where = strings.TrimSpace(w)
 		}
 	}
-	tickets, number := false, ""
+	tickets := false
+	var mine, strong, number string // a ticket after a possessive; one the customer opened; a long number
 	for i, t := range toks {
 		switch {
 		case t == "tanto" && slices.ContainsFunc(toks[i+1:], func(u string) bool { return u == "quanto" || u == "como" }),
@@ -357,29 +365,35 @@ func cuesIn(n string) cues {
 		switch {
 		case ticketWords[t] && i+1 < len(toks) && elsewhereAt[toks[i+1]]:
 			// "meu chamado na prefeitura": a ticket with someone else.
-		case ticketWords[t] && c.records == "" && i > 0 && aTicket[toks[i-1]]:
-			c.records = toks[i-1] + " " + t
-		case ticketWords[t] && c.records == "":
+		case ticketWords[t]:
+			tickets = true
+			if i > 0 && aTicket[toks[i-1]] && possessives[toks[i-1]] && mine == "" {
+				mine = toks[i-1] + " " + t
+			} else if i > 0 && aTicket[toks[i-1]] && strong == "" {
+				strong = toks[i-1] + " " + t
+			}
+			if i > 1 && sentIt[toks[i-2]] && anArticle[toks[i-1]] && strong == "" {
+				strong = strings.Join(toks[i-2:i+1], " ")
+			}
 			after := " " + strings.Join(toks[i+1:min(i+4, len(toks))], " ") + " "
 			for _, o := range opened {
-				if strings.HasPrefix(after, o) {
-					c.records = t + o[:len(o)-1]
+				if strings.HasPrefix(after, o) && strong == "" {
+					strong = t + o[:len(o)-1]
 				}
 			}
 		case len(t) >= 5 && isNumber(t):
 			number = t
 		}
-		tickets = tickets || ticketWords[t]
 	}
-	// A long number beside a ticket word is its protocol.
-	if c.records == "" && tickets && number != "" {
+	switch {
+	case strong != "":
+		c.records = strong
+	case tickets && number != "":
+		// A long number beside a ticket word is its protocol.
 		c.records = number
-	}
-	// "meu chamado" and nothing more asks neither: the menu asks which.
-	if possessives[strings.Fields(c.records + " x")[0]] && !slices.ContainsFunc(toks, func(t string) bool {
-		return !stopWords[t] && !ticketWords[t] && !aTicket[t]
-	}) {
-		c.records = ""
+	case mine != "" && slices.ContainsFunc(toks, func(t string) bool { return !stopWords[t] && !ticketWords[t] && !aTicket[t] }):
+		// "meu chamado" and nothing more asks neither: the menu asks which.
+		c.records = mine
 	}
 	return c
 }
