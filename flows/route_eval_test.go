@@ -79,10 +79,10 @@ var labelledSets = []struct {
 	{"holdout.tsv", 150, 40, true, 85, 95, 0},
 	{"holdout2.tsv", 60, 15, true, 85, 95, 0},
 	{"holdout3.tsv", 60, 15, true, 85, 95, 0},
-	{"holdout4.tsv", 150, 25, true, 89, 93, 0},
+	{"holdout4.tsv", 150, 25, true, 90, 93, 0},
 	{"holdout5.tsv", 150, 40, true, 92, 96, 0},
-	{"holdout6.tsv", 150, 40, true, 86, 93, 0},
-	{"holdout7.tsv", 150, 40, true, 86, 94, 3},
+	{"holdout6.tsv", 150, 40, true, 87, 93, 0},
+	{"holdout7.tsv", 150, 40, true, 87, 95, 3},
 }
 
 type labelled struct {
