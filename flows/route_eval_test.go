@@ -68,6 +68,13 @@ import (
 // left at the main menu, three at the worst sub-menu. The ticket nodes
 // were its largest kind of in-scope miss: a text now says whether it is
 // about tickets the customer has or how tickets work (see settled).
+// holdout8.tsv was written blind after that round, by someone who saw
+// only the tree's titles and first messages, and measured once (without
+// the seven phrases that were word for word examples of flows.yaml):
+// 78.2% and 88.0% at the main menu, 78.4% and 87.8% at the sub-menus,
+// four out-of-scope texts into a trail (five at the worst sub-menu). The
+// rounds raise the sets they look at; a fresh set still comes in near
+// 80% direct.
 var labelledSets = []struct {
 	name           string
 	minIn, min     int     // the least in-scope and out-of-scope phrases it holds
@@ -83,6 +90,7 @@ var labelledSets = []struct {
 	{"holdout5.tsv", 150, 40, true, 92, 96, 0},
 	{"holdout6.tsv", 150, 40, true, 87, 93, 0},
 	{"holdout7.tsv", 150, 40, true, 87, 95, 3},
+	{"holdout8.tsv", 150, 40, true, 78, 87, 5},
 }
 
 type labelled struct {
