@@ -742,3 +742,51 @@ func TestTicketsOrHowTheyWork(t *testing.T) {
 		}
 	}
 }
+
+// TestHowOrHowItIs: "como" before something the customer would do asks
+// how (an explanation); before how a thing is, or why, it does not.
+func TestHowOrHowItIs(t *testing.T) {
+	for text, want := range map[string]string{
+		"como adiciono um comentário":     "como adiciono",
+		"como acompanhar pelo computador": "como acompanhar",
+		"como está meu chamado?":          "",
+		"e por que não aceita comentário": "por que",
+	} {
+		if got := cuesIn(Normalize(text)).explains; got != want {
+			t.Errorf("cuesIn(%q).explains = %q; want %q", text, got, want)
+		}
+	}
+	if got := cuesIn(Normalize("como está meu chamado?")).records; got != "meu chamado" {
+		t.Errorf("cuesIn(como está meu chamado?).records = %q; want meu chamado", got)
+	}
+}
+
+// TestLanguageOfTheTrade: word groups read as what they mean for the
+// books: a line tied to entries is reconciled, files no longer imported
+// want the bank's feed, a mistake asks for a correction, something not
+// allowed was rejected, stopping using the product is leaving it, and a
+// person asked to look is a person.
+func TestLanguageOfTheTrade(t *testing.T) {
+	fl := loadShipped(t)
+	for _, tt := range []struct{ text, want string }{
+		{"não consigo vincular com os pagamentos que já lancei", "financeiro-conciliacao"},
+		{"tem como o itaú mandar tudo sem precisar baixar arquivo?", "financeiro-conexao"},
+		{"a sefaz disse que o CFOP não é permitido pra essa operação", "notas-rejeitada"},
+		{"vou parar de usar o sistema no mês que vem", "plano"},
+		{"quero que uma pessoa me responda agora", "atendente"},
+	} {
+		if a := fl.Understand(fl.Root(), tt.text); a.Kind != AnswerGo || a.Node != tt.want {
+			t.Errorf("Understand(%q) = %s %v; want go %s%s", tt.text, a.Kind, a.nodes(), tt.want, top(a.Routing))
+		}
+	}
+	if got := stems(contentWords("errei o valor da nota")); !slices.Contains(got, stem("corrigir")) {
+		t.Errorf("contentWords(errei o valor da nota) stems = %q; want corrigir", got)
+	}
+	// Another company's ERP, the home's condominium, the customer's own
+	// CPF: no trail.
+	for _, text := range []string{"o sistema da totvs caiu de novo", "o boleto do condomínio venceu, onde pago?", "meu cpf tá irregular"} {
+		if a := fl.Understand(fl.Root(), text); a.Kind == AnswerGo && fl.Node(a.Node).Type.Value != KindMenu {
+			t.Errorf("Understand(%q) = go %s; want no trail%s", text, a.Node, top(a.Routing))
+		}
+	}
+}

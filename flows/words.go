@@ -100,9 +100,9 @@ var expressions = func() []rewrite {
 		{" carne e osso ", " humano "}, {" ser humano ", " humano "}, {" pessoa real ", " humano "},
 		{" pessoa de verdade ", " humano "}, {" fim de semana ", " sabado domingo "}, {" final de semana ", " sabado domingo "}, {" gente de verdade ", " humano "}, {" alguem de verdade ", " humano "},
 	}
-	// Not authorized, not approved: rejected, however it is told ("não
+	// Not authorized, not approved, not allowed: rejected, however it is told ("não
 	// foi", "não é", "não está sendo autorizada").
-	for _, v := range strings.Fields("autorizada autorizado autorizou autoriza autorizando aprovada aprovado aprovou aprova aprovando") {
+	for _, v := range strings.Fields("autorizada autorizado autorizou autoriza autorizando aprovada aprovado aprovou aprova aprovando permitido permitida") {
 		for _, not := range []string{" nao ", " nao foi ", " nao e ", " nao esta ", " nao esta sendo ", " nao sao ", " nao estao "} {
 			out = append(out, rewrite{not + v + " ", " rejeitada "})
 		}
@@ -115,7 +115,22 @@ var expressions = func() []rewrite {
 			out = append(out, rewrite{no + bot + " ", " humano "})
 		}
 	}
-	for _, v := range []string{" com gente ", " quero gente ", " queria gente ", " prefiro gente ", " chama alguem ", " chamar alguem ", " chame alguem ", " passa pra alguem ", " passar pra alguem ", " falar com alguem "} {
+	// Tying bank lines to entries is reconciling ("vincular com os
+	// recebimentos"), not connecting the bank; wanting no more files to
+	// import ("sem precisar baixar o OFX") is wanting the bank's feed.
+	for _, v := range []string{" vincular com ", " vincular aos ", " vincular as ", " vincular ao ", " juntar com ", " casar com "} {
+		out = append(out, rewrite{v, " conciliar "})
+	}
+	for _, no := range []string{" sem precisar ", " sem ter que ", " sem ter de ", " nao ter que ", " nao ter de ", " nao precisar ", " parar de ", " ficar "} {
+		for _, v := range []string{"importar", "baixar", "subir", "importando", "baixando", "subindo"} {
+			out = append(out, rewrite{no + v + " ", " conexao automatica "})
+		}
+	}
+	// Getting something wrong asks to correct it: "errei o CNPJ na nota".
+	for _, v := range []string{" errei ", " erramos ", " eu errei "} {
+		out = append(out, rewrite{v, " corrigir "})
+	}
+	for _, v := range []string{" com gente ", " quero gente ", " queria gente ", " prefiro gente ", " chama alguem ", " chamar alguem ", " chame alguem ", " passa pra alguem ", " passar pra alguem ", " falar com alguem ", " que uma pessoa ", " que alguem olhe ", " que alguem veja "} {
 		out = append(out, rewrite{v, " humano "})
 	}
 	// Making a note or a boleto is issuing it ("faço os boletos", "fiz a
@@ -165,6 +180,12 @@ var leaving = func() []rewrite {
 				out = append(out, rewrite{" " + v + art + o + " ", " cancelar assinatura "})
 			}
 		}
+		// Stopping using it, or needing it no more, is leaving it too.
+		for _, v := range []string{"parar de usar", "deixar de usar", "nao vou mais usar", "nao vou mais precisar", "nao preciso mais"} {
+			for _, art := range []string{" a ", " o ", " ", " do ", " da "} {
+				out = append(out, rewrite{" " + v + art + o + " ", " cancelar assinatura "})
+			}
+		}
 		for _, v := range []string{"desistir", "sair"} {
 			for _, prep := range []string{" da ", " do "} {
 				out = append(out, rewrite{" " + v + prep + o + " ", " cancelar assinatura "})
@@ -176,7 +197,8 @@ var leaving = func() []rewrite {
 
 // elsewhere are words that place a text in another part of the
 // customer's life than their company's books: family, school, a consumer
-// service, a scam or a break-in (a matter for the bank or the police). A
+// service, a scam or a break-in (a matter for the bank or the police),
+// another company's ERP. A
 // topic word beside one is probably a coincidence ("minha
 // filha tirou nota baixa" is no invoice), so routing enters no trail on
 // such a text (see Routing.Elsewhere). Words a business writes too stay
@@ -187,15 +209,16 @@ var elsewhere = setOf(`filho filha filhos filhas mae mamae pai papai marido espo
 	sobrinho sobrinha tio tia primo prima
 	prova provas boletim vestibular enem matematica portugues geografia biologia quimica
 	netflix spotify globoplay deezer disney tinder
-	golpe golpes golpista fraude clonado clonada clonaram hackeado hackeada hackearam`)
+	golpe golpes golpista fraude clonado clonada clonaram hackeado hackeada hackearam
+	totvs omie sankhya`)
 
 // owned are things a customer has as a person, not as a company: said
 // right after a possessive ("meu celular"), they are the customer's own
-// device or app, not the product's channel ("vocês atendem pelo
+// device, app or CPF, not the product's channel ("vocês atendem pelo
 // whatsapp?"). Such a text may still be about the product ("o código não
 // chega no meu celular"): it enters a trail only when the trail knows two
 // of its other words.
-var owned = setOf(`whatsapp celular iphone android smartphone instagram facebook tiktok`)
+var owned = setOf(`whatsapp celular iphone android smartphone instagram facebook tiktok cpf`)
 
 // possessives are the words that make a thing the customer's own.
 var possessives = setOf(`meu minha meus minhas`)
@@ -219,13 +242,14 @@ var accounts = setOf(`senha senhas login acesso cadastro plano planos assinatura
 // brands are companies and services people deal with as consumers, none
 // of them part of a company's books: phone operators, social networks
 // and e-mail, video, rides and delivery, gyms, health plans, the home's
-// internet. An account said of one ("o plano da vivo", "a senha do
+// internet, the home's condominium, the car's tax. An account said of one ("o plano da vivo", "a senha do
 // insta") puts the text in the customer's own life. The consumer
 // services in elsewhere do so wherever they are named.
 var brands = setOf(`tim vivo claro oi nextel algar sky operadora
 	insta instagram facebook face tiktok twitter linkedin gmail hotmail yahoo icloud outlook telegram
 	youtube hbo uber ifood
-	academia smartfit unimed amil hapvida sulamerica wifi roteador modem internet`)
+	academia smartfit unimed amil hapvida sulamerica wifi roteador modem internet
+	condominio ipva`)
 
 // banks are the banks people hold as persons too: their card, its bill
 // and their app ("o cartão do nubank", "o app do bradesco") are the
@@ -285,6 +309,10 @@ var anArticle = setOf(`o a um uma`)
 var opened = []string{" que abri ", " que eu abri ", " que abrimos ", " que mandei ", " que eu mandei ", " que fiz ",
 	" que eu fiz ", " que enviei ", " que eu enviei ", " de ontem "}
 
+// howItIs are the verbs after "como" that ask how a thing is, not how to
+// do something: "como está meu chamado".
+var howItIs = setOf(`esta estao estava estavam anda andam andou ficou fica ficar vai foram isso`)
+
 // elsewhereAt are the words after a ticket word that place it with
 // someone else: "o protocolo no procon", "meu chamado com a vivo".
 var elsewhereAt = setOf(`na no com junto`)
@@ -296,7 +324,7 @@ var elsewhereAt = setOf(`na no com junto`)
 var explaining = []string{" no sistema ", " do sistema ", " pelo sistema ", " dentro do ", " dentro da ",
 	" la dentro ", " no erp ", " na conta azul ", " no conta azul ", " pela conta azul ", " tela ", " telas ",
 	" em que menu ", " qual menu ", " quer dizer ", " significa ", " como funciona ", " onde ", " aonde ",
-	" quanto tempo ", " prazo "}
+	" quanto tempo ", " prazo ", " porque ", " por que "}
 
 // cues are what a text says beyond its content words: where in the
 // customer's life it is (see elsewhere, qualifiers and owned), whose
@@ -333,6 +361,18 @@ func cuesIn(n string) cues {
 		if strings.Contains(sp, e) {
 			c.explains = strings.TrimSpace(e)
 			break
+		}
+	}
+	// "como" before a verb the customer would do ("como adiciono", "como
+	// acompanhar") asks how; before how something is ("como está", "como
+	// anda") it asks about the thing itself.
+	if c.explains == "" {
+		for i, t := range toks[:max(len(toks)-1, 0)] {
+			if v := toks[i+1]; t == "como" && len(v) > 3 && !howItIs[v] &&
+				(strings.HasSuffix(v, "o") || strings.HasSuffix(v, "ar") || strings.HasSuffix(v, "er") || strings.HasSuffix(v, "ir")) {
+				c.explains = t + " " + v
+				break
+			}
 		}
 	}
 	for _, w := range []string{" onde ", " aonde ", " em que lugar ", " em qual lugar "} {
@@ -391,8 +431,10 @@ func cuesIn(n string) cues {
 	case tickets && number != "":
 		// A long number beside a ticket word is its protocol.
 		c.records = number
-	case mine != "" && slices.ContainsFunc(toks, func(t string) bool { return !stopWords[t] && !ticketWords[t] && !aTicket[t] }):
-		// "meu chamado" and nothing more asks neither: the menu asks which.
+	case mine != "" && (strings.Contains(sp, " como esta ") || strings.Contains(sp, " como anda ") ||
+		slices.ContainsFunc(toks, func(t string) bool { return !stopWords[t] && !ticketWords[t] && !aTicket[t] })):
+		// "meu chamado" and nothing more asks neither: the menu asks which;
+		// "como está meu chamado" asks how it is going.
 		c.records = mine
 	}
 	return c
@@ -487,10 +529,10 @@ var synonyms = []struct {
 	kind  verbKind
 	words string
 }{
-	{isAction, "cancelar anular estornar desfazer"},
+	{isAction, "cancelar anular estornar desfazer invalidar"},
 	{isAction, "corrigir retificar consertar arrumar"},
 	{isAction, "emitir gerar"},
-	{isAction, "enviar reenviar mandar encaminhar compartilhar"},
+	{isAction, "enviar reenviar mandar encaminhar compartilhar disparar"},
 	{isAction, "conectar integrar vincular sincronizar"},
 	{isEvent, "rejeitar recusar negar erro"},
 	{isEvent, "compensar"},
