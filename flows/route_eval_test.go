@@ -74,7 +74,14 @@ import (
 // 78.2% and 88.0% at the main menu, 78.4% and 87.8% at the sub-menus,
 // four out-of-scope texts into a trail (five at the worst sub-menu). The
 // rounds raise the sets they look at; a fresh set still comes in near
-// 80% direct.
+// 80% direct. Its misses were then answered by kind: "como" before a
+// verb asks how, "por que" asks why (explanations, see explaining);
+// "como está meu chamado" asks about the customer's ticket; lines tied
+// to entries are reconciled, files no longer imported want the bank's
+// feed, "não permitido" was rejected, stopping using the product is
+// leaving it; another ERP, the home's condominium and the customer's CPF
+// are their own life; the trade's words went into the glossary. It is a
+// seen set now.
 var labelledSets = []struct {
 	name           string
 	minIn, min     int     // the least in-scope and out-of-scope phrases it holds
@@ -86,11 +93,11 @@ var labelledSets = []struct {
 	{"holdout.tsv", 150, 40, true, 85, 95, 0},
 	{"holdout2.tsv", 60, 15, true, 85, 95, 0},
 	{"holdout3.tsv", 60, 15, true, 85, 95, 0},
-	{"holdout4.tsv", 150, 25, true, 90, 93, 0},
-	{"holdout5.tsv", 150, 40, true, 92, 96, 0},
-	{"holdout6.tsv", 150, 40, true, 87, 93, 0},
-	{"holdout7.tsv", 150, 40, true, 87, 95, 3},
-	{"holdout8.tsv", 150, 40, true, 78, 87, 5},
+	{"holdout4.tsv", 150, 25, true, 92, 95, 0},
+	{"holdout5.tsv", 150, 40, true, 92, 97, 0},
+	{"holdout6.tsv", 150, 40, true, 88, 94, 0},
+	{"holdout7.tsv", 150, 40, true, 88, 95, 3},
+	{"holdout8.tsv", 150, 40, true, 85, 94, 2},
 }
 
 type labelled struct {

@@ -790,3 +790,20 @@ func TestLanguageOfTheTrade(t *testing.T) {
 		}
 	}
 }
+
+// TestShippedGlossaryRound8: the trade's words flows.yaml's glossary
+// reads: a note's model, a boleto the bank calls invalid, a year paid at
+// once, a phone call to support.
+func TestShippedGlossaryRound8(t *testing.T) {
+	fl := loadShipped(t)
+	for _, tt := range []struct{ text, want string }{
+		{"nota modelo 65 no balcão, como emito", "notas-nfe"},
+		{"o banco diz boleto inválido quando o cliente tenta pagar", "boletos-registro"},
+		{"dá desconto pagando o ano inteiro?", "plano"},
+		{"atendem por ligação até que horas?", "canais"},
+	} {
+		if a := fl.Understand(fl.Root(), tt.text); a.Kind != AnswerGo || a.Node != tt.want {
+			t.Errorf("Understand(%q) = %s %v; want go %s%s", tt.text, a.Kind, a.nodes(), tt.want, top(a.Routing))
+		}
+	}
+}
