@@ -81,7 +81,13 @@ import (
 // feed, "não permitido" was rejected, stopping using the product is
 // leaving it; another ERP, the home's condominium and the customer's CPF
 // are their own life; the trade's words went into the glossary. It is a
-// seen set now.
+// seen set now. holdout9.tsv was written blind after that round, in the
+// voices of people unlike an office clerk (an old shop owner, a young
+// freelancer's slang, an accountant's fragments, voice-to-text), and
+// measured once (without the five phrases that were word for word
+// examples): 81.9% and 88.1% at the main menu, 81.8% and 88.2% at the
+// sub-menus, four out-of-scope texts into a trail (five at the worst
+// sub-menu).
 var labelledSets = []struct {
 	name           string
 	minIn, min     int     // the least in-scope and out-of-scope phrases it holds
@@ -98,6 +104,7 @@ var labelledSets = []struct {
 	{"holdout6.tsv", 150, 40, true, 88, 94, 0},
 	{"holdout7.tsv", 150, 40, true, 88, 95, 3},
 	{"holdout8.tsv", 150, 40, true, 85, 94, 2},
+	{"holdout9.tsv", 150, 40, true, 81, 88, 5},
 }
 
 type labelled struct {
