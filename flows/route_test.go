@@ -785,8 +785,8 @@ func TestLanguageOfTheTrade(t *testing.T) {
 	// Another company's ERP, the home's condominium, the customer's own
 	// CPF: no trail.
 	for _, text := range []string{"o sistema da totvs caiu de novo", "o boleto do condomínio venceu, onde pago?", "meu cpf tá irregular"} {
-		if a := fl.Understand(fl.Root(), text); a.Kind == AnswerGo && fl.Node(a.Node).Type.Value != KindMenu {
-			t.Errorf("Understand(%q) = go %s; want no trail%s", text, a.Node, top(a.Routing))
+		if a := fl.Understand(fl.Root(), text); (a.Kind == AnswerGo || a.Kind == AnswerOption) && fl.Node(a.Node).Type.Value != KindMenu {
+			t.Errorf("Understand(%q) = %s %s; want no trail%s", text, a.Kind, a.Node, top(a.Routing))
 		}
 	}
 }
@@ -801,6 +801,30 @@ func TestShippedGlossaryRound8(t *testing.T) {
 		{"o banco diz boleto inválido quando o cliente tenta pagar", "boletos-registro"},
 		{"dá desconto pagando o ano inteiro?", "plano"},
 		{"atendem por ligação até que horas?", "canais"},
+	} {
+		if a := fl.Understand(fl.Root(), tt.text); a.Kind != AnswerGo || a.Node != tt.want {
+			t.Errorf("Understand(%q) = %s %v; want go %s%s", tt.text, a.Kind, a.nodes(), tt.want, top(a.Routing))
+		}
+	}
+}
+
+// TestRound9: a personal bank app's password or a public office's
+// statement enters no trail; someone asked for is a person; wanting
+// entries without typing them wants the bank's feed; the trade's words
+// the glossary reads.
+func TestRound9(t *testing.T) {
+	fl := loadShipped(t)
+	for _, text := range []string{"troquei a senha do app do itau e não consigo entrar", "como vejo o extrato do meu fgts"} {
+		if a := fl.Understand(fl.Root(), text); (a.Kind == AnswerGo || a.Kind == AnswerOption) && fl.Node(a.Node).Type.Value != KindMenu {
+			t.Errorf("Understand(%q) = %s %s; want no trail%s", text, a.Kind, a.Node, top(a.Routing))
+		}
+	}
+	for _, tt := range []struct{ text, want string }{
+		{"preciso de alguém pra resolver isso comigo", "atendente"},
+		{"quero que os lançamentos do santander entrem sem eu ter que digitar", "financeiro-conexao"},
+		{"sou freela e preciso emitir nota pro cliente", "notas-nfse"},
+		{"deu acesso negado ao entrar", "acesso"},
+		{"quais são as formas de contato?", "canais"},
 	} {
 		if a := fl.Understand(fl.Root(), tt.text); a.Kind != AnswerGo || a.Node != tt.want {
 			t.Errorf("Understand(%q) = %s %v; want go %s%s", tt.text, a.Kind, a.nodes(), tt.want, top(a.Routing))

@@ -73,7 +73,7 @@ var stopWords = setOf(`a o as os um uma uns umas de do da dos das em no na nos n
 	chama chamo chamar chamou chamei chamam resolvo resolver resolve
 	urgente urgencia socorro help aff affs poxa nossa cara mano vei galera amanha
 	ajudando ajudou entende entendeu entendo entendi entender inutil inuteis burro burra presta prestou resolveu resolvendo
-	explica explicar explicacao funciona funcionam funcione funcionar funcionando funcionou significa diz dizer disse falou
+	explica explicar explicacao explique expliquem explicando funciona funcionam funcione funcionar funcionando funcionou significa diz dizer disse falou
 	pergunta perguntas dentro desde parte tanto tanta
 	semana semanas mes meses ano anos janeiro fevereiro abril maio junho julho agosto setembro
 	outubro novembro dezembro`)
@@ -121,8 +121,9 @@ var expressions = func() []rewrite {
 	for _, v := range []string{" vincular com ", " vincular aos ", " vincular as ", " vincular ao ", " juntar com ", " casar com "} {
 		out = append(out, rewrite{v, " conciliar "})
 	}
-	for _, no := range []string{" sem precisar ", " sem ter que ", " sem ter de ", " nao ter que ", " nao ter de ", " nao precisar ", " parar de ", " ficar "} {
-		for _, v := range []string{"importar", "baixar", "subir", "importando", "baixando", "subindo"} {
+	for _, no := range []string{" sem precisar ", " sem ter que ", " sem ter de ", " nao ter que ", " nao ter de ", " nao precisar ", " parar de ", " ficar ",
+		" sem eu ter que ", " sem eu precisar "} {
+		for _, v := range []string{"importar", "baixar", "subir", "importando", "baixando", "subindo", "digitar", "digitando"} {
 			out = append(out, rewrite{no + v + " ", " conexao automatica "})
 		}
 	}
@@ -130,7 +131,8 @@ var expressions = func() []rewrite {
 	for _, v := range []string{" errei ", " erramos ", " eu errei "} {
 		out = append(out, rewrite{v, " corrigir "})
 	}
-	for _, v := range []string{" com gente ", " quero gente ", " queria gente ", " prefiro gente ", " chama alguem ", " chamar alguem ", " chame alguem ", " passa pra alguem ", " passar pra alguem ", " falar com alguem ", " que uma pessoa ", " que alguem olhe ", " que alguem veja "} {
+	for _, v := range []string{" com gente ", " quero gente ", " queria gente ", " prefiro gente ", " chama alguem ", " chamar alguem ", " chame alguem ", " passa pra alguem ", " passar pra alguem ", " falar com alguem ", " que uma pessoa ", " que alguem olhe ", " que alguem veja ",
+		" preciso de alguem ", " preciso de uma pessoa ", " conversar com uma pessoa ", " conversar com alguem "} {
 		out = append(out, rewrite{v, " humano "})
 	}
 	// Making a note or a boleto is issuing it ("faço os boletos", "fiz a
@@ -237,7 +239,7 @@ var qualifiers = setOf(`pessoal particular`)
 // the product's (see theirs).
 var accounts = setOf(`senha senhas login acesso cadastro plano planos assinatura mensalidade app aplicativo
 	cartao cartoes fatura faturas chamado chamados protocolo boleto boletos conta contas
-	telefone telefones site email endereco`)
+	telefone telefones site email endereco extrato extratos`)
 
 // brands are companies and services people deal with as consumers, none
 // of them part of a company's books: phone operators, social networks
@@ -264,7 +266,7 @@ var banks = setOf(`banco itau bradesco santander nubank caixa inter c6 bb picpay
 // senha do gov.br", "o telefone do detran") is the customer's own thing,
 // like a bank's card, since a company deals with some of them too (the
 // national service note signs in with gov.br).
-var offices = setOf(`govbr detran inss poupatempo`)
+var offices = setOf(`govbr detran inss poupatempo fgts`)
 
 // personalBanking are the accounts a bank's customer holds as a person.
 var personalBanking = setOf(`cartao cartoes fatura faturas app aplicativo`)
@@ -290,7 +292,7 @@ var articles = setOf(`a da na pela com`)
 // ticketWords name one of the customer's tickets: what a node of kind
 // tickets lists ("Meus chamados").
 var ticketWords = setOf(`chamado chamados protocolo protocolos ticket tickets atendimento atendimentos
-	solicitacao solicitacoes caso`)
+	solicitacao solicitacoes caso reclamacao reclamacoes`)
 
 // aTicket are the words before a ticket word that make it one the
 // customer has, not tickets in general: "meu chamado", "aquele
@@ -449,6 +451,7 @@ func cuesIn(n string) cues {
 // app's, and the app the bank's); after "de", a brand is a kind of thing
 // ("conta de internet" is an expense).
 func ownerOf(toks []string, i int) (theirs, bool) {
+	last := toks[i] // the account the owner holds: "app" in "a senha do app do banco"
 	for j := i + 1; j < len(toks); j++ {
 		prep := ""
 		if of[toks[j]] {
@@ -463,10 +466,11 @@ func ownerOf(toks []string, i int) (theirs, bool) {
 		}
 		o := toks[j]
 		if accounts[o] {
+			last = o
 			continue
 		}
 		th := theirs{words: strings.Join(toks[i:j+1], " "), owner: o, brand: brands[o] && prep != "de",
-			own:  prep != "de" && (personalBanking[toks[i]] && banks[o] || offices[o]),
+			own:  prep != "de" && (personalBanking[last] && banks[o] || offices[o]),
 			held: prep != "" && heldElsewhere[toks[i]] && !stopWords[o] && !isNumber(o)}
 		if th.brand || th.own || th.held {
 			return th, true
@@ -529,7 +533,7 @@ var synonyms = []struct {
 	kind  verbKind
 	words string
 }{
-	{isAction, "cancelar anular estornar desfazer invalidar"},
+	{isAction, "cancelar anular estornar desfazer invalidar apagar deletar"},
 	{isAction, "corrigir retificar consertar arrumar"},
 	{isAction, "emitir gerar"},
 	{isAction, "enviar reenviar mandar encaminhar compartilhar disparar"},
