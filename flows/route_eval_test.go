@@ -93,7 +93,12 @@ import (
 // glossary): 85.0% and 91.2% at the main menu, two out-of-scope texts
 // into a trail. holdout4 gave back one direct hit for that ("troquei a
 // senha do app do banco" is now asked about: it is the customer's own
-// app). The next blind set is the honest measure.
+// app). holdout10.tsv was written blind after that round, in yet other
+// voices (regional speech, a bookkeeper for many clients, quoted error
+// texts, lists, fragments continuing a conversation), and measured once
+// (without the two phrases that were word for word examples): 77.4%
+// and 90.0% at the main menu, 77.5% and 90.2% at the sub-menus, three
+// out-of-scope texts into a trail (four at the worst sub-menu).
 var labelledSets = []struct {
 	name           string
 	minIn, min     int     // the least in-scope and out-of-scope phrases it holds
@@ -111,6 +116,7 @@ var labelledSets = []struct {
 	{"holdout7.tsv", 150, 40, true, 88, 95, 3},
 	{"holdout8.tsv", 150, 40, true, 85, 94, 2},
 	{"holdout9.tsv", 150, 40, true, 85, 91, 3},
+	{"holdout10.tsv", 150, 40, true, 77, 90, 4},
 }
 
 type labelled struct {
