@@ -99,6 +99,11 @@ import (
 // (without the two phrases that were word for word examples): 77.4%
 // and 90.0% at the main menu, 77.5% and 90.2% at the sub-menus, three
 // out-of-scope texts into a trail (four at the worst sub-menu).
+// Its misses were then answered by kind (a personal device's password,
+// a stranger's phone, what a plan includes, a note not accepted, the
+// person at support, a boleto the bank will not take, "botar" for
+// "colocar"): 79.1% and 92.6%, one out-of-scope text into a trail. It
+// is a seen set; the next blind one is the honest measure.
 var labelledSets = []struct {
 	name           string
 	minIn, min     int     // the least in-scope and out-of-scope phrases it holds
@@ -116,7 +121,7 @@ var labelledSets = []struct {
 	{"holdout7.tsv", 150, 40, true, 88, 95, 3},
 	{"holdout8.tsv", 150, 40, true, 85, 94, 2},
 	{"holdout9.tsv", 150, 40, true, 85, 91, 3},
-	{"holdout10.tsv", 150, 40, true, 77, 90, 4},
+	{"holdout10.tsv", 150, 40, true, 79, 92, 2},
 }
 
 type labelled struct {

@@ -831,3 +831,28 @@ func TestRound9(t *testing.T) {
 		}
 	}
 }
+
+// TestRound10: a personal device's password, or the phone of someone no
+// node knows, enters no trail; what a plan includes is asked about with
+// the plan; a note not accepted was rejected; the person at support is a
+// person; a boleto the bank will not take is not registered.
+func TestRound10(t *testing.T) {
+	fl := loadShipped(t)
+	for _, text := range []string{"esqueci a senha do meu iphone", "me passa o telefone da farmácia"} {
+		if a := fl.Understand(fl.Root(), text); (a.Kind == AnswerGo || a.Kind == AnswerOption) && fl.Node(a.Node).Type.Value != KindMenu {
+			t.Errorf("Understand(%q) = %s %s; want no trail%s", text, a.Kind, a.Node, top(a.Routing))
+		}
+	}
+	if a := fl.Understand(fl.Root(), "o plano atual tem emissão de boleto?"); !slices.Contains(a.nodes(), "plano") {
+		t.Errorf("Understand(o plano atual tem emissão de boleto?) = %s %v; want plano among them%s", a.Kind, a.nodes(), top(a.Routing))
+	}
+	for _, tt := range []struct{ text, want string }{
+		{"a sefaz não aceitou a nota de novo", "notas-rejeitada"},
+		{"quero falar com a moça do atendimento", "atendente"},
+		{"o boleto não passa no banco do cliente", "boletos-registro"},
+	} {
+		if a := fl.Understand(fl.Root(), tt.text); a.Kind != AnswerGo || a.Node != tt.want {
+			t.Errorf("Understand(%q) = %s %v; want go %s%s", tt.text, a.Kind, a.nodes(), tt.want, top(a.Routing))
+		}
+	}
+}

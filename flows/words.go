@@ -42,7 +42,7 @@ var abbreviations = map[string]string{
 	"configs": "configuracoes", "info": "informacao", "infos": "informacoes", "num": "numero",
 	"cad": "cadastro", "cert": "certificado", "logar": "login", "loga": "login",
 	"qro": "quero", "kero": "quero", "qria": "queria", "hr": "hora", "hrs": "horas", "mtos": "muitos",
-	"tmb": "tambem", "vo": "vou", "nois": "nos", "sla": "sei la", "qq": "qualquer", "ctz": "certeza",
+	"tmb": "tambem", "vo": "vou", "boto": "coloco", "botar": "colocar", "bota": "coloca", "nois": "nos", "sla": "sei la", "qq": "qualquer", "ctz": "certeza",
 }
 
 // stopWords carry no topic: articles, pronouns, common verbs, greetings,
@@ -127,12 +127,31 @@ var expressions = func() []rewrite {
 			out = append(out, rewrite{no + v + " ", " conexao automatica "})
 		}
 	}
+	// Asking what a plan includes is about the plan, whatever feature it
+	// names: "meu plano inclui nota de serviço?", "upgrade pra ter boleto".
+	for _, pl := range []string{" meu plano ", " o plano ", " plano atual ", " nosso plano ", " no meu plano ", " no plano "} {
+		for _, v := range []string{"inclui ", "tem ", "da direito a ", "permite ", "libera ", "possui "} {
+			out = append(out, rewrite{pl + v, " mudar de plano "})
+		}
+	}
+	for _, v := range []string{" upgrade pra ter ", " upgrade para ter ", " plano que tenha ", " plano que tem ", " plano com "} {
+		out = append(out, rewrite{v, " mudar de plano "})
+	}
+	// A note not accepted was rejected ("a prefeitura não aceitou a
+	// nota"); a boleto not accepted at the bank is another matter (see
+	// the glossary).
+	for _, no := range []string{" nao aceitou ", " nao aceita ", " nao aceitaram "} {
+		for _, n := range []string{"a nota ", "minha nota ", "as notas ", "a nota fiscal "} {
+			out = append(out, rewrite{no + n, " rejeitou " + n})
+		}
+	}
 	// Getting something wrong asks to correct it: "errei o CNPJ na nota".
 	for _, v := range []string{" errei ", " erramos ", " eu errei "} {
 		out = append(out, rewrite{v, " corrigir "})
 	}
 	for _, v := range []string{" com gente ", " quero gente ", " queria gente ", " prefiro gente ", " chama alguem ", " chamar alguem ", " chame alguem ", " passa pra alguem ", " passar pra alguem ", " falar com alguem ", " que uma pessoa ", " que alguem olhe ", " que alguem veja ",
-		" preciso de alguem ", " preciso de uma pessoa ", " conversar com uma pessoa ", " conversar com alguem "} {
+		" preciso de alguem ", " preciso de uma pessoa ", " conversar com uma pessoa ", " conversar com alguem ",
+		" falar com a moca ", " falar com o moco ", " falar com o rapaz ", " falar com a menina ", " atendente de verdade ", " alguma pessoa "} {
 		out = append(out, rewrite{v, " humano "})
 	}
 	// Making a note or a boleto is issuing it ("faço os boletos", "fiz a
@@ -273,10 +292,12 @@ var personalBanking = setOf(`cartao cartoes fatura faturas app aplicativo`)
 
 // heldElsewhere are the accounts a company holds only with the product
 // (its plan, its app) or a bank (a card and its bill): said of someone
-// else ("o plano da academia"), they are not the company's. A password,
+// else ("o plano da academia"), they are not the company's; nor is the
+// phone of someone routing does not know ("o telefone da pizzaria"). A password,
 // a login or a boleto of someone routing does not know is often a
 // person's of the company ("o acesso do joão", "o boleto do seu josé").
-var heldElsewhere = setOf(`plano planos assinatura assinaturas mensalidade app aplicativo cartao cartoes fatura faturas`)
+var heldElsewhere = setOf(`plano planos assinatura assinaturas mensalidade app aplicativo cartao cartoes fatura faturas
+	telefone telefones`)
 
 // of are the words that say whose an account is ("a senha do insta").
 var of = setOf(`do da dos das de`)
@@ -350,7 +371,7 @@ type theirs struct {
 	words string // from the account to its owner, as written (folded)
 	owner string
 	brand bool // a consumer brand (see brands): the text is about the customer's own life
-	own   bool // a bank's card, bill or app (see banks), or an account with a public office (see offices): the customer's own thing
+	own   bool // a bank's card, bill or app (see banks), an account with a public office (see offices), or of a personal device (see owned): the customer's own thing
 	held  bool // an account held elsewhere (see heldElsewhere): the customer's own, when no node knows the owner
 }
 
@@ -470,7 +491,7 @@ func ownerOf(toks []string, i int) (theirs, bool) {
 			continue
 		}
 		th := theirs{words: strings.Join(toks[i:j+1], " "), owner: o, brand: brands[o] && prep != "de",
-			own:  prep != "de" && (personalBanking[last] && banks[o] || offices[o]),
+			own:  prep != "de" && (personalBanking[last] && banks[o] || offices[o] || owned[o]),
 			held: prep != "" && heldElsewhere[toks[i]] && !stopWords[o] && !isNumber(o)}
 		if th.brand || th.own || th.held {
 			return th, true
