@@ -103,7 +103,13 @@ import (
 // a stranger's phone, what a plan includes, a note not accepted, the
 // person at support, a boleto the bank will not take, "botar" for
 // "colocar"): 79.1% and 92.6%, one out-of-scope text into a trail. It
-// is a seen set; the next blind one is the honest measure.
+// is a seen set. holdout11.tsv was written blind after that round, in
+// the voices of owners and staff of many trades, and measured once
+// (without the three phrases that were word for word examples): 79.9%
+// and 90.0% at the main menu, 80.1% and 89.7% at the sub-menus, and
+// eleven out-of-scope texts into a trail (twelve at the worst
+// sub-menu): personal documents, other things' opening hours, a
+// student's boleto, an app's account, a message sent to the wrong chat.
 var labelledSets = []struct {
 	name           string
 	minIn, min     int     // the least in-scope and out-of-scope phrases it holds
@@ -122,6 +128,7 @@ var labelledSets = []struct {
 	{"holdout8.tsv", 150, 40, true, 85, 94, 2},
 	{"holdout9.tsv", 150, 40, true, 85, 91, 3},
 	{"holdout10.tsv", 150, 40, true, 79, 92, 2},
+	{"holdout11.tsv", 150, 40, true, 79, 89, 12},
 }
 
 type labelled struct {
