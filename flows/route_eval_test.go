@@ -110,6 +110,9 @@ import (
 // eleven out-of-scope texts into a trail (twelve at the worst
 // sub-menu): personal documents, other things' opening hours, a
 // student's boleto, an app's account, a message sent to the wrong chat.
+// Those kinds were then answered (see elsewhere, ownLife, of): none of
+// its out-of-scope texts enters a trail now, at any menu, and no
+// in-scope figure of any set fell. It is a seen set.
 var labelledSets = []struct {
 	name           string
 	minIn, min     int     // the least in-scope and out-of-scope phrases it holds
@@ -124,11 +127,11 @@ var labelledSets = []struct {
 	{"holdout4.tsv", 150, 25, true, 91, 95, 0},
 	{"holdout5.tsv", 150, 40, true, 92, 97, 0},
 	{"holdout6.tsv", 150, 40, true, 88, 94, 0},
-	{"holdout7.tsv", 150, 40, true, 88, 95, 3},
+	{"holdout7.tsv", 150, 40, true, 88, 95, 1},
 	{"holdout8.tsv", 150, 40, true, 85, 94, 2},
 	{"holdout9.tsv", 150, 40, true, 85, 91, 3},
 	{"holdout10.tsv", 150, 40, true, 79, 92, 2},
-	{"holdout11.tsv", 150, 40, true, 79, 89, 12},
+	{"holdout11.tsv", 150, 40, true, 79, 89, 0},
 }
 
 type labelled struct {

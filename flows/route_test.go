@@ -856,3 +856,21 @@ func TestRound10(t *testing.T) {
 		}
 	}
 }
+
+// TestRound11OwnLife: personal documents, a flight, a message in the
+// wrong group, an app's account said with "no", opening a bank
+// account, a branch's hours and a purchase not made enter no trail; a
+// ticket opened with someone else is not the customer's here.
+func TestRound11OwnLife(t *testing.T) {
+	fl := loadShipped(t)
+	for _, text := range []string{"mandei isso no grupo errado, foi mal", "preciso da segunda via da minha cnh",
+		"o horário do voo pra recife mudou?", "meu login no uber tá bloqueado", "queria abrir conta no itaú pra mim",
+		"o banco abre sábado?", "apareceu compra que eu não fiz no cartão"} {
+		if a := fl.Understand(fl.Root(), text); (a.Kind == AnswerGo || a.Kind == AnswerOption) && fl.Node(a.Node).Type.Value != KindMenu {
+			t.Errorf("Understand(%q) = %s %s; want no trail%s", text, a.Kind, a.Node, top(a.Routing))
+		}
+	}
+	if got := cuesIn(Normalize("o chamado que abri no procon")).records; got != "" {
+		t.Errorf("cuesIn(o chamado que abri no procon).records = %q; want none", got)
+	}
+}

@@ -88,7 +88,8 @@ var stopWords = setOf(`a o as os um uma uns umas de do da dos das em no na nos n
 var fillerPhrases = []string{" conta azul ", " de novo ", " tudo bem ", " tudo bom ", " voces vendem ", " voce vende ",
 	" tirar uma duvida ", " tirar umas duvidas ", " tirar duvida ", " tirar duvidas ", " passo a passo ",
 	" toda hora ", " o tempo todo ", " sem querer ",
-	" mandei mensagem errada ", " mandei a mensagem errada ", " enviei mensagem errada ", " mensagem errada ", " mensagem errado ", " mandei errado ", " mandei errada ", " conversa errada ", " numero errado ", " pessoa errada "}
+	" mandei mensagem errada ", " mandei a mensagem errada ", " enviei mensagem errada ", " mensagem errada ", " mensagem errado ", " mandei errado ", " mandei errada ", " conversa errada ", " numero errado ", " pessoa errada ",
+	" chat errado ", " grupo errado ", " contato errado "}
 
 // expressions are word groups of the language that mean one word routing
 // knows, read as that word before the text is split: "carne e osso" is a
@@ -231,7 +232,8 @@ var elsewhere = setOf(`filho filha filhos filhas mae mamae pai papai marido espo
 	prova provas boletim vestibular enem matematica portugues geografia biologia quimica
 	netflix spotify globoplay deezer disney tinder
 	golpe golpes golpista fraude clonado clonada clonaram hackeado hackeada hackearam
-	totvs omie sankhya`)
+	totvs omie sankhya
+	faculdade universidade reservista rg cnh passaporte certidao missa igreja voo`)
 
 // owned are things a customer has as a person, not as a company: said
 // right after a possessive ("meu celular"), they are the customer's own
@@ -299,8 +301,9 @@ var personalBanking = setOf(`cartao cartoes fatura faturas app aplicativo`)
 var heldElsewhere = setOf(`plano planos assinatura assinaturas mensalidade app aplicativo cartao cartoes fatura faturas
 	telefone telefones`)
 
-// of are the words that say whose an account is ("a senha do insta").
-var of = setOf(`do da dos das de`)
+// of are the words that say whose an account is ("a senha do insta",
+// "o cadastro no ifood").
+var of = setOf(`do da dos das de no na nos nas`)
 
 // operators are the phone operators named by an everyday word ("claro",
 // "vivo", "oi"): the company only after an article or preposition ("a
@@ -339,6 +342,12 @@ var howItIs = setOf(`esta estao estava estavam anda andam andou ficou fica ficar
 // elsewhereAt are the words after a ticket word that place it with
 // someone else: "o protocolo no procon", "meu chamado com a vivo".
 var elsewhereAt = setOf(`na no com junto`)
+
+// ownLife are word groups that place a text in the customer's own
+// dealings with a bank or a card, whatever product words they hold:
+// opening an account, a branch's hours, a purchase they did not make.
+var ownLife = []string{" abrir uma conta ", " abrir conta ", " banco abre ", " agencia abre ", " banco fecha ",
+	" compra que nao fiz ", " compras que nao fiz ", " compra que eu nao fiz ", " compras que eu nao fiz "}
 
 // explaining are word groups that ask how the product works or where in
 // its screens something is: "no sistema", "dentro da Conta Azul", "em que
@@ -380,6 +389,11 @@ func cuesIn(n string) cues {
 	var c cues
 	sp := spelled(n)
 	toks := strings.Fields(sp)
+	for _, e := range ownLife {
+		if strings.Contains(sp, e) {
+			c.life = append(c.life, strings.TrimSpace(e))
+		}
+	}
 	for _, e := range explaining {
 		if strings.Contains(sp, e) {
 			c.explains = strings.TrimSpace(e)
@@ -438,9 +452,11 @@ func cuesIn(n string) cues {
 			if i > 1 && sentIt[toks[i-2]] && anArticle[toks[i-1]] && strong == "" {
 				strong = strings.Join(toks[i-2:i+1], " ")
 			}
-			after := " " + strings.Join(toks[i+1:min(i+4, len(toks))], " ") + " "
+			after := " " + strings.Join(toks[i+1:min(i+5, len(toks))], " ") + " "
 			for _, o := range opened {
-				if strings.HasPrefix(after, o) && strong == "" {
+				// "o chamado que abri na prefeitura" is with someone else.
+				rest := strings.Fields(strings.TrimPrefix(after, o))
+				if strings.HasPrefix(after, o) && strong == "" && (len(rest) == 0 || !elsewhereAt[rest[0]]) {
 					strong = t + o[:len(o)-1]
 				}
 			}
