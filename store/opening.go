@@ -77,14 +77,16 @@ var openIdleOf = chatIdleOn("v.line", "v.chat", " OFFSET 0")
 var (
 	openLockSQL = `SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST($1 AS BIGINT[])) AS k`
 
-	// openAcceptSQL is acceptInboxSQL for many chats, one row each.
+	// openAcceptSQL is acceptInboxSQL for many chats, one row each. The
+	// look at a chat is a subquery the planner keeps apart (OFFSET 0):
+	// pulled up into both columns that read it, it ran twice a row.
 	openAcceptSQL = `INSERT INTO inbox (chat, line, msg_id, kind, text, sent_at, received_at, push_name, phone, done, handled_at)
 SELECT v.chat, v.line, NULLIF(v.msg_id, ''), v.kind, v.text, v.sent_at, v.received_at, v.push_name, v.phone,
     CASE WHEN s.idle THEN 1 ELSE 0 END, CASE WHEN s.idle THEN v.received_at ELSE 0 END
 FROM unnest(CAST($1 AS TEXT[]), CAST($2 AS TEXT[]), CAST($3 AS TEXT[]), CAST($4 AS TEXT[]), CAST($5 AS TEXT[]),
     CAST($6 AS BIGINT[]), CAST($7 AS BIGINT[]), CAST($8 AS TEXT[]), CAST($9 AS TEXT[]))
     WITH ORDINALITY AS v(chat, line, msg_id, kind, text, sent_at, received_at, push_name, phone, n)
-CROSS JOIN LATERAL (SELECT ` + openIdleOf + ` AS idle) AS s
+CROSS JOIN LATERAL (SELECT ` + openIdleOf + ` AS idle OFFSET 0) AS s
 ORDER BY v.n
 ON CONFLICT (chat, line, msg_id) DO NOTHING
 RETURNING chat, id, done`

@@ -350,7 +350,7 @@ func openingJobs(ctx context.Context, db *DB, opens []Opening, fns []func(tx *Tx
 }
 
 // TestOpeningIdleLooksPerChat: on PostgreSQL the openings look up each
-// chat's pending input and unsent replies by its own index probe. Where
+// chat's pending input and unsent replies once, by its own index probe. Where
 // the statistics count few rows with done = 0 or sent_at = 0, as they do
 // on a busy store, the planner would otherwise pick a hashed subplan,
 // which reads every entry of the partial index once per statement, the
@@ -380,6 +380,7 @@ func TestOpeningIdleLooksPerChat(t *testing.T) {
 		query string
 		args  int
 	}{{openAcceptSQL, 9}, {openIdleSQL, 2}} {
+		// Each chat's look is made once: one scan of each partial index.
 		name := fmt.Sprintf("p%d", i)
 		if _, err := conn.ExecContext(ctx, "PREPARE "+name+" AS "+c.query); err != nil {
 			t.Fatal(err)
@@ -400,8 +401,14 @@ func TestOpeningIdleLooksPerChat(t *testing.T) {
 		if err := rows.Err(); err != nil {
 			t.Fatal(err)
 		}
-		if text := strings.Join(plan, "\n"); strings.Contains(text, "hashed SubPlan") {
+		text := strings.Join(plan, "\n")
+		if strings.Contains(text, "hashed SubPlan") {
 			t.Errorf("plan of %.60q reads a partial index whole:\n%s", c.query, text)
+		}
+		for _, index := range []string{"inbox_pending", "outbox_unsent"} {
+			if n := strings.Count(text, "Scan using "+index+" "); n != 1 {
+				t.Errorf("plan of %.60q scans %s %d times a row, want 1:\n%s", c.query, index, n, text)
+			}
 		}
 	}
 }
