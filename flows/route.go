@@ -660,7 +660,7 @@ func (r *router) route(norm, from string) Routing {
 // the product shows them ("no sistema", "o que significa") answers the
 // question a menu offering the customer's tickets asks ("por aqui" or
 // "na Conta Azul"). That menu, and what the text rules out (the tickets
-// for how they work; the trails beside them for tickets it has), score
+// for how they work; every trail for tickets it has), score
 // as a node named for another action does, and report the words that
 // ruled them out (see Candidate.Ruled). How wins when a text says both ("onde vejo meus
 // chamados no sistema").
@@ -677,7 +677,9 @@ func (r *router) settled(i int, cs cues) (string, bool) {
 		return why, false
 	case n.tickets:
 		return why, mine
-	case mine && !n.menu && len(n.ancestors) > 0 && r.nodes[n.ancestors[0]].ticketsAt:
+	case mine && !n.menu:
+		// The trails beside the tickets, and any other: "o ticket que abri
+		// sobre a nota rejeitada" asks about the ticket, not the note.
 		return why, false
 	}
 	return "", true

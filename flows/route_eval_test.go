@@ -112,7 +112,11 @@ import (
 // student's boleto, an app's account, a message sent to the wrong chat.
 // Those kinds were then answered (see elsewhere, ownLife, of): none of
 // its out-of-scope texts enters a trail now, at any menu, and no
-// in-scope figure of any set fell. It is a seen set.
+// in-scope figure of any set fell. Its in-scope misses were then
+// answered by kind (a ticket the customer opened asked about whatever
+// its subject, the product's own charge, sessions and classes as
+// services, lines checked against the bank): 83.8% and 92.6%. It is a
+// seen set.
 var labelledSets = []struct {
 	name           string
 	minIn, min     int     // the least in-scope and out-of-scope phrases it holds
@@ -126,12 +130,12 @@ var labelledSets = []struct {
 	{"holdout3.tsv", 60, 15, true, 85, 95, 0},
 	{"holdout4.tsv", 150, 25, true, 91, 95, 0},
 	{"holdout5.tsv", 150, 40, true, 92, 97, 0},
-	{"holdout6.tsv", 150, 40, true, 88, 94, 0},
+	{"holdout6.tsv", 150, 40, true, 89, 94, 0},
 	{"holdout7.tsv", 150, 40, true, 88, 95, 1},
-	{"holdout8.tsv", 150, 40, true, 85, 94, 2},
-	{"holdout9.tsv", 150, 40, true, 85, 91, 3},
+	{"holdout8.tsv", 150, 40, true, 86, 95, 2},
+	{"holdout9.tsv", 150, 40, true, 85, 92, 3},
 	{"holdout10.tsv", 150, 40, true, 79, 92, 2},
-	{"holdout11.tsv", 150, 40, true, 79, 89, 0},
+	{"holdout11.tsv", 150, 40, true, 83, 92, 0},
 }
 
 type labelled struct {

@@ -874,3 +874,20 @@ func TestRound11OwnLife(t *testing.T) {
 		t.Errorf("cuesIn(o chamado que abri no procon).records = %q; want none", got)
 	}
 }
+
+// TestRound12: a ticket the customer opened is asked about whatever its
+// subject; the product's own charge is the subscription; sessions and
+// classes are services; lines checked against the bank are reconciled.
+func TestRound12(t *testing.T) {
+	fl := loadShipped(t)
+	for _, tt := range []struct{ text, want string }{
+		{"o protocolo que abri sobre o boleto já foi respondido?", "meus-chamados"},
+		{"o boleto da conta azul veio com valor diferente", "plano"},
+		{"como emito nota das sessões de pilates", "notas-nfse"},
+		{"preciso conferir com o extrato tudo que entrou", "financeiro-conciliacao"},
+	} {
+		if a := fl.Understand(fl.Root(), tt.text); a.Kind != AnswerGo || a.Node != tt.want {
+			t.Errorf("Understand(%q) = %s %v; want go %s%s", tt.text, a.Kind, a.nodes(), tt.want, top(a.Routing))
+		}
+	}
+}

@@ -208,6 +208,13 @@ var leaving = func() []rewrite {
 				out = append(out, rewrite{" " + v + art + o + " ", " cancelar assinatura "})
 			}
 		}
+		// What the product charges the customer is the subscription: "a
+		// cobrança da Conta Azul veio mais alta".
+		for _, v := range []string{"cobranca", "fatura", "boleto", "mensalidade", "valor", "preco"} {
+			for _, prep := range []string{" da ", " do "} {
+				out = append(out, rewrite{" " + v + prep + o + " ", " mensalidade "})
+			}
+		}
 		for _, v := range []string{"desistir", "sair"} {
 			for _, prep := range []string{" da ", " do "} {
 				out = append(out, rewrite{" " + v + prep + o + " ", " cancelar assinatura "})
