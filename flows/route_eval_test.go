@@ -116,7 +116,11 @@ import (
 // answered by kind (a ticket the customer opened asked about whatever
 // its subject, the product's own charge, sessions and classes as
 // services, lines checked against the bank): 83.8% and 92.6%. It is a
-// seen set.
+// seen set. holdout12.tsv was written blind after that round, as a Monday
+// morning's queue, and measured once (without the four phrases that were
+// word for word examples): 88.2% and 94.3% at the main menu, 88.6% and
+// 94.2% at the sub-menus, but nine out-of-scope texts into a trail (ten
+// at the worst sub-menu).
 var labelledSets = []struct {
 	name           string
 	minIn, min     int     // the least in-scope and out-of-scope phrases it holds
@@ -136,6 +140,7 @@ var labelledSets = []struct {
 	{"holdout9.tsv", 150, 40, true, 85, 92, 3},
 	{"holdout10.tsv", 150, 40, true, 79, 92, 2},
 	{"holdout11.tsv", 150, 40, true, 83, 92, 0},
+	{"holdout12.tsv", 150, 40, true, 88, 94, 10},
 }
 
 type labelled struct {
