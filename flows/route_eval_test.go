@@ -120,7 +120,11 @@ import (
 // morning's queue, and measured once (without the four phrases that were
 // word for word examples): 88.2% and 94.3% at the main menu, 88.6% and
 // 94.2% at the sub-menus, but nine out-of-scope texts into a trail (ten
-// at the worst sub-menu).
+// at the worst sub-menu). Those were then answered by kind (a card named beside a
+// bank, a utility's bill, the home's gate, a store's purchase, another
+// ERP, a gym's charge, an ATM): one is left ("comprar picanha pra
+// sábado": a keyword among unknown words, which "diminuir o plano pq tá
+// pesando no bolso" needs to keep).
 var labelledSets = []struct {
 	name           string
 	minIn, min     int     // the least in-scope and out-of-scope phrases it holds
@@ -136,11 +140,11 @@ var labelledSets = []struct {
 	{"holdout5.tsv", 150, 40, true, 92, 97, 0},
 	{"holdout6.tsv", 150, 40, true, 89, 94, 0},
 	{"holdout7.tsv", 150, 40, true, 88, 95, 1},
-	{"holdout8.tsv", 150, 40, true, 86, 95, 2},
+	{"holdout8.tsv", 150, 40, true, 86, 95, 1},
 	{"holdout9.tsv", 150, 40, true, 85, 92, 3},
 	{"holdout10.tsv", 150, 40, true, 79, 92, 2},
 	{"holdout11.tsv", 150, 40, true, 83, 92, 0},
-	{"holdout12.tsv", 150, 40, true, 88, 94, 10},
+	{"holdout12.tsv", 150, 40, true, 88, 94, 2},
 }
 
 type labelled struct {

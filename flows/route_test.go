@@ -891,3 +891,17 @@ func TestRound12(t *testing.T) {
 		}
 	}
 }
+
+// TestRound12OwnLife: a card named beside a bank, a utility's bill, the
+// home's gate, a purchase from a store, another ERP's login, a gym's
+// charge and an ATM enter no trail.
+func TestRound12OwnLife(t *testing.T) {
+	fl := loadShipped(t)
+	for _, text := range []string{"o itaú cancelou meu cartão de crédito", "preciso pagar a conta da cemig", "o portão da garagem travou",
+		"quero devolver uma compra que fiz na amazon", "meu login do bling expirou", "a cobrança da smartfit veio errada",
+		"o caixa eletrônico engoliu meu cartão"} {
+		if a := fl.Understand(fl.Root(), text); (a.Kind == AnswerGo || a.Kind == AnswerOption) && fl.Node(a.Node).Type.Value != KindMenu {
+			t.Errorf("Understand(%q) = %s %s; want no trail%s", text, a.Kind, a.Node, top(a.Routing))
+		}
+	}
+}

@@ -239,8 +239,9 @@ var elsewhere = setOf(`filho filha filhos filhas mae mamae pai papai marido espo
 	prova provas boletim vestibular enem matematica portugues geografia biologia quimica
 	netflix spotify globoplay deezer disney tinder
 	golpe golpes golpista fraude clonado clonada clonaram hackeado hackeada hackearam
-	totvs omie sankhya
-	faculdade universidade reservista rg cnh passaporte certidao missa igreja voo`)
+	totvs omie sankhya bling
+	faculdade universidade reservista rg cnh passaporte certidao missa igreja voo portao garagem
+	celesc cemig copel enel sabesp cpfl coelba celpe energisa equatorial`)
 
 // owned are things a customer has as a person, not as a company: said
 // right after a possessive ("meu celular"), they are the customer's own
@@ -267,7 +268,7 @@ var qualifiers = setOf(`pessoal particular`)
 // the product's (see theirs).
 var accounts = setOf(`senha senhas login acesso cadastro plano planos assinatura mensalidade app aplicativo
 	cartao cartoes fatura faturas chamado chamados protocolo boleto boletos conta contas
-	telefone telefones site email endereco extrato extratos`)
+	telefone telefones site email endereco extrato extratos cobranca cobrancas compra compras`)
 
 // brands are companies and services people deal with as consumers, none
 // of them part of a company's books: phone operators, social networks
@@ -279,7 +280,7 @@ var brands = setOf(`tim vivo claro oi nextel algar sky operadora
 	insta instagram facebook face tiktok twitter linkedin gmail hotmail yahoo icloud outlook telegram
 	youtube hbo uber ifood
 	academia smartfit unimed amil hapvida sulamerica wifi roteador modem internet
-	condominio ipva`)
+	condominio ipva shopee amazon magalu aliexpress shein`)
 
 // banks are the banks people hold as persons too: their card, its bill
 // and their app ("o cartão do nubank", "o app do bradesco") are the
@@ -353,7 +354,7 @@ var elsewhereAt = setOf(`na no com junto`)
 // ownLife are word groups that place a text in the customer's own
 // dealings with a bank or a card, whatever product words they hold:
 // opening an account, a branch's hours, a purchase they did not make.
-var ownLife = []string{" abrir uma conta ", " abrir conta ", " banco abre ", " agencia abre ", " banco fecha ",
+var ownLife = []string{" abrir uma conta ", " abrir conta ", " banco abre ", " agencia abre ", " banco fecha ", " caixa eletronico ",
 	" compra que nao fiz ", " compras que nao fiz ", " compra que eu nao fiz ", " compras que eu nao fiz "}
 
 // explaining are word groups that ask how the product works or where in
@@ -469,6 +470,18 @@ func cuesIn(n string) cues {
 			}
 		case len(t) >= 5 && isNumber(t):
 			number = t
+		}
+	}
+	// A card, its bill or an app in a text naming a bank is the bank's
+	// customer's own, wherever the bank is named ("o Itaú bloqueou meu
+	// cartão", "cancelar o cartão de crédito do Santander").
+	if k := slices.IndexFunc(toks, func(t string) bool { return personalBanking[t] }); k >= 0 {
+		if b := slices.IndexFunc(toks, func(t string) bool { return banks[t] }); b >= 0 {
+			words := toks[k] + " " + toks[b]
+			if lo, hi := min(k, b), max(k, b); hi-lo <= 5 {
+				words = strings.Join(toks[lo:hi+1], " ") // "cartao de credito do santander": all of it is the card
+			}
+			c.theirs = append(c.theirs, theirs{words: words, owner: toks[b], own: true})
 		}
 	}
 	switch {
