@@ -205,6 +205,7 @@ type routeNode struct {
 	ancestors []int    // menus above it, nearest first, the main menu excluded
 	menu      bool     // a menu: it covers every action of the trails under it
 	tickets   bool     // it reads the customer's own tickets out in the chat (kind tickets)
+	handoff   bool     // it hands the chat to a person (kind handoff)
 	ticketsAt bool     // a menu offering such a node: it asks whether the customer wants their tickets or how tickets work
 	names     []string // the actions its title, labels and keywords name (class stems)
 	says      []string // the actions any of its phrases or messages says
@@ -241,7 +242,7 @@ func buildRouter(fl *Flow, t tuning) *router {
 			continue
 		}
 		r.index[n.ID] = len(r.nodes)
-		r.nodes = append(r.nodes, routeNode{id: n.ID, title: fl.Title(n.ID), menu: n.Type.Value == KindMenu, tickets: n.Type.Value == KindTickets})
+		r.nodes = append(r.nodes, routeNode{id: n.ID, title: fl.Title(n.ID), menu: n.Type.Value == KindMenu, tickets: n.Type.Value == KindTickets, handoff: n.Type.Value == KindHandoff})
 	}
 	for i := range r.nodes {
 		for p := parent[r.nodes[i].id]; p != r.root && p != ""; p = parent[p] {
@@ -594,6 +595,7 @@ func (r *router) route(norm, from string) Routing {
 		}
 	}
 	boosted := r.subtree(from)
+	person := personAsked(words)
 	wants := r.wants(words)
 	out.bare = len(wants) == 0
 	for i, node := range r.nodes {
@@ -632,6 +634,11 @@ func (r *router) route(norm, from string) Routing {
 		} else if a, ok := r.settled(i, cs); !ok {
 			c.Score *= r.t.action
 			c.Ruled = a
+		} else if person != "" && !node.menu && !node.handoff {
+			// "quero conversar com uma pessoa sobre a nota rejeitada"
+			// asks for the person; the note is what they will talk about.
+			c.Score *= r.t.action
+			c.Ruled = person
 		}
 		c.base = c.Score
 		// The customer reads the options of the menu shown, not the
@@ -683,6 +690,19 @@ func (r *router) settled(i int, cs cues) (string, bool) {
 		return why, false
 	}
 	return "", true
+}
+
+// personAsked is the word of a text asking for a person: "humano", read
+// from "pessoa de verdade", "conversar com uma pessoa", "chama alguém"
+// and the like (see expressions); "" when it asks for none. A person
+// named ("o atendente da lotérica disse") is not asked for.
+func personAsked(words []word) string {
+	for _, w := range words {
+		if w.surface == "humano" {
+			return w.surface
+		}
+	}
+	return ""
 }
 
 // wants lists the actions the text asks for and the events it tells of

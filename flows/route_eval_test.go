@@ -124,7 +124,11 @@ import (
 // bank, a utility's bill, the home's gate, a store's purchase, another
 // ERP, a gym's charge, an ATM): one is left ("comprar picanha pra
 // sábado": a keyword among unknown words, which "diminuir o plano pq tá
-// pesando no bolso" needs to keep).
+// pesando no bolso" needs to keep). Its in-scope misses were then answered by kind (a person
+// asked for wins over the subject they will talk about, see
+// personAsked; the boleto as a sale's form of payment and the students'
+// monthly fees are boletos the company issues; the e-mail of the
+// account is the login): 91.7% and 96.9%. It is a seen set.
 var labelledSets = []struct {
 	name           string
 	minIn, min     int     // the least in-scope and out-of-scope phrases it holds
@@ -139,12 +143,12 @@ var labelledSets = []struct {
 	{"holdout4.tsv", 150, 25, true, 91, 95, 0},
 	{"holdout5.tsv", 150, 40, true, 92, 97, 0},
 	{"holdout6.tsv", 150, 40, true, 89, 94, 0},
-	{"holdout7.tsv", 150, 40, true, 88, 95, 1},
+	{"holdout7.tsv", 150, 40, true, 89, 96, 1},
 	{"holdout8.tsv", 150, 40, true, 86, 95, 1},
 	{"holdout9.tsv", 150, 40, true, 85, 92, 3},
 	{"holdout10.tsv", 150, 40, true, 79, 92, 2},
-	{"holdout11.tsv", 150, 40, true, 83, 92, 0},
-	{"holdout12.tsv", 150, 40, true, 88, 94, 2},
+	{"holdout11.tsv", 150, 40, true, 85, 93, 0},
+	{"holdout12.tsv", 150, 40, true, 91, 96, 2},
 }
 
 type labelled struct {

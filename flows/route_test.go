@@ -882,7 +882,7 @@ func TestRound12(t *testing.T) {
 	fl := loadShipped(t)
 	for _, tt := range []struct{ text, want string }{
 		{"o protocolo que abri sobre o boleto já foi respondido?", "meus-chamados"},
-		{"o boleto da conta azul veio com valor diferente", "plano"},
+		{"a fatura da conta azul veio com valor diferente", "plano"},
 		{"como emito nota das sessões de pilates", "notas-nfse"},
 		{"preciso conferir com o extrato tudo que entrou", "financeiro-conciliacao"},
 	} {
@@ -902,6 +902,28 @@ func TestRound12OwnLife(t *testing.T) {
 		"o caixa eletrônico engoliu meu cartão"} {
 		if a := fl.Understand(fl.Root(), text); (a.Kind == AnswerGo || a.Kind == AnswerOption) && fl.Node(a.Node).Type.Value != KindMenu {
 			t.Errorf("Understand(%q) = %s %s; want no trail%s", text, a.Kind, a.Node, top(a.Routing))
+		}
+	}
+}
+
+// TestRound13: a person asked for wins over the subject they will talk
+// about; a person only named does not; the trade's words the glossary
+// reads this round.
+func TestRound13(t *testing.T) {
+	fl := loadShipped(t)
+	if a := fl.Understand(fl.Root(), "quero conversar com uma pessoa sobre o boleto que não registra"); a.Kind == AnswerGo && a.Node != "atendente" {
+		t.Errorf("Understand(conversar com uma pessoa sobre o boleto) = go %s; want no trail but the handoff%s", a.Node, top(a.Routing))
+	}
+	if got := personAsked(contentWords("o atendente da lotérica disse que o boleto não existe")); got != "" {
+		t.Errorf("personAsked(o atendente da lotérica disse...) = %q; want none", got)
+	}
+	for _, tt := range []struct{ text, want string }{
+		{"não aparece a opção de boleto quando fecho a venda", "boletos-emitir"},
+		{"esqueci o email de cadastro, como entro?", "acesso"},
+		{"onde vejo quanto os clientes vão me pagar em janeiro", "financeiro-contas"},
+	} {
+		if a := fl.Understand(fl.Root(), tt.text); a.Kind != AnswerGo || a.Node != tt.want {
+			t.Errorf("Understand(%q) = %s %v; want go %s%s", tt.text, a.Kind, a.nodes(), tt.want, top(a.Routing))
 		}
 	}
 }

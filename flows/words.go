@@ -210,7 +210,7 @@ var leaving = func() []rewrite {
 		}
 		// What the product charges the customer is the subscription: "a
 		// cobrança da Conta Azul veio mais alta".
-		for _, v := range []string{"cobranca", "fatura", "boleto", "mensalidade", "valor", "preco"} {
+		for _, v := range []string{"cobranca", "fatura", "mensalidade", "valor", "preco"} {
 			for _, prep := range []string{" da ", " do "} {
 				out = append(out, rewrite{" " + v + prep + o + " ", " mensalidade "})
 			}
