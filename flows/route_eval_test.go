@@ -129,6 +129,10 @@ import (
 // personAsked; the boleto as a sale's form of payment and the students'
 // monthly fees are boletos the company issues; the e-mail of the
 // account is the login): 91.7% and 96.9%. It is a seen set.
+// holdout13.tsv was written blind after that round, its out-of-scope
+// texts mostly messages sent to the wrong chat, and measured once:
+// 86.2% and 93.1% at the main menu, 86.4% and 93.1% at the sub-menus,
+// seven out-of-scope texts into a trail (nine at the worst sub-menu).
 var labelledSets = []struct {
 	name           string
 	minIn, min     int     // the least in-scope and out-of-scope phrases it holds
@@ -149,6 +153,7 @@ var labelledSets = []struct {
 	{"holdout10.tsv", 150, 40, true, 79, 92, 2},
 	{"holdout11.tsv", 150, 40, true, 85, 93, 0},
 	{"holdout12.tsv", 150, 40, true, 91, 96, 2},
+	{"holdout13.tsv", 150, 40, true, 86, 93, 9},
 }
 
 type labelled struct {
