@@ -974,7 +974,11 @@ func (r *router) personal(out Routing, node string) bool {
 		if !slices.ContainsFunc(out.Owned, func(o string) bool {
 			return slices.Contains(strings.Fields(o), m.Word) || m.Gloss != "" && strings.Contains(" "+o+" ", " "+m.Gloss+" ")
 		}) {
-			other = appendNew(other, m.Word)
+			// "bloqueado" and "desbloqueio" are one word of the text, not two.
+			key := strings.TrimPrefix(wordStem(m.Word), "des")
+			if !slices.ContainsFunc(other, func(o string) bool { return strings.HasPrefix(o, key) || strings.HasPrefix(key, o) }) {
+				other = append(other, key)
+			}
 		}
 	}
 	return len(other) < 2

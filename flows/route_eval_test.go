@@ -133,6 +133,12 @@ import (
 // texts mostly messages sent to the wrong chat, and measured once:
 // 86.2% and 93.1% at the main menu, 86.4% and 93.1% at the sub-menus,
 // seven out-of-scope texts into a trail (nine at the worst sub-menu).
+// Its misses were then answered by kind (a message meant for the
+// customer's own customer, the home, a store's purchase, a pix to the
+// wrong person, savings, "bloqueado" and "desbloqueio" as one word,
+// moving money, "reconectar", the trade's words): 87.9% and 95.3%, one
+// out-of-scope text into a trail ("pode mandar a nota ... junto com a
+// entrega?", meant for a supplier). It is a seen set.
 var labelledSets = []struct {
 	name           string
 	minIn, min     int     // the least in-scope and out-of-scope phrases it holds
@@ -149,11 +155,11 @@ var labelledSets = []struct {
 	{"holdout6.tsv", 150, 40, true, 89, 94, 0},
 	{"holdout7.tsv", 150, 40, true, 89, 96, 1},
 	{"holdout8.tsv", 150, 40, true, 86, 95, 1},
-	{"holdout9.tsv", 150, 40, true, 85, 92, 3},
+	{"holdout9.tsv", 150, 40, true, 85, 92, 2},
 	{"holdout10.tsv", 150, 40, true, 79, 92, 2},
 	{"holdout11.tsv", 150, 40, true, 85, 93, 0},
-	{"holdout12.tsv", 150, 40, true, 91, 96, 2},
-	{"holdout13.tsv", 150, 40, true, 86, 93, 9},
+	{"holdout12.tsv", 150, 40, true, 92, 97, 2},
+	{"holdout13.tsv", 150, 40, true, 87, 95, 3},
 }
 
 type labelled struct {

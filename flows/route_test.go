@@ -927,3 +927,24 @@ func TestRound13(t *testing.T) {
 		}
 	}
 }
+
+// TestRound14: a message meant for the customer's own customer, a
+// technician at home, a purchase from a store, a pix sent to the wrong
+// person, savings, and a card unblocked at its bank enter no trail;
+// moving money is no handoff; reconnecting is connecting.
+func TestRound14(t *testing.T) {
+	fl := loadShipped(t)
+	for _, text := range []string{"segue o boleto do conserto, qualquer coisa me chama", "o técnico vem aqui em casa amanhã ver o chamado da internet",
+		"quero devolver a compra que fiz na magalu", "mandei um pix errado, como cancelo?", "quanto rende a poupança?",
+		"o inter bloqueou meu cartão, como desbloqueio"} {
+		if a := fl.Understand(fl.Root(), text); (a.Kind == AnswerGo || a.Kind == AnswerOption) && fl.Node(a.Node).Type.Value != KindMenu {
+			t.Errorf("Understand(%q) = %s %s; want no trail%s", text, a.Kind, a.Node, top(a.Routing))
+		}
+	}
+	if a := fl.Understand(fl.Root(), "como transferir dinheiro entre as contas da empresa"); a.Node == "atendente" {
+		t.Errorf("Understand(transferir dinheiro) = %s %s; want no handoff%s", a.Kind, a.Node, top(a.Routing))
+	}
+	if a := fl.Understand(fl.Root(), "como reconecto o banco do brasil"); a.Kind != AnswerGo || a.Node != "financeiro-conexao" {
+		t.Errorf("Understand(como reconecto o banco do brasil) = %s %v; want go financeiro-conexao%s", a.Kind, a.nodes(), top(a.Routing))
+	}
+}

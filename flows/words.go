@@ -103,7 +103,7 @@ var expressions = func() []rewrite {
 	}
 	// Not authorized, not approved, not allowed: rejected, however it is told ("não
 	// foi", "não é", "não está sendo autorizada").
-	for _, v := range strings.Fields("autorizada autorizado autorizou autoriza autorizando aprovada aprovado aprovou aprova aprovando permitido permitida") {
+	for _, v := range strings.Fields("autorizada autorizado autorizou autoriza autorizando aprovada aprovado aprovou aprova aprovando permitido permitida valido valida") {
 		for _, not := range []string{" nao ", " nao foi ", " nao e ", " nao esta ", " nao esta sendo ", " nao sao ", " nao estao "} {
 			out = append(out, rewrite{not + v + " ", " rejeitada "})
 		}
@@ -145,6 +145,11 @@ var expressions = func() []rewrite {
 		for _, n := range []string{"a nota ", "minha nota ", "as notas ", "a nota fiscal "} {
 			out = append(out, rewrite{no + n, " rejeitou " + n})
 		}
+	}
+	// Moving money is a transfer between accounts, not transferring the
+	// chat to a person.
+	for _, v := range []string{" transferir dinheiro ", " transferir o dinheiro ", " transferir valor ", " transferir o valor "} {
+		out = append(out, rewrite{v, " transferencia "})
 	}
 	// Getting something wrong asks to correct it: "errei o CNPJ na nota".
 	for _, v := range []string{" errei ", " erramos ", " eu errei "} {
@@ -241,7 +246,7 @@ var elsewhere = setOf(`filho filha filhos filhas mae mamae pai papai marido espo
 	golpe golpes golpista fraude clonado clonada clonaram hackeado hackeada hackearam
 	totvs omie sankhya bling
 	faculdade universidade reservista rg cnh passaporte certidao missa igreja voo portao garagem
-	celesc cemig copel enel sabesp cpfl coelba celpe energisa equatorial`)
+	celesc cemig copel enel sabesp cpfl coelba celpe energisa equatorial poupanca`)
 
 // owned are things a customer has as a person, not as a company: said
 // right after a possessive ("meu celular"), they are the customer's own
@@ -281,6 +286,10 @@ var brands = setOf(`tim vivo claro oi nextel algar sky operadora
 	youtube hbo uber ifood
 	academia smartfit unimed amil hapvida sulamerica wifi roteador modem internet
 	condominio ipva shopee amazon magalu aliexpress shein`)
+
+// stores are where people buy as consumers (among the brands): a
+// purchase said there is theirs, not the company's books.
+var stores = setOf(`shopee amazon magalu aliexpress shein`)
 
 // banks are the banks people hold as persons too: their card, its bill
 // and their app ("o cartão do nubank", "o app do bradesco") are the
@@ -352,10 +361,14 @@ var howItIs = setOf(`esta estao estava estavam anda andam andou ficou fica ficar
 var elsewhereAt = setOf(`na no com junto`)
 
 // ownLife are word groups that place a text in the customer's own
-// dealings with a bank or a card, whatever product words they hold:
-// opening an account, a branch's hours, a purchase they did not make.
+// dealings with a bank or a card, or in their home, whatever product
+// words they hold: opening an account, a branch's hours, a purchase they
+// did not make, a pix to the wrong person; or a message meant for their
+// own customer ("segue o boleto", "qualquer coisa me chama").
 var ownLife = []string{" abrir uma conta ", " abrir conta ", " banco abre ", " agencia abre ", " banco fecha ", " caixa eletronico ",
-	" compra que nao fiz ", " compras que nao fiz ", " compra que eu nao fiz ", " compras que eu nao fiz "}
+	" compra que nao fiz ", " compras que nao fiz ", " compra que eu nao fiz ", " compras que eu nao fiz ",
+	" aqui em casa ", " aqui de casa ", " la em casa ", " pix errado ", " pix por engano ", " transferencia errada ",
+	" segue o boleto ", " segue a nota ", " segue em anexo ", " segue anexo ", " qualquer coisa me chama "}
 
 // explaining are word groups that ask how the product works or where in
 // its screens something is: "no sistema", "dentro da Conta Azul", "em que
@@ -472,6 +485,13 @@ func cuesIn(n string) cues {
 			number = t
 		}
 	}
+	// A purchase in a text naming a store is the customer's as a buyer
+	// ("a compra que fiz na shopee").
+	if k := slices.IndexFunc(toks, func(t string) bool { return t == "compra" || t == "compras" }); k >= 0 {
+		if b := slices.IndexFunc(toks, func(t string) bool { return stores[t] }); b >= 0 {
+			c.life = append(c.life, toks[k]+" "+toks[b])
+		}
+	}
 	// A card, its bill or an app in a text naming a bank is the bank's
 	// customer's own, wherever the bank is named ("o Itaú bloqueou meu
 	// cartão", "cancelar o cartão de crédito do Santander").
@@ -574,7 +594,7 @@ type rewriteGroup struct {
 // "vencimento"), an irregular form ("paguei", "corrijo"). Routing reads
 // each as the first one.
 var families = []string{
-	"emitir emissao", "corrigir correcao corrijo corrija", "conectar conexao", "excluir exclusao",
+	"emitir emissao", "corrigir correcao corrijo corrija", "conectar conexao reconectar reconecto reconecta reconexao", "excluir exclusao",
 	"anular anulacao", "retificar retificacao retifico retifica", "desfazer desfaco desfaca", "sincronizar sincronizacao", "vencer vencimento",
 	"pagar paguei pague", "receber recebimento", "rejeitar rejeicao", "marcar marquei marque marquem",
 }
