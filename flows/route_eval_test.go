@@ -138,7 +138,14 @@ import (
 // wrong person, savings, "bloqueado" and "desbloqueio" as one word,
 // moving money, "reconectar", the trade's words): 87.9% and 95.3%, one
 // out-of-scope text into a trail ("pode mandar a nota ... junto com a
-// entrega?", meant for a supplier). It is a seen set.
+// entrega?", meant for a supplier). It is a seen set. holdout14.tsv
+// was written blind after that round and measured once (without the
+// three phrases that were word for word examples): 83.4% and 91.3% at
+// the main menu, 84.1% and 91.2% at the sub-menus, ten out-of-scope
+// texts into a trail (eleven at the worst sub-menu). Blind sets after
+// a round have come in between 77% and 88% direct, 88% and 94% within
+// one confirmation, with three to eleven out-of-scope texts into a
+// trail: the targets are not met on unseen text.
 var labelledSets = []struct {
 	name           string
 	minIn, min     int     // the least in-scope and out-of-scope phrases it holds
@@ -160,6 +167,7 @@ var labelledSets = []struct {
 	{"holdout11.tsv", 150, 40, true, 85, 93, 0},
 	{"holdout12.tsv", 150, 40, true, 92, 97, 2},
 	{"holdout13.tsv", 150, 40, true, 87, 95, 3},
+	{"holdout14.tsv", 150, 40, true, 83, 91, 11},
 }
 
 type labelled struct {
