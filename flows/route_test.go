@@ -948,3 +948,22 @@ func TestRound14(t *testing.T) {
 		t.Errorf("Understand(como reconecto o banco do brasil) = %s %v; want go financeiro-conexao%s", a.Kind, a.nodes(), top(a.Routing))
 	}
 }
+
+// TestRound15: a phone chip, a shopping mall, the government's portal, a
+// meal voucher, a pix "você me mandou" and a message opening with
+// "chefe" enter no trail; lunch is opening hours only as a time.
+func TestRound15(t *testing.T) {
+	fl := loadShipped(t)
+	for _, text := range []string{"meu chip não pega, como desbloqueio", "a loja do shopping abre domingo?", "onde emito a guia no portal do governo",
+		"o saldo do vale refeição sumiu", "o pix que você me mandou não chegou", "chefe, a nota do fornecedor chegou?"} {
+		if a := fl.Understand(fl.Root(), text); (a.Kind == AnswerGo || a.Kind == AnswerOption) && fl.Node(a.Node).Type.Value != KindMenu {
+			t.Errorf("Understand(%q) = %s %s; want no trail%s", text, a.Kind, a.Node, top(a.Routing))
+		}
+	}
+	if a := fl.Understand(fl.Root(), "vocês atendem no horário de almoço?"); a.Kind != AnswerGo || a.Node != "canais" {
+		t.Errorf("Understand(vocês atendem no horário de almoço?) = %s %v; want go canais%s", a.Kind, a.nodes(), top(a.Routing))
+	}
+	if got := fl.Route("a nota do almoço saiu sem cpf", "").Glossary; len(got) > 0 {
+		t.Errorf("Route(a nota do almoço...).Glossary = %+v; want no glossary term", got)
+	}
+}

@@ -246,7 +246,8 @@ var elsewhere = setOf(`filho filha filhos filhas mae mamae pai papai marido espo
 	golpe golpes golpista fraude clonado clonada clonaram hackeado hackeada hackearam
 	totvs omie sankhya bling
 	faculdade universidade reservista rg cnh passaporte certidao missa igreja voo portao garagem
-	celesc cemig copel enel sabesp cpfl coelba celpe energisa equatorial poupanca`)
+	celesc cemig copel enel sabesp cpfl coelba celpe energisa equatorial poupanca
+	chip puk giga gigas shopping governo`)
 
 // owned are things a customer has as a person, not as a company: said
 // right after a possessive ("meu celular"), they are the customer's own
@@ -368,7 +369,11 @@ var elsewhereAt = setOf(`na no com junto`)
 var ownLife = []string{" abrir uma conta ", " abrir conta ", " banco abre ", " agencia abre ", " banco fecha ", " caixa eletronico ",
 	" compra que nao fiz ", " compras que nao fiz ", " compra que eu nao fiz ", " compras que eu nao fiz ",
 	" aqui em casa ", " aqui de casa ", " la em casa ", " pix errado ", " pix por engano ", " transferencia errada ",
-	" segue o boleto ", " segue a nota ", " segue em anexo ", " segue anexo ", " qualquer coisa me chama "}
+	" segue o boleto ", " segue a nota ", " segue em anexo ", " segue anexo ", " qualquer coisa me chama ",
+	" voce me mandou ", " que voce mandou ", " vale alimentacao ", " vale refeicao "}
+
+// vocatives are the words a message to a boss or a partner opens with.
+var vocatives = setOf(`chefe patrao patroa amor mor`)
 
 // explaining are word groups that ask how the product works or where in
 // its screens something is: "no sistema", "dentro da Conta Azul", "em que
@@ -410,6 +415,11 @@ func cuesIn(n string) cues {
 	var c cues
 	sp := spelled(n)
 	toks := strings.Fields(sp)
+	// A message that opens calling someone "chefe" or "amor" was meant for
+	// them, not for the company's support.
+	if len(toks) > 0 && vocatives[toks[0]] {
+		c.life = append(c.life, toks[0])
+	}
 	for _, e := range ownLife {
 		if strings.Contains(sp, e) {
 			c.life = append(c.life, strings.TrimSpace(e))
