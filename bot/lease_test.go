@@ -22,20 +22,38 @@ type leaseTerm struct {
 // runLease runs l with a duty that checks the fence, records its term and
 // waits for its context; every term comes out on the channel once it
 // ends, a failed check too (a duty that returned without its term held
-// the test waiting for it forever).
-func runLease(ctx context.Context, l *Lease, terms chan<- leaseTerm) <-chan error {
-	done := make(chan error, 1)
+// the test waiting for it forever). Each check's result also comes out on
+// checked as soon as it is known, so the test can wait for it before
+// ending the term: on a loaded machine the check may still be running
+// when the test would stop the process, and would fail as cancelled.
+func runLease(ctx context.Context, l *Lease, terms chan<- leaseTerm) (done <-chan error, checked <-chan error) {
+	d := make(chan error, 1)
+	c := make(chan error, 64)
 	go func() {
-		done <- l.Run(ctx, func(owned context.Context) error {
+		d <- l.Run(ctx, func(owned context.Context) error {
 			t := leaseTerm{token: l.token.Load(), start: time.Now()}
 			t.check = l.Check(owned)
+			c <- t.check
 			<-owned.Done()
 			t.end = time.Now()
 			terms <- t
 			return nil
 		})
 	}()
-	return done
+	return d, c
+}
+
+// checkedTerm waits for who's fence check at the start of its term.
+func checkedTerm(t *testing.T, checked <-chan error, within time.Duration, who string) {
+	t.Helper()
+	select {
+	case err := <-checked:
+		if err != nil {
+			t.Errorf("%s's fence at the start of its term: %v", who, err)
+		}
+	case <-time.After(within):
+		t.Fatalf("%s's fence check at the start of its term did not end within %v", who, within)
+	}
 }
 
 // endedTerm takes the next ended term, failing the test if its fence
@@ -76,11 +94,12 @@ func TestLeaseFailover(t *testing.T) {
 
 	ctxA, stopA := context.WithCancel(ctx)
 	defer stopA()
-	doneA := runLease(ctxA, a, terms)
+	doneA, checkedA := runLease(ctxA, a, terms)
 	waitLease(t, 5*time.Second, "a owns the line", a.Owner)
+	checkedTerm(t, checkedA, ttl, "a")
 	ctxB, stopB := context.WithCancel(ctx)
 	defer stopB()
-	doneB := runLease(ctxB, b, terms)
+	doneB, checkedB := runLease(ctxB, b, terms)
 	time.Sleep(ttl) // b tries, and must not get the line while a renews
 	if b.Owner() || b.State().Holder != "a" {
 		t.Fatalf("b while a renews: owner %v, sees holder %q; want a standby seeing a", b.Owner(), b.State().Holder)
@@ -94,6 +113,7 @@ func TestLeaseFailover(t *testing.T) {
 	}
 	waitLease(t, 3*ttl, "b takes the line", b.Owner)
 	took := time.Now()
+	checkedTerm(t, checkedB, ttl, "b")
 	tb := leaseTerm{token: b.State().Token}
 	if ta.end.Sub(lost) > ttl*2/3+200*time.Millisecond {
 		t.Errorf("a stopped %v after losing the database; want within two thirds of the lease (%v)", ta.end.Sub(lost), ttl*2/3)
@@ -116,7 +136,7 @@ func TestLeaseFailover(t *testing.T) {
 	// b stops: it releases the line and c, standing by, takes it at once.
 	ctxC, stopC := context.WithCancel(ctx)
 	defer stopC()
-	doneC := runLease(ctxC, c, terms)
+	doneC, checkedC := runLease(ctxC, c, terms)
 	stopB()
 	if err := <-doneB; err != nil {
 		t.Errorf("b's Run after its stop: %v", err)
@@ -127,6 +147,7 @@ func TestLeaseFailover(t *testing.T) {
 	if d := time.Since(released); d > ttl/2 {
 		t.Errorf("c took the released line after %v; want its next try (%v)", d, ttl/5)
 	}
+	checkedTerm(t, checkedC, ttl, "c")
 	stopC()
 	if err := <-doneC; err != nil {
 		t.Errorf("c's Run: %v", err)
