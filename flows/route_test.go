@@ -115,18 +115,14 @@ func TestTold(t *testing.T) {
 // about, over nouns the topic's trails share, and says so in the ranking.
 func TestActionWeighs(t *testing.T) {
 	fl := loadShipped(t)
-	for _, tt := range []struct{ text, want string }{
+	wantGo(t, fl, []routeCase{
 		{"estornar a nota de produto", "notas-cancelar"},
 		{"como arrumo a nota de serviço", "notas-cancelar"},
 		{"emiti a NF-e errada, como cancelo?", "notas-cancelar"}, // "emiti" tells what was done
 		{"como emitir nota de serviço", "notas-nfse"},
 		{"reenviar o boleto", "boletos-enviar"},
 		{"minha nota de serviço foi negada", "notas-rejeitada"}, // an event tells too, in any tense
-	} {
-		if a := fl.Understand(fl.Root(), tt.text); a.Kind != AnswerGo || a.Node != tt.want {
-			t.Errorf("Understand(%q) = %s %v; want go %s%s", tt.text, a.Kind, a.nodes(), tt.want, top(a.Routing))
-		}
-	}
+	})
 	r := fl.Route("como arrumo a nota de serviço", "")
 	i := slices.IndexFunc(r.Ranking, func(c Candidate) bool { return c.Node == "notas-nfse" })
 	if i < 0 || r.Ranking[i].Against != "arrumo" {
@@ -417,24 +413,16 @@ func TestAloneAmongUnknown(t *testing.T) {
 // leads into no trail, not even on a main-menu keyword lost in it.
 func TestLongMessages(t *testing.T) {
 	fl := loadShipped(t)
-	for _, tt := range []struct{ text, want string }{
+	wantGo(t, fl, []routeCase{
 		{"Boa tarde! Aqui é o Roberto da Ferragens Silva, a gente usa a Conta Azul faz uns dois anos e nunca tive problema, mas hoje de manhã a nota da venda pra construtora voltou com rejeição e o caminhão já está esperando pra sair, me ajudem por favor", "notas-rejeitada"},
 		{"olá, trabalho numa distribuidora de bebidas, semana passada o gerente do banco trocou nossa conta de agência e desde então as movimentações pararam de entrar sozinhas no sistema, o que preciso fazer pra voltar a sincronizar?", "financeiro-conexao"},
 		{"Boa tarde, sou a dona da empresa, contratei uma moça nova pro escritório e ela precisa entrar no sistema pra lançar as vendas, mas não quero que ela veja o financeiro, como eu cadastro ela com menos permissão?", "acesso"},
-	} {
-		if a := fl.Understand(fl.Root(), tt.text); a.Kind != AnswerGo || a.Node != tt.want {
-			t.Errorf("Understand(%q) = %s %v; want go %s%s", tt.text, a.Kind, a.nodes(), tt.want, top(a.Routing))
-		}
-	}
-	for _, text := range []string{
+	})
+	wantNoTrail(t, fl,
 		"boa tarde, estou organizando uma festa de aniversário para minha filha no sábado e queria saber se vocês indicam algum buffet aqui em Joinville",
 		"oi pessoal, vocês sabem me dizer se vai ter feriado na segunda que vem aqui em Santa Catarina? preciso avisar meus funcionários",
 		"bom dia, estou procurando emprego na área de vendas, trabalho faz dez anos com atendimento e queria mandar meu currículo para vocês",
-	} {
-		if a := fl.Understand(fl.Root(), text); (a.Kind == AnswerGo || a.Kind == AnswerOption) && fl.Node(a.Node).Type.Value != KindMenu {
-			t.Errorf("Understand(%q) = %s %v; want no trail%s", text, a.Kind, a.nodes(), top(a.Routing))
-		}
-	}
+	)
 }
 
 // TestRouteConcurrent: messages routed at once (one per chat) share the
@@ -530,7 +518,7 @@ func TestPersonalLife(t *testing.T) {
 			}
 		}
 	}
-	for _, tt := range []struct{ text, want string }{
+	wantGo(t, fl, []routeCase{
 		{"oi pessoal, como emito nota de serviço", "notas-nfse"},
 		{"vocês atendem pelo whatsapp no sábado?", "canais"},
 		{"a senha nova não chega no meu celular e o login não entra", "acesso"},
@@ -544,11 +532,7 @@ func TestPersonalLife(t *testing.T) {
 		{"esqeci minha snha", "acesso"},
 		{"qual o telefone de vocês?", "canais"},
 		{"como emito a nfs-e no emissor nacional com o login do gov.br", "notas-nfse"},
-	} {
-		if a := fl.Understand(fl.Root(), tt.text); a.Kind != AnswerGo || a.Node != tt.want {
-			t.Errorf("Understand(%q) = %s %v; want go %s%s", tt.text, a.Kind, a.nodes(), tt.want, top(a.Routing))
-		}
-	}
+	})
 }
 
 // TestToldRejection: a note "não é", "não está" or "não está sendo
@@ -581,15 +565,11 @@ func TestTurningTheBotDown(t *testing.T) {
 // the construction the best trail still wins.
 func TestBothOpensTheMenu(t *testing.T) {
 	fl := loadShipped(t)
-	for _, tt := range []struct{ text, want string }{
+	wantGo(t, fl, []routeCase{
 		{"quero aprender tanto a emitir boleto quanto a mandar a cobrança", "boletos"},
 		{"me explica tanto a conciliação como as contas a pagar", "financeiro"},
 		{"quero aprender a emitir boleto", "boletos-emitir"},
-	} {
-		if a := fl.Understand(fl.Root(), tt.text); a.Kind != AnswerGo || a.Node != tt.want {
-			t.Errorf("Understand(%q) = %s %v; want go %s%s", tt.text, a.Kind, a.nodes(), tt.want, top(a.Routing))
-		}
-	}
+	})
 }
 
 // TestShippedGlossaryByHand: flows.yaml's glossary reads a user
@@ -597,18 +577,14 @@ func TestBothOpensTheMenu(t *testing.T) {
 // cheque taken by hand as an entry of the books, not a boleto.
 func TestShippedGlossaryByHand(t *testing.T) {
 	fl := loadShipped(t)
-	for _, tt := range []struct{ text, want string }{
+	wantGo(t, fl, []routeCase{
 		{"a vendedora ficou inativa, como reativo ela", "acesso"},
 		{"dá pra reativar a conta do estagiário?", "acesso"},
 		{"o cliente acertou em espécie, como registro", "financeiro-contas"},
 		{"paguei o frete em dinheiro, onde coloco", "financeiro-contas"},
 		{"tem algum plano mais em conta pra mim?", "plano"},
 		{"quando é o reajuste?", "plano"},
-	} {
-		if a := fl.Understand(fl.Root(), tt.text); a.Kind != AnswerGo || a.Node != tt.want {
-			t.Errorf("Understand(%q) = %s %v; want go %s%s", tt.text, a.Kind, a.nodes(), tt.want, top(a.Routing))
-		}
-	}
+	})
 }
 
 // TestShippedGlossaryTickets: the situation or status of the customer's
@@ -617,15 +593,11 @@ func TestShippedGlossaryByHand(t *testing.T) {
 // it, not calling.
 func TestShippedGlossaryTickets(t *testing.T) {
 	fl := loadShipped(t)
-	for _, tt := range []struct{ text, want string }{
+	wantGo(t, fl, []routeCase{
 		{"me passa o status do meu ticket", "meus-chamados"},
 		{"qual o prazo de resposta pra um ticket?", "chamados-como-acompanhar"},
 		{"quero ligar meu banco sicredi", "financeiro-conexao"},
-	} {
-		if a := fl.Understand(fl.Root(), tt.text); a.Kind != AnswerGo || a.Node != tt.want {
-			t.Errorf("Understand(%q) = %s %v; want go %s%s", tt.text, a.Kind, a.nodes(), tt.want, top(a.Routing))
-		}
-	}
+	})
 }
 
 // TestEventTrailNeedsAnEvent: a trail named only for an event (Nota
@@ -635,18 +607,14 @@ func TestShippedGlossaryTickets(t *testing.T) {
 // still reaches it, and so does asking where, with the event told.
 func TestEventTrailNeedsAnEvent(t *testing.T) {
 	fl := loadShipped(t)
-	for _, tt := range []struct{ text, want string }{
+	wantGo(t, fl, []routeCase{
 		{"como faz pra emitir nota pra prefeitura aqui de Itajaí?", "notas-nfse"},
 		{"quando tento emitir a nota aparece cst inválido", "notas-rejeitada"},
 		{"onde eu ponho a alíquota do ISS pra nota de serviço?", "notas-nfse"},
 		{"onde fica o campo do CST no produto", "notas-nfe"},
 		{"onde vejo o motivo da rejeição da nota?", "notas-rejeitada"},
 		{"o boleto foi pago e não compensou, onde confiro?", "boletos-registro"},
-	} {
-		if a := fl.Understand(fl.Root(), tt.text); a.Kind != AnswerGo || a.Node != tt.want {
-			t.Errorf("Understand(%q) = %s %v; want go %s%s", tt.text, a.Kind, a.nodes(), tt.want, top(a.Routing))
-		}
-	}
+	})
 	if ws := contentWords("tentei cancelar a nota"); len(ws) == 0 || !told(ws[0].surface) {
 		t.Errorf("contentWords(tentei cancelar a nota) = %+v; want the action told", ws)
 	}
@@ -768,27 +736,19 @@ func TestHowOrHowItIs(t *testing.T) {
 // person asked to look is a person.
 func TestLanguageOfTheTrade(t *testing.T) {
 	fl := loadShipped(t)
-	for _, tt := range []struct{ text, want string }{
+	wantGo(t, fl, []routeCase{
 		{"não consigo vincular com os pagamentos que já lancei", "financeiro-conciliacao"},
 		{"tem como o itaú mandar tudo sem precisar baixar arquivo?", "financeiro-conexao"},
 		{"a sefaz disse que o CFOP não é permitido pra essa operação", "notas-rejeitada"},
 		{"vou parar de usar o sistema no mês que vem", "plano"},
 		{"quero que uma pessoa me responda agora", "atendente"},
-	} {
-		if a := fl.Understand(fl.Root(), tt.text); a.Kind != AnswerGo || a.Node != tt.want {
-			t.Errorf("Understand(%q) = %s %v; want go %s%s", tt.text, a.Kind, a.nodes(), tt.want, top(a.Routing))
-		}
-	}
+	})
 	if got := stems(contentWords("errei o valor da nota")); !slices.Contains(got, stem("corrigir")) {
 		t.Errorf("contentWords(errei o valor da nota) stems = %q; want corrigir", got)
 	}
 	// Another company's ERP, the home's condominium, the customer's own
 	// CPF: no trail.
-	for _, text := range []string{"o sistema da totvs caiu de novo", "o boleto do condomínio venceu, onde pago?", "meu cpf tá irregular"} {
-		if a := fl.Understand(fl.Root(), text); (a.Kind == AnswerGo || a.Kind == AnswerOption) && fl.Node(a.Node).Type.Value != KindMenu {
-			t.Errorf("Understand(%q) = %s %s; want no trail%s", text, a.Kind, a.Node, top(a.Routing))
-		}
-	}
+	wantNoTrail(t, fl, "o sistema da totvs caiu de novo", "o boleto do condomínio venceu, onde pago?", "meu cpf tá irregular")
 }
 
 // TestShippedGlossaryRound8: the trade's words flows.yaml's glossary
@@ -796,16 +756,12 @@ func TestLanguageOfTheTrade(t *testing.T) {
 // once, a phone call to support.
 func TestShippedGlossaryRound8(t *testing.T) {
 	fl := loadShipped(t)
-	for _, tt := range []struct{ text, want string }{
+	wantGo(t, fl, []routeCase{
 		{"nota modelo 65 no balcão, como emito", "notas-nfe"},
 		{"o banco diz boleto inválido quando o cliente tenta pagar", "boletos-registro"},
 		{"dá desconto pagando o ano inteiro?", "plano"},
 		{"atendem por ligação até que horas?", "canais"},
-	} {
-		if a := fl.Understand(fl.Root(), tt.text); a.Kind != AnswerGo || a.Node != tt.want {
-			t.Errorf("Understand(%q) = %s %v; want go %s%s", tt.text, a.Kind, a.nodes(), tt.want, top(a.Routing))
-		}
-	}
+	})
 }
 
 // TestRound9: a personal bank app's password or a public office's
@@ -814,22 +770,14 @@ func TestShippedGlossaryRound8(t *testing.T) {
 // the glossary reads.
 func TestRound9(t *testing.T) {
 	fl := loadShipped(t)
-	for _, text := range []string{"troquei a senha do app do itau e não consigo entrar", "como vejo o extrato do meu fgts"} {
-		if a := fl.Understand(fl.Root(), text); (a.Kind == AnswerGo || a.Kind == AnswerOption) && fl.Node(a.Node).Type.Value != KindMenu {
-			t.Errorf("Understand(%q) = %s %s; want no trail%s", text, a.Kind, a.Node, top(a.Routing))
-		}
-	}
-	for _, tt := range []struct{ text, want string }{
+	wantNoTrail(t, fl, "troquei a senha do app do itau e não consigo entrar", "como vejo o extrato do meu fgts")
+	wantGo(t, fl, []routeCase{
 		{"preciso de alguém pra resolver isso comigo", "atendente"},
 		{"quero que os lançamentos do santander entrem sem eu ter que digitar", "financeiro-conexao"},
 		{"sou freela e preciso emitir nota pro cliente", "notas-nfse"},
 		{"deu acesso negado ao entrar", "acesso"},
 		{"quais são as formas de contato?", "canais"},
-	} {
-		if a := fl.Understand(fl.Root(), tt.text); a.Kind != AnswerGo || a.Node != tt.want {
-			t.Errorf("Understand(%q) = %s %v; want go %s%s", tt.text, a.Kind, a.nodes(), tt.want, top(a.Routing))
-		}
-	}
+	})
 }
 
 // TestRound10: a personal device's password, or the phone of someone no
@@ -838,23 +786,15 @@ func TestRound9(t *testing.T) {
 // person; a boleto the bank will not take is not registered.
 func TestRound10(t *testing.T) {
 	fl := loadShipped(t)
-	for _, text := range []string{"esqueci a senha do meu iphone", "me passa o telefone da farmácia"} {
-		if a := fl.Understand(fl.Root(), text); (a.Kind == AnswerGo || a.Kind == AnswerOption) && fl.Node(a.Node).Type.Value != KindMenu {
-			t.Errorf("Understand(%q) = %s %s; want no trail%s", text, a.Kind, a.Node, top(a.Routing))
-		}
-	}
+	wantNoTrail(t, fl, "esqueci a senha do meu iphone", "me passa o telefone da farmácia")
 	if a := fl.Understand(fl.Root(), "o plano atual tem emissão de boleto?"); !slices.Contains(a.nodes(), "plano") {
 		t.Errorf("Understand(o plano atual tem emissão de boleto?) = %s %v; want plano among them%s", a.Kind, a.nodes(), top(a.Routing))
 	}
-	for _, tt := range []struct{ text, want string }{
+	wantGo(t, fl, []routeCase{
 		{"a sefaz não aceitou a nota de novo", "notas-rejeitada"},
 		{"quero falar com a moça do atendimento", "atendente"},
 		{"o boleto não passa no banco do cliente", "boletos-registro"},
-	} {
-		if a := fl.Understand(fl.Root(), tt.text); a.Kind != AnswerGo || a.Node != tt.want {
-			t.Errorf("Understand(%q) = %s %v; want go %s%s", tt.text, a.Kind, a.nodes(), tt.want, top(a.Routing))
-		}
-	}
+	})
 }
 
 // TestRound11OwnLife: personal documents, a flight, a message in the
@@ -863,13 +803,9 @@ func TestRound10(t *testing.T) {
 // ticket opened with someone else is not the customer's here.
 func TestRound11OwnLife(t *testing.T) {
 	fl := loadShipped(t)
-	for _, text := range []string{"mandei isso no grupo errado, foi mal", "preciso da segunda via da minha cnh",
+	wantNoTrail(t, fl, "mandei isso no grupo errado, foi mal", "preciso da segunda via da minha cnh",
 		"o horário do voo pra recife mudou?", "meu login no uber tá bloqueado", "queria abrir conta no itaú pra mim",
-		"o banco abre sábado?", "apareceu compra que eu não fiz no cartão"} {
-		if a := fl.Understand(fl.Root(), text); (a.Kind == AnswerGo || a.Kind == AnswerOption) && fl.Node(a.Node).Type.Value != KindMenu {
-			t.Errorf("Understand(%q) = %s %s; want no trail%s", text, a.Kind, a.Node, top(a.Routing))
-		}
-	}
+		"o banco abre sábado?", "apareceu compra que eu não fiz no cartão")
 	if got := cuesIn(Normalize("o chamado que abri no procon")).records; got != "" {
 		t.Errorf("cuesIn(o chamado que abri no procon).records = %q; want none", got)
 	}
@@ -880,16 +816,12 @@ func TestRound11OwnLife(t *testing.T) {
 // classes are services; lines checked against the bank are reconciled.
 func TestRound12(t *testing.T) {
 	fl := loadShipped(t)
-	for _, tt := range []struct{ text, want string }{
+	wantGo(t, fl, []routeCase{
 		{"o protocolo que abri sobre o boleto já foi respondido?", "meus-chamados"},
 		{"a fatura da conta azul veio com valor diferente", "plano"},
 		{"como emito nota das sessões de pilates", "notas-nfse"},
 		{"preciso conferir com o extrato tudo que entrou", "financeiro-conciliacao"},
-	} {
-		if a := fl.Understand(fl.Root(), tt.text); a.Kind != AnswerGo || a.Node != tt.want {
-			t.Errorf("Understand(%q) = %s %v; want go %s%s", tt.text, a.Kind, a.nodes(), tt.want, top(a.Routing))
-		}
-	}
+	})
 }
 
 // TestRound12OwnLife: a card named beside a bank, a utility's bill, the
@@ -897,13 +829,9 @@ func TestRound12(t *testing.T) {
 // charge and an ATM enter no trail.
 func TestRound12OwnLife(t *testing.T) {
 	fl := loadShipped(t)
-	for _, text := range []string{"o itaú cancelou meu cartão de crédito", "preciso pagar a conta da cemig", "o portão da garagem travou",
+	wantNoTrail(t, fl, "o itaú cancelou meu cartão de crédito", "preciso pagar a conta da cemig", "o portão da garagem travou",
 		"quero devolver uma compra que fiz na amazon", "meu login do bling expirou", "a cobrança da smartfit veio errada",
-		"o caixa eletrônico engoliu meu cartão"} {
-		if a := fl.Understand(fl.Root(), text); (a.Kind == AnswerGo || a.Kind == AnswerOption) && fl.Node(a.Node).Type.Value != KindMenu {
-			t.Errorf("Understand(%q) = %s %s; want no trail%s", text, a.Kind, a.Node, top(a.Routing))
-		}
-	}
+		"o caixa eletrônico engoliu meu cartão")
 }
 
 // TestRound13: a person asked for wins over the subject they will talk
@@ -917,15 +845,11 @@ func TestRound13(t *testing.T) {
 	if got := personAsked(contentWords("o atendente da lotérica disse que o boleto não existe")); got != "" {
 		t.Errorf("personAsked(o atendente da lotérica disse...) = %q; want none", got)
 	}
-	for _, tt := range []struct{ text, want string }{
+	wantGo(t, fl, []routeCase{
 		{"não aparece a opção de boleto quando fecho a venda", "boletos-emitir"},
 		{"esqueci o email de cadastro, como entro?", "acesso"},
 		{"onde vejo quanto os clientes vão me pagar em janeiro", "financeiro-contas"},
-	} {
-		if a := fl.Understand(fl.Root(), tt.text); a.Kind != AnswerGo || a.Node != tt.want {
-			t.Errorf("Understand(%q) = %s %v; want go %s%s", tt.text, a.Kind, a.nodes(), tt.want, top(a.Routing))
-		}
-	}
+	})
 }
 
 // TestRound14: a message meant for the customer's own customer, a
@@ -934,13 +858,9 @@ func TestRound13(t *testing.T) {
 // moving money is no handoff; reconnecting is connecting.
 func TestRound14(t *testing.T) {
 	fl := loadShipped(t)
-	for _, text := range []string{"segue o boleto do conserto, qualquer coisa me chama", "o técnico vem aqui em casa amanhã ver o chamado da internet",
+	wantNoTrail(t, fl, "segue o boleto do conserto, qualquer coisa me chama", "o técnico vem aqui em casa amanhã ver o chamado da internet",
 		"quero devolver a compra que fiz na magalu", "mandei um pix errado, como cancelo?", "quanto rende a poupança?",
-		"o inter bloqueou meu cartão, como desbloqueio"} {
-		if a := fl.Understand(fl.Root(), text); (a.Kind == AnswerGo || a.Kind == AnswerOption) && fl.Node(a.Node).Type.Value != KindMenu {
-			t.Errorf("Understand(%q) = %s %s; want no trail%s", text, a.Kind, a.Node, top(a.Routing))
-		}
-	}
+		"o inter bloqueou meu cartão, como desbloqueio")
 	if a := fl.Understand(fl.Root(), "como transferir dinheiro entre as contas da empresa"); a.Node == "atendente" {
 		t.Errorf("Understand(transferir dinheiro) = %s %s; want no handoff%s", a.Kind, a.Node, top(a.Routing))
 	}
@@ -954,16 +874,37 @@ func TestRound14(t *testing.T) {
 // "chefe" enter no trail; lunch is opening hours only as a time.
 func TestRound15(t *testing.T) {
 	fl := loadShipped(t)
-	for _, text := range []string{"meu chip não pega, como desbloqueio", "a loja do shopping abre domingo?", "onde emito a guia no portal do governo",
-		"o saldo do vale refeição sumiu", "o pix que você me mandou não chegou", "chefe, a nota do fornecedor chegou?"} {
-		if a := fl.Understand(fl.Root(), text); (a.Kind == AnswerGo || a.Kind == AnswerOption) && fl.Node(a.Node).Type.Value != KindMenu {
-			t.Errorf("Understand(%q) = %s %s; want no trail%s", text, a.Kind, a.Node, top(a.Routing))
-		}
-	}
+	wantNoTrail(t, fl, "meu chip não pega, como desbloqueio", "a loja do shopping abre domingo?", "onde emito a guia no portal do governo",
+		"o saldo do vale refeição sumiu", "o pix que você me mandou não chegou", "chefe, a nota do fornecedor chegou?")
 	if a := fl.Understand(fl.Root(), "vocês atendem no horário de almoço?"); a.Kind != AnswerGo || a.Node != "canais" {
 		t.Errorf("Understand(vocês atendem no horário de almoço?) = %s %v; want go canais%s", a.Kind, a.nodes(), top(a.Routing))
 	}
 	if got := fl.Route("a nota do almoço saiu sem cpf", "").Glossary; len(got) > 0 {
 		t.Errorf("Route(a nota do almoço...).Glossary = %+v; want no glossary term", got)
+	}
+}
+
+// routeCase is a text and the node it must go straight to.
+type routeCase struct{ text, want string }
+
+// wantGo fails for each case not routed straight to its node from the
+// main menu.
+func wantGo(t *testing.T, fl *Flow, cases []routeCase) {
+	t.Helper()
+	for _, tt := range cases {
+		if a := fl.Understand(fl.Root(), tt.text); a.Kind != AnswerGo || a.Node != tt.want {
+			t.Errorf("Understand(%q) = %s %v; want go %s%s", tt.text, a.Kind, a.nodes(), tt.want, top(a.Routing))
+		}
+	}
+}
+
+// wantNoTrail fails for each text that enters a trail (or the handoff,
+// or the tickets) from the main menu: a menu or a question is fine.
+func wantNoTrail(t *testing.T, fl *Flow, texts ...string) {
+	t.Helper()
+	for _, text := range texts {
+		if a := fl.Understand(fl.Root(), text); (a.Kind == AnswerGo || a.Kind == AnswerOption) && fl.Node(a.Node).Type.Value != KindMenu {
+			t.Errorf("Understand(%q) = %s %s; want no trail%s", text, a.Kind, a.Node, top(a.Routing))
+		}
 	}
 }
