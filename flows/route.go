@@ -684,7 +684,7 @@ func (r *router) settled(i int, cs cues) (string, bool) {
 		return why, false
 	case n.tickets:
 		return why, mine
-	case mine && !n.menu:
+	case mine && !n.menu && !n.handoff:
 		// The trails beside the tickets, and any other: "o ticket que abri
 		// sobre a nota rejeitada" asks about the ticket, not the note.
 		return why, false
@@ -890,8 +890,9 @@ func (r *router) bar(n int) float64 {
 // subscription's card), so the customer is asked rather than taken there.
 // A menu is no such risk: it only shows its options.
 func (r *router) alone(out Routing, c Candidate) bool {
-	if len(out.Unknown) == 0 || r.nodes[r.index[c.Node]].menu || len(c.Matches) == 0 {
-		return false
+	if n := r.nodes[r.index[c.Node]]; len(out.Unknown) == 0 || n.menu || len(c.Matches) == 0 ||
+		n.handoff && c.Matches[0].Word == "humano" {
+		return false // an explicit request for a person is no coincidence
 	}
 	for _, m := range c.Matches[1:] {
 		if m.Word != c.Matches[0].Word {
@@ -1142,7 +1143,7 @@ func (r *router) menuFor(d int, g []int, rt Routing) (int, bool) {
 		if !slices.Contains(g, m) || cm == nil || cd == nil || cm.Score < cd.Score {
 			continue
 		}
-		if rt.bare && len(r.nodes[d].names) > 0 && r.menuTitled(*cd, *cm) {
+		if rt.bare && r.menuTitled(*cd, *cm) {
 			return m, true
 		}
 		for _, c := range ranking {
@@ -1158,9 +1159,10 @@ func (r *router) menuFor(d int, g []int, rt Routing) (int, bool) {
 // menuTitled reports whether every word trail c knows, menu m knows from its
 // title.
 func (r *router) menuTitled(c, m Candidate) bool {
-	title := r.nodes[r.index[m.Node]].title
+	title := r.read(Normalize(r.nodes[r.index[m.Node]].title), nil)
 	for _, w := range c.Matches {
-		if !slices.ContainsFunc(m.Matches, func(x Match) bool { return x.Word == w.Word && x.Source == title }) {
+		st := wordStem(w.Word)
+		if !slices.ContainsFunc(title, func(t word) bool { return t.stem == st }) {
 			return false
 		}
 	}

@@ -165,13 +165,13 @@ var labelledSets = []struct {
 	{"holdout5.tsv", 150, 40, true, 92, 97, 0},
 	{"holdout6.tsv", 150, 40, true, 89, 94, 0},
 	{"holdout7.tsv", 150, 40, true, 89, 96, 1},
-	{"holdout8.tsv", 150, 40, true, 86, 95, 1},
+	{"holdout8.tsv", 150, 40, true, 87, 95, 1},
 	{"holdout9.tsv", 150, 40, true, 85, 92, 2},
 	{"holdout10.tsv", 150, 40, true, 79, 92, 2},
 	{"holdout11.tsv", 150, 40, true, 85, 93, 0},
 	{"holdout12.tsv", 150, 40, true, 92, 97, 2},
-	{"holdout13.tsv", 150, 40, true, 87, 95, 3},
-	{"holdout14.tsv", 150, 40, true, 83, 91, 4},
+	{"holdout13.tsv", 150, 40, true, 88, 95, 3},
+	{"holdout14.tsv", 150, 40, true, 84, 92, 4},
 }
 
 type labelled struct {

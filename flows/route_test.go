@@ -908,3 +908,18 @@ func wantNoTrail(t *testing.T, fl *Flow, texts ...string) {
 		}
 	}
 }
+
+// TestRound16: a bare text whose words the menu's own title names opens
+// the menu, whatever the trail is named for; an explicit request for a
+// person is no lone word among unknown ones, and a ticket mentioned
+// beside it does not rule the handoff out.
+func TestRound16(t *testing.T) {
+	fl := loadShipped(t)
+	if a := fl.Understand(fl.Root(), "acompanhar chamados"); a.Node != "chamados" {
+		t.Errorf("Understand(acompanhar chamados) = %s %v; want the chamados menu%s", a.Kind, a.nodes(), top(a.Routing))
+	}
+	wantGo(t, fl, []routeCase{{"fiz tudo que o passo a passo manda, preciso de uma pessoa", "atendente"}})
+	if a := fl.Understand(fl.Root(), "preciso que uma pessoa veja meu caso com urgência"); !slices.Contains(a.nodes(), "atendente") {
+		t.Errorf("Understand(preciso que uma pessoa veja meu caso...) = %s %v; want the handoff among them%s", a.Kind, a.nodes(), top(a.Routing))
+	}
+}
