@@ -150,6 +150,13 @@ import (
 // government's portal, a meal voucher, "você me mandou", a message
 // opening with "chefe", lunch only as a time): three are left at the
 // main menu.
+// holdout15.tsv was written blind after the round on holdout14's
+// in-scope misses and measured once (without the two phrases that were
+// word for word examples): 88.6% direct and 96.5% within one
+// confirmation at the main menu, 88.5% and 96.3% at the sub-menus, both
+// over the targets; but eleven out-of-scope texts went into a trail
+// (thirteen at the worst sub-menu), about the customer's own cards,
+// bills, services and apps.
 var labelledSets = []struct {
 	name           string
 	minIn, min     int     // the least in-scope and out-of-scope phrases it holds
@@ -172,6 +179,7 @@ var labelledSets = []struct {
 	{"holdout12.tsv", 150, 40, true, 92, 97, 2},
 	{"holdout13.tsv", 150, 40, true, 88, 95, 3},
 	{"holdout14.tsv", 150, 40, true, 84, 92, 4},
+	{"holdout15.tsv", 150, 40, true, 88, 96, 13},
 }
 
 type labelled struct {
