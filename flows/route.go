@@ -200,15 +200,16 @@ type router struct {
 }
 
 type routeNode struct {
-	id        string
-	title     string
-	ancestors []int    // menus above it, nearest first, the main menu excluded
-	menu      bool     // a menu: it covers every action of the trails under it
-	tickets   bool     // it reads the customer's own tickets out in the chat (kind tickets)
-	handoff   bool     // it hands the chat to a person (kind handoff)
-	ticketsAt bool     // a menu offering such a node: it asks whether the customer wants their tickets or how tickets work
-	names     []string // the actions its title, labels and keywords name (class stems)
-	says      []string // the actions any of its phrases or messages says
+	id         string
+	title      string
+	ancestors  []int    // menus above it, nearest first, the main menu excluded
+	menu       bool     // a menu: it covers every action of the trails under it
+	tickets    bool     // it reads the customer's own tickets out in the chat (kind tickets)
+	handoff    bool     // it hands the chat to a person (kind handoff)
+	ticketsAt  bool     // a menu offering such a node: it asks whether the customer wants their tickets or how tickets work
+	titleStems []string // the stems of its title (see menuTitled)
+	names      []string // the actions its title, labels and keywords name (class stems)
+	says       []string // the actions any of its phrases or messages says
 }
 
 // phrase is one title, label, keyword or example of a node.
@@ -242,7 +243,11 @@ func buildRouter(fl *Flow, t tuning) *router {
 			continue
 		}
 		r.index[n.ID] = len(r.nodes)
-		r.nodes = append(r.nodes, routeNode{id: n.ID, title: fl.Title(n.ID), menu: n.Type.Value == KindMenu, tickets: n.Type.Value == KindTickets, handoff: n.Type.Value == KindHandoff})
+		rn := routeNode{id: n.ID, title: fl.Title(n.ID), menu: n.Type.Value == KindMenu, tickets: n.Type.Value == KindTickets, handoff: n.Type.Value == KindHandoff}
+		for _, w := range r.read(Normalize(rn.title), nil) {
+			rn.titleStems = append(rn.titleStems, w.stem)
+		}
+		r.nodes = append(r.nodes, rn)
 	}
 	for i := range r.nodes {
 		for p := parent[r.nodes[i].id]; p != r.root && p != ""; p = parent[p] {
@@ -1159,10 +1164,9 @@ func (r *router) menuFor(d int, g []int, rt Routing) (int, bool) {
 // menuTitled reports whether every word trail c knows, menu m knows from its
 // title.
 func (r *router) menuTitled(c, m Candidate) bool {
-	title := r.read(Normalize(r.nodes[r.index[m.Node]].title), nil)
+	title := r.nodes[r.index[m.Node]].titleStems
 	for _, w := range c.Matches {
-		st := wordStem(w.Word)
-		if !slices.ContainsFunc(title, func(t word) bool { return t.stem == st }) {
+		if !slices.Contains(title, wordStem(w.Word)) {
 			return false
 		}
 	}
