@@ -475,7 +475,7 @@ func cuesIn(n string) cues {
 			// "meu chamado na prefeitura": a ticket with someone else.
 		case ticketWords[t]:
 			tickets = true
-			if i > 0 && aTicket[toks[i-1]] && possessives[toks[i-1]] && mine == "" {
+			if i > 0 && possessives[toks[i-1]] && mine == "" {
 				mine = toks[i-1] + " " + t
 			} else if i > 0 && aTicket[toks[i-1]] && strong == "" {
 				strong = toks[i-1] + " " + t
@@ -506,7 +506,8 @@ func cuesIn(n string) cues {
 	// customer's own, wherever the bank is named ("o Itaú bloqueou meu
 	// cartão", "cancelar o cartão de crédito do Santander").
 	if k := slices.IndexFunc(toks, func(t string) bool { return personalBanking[t] }); k >= 0 {
-		if b := slices.IndexFunc(toks, func(t string) bool { return banks[t] }); b >= 0 {
+		b := slices.IndexFunc(toks, func(t string) bool { return banks[t] })
+		if b >= 0 && !slices.ContainsFunc(c.theirs, func(th theirs) bool { return th.own && th.owner == toks[b] }) { // ownerOf read it already
 			words := toks[k] + " " + toks[b]
 			if lo, hi := min(k, b), max(k, b); hi-lo <= 5 {
 				words = strings.Join(toks[lo:hi+1], " ") // "cartao de credito do santander": all of it is the card
@@ -521,7 +522,7 @@ func cuesIn(n string) cues {
 		// A long number beside a ticket word is its protocol.
 		c.records = number
 	case mine != "" && (strings.Contains(sp, " como esta ") || strings.Contains(sp, " como anda ") ||
-		slices.ContainsFunc(toks, func(t string) bool { return !stopWords[t] && !ticketWords[t] && !aTicket[t] })):
+		slices.ContainsFunc(toks, func(t string) bool { return !stopWords[t] && !ticketWords[t] })):
 		// "meu chamado" and nothing more asks neither: the menu asks which;
 		// "como está meu chamado" asks how it is going.
 		c.records = mine
