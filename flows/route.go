@@ -163,7 +163,7 @@ type Candidate struct {
 	Coverage float64 // the share of the text's weight the node's words explain
 	Matches  []Match // the text's words the node knows
 	Against  string  // the text's word asking for an action (or telling of an event) the node is named for another than and never says
-	Ruled    string  // the text's words ruling the node out: it asks about its own tickets, or how tickets work (see settled)
+	Ruled    string  // the text's words ruling the node out: it asks about its own tickets or how tickets work (see settled), or for a person (see personAsked)
 
 	own   float64 // Coverage by the node's own words, without its menus'
 	named float64 // the part of own from its title, labels and keywords: what it is named for

@@ -93,7 +93,7 @@ func writeRouting(w io.Writer, fl *flows.Flow, menu, text string, top int) {
 			fmt.Fprintf(w, "                      %q: another action than this trail is named for, score lowered\n", c.Against)
 		}
 		if c.Ruled != "" {
-			fmt.Fprintf(w, "                      %q: the text rules this node out (its own tickets, or how tickets work), score lowered\n", c.Ruled)
+			fmt.Fprintf(w, "                      %q: the text rules this node out (its own tickets, how tickets work, or a person asked for), score lowered\n", c.Ruled)
 		}
 		for _, m := range c.Matches {
 			how := "same word"
