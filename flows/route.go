@@ -520,10 +520,15 @@ func (r *router) route(norm, from string) Routing {
 	}
 	own := sc.own[:n*k] // own[node*k+word]: the word's best match in the node's own phrases
 	clear(own)
-	nknown := 0 // the text's words some node knows
+	nknown := 0          // the text's words some node knows
+	var guessed []string // and those it knows only as a typo of its own words
 	for qi, w := range uniq {
 		known := 0.0
-		for _, m := range r.lookup(w) {
+		ms := r.lookup(w)
+		if len(ms) > 0 && !slices.ContainsFunc(ms, func(m termMatch) bool { return m.how != HowTypo }) {
+			guessed = append(guessed, w.surface)
+		}
+		for _, m := range ms {
 			idf := r.idf[m.stem]
 			v := idf * idf * m.quality
 			known = max(known, idf)
@@ -569,13 +574,14 @@ func (r *router) route(norm, from string) Routing {
 	}
 	// An account said of a consumer brand puts the text in the customer's
 	// own life; a card or an app said of a bank, any account said of a
-	// public office, or a plan or card said of someone no node knows, is
-	// the customer's own thing.
+	// public office, or a plan or card said of someone no node knows
+	// (a word it reads only as a typo of its own is not known: "o app do
+	// mercado" is no "feriado"), is the customer's own thing.
 	for _, t := range cs.theirs {
 		switch {
 		case t.brand:
 			out.Elsewhere = append(out.Elsewhere, t.words)
-		case t.own || t.held && slices.Contains(out.Unknown, t.owner):
+		case t.own || t.held && (slices.Contains(out.Unknown, t.owner) || slices.Contains(guessed, t.owner)):
 			out.Owned = append(out.Owned, t.words)
 		}
 	}

@@ -156,7 +156,17 @@ import (
 // confirmation at the main menu, 88.5% and 96.3% at the sub-menus, both
 // over the targets; but eleven out-of-scope texts went into a trail
 // (thirteen at the worst sub-menu), about the customer's own cards,
-// bills, services and apps.
+// bills, services and apps. Those were then answered by kind (a brand or
+// someone unknown acting on a plan or bill, what happens to a person's
+// card, a boleto of a loan or the rent, a place's hours, a copy of an
+// owned bill): three are left at the main menu.
+// holdout16.tsv and holdout17.tsv were written blind after that round
+// and measured once (without four and six phrases that were word for
+// word examples): holdout16 87.9% direct and 93.1% within one
+// confirmation at the main menu, four out-of-scope texts into a trail
+// (one fewer than before the round); holdout17 86.3% and 92.1%, twelve
+// (as before the round). The round's answers did not carry to new
+// writers' out-of-scope texts.
 var labelledSets = []struct {
 	name           string
 	minIn, min     int     // the least in-scope and out-of-scope phrases it holds
@@ -179,7 +189,9 @@ var labelledSets = []struct {
 	{"holdout12.tsv", 150, 40, true, 92, 97, 2},
 	{"holdout13.tsv", 150, 40, true, 88, 95, 3},
 	{"holdout14.tsv", 150, 40, true, 84, 92, 4},
-	{"holdout15.tsv", 150, 40, true, 88, 96, 13},
+	{"holdout15.tsv", 150, 40, true, 88, 96, 4},
+	{"holdout16.tsv", 150, 40, true, 87, 93, 4},
+	{"holdout17.tsv", 150, 40, true, 86, 92, 12},
 }
 
 type labelled struct {

@@ -923,3 +923,26 @@ func TestRound16(t *testing.T) {
 		t.Errorf("Understand(preciso que uma pessoa veja meu caso...) = %s %v; want the handoff among them%s", a.Kind, a.nodes(), top(a.Routing))
 	}
 }
+
+// TestRound17: a brand acting on a plan or bill holds it; a card beside
+// what happens to a person's card is theirs; a boleto of a loan or the
+// rent is one the customer received; a place's hours are the place's; a
+// copy of an owned bill is the bill. Each is still about the product
+// when the trail knows two more of its words.
+func TestRound17(t *testing.T) {
+	fl := loadShipped(t)
+	wantNoTrail(t, fl,
+		"a operadora cobrou a fatura errada de novo",
+		"o clube cobrou a mensalidade mesmo eu tendo saído do plano",
+		"esqueci o limite do cartão de crédito",
+		"perdi meu cartão, como bloqueio",
+		"a parcela do empréstimo não chegou no meu email",
+		"qual o horário da padaria amanhã",
+		"preciso da segunda via da fatura do cartão do itaú",
+		"o cadastro no app da pizzaria foi bloqueado")
+	wantGo(t, fl, []routeCase{
+		{"qual o horário de atendimento de vocês", "canais"},
+		{"meu cartão foi bloqueado e a assinatura da conta azul não renovou, como pago a mensalidade", "plano"},
+		{"como lanço o boleto do aluguel no contas a pagar", "financeiro-contas"},
+	})
+}

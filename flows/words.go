@@ -274,7 +274,7 @@ var qualifiers = setOf(`pessoal particular`)
 // the product's (see theirs).
 var accounts = setOf(`senha senhas login acesso cadastro plano planos assinatura mensalidade app aplicativo
 	cartao cartoes fatura faturas chamado chamados protocolo boleto boletos conta contas
-	telefone telefones site email endereco extrato extratos cobranca cobrancas compra compras`)
+	telefone telefones site email endereco extrato extratos cobranca cobrancas compra compras horario horarios`)
 
 // brands are companies and services people deal with as consumers, none
 // of them part of a company's books: phone operators, social networks
@@ -319,9 +319,38 @@ var personalBanking = setOf(`cartao cartoes fatura faturas app aplicativo`)
 var heldElsewhere = setOf(`plano planos assinatura assinaturas mensalidade app aplicativo cartao cartoes fatura faturas
 	telefone telefones`)
 
+// hours are accounts of a place: its opening hours. Said of a place no
+// node knows ("o horário da farmácia"), they are that place's; "horário
+// de" names a kind of hours ("de almoço", "de Brasília"), not whose.
+var hours = setOf(`horario horarios`)
+
+// payables are what a person or a company pays others for: a loan, the
+// rent, a utility, a course. A boleto or bill of one ("o boleto do
+// financiamento", "a fatura da luz") is one the customer received, not
+// one they issued: it enters a trail only when the trail knows two of
+// the text's other words ("lançar o boleto do aluguel no contas a pagar").
+var payables = setOf(`financiamento financiamentos emprestimo emprestimos consorcio aluguel condominio iptu ipva
+	luz agua energia gas faculdade seguro`)
+
+// bills are the accounts a payable is paid by.
+// (A "conta de luz" is the glossary's: an expense, whoever writes it.)
+var bills = setOf(`boleto boletos fatura faturas carne parcela parcelas`)
+
+// cardLife is what happens to a person's card, never to the product: its
+// debt, limit, fee and rewards; losing it, having it stolen, blocking it.
+// A card named beside one is the customer's own ("a dívida do cartão",
+// "bloquear o cartão que perdi"), though a text may still be about the
+// plan it pays ("meu cartão foi bloqueado e a assinatura não renovou").
+var cardLife = setOf(`divida dividas limite anuidade cashback milhas perdi perdido perdida roubado roubada roubaram
+	furtado furtada furtaram bloquear bloqueado bloqueada desbloquear desbloqueio`)
+
 // of are the words that say whose an account is ("a senha do insta",
 // "o cadastro no ifood").
 var of = setOf(`do da dos das de no na nos nas`)
+
+// genitive are the words of that say what a thing is part of: "no app"
+// says where, not whose.
+var genitive = setOf(`do da dos das de`)
 
 // operators are the phone operators named by an everyday word ("claro",
 // "vivo", "oi"): the company only after an article or preposition ("a
@@ -502,6 +531,30 @@ func cuesIn(n string) cues {
 			c.life = append(c.life, toks[k]+" "+toks[b])
 		}
 	}
+	// A consumer brand, or someone routing may not know, said as the one
+	// acting ("a academia cobrou a mensalidade", "a operadora do meu
+	// celular cobrou a fatura") holds the plan or bill the text then names.
+	for i, t := range toks {
+		if i == 0 || toks[i-1] != "a" && toks[i-1] != "o" || stopWords[t] || accounts[t] || isNumber(t) {
+			continue
+		}
+		if j := slices.IndexFunc(toks[i+1:min(i+9, len(toks))], func(u string) bool { return heldElsewhere[u] }); j >= 0 &&
+			!slices.ContainsFunc(c.theirs, func(th theirs) bool { return th.owner == t }) {
+			c.theirs = append(c.theirs, theirs{words: strings.Join(toks[i:i+j+2], " "), owner: t, brand: brands[t], held: !brands[t]})
+		}
+	}
+	// A card beside what happens to a person's card is theirs.
+	for i, t := range toks {
+		if t != "cartao" && t != "cartoes" {
+			continue
+		}
+		lo, hi := max(i-4, 0), min(i+5, len(toks))
+		if k := slices.IndexFunc(toks[lo:hi], func(u string) bool { return cardLife[u] }); k >= 0 {
+			k += lo
+			c.theirs = append(c.theirs, theirs{words: strings.Join(toks[min(i, k):max(i, k)+1], " "), owner: toks[k], own: true})
+			break
+		}
+	}
 	// A card, its bill or an app in a text naming a bank is the bank's
 	// customer's own, wherever the bank is named ("o Itaú bloqueou meu
 	// cartão", "cancelar o cartão de crédito do Santander").
@@ -557,15 +610,30 @@ func ownerOf(toks []string, i int) (theirs, bool) {
 			last = o
 			continue
 		}
-		th := theirs{words: strings.Join(toks[i:j+1], " "), owner: o, brand: brands[o] && prep != "de",
-			own:  prep != "de" && (personalBanking[last] && banks[o] || offices[o] || owned[o]),
-			held: prep != "" && heldElsewhere[toks[i]] && !stopWords[o] && !isNumber(o)}
+		th := theirs{words: strings.Join(toks[head(toks, i):j+1], " "), owner: o, brand: brands[o] && prep != "de",
+			own: prep != "de" && (personalBanking[last] && banks[o] || offices[o] || owned[o]) ||
+				prep != "" && bills[toks[i]] && payables[o],
+			held: prep != "" && (heldElsewhere[toks[i]] || heldElsewhere[last] || hours[toks[i]] && prep != "de") &&
+				!stopWords[o] && !isNumber(o)}
 		if th.brand || th.own || th.held {
 			return th, true
 		}
 		break
 	}
 	return theirs{}, false
+}
+
+// head is where the words naming the account at toks[i] begin: a copy
+// or part of it said before it is the same thing ("a segunda via da
+// fatura do cartão", "o valor do plano da academia").
+func head(toks []string, i int) int {
+	if i < 2 || !genitive[toks[i-1]] || stopWords[toks[i-2]] {
+		return i
+	}
+	if i >= 3 && !stopWords[toks[i-3]] && !of[toks[i-3]] {
+		return i - 3 // "segunda via"
+	}
+	return i - 2
 }
 
 // rewrite replaces a padded word group.
