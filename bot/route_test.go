@@ -114,6 +114,24 @@ func TestFreeTextAtMenuGoesDeep(t *testing.T) {
 	d.wantAt(stateAskingResolved, "notas-rejeitada", "inicio", "notas")
 }
 
+// A text asking for the menu gets it, not "não entendi": the main menu
+// when it names it, else the menu shown.
+func TestFreeTextAsksForTheMenu(t *testing.T) {
+	d := newChatDriver(t, testFlow(t))
+	d.say("oi", "12345678", "1")
+	d.wantAt(stateBrowsing, "notas", "inicio")
+	got := d.say("quais as opções mesmo?")
+	if len(got) == 0 || strings.Contains(joined(got), "não entendi") || !strings.Contains(joined(got), "Emitir NF-e") {
+		t.Fatalf("replies = %s; want the notes menu again", joined(got))
+	}
+	d.wantAt(stateBrowsing, "notas", "inicio")
+	got = d.say("quero voltar pro menu principal")
+	if len(got) == 0 || strings.Contains(joined(got), "não entendi") || !strings.Contains(joined(got), "Notas fiscais") {
+		t.Fatalf("replies = %s; want the main menu", joined(got))
+	}
+	d.wantAt(stateBrowsing, "inicio")
+}
+
 func TestFreeTextAsks(t *testing.T) {
 	d := newChatDriver(t, testFlow(t))
 	d.say("oi", "12345678")

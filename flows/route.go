@@ -492,6 +492,9 @@ func (r *router) route(norm, from string) Routing {
 	words := r.read(norm, &out.Glossary)
 	cs := cuesIn(norm)
 	out.Elsewhere, out.Owned, out.both = cs.life, cs.own, cs.both
+	if len(words) == 1 && closings[words[0].surface] {
+		return out
+	}
 	// One vote per stem: "nota nota nota" says "nota" once.
 	uniq := words[:0:0]
 	for _, w := range words {
@@ -577,6 +580,12 @@ func (r *router) route(norm, from string) Routing {
 	// public office, or a plan or card said of someone no node knows
 	// (a word it reads only as a typo of its own is not known: "o app do
 	// mercado" is no "feriado"), is the customer's own thing.
+	if name := strings.Fields(cs.addressed); len(name) == 2 && slices.Contains(out.Unknown, name[1]) {
+		out.Elsewhere = append(out.Elsewhere, cs.addressed)
+	}
+	if cs.with != "" && slices.Contains(out.Unknown, cs.with) {
+		out.Elsewhere = append(out.Elsewhere, cs.with)
+	}
 	for _, t := range cs.theirs {
 		switch {
 		case t.brand:

@@ -946,3 +946,23 @@ func TestRound17(t *testing.T) {
 		{"como lanço o boleto do aluguel no contas a pagar", "financeiro-contas"},
 	})
 }
+
+// TestRound18: a message opening with a title and a name routing does
+// not know was meant for that person; a ticket opened with someone
+// routing does not know is theirs; a company named as the one whose a
+// thing is puts it in the customer's own life; a bill or statement in a
+// text naming a payable is the customer's own; "resolvido" alone closes.
+func TestRound18(t *testing.T) {
+	fl := loadShipped(t)
+	wantNoTrail(t, fl,
+		"dona Cida, a nota do açougue veio errada, pede pra eles cancelarem",
+		"abri um chamado com o síndico por causa do vazamento, como acompanho?",
+		"o reembolso do uber não caiu no meu pix",
+		"segunda via do boleto do condomínio",
+		"o extrato do financiamento não mostra a última parcela",
+		"resolvido, obrigada!")
+	wantGo(t, fl, []routeCase{
+		{"seu boleto não foi registrado? como vejo isso", "boletos-registro"},
+		{"abri um chamado com o encantador ontem, como está?", "meus-chamados"},
+	})
+}

@@ -75,6 +75,9 @@ func (fl *Flow) Understand(menu, text string) Answer {
 			return a
 		}
 	}
+	if m, ok := fl.asksMenu(menu, n); ok {
+		return Answer{Kind: AnswerGo, Node: m}
+	}
 	var r Routing
 	if fl.router != nil {
 		r = fl.router.route(n, menu)
@@ -202,4 +205,41 @@ func (fl *Flow) quoteTitles(ids []string) string {
 		parts[i] = fmt.Sprintf("%q (%s)", id, fl.Title(id))
 	}
 	return strings.Join(parts, " and ")
+}
+
+// menuWords name a menu or its choices.
+var menuWords = setOf(`menu inicio principal opcoes opcao assuntos topicos`)
+
+// mainWords name the main menu itself.
+var mainWords = setOf(`menu inicio principal`)
+
+// helpWords ask for help and name nothing to help with.
+var helpWords = setOf(`ajuda ajudar ajude duvida duvidas orientar orientacao`)
+
+// showWords are the verbs of asking to be shown a menu again.
+var showWords = setOf(`voltar volta retornar mostrar mostra manda mande mandar ver novo lista listar`)
+
+// asksMenu reads a text that asks for a menu and names no topic: "quero
+// voltar pro menu principal" is the main menu; "quais opções vocês têm"
+// or "preciso de ajuda com o sistema" the menu shown. It is answered
+// with the menu, not with "não entendi".
+func (fl *Flow) asksMenu(menu, n string) (string, bool) {
+	main, asks := false, false
+	for _, t := range strings.Fields(spelled(n)) {
+		switch {
+		case mainWords[t]:
+			main, asks = true, true
+		case menuWords[t] || helpWords[t]:
+			asks = true
+		case !stopWords[t] && !showWords[t]:
+			return "", false
+		}
+	}
+	switch {
+	case !asks:
+		return "", false
+	case main:
+		return fl.Root(), true
+	}
+	return menu, true
 }

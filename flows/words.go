@@ -288,6 +288,11 @@ var brands = setOf(`tim vivo claro oi nextel algar sky operadora
 	academia smartfit unimed amil hapvida sulamerica wifi roteador modem internet
 	condominio ipva shopee amazon magalu aliexpress shein`)
 
+// kinds are the brands that are kinds of business or thing, not names:
+// a customer may run one or have one ("a conta de luz da academia", "a
+// taxa da operadora do cartão").
+var kinds = setOf(`operadora academia wifi roteador modem internet condominio ipva`)
+
 // stores are where people buy as consumers (among the brands): a
 // purchase said there is theirs, not the company's books.
 var stores = setOf(`shopee amazon magalu aliexpress shein`)
@@ -396,13 +401,21 @@ var elsewhereAt = setOf(`na no com junto`)
 // did not make, a pix to the wrong person; or a message meant for their
 // own customer ("segue o boleto", "qualquer coisa me chama").
 var ownLife = []string{" abrir uma conta ", " abrir conta ", " banco abre ", " agencia abre ", " banco fecha ", " caixa eletronico ",
-	" compra que nao fiz ", " compras que nao fiz ", " compra que eu nao fiz ", " compras que eu nao fiz ",
+	" ir na agencia ", " ir ate a agencia ", " ir no banco ", " compra que nao fiz ", " compras que nao fiz ", " compra que eu nao fiz ", " compras que eu nao fiz ",
 	" aqui em casa ", " aqui de casa ", " la em casa ", " pix errado ", " pix por engano ", " transferencia errada ",
 	" segue o boleto ", " segue a nota ", " segue em anexo ", " segue anexo ", " qualquer coisa me chama ",
 	" voce me mandou ", " que voce mandou ", " vale alimentacao ", " vale refeicao "}
 
 // vocatives are the words a message to a boss or a partner opens with.
 var vocatives = setOf(`chefe patrao patroa amor mor`)
+
+// titles are the words before a person's name when speaking to them.
+var titles = setOf(`seu dona sr sra senhor senhora`)
+
+// closings are what a customer says when all is done: a text saying only
+// that ("resolvido, valeu") asks nothing, though a ticket's status has
+// the same name.
+var closings = setOf(`resolvido resolvida`)
 
 // explaining are word groups that ask how the product works or where in
 // its screens something is: "no sistema", "dentro da Conta Azul", "em que
@@ -427,6 +440,8 @@ type cues struct {
 	// text that says both asks how. See settled.
 	records, explains string
 	where             string // it asks where something is ("onde"): no event it tells of
+	addressed         string // the text opens with a title and a name ("seu joao"): meant for them if routing does not know the name
+	with              string // who a ticket was opened with ("um chamado com a TI"): someone else, if routing does not know them
 }
 
 // theirs is an account the text says is another's: "senha do insta",
@@ -448,6 +463,11 @@ func cuesIn(n string) cues {
 	// them, not for the company's support.
 	if len(toks) > 0 && vocatives[toks[0]] {
 		c.life = append(c.life, toks[0])
+	}
+	// One opening "seu João" or "dona Maria" was meant for them, when
+	// routing does not know the name (see Routing.Elsewhere).
+	if len(toks) > 1 && titles[toks[0]] {
+		c.addressed = toks[0] + " " + toks[1]
 	}
 	for _, e := range ownLife {
 		if strings.Contains(sp, e) {
@@ -493,6 +513,10 @@ func cuesIn(n string) cues {
 			c.own = append(c.own, toks[i-1]+" "+t)
 		case operators[t] && i > 0 && articles[toks[i-1]]:
 			c.life = append(c.life, toks[i-1]+" "+t)
+		case brands[t] && !kinds[t] && i > 0 && genitive[toks[i-1]] && toks[i-1] != "de":
+			// "um pedido no ifood", "o suporte da vivo": a company named as
+			// the one whose the thing is.
+			c.life = append(c.life, toks[i-1]+" "+t)
 		}
 		if accounts[t] {
 			if th, ok := ownerOf(toks, i); ok {
@@ -501,7 +525,12 @@ func cuesIn(n string) cues {
 		}
 		switch {
 		case ticketWords[t] && i+1 < len(toks) && elsewhereAt[toks[i+1]]:
-			// "meu chamado na prefeitura": a ticket with someone else.
+			// "meu chamado na prefeitura": a ticket with someone else. Who
+			// it was opened "com" is someone; "no" may be a place in the
+			// product ("os chamados no sistema").
+			if j := slices.IndexFunc(toks[i+2:], func(u string) bool { return !stopWords[u] }); j >= 0 && c.with == "" && toks[i+1] == "com" {
+				c.with = toks[i+2+j]
+			}
 		case ticketWords[t]:
 			tickets = true
 			if i > 0 && possessives[toks[i-1]] && mine == "" {
@@ -541,6 +570,21 @@ func cuesIn(n string) cues {
 		if j := slices.IndexFunc(toks[i+1:min(i+9, len(toks))], func(u string) bool { return heldElsewhere[u] }); j >= 0 &&
 			!slices.ContainsFunc(c.theirs, func(th theirs) bool { return th.owner == t }) {
 			c.theirs = append(c.theirs, theirs{words: strings.Join(toks[i:i+j+2], " "), owner: t, brand: brands[t], held: !brands[t]})
+		}
+	}
+	// A bill in a text naming a payable is one the customer received.
+	if k := slices.IndexFunc(toks, func(t string) bool { return payables[t] }); k >= 0 {
+		var bill []string
+		for i, t := range toks {
+			if bills[t] || t == "extrato" || t == "extratos" || t == "via" && i > 0 && toks[i-1] == "segunda" {
+				bill = append(bill, t)
+			}
+			if t == "via" && i > 0 && toks[i-1] == "segunda" {
+				bill = append(bill, "segunda")
+			}
+		}
+		if len(bill) > 0 {
+			c.theirs = append(c.theirs, theirs{words: strings.Join(append(bill, toks[k]), " "), owner: toks[k], own: true})
 		}
 	}
 	// A card beside what happens to a person's card is theirs.
@@ -611,8 +655,7 @@ func ownerOf(toks []string, i int) (theirs, bool) {
 			continue
 		}
 		th := theirs{words: strings.Join(toks[head(toks, i):j+1], " "), owner: o, brand: brands[o] && prep != "de",
-			own: prep != "de" && (personalBanking[last] && banks[o] || offices[o] || owned[o]) ||
-				prep != "" && bills[toks[i]] && payables[o],
+			own: prep != "de" && (personalBanking[last] && banks[o] || offices[o] || owned[o]),
 			held: prep != "" && (heldElsewhere[toks[i]] || heldElsewhere[last] || hours[toks[i]] && prep != "de") &&
 				!stopWords[o] && !isNumber(o)}
 		if th.brand || th.own || th.held {
