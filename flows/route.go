@@ -195,6 +195,7 @@ type router struct {
 	acts     map[int][]string    // main-menu topic -> the actions its trails are named for
 	surfaces map[string]string   // folded word -> its stem, every word of the index
 	titled   map[string]bool     // the folded words titles, labels and keywords use
+	named    map[string]string   // a title or label, normalized: its node ("" when two nodes share it)
 	gloss    *glossary           // the editors' glossary, applied to the index's phrases and to texts
 	deletes  map[string][]string // deletion variant -> the index words it comes from
 }
@@ -234,6 +235,7 @@ func buildRouter(fl *Flow, t tuning) *router {
 		acts:     map[int][]string{},
 		surfaces: map[string]string{},
 		titled:   map[string]bool{},
+		named:    map[string]string{},
 		deletes:  map[string][]string{},
 		gloss:    compileGlossary(fl.File.Glossary),
 	}
@@ -263,6 +265,13 @@ func buildRouter(fl *Flow, t tuning) *router {
 			return
 		}
 		p := phrase{node: i, field: f, source: source}
+		if f == FieldTitle || f == FieldLabel {
+			n := Normalize(source)
+			if prev, ok := r.named[n]; ok && prev != id {
+				id = ""
+			}
+			r.named[n] = id
+		}
 		for _, w := range r.read(Normalize(source), nil) {
 			r.surfaces[w.surface] = w.stem
 			if f != FieldExample {
@@ -588,7 +597,7 @@ func (r *router) route(norm, from string) Routing {
 	}
 	for _, t := range cs.theirs {
 		switch {
-		case t.brand:
+		case t.brand || t.place && (slices.Contains(out.Unknown, t.owner) || slices.Contains(guessed, t.owner)):
 			out.Elsewhere = append(out.Elsewhere, t.words)
 		case t.own || t.held && (slices.Contains(out.Unknown, t.owner) || slices.Contains(guessed, t.owner)):
 			out.Owned = append(out.Owned, t.words)
@@ -679,6 +688,12 @@ func (r *router) route(norm, from string) Routing {
 	})
 	out.words = k
 	r.decide(&out, boosted)
+	// A text that is a node's whole title or label names it: "meus
+	// chamados" is that trail, though the menu above it is titled
+	// "Acompanhar meus chamados" too.
+	if id := r.named[norm]; id != "" {
+		out.Decision, out.Nodes, out.Weak = RouteGo, []string{id}, false
+	}
 	return out
 }
 

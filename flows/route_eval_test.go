@@ -171,6 +171,16 @@ import (
 // opened with someone unknown, a named company whose a thing is, a
 // statement of a payable, "resolvido" alone, and a text asking for the
 // menu or its options, which was read as "não entendi".
+// holdout18.tsv and holdout19.tsv were written blind after that round
+// and measured once (without five and one phrases that were word for
+// word examples): holdout18 83.0% direct and 90.4% within one
+// confirmation at the main menu, fourteen out-of-scope texts into a
+// trail; holdout19 84.9% and 92.2%, seven. Their misses were then
+// answered by kind: a place's opening hours, a bill someone sent the
+// customer or one for what they bought, a ticket opened at someone
+// else, a text that is a node's whole title, the menu named among other
+// words, being transferred, "resolver sozinho" (by oneself, not the
+// bank's feed), "já li" (no topic).
 var labelledSets = []struct {
 	name           string
 	minIn, min     int     // the least in-scope and out-of-scope phrases it holds
@@ -195,7 +205,9 @@ var labelledSets = []struct {
 	{"holdout14.tsv", 150, 40, true, 84, 92, 2},
 	{"holdout15.tsv", 150, 40, true, 88, 96, 4},
 	{"holdout16.tsv", 150, 40, true, 88, 93, 1},
-	{"holdout17.tsv", 150, 40, true, 86, 92, 8},
+	{"holdout17.tsv", 150, 40, true, 87, 93, 7},
+	{"holdout18.tsv", 150, 40, true, 85, 92, 11},
+	{"holdout19.tsv", 150, 40, true, 85, 92, 4},
 }
 
 type labelled struct {

@@ -966,3 +966,32 @@ func TestRound18(t *testing.T) {
 		{"abri um chamado com o encantador ontem, como está?", "meus-chamados"},
 	})
 }
+
+// TestRound19: a place's opening hours are the place's; a bill someone
+// sent the customer, or one for what they bought, was received; a ticket
+// opened at someone else is theirs; a node's whole title names it; being
+// transferred asks for a person; doing something by oneself is no bank
+// feed.
+func TestRound19(t *testing.T) {
+	fl := loadShipped(t)
+	wantNoTrail(t, fl,
+		"que horas a farmácia fecha hoje",
+		"o itaú funciona sábado?",
+		"a escola mandou o boleto da matrícula errado",
+		"me manda a nota da geladeira que eu comprei aí semana passada",
+		"a reclamação que fiz no procon, como acompanho?")
+	wantGo(t, fl, []routeCase{
+		{"meus chamados", "meus-chamados"},
+		{"tentei resolver sozinho e não deu, me transfere", "atendente"},
+		{"que horas vocês atendem sábado", "canais"},
+		{"comprei mercadoria e o boleto do fornecedor vence sexta, como lanço no contas a pagar?", "financeiro-contas"},
+	})
+	for _, text := range []string{"volta pro começo aí", "me manda as opções de novo que eu apertei errado"} {
+		if a := fl.Understand("notas", text); a.Kind != AnswerGo || a.Node != "inicio" && a.Node != "notas" {
+			t.Errorf("Understand(notas, %q) = %s %v; want a menu", text, a.Kind, a.nodes())
+		}
+	}
+	if a := fl.Understand("notas", "volta pro começo aí"); a.Node != "inicio" {
+		t.Errorf("Understand(notas, volta pro começo aí) = %s %v; want the main menu", a.Kind, a.nodes())
+	}
+}

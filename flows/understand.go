@@ -75,7 +75,7 @@ func (fl *Flow) Understand(menu, text string) Answer {
 			return a
 		}
 	}
-	if m, ok := fl.asksMenu(menu, n); ok {
+	if m, ok := fl.asksMenu(menu, n, false); ok {
 		return Answer{Kind: AnswerGo, Node: m}
 	}
 	var r Routing
@@ -93,6 +93,9 @@ func (fl *Flow) Understand(menu, text string) Answer {
 	}
 	if r.Decision == RouteAsk {
 		return Answer{Kind: AnswerAsk, Routing: r}
+	}
+	if m, ok := fl.asksMenu(menu, n, true); ok {
+		return Answer{Kind: AnswerGo, Node: m, Routing: r}
 	}
 	return Answer{Routing: r}
 }
@@ -208,10 +211,10 @@ func (fl *Flow) quoteTitles(ids []string) string {
 }
 
 // menuWords name a menu or its choices.
-var menuWords = setOf(`menu inicio principal opcoes opcao assuntos topicos`)
+var menuWords = setOf(`menu inicio comeco principal opcoes opcao assuntos topicos escolhas escolha`)
 
 // mainWords name the main menu itself.
-var mainWords = setOf(`menu inicio principal`)
+var mainWords = setOf(`menu inicio comeco principal`)
 
 // helpWords ask for help and name nothing to help with.
 var helpWords = setOf(`ajuda ajudar ajude duvida duvidas orientar orientacao`)
@@ -222,16 +225,20 @@ var showWords = setOf(`voltar volta retornar mostrar mostra manda mande mandar v
 // asksMenu reads a text that asks for a menu and names no topic: "quero
 // voltar pro menu principal" is the main menu; "quais opções vocês têm"
 // or "preciso de ajuda com o sistema" the menu shown. It is answered
-// with the menu, not with "não entendi".
-func (fl *Flow) asksMenu(menu, n string) (string, bool) {
+// with the menu, not with "não entendi". When routing found nothing in
+// the text (lenient), a menu named among other words asks for it too:
+// "me manda as opções de novo que apertei errado".
+func (fl *Flow) asksMenu(menu, n string, lenient bool) (string, bool) {
 	main, asks := false, false
 	for _, t := range strings.Fields(spelled(n)) {
 		switch {
 		case mainWords[t]:
 			main, asks = true, true
-		case menuWords[t] || helpWords[t]:
+		case menuWords[t]:
 			asks = true
-		case !stopWords[t] && !showWords[t]:
+		case helpWords[t] && !lenient:
+			asks = true
+		case !lenient && !stopWords[t] && !showWords[t]:
 			return "", false
 		}
 	}

@@ -69,7 +69,7 @@ var stopWords = setOf(`a o as os um uma uns umas de do da dos das em no na nos n
 	dar da dando deu dei jeito problema problemas questao
 	ao aos dum duma neste nesta nesse nessa disso nisso desse dessa deste desta qualquer
 	fica ficou ficar fico ficando aparece apareceu aparecer aparecendo acontece aconteceu
-	tento tentei tentar tentando tentou uso usar usando usei acho achei sabe sabem sabia vejo
+	tento tentei tentar tentando tentou uso usar usando usei acho achei sabe sabem sabia vejo li leio lido lendo ler
 	chama chamo chamar chamou chamei chamam resolvo resolver resolve
 	urgente urgencia socorro help aff affs poxa nossa cara mano vei galera amanha
 	ajudando ajudou entende entendeu entendo entendi entender inutil inuteis burro burra presta prestou resolveu resolvendo
@@ -81,7 +81,8 @@ var stopWords = setOf(`a o as os um uma uns umas de do da dos das em no na nos n
 // fillerPhrases are word groups that carry no topic though their words
 // may ("de novo" is "again", not "new"; "toda hora" is "always", no
 // opening hours; "sem querer" is "by mistake", and a message sent to the
-// wrong chat ("mandei mensagem errada") says nothing of its topic; "tirar uma dúvida" asks a
+// wrong chat ("mandei mensagem errada") says nothing of its topic; doing
+// something "sozinho" is by oneself, not the bank's automatic feed; "tirar uma dúvida" asks a
 // question, it does not issue anything as "tirar nota" does; "vocês
 // vendem" asks what the company sells, not about the customer's sales);
 // the product's name is one.
@@ -89,7 +90,9 @@ var fillerPhrases = []string{" conta azul ", " de novo ", " tudo bem ", " tudo b
 	" tirar uma duvida ", " tirar umas duvidas ", " tirar duvida ", " tirar duvidas ", " passo a passo ",
 	" toda hora ", " o tempo todo ", " sem querer ",
 	" mandei mensagem errada ", " mandei a mensagem errada ", " enviei mensagem errada ", " mensagem errada ", " mensagem errado ", " mandei errado ", " mandei errada ", " conversa errada ", " numero errado ", " pessoa errada ",
-	" chat errado ", " grupo errado ", " contato errado "}
+	" chat errado ", " grupo errado ", " contato errado ",
+	" resolver sozinho ", " resolver sozinha ", " consegui sozinho ", " consegui sozinha ", " fazer sozinho ", " fazer sozinha ",
+	" aqui sozinho ", " aqui sozinha "}
 
 // expressions are word groups of the language that mean one word routing
 // knows, read as that word before the text is split: "carne e osso" is a
@@ -100,6 +103,7 @@ var expressions = func() []rewrite {
 	out := []rewrite{
 		{" carne e osso ", " humano "}, {" ser humano ", " humano "}, {" pessoa real ", " humano "},
 		{" pessoa de verdade ", " humano "}, {" fim de semana ", " sabado domingo "}, {" final de semana ", " sabado domingo "}, {" gente de verdade ", " humano "}, {" alguem de verdade ", " humano "},
+		{" tem gente ai ", " humano "}, {" tem alguem ai ", " humano "},
 	}
 	// Not authorized, not approved, not allowed: rejected, however it is told ("não
 	// foi", "não é", "não está sendo autorizada").
@@ -247,7 +251,7 @@ var elsewhere = setOf(`filho filha filhos filhas mae mamae pai papai marido espo
 	totvs omie sankhya bling
 	faculdade universidade reservista rg cnh passaporte certidao missa igreja voo portao garagem
 	celesc cemig copel enel sabesp cpfl coelba celpe energisa equatorial poupanca
-	chip puk giga gigas shopping governo`)
+	chip puk giga gigas shopping governo rastreio rastreamento`)
 
 // owned are things a customer has as a person, not as a company: said
 // right after a possessive ("meu celular"), they are the customer's own
@@ -401,6 +405,7 @@ var elsewhereAt = setOf(`na no com junto`)
 // did not make, a pix to the wrong person; or a message meant for their
 // own customer ("segue o boleto", "qualquer coisa me chama").
 var ownLife = []string{" abrir uma conta ", " abrir conta ", " banco abre ", " agencia abre ", " banco fecha ", " caixa eletronico ",
+	" chave errada ", " chave pix errada ",
 	" ir na agencia ", " ir ate a agencia ", " ir no banco ", " compra que nao fiz ", " compras que nao fiz ", " compra que eu nao fiz ", " compras que eu nao fiz ",
 	" aqui em casa ", " aqui de casa ", " la em casa ", " pix errado ", " pix por engano ", " transferencia errada ",
 	" segue o boleto ", " segue a nota ", " segue em anexo ", " segue anexo ", " qualquer coisa me chama ",
@@ -408,6 +413,29 @@ var ownLife = []string{" abrir uma conta ", " abrir conta ", " banco abre ", " a
 
 // vocatives are the words a message to a boss or a partner opens with.
 var vocatives = setOf(`chefe patrao patroa amor mor`)
+
+// opens are the verbs of a place's opening hours, and whenOpen the words
+// that ask about them.
+var opens = setOf(`abre abrem fecha fecham funciona funcionam`)
+var whenOpen = setOf(`hora horas horario horarios sabado domingo feriado feriados hoje amanha`)
+
+// sentUs are the verbs of someone sending or charging the customer a
+// bill: "o sindicato mandou um boleto" was received.
+var sentUs = setOf(`mandou mandaram enviou enviaram cobrou cobraram emitiu emitiram`)
+
+// who is the one named first in toks, past articles: "a TI do prédio" is
+// "ti"; "" when it is a word that names no one.
+func who(toks []string) string {
+	for _, t := range toks {
+		if !anArticle[t] && t != "os" && t != "as" {
+			if stopWords[t] {
+				return ""
+			}
+			return t
+		}
+	}
+	return ""
+}
 
 // titles are the words before a person's name when speaking to them.
 var titles = setOf(`seu dona sr sra senhor senhora`)
@@ -452,12 +480,13 @@ type theirs struct {
 	brand bool // a consumer brand (see brands): the text is about the customer's own life
 	own   bool // a bank's card, bill or app (see banks), an account with a public office (see offices), or of a personal device (see owned): the customer's own thing
 	held  bool // an account held elsewhere (see heldElsewhere): the customer's own, when no node knows the owner
+	place bool // a place's hours ("a oficina abre"): the customer's own life, when no node knows the place
 }
 
 // cuesIn reads the cues of normalized text n.
 func cuesIn(n string) cues {
 	var c cues
-	sp := spelled(n)
+	sp := strings.ReplaceAll(spelled(n), " gov br ", " govbr ")
 	toks := strings.Fields(sp)
 	// A message that opens calling someone "chefe" or "amor" was meant for
 	// them, not for the company's support.
@@ -528,8 +557,8 @@ func cuesIn(n string) cues {
 			// "meu chamado na prefeitura": a ticket with someone else. Who
 			// it was opened "com" is someone; "no" may be a place in the
 			// product ("os chamados no sistema").
-			if j := slices.IndexFunc(toks[i+2:], func(u string) bool { return !stopWords[u] }); j >= 0 && c.with == "" && toks[i+1] == "com" {
-				c.with = toks[i+2+j]
+			if toks[i+1] == "com" && c.with == "" {
+				c.with = who(toks[i+2:])
 			}
 		case ticketWords[t]:
 			tickets = true
@@ -545,7 +574,13 @@ func cuesIn(n string) cues {
 			for _, o := range opened {
 				// "o chamado que abri na prefeitura" is with someone else.
 				rest := strings.Fields(strings.TrimPrefix(after, o))
-				if strings.HasPrefix(after, o) && strong == "" && (len(rest) == 0 || !elsewhereAt[rest[0]]) {
+				switch {
+				case !strings.HasPrefix(after, o):
+				case len(rest) > 0 && elsewhereAt[rest[0]]:
+					if c.with == "" {
+						c.with = who(rest[1:])
+					}
+				case strong == "":
 					strong = t + o[:len(o)-1]
 				}
 			}
@@ -562,14 +597,41 @@ func cuesIn(n string) cues {
 	}
 	// A consumer brand, or someone routing may not know, said as the one
 	// acting ("a academia cobrou a mensalidade", "a operadora do meu
-	// celular cobrou a fatura") holds the plan or bill the text then names.
+	// celular cobrou a fatura", "o sindicato mandou um boleto") holds the
+	// plan or bill the text then names; said opening ("a oficina abre
+	// sábado?"), it is a place whose hours are asked, never the support's.
 	for i, t := range toks {
-		if i == 0 || toks[i-1] != "a" && toks[i-1] != "o" || stopWords[t] || accounts[t] || isNumber(t) {
+		if i == 0 || toks[i-1] != "a" && toks[i-1] != "o" || stopWords[t] || accounts[t] || isNumber(t) ||
+			slices.ContainsFunc(c.theirs, func(th theirs) bool { return th.owner == t }) {
 			continue
 		}
-		if j := slices.IndexFunc(toks[i+1:min(i+9, len(toks))], func(u string) bool { return heldElsewhere[u] }); j >= 0 &&
-			!slices.ContainsFunc(c.theirs, func(th theirs) bool { return th.owner == t }) {
-			c.theirs = append(c.theirs, theirs{words: strings.Join(toks[i:i+j+2], " "), owner: t, brand: brands[t], held: !brands[t]})
+		near := func(n int, in func(string) bool) int { // where in the n words after t one is, or -1
+			if j := slices.IndexFunc(toks[i+1:min(i+1+n, len(toks))], in); j >= 0 {
+				return i + 1 + j
+			}
+			return -1
+		}
+		j := near(8, func(u string) bool { return heldElsewhere[u] })
+		if j < 0 && i+1 < len(toks) && sentUs[toks[i+1]] {
+			j = near(5, func(u string) bool { return bills[u] })
+		}
+		if j >= 0 {
+			c.theirs = append(c.theirs, theirs{words: strings.Join(toks[i:j+1], " "), owner: t, brand: brands[t], held: !brands[t]})
+		} else if j = near(4, func(u string) bool { return opens[u] }); j >= 0 && slices.ContainsFunc(toks, func(u string) bool { return whenOpen[u] }) {
+			c.theirs = append(c.theirs, theirs{words: strings.Join(toks[i:j+1], " "), owner: t, brand: brands[t] || banks[t], place: true})
+		}
+	}
+	// A bill or note of something the customer bought ("o boleto da ração
+	// que comprei") is one they received.
+	if slices.ContainsFunc(toks, func(t string) bool { return t == "comprei" || t == "compramos" }) {
+		var bill []string
+		for _, t := range toks {
+			if bills[t] || t == "nota" || t == "notas" || t == "comprei" || t == "compramos" {
+				bill = append(bill, t)
+			}
+		}
+		if len(bill) > 1 {
+			c.theirs = append(c.theirs, theirs{words: strings.Join(bill, " "), owner: "comprei", own: true})
 		}
 	}
 	// A bill in a text naming a payable is one the customer received.
@@ -592,7 +654,7 @@ func cuesIn(n string) cues {
 		if t != "cartao" && t != "cartoes" {
 			continue
 		}
-		lo, hi := max(i-4, 0), min(i+5, len(toks))
+		lo, hi := max(i-4, 0), min(i+7, len(toks))
 		if k := slices.IndexFunc(toks[lo:hi], func(u string) bool { return cardLife[u] }); k >= 0 {
 			k += lo
 			c.theirs = append(c.theirs, theirs{words: strings.Join(toks[min(i, k):max(i, k)+1], " "), owner: toks[k], own: true})
@@ -659,6 +721,13 @@ func ownerOf(toks []string, i int) (theirs, bool) {
 			held: prep != "" && (heldElsewhere[toks[i]] || heldElsewhere[last] || hours[toks[i]] && prep != "de") &&
 				!stopWords[o] && !isNumber(o)}
 		if th.brand || th.own || th.held {
+			// The rest of the noun phrase is the thing too: "o plano de
+			// saúde da empresa". (Whose a bank's app is matters: "o app do
+			// banco do cliente" is the cliente's.)
+			for !th.own && j+2 < len(toks) && genitive[toks[j+1]] && !stopWords[toks[j+2]] {
+				j += 2
+			}
+			th.words = strings.Join(toks[head(toks, i):j+1], " ")
 			return th, true
 		}
 		break
