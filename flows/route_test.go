@@ -995,3 +995,28 @@ func TestRound19(t *testing.T) {
 		t.Errorf("Understand(notas, volta pro começo aí) = %s %v; want the main menu", a.Kind, a.nodes())
 	}
 }
+
+// TestRound20: an account "ao" a public office is the customer's own; a
+// company's app "deles" is theirs; a ticket of someone routing does not
+// know ("o protocolo da anvisa") is with them; an order the customer
+// bought, a bill they received, a card's bill to split, or a bank
+// branch's hours are their own; starting over asks for the main menu.
+func TestRound20(t *testing.T) {
+	fl := loadShipped(t)
+	wantNoTrail(t, fl,
+		"meu acesso ao gov.br foi bloqueado, como desbloqueio",
+		"a operadora pediu pra eu atualizar meu cadastro no app deles",
+		"como acompanho o protocolo do detran da minha moto",
+		"quero cancelar o pedido de cimento que comprei ontem",
+		"o boleto da academia que recebi veio com o código errado",
+		"dá pra parcelar a fatura do meu cartão em 10x?",
+		"horário da agência do itaú do shopping")
+	wantGo(t, fl, []routeCase{
+		{"ainda tem alguém atendendo agora?", "canais"},
+		{"esse atendimento é cobrado à parte?", "canais"},
+		{"recebi o pagamento do boleto mas não baixou no sistema", "boletos-registro"},
+	})
+	if a := fl.Understand("financeiro", "tem como recomeçar? quero escolher outro assunto"); a.Kind != AnswerGo || a.Node != "inicio" {
+		t.Errorf("Understand(financeiro, recomeçar) = %s %v; want the main menu", a.Kind, a.nodes())
+	}
+}

@@ -211,10 +211,11 @@ func (fl *Flow) quoteTitles(ids []string) string {
 }
 
 // menuWords name a menu or its choices.
-var menuWords = setOf(`menu inicio comeco principal opcoes opcao assuntos topicos escolhas escolha`)
+var menuWords = setOf(`menu inicio comeco recomecar reiniciar reinicia principal opcoes opcao assunto assuntos temas
+	topicos escolhas escolha`)
 
 // mainWords name the main menu itself.
-var mainWords = setOf(`menu inicio comeco principal`)
+var mainWords = setOf(`menu inicio comeco recomecar reiniciar reinicia principal`)
 
 // helpWords ask for help and name nothing to help with.
 var helpWords = setOf(`ajuda ajudar ajude duvida duvidas orientar orientacao`)

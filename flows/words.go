@@ -278,7 +278,7 @@ var qualifiers = setOf(`pessoal particular`)
 // the product's (see theirs).
 var accounts = setOf(`senha senhas login acesso cadastro plano planos assinatura mensalidade app aplicativo
 	cartao cartoes fatura faturas chamado chamados protocolo boleto boletos conta contas
-	telefone telefones site email endereco extrato extratos cobranca cobrancas compra compras horario horarios`)
+	telefone telefones site email endereco extrato extratos cobranca cobrancas compra compras horario horarios portal portais`)
 
 // brands are companies and services people deal with as consumers, none
 // of them part of a company's books: phone operators, social networks
@@ -326,7 +326,7 @@ var personalBanking = setOf(`cartao cartoes fatura faturas app aplicativo`)
 // a login or a boleto of someone routing does not know is often a
 // person's of the company ("o acesso do joão", "o boleto do seu josé").
 var heldElsewhere = setOf(`plano planos assinatura assinaturas mensalidade app aplicativo cartao cartoes fatura faturas
-	telefone telefones`)
+	telefone telefones portal portais`)
 
 // hours are accounts of a place: its opening hours. Said of a place no
 // node knows ("o horário da farmácia"), they are that place's; "horário
@@ -351,11 +351,11 @@ var bills = setOf(`boleto boletos fatura faturas carne parcela parcelas`)
 // "bloquear o cartão que perdi"), though a text may still be about the
 // plan it pays ("meu cartão foi bloqueado e a assinatura não renovou").
 var cardLife = setOf(`divida dividas limite anuidade cashback milhas perdi perdido perdida roubado roubada roubaram
-	furtado furtada furtaram bloquear bloqueado bloqueada desbloquear desbloqueio`)
+	furtado furtada furtaram bloquear bloqueado bloqueada desbloquear desbloqueio parcelar parcelamento negociar renegociar`)
 
 // of are the words that say whose an account is ("a senha do insta",
 // "o cadastro no ifood").
-var of = setOf(`do da dos das de no na nos nas`)
+var of = setOf(`do da dos das de no na nos nas ao aos`)
 
 // genitive are the words of that say what a thing is part of: "no app"
 // says where, not whose.
@@ -419,9 +419,24 @@ var vocatives = setOf(`chefe patrao patroa amor mor`)
 var opens = setOf(`abre abrem fecha fecham funciona funcionam`)
 var whenOpen = setOf(`hora horas horario horarios sabado domingo feriado feriados hoje amanha`)
 
+// bought are the verbs of the customer buying, and purchases what they
+// got with it; gotIt are the verbs of the customer receiving a bill.
+var bought = setOf(`comprei compramos`)
+var purchases = setOf(`boleto boletos fatura faturas carne parcela parcelas nota notas pedido pedidos`)
+var gotIt = setOf(`recebi recebemos`)
+
+// slips are the bills that are a document to pay, not the money: "recebi
+// a parcela" is a payment received.
+var slips = setOf(`boleto boletos fatura faturas carne`)
+
 // sentUs are the verbs of someone sending or charging the customer a
 // bill: "o sindicato mandou um boleto" was received.
 var sentUs = setOf(`mandou mandaram enviou enviaram cobrou cobraram emitiu emitiram`)
+
+// theirOwn are the words after an account held elsewhere that make it
+// another company's: "o app deles". ("dela" may be a sale's: "o boleto
+// dela".)
+var theirOwn = setOf(`deles delas`)
 
 // who is the one named first in toks, past articles: "a TI do prédio" is
 // "ti"; "" when it is a word that names no one.
@@ -562,6 +577,11 @@ func cuesIn(n string) cues {
 			}
 		case ticketWords[t]:
 			tickets = true
+			// "o protocolo da anvisa", "o chamado da garantia": a ticket of
+			// someone routing may not know.
+			if i+1 < len(toks) && genitive[toks[i+1]] && toks[i+1] != "de" && c.with == "" {
+				c.with = who(toks[i+2:])
+			}
 			if i > 0 && possessives[toks[i-1]] && mine == "" {
 				mine = toks[i-1] + " " + t
 			} else if i > 0 && aTicket[toks[i-1]] && strong == "" {
@@ -621,17 +641,24 @@ func cuesIn(n string) cues {
 			c.theirs = append(c.theirs, theirs{words: strings.Join(toks[i:j+1], " "), owner: t, brand: brands[t] || banks[t], place: true})
 		}
 	}
-	// A bill or note of something the customer bought ("o boleto da ração
-	// que comprei") is one they received.
-	if slices.ContainsFunc(toks, func(t string) bool { return t == "comprei" || t == "compramos" }) {
+	// A bill, note or order of something the customer bought ("o boleto
+	// da ração que comprei", "cancelar o pedido que comprei"), or a bill
+	// they received ("o boleto que recebi"), is theirs as a buyer.
+	for _, got := range []struct {
+		verbs, things map[string]bool
+	}{{bought, purchases}, {gotIt, slips}} {
+		k := slices.IndexFunc(toks, func(t string) bool { return got.verbs[t] })
+		if k < 0 {
+			continue
+		}
 		var bill []string
 		for _, t := range toks {
-			if bills[t] || t == "nota" || t == "notas" || t == "comprei" || t == "compramos" {
+			if got.things[t] {
 				bill = append(bill, t)
 			}
 		}
-		if len(bill) > 1 {
-			c.theirs = append(c.theirs, theirs{words: strings.Join(bill, " "), owner: "comprei", own: true})
+		if len(bill) > 0 {
+			c.theirs = append(c.theirs, theirs{words: strings.Join(append(bill, toks[k]), " "), owner: toks[k], own: true})
 		}
 	}
 	// A bill in a text naming a payable is one the customer received.
@@ -654,7 +681,7 @@ func cuesIn(n string) cues {
 		if t != "cartao" && t != "cartoes" {
 			continue
 		}
-		lo, hi := max(i-4, 0), min(i+7, len(toks))
+		lo, hi := max(i-5, 0), min(i+7, len(toks))
 		if k := slices.IndexFunc(toks[lo:hi], func(u string) bool { return cardLife[u] }); k >= 0 {
 			k += lo
 			c.theirs = append(c.theirs, theirs{words: strings.Join(toks[min(i, k):max(i, k)+1], " "), owner: toks[k], own: true})
@@ -716,8 +743,13 @@ func ownerOf(toks []string, i int) (theirs, bool) {
 			last = o
 			continue
 		}
-		th := theirs{words: strings.Join(toks[head(toks, i):j+1], " "), owner: o, brand: brands[o] && prep != "de",
-			own: prep != "de" && (personalBanking[last] && banks[o] || offices[o] || owned[o]),
+		if theirOwn[o] && prep == "" && heldElsewhere[last] {
+			// "o app deles": another company's.
+			return theirs{words: strings.Join(toks[i:j+1], " "), owner: o, own: true}, true
+		}
+		th := theirs{words: strings.Join(toks[head(toks, i):j+1], " "), owner: o,
+			brand: brands[o] && prep != "de" || hours[toks[i]] && (banks[o] || o == "agencia" || o == "agencias"),
+			own:   prep != "de" && (personalBanking[last] && banks[o] || offices[o] || owned[o]),
 			held: prep != "" && (heldElsewhere[toks[i]] || heldElsewhere[last] || hours[toks[i]] && prep != "de") &&
 				!stopWords[o] && !isNumber(o)}
 		if th.brand || th.own || th.held {
