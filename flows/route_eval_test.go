@@ -193,6 +193,18 @@ import (
 // charged, the official number, the "solicitante" of a ticket (which
 // holdout17's "solicitação ... que abri" now shares a stem with: its
 // floor within one at the sub-menus went from 93 to 92).
+// holdout22.tsv and holdout23.tsv were written blind after that round
+// and measured once (without one phrase of holdout23 that was word for
+// word an example): holdout22 81.1% direct and 93.3% within one
+// confirmation at the main menu, eight out-of-scope texts into a trail;
+// holdout23 79.9% and 92.7%, five. Six rounds on seven blind pairs have
+// not lifted what a new writer's text gets straight (80-89%); within one
+// confirmation it is 90-97%, and new writers still find three to
+// fourteen texts of their own lives that enter a trail. Their misses
+// were then answered by kind: a menu asked to be shown among other
+// words, or named when routing found nothing ("começo" only where to go
+// back to), "grata", a vocative after a greeting, a purchase not
+// recognized, a ticket opened somewhere routing does not know.
 var labelledSets = []struct {
 	name           string
 	minIn, min     int     // the least in-scope and out-of-scope phrases it holds
@@ -222,6 +234,8 @@ var labelledSets = []struct {
 	{"holdout19.tsv", 150, 40, true, 85, 92, 4},
 	{"holdout20.tsv", 150, 40, true, 83, 92, 4},
 	{"holdout21.tsv", 150, 40, true, 82, 90, 9},
+	{"holdout22.tsv", 150, 40, true, 79, 90, 6},
+	{"holdout23.tsv", 150, 40, true, 79, 91, 5},
 }
 
 type labelled struct {

@@ -1020,3 +1020,31 @@ func TestRound20(t *testing.T) {
 		t.Errorf("Understand(financeiro, recomeçar) = %s %v; want the main menu", a.Kind, a.nodes())
 	}
 }
+
+// TestRound21: a menu asked to be shown among other words is shown, and
+// a menu named when routing found nothing else; "começo" is the main menu
+// only when it is where to go back to. "grata" is thanks; a vocative
+// after a greeting; a purchase not recognized; a ticket opened somewhere
+// routing does not know, but not a place in the product.
+func TestRound21(t *testing.T) {
+	fl := loadShipped(t)
+	for _, c := range []struct{ at, text, want string }{
+		{"inicio", "manda as opções de novo, apaguei a conversa", "inicio"},
+		{"notas", "me manda as opções de novo, apaguei a conversa", "notas"},
+		{"notas", "quero voltar para o começo", "inicio"},
+		{"boletos", "errei a opção. menu principal", "inicio"},
+	} {
+		if a := fl.Understand(c.at, c.text); a.Kind != AnswerGo || a.Node != c.want {
+			t.Errorf("Understand(%s, %q) = %s %v; want the menu %s", c.at, c.text, a.Kind, a.nodes(), c.want)
+		}
+	}
+	if a := fl.Understand("inicio", "primeira vez emitindo nota de produto, por onde começo?"); a.Node != "notas-nfe" {
+		t.Errorf("Understand(por onde começo) = %s %v; want notas-nfe", a.Kind, a.nodes())
+	}
+	wantNoTrail(t, fl,
+		"obrigada, grata!",
+		"oi amor, hoje tem fechamento do caixa, chego tarde",
+		"tem uma compra que não reconheço na fatura do cartão",
+		"abri um chamado na concessionária de água, como acompanho?")
+	wantGo(t, fl, []routeCase{{"onde vejo meus chamados pelo computador?", "chamados-como-acompanhar"}})
+}

@@ -82,6 +82,11 @@ func (fl *Flow) Understand(menu, text string) Answer {
 	if fl.router != nil {
 		r = fl.router.route(n, menu)
 	}
+	// A menu asked to be shown among other words ("manda o menu de novo,
+	// apaguei sem querer") is shown, unless the text asks for a person.
+	if m, ok := fl.asksMenu(menu, n, true); ok && !fl.handoff(r) {
+		return Answer{Kind: AnswerGo, Node: m, Routing: r}
+	}
 	switch {
 	case r.Decision == RouteGo:
 		return Answer{Kind: AnswerGo, Node: r.Nodes[0], Routing: r}
@@ -94,7 +99,9 @@ func (fl *Flow) Understand(menu, text string) Answer {
 	if r.Decision == RouteAsk {
 		return Answer{Kind: AnswerAsk, Routing: r}
 	}
-	if m, ok := fl.asksMenu(menu, n, true); ok {
+	// Routing found nothing: a menu named is the answer ("escolhi errado.
+	// menu principal"), unless a person is the text's best bet.
+	if m, ok := fl.namesMenu(menu, n); ok && (len(r.Ranking) == 0 || fl.nodes[r.Ranking[0].Node].Type.Value != KindHandoff) {
 		return Answer{Kind: AnswerGo, Node: m, Routing: r}
 	}
 	return Answer{Routing: r}
@@ -211,43 +218,70 @@ func (fl *Flow) quoteTitles(ids []string) string {
 }
 
 // menuWords name a menu or its choices.
-var menuWords = setOf(`menu inicio comeco recomecar reiniciar reinicia principal opcoes opcao assunto assuntos temas
+var menuWords = setOf(`menu inicio recomecar reiniciar reinicia principal opcoes opcao assunto assuntos temas
 	topicos escolhas escolha`)
 
-// mainWords name the main menu itself.
-var mainWords = setOf(`menu inicio comeco recomecar reiniciar reinicia principal`)
+// mainWords name the main menu itself; so does "começo" after "pro",
+// "ao", "do" or "o" ("volta pro começo"), not in "por onde começo".
+var mainWords = setOf(`menu inicio recomecar reiniciar reinicia principal`)
+var toStart = setOf(`pro ao do o`)
 
 // helpWords ask for help and name nothing to help with.
 var helpWords = setOf(`ajuda ajudar ajude duvida duvidas orientar orientacao`)
 
 // showWords are the verbs of asking to be shown a menu again.
-var showWords = setOf(`voltar volta retornar mostrar mostra manda mande mandar ver novo lista listar`)
+var showWords = setOf(`voltar volta retornar mostrar mostra manda mande mandar envia envie enviar reenvia reenviar ver
+	novo lista listar`)
 
 // asksMenu reads a text that asks for a menu and names no topic: "quero
 // voltar pro menu principal" is the main menu; "quais opções vocês têm"
 // or "preciso de ajuda com o sistema" the menu shown. It is answered
-// with the menu, not with "não entendi". When routing found nothing in
-// the text (lenient), a menu named among other words asks for it too:
-// "me manda as opções de novo que apertei errado".
+// with the menu, not with "não entendi". Among other words (lenient), a
+// menu is asked for when it is asked to be shown: "me manda as opções de
+// novo que apertei errado", not "o ID que pedem no começo da conversa".
 func (fl *Flow) asksMenu(menu, n string, lenient bool) (string, bool) {
-	main, asks := false, false
-	for _, t := range strings.Fields(spelled(n)) {
+	main, asks, show := false, false, false
+	toks := strings.Fields(spelled(n))
+	for i, t := range toks {
 		switch {
-		case mainWords[t]:
+		case mainWords[t] || t == "comeco" && i > 0 && toStart[toks[i-1]]:
 			main, asks = true, true
 		case menuWords[t]:
 			asks = true
 		case helpWords[t] && !lenient:
 			asks = true
-		case !lenient && !stopWords[t] && !showWords[t]:
+		case showWords[t]:
+			show = true
+		case !lenient && !stopWords[t]:
 			return "", false
 		}
 	}
 	switch {
-	case !asks:
+	case !asks || lenient && !show:
 		return "", false
 	case main:
 		return fl.Root(), true
 	}
 	return menu, true
+}
+
+// namesMenu reads a text that names a menu or its choices ("escolhi
+// errado. menu principal", "quais assuntos vocês atendem?"), for when
+// routing found nothing else in it: "no começo da conversa" names none.
+func (fl *Flow) namesMenu(menu, n string) (string, bool) {
+	asks := ""
+	for _, t := range strings.Fields(spelled(n)) {
+		switch {
+		case mainWords[t]:
+			return fl.Root(), true
+		case menuWords[t]:
+			asks = menu
+		}
+	}
+	return asks, asks != ""
+}
+
+// handoff reports whether routing r leads to a person, or asks about one.
+func (fl *Flow) handoff(r Routing) bool {
+	return r.Decision != RouteNone && slices.ContainsFunc(r.Nodes, func(id string) bool { return fl.nodes[id].Type.Value == KindHandoff })
 }

@@ -61,7 +61,7 @@ var stopWords = setOf(`a o as os um uma uns umas de do da dos das em no na nos n
 	fazer faco faz fiz feito fazendo ir vou vai vamos pode posso podem poderia consigo conseguir consegue
 	conseguindo consegui conseguiu conseguimos
 	quero queria quer gostaria preciso precisava precisa necessito saber sei ajuda ajudar ajude duvida duvidas
-	favor obrigado obrigada oi ola bom boa dia tarde noite beleza ok okay pessoal gente amigo amiga
+	favor obrigado obrigada grato grata gratos gratas oi ola bom boa dia tarde noite beleza ok okay pessoal gente amigo amiga
 	senhor senhora moco moca alo opa ei eae salve valeu gratidao please hello hi ae uai tchau rs
 	azul sistema erp app aplicativo plataforma site programa coisa coisas negocio assunto respeito
 	robo robozinho bot chatbot
@@ -407,6 +407,7 @@ var elsewhereAt = setOf(`na no com junto`)
 var ownLife = []string{" abrir uma conta ", " abrir conta ", " banco abre ", " agencia abre ", " banco fecha ", " caixa eletronico ",
 	" chave errada ", " chave pix errada ",
 	" ir na agencia ", " ir ate a agencia ", " ir no banco ", " compra que nao fiz ", " compras que nao fiz ", " compra que eu nao fiz ", " compras que eu nao fiz ",
+	" compra que nao reconheco ", " compras que nao reconheco ", " compra que eu nao reconheco ",
 	" aqui em casa ", " aqui de casa ", " la em casa ", " pix errado ", " pix por engano ", " transferencia errada ",
 	" segue o boleto ", " segue a nota ", " segue em anexo ", " segue anexo ", " qualquer coisa me chama ",
 	" voce me mandou ", " que voce mandou ", " vale alimentacao ", " vale refeicao "}
@@ -451,6 +452,14 @@ func who(toks []string) string {
 	}
 	return ""
 }
+
+// places are where in the product a ticket is seen: "os chamados no
+// menu", "o chamado na tela de ajuda".
+var places = setOf(`menu tela telas aba abas app aplicativo site portal chat whatsapp area ajuda erp computador pc notebook
+	celular navegador`)
+
+// greetings are the words a message may open with before whom it speaks to.
+var greetings = setOf(`oi ola opa bom boa dia tarde noite`)
 
 // titles are the words before a person's name when speaking to them.
 var titles = setOf(`seu dona sr sra senhor senhora`)
@@ -505,8 +514,9 @@ func cuesIn(n string) cues {
 	toks := strings.Fields(sp)
 	// A message that opens calling someone "chefe" or "amor" was meant for
 	// them, not for the company's support.
-	if len(toks) > 0 && vocatives[toks[0]] {
-		c.life = append(c.life, toks[0])
+	// (After a greeting too: "oi amor, chego tarde".)
+	if first := slices.IndexFunc(toks, func(t string) bool { return !greetings[t] }); first >= 0 && first <= 2 && vocatives[toks[first]] {
+		c.life = append(c.life, toks[first])
 	}
 	// One opening "seu João" or "dona Maria" was meant for them, when
 	// routing does not know the name (see Routing.Elsewhere).
@@ -572,7 +582,7 @@ func cuesIn(n string) cues {
 			// "meu chamado na prefeitura": a ticket with someone else. Who
 			// it was opened "com" is someone; "no" may be a place in the
 			// product ("os chamados no sistema").
-			if toks[i+1] == "com" && c.with == "" {
+			if c.with == "" && (toks[i+1] == "com" || !places[who(toks[i+2:])]) {
 				c.with = who(toks[i+2:])
 			}
 		case ticketWords[t]:
