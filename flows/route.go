@@ -135,6 +135,7 @@ type Routing struct {
 	Unknown  []string   // the text's words no node knows
 	Glossary []GlossUse // the glossary entries the text's words were read through
 	Weak     bool       // RouteAsk only because the best node is not convincing enough to go to, or the text is about the customer's own life
+	Reason   string     // why, when it was not the ranking: ReasonTitle, ReasonMenu
 	// Elsewhere lists the text's words that place it in the customer's
 	// own life (family, school, a personal card, an account with a
 	// consumer brand: "senha do insta"): no trail is entered on such a
@@ -151,6 +152,12 @@ type Routing struct {
 	both  bool // it asks about two things at once (see cues)
 	bare  bool // it asks for no action and tells of no event (see wants)
 }
+
+// The reasons for an answer the ranking did not decide.
+const (
+	ReasonTitle = "title" // the text is a node's whole title or label ("meus chamados")
+	ReasonMenu  = "menu"  // the text asks for a menu ("manda as opções de novo")
+)
 
 // Candidate is one node's score and why.
 type Candidate struct {
@@ -692,7 +699,7 @@ func (r *router) route(norm, from string) Routing {
 	// chamados" is that trail, though the menu above it is titled
 	// "Acompanhar meus chamados" too.
 	if id := r.named[norm]; id != "" {
-		out.Decision, out.Nodes, out.Weak = RouteGo, []string{id}, false
+		out.Decision, out.Nodes, out.Weak, out.Reason = RouteGo, []string{id}, false, ReasonTitle
 	}
 	return out
 }

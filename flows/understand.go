@@ -76,7 +76,7 @@ func (fl *Flow) Understand(menu, text string) Answer {
 		}
 	}
 	if m, ok := fl.asksMenu(menu, n, false); ok {
-		return Answer{Kind: AnswerGo, Node: m}
+		return Answer{Kind: AnswerGo, Node: m, Routing: Routing{Reason: ReasonMenu}}
 	}
 	var r Routing
 	if fl.router != nil {
@@ -85,6 +85,7 @@ func (fl *Flow) Understand(menu, text string) Answer {
 	// A menu asked to be shown among other words ("manda o menu de novo,
 	// apaguei sem querer") is shown, unless the text asks for a person.
 	if m, ok := fl.asksMenu(menu, n, true); ok && !fl.handoff(r) {
+		r.Reason = ReasonMenu
 		return Answer{Kind: AnswerGo, Node: m, Routing: r}
 	}
 	switch {
@@ -102,6 +103,7 @@ func (fl *Flow) Understand(menu, text string) Answer {
 	// Routing found nothing: a menu named is the answer ("escolhi errado.
 	// menu principal"), unless a person is the text's best bet.
 	if m, ok := fl.namesMenu(menu, n); ok && (len(r.Ranking) == 0 || fl.nodes[r.Ranking[0].Node].Type.Value != KindHandoff) {
+		r.Reason = ReasonMenu
 		return Answer{Kind: AnswerGo, Node: m, Routing: r}
 	}
 	return Answer{Routing: r}

@@ -15,10 +15,11 @@ type routeJSON struct {
 	Menu     string           `json:"menu"`
 	Answer   string           `json:"answer"` // option, go, ask or none
 	Option   int              `json:"option,omitempty"`
-	Nodes    []routeNodeJSON  `json:"nodes"`    // where it led, or what it asked about
-	Unknown  []string         `json:"unknown"`  // words no node knows
-	Personal []string         `json:"personal"` // words placing the text in the customer's own life (see flows.Routing.Elsewhere and Owned)
-	Glossary []routeGlossJSON `json:"glossary"` // the glossary entries the text was read through
+	Reason   string           `json:"reason,omitempty"` // when the ranking did not decide: title or menu (see flows.ReasonTitle)
+	Nodes    []routeNodeJSON  `json:"nodes"`            // where it led, or what it asked about
+	Unknown  []string         `json:"unknown"`          // words no node knows
+	Personal []string         `json:"personal"`         // words placing the text in the customer's own life (see flows.Routing.Elsewhere and Owned)
+	Glossary []routeGlossJSON `json:"glossary"`         // the glossary entries the text was read through
 	Ranking  []routeScoreJSON `json:"ranking"`
 }
 
@@ -62,7 +63,7 @@ func routeOut(fl *flows.Flow, menu, text string) *routeJSON {
 	if a.Kind == flows.AnswerOption && len(r.Ranking) == 0 {
 		r = fl.Route(text, menu) // the menu's own option won first; show routing anyway
 	}
-	out := &routeJSON{Menu: menu, Answer: a.Kind.String(), Nodes: []routeNodeJSON{}, Unknown: r.Unknown, Ranking: []routeScoreJSON{}}
+	out := &routeJSON{Menu: menu, Answer: a.Kind.String(), Reason: a.Routing.Reason, Nodes: []routeNodeJSON{}, Unknown: r.Unknown, Ranking: []routeScoreJSON{}}
 	if out.Unknown == nil {
 		out.Unknown = []string{}
 	}

@@ -28,6 +28,24 @@ func TestRouteOutGlossary(t *testing.T) {
 	}
 }
 
+// TestRouteOutReason: Testar fluxo says when the ranking did not decide:
+// a text asking for the menu, or a node's whole title.
+func TestRouteOutReason(t *testing.T) {
+	fl, err := flows.Load("../../flows.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ text, reason, node string }{
+		{"manda as opções de novo, apaguei a conversa", flows.ReasonMenu, fl.Root()},
+		{"meus chamados", flows.ReasonTitle, "meus-chamados"},
+		{"minha nota foi rejeitada pela sefaz", "", "notas-rejeitada"},
+	} {
+		if r := routeOut(fl, fl.Root(), c.text); r.Reason != c.reason || len(r.Nodes) != 1 || r.Nodes[0].ID != c.node {
+			t.Errorf("routeOut(%q) = reason %q, nodes %+v; want %q, %s", c.text, r.Reason, r.Nodes, c.reason, c.node)
+		}
+	}
+}
+
 // TestRouteOutPersonal: Testar fluxo names the words that place a text in
 // the customer's own life, and lists none (not null) otherwise.
 func TestRouteOutPersonal(t *testing.T) {

@@ -58,6 +58,12 @@ func writeRouting(w io.Writer, fl *flows.Flow, menu, text string, top int) {
 		fmt.Fprintln(w, "-> not understood: the menu again")
 	}
 	r := a.Routing
+	switch r.Reason {
+	case flows.ReasonMenu:
+		fmt.Fprintln(w, "it asks for a menu: the menu is shown")
+	case flows.ReasonTitle:
+		fmt.Fprintln(w, "it is the whole title or label of the node")
+	}
 	if a.Kind == flows.AnswerOption && len(r.Ranking) == 0 {
 		// The menu's own option won before routing ran; show what routing says anyway.
 		r = fl.Route(text, menu)
@@ -75,7 +81,9 @@ func writeRouting(w io.Writer, fl *flows.Flow, menu, text string, top int) {
 		fmt.Fprintf(w, "the customer's own things: %s (a trail needs two other words)\n", strings.Join(r.Owned, ", "))
 	}
 	if len(r.Ranking) == 0 {
-		fmt.Fprintln(w, "no node shares a word with it")
+		if r.Reason == "" {
+			fmt.Fprintln(w, "no node shares a word with it")
+		}
 		return
 	}
 	fmt.Fprintln(w, "\n score  alike  cover  node")

@@ -700,6 +700,7 @@ function routeWhy(r) {
   const how = { same: 'igual a', stem: 'mesmo radical de', typo: 'erro de digitação de', meaning: 'mesmo sentido de' };
   return h('details.route-why',
     h('summary', { text: `Como o bot leu: ${said}` }),
+    r.reason ? h('p.muted', { text: { menu: 'A mensagem pede o menu: ele é mostrado de novo.', title: 'A mensagem é o título inteiro deste nó.' }[r.reason] }) : null,
     r.glossary.length ? h('p.muted', { text: `Glossário: ${r.glossary.map((g) => `“${g.term}” lido como “${g.means}” (linha ${g.line})`).join('; ')}` }) : null,
     r.unknown.length ? h('p.muted', { text: `Palavras que nenhum nó conhece: ${r.unknown.join(', ')}` }) : null,
     r.personal.length ? h('p.muted', { text: `Fala da vida pessoal do cliente (${r.personal.join(', ')}): só entra numa trilha perguntando` }) : null,
