@@ -235,7 +235,7 @@ var labelledSets = []struct {
 	{"holdout20.tsv", 150, 40, true, 83, 92, 4},
 	{"holdout21.tsv", 150, 40, true, 82, 90, 9},
 	{"holdout22.tsv", 150, 40, true, 79, 90, 6},
-	{"holdout23.tsv", 150, 40, true, 79, 91, 5},
+	{"holdout23.tsv", 150, 40, true, 81, 91, 5},
 }
 
 type labelled struct {

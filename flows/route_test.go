@@ -971,6 +971,10 @@ var whoseRounds = []struct {
 	[]string{"obrigada, grata!", "oi amor, hoje tem fechamento do caixa, chego tarde",
 		"tem uma compra que não reconheço na fatura do cartão", "abri um chamado na concessionária de água, como acompanho?"},
 	[]routeCase{{"onde vejo meus chamados pelo computador?", "chamados-como-acompanhar"}},
+}, {
+	"family", "a relative who asks through the writer runs the family's business; a relative's school or bill is still theirs",
+	[]string{"a escola do meu filho pediu a segunda via do boleto", "minha filha tirou nota baixa na prova"},
+	[]routeCase{{"minha mãe quer saber como emite nota fiscal de serviço", "notas-nfse"}},
 }}
 
 // TestWhoseRounds: whose a thing is, and whom a message is meant for,

@@ -461,6 +461,19 @@ var places = setOf(`menu tela telas aba abas app aplicativo site portal chat wha
 // greetings are the words a message may open with before whom it speaks to.
 var greetings = setOf(`oi ola opa bom boa dia tarde noite`)
 
+// reports are the verbs of someone asking or telling through the writer:
+// "meu pai quer saber", "minha mãe pediu". In a family business the
+// family is who runs it, so a relative who asks is no sign of the
+// customer's own life.
+var reports = setOf(`quer queria perguntou pergunta pediu pede disse falou fala precisa tentou tenta`)
+
+// asksThrough reports whether the relative at toks[i] asks through the
+// writer: a report follows, and the relative is not someone's ("a escola
+// do meu filho pediu" is the school asking).
+func asksThrough(toks []string, i int) bool {
+	return i+1 < len(toks) && reports[toks[i+1]] && !slices.ContainsFunc(toks[max(i-2, 0):i], func(t string) bool { return genitive[t] })
+}
+
 // titles are the words before a person's name when speaking to them.
 var titles = setOf(`seu dona sr sra senhor senhora`)
 
@@ -559,7 +572,9 @@ func cuesIn(n string) cues {
 			t == "ambos" || t == "ambas" || (t == "dois" || t == "duas") && i > 0 && (toks[i-1] == "os" || toks[i-1] == "as"),
 			(t == "uns" || t == "umas") && slices.ContainsFunc(toks[i+1:], func(u string) bool { return u == "outros" || u == "outras" }):
 			c.both = true
-		case elsewhere[t]:
+		case elsewhere[t] && !asksThrough(toks, i):
+			// ("meu pai quer saber como tira a nota": the family's business
+			// asks through someone, see reports.)
 			c.life = append(c.life, t)
 		case qualifiers[t] && i > 0 && !stopWords[toks[i-1]] && toks[i-1] != "departamento":
 			c.life = append(c.life, toks[i-1]+" "+t)
