@@ -996,7 +996,8 @@ func TestWhoseRounds(t *testing.T) {
 
 // TestMenuAsked: a text asking for a menu gets it, the main menu when it
 // names it ("começo" only as where to go back to), and a menu named when
-// routing found nothing else.
+// routing found nothing else; a text asking what tickets are ("é o mesmo
+// que", "pra que serve", "como funcionam") gets how they work.
 func TestMenuAsked(t *testing.T) {
 	fl := loadShipped(t)
 	for _, c := range []struct{ at, text, want string }{
@@ -1006,6 +1007,8 @@ func TestMenuAsked(t *testing.T) {
 		{"boletos", "errei a opção. menu principal", "inicio"},
 		{"financeiro", "tem como recomeçar? quero escolher outro assunto", "inicio"},
 		{"inicio", "primeira vez emitindo nota de produto, por onde começo?", "notas-nfe"},
+		{"inicio", "o id do ticket é a mesma coisa que o protocolo?", "chamados-como-acompanhar"},
+		{"inicio", "como funcionam os tickets de vocês?", "chamados-como-acompanhar"},
 	} {
 		if a := fl.Understand(c.at, c.text); a.Kind != AnswerGo || a.Node != c.want {
 			t.Errorf("Understand(%s, %q) = %s %v; want go %s", c.at, c.text, a.Kind, a.nodes(), c.want)

@@ -489,7 +489,8 @@ var closings = setOf(`resolvido resolvida`)
 var explaining = []string{" no sistema ", " do sistema ", " pelo sistema ", " dentro do ", " dentro da ",
 	" la dentro ", " no erp ", " na conta azul ", " no conta azul ", " pela conta azul ", " tela ", " telas ",
 	" em que menu ", " qual menu ", " quer dizer ", " significa ", " como funciona ", " onde ", " aonde ",
-	" quanto tempo ", " prazo ", " porque ", " por que "}
+	" quanto tempo ", " prazo ", " porque ", " por que ", " como funcionam ", " o que e ", " e o mesmo ", " e a mesma ",
+	" pra que serve ", " para que serve "}
 
 // cues are what a text says beyond its content words: where in the
 // customer's life it is (see elsewhere, qualifiers and owned), whose
