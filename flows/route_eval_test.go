@@ -204,7 +204,15 @@ import (
 // were then answered by kind: a menu asked to be shown among other
 // words, or named when routing found nothing ("começo" only where to go
 // back to), "grata", a vocative after a greeting, a purchase not
-// recognized, a ticket opened somewhere routing does not know.
+// recognized, a ticket opened somewhere routing does not know; then a
+// relative who asks through the writer ("meu pai quer saber") and "é o
+// mesmo que", "pra que serve" asking how a thing works.
+// holdout24.tsv and holdout25.tsv were written blind after all of that
+// and measured once (without two and one phrases that were word for word
+// examples): holdout24 81.9% direct and 90.5% within one confirmation at
+// the main menu, eleven out-of-scope texts into a trail; holdout25 85.3%
+// and 93.5%, three. Nothing was changed for them: they are held where
+// they came in, unseen.
 var labelledSets = []struct {
 	name           string
 	minIn, min     int     // the least in-scope and out-of-scope phrases it holds
@@ -236,6 +244,8 @@ var labelledSets = []struct {
 	{"holdout21.tsv", 150, 40, true, 82, 90, 9},
 	{"holdout22.tsv", 150, 40, true, 79, 90, 6},
 	{"holdout23.tsv", 150, 40, true, 81, 91, 5},
+	{"holdout24.tsv", 150, 40, true, 80, 89, 12},
+	{"holdout25.tsv", 150, 40, true, 84, 92, 4},
 }
 
 type labelled struct {
