@@ -151,10 +151,12 @@ func logIn(email string) chromedp.Action[chromedp.Void] {
 }
 
 // steps runs actions with a deadline of their own, so that when one
-// fails the browser still lives to show the page as it was.
+// fails the browser still lives to show the page as it was. The deadline
+// only bounds a failure: a landing run with the race detector on a busy
+// two-core machine took more than 10 s to log in and load a queue.
 func steps(t *testing.T, ctx context.Context, check func(), what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := chromedp.Do(sctx, actions...); err != nil {
 		chromedp.Do(ctx, screenshot("failed"))
