@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -196,6 +197,13 @@ func (r *Runtime) fireTimers(ctx context.Context, tx *store.Tx, fl *flows.Flow, 
 	timers, err := tx.Timers(ctx, r.cfg.Line, chat)
 	if err != nil {
 		return nil, nil, false, err
+	}
+	// A timer moved later since the loop's look is woken early: its wake
+	// moves up to its due time.
+	if slices.ContainsFunc(timers, func(tm store.Timer) bool { return tm.Due.After(now) }) {
+		if err := tx.RearmTimers(ctx, r.cfg.Line, chat, now); err != nil {
+			return nil, nil, false, err
+		}
 	}
 	for _, tm := range timers {
 		if tm.Due.After(now) {

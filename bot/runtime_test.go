@@ -189,6 +189,58 @@ func TestInactivityTimersFireInRealRun(t *testing.T) {
 	})
 }
 
+// TestReminderMovedLaterInRealRun: a message moves the reminder later,
+// but its wake, where the loop looks, stays at the first due time (the
+// move is then a HOT update on PostgreSQL). Woken there, the chat's
+// worker must send nothing and move the wake; the reminder comes once,
+// at its new due time.
+func TestReminderMovedLaterInRealRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		db := openStore(t, filepath.Join(t.TempDir(), "s.db"))
+		tr := newFakeTransport()
+		fl := testFlow(t)
+		rt := newRuntime(db, fl, tr, SystemClock{})
+		done := make(chan error)
+		go func() { done <- rt.Run(ctx) }()
+		remind := fl.File.Timeouts.Reminder.Duration
+		if _, err := rt.Receive(ctx, text("c1", "1", "12345678")); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		time.Sleep(remind / 2)
+		if _, err := rt.Receive(ctx, text("c1", "2", "12345678")); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		n := len(tr.texts("c1"))
+		time.Sleep(remind/2 + 2*time.Second) // past the first due time, the wake
+		synctest.Wait()
+		if got := tr.texts("c1"); len(got) != n {
+			t.Fatalf("at the reminder's first due time got %q; want nothing yet", got[n:])
+		}
+		err := db.View(ctx, func(tx *store.Tx) error {
+			next, err := tx.NextWake(ctx, "")
+			if err == nil && !next.After(time.Now()) {
+				t.Errorf("the loop's next look at %v, not after now (%v): the early wake was not moved", next, time.Now())
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(remind / 2)
+		synctest.Wait()
+		got := tr.texts("c1")
+		if len(got) != n+1 || got[n] != strings.TrimRight(fl.File.Texts.Reminder.Value, "\n ") {
+			t.Fatalf("after the moved reminder's timeout got %q; want the reminder once", got[n:])
+		}
+		cancel()
+		<-done
+		db.Close()
+	})
+}
+
 // TestResumeAfterRestart leaves received messages unhandled, as a crash
 // would, and checks a new runtime on the same file handles each once.
 func TestResumeAfterRestart(t *testing.T) {

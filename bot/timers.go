@@ -10,27 +10,29 @@ import (
 )
 
 // timerLoop wakes chats whose timers are due. It sleeps until the earliest
-// timer or until a turn sets one due sooner (timerSet), whichever comes
+// timer's wake (its due time, or earlier when the timer was moved later
+// since) or until a turn sets one due sooner (timerSet), whichever comes
 // first; the chat's worker does the firing, in order with its other work.
 func (r *Runtime) timerLoop(ctx context.Context) {
 	const idle = time.Minute // re-check even if nothing pokes
 	for {
 		r.timerWake.Store(math.MinInt64) // while reading, any new timer pokes
 		wait := idle
-		var due []store.Timer
+		var chats []string
 		err := r.cfg.Store.View(ctx, func(tx *store.Tx) error {
 			var err error
-			if due, err = tx.DueTimers(ctx, r.cfg.Line, r.cfg.Clock.Now(), 1000); err != nil {
+			now := r.cfg.Clock.Now()
+			if chats, err = tx.WakeChats(ctx, r.cfg.Line, now, 1000); err != nil {
 				return err
 			}
-			next, err := tx.NextTimer(ctx, r.cfg.Line)
+			next, err := tx.NextWake(ctx, r.cfg.Line)
 			if errors.Is(err, store.ErrNotFound) {
 				return nil
 			}
 			if err != nil {
 				return err
 			}
-			if d := next.Due.Sub(r.cfg.Clock.Now()); d > 0 && d < wait {
+			if d := next.Sub(now); d > 0 && d < wait {
 				wait = d
 			}
 			return nil
@@ -38,11 +40,13 @@ func (r *Runtime) timerLoop(ctx context.Context) {
 		if err != nil && ctx.Err() == nil {
 			r.cfg.Log.Error().Err(err).Msg("read timers")
 		}
-		for _, tm := range due {
-			r.wakeFor(tm.Chat, true, nil)
+		// A chat's worker fires its due timers and moves the wake of
+		// those moved later since (store.RearmTimers).
+		for _, chat := range chats {
+			r.wakeFor(chat, true, nil)
 		}
-		if len(due) > 0 && wait > time.Second {
-			wait = time.Second // due ones are being fired: look again soon
+		if len(chats) > 0 && wait > time.Second {
+			wait = time.Second // being looked at: look again soon
 		}
 		r.timerWake.Store(r.cfg.Clock.Now().Add(wait).UnixMilli())
 		t := time.NewTimer(wait)

@@ -99,8 +99,11 @@ func TestLinesKeepChatsApart(t *testing.T) {
 			if err != nil || len(due) != 1 || due[0].Line != line {
 				t.Errorf("DueTimers(%s) = %+v, %v; want its one timer", line, due, err)
 			}
-			if tm, err := tx.NextTimer(ctx, line); err != nil || tm.Line != line {
-				t.Errorf("NextTimer(%s) = %+v, %v", line, tm, err)
+			if _, err := tx.NextWake(ctx, line); err != nil {
+				t.Errorf("NextWake(%s): %v", line, err)
+			}
+			if chats, err := tx.WakeChats(ctx, line, later, 0); err != nil || !reflect.DeepEqual(chats, []string{both}) {
+				t.Errorf("WakeChats(%s) = %v, %v; want the one chat", line, chats, err)
 			}
 			if ts, err := tx.Timers(ctx, line, both); err != nil || len(ts) != 1 {
 				t.Errorf("Timers(%s) = %+v, %v; want one", line, ts, err)
@@ -125,8 +128,8 @@ func TestLinesKeepChatsApart(t *testing.T) {
 		if got, err := tx.WorkChats(ctx, lineC); err != nil || len(got) != 0 {
 			t.Errorf("WorkChats(C) = %v, %v; want none", got, err)
 		}
-		if _, err := tx.NextTimer(ctx, lineC); !errors.Is(err, ErrNotFound) {
-			t.Errorf("NextTimer(C): %v, want ErrNotFound", err)
+		if _, err := tx.NextWake(ctx, lineC); !errors.Is(err, ErrNotFound) {
+			t.Errorf("NextWake(C): %v, want ErrNotFound", err)
 		}
 		if _, err := tx.Conversation(ctx, lineC, both); !errors.Is(err, ErrNotFound) {
 			t.Errorf("Conversation(C): %v, want ErrNotFound", err)

@@ -29,14 +29,37 @@ func scanTimer(s rowScanner) (Timer, error) {
 	return t, nil
 }
 
-const setTimerSQL = `INSERT INTO timers (` + timerCols + `)
-VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (chat, line, kind) DO UPDATE SET due = excluded.due, arg = excluded.arg`
+// A timer's wake is when the timer loop must look at it: its due time,
+// or an earlier one. Moving a timer later (every customer message pushes
+// the inactivity reminder back) leaves its wake where it was, so the
+// update changes no indexed column: on PostgreSQL a HOT update, which
+// writes no index entry, where moving the indexed due time wrote two. At
+// the old wake the chat's worker finds the timer not due yet and moves
+// its wake up to its due time (RearmTimers), once for all the moves
+// since.
+const setTimerSQL = `INSERT INTO timers (` + timerCols + `, wake)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (chat, line, kind) DO UPDATE SET due = excluded.due, arg = excluded.arg,
+    wake = CASE WHEN excluded.due < timers.wake THEN excluded.due ELSE timers.wake END`
 
 // SetTimer inserts or moves the timer (t.Chat, t.Line, t.Kind).
 func (tx *Tx) SetTimer(ctx context.Context, t Timer) error {
-	if err := tx.writeLater(ctx, "timers", setTimerSQL, t.Chat, t.Line, t.Kind, millis(t.Due), t.Arg); err != nil {
+	due := millis(t.Due)
+	if err := tx.writeLater(ctx, "timers", setTimerSQL, t.Chat, t.Line, t.Kind, due, t.Arg, due); err != nil {
 		return fmt.Errorf("set timer %s: %w", t.Kind, err)
+	}
+	return nil
+}
+
+const rearmTimersSQL = `UPDATE timers SET wake = due WHERE chat = ? AND line = ? AND wake <= ? AND due > ?`
+
+// RearmTimers moves the wake of chat's timers on line that the loop
+// looked at by now but that are not due yet (moved later since their
+// wake) to their due time.
+func (tx *Tx) RearmTimers(ctx context.Context, line, chat string, now time.Time) error {
+	at := millis(now)
+	if err := tx.writeLater(ctx, "timers", rearmTimersSQL, chat, line, at, at); err != nil {
+		return fmt.Errorf("rearm timers: %w", err)
 	}
 	return nil
 }
@@ -74,28 +97,49 @@ func (tx *Tx) Timers(ctx context.Context, line, chat string) ([]Timer, error) {
 	return ts, nil
 }
 
+// dueTimersSQL reads the wake index: a timer is due only after its wake
+// (wake <= due), so the timers due by now are among those woken by now.
 const dueTimersSQL = `SELECT ` + timerCols + ` FROM timers
-WHERE line = ? AND due <= ?
+WHERE line = ? AND wake <= ? AND due <= ?
 ORDER BY due, chat, kind
 LIMIT ?`
 
 // DueTimers returns up to limit timers of line due at or before now, by
 // due time then chat; limit <= 0 returns all.
 func (tx *Tx) DueTimers(ctx context.Context, line string, now time.Time, limit int) ([]Timer, error) {
-	ts, err := queryAll(ctx, tx, scanTimer, dueTimersSQL, line, millis(now), sqlLimit(limit))
+	at := millis(now)
+	ts, err := queryAll(ctx, tx, scanTimer, dueTimersSQL, line, at, at, sqlLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("due timers: %w", err)
 	}
 	return ts, nil
 }
 
-const nextTimerSQL = `SELECT ` + timerCols + ` FROM timers WHERE line = ? ORDER BY due, chat, kind LIMIT 1`
+const wakeChatsSQL = `SELECT DISTINCT chat FROM (SELECT chat FROM timers
+WHERE line = ? AND wake <= ?
+ORDER BY wake, chat, kind
+LIMIT ?) AS w ORDER BY chat`
 
-// NextTimer returns the earliest timer of line, or ErrNotFound.
-func (tx *Tx) NextTimer(ctx context.Context, line string) (Timer, error) {
-	t, err := scanTimer(tx.queryRow(ctx, nextTimerSQL, line))
+// WakeChats returns the chats of line with a timer whose wake has come
+// by now (up to limit timers; limit <= 0 reads all): a due timer, or one
+// moved later since, whose wake the chat's worker moves (RearmTimers).
+func (tx *Tx) WakeChats(ctx context.Context, line string, now time.Time, limit int) ([]string, error) {
+	chats, err := queryAll(ctx, tx, scanString, wakeChatsSQL, line, millis(now), sqlLimit(limit))
 	if err != nil {
-		return Timer{}, fmt.Errorf("next timer: %w", notFound(err))
+		return nil, fmt.Errorf("timers to look at: %w", err)
 	}
-	return t, nil
+	return chats, nil
+}
+
+const nextWakeSQL = `SELECT wake FROM timers WHERE line = ? ORDER BY wake LIMIT 1`
+
+// NextWake returns when the timer loop must next look at line's timers
+// (the earliest wake; the timer may turn out not due yet), or
+// ErrNotFound when line has none.
+func (tx *Tx) NextWake(ctx context.Context, line string) (time.Time, error) {
+	var at int64
+	if err := tx.queryRow(ctx, nextWakeSQL, line).Scan(&at); err != nil {
+		return time.Time{}, fmt.Errorf("next timer: %w", notFound(err))
+	}
+	return fromMillis(at), nil
 }

@@ -14,8 +14,8 @@ func TestTimers(t *testing.T) {
 	at := func(min int) time.Time { return base.Add(time.Duration(min) * time.Minute).UTC() }
 
 	view(t, db, func(tx *Tx) error {
-		if _, err := tx.NextTimer(ctx, ""); !errors.Is(err, ErrNotFound) {
-			t.Errorf("NextTimer empty: got %v, want ErrNotFound", err)
+		if _, err := tx.NextWake(ctx, ""); !errors.Is(err, ErrNotFound) {
+			t.Errorf("NextWake empty: got %v, want ErrNotFound", err)
 		}
 		return nil
 	})
@@ -49,12 +49,13 @@ func TestTimers(t *testing.T) {
 		if !reflect.DeepEqual(due, want[:1]) {
 			t.Errorf("DueTimers limit 1: got %v, want %v", due, want[:1])
 		}
-		next, err := tx.NextTimer(ctx, "")
+		// c was moved from 1 minute to 10: the loop still looks at 1.
+		next, err := tx.NextWake(ctx, "")
 		if err != nil {
 			return err
 		}
-		if next != want[0] {
-			t.Errorf("NextTimer: got %v, want %v", next, want[0])
+		if !next.Equal(at(1)) {
+			t.Errorf("NextWake: got %v, want %v", next, at(1))
 		}
 		ts, err := tx.Timers(ctx, "", "a")
 		if err != nil {
@@ -88,4 +89,116 @@ func TestTimers(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestTimerWake: a timer moved later keeps its wake, so the loop still
+// looks at it then (WakeChats), though it is not due (DueTimers); the
+// chat's RearmTimers then moves the wake up to the due time. A timer
+// moved sooner wakes sooner.
+func TestTimerWake(t *testing.T) {
+	db := openTest(t)
+	ctx := t.Context()
+	base := time.Date(2025, 1, 2, 8, 0, 0, 0, time.UTC)
+	at := func(min int) time.Time { return base.Add(time.Duration(min) * time.Minute) }
+	const line = "551130010000"
+	update(t, db, func(tx *Tx) error {
+		for _, tm := range []Timer{
+			{Chat: "a", Line: line, Kind: "remind", Due: at(5)},
+			{Chat: "a", Line: line, Kind: "remind", Due: at(8)},  // later: the wake stays at 5
+			{Chat: "a", Line: line, Kind: "remind", Due: at(20)}, // later again
+			{Chat: "b", Line: line, Kind: "remind", Due: at(30)},
+			{Chat: "b", Line: line, Kind: "remind", Due: at(12)}, // sooner: wakes at 12
+		} {
+			if err := tx.SetTimer(ctx, tm); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	look := func(now time.Time, wantChats []string, wantDue int, wantNext time.Time) {
+		t.Helper()
+		view(t, db, func(tx *Tx) error {
+			chats, err := tx.WakeChats(ctx, line, now, 0)
+			if err != nil {
+				return err
+			}
+			if len(chats) == 0 {
+				chats = nil
+			}
+			if !reflect.DeepEqual(chats, wantChats) {
+				t.Errorf("WakeChats at %v: %v, want %v", now, chats, wantChats)
+			}
+			due, err := tx.DueTimers(ctx, line, now, 0)
+			if err != nil {
+				return err
+			}
+			if len(due) != wantDue {
+				t.Errorf("DueTimers at %v: %v, want %d", now, due, wantDue)
+			}
+			next, err := tx.NextWake(ctx, line)
+			if err != nil {
+				return err
+			}
+			if !next.Equal(wantNext) {
+				t.Errorf("NextWake: %v, want %v", next, wantNext)
+			}
+			return nil
+		})
+	}
+	look(at(4), nil, 0, at(5))
+	look(at(6), []string{"a"}, 0, at(5)) // woken early: a is due at 20
+	update(t, db, func(tx *Tx) error { return tx.RearmTimers(ctx, line, "a", at(6)) })
+	look(at(6), nil, 0, at(12))
+	look(at(12), []string{"b"}, 1, at(12))
+	look(at(20), []string{"a", "b"}, 2, at(12))
+	view(t, db, func(tx *Tx) error {
+		ts, err := tx.Timers(ctx, line, "a")
+		if err != nil {
+			return err
+		}
+		if want := []Timer{{"a", line, "remind", at(20), ""}}; !reflect.DeepEqual(ts, want) {
+			t.Errorf("Timers a: %v, want %v", ts, want)
+		}
+		return nil
+	})
+	// A due timer is left to fire: RearmTimers moves none.
+	update(t, db, func(tx *Tx) error { return tx.RearmTimers(ctx, line, "b", at(13)) })
+	look(at(13), []string{"b"}, 1, at(12))
+}
+
+// TestTimerMovedLaterIsHOT: on PostgreSQL, moving a timer later (each
+// customer message moves the reminder) changes no indexed column, so the
+// row's new version is a HOT update, which writes no index entry; with
+// the due time indexed it wrote two. Counted in the transaction's own
+// statistics.
+func TestTimerMovedLaterIsHOT(t *testing.T) {
+	if testPG == nil {
+		t.Skip("a PostgreSQL update's shape")
+	}
+	db := openTest(t)
+	ctx := t.Context()
+	conn, err := db.r.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.ExecContext(ctx, "ROLLBACK")
+	q := postgresDialect.sql(setTimerSQL)
+	for _, due := range []int64{1000, 2000, 3000, 500} {
+		if _, err := conn.ExecContext(ctx, q, "a", "", "remind", due, "", due); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var updated, hot int64
+	if err := conn.QueryRowContext(ctx, `SELECT pg_stat_get_xact_tuples_updated(CAST('timers' AS regclass)),
+    pg_stat_get_xact_tuples_hot_updated(CAST('timers' AS regclass))`).Scan(&updated, &hot); err != nil {
+		t.Fatal(err)
+	}
+	// Two moves later, HOT; one sooner, which moves the wake.
+	if updated != 3 || hot != 2 {
+		t.Errorf("timer moved 3 times: %d updates, %d HOT; want 3 and 2", updated, hot)
+	}
 }
