@@ -207,6 +207,11 @@ func open(ctx context.Context, d *dialect, fi os.FileInfo, path, writeDSN, readD
 	if err := backfillSearch(ctx, d, w); err != nil {
 		return fail(err)
 	}
+	if d.postgres {
+		if _, err := w.ExecContext(ctx, foldQueueCountsSQL); err != nil {
+			return fail(fmt.Errorf("fold the queue's counts: %w", err))
+		}
+	}
 	for _, wr := range db.writers {
 		if err := db.connectWriter(ctx, wr); err != nil {
 			return fail(err)
@@ -303,7 +308,7 @@ func (db *DB) Postgres() bool { return db.d.postgres }
 func (db *DB) hotQueries() []string {
 	var engine []string
 	if db.d.postgres {
-		engine = []string{lockChatSQL}
+		engine = []string{lockChatSQL, queueAheadPGSQL}
 	}
 	return append(engine,
 		db.d.begin, commitSQL, rollbackSQL, savepointSQL, releaseSQL, rollbackToSQL,

@@ -311,16 +311,39 @@ const queueAheadSQL = `SELECT COUNT(*) FROM tickets
 WHERE ` + queueWaiting + ` AND id <> ?
   AND (queued_at < ? OR (queued_at = ? AND id < ?))`
 
+// queueAheadPGSQL is queueAheadSQL on PostgreSQL: the waiting tickets, a
+// sum the tickets' trigger keeps (migration 0020), less those at or
+// behind this one, the one itself included if written. At a handoff the
+// customer is last: where counting those ahead read the whole queue
+// (about 1 ms a handoff with 5,000 waiting), this reads about one entry.
+const queueAheadPGSQL = `SELECT (SELECT COALESCE(SUM(n), 0) FROM queue_counts) - (SELECT COUNT(*) FROM tickets
+WHERE ` + queueWaiting + ` AND queued_at >= ? AND (queued_at > ? OR id >= ?))`
+
 // QueueAhead counts the tickets waiting in the queue ahead of one queued at
 // queuedAt with that id (which need not be written yet).
 func (tx *Tx) QueueAhead(ctx context.Context, id int64, queuedAt time.Time) (int, error) {
 	var n int
 	at := millis(queuedAt)
-	if err := tx.queryRow(ctx, queueAheadSQL, id, at, at, id).Scan(&n); err != nil {
+	var row rowScanner
+	if tx.d.postgres {
+		row = tx.queryRow(ctx, queueAheadPGSQL, at, at, id)
+	} else {
+		row = tx.queryRow(ctx, queueAheadSQL, id, at, at, id)
+	}
+	if err := row.Scan(&n); err != nil {
 		return 0, fmt.Errorf("queue ahead of %d: %w", id, err)
 	}
 	return n, nil
 }
+
+// foldQueueCountsSQL folds the queue_counts rows of server processes gone
+// into row 0, so that the sum reads few rows (PostgreSQL).
+const foldQueueCountsSQL = `WITH gone AS (
+    DELETE FROM queue_counts
+    WHERE backend <> 0 AND backend NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL)
+    RETURNING n
+)
+UPDATE queue_counts SET n = n + (SELECT COALESCE(SUM(n), 0) FROM gone) WHERE backend = 0`
 
 const botLinesSQL = `SELECT id, created_at, text, media FROM outbox WHERE ticket = ? AND author = 'bot' ORDER BY id`
 
