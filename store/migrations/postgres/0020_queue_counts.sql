@@ -15,6 +15,14 @@ CREATE TABLE queue_counts (
     n        BIGINT NOT NULL
 );
 
+-- Each handoff writes a new version of its process's row, and the sum
+-- reads every version on the table's pages, the dead ones too, until a
+-- page is pruned: PostgreSQL prunes a page it reads once its free space
+-- is below the share the fillfactor keeps free, so with 10 it prunes at
+-- nearly every read and the table stays a page of a few versions (at
+-- the default, 4 pages of up to 800 versions, 0.3 to 0.5 ms a sum).
+ALTER TABLE queue_counts SET (fillfactor = 10);
+
 INSERT INTO queue_counts (backend, n)
 SELECT 0, COUNT(*) FROM tickets WHERE queued_at > 0 AND agent = '' AND status <> 'resolvido';
 
@@ -36,10 +44,19 @@ BEGIN
 END
 $$;
 
-CREATE TRIGGER tickets_queue_count_rows AFTER INSERT OR DELETE ON tickets
-FOR EACH ROW EXECUTE FUNCTION queue_count();
+-- Each fires only when the ticket may move in or out of the queue: most
+-- tickets are created out of it, and most updates (the activity time)
+-- leave its place alone.
+CREATE TRIGGER tickets_queue_count_insert AFTER INSERT ON tickets
+FOR EACH ROW
+WHEN (NEW.queued_at > 0 AND NEW.agent = '' AND NEW.status <> 'resolvido')
+EXECUTE FUNCTION queue_count();
 
--- Most updates of a ticket (its activity time) leave its place alone.
+CREATE TRIGGER tickets_queue_count_delete AFTER DELETE ON tickets
+FOR EACH ROW
+WHEN (OLD.queued_at > 0 AND OLD.agent = '' AND OLD.status <> 'resolvido')
+EXECUTE FUNCTION queue_count();
+
 CREATE TRIGGER tickets_queue_count_update AFTER UPDATE OF queued_at, agent, status ON tickets
 FOR EACH ROW
 WHEN (OLD.queued_at IS DISTINCT FROM NEW.queued_at OR OLD.agent IS DISTINCT FROM NEW.agent
