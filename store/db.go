@@ -1008,6 +1008,10 @@ type queued struct {
 	// table, if set, is the only table the statement reads and changes:
 	// statements on different tables may be sent as one (see combine).
 	table string
+	// row, if set with table, is the key of the one row of table the
+	// statement reads and changes: statements on different rows of a
+	// table may be sent as one too.
+	row string
 	// must, if set, names a write that must change a row (affectLater),
 	// else fails with ErrNotFound.
 	must string
@@ -1030,6 +1034,13 @@ func (tx *Tx) execLater(ctx context.Context, query string, args ...any) error {
 // (no subquery, no trigger reading another table): on PostgreSQL it may
 // share one statement with the writes queued next to it.
 func (tx *Tx) writeLater(ctx context.Context, table, query string, args ...any) error {
+	return tx.writeRowLater(ctx, table, "", query, args...)
+}
+
+// writeRowLater is writeLater for a write that reads and changes the one
+// row of table whose key is row (any unique text for it): on PostgreSQL
+// it may share one statement with writes on other rows of table too.
+func (tx *Tx) writeRowLater(ctx context.Context, table, row, query string, args ...any) error {
 	tx.wrote(query)
 	if tx.pg == nil || !tx.seen[tx.d.sql(query)] {
 		_, err := tx.execIn(ctx, table, query, args...)
@@ -1038,7 +1049,7 @@ func (tx *Tx) writeLater(ctx context.Context, table, query string, args ...any) 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	tx.later = append(tx.later, queued{query: tx.d.sql(query), args: tx.d.args(args), table: table})
+	tx.later = append(tx.later, queued{query: tx.d.sql(query), args: tx.d.args(args), table: table, row: row})
 	return nil
 }
 
@@ -1058,7 +1069,7 @@ func (tx *Tx) affectLater(ctx context.Context, table, what, query string, args .
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	tx.later = append(tx.later, queued{tx.d.sql(query), tx.d.args(args), table, what})
+	tx.later = append(tx.later, queued{query: tx.d.sql(query), args: tx.d.args(args), table: table, must: what})
 	return nil
 }
 
@@ -1165,7 +1176,9 @@ func (tx *Tx) markSeen() {
 // data-modifying WITH queries; the first of stmts joins the run before
 // it when it too changes a table of its own. Those writes then run on
 // one snapshot, in no set order: sound only because each reads and
-// changes its own table, and a table met twice starts a new statement.
+// changes its own table, or its own row of a table (queued.row), and a
+// table met twice starts a new statement unless both name their rows
+// and those differ.
 // Savepoints and other statements are never combined, so a combined
 // statement holds one job's writes only.
 func (tx *Tx) combine(stmts []queued) ([]queued, int) {
@@ -1180,10 +1193,10 @@ func (tx *Tx) combine(stmts []queued) ([]queued, int) {
 		j := i + 1
 		// A write that must change a row ends its statement: only the
 		// last one's count of rows comes back.
-		for j < len(later) && later[j-1].must == "" && later[j].table != "" && !hasTable(later[i:j], later[j].table) {
+		for j < len(later) && later[j-1].must == "" && later[j].table != "" && !clashes(later[i:j], later[j]) {
 			j++
 		}
-		if j == len(later) && later[j-1].must == "" && len(stmts) > 0 && stmts[0].table != "" && !hasTable(later[i:j], stmts[0].table) {
+		if j == len(later) && later[j-1].must == "" && len(stmts) > 0 && stmts[0].table != "" && !clashes(later[i:j], stmts[0]) {
 			parts := append(later[i:j:j], stmts[0])
 			out = append(out, tx.merge(parts))
 			return append(out, stmts[1:]...), len(out) - 1
@@ -1194,10 +1207,11 @@ func (tx *Tx) combine(stmts []queued) ([]queued, int) {
 	return append(out, stmts...), len(out)
 }
 
-// hasTable reports whether one of stmts is on table.
-func hasTable(stmts []queued, table string) bool {
-	for _, q := range stmts {
-		if q.table == table {
+// clashes reports whether q may not share a statement with stmts: one
+// of them is on q's table, and not both name their rows, different ones.
+func clashes(stmts []queued, q queued) bool {
+	for _, s := range stmts {
+		if s.table == q.table && (s.row == "" || q.row == "" || s.row == q.row) {
 			return true
 		}
 	}

@@ -45,7 +45,7 @@ ON CONFLICT (chat, line, kind) DO UPDATE SET due = excluded.due, arg = excluded.
 // SetTimer inserts or moves the timer (t.Chat, t.Line, t.Kind).
 func (tx *Tx) SetTimer(ctx context.Context, t Timer) error {
 	due := millis(t.Due)
-	if err := tx.writeLater(ctx, "timers", setTimerSQL, t.Chat, t.Line, t.Kind, due, t.Arg, due); err != nil {
+	if err := tx.writeRowLater(ctx, "timers", timerRow(t.Chat, t.Line, t.Kind), setTimerSQL, t.Chat, t.Line, t.Kind, due, t.Arg, due); err != nil {
 		return fmt.Errorf("set timer %s: %w", t.Kind, err)
 	}
 	return nil
@@ -64,12 +64,17 @@ func (tx *Tx) RearmTimers(ctx context.Context, line, chat string, now time.Time)
 	return nil
 }
 
+// timerRow is the key of a timer's row, so that a turn's writes of two
+// timers of its chat (the close timer deleted, the reminder set) go in
+// one statement on PostgreSQL.
+func timerRow(chat, line, kind string) string { return chat + "\x00" + line + "\x00" + kind }
+
 const deleteTimerSQL = `DELETE FROM timers WHERE chat = ? AND line = ? AND kind = ?`
 
 // DeleteTimer removes the timer (chat, line, kind); a missing timer is not
 // an error.
 func (tx *Tx) DeleteTimer(ctx context.Context, line, chat, kind string) error {
-	if err := tx.writeLater(ctx, "timers", deleteTimerSQL, chat, line, kind); err != nil {
+	if err := tx.writeRowLater(ctx, "timers", timerRow(chat, line, kind), deleteTimerSQL, chat, line, kind); err != nil {
 		return fmt.Errorf("delete timer %s: %w", kind, err)
 	}
 	return nil

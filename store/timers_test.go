@@ -202,3 +202,71 @@ func TestTimerMovedLaterIsHOT(t *testing.T) {
 		t.Errorf("timer moved 3 times: %d updates, %d HOT; want 3 and 2", updated, hot)
 	}
 }
+
+// TestTimerWritesShareAStatement: on PostgreSQL a turn's writes of two
+// timers of its chat (the close timer deleted, the reminder set) go as
+// one statement with the writes around them, as writes on different
+// tables do; writes on one timer, or on all of a chat's (ClearTimers),
+// keep their order in statements of their own.
+func TestTimerWritesShareAStatement(t *testing.T) {
+	q := func(query, table, row string) queued {
+		return queued{query: postgresDialect.sql(query), args: []any{1}, table: table, row: row}
+	}
+	conv := q(putConversationSQL, "conversations", "")
+	del := q(deleteTimerSQL, "timers", timerRow("c", "l", "close"))
+	set := q(setTimerSQL, "timers", timerRow("c", "l", "remind"))
+	delSame := q(deleteTimerSQL, "timers", timerRow("c", "l", "remind"))
+	clear := q(clearTimersSQL, "timers", "")
+	for _, c := range []struct {
+		name  string
+		later []queued
+		want  int
+	}{
+		{"two timers", []queued{conv, del, set}, 1},
+		{"one timer twice", []queued{conv, delSame, set}, 2},
+		{"all of a chat's", []queued{conv, clear, set}, 2},
+	} {
+		tx := &Tx{later: c.later, merged: map[string]string{}}
+		if got, _ := tx.combine(nil); len(got) != c.want {
+			t.Errorf("%s: %d statements, want %d", c.name, len(got), c.want)
+		}
+	}
+}
+
+// TestTimerWritesInOneUpdate: whatever statements they go in, a job's
+// timer writes leave what they say, in their order.
+func TestTimerWritesInOneUpdate(t *testing.T) {
+	db := openTest(t)
+	ctx := t.Context()
+	due := func(min int) time.Time { return time.Date(2025, 1, 2, 8, min, 0, 0, time.UTC) }
+	turn := func(tx *Tx) error {
+		if err := tx.SetTimer(ctx, Timer{Chat: "c", Line: "l", Kind: "close", Due: due(1)}); err != nil {
+			return err
+		}
+		if err := tx.DeleteTimer(ctx, "l", "c", "close"); err != nil {
+			return err
+		}
+		if err := tx.SetTimer(ctx, Timer{Chat: "c", Line: "l", Kind: "remind", Due: due(2)}); err != nil {
+			return err
+		}
+		if err := tx.DeleteTimer(ctx, "l", "c", "other"); err != nil {
+			return err
+		}
+		return tx.SetTimer(ctx, Timer{Chat: "c", Line: "l", Kind: "remind", Due: due(3)})
+	}
+	for range 3 { // the first runs each statement alone; then they are queued
+		update(t, db, func(tx *Tx) error {
+			if err := tx.ClearTimers(ctx, "l", "c", ""); err != nil {
+				return err
+			}
+			return turn(tx)
+		})
+		view(t, db, func(tx *Tx) error {
+			ts, err := tx.Timers(ctx, "l", "c")
+			if want := []Timer{{"c", "l", "remind", due(3), ""}}; err != nil || !reflect.DeepEqual(ts, want) {
+				t.Errorf("timers: %v, %v; want %v", ts, err, want)
+			}
+			return nil
+		})
+	}
+}
