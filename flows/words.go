@@ -634,6 +634,28 @@ func cuesIn(n string) cues {
 			number = t
 		}
 	}
+	c.readWhose(toks)
+	switch {
+	case strong != "":
+		c.records = strong
+	case tickets && number != "":
+		// A long number beside a ticket word is its protocol.
+		c.records = number
+	case mine != "" && (strings.Contains(sp, " como esta ") || strings.Contains(sp, " como anda ") ||
+		slices.ContainsFunc(toks, func(t string) bool { return !stopWords[t] && !ticketWords[t] })):
+		// "meu chamado" and nothing more asks neither: the menu asks which;
+		// "como está meu chamado" asks how it is going.
+		c.records = mine
+	}
+	return c
+}
+
+// readWhose reads, past what ownerOf reads beside each account, whose
+// the accounts a text names are from the rest of it: a purchase at a
+// store, someone acting on a plan or bill, what the customer bought or
+// received, a payable's bill, what happens to a person's card, a bank's
+// card or app. toks are the text's words, as cuesIn splits them.
+func (c *cues) readWhose(toks []string) {
 	// A purchase in a text naming a store is the customer's as a buyer
 	// ("a compra que fiz na shopee").
 	if k := slices.IndexFunc(toks, func(t string) bool { return t == "compra" || t == "compras" }); k >= 0 {
@@ -691,11 +713,11 @@ func cuesIn(n string) cues {
 	if k := slices.IndexFunc(toks, func(t string) bool { return payables[t] }); k >= 0 {
 		var bill []string
 		for i, t := range toks {
-			if bills[t] || t == "extrato" || t == "extratos" || t == "via" && i > 0 && toks[i-1] == "segunda" {
+			switch {
+			case bills[t] || t == "extrato" || t == "extratos":
 				bill = append(bill, t)
-			}
-			if t == "via" && i > 0 && toks[i-1] == "segunda" {
-				bill = append(bill, "segunda")
+			case t == "via" && i > 0 && toks[i-1] == "segunda":
+				bill = append(bill, t, "segunda")
 			}
 		}
 		if len(bill) > 0 {
@@ -727,19 +749,6 @@ func cuesIn(n string) cues {
 			c.theirs = append(c.theirs, theirs{words: words, owner: toks[b], own: true})
 		}
 	}
-	switch {
-	case strong != "":
-		c.records = strong
-	case tickets && number != "":
-		// A long number beside a ticket word is its protocol.
-		c.records = number
-	case mine != "" && (strings.Contains(sp, " como esta ") || strings.Contains(sp, " como anda ") ||
-		slices.ContainsFunc(toks, func(t string) bool { return !stopWords[t] && !ticketWords[t] })):
-		// "meu chamado" and nothing more asks neither: the menu asks which;
-		// "como está meu chamado" asks how it is going.
-		c.records = mine
-	}
-	return c
 }
 
 // ownerOf reads whose the account at toks[i] is: a brand or bank named
