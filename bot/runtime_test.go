@@ -150,13 +150,8 @@ func TestRunConcurrentChats(t *testing.T) {
 
 func TestInactivityTimersFireInRealRun(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		ctx, cancel := context.WithCancel(context.Background())
-		db := openStore(t, filepath.Join(t.TempDir(), "s.db"))
-		tr := newFakeTransport()
-		fl := testFlow(t)
-		rt := newRuntime(db, fl, tr, SystemClock{})
-		done := make(chan error)
-		go func() { done <- rt.Run(ctx) }()
+		r := startReal(t)
+		ctx, db, tr, fl, rt := r.ctx, r.db, r.tr, r.fl, r.rt
 		if _, err := rt.Receive(ctx, text("c1", "1", "12345678")); err != nil {
 			t.Fatal(err)
 		}
@@ -183,9 +178,7 @@ func TestInactivityTimersFireInRealRun(t *testing.T) {
 		if err != nil || tk.Status != store.StatusResolvido || tk.CloseReason != reasonInactive {
 			t.Errorf("ticket after inactivity: %+v, %v; want resolvido by %s", tk, err, reasonInactive)
 		}
-		cancel()
-		<-done
-		db.Close()
+		r.stop()
 	})
 }
 
@@ -196,13 +189,8 @@ func TestInactivityTimersFireInRealRun(t *testing.T) {
 // at its new due time.
 func TestReminderMovedLaterInRealRun(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		ctx, cancel := context.WithCancel(context.Background())
-		db := openStore(t, filepath.Join(t.TempDir(), "s.db"))
-		tr := newFakeTransport()
-		fl := testFlow(t)
-		rt := newRuntime(db, fl, tr, SystemClock{})
-		done := make(chan error)
-		go func() { done <- rt.Run(ctx) }()
+		r := startReal(t)
+		ctx, db, tr, fl, rt := r.ctx, r.db, r.tr, r.fl, r.rt
 		remind := fl.File.Timeouts.Reminder.Duration
 		if _, err := rt.Receive(ctx, text("c1", "1", "12345678")); err != nil {
 			t.Fatal(err)
@@ -235,10 +223,34 @@ func TestReminderMovedLaterInRealRun(t *testing.T) {
 		if len(got) != n+1 || got[n] != strings.TrimRight(fl.File.Texts.Reminder.Value, "\n ") {
 			t.Fatalf("after the moved reminder's timeout got %q; want the reminder once", got[n:])
 		}
+		r.stop()
+	})
+}
+
+// realRun is a runtime running for real (its loop, workers and timers,
+// on the system clock, inside a synctest bubble), on a new store and the
+// test flow.
+type realRun struct {
+	ctx  context.Context
+	db   *store.DB
+	tr   *fakeTransport
+	fl   *flows.Flow
+	rt   *Runtime
+	stop func() // ends the run, waits for it and closes the store
+}
+
+func startReal(t *testing.T) realRun {
+	ctx, cancel := context.WithCancel(context.Background())
+	r := realRun{ctx: ctx, db: openStore(t, filepath.Join(t.TempDir(), "s.db")), tr: newFakeTransport(), fl: testFlow(t)}
+	r.rt = newRuntime(r.db, r.fl, r.tr, SystemClock{})
+	done := make(chan error)
+	go func() { done <- r.rt.Run(ctx) }()
+	r.stop = func() {
 		cancel()
 		<-done
-		db.Close()
-	})
+		r.db.Close()
+	}
+	return r
 }
 
 // TestResumeAfterRestart leaves received messages unhandled, as a crash

@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"suporte/store/pgtemp"
@@ -33,6 +35,49 @@ func TestMain(m *testing.M) {
 	}
 	srv.Close()
 	os.Exit(code)
+}
+
+// pgConn opens the pass's store and a connection of its own to it, for
+// a test of a statement's plan or shape on PostgreSQL, and runs setup on
+// it; in the SQLite pass it skips (the PostgreSQL pass runs it).
+func pgConn(t *testing.T, what string, setup ...string) *sql.Conn {
+	t.Helper()
+	if testPG == nil {
+		t.Skip(what)
+	}
+	conn, err := openTest(t).r.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	for _, q := range setup {
+		if _, err := conn.ExecContext(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	return conn
+}
+
+// planOf runs an EXPLAIN on conn and returns the plan, a line each.
+func planOf(t *testing.T, conn *sql.Conn, explain string) string {
+	t.Helper()
+	rows, err := conn.QueryContext(t.Context(), explain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, line)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(plan, "\n") + "\n"
 }
 
 // testDSN returns where a test's store lives in this pass: a new SQLite

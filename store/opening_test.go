@@ -356,26 +356,12 @@ func openingJobs(ctx context.Context, db *DB, opens []Opening, fns []func(tx *Tx
 // which reads every entry of the partial index once per statement, the
 // entries of rows changed since the last vacuum included.
 func TestOpeningIdleLooksPerChat(t *testing.T) {
-	if testPG == nil {
-		t.Skip("a PostgreSQL plan")
-	}
-	db := openTest(t)
-	ctx := t.Context()
-	conn, err := db.r.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	for _, q := range []string{
+	conn := pgConn(t, "a PostgreSQL plan",
 		`INSERT INTO inbox (chat, line, msg_id, kind, done) SELECT 'c' || (g % 500), '', 'm' || g, 'text', 1 FROM generate_series(1, 5000) AS g`,
 		`INSERT INTO outbox (chat, line, text, sent_at) SELECT 'c' || (g % 500), '', 'oi', 1 FROM generate_series(1, 5000) AS g`,
 		`ANALYZE inbox`, `ANALYZE outbox`,
-		`SET plan_cache_mode = force_generic_plan`,
-	} {
-		if _, err := conn.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+		`SET plan_cache_mode = force_generic_plan`)
+	ctx := t.Context()
 	for i, c := range []struct {
 		query string
 		args  int
@@ -386,22 +372,7 @@ func TestOpeningIdleLooksPerChat(t *testing.T) {
 			t.Fatal(err)
 		}
 		args := strings.TrimSuffix(strings.Repeat("'{}', ", c.args), ", ")
-		rows, err := conn.QueryContext(ctx, "EXPLAIN (VERBOSE) EXECUTE "+name+"("+args+")")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var line string
-			if err := rows.Scan(&line); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, line)
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		text := strings.Join(plan, "\n")
+		text := planOf(t, conn, "EXPLAIN (VERBOSE) EXECUTE "+name+"("+args+")")
 		if strings.Contains(text, "hashed SubPlan") {
 			t.Errorf("plan of %.60q reads a partial index whole:\n%s", c.query, text)
 		}

@@ -147,25 +147,11 @@ func TestQueueAhead(t *testing.T) {
 // off, last in a queue of thousands, finds their place without reading
 // the queue ahead (which cost about 1 ms a handoff at 5,000 waiting).
 func TestQueueAheadAtHandoffReadsNoQueue(t *testing.T) {
-	if testPG == nil {
-		t.Skip("a PostgreSQL plan")
-	}
-	db := openTest(t)
-	ctx := t.Context()
-	conn, err := db.r.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	for _, q := range []string{
+	conn := pgConn(t, "a PostgreSQL plan",
 		`INSERT INTO tickets (chat, status, queued_at) SELECT 'c' || g, 'aberto', 1000 + g FROM generate_series(1, 3000) AS g`,
 		`ANALYZE tickets`,
-		`SET enable_indexonlyscan = off`, // as the writers
-	} {
-		if _, err := conn.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+		`SET enable_indexonlyscan = off`) // as the writers
+	ctx := t.Context()
 	var last int64
 	if err := conn.QueryRowContext(ctx, `SELECT MAX(id) FROM tickets`).Scan(&last); err != nil {
 		t.Fatal(err)
@@ -181,22 +167,7 @@ func TestQueueAheadAtHandoffReadsNoQueue(t *testing.T) {
 	if ahead != 2999 {
 		t.Errorf("ahead of the last of 3000: %d", ahead)
 	}
-	rows, err := conn.QueryContext(ctx, "EXPLAIN (ANALYZE, BUFFERS, TIMING OFF, COSTS OFF) EXECUTE qa"+args)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan string
-	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
-			t.Fatal(err)
-		}
-		plan += line + "\n"
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
+	plan := planOf(t, conn, "EXPLAIN (ANALYZE, BUFFERS, TIMING OFF, COSTS OFF) EXECUTE qa"+args)
 	m := regexp.MustCompile(`Buffers: shared hit=(\d+)`).FindStringSubmatch(plan)
 	if m == nil {
 		t.Fatalf("no buffer count in the plan:\n%s", plan)

@@ -172,16 +172,8 @@ func TestTimerWake(t *testing.T) {
 // the due time indexed it wrote two. Counted in the transaction's own
 // statistics.
 func TestTimerMovedLaterIsHOT(t *testing.T) {
-	if testPG == nil {
-		t.Skip("a PostgreSQL update's shape")
-	}
-	db := openTest(t)
+	conn := pgConn(t, "a PostgreSQL update's shape")
 	ctx := t.Context()
-	conn, err := db.r.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
 	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
 		t.Fatal(err)
 	}
