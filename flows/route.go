@@ -602,11 +602,12 @@ func (r *router) route(norm, from string) Routing {
 	if cs.with != "" && slices.Contains(out.Unknown, cs.with) {
 		out.Elsewhere = append(out.Elsewhere, cs.with)
 	}
+	strange := func(w string) bool { return slices.Contains(out.Unknown, w) || slices.Contains(guessed, w) }
 	for _, t := range cs.theirs {
 		switch {
-		case t.brand || t.place && (slices.Contains(out.Unknown, t.owner) || slices.Contains(guessed, t.owner)):
+		case t.brand || t.place && strange(t.owner):
 			out.Elsewhere = append(out.Elsewhere, t.words)
-		case t.own || t.held && (slices.Contains(out.Unknown, t.owner) || slices.Contains(guessed, t.owner)):
+		case t.own || t.held && strange(t.owner):
 			out.Owned = append(out.Owned, t.words)
 		}
 	}

@@ -75,7 +75,8 @@ func (fl *Flow) Understand(menu, text string) Answer {
 			return a
 		}
 	}
-	if m, ok := fl.asksMenu(menu, n, false); ok {
+	toks := strings.Fields(spelled(n))
+	if m, ok := fl.asksMenu(menu, toks, onlyMenu); ok {
 		return Answer{Kind: AnswerGo, Node: m, Routing: Routing{Reason: ReasonMenu}}
 	}
 	var r Routing
@@ -84,7 +85,7 @@ func (fl *Flow) Understand(menu, text string) Answer {
 	}
 	// A menu asked to be shown among other words ("manda o menu de novo,
 	// apaguei sem querer") is shown, unless the text asks for a person.
-	if m, ok := fl.asksMenu(menu, n, true); ok && !fl.handoff(r) {
+	if m, ok := fl.asksMenu(menu, toks, showMenu); ok && !fl.handoff(r) {
 		r.Reason = ReasonMenu
 		return Answer{Kind: AnswerGo, Node: m, Routing: r}
 	}
@@ -102,7 +103,7 @@ func (fl *Flow) Understand(menu, text string) Answer {
 	}
 	// Routing found nothing: a menu named is the answer ("escolhi errado.
 	// menu principal"), unless a person is the text's best bet.
-	if m, ok := fl.namesMenu(menu, n); ok && (len(r.Ranking) == 0 || fl.nodes[r.Ranking[0].Node].Type.Value != KindHandoff) {
+	if m, ok := fl.asksMenu(menu, toks, namedMenu); ok && (len(r.Ranking) == 0 || fl.nodes[r.Ranking[0].Node].Type.Value != KindHandoff) {
 		r.Reason = ReasonMenu
 		return Answer{Kind: AnswerGo, Node: m, Routing: r}
 	}
@@ -235,52 +236,44 @@ var helpWords = setOf(`ajuda ajudar ajude duvida duvidas orientar orientacao`)
 var showWords = setOf(`voltar volta retornar mostrar mostra manda mande mandar envia envie enviar reenvia reenviar ver
 	novo lista listar`)
 
-// asksMenu reads a text that asks for a menu and names no topic: "quero
-// voltar pro menu principal" is the main menu; "quais opções vocês têm"
-// or "preciso de ajuda com o sistema" the menu shown. It is answered
-// with the menu, not with "não entendi". Among other words (lenient), a
-// menu is asked for when it is asked to be shown: "me manda as opções de
-// novo que apertei errado", not "o ID que pedem no começo da conversa".
-func (fl *Flow) asksMenu(menu, n string, lenient bool) (string, bool) {
+// How a text asks for a menu (see asksMenu).
+type menuAsk int
+
+const (
+	onlyMenu  menuAsk = iota // it says nothing else: "quais opções vocês têm", "preciso de ajuda com o sistema"
+	showMenu                 // among other words, asked to be shown: "me manda as opções de novo que apertei errado"
+	namedMenu                // named, when routing found nothing else: "escolhi errado. menu principal"
+)
+
+// asksMenu reads whether the words of a text, toks, ask for a menu in
+// the way how says, and which: the main menu when it is named ("quero
+// voltar pro menu principal"; "começo" only after "pro", "ao", "do" or
+// "o", never "por onde começo", and not when only named), else the menu
+// shown. It is answered with that menu, not with "não entendi". "O ID
+// que pedem no começo da conversa" asks for none.
+func (fl *Flow) asksMenu(menu string, toks []string, how menuAsk) (string, bool) {
 	main, asks, show := false, false, false
-	toks := strings.Fields(spelled(n))
 	for i, t := range toks {
 		switch {
-		case mainWords[t] || t == "comeco" && i > 0 && toStart[toks[i-1]]:
+		case mainWords[t] || how != namedMenu && t == "comeco" && i > 0 && toStart[toks[i-1]]:
 			main, asks = true, true
 		case menuWords[t]:
 			asks = true
-		case helpWords[t] && !lenient:
+		case helpWords[t] && how == onlyMenu:
 			asks = true
 		case showWords[t]:
 			show = true
-		case !lenient && !stopWords[t]:
+		case how == onlyMenu && !stopWords[t]:
 			return "", false
 		}
 	}
 	switch {
-	case !asks || lenient && !show:
+	case !asks || how == showMenu && !show:
 		return "", false
 	case main:
 		return fl.Root(), true
 	}
 	return menu, true
-}
-
-// namesMenu reads a text that names a menu or its choices ("escolhi
-// errado. menu principal", "quais assuntos vocês atendem?"), for when
-// routing found nothing else in it: "no começo da conversa" names none.
-func (fl *Flow) namesMenu(menu, n string) (string, bool) {
-	asks := ""
-	for _, t := range strings.Fields(spelled(n)) {
-		switch {
-		case mainWords[t]:
-			return fl.Root(), true
-		case menuWords[t]:
-			asks = menu
-		}
-	}
-	return asks, asks != ""
 }
 
 // handoff reports whether routing r leads to a person, or asks about one.
