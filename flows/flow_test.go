@@ -23,6 +23,15 @@ func loadShipped(tb testing.TB) *Flow {
 	return fl
 }
 
+// loadRanking is the shipped flows routed by the ranking and its rules
+// alone, without the learned model: what the ranking tests pin down.
+func loadRanking(tb testing.TB) *Flow {
+	tb.Helper()
+	fl := loadShipped(tb)
+	fl.router.learned = nil
+	return fl
+}
+
 // parseValid parses testdata/lint/valid.yaml with old replaced by new
 // (nothing replaced when old is empty), failing the test on any problem.
 func parseValid(tb testing.TB, old, new string) *Flow {

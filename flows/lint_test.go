@@ -107,6 +107,8 @@ var lintCases = []struct {
 		"-20m", `invalid duration "-20m"`},
 	{"ask-no-id", []string{`  ask: "Me envie seu ID Suporte."`, `  ask: "Me envie o número do seu cadastro."`},
 		"número do seu cadastro", `ask must tell the customer to send their ID Suporte`},
+	{"bad-phrasebook", []string{"  menu_style: text\n", "  menu_style: text\n  phrasebook: sim\n"},
+		"phrasebook: sim", `phrasebook must be builtin or none, not "sim"`},
 	{"bad-menu-style", []string{"  menu_style: text\n", "  menu_style: buttons\n"},
 		"buttons", `menu_style must be text or poll, not "buttons"`},
 	{"example-elsewhere", []string{"    title: Boletos\n", "    title: Boletos\n    examples:\n      - nota\n"},

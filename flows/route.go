@@ -57,9 +57,9 @@ func (h How) String() string {
 	return [...]string{"stem", "typo", "meaning"}[h]
 }
 
-// tuning holds routing's constants. They were set on the labelled set in
-// flows/testdata/routing (route_eval_test.go prints its figures): change
-// them only with those figures at hand.
+// tuning holds routing's constants. They were set on the labelled sets in
+// flows/phrasebook (route_eval_test.go prints their figures): change them
+// only with those figures at hand.
 type tuning struct {
 	inherit      float64 // a menu's phrases and words count this much for each level below it
 	typo1        float64 // a word one edit away counts this much
@@ -82,6 +82,10 @@ type tuning struct {
 	apart        float64 // how far ahead of its siblings a node under the menu the text names must be (see clearUnder)
 	action       float64 // the score of a trail named for another action than the one the text asks for (see actionWeigh)
 	long         float64 // a text with more content words than this is long: the thresholds above scale by sqrt(long/words) (see bar)
+	learnGo      float64 // the learned model's least probability to go to its best node (see learnedAnswer)...
+	learnAlone   float64 // ...and where the ranking found nothing
+	learnOut     float64 // its probability that a text belongs to no node over which nothing is entered
+	learnHere    float64 // how much more likely a node under the menu shown is
 }
 
 var tuned = tuning{
@@ -106,6 +110,10 @@ var tuned = tuning{
 	apart:        1.5,
 	action:       0.5,
 	long:         6,
+	learnGo:      0.8,
+	learnAlone:   0.999,
+	learnOut:     0.02,
+	learnHere:    2,
 }
 
 // maxAsk is how many topics "É sobre X ou Y?" names at most.
@@ -147,6 +155,11 @@ type Routing struct {
 	// knows: "plano da academia"): a trail is entered only when it knows
 	// two of the text's other words.
 	Owned []string
+	// Learned is the learned model's best guesses for the text (see
+	// learn.go), and Why the words that most favour its first over its
+	// second, when the flow learns from the phrasebook.
+	Learned []Guess
+	Why     []string
 
 	words int  // the text's content words, one per stem
 	both  bool // it asks about two things at once (see cues)
@@ -205,6 +218,7 @@ type router struct {
 	named    map[string]string   // a title or label, normalized: its node ("" when two nodes share it)
 	gloss    *glossary           // the editors' glossary, applied to the index's phrases and to texts
 	deletes  map[string][]string // deletion variant -> the index words it comes from
+	learned  *model              // what the phrasebook and the flow's phrases teach (see learn.go); nil when the flow does not ask for it
 }
 
 type routeNode struct {
@@ -392,6 +406,9 @@ func buildRouter(fl *Flow, t tuning) *router {
 	}
 	for _, ws := range r.deletes {
 		slices.Sort(ws) // deterministic typo candidates
+	}
+	if fl.File.Settings.Phrasebook == "builtin" {
+		r.learned = train(fl, r.gloss, nil)
 	}
 	return r
 }

@@ -10,13 +10,18 @@ import (
 	"testing"
 )
 
-// The routing measure: flows/testdata/routing/*.tsv hold customer
-// phrasings for the shipped flows.yaml, each labelled with the node a
-// person would send it to ("-" for text that belongs to no trail). The
-// test answers each one as written at the main menu, and again at each
-// sub-menu, exactly as the engine does, and prints the figures; it fails
-// below the targets at the main menu on every set, and at the
-// sub-menus (all together) on the held-out sets.
+// The routing measure: flows/phrasebook/*.tsv hold customer phrasings
+// for the shipped flows.yaml, each labelled with the node a person would
+// send it to ("-" for text that belongs to no trail). They are also what
+// the learned model learns from (see learn.go), so each set is measured
+// by a model trained on the others only (leave one set out): to the
+// model, every set is text it never saw. The test answers each phrase as
+// written at the main menu, and again at each sub-menu, exactly as the
+// engine does, and prints the figures; it fails below each set's floor
+// at the main menu, and at the sub-menus (all together) on the held-out
+// sets. The ranking and its rules, though, were tuned looking at the
+// sets up to holdout23; the history below is theirs, with the ranking
+// alone.
 //
 // phrases.tsv is the tuned set: the router's constants and flows.yaml's
 // examples were chosen looking at it. The holdout sets were written
@@ -211,8 +216,27 @@ import (
 // and measured once (without two and one phrases that were word for word
 // examples): holdout24 81.9% direct and 90.5% within one confirmation at
 // the main menu, eleven out-of-scope texts into a trail; holdout25 85.3%
-// and 93.5%, three. Nothing was changed for them: they are held where
-// they came in, unseen.
+// and 93.5%, three. Nothing was changed for them.
+//
+// Then the learned model joined the ranking (learn.go, learnedAnswer),
+// trained on the twenty-six sets, and holdout26.tsv (an auto repair
+// shop) and holdout27.tsv (a beauty salon) were written blind and
+// measured once with it (without three and six phrases that were word
+// for word examples): holdout26 92.7% direct and 96.6% within one
+// confirmation at the main menu, three out-of-scope texts into a trail
+// (the ranking alone: 84.0%, 92.7%, twelve); holdout27 93.9%, 97.1%, two
+// (alone: 84.0%, 94.7%, eight). The answer's policy was then set on
+// them and on the others left out in turn, and holdout28.tsv (a
+// pharmacy) and holdout29.tsv (a farm-supply store, regional speech)
+// were written blind and measured once (without three phrases each):
+// holdout28 93.0% and 96.3% at the main menu, three into a trail (alone:
+// 85.5%, 93.4%, ten); holdout29 90.3% and 95.8%, two (alone: 77.1%,
+// 91.1%, six). Learning from customers' phrasings met the first two
+// targets on unseen text where twenty rounds of rules had not; text of
+// the customer's own life that shares the trails' words still enters a
+// trail two or three times in ninety. All four then joined the
+// phrasebook; the floors below are each set's figures with the others
+// learned.
 var labelledSets = []struct {
 	name           string
 	minIn, min     int     // the least in-scope and out-of-scope phrases it holds
@@ -220,32 +244,36 @@ var labelledSets = []struct {
 	direct, within float64 // the least direct accuracy, and within one confirmation
 	intoTrail      int     // the most out-of-scope phrases into a trail at one menu: 0, the target, but where a held-out set came out
 }{
-	{"phrases.tsv", 150, 40, false, 85, 95, 0},
-	{"holdout.tsv", 150, 40, true, 85, 95, 0},
-	{"holdout2.tsv", 60, 15, true, 85, 95, 0},
-	{"holdout3.tsv", 60, 15, true, 85, 95, 0},
-	{"holdout4.tsv", 150, 25, true, 91, 95, 0},
-	{"holdout5.tsv", 150, 40, true, 92, 97, 0},
-	{"holdout6.tsv", 150, 40, true, 89, 94, 0},
-	{"holdout7.tsv", 150, 40, true, 89, 96, 1},
-	{"holdout8.tsv", 150, 40, true, 87, 95, 1},
-	{"holdout9.tsv", 150, 40, true, 85, 92, 2},
-	{"holdout10.tsv", 150, 40, true, 79, 92, 2},
-	{"holdout11.tsv", 150, 40, true, 85, 93, 0},
-	{"holdout12.tsv", 150, 40, true, 92, 97, 1},
-	{"holdout13.tsv", 150, 40, true, 88, 95, 2},
-	{"holdout14.tsv", 150, 40, true, 84, 92, 2},
-	{"holdout15.tsv", 150, 40, true, 88, 96, 4},
-	{"holdout16.tsv", 150, 40, true, 88, 93, 1},
-	{"holdout17.tsv", 150, 40, true, 87, 92, 7},
-	{"holdout18.tsv", 150, 40, true, 85, 92, 11},
-	{"holdout19.tsv", 150, 40, true, 85, 92, 4},
-	{"holdout20.tsv", 150, 40, true, 83, 92, 4},
-	{"holdout21.tsv", 150, 40, true, 82, 90, 9},
-	{"holdout22.tsv", 150, 40, true, 79, 90, 6},
-	{"holdout23.tsv", 150, 40, true, 81, 91, 5},
-	{"holdout24.tsv", 150, 40, true, 80, 89, 12},
-	{"holdout25.tsv", 150, 40, true, 84, 92, 4},
+	{"phrases.tsv", 150, 40, false, 95, 98, 0},
+	{"holdout.tsv", 150, 40, true, 95, 97, 0},
+	{"holdout2.tsv", 60, 15, true, 99, 99, 0},
+	{"holdout3.tsv", 60, 15, true, 97, 98, 0},
+	{"holdout4.tsv", 150, 25, true, 95, 96, 0},
+	{"holdout5.tsv", 150, 40, true, 94, 96, 0},
+	{"holdout6.tsv", 150, 40, true, 91, 94, 1},
+	{"holdout7.tsv", 150, 40, true, 95, 96, 2},
+	{"holdout8.tsv", 150, 40, true, 96, 98, 1},
+	{"holdout9.tsv", 150, 40, true, 94, 95, 1},
+	{"holdout10.tsv", 150, 40, true, 93, 94, 0},
+	{"holdout11.tsv", 150, 40, true, 96, 98, 1},
+	{"holdout12.tsv", 150, 40, true, 97, 99, 1},
+	{"holdout13.tsv", 150, 40, true, 96, 98, 0},
+	{"holdout14.tsv", 150, 40, true, 97, 98, 2},
+	{"holdout15.tsv", 150, 40, true, 97, 98, 0},
+	{"holdout16.tsv", 150, 40, true, 95, 97, 0},
+	{"holdout17.tsv", 150, 40, true, 95, 96, 4},
+	{"holdout18.tsv", 150, 40, true, 97, 98, 7},
+	{"holdout19.tsv", 150, 40, true, 94, 96, 4},
+	{"holdout20.tsv", 150, 40, true, 95, 97, 2},
+	{"holdout21.tsv", 150, 40, true, 94, 96, 6},
+	{"holdout22.tsv", 150, 40, true, 92, 96, 5},
+	{"holdout23.tsv", 150, 40, true, 91, 95, 2},
+	{"holdout24.tsv", 150, 40, true, 93, 95, 0},
+	{"holdout25.tsv", 150, 40, true, 94, 96, 1},
+	{"holdout26.tsv", 150, 40, true, 92, 97, 5},
+	{"holdout27.tsv", 150, 40, true, 93, 96, 2},
+	{"holdout28.tsv", 150, 40, true, 92, 95, 3},
+	{"holdout29.tsv", 150, 40, true, 88, 94, 3},
 }
 
 type labelled struct {
@@ -256,7 +284,7 @@ type labelled struct {
 
 func readLabelled(t testing.TB, name string) []labelled {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", "routing", name))
+	f, err := os.Open(filepath.Join("phrasebook", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,6 +328,7 @@ func TestRoutingLabelledSet(t *testing.T) {
 	for _, s := range labelledSets {
 		t.Run(strings.TrimSuffix(s.name, ".tsv"), func(t *testing.T) {
 			set := readLabelled(t, s.name)
+			fl := unseen(fl, s.name)
 			main := measureRouting(t, fl, s.name, set, fl.Root())
 			main.log(t, s.name+" at the main menu")
 			if main.in < s.minIn || main.oos < s.min {
@@ -318,6 +347,19 @@ func TestRoutingLabelledSet(t *testing.T) {
 			}
 		})
 	}
+}
+
+// unseen is fl with its learned model trained without the phrasebook's
+// set name: the set is measured as text the model never saw.
+func unseen(fl *Flow, name string) *Flow {
+	if fl.router.learned == nil {
+		return fl
+	}
+	cp := *fl
+	r := *fl.router
+	r.learned = train(fl, r.gloss, func(set string) bool { return set == name })
+	cp.router = &r
+	return &cp
 }
 
 // allLabelled is every labelled phrase of every set.

@@ -114,7 +114,7 @@ func TestTold(t *testing.T) {
 // TestActionWeighs: the verb says which trail of a topic the text is
 // about, over nouns the topic's trails share, and says so in the ranking.
 func TestActionWeighs(t *testing.T) {
-	fl := loadShipped(t)
+	fl := loadRanking(t)
 	wantGo(t, fl, []routeCase{
 		{"estornar a nota de produto", "notas-cancelar"},
 		{"como arrumo a nota de serviço", "notas-cancelar"},
@@ -174,7 +174,7 @@ func TestTypoBudget(t *testing.T) {
 // TestUnderstand pins the behaviours editors and customers rely on, on
 // the shipped flows.
 func TestUnderstand(t *testing.T) {
-	fl := loadShipped(t)
+	fl := loadRanking(t)
 	tests := []struct {
 		name string
 		menu string
@@ -230,7 +230,7 @@ func TestUnderstand(t *testing.T) {
 // TestRouteExplains checks that a ranking says which words counted, how
 // and where they were found.
 func TestRouteExplains(t *testing.T) {
-	fl := loadShipped(t)
+	fl := loadRanking(t)
 	r := fl.Route("esqueci minha snha", "")
 	if len(r.Ranking) == 0 || r.Ranking[0].Node != "acesso" {
 		t.Fatalf("Route ranking = %+v; want acesso first", r.Ranking)
@@ -260,7 +260,7 @@ func TestRouteExplains(t *testing.T) {
 // to boletos-emitir on "nfe" credited to the boletos menu, which has no
 // such word: an inherited match was read from another node's slot.)
 func TestRouteMatchesOwnPhrases(t *testing.T) {
-	fl := loadShipped(t)
+	fl := loadRanking(t)
 	r := fl.router
 	has := func(node, source string) bool {
 		i, ok := r.index[node]
@@ -296,7 +296,7 @@ func TestRouteMatchesOwnPhrases(t *testing.T) {
 // TestIncidentalWords: a word only examples use weighs less than it would
 // if a title, label or keyword named it; a named word keeps its weight.
 func TestIncidentalWords(t *testing.T) {
-	fl := loadShipped(t)
+	fl := loadRanking(t)
 	full := tuned
 	full.incidental = 1
 	r, plain := fl.router, buildRouter(fl, full)
@@ -316,7 +316,7 @@ func TestIncidentalWords(t *testing.T) {
 // TestRouteDeterministic routes the same texts twice, and from a freshly
 // parsed copy: the same answers, the same scores.
 func TestRouteDeterministic(t *testing.T) {
-	a, b := loadShipped(t), loadShipped(t)
+	a, b := loadRanking(t), loadRanking(t)
 	for _, c := range allLabelled(t) {
 		x, y, z := a.Route(c.phrase, ""), a.Route(c.phrase, ""), b.Route(c.phrase, "")
 		if !reflect.DeepEqual(x, y) || !reflect.DeepEqual(x, z) {
@@ -394,7 +394,7 @@ func TestTypoWithinBothBudgets(t *testing.T) {
 // TestAloneAmongUnknown: one known word among words no node knows leads
 // into no trail; the customer is asked, and a menu still opens.
 func TestAloneAmongUnknown(t *testing.T) {
-	fl := loadShipped(t)
+	fl := loadRanking(t)
 	for _, text := range []string{"quero uma receita de pudim", "o cartão da academia venceu"} {
 		for _, menu := range []string{fl.Root(), "financeiro", "boletos"} {
 			a := fl.Understand(menu, text)
@@ -412,7 +412,7 @@ func TestAloneAmongUnknown(t *testing.T) {
 // trail among the story around them; a long message about nothing here
 // leads into no trail, not even on a main-menu keyword lost in it.
 func TestLongMessages(t *testing.T) {
-	fl := loadShipped(t)
+	fl := loadRanking(t)
 	wantGo(t, fl, []routeCase{
 		{"Boa tarde! Aqui é o Roberto da Ferragens Silva, a gente usa a Conta Azul faz uns dois anos e nunca tive problema, mas hoje de manhã a nota da venda pra construtora voltou com rejeição e o caminhão já está esperando pra sair, me ajudem por favor", "notas-rejeitada"},
 		{"olá, trabalho numa distribuidora de bebidas, semana passada o gerente do banco trocou nossa conta de agência e desde então as movimentações pararam de entrar sozinhas no sistema, o que preciso fazer pra voltar a sincronizar?", "financeiro-conexao"},
@@ -428,7 +428,7 @@ func TestLongMessages(t *testing.T) {
 // TestRouteConcurrent: messages routed at once (one per chat) share the
 // scratch pool, and each gets the answer it gets alone.
 func TestRouteConcurrent(t *testing.T) {
-	fl := loadShipped(t)
+	fl := loadRanking(t)
 	texts := []string{"minha nota foi rejeitada pela sefaz", "esqueci minha senha", "o itaú desconectou", "kkkk",
 		strings.Repeat("boleto pago e não compensou, ", 12), "como emito nota de serviço"}
 	want := make([]Routing, len(texts))
@@ -484,7 +484,7 @@ func TestElsewhereIn(t *testing.T) {
 // though it shares a topic word with one; the same cues beside the
 // company's business do not stop it.
 func TestPersonalLife(t *testing.T) {
-	fl := loadShipped(t)
+	fl := loadRanking(t)
 	var menus []string
 	for _, n := range fl.Nodes() {
 		if n.Type.Value == KindMenu {
@@ -548,7 +548,7 @@ func TestToldRejection(t *testing.T) {
 // TestTurningTheBotDown: refusing the bot, or asking for "gente", asks
 // for a person; "a gente" is still us.
 func TestTurningTheBotDown(t *testing.T) {
-	fl := loadShipped(t)
+	fl := loadRanking(t)
 	for _, text := range []string{"chega de robô", "não quero falar com máquina", "preciso falar com gente, por favor", "cansei de menu",
 		"o robô não entendeu nada, me passa pra um atendente", "esse bot é burro, quero falar com gente"} {
 		if a := fl.Understand(fl.Root(), text); a.Kind != AnswerGo || a.Node != "atendente" {
@@ -564,7 +564,7 @@ func TestTurningTheBotDown(t *testing.T) {
 // once ("tanto X quanto Y") opens the menu, which shows both; without
 // the construction the best trail still wins.
 func TestBothOpensTheMenu(t *testing.T) {
-	fl := loadShipped(t)
+	fl := loadRanking(t)
 	wantGo(t, fl, []routeCase{
 		{"quero aprender tanto a emitir boleto quanto a mandar a cobrança", "boletos"},
 		{"me explica tanto a conciliação como as contas a pagar", "financeiro"},
@@ -576,7 +576,7 @@ func TestBothOpensTheMenu(t *testing.T) {
 // deactivated as blocked and reactivating as unblocking, and money or a
 // cheque taken by hand as an entry of the books, not a boleto.
 func TestShippedGlossaryByHand(t *testing.T) {
-	fl := loadShipped(t)
+	fl := loadRanking(t)
 	wantGo(t, fl, []routeCase{
 		{"a vendedora ficou inativa, como reativo ela", "acesso"},
 		{"dá pra reativar a conta do estagiário?", "acesso"},
@@ -592,7 +592,7 @@ func TestShippedGlossaryByHand(t *testing.T) {
 // tickets work (Como acompanhar chamados); "ligar" a bank is connecting
 // it, not calling.
 func TestShippedGlossaryTickets(t *testing.T) {
-	fl := loadShipped(t)
+	fl := loadRanking(t)
 	wantGo(t, fl, []routeCase{
 		{"me passa o status do meu ticket", "meus-chamados"},
 		{"qual o prazo de resposta pra um ticket?", "chamados-como-acompanhar"},
@@ -606,7 +606,7 @@ func TestShippedGlossaryTickets(t *testing.T) {
 // tento emitir") tells, it does not ask, so a story of a failed try
 // still reaches it, and so does asking where, with the event told.
 func TestEventTrailNeedsAnEvent(t *testing.T) {
-	fl := loadShipped(t)
+	fl := loadRanking(t)
 	wantGo(t, fl, []routeCase{
 		{"como faz pra emitir nota pra prefeitura aqui de Itajaí?", "notas-nfse"},
 		{"quando tento emitir a nota aparece cst inválido", "notas-rejeitada"},
@@ -661,7 +661,7 @@ func TestSomeoneIsAPerson(t *testing.T) {
 // action, or naming what only the trail's title names (NFS-e), still
 // goes to the trail.
 func TestBareTextOpensTheTitledMenu(t *testing.T) {
-	fl := loadShipped(t)
+	fl := loadRanking(t)
 	for _, tt := range []struct{ text, want string }{
 		{"tenho uma dúvida de cobranças", "boletos"},
 		{"cobrança", "boletos"},
@@ -681,7 +681,7 @@ func TestBareTextOpensTheTitledMenu(t *testing.T) {
 // work goes to the trail explaining it, even with a possessive; "meu
 // chamado" alone, or a ticket with someone else, settles nothing.
 func TestTicketsOrHowTheyWork(t *testing.T) {
-	fl := loadShipped(t)
+	fl := loadRanking(t)
 	for _, tt := range []struct{ text, want string }{
 		{"o protocolo 7731902 já andou?", "meus-chamados"},
 		{"tem algum protocolo meu em aberto?", "meus-chamados"},
@@ -735,7 +735,7 @@ func TestHowOrHowItIs(t *testing.T) {
 // allowed was rejected, stopping using the product is leaving it, and a
 // person asked to look is a person.
 func TestLanguageOfTheTrade(t *testing.T) {
-	fl := loadShipped(t)
+	fl := loadRanking(t)
 	wantGo(t, fl, []routeCase{
 		{"não consigo vincular com os pagamentos que já lancei", "financeiro-conciliacao"},
 		{"tem como o itaú mandar tudo sem precisar baixar arquivo?", "financeiro-conexao"},
@@ -755,7 +755,7 @@ func TestLanguageOfTheTrade(t *testing.T) {
 // reads: a note's model, a boleto the bank calls invalid, a year paid at
 // once, a phone call to support.
 func TestShippedGlossaryRound8(t *testing.T) {
-	fl := loadShipped(t)
+	fl := loadRanking(t)
 	wantGo(t, fl, []routeCase{
 		{"nota modelo 65 no balcão, como emito", "notas-nfe"},
 		{"o banco diz boleto inválido quando o cliente tenta pagar", "boletos-registro"},
@@ -769,7 +769,7 @@ func TestShippedGlossaryRound8(t *testing.T) {
 // entries without typing them wants the bank's feed; the trade's words
 // the glossary reads.
 func TestRound9(t *testing.T) {
-	fl := loadShipped(t)
+	fl := loadRanking(t)
 	wantNoTrail(t, fl, "troquei a senha do app do itau e não consigo entrar", "como vejo o extrato do meu fgts")
 	wantGo(t, fl, []routeCase{
 		{"preciso de alguém pra resolver isso comigo", "atendente"},
@@ -785,7 +785,7 @@ func TestRound9(t *testing.T) {
 // the plan; a note not accepted was rejected; the person at support is a
 // person; a boleto the bank will not take is not registered.
 func TestRound10(t *testing.T) {
-	fl := loadShipped(t)
+	fl := loadRanking(t)
 	wantNoTrail(t, fl, "esqueci a senha do meu iphone", "me passa o telefone da farmácia")
 	if a := fl.Understand(fl.Root(), "o plano atual tem emissão de boleto?"); !slices.Contains(a.nodes(), "plano") {
 		t.Errorf("Understand(o plano atual tem emissão de boleto?) = %s %v; want plano among them%s", a.Kind, a.nodes(), top(a.Routing))
@@ -802,7 +802,7 @@ func TestRound10(t *testing.T) {
 // account, a branch's hours and a purchase not made enter no trail; a
 // ticket opened with someone else is not the customer's here.
 func TestRound11OwnLife(t *testing.T) {
-	fl := loadShipped(t)
+	fl := loadRanking(t)
 	wantNoTrail(t, fl, "mandei isso no grupo errado, foi mal", "preciso da segunda via da minha cnh",
 		"o horário do voo pra recife mudou?", "meu login no uber tá bloqueado", "queria abrir conta no itaú pra mim",
 		"o banco abre sábado?", "apareceu compra que eu não fiz no cartão")
@@ -815,7 +815,7 @@ func TestRound11OwnLife(t *testing.T) {
 // subject; the product's own charge is the subscription; sessions and
 // classes are services; lines checked against the bank are reconciled.
 func TestRound12(t *testing.T) {
-	fl := loadShipped(t)
+	fl := loadRanking(t)
 	wantGo(t, fl, []routeCase{
 		{"o protocolo que abri sobre o boleto já foi respondido?", "meus-chamados"},
 		{"a fatura da conta azul veio com valor diferente", "plano"},
@@ -828,7 +828,7 @@ func TestRound12(t *testing.T) {
 // home's gate, a purchase from a store, another ERP's login, a gym's
 // charge and an ATM enter no trail.
 func TestRound12OwnLife(t *testing.T) {
-	fl := loadShipped(t)
+	fl := loadRanking(t)
 	wantNoTrail(t, fl, "o itaú cancelou meu cartão de crédito", "preciso pagar a conta da cemig", "o portão da garagem travou",
 		"quero devolver uma compra que fiz na amazon", "meu login do bling expirou", "a cobrança da smartfit veio errada",
 		"o caixa eletrônico engoliu meu cartão")
@@ -838,7 +838,7 @@ func TestRound12OwnLife(t *testing.T) {
 // about; a person only named does not; the trade's words the glossary
 // reads this round.
 func TestRound13(t *testing.T) {
-	fl := loadShipped(t)
+	fl := loadRanking(t)
 	if a := fl.Understand(fl.Root(), "quero conversar com uma pessoa sobre o boleto que não registra"); a.Kind == AnswerGo && a.Node != "atendente" {
 		t.Errorf("Understand(conversar com uma pessoa sobre o boleto) = go %s; want no trail but the handoff%s", a.Node, top(a.Routing))
 	}
@@ -857,7 +857,7 @@ func TestRound13(t *testing.T) {
 // person, savings, and a card unblocked at its bank enter no trail;
 // moving money is no handoff; reconnecting is connecting.
 func TestRound14(t *testing.T) {
-	fl := loadShipped(t)
+	fl := loadRanking(t)
 	wantNoTrail(t, fl, "segue o boleto do conserto, qualquer coisa me chama", "o técnico vem aqui em casa amanhã ver o chamado da internet",
 		"quero devolver a compra que fiz na magalu", "mandei um pix errado, como cancelo?", "quanto rende a poupança?",
 		"o inter bloqueou meu cartão, como desbloqueio")
@@ -873,7 +873,7 @@ func TestRound14(t *testing.T) {
 // meal voucher, a pix "você me mandou" and a message opening with
 // "chefe" enter no trail; lunch is opening hours only as a time.
 func TestRound15(t *testing.T) {
-	fl := loadShipped(t)
+	fl := loadRanking(t)
 	wantNoTrail(t, fl, "meu chip não pega, como desbloqueio", "a loja do shopping abre domingo?", "onde emito a guia no portal do governo",
 		"o saldo do vale refeição sumiu", "o pix que você me mandou não chegou", "chefe, a nota do fornecedor chegou?")
 	if a := fl.Understand(fl.Root(), "vocês atendem no horário de almoço?"); a.Kind != AnswerGo || a.Node != "canais" {
@@ -914,7 +914,7 @@ func wantNoTrail(t *testing.T, fl *Flow, texts ...string) {
 // person is no lone word among unknown ones, and a ticket mentioned
 // beside it does not rule the handoff out.
 func TestRound16(t *testing.T) {
-	fl := loadShipped(t)
+	fl := loadRanking(t)
 	if a := fl.Understand(fl.Root(), "acompanhar chamados"); a.Node != "chamados" {
 		t.Errorf("Understand(acompanhar chamados) = %s %v; want the chamados menu%s", a.Kind, a.nodes(), top(a.Routing))
 	}
@@ -980,7 +980,7 @@ var whoseRounds = []struct {
 // TestWhoseRounds: whose a thing is, and whom a message is meant for,
 // keep a text out of the trails (see whoseRounds).
 func TestWhoseRounds(t *testing.T) {
-	fl := loadShipped(t)
+	fl := loadRanking(t)
 	for _, r := range whoseRounds {
 		t.Run(r.name, func(t *testing.T) {
 			defer func() {
@@ -999,7 +999,7 @@ func TestWhoseRounds(t *testing.T) {
 // routing found nothing else; a text asking what tickets are ("é o mesmo
 // que", "pra que serve", "como funcionam") gets how they work.
 func TestMenuAsked(t *testing.T) {
-	fl := loadShipped(t)
+	fl := loadRanking(t)
 	for _, c := range []struct{ at, text, want string }{
 		{"inicio", "manda as opções de novo, apaguei a conversa", "inicio"},
 		{"notas", "me manda as opções de novo, apaguei a conversa", "notas"},

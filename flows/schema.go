@@ -35,6 +35,7 @@ type Settings struct {
 	FloodMax   int           `yaml:"flood_max"`   // more messages than this from one chat within flood_per...
 	FloodPer   Duration      `yaml:"flood_per"`   // ...are kept on the ticket but not answered, with one polite note
 	Media      MediaSettings `yaml:"media"`       // caps on the files customers send
+	Phrasebook string        `yaml:"phrasebook"`  // "builtin": routing also learns from the shipped phrasebook (see learn.go); "" or "none": only from this file
 }
 
 // CalendarConfig is when the Encantadores work.

@@ -89,6 +89,12 @@ func (fl *Flow) Understand(menu, text string) Answer {
 		r.Reason = ReasonMenu
 		return Answer{Kind: AnswerGo, Node: m, Routing: r}
 	}
+	return fl.learnedAnswer(menu, text, n, fl.ranked(menu, n, toks, r))
+}
+
+// ranked is the answer of the ranking and the rules read around it (see
+// Understand), before the learned model weighs in.
+func (fl *Flow) ranked(menu, n string, toks []string, r Routing) Answer {
 	switch {
 	case r.Decision == RouteGo:
 		return Answer{Kind: AnswerGo, Node: r.Nodes[0], Routing: r}
@@ -108,6 +114,76 @@ func (fl *Flow) Understand(menu, text string) Answer {
 		return Answer{Kind: AnswerGo, Node: m, Routing: r}
 	}
 	return Answer{Routing: r}
+}
+
+// learnedAnswer weighs what the learned model (see learn.go) says of
+// the normalized text n, written at menu, against the ranking's answer
+// a. A text the model places outside every node enters none; one it is
+// sure of goes to its node; one it hesitates over is asked about, its
+// two best nodes named. Where the ranking found nothing, only a
+// near-certain guess goes. Nodes under the menu shown
+// weigh more, since that is where the customer is looking. The answers
+// the ranking did not decide (a title, a menu asked for, a main-menu
+// keyword as the whole text) stand, and so do a person asked for and a
+// text asking about two things at once, which the ranking reads and a
+// bag of words cannot; a text about the customer's own life
+// (Routing.Elsewhere) enters no trail.
+func (fl *Flow) learnedAnswer(menu, text, n string, a Answer) Answer {
+	if fl.router == nil || fl.router.learned == nil || a.Routing.Reason != "" {
+		return a
+	}
+	if _, how := fl.menus[fl.Root()].exact(text, n); how == byWord {
+		return a
+	}
+	went := a.Kind == AnswerGo || a.Kind == AnswerOption
+	if went && (fl.nodes[a.Node].Type.Value == KindHandoff || a.Routing.both && fl.nodes[a.Node].Type.Value == KindMenu) {
+		return a
+	}
+	r := a.Routing
+	t := fl.router.t
+	g, why := fl.router.learned.guess(n, func(node string) float64 {
+		if menu != fl.Root() && fl.under(node, menu) {
+			return t.learnHere
+		}
+		return 1
+	})
+	r.Learned, r.Why = g[:min(len(g), maxAsk)], why
+	a.Routing = r
+	var in []Guess // the nodes, best first
+	out := 0.0
+	for _, x := range g {
+		if x.Node == OutOfScope {
+			out = x.P
+		} else {
+			in = append(in, x)
+		}
+	}
+	best := in[0]
+	trail := fl.nodes[best.Node].Type.Value != KindMenu
+	goTo := func() Answer {
+		if went && a.Node == best.Node {
+			return a
+		}
+		r.Decision, r.Nodes = RouteGo, []string{best.Node}
+		return Answer{Kind: AnswerGo, Node: best.Node, Routing: r}
+	}
+	switch {
+	case a.Kind == AnswerNone:
+		if best.P >= t.learnAlone && out < t.learnOut && (!trail || len(r.Elsewhere) == 0) {
+			return goTo()
+		}
+		return a
+	case out >= t.learnOut && out >= best.P+in[1].P:
+		r.Decision, r.Nodes = RouteNone, nil
+		return Answer{Routing: r}
+	case out >= t.learnOut:
+		// Maybe nowhere, but likelier one of two nodes: asking enters
+		// no trail ("quero cancelar": the invoice or the plan?).
+	case best.P >= t.learnGo && (!trail || len(r.Elsewhere) == 0):
+		return goTo()
+	}
+	r.Decision, r.Nodes, r.Weak = RouteAsk, []string{best.Node, in[1].Node}, true
+	return Answer{Kind: AnswerAsk, Routing: r}
 }
 
 // inside is the last resort for a text routing was not sure enough

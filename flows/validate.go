@@ -22,6 +22,9 @@ func (fl *Flow) validate(probs *Problems) {
 	if s := f.Settings.MenuStyle; s != "" && s != "text" && s != "poll" {
 		probs.add(f.Settings.At("menu_style"), "menu_style must be text or poll, not %q", s)
 	}
+	if s := f.Settings.Phrasebook; s != "" && s != "builtin" && s != "none" {
+		probs.add(f.Settings.At("phrasebook"), "phrasebook must be builtin or none, not %q", s)
+	}
 	if f.Settings.HumanPause.Duration <= 0 {
 		probs.add(f.Settings.At("human_pause"), "settings.human_pause must be a positive duration like 30m")
 	}

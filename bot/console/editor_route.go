@@ -20,7 +20,16 @@ type routeJSON struct {
 	Unknown  []string         `json:"unknown"`          // words no node knows
 	Personal []string         `json:"personal"`         // words placing the text in the customer's own life (see flows.Routing.Elsewhere and Owned)
 	Glossary []routeGlossJSON `json:"glossary"`         // the glossary entries the text was read through
+	Learned  []routeGuessJSON `json:"learned"`          // the learned model's best guesses (see flows.Routing.Learned)
+	Why      []string         `json:"why"`              // the words that tip its first guess over the second
 	Ranking  []routeScoreJSON `json:"ranking"`
+}
+
+// routeGuessJSON is one guess of the learned model; id "-" and no title
+// when it places the text outside every node.
+type routeGuessJSON struct {
+	routeNodeJSON
+	P float64 `json:"p"`
 }
 
 type routeGlossJSON struct {
@@ -73,6 +82,14 @@ func routeOut(fl *flows.Flow, menu, text string) *routeJSON {
 		out.Glossary = append(out.Glossary, routeGlossJSON{Term: g.Term, Means: g.Means, Line: g.Pos.Line})
 	}
 	node := func(id string) routeNodeJSON { return routeNodeJSON{ID: id, Title: fl.Title(id)} }
+	out.Learned, out.Why = []routeGuessJSON{}, append([]string{}, a.Routing.Why...)
+	for _, g := range a.Routing.Learned {
+		n := routeNodeJSON{ID: g.Node}
+		if g.Node != flows.OutOfScope {
+			n = node(g.Node)
+		}
+		out.Learned = append(out.Learned, routeGuessJSON{routeNodeJSON: n, P: round2(g.P)})
+	}
 	switch a.Kind {
 	case flows.AnswerOption:
 		out.Option = a.Option + 1

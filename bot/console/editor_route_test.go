@@ -60,3 +60,28 @@ func TestRouteOutPersonal(t *testing.T) {
 		t.Errorf("personal = %#v; want an empty list", r.Personal)
 	}
 }
+
+// TestRouteOutLearned: Testar fluxo shows what the learned model guessed
+// and the words that tipped it, "-" for no node; lists, never null, when
+// the flow does not learn from the phrasebook.
+func TestRouteOutLearned(t *testing.T) {
+	fl, err := flows.Load("../../flows.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := routeOut(fl, fl.Root(), "minha nota foi rejeitada pela sefaz")
+	if len(r.Learned) == 0 || r.Learned[0].ID != "notas-rejeitada" || r.Learned[0].Title == "" || r.Learned[0].P <= 0.5 || len(r.Why) == 0 {
+		t.Errorf("learned = %+v, why = %q; want notas-rejeitada first, with its title and words", r.Learned, r.Why)
+	}
+	r = routeOut(fl, fl.Root(), "kkkk bom dia")
+	if len(r.Learned) == 0 || r.Learned[0].ID != flows.OutOfScope || r.Learned[0].Title != "" {
+		t.Errorf("learned = %+v; want no node first, untitled", r.Learned)
+	}
+	fx, err := flows.Parse(strings.NewReader(fixture(t)), "flows.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := routeOut(fx, fx.Root(), "minha nota foi rejeitada"); r.Learned == nil || len(r.Learned) != 0 || r.Why == nil {
+		t.Errorf("learned = %#v, why = %#v; want empty lists", r.Learned, r.Why)
+	}
+}

@@ -64,6 +64,20 @@ func writeRouting(w io.Writer, fl *flows.Flow, menu, text string, top int) {
 	case flows.ReasonTitle:
 		fmt.Fprintln(w, "it is the whole title or label of the node")
 	}
+	if len(r.Learned) > 0 {
+		var gs []string
+		for _, g := range r.Learned {
+			name := g.Node
+			if g.Node == flows.OutOfScope {
+				name = "no node (out of scope)"
+			}
+			gs = append(gs, fmt.Sprintf("%s %.0f%%", name, 100*g.P))
+		}
+		fmt.Fprintf(w, "learned from customers' phrasings: %s\n", strings.Join(gs, ", "))
+		if len(r.Why) > 0 && len(r.Learned) > 1 {
+			fmt.Fprintf(w, "words that tip it to %s over %s: %s\n", r.Learned[0].Node, r.Learned[1].Node, strings.Join(r.Why, ", "))
+		}
+	}
 	if a.Kind == flows.AnswerOption && len(r.Ranking) == 0 {
 		// The menu's own option won before routing ran; show what routing says anyway.
 		r = fl.Route(text, menu)

@@ -30,7 +30,12 @@ func TestFlowsRoute(t *testing.T) {
 			`"esqueci minha snha" at menu "inicio"`,
 			`snha: typo of "senha"`,
 		}},
-		{"a question", []string{"quero cancelar"}, []string{"-> asks: notas-cancelar (Cancelar ou corrigir nota) or plano (Plano e assinatura)"}},
+		{"a question", []string{"quero cancelar"}, []string{"-> asks: plano (Plano e assinatura) or notas-cancelar (Cancelar ou corrigir nota)"}},
+		{"what the phrasebook taught", []string{"minha nota foi rejeitada pela sefaz"}, []string{
+			"learned from customers' phrasings: notas-rejeitada 100%",
+			"words that tip it to notas-rejeitada over ",
+		}},
+		{"the phrasebook places a text nowhere", []string{"qual o horario da farmacia do centro?"}, []string{"no node (out of scope)"}},
 		{"at a sub-menu", []string{"--menu", "notas", "3"}, []string{"-> option 3 of the menu: notas-rejeitada (Nota rejeitada)"}},
 		{"inherited words name their menu", []string{"minha nota foi rejeitada pela sefaz"}, []string{`closest: "sefaz" of menu notas`}},
 		{"an option still shows the ranking", []string{"--menu", "notas", "sefaz"}, []string{"-> option 3", " notas-rejeitada (Nota rejeitada)\n"}},

@@ -1,0 +1,138 @@
+package flows
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestPhrasebookLabels: every phrase of the phrasebook names a node of
+// the shipped flows, or none ("-"): a label misspelt would teach nothing
+// and measure nothing.
+func TestPhrasebookLabels(t *testing.T) {
+	fl := loadShipped(t)
+	book := phrasebook()
+	if len(book) < 7000 {
+		t.Fatalf("the phrasebook holds %d phrases; want the labelled sets' 7,000 and more", len(book))
+	}
+	sets := map[string]bool{}
+	for _, p := range book {
+		sets[p.Set] = true
+		if p.Node != OutOfScope && fl.Node(p.Node) == nil {
+			t.Errorf("%s:%d: %q is no node of the shipped flows", p.Set, p.Line, p.Node)
+		}
+	}
+	for _, s := range labelledSets {
+		if !sets[s.name] {
+			t.Errorf("labelled set %s is not in the phrasebook", s.name)
+		}
+	}
+}
+
+// TestPhrasebookSetting: only a flow that asks for it learns from the
+// phrasebook.
+func TestPhrasebookSetting(t *testing.T) {
+	if fl := parseValid(t, "", ""); fl.router.learned != nil {
+		t.Error("a flow that does not ask for the phrasebook learned from it")
+	}
+	if fl := parseValid(t, "  menu_style: text\n", "  menu_style: text\n  phrasebook: none\n"); fl.router.learned != nil {
+		t.Error("phrasebook: none learned from it")
+	}
+	if fl := parseValid(t, "  menu_style: text\n", "  menu_style: text\n  phrasebook: builtin\n"); fl.router.learned == nil {
+		t.Error("phrasebook: builtin did not learn from it")
+	}
+	// A wrong value: see the bad-phrasebook lint case.
+}
+
+// TestLearnedAnswers: what the shipped flows answer, the learned model
+// weighed against the ranking (see learnedAnswer).
+func TestLearnedAnswers(t *testing.T) {
+	fl := loadShipped(t)
+	for _, c := range []struct {
+		menu, text string
+		kind       AnswerKind
+		nodes      []string // where it goes, or what it asks about, in order
+	}{
+		{"inicio", "minha nota foi rejeitada pela sefaz", AnswerGo, []string{"notas-rejeitada"}},
+		{"notas", "esqueci a senha", AnswerGo, []string{"acesso"}}, // a main-menu keyword means the same anywhere
+		{"inicio", "a sefaz nao autorizou a nfe pq o ncm ta errado", AnswerGo, []string{"notas-rejeitada"}},
+		{"inicio", "quero cancelar", AnswerAsk, []string{"plano", "notas-cancelar"}}, // maybe nowhere, likelier one of two: asked
+		{"notas", "quero cancelar", AnswerAsk, []string{"notas-cancelar", "plano"}},  // the menu shown first
+		{"inicio", "kkkk", AnswerNone, nil},
+		{"inicio", "vocês vendem geladeira?", AnswerNone, nil},
+		{"inicio", "meu app do nubank nao abre, esqueci a senha", AnswerNone, nil}, // the customer's own bank
+		{"inicio", "chega de robô", AnswerGo, []string{"atendente"}},               // a person asked for stands
+		{"inicio", "quero aprender tanto a emitir boleto quanto a mandar a cobrança", AnswerGo, []string{"boletos"}},
+	} {
+		a := fl.Understand(c.menu, c.text)
+		got := a.nodes()
+		if a.Kind == AnswerOption && c.kind == AnswerGo {
+			a.Kind = AnswerGo // an option of the menu shown is as good
+		}
+		if a.Kind != c.kind || !slices.Equal(got, c.nodes) {
+			t.Errorf("Understand(%q, %q) = %v %v; want %v %v (learned %v)", c.menu, c.text, a.Kind, got, c.kind, c.nodes, a.Routing.Learned)
+		}
+	}
+}
+
+// TestLearnedExplains: the answer carries the model's guesses and the
+// customer's own words that tipped them, for flows route and Testar
+// fluxo.
+func TestLearnedExplains(t *testing.T) {
+	fl := loadShipped(t)
+	text := "o banco parou de mandar o extrato pra conciliar"
+	r := fl.Understand(fl.Root(), text).Routing
+	if len(r.Learned) == 0 || r.Learned[0].Node != "financeiro-conciliacao" || r.Learned[0].P < 0.5 {
+		t.Fatalf("learned = %v; want financeiro-conciliacao first", r.Learned)
+	}
+	sum := 0.0
+	for i, g := range r.Learned {
+		sum += g.P
+		if i > 0 && g.P > r.Learned[i-1].P {
+			t.Errorf("learned = %v; want the likeliest first", r.Learned)
+		}
+	}
+	if sum > 1+1e-9 {
+		t.Errorf("learned = %v; its probabilities sum over 1", r.Learned)
+	}
+	if len(r.Why) == 0 || len(r.Why) > maxWhy {
+		t.Fatalf("why = %q; want 1 to %d words", r.Why, maxWhy)
+	}
+	for _, w := range r.Why {
+		if !strings.Contains(Normalize(text), w) {
+			t.Errorf("why = %q: %q is not the customer's words", r.Why, w)
+		}
+	}
+}
+
+// TestLearnedDeterministic: training is the same every time (it runs at
+// each load), and so are its answers.
+func TestLearnedDeterministic(t *testing.T) {
+	fl := loadShipped(t)
+	a, b := train(fl, fl.router.gloss, nil), train(fl, fl.router.gloss, nil)
+	for _, c := range readLabelled(t, "holdout29.tsv") {
+		ga, wa := a.guess(Normalize(c.phrase), nil)
+		gb, wb := b.guess(Normalize(c.phrase), nil)
+		if !slices.Equal(ga, gb) || !slices.Equal(wa, wb) {
+			t.Fatalf("%q: %v %q, then %v %q", c.phrase, ga, wa, gb, wb)
+		}
+	}
+}
+
+// TestLearnedLeavesSetsOut: a model trained without every set knows only
+// the flow's own phrases, and so never guesses "no node", which only the
+// phrasebook teaches; the measure relies on leaving a set out.
+func TestLearnedLeavesSetsOut(t *testing.T) {
+	fl := loadShipped(t)
+	m := train(fl, fl.router.gloss, func(string) bool { return true })
+	g, _ := m.guess(Normalize("kkkk bom dia"), nil)
+	for _, x := range g {
+		if x.Node == OutOfScope && x.P != 0 {
+			t.Errorf("guesses = %v; want no chance of %q without the phrasebook", g, OutOfScope)
+		}
+	}
+	full, _ := fl.router.learned.guess(Normalize("kkkk bom dia"), nil)
+	if full[0].Node != OutOfScope {
+		t.Errorf("with the phrasebook, guesses = %v; want %q first", full, OutOfScope)
+	}
+}
