@@ -1,9 +1,6 @@
 package flows
 
 import (
-	"bufio"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -284,26 +281,18 @@ type labelled struct {
 
 func readLabelled(t testing.TB, name string) []labelled {
 	t.Helper()
-	f, err := os.Open(filepath.Join("phrasebook", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	var out []labelled
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
+	for _, p := range phrasebook() {
+		if p.Set != name {
 			continue
 		}
-		node, phrase, ok := strings.Cut(line, "\t")
-		if !ok || strings.TrimSpace(phrase) == "" {
-			t.Fatalf("%s:%d: want NODE<TAB>PHRASE, got %q", name, n, line)
+		if p.Node == "" {
+			t.Fatalf("%s:%d: want NODE<TAB>PHRASE, got %q", name, p.Line, p.Phrase)
 		}
-		out = append(out, labelled{line: n, node: node, phrase: phrase})
+		out = append(out, labelled{line: p.Line, node: p.Node, phrase: p.Phrase})
 	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
+	if len(out) == 0 {
+		t.Fatalf("no labelled set %s in flows/phrasebook", name)
 	}
 	return out
 }
