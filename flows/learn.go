@@ -2,6 +2,7 @@ package flows
 
 import (
 	"bufio"
+	"cmp"
 	"embed"
 	"io/fs"
 	"math"
@@ -267,13 +268,7 @@ func (m *model) guess(norm string, lift func(node string) float64) ([]Guess, []s
 		out[i].P /= sum
 	}
 	slices.SortStableFunc(out, func(a, b Guess) int {
-		switch {
-		case a.P > b.P:
-			return -1
-		case a.P < b.P:
-			return 1
-		}
-		return strings.Compare(a.Node, b.Node)
+		return cmp.Or(cmp.Compare(b.P, a.P), strings.Compare(a.Node, b.Node))
 	})
 	return out, m.why(known, out, surface)
 }
@@ -296,13 +291,7 @@ func (m *model) why(feats []string, g []Guess, surface map[string]string) []stri
 		}
 	}
 	slices.SortStableFunc(ls, func(x, y lean) int {
-		switch {
-		case x.d > y.d:
-			return -1
-		case x.d < y.d:
-			return 1
-		}
-		return strings.Compare(x.f, y.f)
+		return cmp.Or(cmp.Compare(y.d, x.d), strings.Compare(x.f, y.f))
 	})
 	var out []string
 	for _, l := range ls {
