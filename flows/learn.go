@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -160,19 +161,17 @@ func train(fl *Flow, g *glossary, skip func(set string) bool) *model {
 	}
 	k := len(m.classes)
 	total, seen := make([]float64, k), make([]float64, k)
-	add := func(id string, feats []string, w float64) {
-		c := class[id]
-		seen[c] += w
-		for _, f := range feats {
-			l := m.like[f]
-			if l == nil {
-				l = make([]float64, k)
-				m.like[f] = l
-			}
-			l[c] += w
-			total[c] += w
-		}
+	// What each class says, first collected: a word that only one
+	// customer's phrasing uses teaches that class little, and is counted
+	// as a rare word instead (see rareOf); the flow's own words never are.
+	type item struct {
+		id    string
+		feats []string
+		w     float64
+		own   bool
 	}
+	var items []item
+	add := func(id string, feats []string, w float64) { items = append(items, item{id, feats, w, true}) }
 	for _, n := range fl.Nodes() {
 		for _, e := range n.Examples {
 			add(n.ID, features(Normalize(e.Value), g, nil), editorWeight)
@@ -198,7 +197,36 @@ func train(fl *Flow, g *glossary, skip func(set string) bool) *model {
 			continue
 		}
 		if p.Node == OutOfScope || p.Node != "" && fl.Node(p.Node) != nil {
-			add(p.Node, feats[i], 1)
+			items = append(items, item{p.Node, feats[i], 1, false})
+		}
+	}
+	df := map[string]int{} // unigram -> how many phrasings use it; the flow's own: more than rare
+	for _, it := range items {
+		for _, f := range it.feats {
+			switch {
+			case !unigram(f):
+			case it.own:
+				df[f] += rareUpTo + 1
+			default:
+				df[f]++
+			}
+		}
+	}
+	for _, it := range items {
+		c := class[it.id]
+		seen[c] += it.w
+		rare := 0
+		for _, f := range it.feats {
+			if unigram(f) && df[f] <= rareUpTo {
+				rare++
+				continue
+			}
+			count(m, f, c, it.w, k)
+			total[c] += it.w
+		}
+		if rare > 0 {
+			count(m, rareOf(rare), c, it.w, k)
+			total[c] += it.w
 		}
 	}
 	v := float64(len(m.like))
@@ -216,6 +244,30 @@ func train(fl *Flow, g *glossary, skip func(set string) bool) *model {
 		}
 	}
 	return m
+}
+
+// rareUpTo is how many phrasings may use a word for it to be rare: its
+// class learns a rare word, not the word. A text's words the model never
+// saw count as rare words too, so a text full of them (another trade's
+// names, a brand, a supplier) leans to the class that has them most:
+// text that belongs to no node.
+const rareUpTo = 1
+
+// unigram reports whether feature f is one word (not a pair, a meaning
+// or a count).
+func unigram(f string) bool { return !strings.ContainsAny(f, "_=@") }
+
+// rareOf is the feature of a text with n rare words, up to three.
+func rareOf(n int) string { return "@rare" + strconv.Itoa(min(n, 3)) }
+
+// count adds w to feature f's count in class c of k.
+func count(m *model, f string, c int, w float64, k int) {
+	l := m.like[f]
+	if l == nil {
+		l = make([]float64, k)
+		m.like[f] = l
+	}
+	l[c] += w
 }
 
 // editorWeight is how many customers' phrasings an editor's example is
@@ -246,12 +298,21 @@ func (m *model) guess(norm string, lift func(node string) float64) ([]Guess, []s
 		}
 	}
 	known := feats[:0]
+	rare := 0
 	for _, f := range feats {
 		l, ok := m.like[f]
 		if !ok {
+			if unigram(f) {
+				rare++
+			}
 			continue
 		}
 		known = append(known, f)
+		for c := range score {
+			score[c] += l[c]
+		}
+	}
+	if l, ok := m.like[rareOf(rare)]; ok && rare > 0 {
 		for c := range score {
 			score[c] += l[c]
 		}

@@ -136,3 +136,34 @@ func TestLearnedLeavesSetsOut(t *testing.T) {
 		t.Errorf("with the phrasebook, guesses = %v; want %q first", full, OutOfScope)
 	}
 }
+
+// TestLearnedRareWords: words the model never saw lean a text towards no
+// node (another trade's names, a brand, a supplier), and the flow's own
+// words are never rare, however few phrasings use them.
+func TestLearnedRareWords(t *testing.T) {
+	fl := loadShipped(t)
+	m := fl.router.learned
+	out := func(text string) float64 {
+		g, _ := m.guess(Normalize(text), nil)
+		for _, x := range g {
+			if x.Node == OutOfScope {
+				return x.P
+			}
+		}
+		return 0
+	}
+	if a, b := out("a cobrança veio errada"), out("a cobrança da zorblax veio errada"); b <= a {
+		t.Errorf("no node: %.4f with a word never seen, %.4f without; want more with it", b, a)
+	}
+	for _, n := range fl.Nodes() {
+		for _, o := range n.Options {
+			for _, k := range o.Keywords {
+				for _, f := range features(Normalize(k.Value), fl.router.gloss, nil) {
+					if _, ok := m.like[f]; !ok && unigram(f) {
+						t.Errorf("keyword %q: its word %q is not learned", k.Value, f)
+					}
+				}
+			}
+		}
+	}
+}

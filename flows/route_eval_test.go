@@ -232,8 +232,10 @@ import (
 // targets on unseen text where twenty rounds of rules had not; text of
 // the customer's own life that shares the trails' words still enters a
 // trail two or three times in ninety. All four then joined the
-// phrasebook; the floors below are each set's figures with the others
-// learned.
+// phrasebook, and rare words were learned as such (see rareUpTo), which
+// over the thirty sets left out in turn took the out-of-scope texts into
+// a trail from 47 to 33 at the main menu. The floors below are each
+// set's figures with the others learned.
 var labelledSets = []struct {
 	name           string
 	minIn, min     int     // the least in-scope and out-of-scope phrases it holds
@@ -241,36 +243,36 @@ var labelledSets = []struct {
 	direct, within float64 // the least direct accuracy, and within one confirmation
 	intoTrail      int     // the most out-of-scope phrases into a trail at one menu: 0, the target, but where a held-out set came out
 }{
-	{"phrases.tsv", 150, 40, false, 95, 98, 0},
-	{"holdout.tsv", 150, 40, true, 95, 97, 0},
+	{"phrases.tsv", 150, 40, false, 94, 97, 0},
+	{"holdout.tsv", 150, 40, true, 94, 97, 0},
 	{"holdout2.tsv", 60, 15, true, 99, 99, 0},
 	{"holdout3.tsv", 60, 15, true, 97, 98, 0},
 	{"holdout4.tsv", 150, 25, true, 95, 96, 0},
 	{"holdout5.tsv", 150, 40, true, 94, 96, 0},
-	{"holdout6.tsv", 150, 40, true, 91, 94, 1},
-	{"holdout7.tsv", 150, 40, true, 95, 96, 2},
-	{"holdout8.tsv", 150, 40, true, 96, 98, 1},
+	{"holdout6.tsv", 150, 40, true, 91, 94, 0},
+	{"holdout7.tsv", 150, 40, true, 95, 96, 1},
+	{"holdout8.tsv", 150, 40, true, 96, 98, 0},
 	{"holdout9.tsv", 150, 40, true, 94, 95, 1},
-	{"holdout10.tsv", 150, 40, true, 93, 94, 0},
-	{"holdout11.tsv", 150, 40, true, 96, 98, 1},
+	{"holdout10.tsv", 150, 40, true, 93, 95, 0},
+	{"holdout11.tsv", 150, 40, true, 96, 98, 0},
 	{"holdout12.tsv", 150, 40, true, 97, 99, 1},
 	{"holdout13.tsv", 150, 40, true, 96, 98, 0},
-	{"holdout14.tsv", 150, 40, true, 97, 98, 2},
-	{"holdout15.tsv", 150, 40, true, 97, 98, 0},
+	{"holdout14.tsv", 150, 40, true, 97, 98, 1},
+	{"holdout15.tsv", 150, 40, true, 97, 99, 0},
 	{"holdout16.tsv", 150, 40, true, 95, 97, 0},
-	{"holdout17.tsv", 150, 40, true, 95, 96, 4},
-	{"holdout18.tsv", 150, 40, true, 97, 98, 7},
-	{"holdout19.tsv", 150, 40, true, 94, 96, 4},
+	{"holdout17.tsv", 150, 40, true, 95, 96, 5},
+	{"holdout18.tsv", 150, 40, true, 97, 98, 6},
+	{"holdout19.tsv", 150, 40, true, 94, 96, 2},
 	{"holdout20.tsv", 150, 40, true, 95, 97, 2},
-	{"holdout21.tsv", 150, 40, true, 94, 96, 6},
-	{"holdout22.tsv", 150, 40, true, 92, 96, 5},
+	{"holdout21.tsv", 150, 40, true, 93, 96, 5},
+	{"holdout22.tsv", 150, 40, true, 92, 96, 4},
 	{"holdout23.tsv", 150, 40, true, 91, 95, 2},
 	{"holdout24.tsv", 150, 40, true, 93, 95, 0},
 	{"holdout25.tsv", 150, 40, true, 94, 96, 1},
-	{"holdout26.tsv", 150, 40, true, 92, 97, 5},
-	{"holdout27.tsv", 150, 40, true, 93, 96, 2},
-	{"holdout28.tsv", 150, 40, true, 92, 95, 3},
-	{"holdout29.tsv", 150, 40, true, 88, 94, 3},
+	{"holdout26.tsv", 150, 40, true, 92, 96, 5},
+	{"holdout27.tsv", 150, 40, true, 93, 96, 1},
+	{"holdout28.tsv", 150, 40, true, 91, 95, 2},
+	{"holdout29.tsv", 150, 40, true, 88, 94, 2},
 }
 
 type labelled struct {
