@@ -234,7 +234,14 @@ import (
 // trail two or three times in ninety. All four then joined the
 // phrasebook, and rare words were learned as such (see rareUpTo), which
 // over the thirty sets left out in turn took the out-of-scope texts into
-// a trail from 47 to 33 at the main menu. The floors below are each
+// a trail from 47 to 33 at the main menu. holdout30.tsv (a computer
+// and phone repair shop, tech slang) and holdout31.tsv (a driving and
+// language school, messages forwarded for others) were then written
+// blind and measured once (without two and three phrases that were
+// examples): holdout30 95.9% direct and 98.4% within one confirmation at
+// the main menu, four out-of-scope texts into a trail (the ranking
+// alone: 84.0%, 93.4%, fifteen); holdout31 94.3%, 98.4% and none, at the
+// sub-menus too (alone: 78.3%, 90.6%, eight). The floors below are each
 // set's figures with the others learned.
 var labelledSets = []struct {
 	name           string
@@ -250,29 +257,31 @@ var labelledSets = []struct {
 	{"holdout4.tsv", 150, 25, true, 95, 96, 0},
 	{"holdout5.tsv", 150, 40, true, 94, 96, 0},
 	{"holdout6.tsv", 150, 40, true, 91, 94, 0},
-	{"holdout7.tsv", 150, 40, true, 95, 96, 1},
+	{"holdout7.tsv", 150, 40, true, 95, 97, 1},
 	{"holdout8.tsv", 150, 40, true, 96, 98, 0},
-	{"holdout9.tsv", 150, 40, true, 94, 95, 1},
+	{"holdout9.tsv", 150, 40, true, 94, 96, 1},
 	{"holdout10.tsv", 150, 40, true, 93, 95, 0},
 	{"holdout11.tsv", 150, 40, true, 96, 98, 0},
-	{"holdout12.tsv", 150, 40, true, 97, 99, 1},
+	{"holdout12.tsv", 150, 40, true, 97, 99, 0},
 	{"holdout13.tsv", 150, 40, true, 96, 98, 0},
-	{"holdout14.tsv", 150, 40, true, 97, 98, 1},
+	{"holdout14.tsv", 150, 40, true, 97, 98, 2},
 	{"holdout15.tsv", 150, 40, true, 97, 99, 0},
 	{"holdout16.tsv", 150, 40, true, 95, 97, 0},
-	{"holdout17.tsv", 150, 40, true, 95, 96, 5},
-	{"holdout18.tsv", 150, 40, true, 97, 98, 6},
+	{"holdout17.tsv", 150, 40, true, 95, 96, 3},
+	{"holdout18.tsv", 150, 40, true, 96, 98, 7},
 	{"holdout19.tsv", 150, 40, true, 94, 96, 2},
 	{"holdout20.tsv", 150, 40, true, 95, 97, 2},
 	{"holdout21.tsv", 150, 40, true, 93, 96, 5},
-	{"holdout22.tsv", 150, 40, true, 92, 96, 4},
-	{"holdout23.tsv", 150, 40, true, 91, 95, 2},
+	{"holdout22.tsv", 150, 40, true, 93, 95, 4},
+	{"holdout23.tsv", 150, 40, true, 92, 94, 2},
 	{"holdout24.tsv", 150, 40, true, 93, 95, 0},
 	{"holdout25.tsv", 150, 40, true, 94, 96, 1},
-	{"holdout26.tsv", 150, 40, true, 92, 96, 5},
-	{"holdout27.tsv", 150, 40, true, 93, 96, 1},
-	{"holdout28.tsv", 150, 40, true, 91, 95, 2},
-	{"holdout29.tsv", 150, 40, true, 88, 94, 2},
+	{"holdout26.tsv", 150, 40, true, 94, 96, 4},
+	{"holdout27.tsv", 150, 40, true, 93, 96, 2},
+	{"holdout28.tsv", 150, 40, true, 92, 95, 1},
+	{"holdout29.tsv", 150, 40, true, 89, 94, 3},
+	{"holdout30.tsv", 150, 40, true, 95, 97, 4},
+	{"holdout31.tsv", 150, 40, true, 93, 97, 0},
 }
 
 type labelled struct {
