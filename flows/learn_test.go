@@ -60,8 +60,9 @@ func TestLearnedAnswers(t *testing.T) {
 		{"notas", "quero cancelar", AnswerAsk, []string{"notas-cancelar", "plano"}},  // the menu shown first
 		{"inicio", "kkkk", AnswerNone, nil},
 		{"inicio", "vocês vendem geladeira?", AnswerNone, nil},
-		{"inicio", "meu app do nubank nao abre, esqueci a senha", AnswerNone, nil}, // the customer's own bank
-		{"inicio", "chega de robô", AnswerGo, []string{"atendente"}},               // a person asked for stands
+		{"inicio", "meu app do nubank nao abre, esqueci a senha", AnswerNone, nil},                          // the customer's own bank
+		{"inicio", "quero cancelar a assinatura do jornal", AnswerAsk, []string{"plano", "notas-cancelar"}}, // the customer's own thing: a trail only when near certain
+		{"inicio", "chega de robô", AnswerGo, []string{"atendente"}},                                        // a person asked for stands
 		{"inicio", "quero aprender tanto a emitir boleto quanto a mandar a cobrança", AnswerGo, []string{"boletos"}},
 	} {
 		a := fl.Understand(c.menu, c.text)

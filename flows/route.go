@@ -83,7 +83,8 @@ type tuning struct {
 	action       float64 // the score of a trail named for another action than the one the text asks for (see actionWeigh)
 	long         float64 // a text with more content words than this is long: the thresholds above scale by sqrt(long/words) (see bar)
 	learnGo      float64 // the learned model's least probability to go to its best node (see learnedAnswer)...
-	learnAlone   float64 // ...and where the ranking found nothing
+	learnAlone   float64 // ...where the ranking found nothing...
+	learnOwned   float64 // ...and into a trail, on a text naming the customer's own things
 	learnOut     float64 // its probability that a text belongs to no node over which nothing is entered
 	learnHere    float64 // how much more likely a node under the menu shown is
 }
@@ -112,6 +113,7 @@ var tuned = tuning{
 	long:         6,
 	learnGo:      0.8,
 	learnAlone:   0.999,
+	learnOwned:   0.999,
 	learnOut:     0.02,
 	learnHere:    2,
 }

@@ -241,8 +241,11 @@ import (
 // examples): holdout30 95.9% direct and 98.4% within one confirmation at
 // the main menu, four out-of-scope texts into a trail (the ranking
 // alone: 84.0%, 93.4%, fifteen); holdout31 94.3%, 98.4% and none, at the
-// sub-menus too (alone: 78.3%, 90.6%, eight). The floors below are each
-// set's figures with the others learned.
+// sub-menus too (alone: 78.3%, 90.6%, eight). Then a text naming the
+// customer's own things went into a trail only on a near-certain guess
+// (see learnOwned): over the thirty-two sets, 39 out-of-scope texts into
+// a trail at the main menu became 34. The floors below are each set's
+// figures with the others learned.
 var labelledSets = []struct {
 	name           string
 	minIn, min     int     // the least in-scope and out-of-scope phrases it holds
@@ -257,20 +260,20 @@ var labelledSets = []struct {
 	{"holdout4.tsv", 150, 25, true, 95, 96, 0},
 	{"holdout5.tsv", 150, 40, true, 94, 96, 0},
 	{"holdout6.tsv", 150, 40, true, 91, 94, 0},
-	{"holdout7.tsv", 150, 40, true, 95, 97, 1},
+	{"holdout7.tsv", 150, 40, true, 95, 97, 0},
 	{"holdout8.tsv", 150, 40, true, 96, 98, 0},
 	{"holdout9.tsv", 150, 40, true, 94, 96, 1},
 	{"holdout10.tsv", 150, 40, true, 93, 95, 0},
 	{"holdout11.tsv", 150, 40, true, 96, 98, 0},
 	{"holdout12.tsv", 150, 40, true, 97, 99, 0},
 	{"holdout13.tsv", 150, 40, true, 96, 98, 0},
-	{"holdout14.tsv", 150, 40, true, 97, 98, 2},
+	{"holdout14.tsv", 150, 40, true, 97, 98, 1},
 	{"holdout15.tsv", 150, 40, true, 97, 99, 0},
 	{"holdout16.tsv", 150, 40, true, 95, 97, 0},
-	{"holdout17.tsv", 150, 40, true, 95, 96, 3},
-	{"holdout18.tsv", 150, 40, true, 96, 98, 7},
+	{"holdout17.tsv", 150, 40, true, 95, 96, 2},
+	{"holdout18.tsv", 150, 40, true, 96, 98, 6},
 	{"holdout19.tsv", 150, 40, true, 94, 96, 2},
-	{"holdout20.tsv", 150, 40, true, 95, 97, 2},
+	{"holdout20.tsv", 150, 40, true, 95, 97, 1},
 	{"holdout21.tsv", 150, 40, true, 93, 96, 5},
 	{"holdout22.tsv", 150, 40, true, 93, 95, 4},
 	{"holdout23.tsv", 150, 40, true, 92, 94, 2},
@@ -278,8 +281,8 @@ var labelledSets = []struct {
 	{"holdout25.tsv", 150, 40, true, 94, 96, 1},
 	{"holdout26.tsv", 150, 40, true, 94, 96, 4},
 	{"holdout27.tsv", 150, 40, true, 93, 96, 2},
-	{"holdout28.tsv", 150, 40, true, 92, 95, 1},
-	{"holdout29.tsv", 150, 40, true, 89, 94, 3},
+	{"holdout28.tsv", 150, 40, true, 91, 95, 1},
+	{"holdout29.tsv", 150, 40, true, 88, 94, 3},
 	{"holdout30.tsv", 150, 40, true, 95, 97, 4},
 	{"holdout31.tsv", 150, 40, true, 93, 97, 0},
 }

@@ -127,7 +127,9 @@ func (fl *Flow) ranked(menu, n string, toks []string, r Routing) Answer {
 // keyword as the whole text) stand, and so do a person asked for and a
 // text asking about two things at once, which the ranking reads and a
 // bag of words cannot; a text about the customer's own life
-// (Routing.Elsewhere) enters no trail.
+// (Routing.Elsewhere) enters no trail, and one naming the customer's own
+// things (Routing.Owned: "meu celular", the bank's app) only on a
+// near-certain guess.
 func (fl *Flow) learnedAnswer(menu, text, n string, a Answer) Answer {
 	if fl.router == nil || fl.router.learned == nil || a.Routing.Reason != "" {
 		return a
@@ -179,7 +181,7 @@ func (fl *Flow) learnedAnswer(menu, text, n string, a Answer) Answer {
 	case out >= t.learnOut:
 		// Maybe nowhere, but likelier one of two nodes: asking enters
 		// no trail ("quero cancelar": the invoice or the plan?).
-	case best.P >= t.learnGo && (!trail || len(r.Elsewhere) == 0):
+	case best.P >= t.learnGo && (!trail || len(r.Elsewhere) == 0 && (len(r.Owned) == 0 || best.P >= t.learnOwned)):
 		return goTo()
 	}
 	r.Decision, r.Nodes, r.Weak = RouteAsk, []string{best.Node, in[1].Node}, true
