@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -289,5 +290,51 @@ func TestQuestionOnReloadedFlows(t *testing.T) {
 	if len(got) < 1 || !strings.Contains(got[0], fl.File.Texts.FlowChanged.Value[:20]) {
 		t.Fatalf("replies = %s; want the flow-changed note", joined(got))
 	}
+	d.wantAt(stateBrowsing, "inicio")
+}
+
+// learnedFlow is the test flows learning from the phrasebook, as the
+// shipped file does (without two examples of the tickets that what it
+// learns makes ambiguous, which the check would refuse).
+func learnedFlow(t *testing.T) *flows.Flow {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("sim", "testdata", "flows.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := strings.NewReplacer("\n  menu_style: text\n", "\n  menu_style: text\n  phrasebook: builtin\n",
+		"\n      - quero saber do meu protocolo\n", "\n",
+		"\n      - adicionar um comentário no chamado\n", "\n").Replace(string(b))
+	if src == string(b) {
+		t.Fatal("the test flows changed: learnedFlow no longer turns the phrasebook on")
+	}
+	path := filepath.Join(t.TempDir(), "flows.yaml")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fl, err := flows.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fl
+}
+
+// A trail likely but not certain ("no node" keeps a small chance) is
+// confirmed before it is entered: yes enters it, no shows the menu.
+func TestFreeTextDoubtConfirms(t *testing.T) {
+	d := newChatDriver(t, learnedFlow(t))
+	d.say("oi", "12345678")
+	got := d.say("perdi minha senha")
+	if len(got) != 1 || !strings.Contains(got[0], "É sobre *Acesso e senha*?") ||
+		!strings.Contains(got[0], "1. Acesso e senha\n2. Outro assunto") {
+		t.Fatalf("replies = %s; want the question about that trail alone", joined(got))
+	}
+	d.wantAt(stateChoosing, "inicio")
+	d.say("sim")
+	d.wantAt(stateAskingResolved, "acesso", "inicio")
+
+	d.say("menu", "perdi minha senha")
+	d.wantAt(stateChoosing, "inicio")
+	d.say("não")
 	d.wantAt(stateBrowsing, "inicio")
 }

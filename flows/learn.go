@@ -141,6 +141,7 @@ type model struct {
 	prior   []float64            // log P(class)
 	like    map[string][]float64 // feature -> log P(feature | class)
 	gloss   *glossary
+	said    map[string]string // an editor's example, normalized -> its node ("" when two share it)
 }
 
 // alpha is the smoothing: how many times a class is taken to have seen
@@ -152,7 +153,7 @@ const alpha = 0.3
 // phrasebook's phrases labelled with its nodes or OutOfScope, but those
 // of the sets skip names, all read through the glossary g.
 func train(fl *Flow, g *glossary, skip func(set string) bool) *model {
-	m := &model{like: map[string][]float64{}, gloss: g}
+	m := &model{like: map[string][]float64{}, gloss: g, said: map[string]string{}}
 	class := map[string]int{OutOfScope: 0}
 	m.classes = []string{OutOfScope}
 	for _, n := range fl.Nodes() {
@@ -175,6 +176,11 @@ func train(fl *Flow, g *glossary, skip func(set string) bool) *model {
 	for _, n := range fl.Nodes() {
 		for _, e := range n.Examples {
 			add(n.ID, features(Normalize(e.Value), g, nil), editorWeight)
+			if id, ok := m.said[Normalize(e.Value)]; ok && id != n.ID {
+				m.said[Normalize(e.Value)] = "" // two nodes say it: neither word for word
+			} else {
+				m.said[Normalize(e.Value)] = n.ID
+			}
 		}
 		if n.Title.Value != "" {
 			add(n.ID, features(Normalize(n.Title.Value), g, nil), 1)

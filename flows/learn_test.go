@@ -56,13 +56,16 @@ func TestLearnedAnswers(t *testing.T) {
 		{"inicio", "minha nota foi rejeitada pela sefaz", AnswerGo, []string{"notas-rejeitada"}},
 		{"notas", "esqueci a senha", AnswerGo, []string{"acesso"}}, // a main-menu keyword means the same anywhere
 		{"inicio", "a sefaz nao autorizou a nfe pq o ncm ta errado", AnswerGo, []string{"notas-rejeitada"}},
-		{"inicio", "quero cancelar", AnswerAsk, []string{"plano", "notas-cancelar"}}, // maybe nowhere, likelier one of two: asked
+		{"inicio", "quero cancelar", AnswerAsk, []string{"notas-cancelar", "plano"}}, // maybe nowhere, likelier one of two: asked
 		{"notas", "quero cancelar", AnswerAsk, []string{"notas-cancelar", "plano"}},  // the menu shown first
 		{"inicio", "kkkk", AnswerNone, nil},
 		{"inicio", "vocês vendem geladeira?", AnswerNone, nil},
-		{"inicio", "meu app do nubank nao abre, esqueci a senha", AnswerNone, nil},                          // the customer's own bank
-		{"inicio", "quero cancelar a assinatura do jornal", AnswerAsk, []string{"plano", "notas-cancelar"}}, // the customer's own thing: a trail only when near certain
-		{"inicio", "chega de robô", AnswerGo, []string{"atendente"}},                                        // a person asked for stands
+		{"inicio", "meu app do nubank nao abre, esqueci a senha", AnswerNone, nil},         // the customer's own bank
+		{"inicio", "quero cancelar a assinatura do jornal", AnswerAsk, []string{"plano"}},  // the customer's own thing: a trail only when near certain
+		{"inicio", "chega de robô", AnswerGo, []string{"atendente"}},                       // a person asked for stands
+		{"inicio", "perdi minha senha", AnswerAsk, []string{"acesso"}},                     // likely, but maybe the customer's own: asked, the trail alone
+		{"inicio", "a farmacia abre que horas no domingo?", AnswerAsk, []string{"canais"}}, // the support's hours' words, someone else's hours
+		{"inicio", "perdi a senha", AnswerGo, []string{"acesso"}},                          // an editor's example, word for word: it stands
 		{"inicio", "quero aprender tanto a emitir boleto quanto a mandar a cobrança", AnswerGo, []string{"boletos"}},
 	} {
 		a := fl.Understand(c.menu, c.text)

@@ -86,6 +86,8 @@ type tuning struct {
 	learnAlone   float64 // ...where the ranking found nothing...
 	learnOwned   float64 // ...and into a trail, on a text naming the customer's own things
 	learnOut     float64 // its probability that a text belongs to no node over which nothing is entered
+	learnDoubt   float64 // ...over which a trail is asked about, not entered...
+	learnAgainst float64 // ...and where the model overrules the ranking's answer
 	learnHere    float64 // how much more likely a node under the menu shown is
 }
 
@@ -115,6 +117,8 @@ var tuned = tuning{
 	learnAlone:   0.999,
 	learnOwned:   0.999,
 	learnOut:     0.02,
+	learnDoubt:   0.0025,
+	learnAgainst: 0.00005,
 	learnHere:    2,
 }
 

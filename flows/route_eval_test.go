@@ -244,8 +244,21 @@ import (
 // sub-menus too (alone: 78.3%, 90.6%, eight). Then a text naming the
 // customer's own things went into a trail only on a near-certain guess
 // (see learnOwned): over the thirty-two sets, 39 out-of-scope texts into
-// a trail at the main menu became 34. The floors below are each set's
-// figures with the others learned.
+// a trail at the main menu became 34. holdout32.tsv (a family bakery in
+// Minas Gerais) and holdout33.tsv (a vet clinic and pet shop in Porto
+// Alegre) were then written blind and measured once: 92.7% direct, 98.0%
+// within one confirmation and three out-of-scope texts into a trail
+// (the ranking alone: 82.3%, 92.7%, twelve); 94.3%, 97.2% and one
+// (alone: 81.3%, 92.7%, thirteen). With them learned, a trail the model
+// is sure of was asked about while "no node" kept a small chance (see
+// learnDoubt): over the thirty-four sets, 36 out-of-scope texts into a
+// trail at the main menu became 17, for 0.7 points direct.
+// holdout34.tsv (a building-materials store in Recife) and holdout35.tsv
+// (an events company in São Paulo), written blind with them, were
+// measured before that rule and after: 96.7% and 93.0% direct became
+// 96.3% and 91.8%, within one 100% and 98.4% became 100% and 98.8%, six
+// out-of-scope texts into a trail became three in each. The floors
+// below are each set's figures with the others learned.
 var labelledSets = []struct {
 	name           string
 	minIn, min     int     // the least in-scope and out-of-scope phrases it holds
@@ -253,38 +266,42 @@ var labelledSets = []struct {
 	direct, within float64 // the least direct accuracy, and within one confirmation
 	intoTrail      int     // the most out-of-scope phrases into a trail at one menu: 0, the target, but where a held-out set came out
 }{
-	{"phrases.tsv", 150, 40, false, 94, 97, 0},
-	{"holdout.tsv", 150, 40, true, 94, 97, 0},
-	{"holdout2.tsv", 60, 15, true, 99, 99, 0},
+	{"phrases.tsv", 150, 40, false, 92, 98, 0},
+	{"holdout.tsv", 150, 40, true, 93, 98, 0},
+	{"holdout2.tsv", 60, 15, true, 98, 99, 0},
 	{"holdout3.tsv", 60, 15, true, 97, 98, 0},
-	{"holdout4.tsv", 150, 25, true, 95, 96, 0},
-	{"holdout5.tsv", 150, 40, true, 94, 96, 0},
+	{"holdout4.tsv", 150, 25, true, 94, 97, 0},
+	{"holdout5.tsv", 150, 40, true, 95, 96, 0},
 	{"holdout6.tsv", 150, 40, true, 91, 94, 0},
-	{"holdout7.tsv", 150, 40, true, 95, 97, 0},
+	{"holdout7.tsv", 150, 40, true, 95, 98, 0},
 	{"holdout8.tsv", 150, 40, true, 96, 98, 0},
-	{"holdout9.tsv", 150, 40, true, 94, 96, 1},
-	{"holdout10.tsv", 150, 40, true, 93, 95, 0},
+	{"holdout9.tsv", 150, 40, true, 95, 97, 1},
+	{"holdout10.tsv", 150, 40, true, 91, 95, 0},
 	{"holdout11.tsv", 150, 40, true, 96, 98, 0},
 	{"holdout12.tsv", 150, 40, true, 97, 99, 0},
-	{"holdout13.tsv", 150, 40, true, 96, 98, 0},
-	{"holdout14.tsv", 150, 40, true, 97, 98, 1},
+	{"holdout13.tsv", 150, 40, true, 95, 98, 0},
+	{"holdout14.tsv", 150, 40, true, 96, 98, 0},
 	{"holdout15.tsv", 150, 40, true, 97, 99, 0},
-	{"holdout16.tsv", 150, 40, true, 95, 97, 0},
-	{"holdout17.tsv", 150, 40, true, 95, 96, 2},
-	{"holdout18.tsv", 150, 40, true, 96, 98, 6},
-	{"holdout19.tsv", 150, 40, true, 94, 96, 2},
-	{"holdout20.tsv", 150, 40, true, 95, 97, 1},
-	{"holdout21.tsv", 150, 40, true, 93, 96, 5},
-	{"holdout22.tsv", 150, 40, true, 93, 95, 4},
-	{"holdout23.tsv", 150, 40, true, 92, 94, 2},
-	{"holdout24.tsv", 150, 40, true, 93, 95, 0},
-	{"holdout25.tsv", 150, 40, true, 94, 96, 1},
-	{"holdout26.tsv", 150, 40, true, 94, 96, 4},
-	{"holdout27.tsv", 150, 40, true, 93, 96, 2},
-	{"holdout28.tsv", 150, 40, true, 91, 95, 1},
-	{"holdout29.tsv", 150, 40, true, 88, 94, 3},
-	{"holdout30.tsv", 150, 40, true, 95, 97, 4},
-	{"holdout31.tsv", 150, 40, true, 93, 97, 0},
+	{"holdout16.tsv", 150, 40, true, 94, 97, 0},
+	{"holdout17.tsv", 150, 40, true, 95, 96, 1},
+	{"holdout18.tsv", 150, 40, true, 96, 98, 3},
+	{"holdout19.tsv", 150, 40, true, 93, 96, 1},
+	{"holdout20.tsv", 150, 40, true, 95, 98, 0},
+	{"holdout21.tsv", 150, 40, true, 93, 96, 3},
+	{"holdout22.tsv", 150, 40, true, 91, 95, 2},
+	{"holdout23.tsv", 150, 40, true, 91, 94, 1},
+	{"holdout24.tsv", 150, 40, true, 94, 95, 0},
+	{"holdout25.tsv", 150, 40, true, 94, 97, 1},
+	{"holdout26.tsv", 150, 40, true, 93, 97, 4},
+	{"holdout27.tsv", 150, 40, true, 92, 96, 1},
+	{"holdout28.tsv", 150, 40, true, 90, 96, 1},
+	{"holdout29.tsv", 150, 40, true, 87, 94, 2},
+	{"holdout30.tsv", 150, 40, true, 94, 96, 3},
+	{"holdout31.tsv", 150, 40, true, 92, 97, 0},
+	{"holdout32.tsv", 150, 40, true, 91, 97, 0},
+	{"holdout33.tsv", 150, 40, true, 93, 96, 0},
+	{"holdout34.tsv", 150, 40, true, 95, 99, 2},
+	{"holdout35.tsv", 150, 40, true, 90, 97, 3},
 }
 
 type labelled struct {

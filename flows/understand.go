@@ -129,7 +129,9 @@ func (fl *Flow) ranked(menu, n string, toks []string, r Routing) Answer {
 // bag of words cannot; a text about the customer's own life
 // (Routing.Elsewhere) enters no trail, and one naming the customer's own
 // things (Routing.Owned: "meu celular", the bank's app) only on a
-// near-certain guess.
+// near-certain guess. A trail the model is sure of is still asked about
+// while "no node" keeps a small chance: the texts that belong to no node
+// and share a trail's words are sure guesses too.
 func (fl *Flow) learnedAnswer(menu, text, n string, a Answer) Answer {
 	if fl.router == nil || fl.router.learned == nil || a.Routing.Reason != "" {
 		return a
@@ -160,15 +162,28 @@ func (fl *Flow) learnedAnswer(menu, text, n string, a Answer) Answer {
 			in = append(in, x)
 		}
 	}
+	if id := fl.router.learned.said[n]; id != "" {
+		// An editor's example, word for word: the editors' word on
+		// their own tree stands over what customers' phrasings say.
+		if went && a.Node == id {
+			return a
+		}
+		r.Decision, r.Nodes = RouteGo, []string{id}
+		return Answer{Kind: AnswerGo, Node: id, Routing: r}
+	}
 	best := in[0]
 	trail := fl.nodes[best.Node].Type.Value != KindMenu
+	agree := went && a.Node == best.Node
 	goTo := func() Answer {
-		if went && a.Node == best.Node {
+		if agree {
 			return a
 		}
 		r.Decision, r.Nodes = RouteGo, []string{best.Node}
 		return Answer{Kind: AnswerGo, Node: best.Node, Routing: r}
 	}
+	// In doubt: "no node" likely enough, less so where the model
+	// overrules the ranking's answer.
+	doubt := trail && (out >= t.learnDoubt || !agree && out >= t.learnAgainst)
 	switch {
 	case a.Kind == AnswerNone:
 		if best.P >= t.learnAlone && out < t.learnOut && (!trail || len(r.Elsewhere) == 0) {
@@ -181,6 +196,16 @@ func (fl *Flow) learnedAnswer(menu, text, n string, a Answer) Answer {
 	case out >= t.learnOut:
 		// Maybe nowhere, but likelier one of two nodes: asking enters
 		// no trail ("quero cancelar": the invoice or the plan?).
+	case doubt:
+		// Likely a trail, but "no node" not out of the question: asking
+		// costs an in-scope text one tap, entering costs an out-of-scope
+		// one a trail it did not ask for ("que horas o médico atende").
+		// The question names the trail alone ("É sobre Acesso e
+		// senha?") unless the next node is likelier than no node.
+		if in[1].P < out {
+			r.Decision, r.Nodes, r.Weak = RouteAsk, []string{best.Node}, true
+			return Answer{Kind: AnswerAsk, Routing: r}
+		}
 	case best.P >= t.learnGo && (!trail || len(r.Elsewhere) == 0 && (len(r.Owned) == 0 || best.P >= t.learnOwned)):
 		return goTo()
 	}

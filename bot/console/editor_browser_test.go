@@ -76,7 +76,7 @@ func testEditorAndReports(t *testing.T, browser context.Context) {
 		chromedp.WaitVisible(chromedp.Search(`//div[@data-from="bot"]//div[contains(., "dúvida sobre notas fiscais")]`)),
 		screenshot("12-flows-test"),
 		// Free text at a menu: the bot's reading of it is one click away.
-		chromedp.SendKeys(chromedp.ID("test-text"), "esqueci minha snha"+kb.Enter),
+		chromedp.SendKeys(chromedp.ID("test-text"), "nao consigo entrar, esqueci a snha"+kb.Enter),
 		chromedp.WaitVisible(chromedp.Search(`//details[contains(@class,"route-why")]/summary[contains(., "foi direto para")]`)),
 		chromedp.Click(chromedp.Search(`//details[contains(@class,"route-why")]/summary[contains(., "foi direto para")]`)),
 		chromedp.WaitVisible(chromedp.Search(`//details[contains(@class,"route-why")]//li[contains(., "erro de digitação de “senha”")]`)),

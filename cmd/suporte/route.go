@@ -71,7 +71,7 @@ func writeRouting(w io.Writer, fl *flows.Flow, menu, text string, top int) {
 			if g.Node == flows.OutOfScope {
 				name = "no node (out of scope)"
 			}
-			gs = append(gs, fmt.Sprintf("%s %.0f%%", name, 100*g.P))
+			gs = append(gs, name+" "+percent(g.P))
 		}
 		fmt.Fprintf(w, "learned from customers' phrasings: %s\n", strings.Join(gs, ", "))
 		if len(r.Why) > 0 && len(r.Learned) > 1 {
@@ -138,4 +138,18 @@ func writeRouting(w io.Writer, fl *flows.Flow, menu, text string, top int) {
 			fmt.Fprintf(w, "                      %s: %s %q in %q%s (+%.2f)\n", word, how, m.Term, m.Source, from, m.Weight)
 		}
 	}
+}
+
+// percent shows a probability so that a small doubt is not shown as
+// none: 0.3% of "no node" is why a trail is asked about.
+func percent(p float64) string {
+	switch {
+	case p > 0 && p < 0.001:
+		return "<0.1%"
+	case p < 1 && p > 0.999:
+		return ">99.9%"
+	case p < 0.1 || p > 0.9:
+		return fmt.Sprintf("%.1f%%", 100*p)
+	}
+	return fmt.Sprintf("%.0f%%", 100*p)
 }

@@ -689,6 +689,15 @@ function renderChat() {
 // routeWhy explains how the bot read a text written at a menu: what it
 // did, then the nearest nodes with their scores and the words behind them
 // (the console's `suporte flows route`).
+// percent shows a guess's probability; a small doubt is not shown as
+// none, since 0,3% of "nenhum assunto" is why a trail is asked about.
+function percent(p) {
+  const fmt = (x, d) => `${(x * 100).toFixed(d).replace('.', ',')}%`;
+  if (p > 0 && p < 0.001) return '<0,1%';
+  if (p < 1 && p > 0.999) return '>99,9%';
+  return p < 0.1 || p > 0.9 ? fmt(p, 1) : fmt(p, 0);
+}
+
 function routeWhy(r) {
   const names = r.nodes.map((n) => `“${n.title}”`).join(' ou ');
   const said = {
@@ -704,7 +713,7 @@ function routeWhy(r) {
     r.glossary.length ? h('p.muted', { text: `Glossário: ${r.glossary.map((g) => `“${g.term}” lido como “${g.means}” (linha ${g.line})`).join('; ')}` }) : null,
     r.unknown.length ? h('p.muted', { text: `Palavras que nenhum nó conhece: ${r.unknown.join(', ')}` }) : null,
     r.personal.length ? h('p.muted', { text: `Fala da vida pessoal do cliente (${r.personal.join(', ')}): só entra numa trilha perguntando` }) : null,
-    r.learned.length ? h('p.muted.route-learned', { text: `Pelo que os clientes costumam escrever: ${r.learned.map((g) => `${g.id === '-' ? 'nenhum assunto' : g.title} ${Math.round(g.p * 100)}%`).join(', ')}${r.why.length ? ` (pesaram: ${r.why.join(', ')})` : ''}` }) : null,
+    r.learned.length ? h('p.muted.route-learned', { text: `Pelo que os clientes costumam escrever: ${r.learned.map((g) => `${g.id === '-' ? 'nenhum assunto' : g.title} ${percent(g.p)}`).join(', ')}${r.why.length ? ` (pesaram: ${r.why.join(', ')})` : ''}` }) : null,
     r.ranking.length
       ? h('ol', ...r.ranking.map((c) => h('li',
         h('strong', { text: c.title }), ` · nota ${c.score.toFixed(2)} (parecida ${c.likeness.toFixed(2)}, cobre ${c.coverage.toFixed(2)})`,
