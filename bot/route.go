@@ -87,6 +87,7 @@ func (t *turn) follow(a flows.Answer, menu string, path []string) (bool, error) 
 	case flows.AnswerGo:
 		return true, t.enter(a.Node)
 	case flows.AnswerAsk:
+		t.asked(a.Routing.Nodes)
 		return true, t.clarify(a.Routing.Nodes, menu, path)
 	}
 	return false, nil
@@ -101,6 +102,7 @@ func (t *turn) routeFrom(text, menu string, path []string) (bool, error) {
 	case r.Decision == flows.RouteGo:
 		return true, t.enter(r.Nodes[0])
 	case r.Decision == flows.RouteAsk && !r.Weak:
+		t.asked(r.Nodes)
 		return true, t.clarify(r.Nodes, menu, path)
 	}
 	return false, nil
@@ -112,8 +114,10 @@ func (t *turn) onChoose(text string) error {
 	nodes, _ := t.intentNodes()
 	if i, ok := t.flow.WhichChoice(nodes).MatchExact(text); ok {
 		if i < len(nodes) {
+			t.note(store.EventChosen, nodes[i], "")
 			return t.enter(nodes[i])
 		}
+		t.note(store.EventChosen, store.NoneChosen, "")
 		t.conv.Intent = ""
 		return t.browse(t.conv.Node, t.conv.Path)
 	}
@@ -141,6 +145,15 @@ func (t *turn) unmatched(text string) {
 		return // an emoji, a sticker's worth of symbols: nothing to learn from
 	}
 	t.note(store.EventUnmatched, t.conv.Node, Truncate(n, maxUnmatched))
+}
+
+// asked keeps the text a question answers, with the nodes it asks
+// about, for the editors' report: with the customer's choice (noted in
+// onChoose), it says which texts to make examples of.
+func (t *turn) asked(nodes []string) {
+	if n := flows.Normalize(t.text); n != "" {
+		t.note(store.EventAsked, strings.Join(nodes, "|"), Truncate(n, maxUnmatched))
+	}
 }
 
 // AtMenu tells whether a conversation in state waits at a menu, where

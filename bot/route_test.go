@@ -337,4 +337,13 @@ func TestFreeTextDoubtConfirms(t *testing.T) {
 	d.wantAt(stateChoosing, "inicio")
 	d.say("não")
 	d.wantAt(stateBrowsing, "inicio")
+
+	// Each question and answer is noted for the editors' report.
+	asked, chosen := d.events(store.EventAsked), d.events(store.EventChosen)
+	if len(asked) != 2 || asked[0].Actor != "acesso" || asked[0].Text != "perdi minha senha" || asked[1].Actor != "acesso" || asked[1].Text != "perdi minha senha" {
+		t.Errorf("asked events = %+v; want the text and the trail asked about, twice", asked)
+	}
+	if len(chosen) != 2 || chosen[0].Actor != "acesso" || chosen[1].Actor != store.NoneChosen {
+		t.Errorf("chosen events = %+v; want the trail, then none of them", chosen)
+	}
 }

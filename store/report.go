@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -22,6 +23,13 @@ const (
 	// its actor is the menu it was written at. Retention blanks it like
 	// any customer line.
 	EventUnmatched = "unmatched"
+	// EventAsked is the kind of the ticket event holding a customer's text
+	// (folded) the bot answered with a question ("É sobre X ou Y?"); its
+	// actor is the nodes asked about, "|"-separated. EventChosen is the
+	// customer's answer: its actor is the node chosen, "" for none of
+	// them. Together they show editors which texts to make examples of.
+	EventAsked  = "asked"
+	EventChosen = "chosen"
 )
 
 // ReportInput says which tickets a Report covers and how to read time.
@@ -65,6 +73,7 @@ type Report struct {
 	CSAT        CSAT        `json:"csat"`
 	Escalations Escalations `json:"escalations"`
 	Unmatched   []Phrase    `json:"unmatched"` // what customers wrote in range that the bot did not understand, most written first
+	Asked       []Asked     `json:"asked"`     // what customers wrote in range that the bot asked about, and what they chose, most written first
 	Media       MediaReport `json:"media"`
 }
 
@@ -100,7 +109,24 @@ type Phrase struct {
 	Last  time.Time `json:"last"`
 }
 
-// maxPhrases bounds the report's list of phrases not understood.
+// Asked is a text customers wrote that the bot answered with a question
+// (folded as Phrase's), the nodes it asked about, and what the customer
+// chose: a node, NoneChosen or NoAnswer.
+type Asked struct {
+	Text   string    `json:"text"`
+	Nodes  []string  `json:"nodes"`
+	Chosen string    `json:"chosen"`
+	Count  int       `json:"count"`
+	Last   time.Time `json:"last"`
+}
+
+// What the customer chose at a question, when not one of its nodes.
+const (
+	NoneChosen = ""  // "Outro assunto", or no
+	NoAnswer   = "-" // nothing: they wrote something else, or left
+)
+
+// maxPhrases bounds the report's lists of phrases.
 const maxPhrases = 30
 
 // Day is one calendar day of the range.
@@ -328,6 +354,9 @@ func (tx *Tx) Report(ctx context.Context, in ReportInput) (Report, error) {
 	if r.Unmatched, err = tx.reportUnmatched(ctx, loc, lo, hi); err != nil {
 		return Report{}, fmt.Errorf("report phrases not understood: %w", err)
 	}
+	if r.Asked, err = tx.reportAsked(ctx, loc, lo, hi); err != nil {
+		return Report{}, fmt.Errorf("report phrases asked about: %w", err)
+	}
 	e := &r.Escalations
 	err = tx.queryRow(ctx, reportEscalationsSQL, millis(asOf), millis(asOf), lo, hi).
 		Scan(&e.Escalated, &e.Met, &e.Late, &e.Overdue, &e.WithinDeadline)
@@ -478,6 +507,38 @@ func (tx *Tx) reportUnmatched(ctx context.Context, loc *time.Location, lo, hi in
 		}
 		p.Last = fromMillis(last).In(loc)
 		out = append(out, p)
+		return nil
+	})
+	return out, err
+}
+
+// reportAskedSQL groups the phrases asked about written in range with
+// the answer each got: the ticket's next question or answer, if it is an
+// answer. Purged lines (Removed) are no phrase.
+const reportAskedSQL = `SELECT text, asked, chosen, COUNT(*) AS n, MAX(at) AS last FROM (
+  SELECT a.text AS text, a.actor AS asked, a.at AS at, COALESCE((
+    SELECT CASE WHEN c.kind = '` + EventChosen + `' THEN c.actor ELSE '` + NoAnswer + `' END FROM ticket_events c
+    WHERE c.ticket = a.ticket AND c.id > a.id AND c.kind IN ('` + EventAsked + `', '` + EventChosen + `')
+    ORDER BY c.id LIMIT 1), '` + NoAnswer + `') AS chosen
+  FROM ticket_events a
+  WHERE a.kind = '` + EventAsked + `' AND a.at >= ? AND a.at < ? AND a.text <> '` + Removed + `'
+) AS q
+GROUP BY text, asked, chosen
+ORDER BY n DESC, last DESC, text, asked, chosen
+LIMIT ?`
+
+func (tx *Tx) reportAsked(ctx context.Context, loc *time.Location, lo, hi int64) ([]Asked, error) {
+	out := []Asked{}
+	err := tx.eachRow(ctx, reportAskedSQL, []any{lo, hi, maxPhrases}, func(s rowScanner) error {
+		var a Asked
+		var nodes string
+		var last int64
+		if err := s.Scan(&a.Text, &nodes, &a.Chosen, &a.Count, &last); err != nil {
+			return err
+		}
+		a.Nodes = strings.Split(nodes, "|")
+		a.Last = fromMillis(last).In(loc)
+		out = append(out, a)
 		return nil
 	})
 	return out, err

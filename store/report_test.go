@@ -520,3 +520,71 @@ func TestReportUnmatched(t *testing.T) {
 		t.Errorf("unmatched after the purge:\n got %+v\nwant %+v", got, want)
 	}
 }
+
+// TestReportAsked: the phrases the bot asked about, written in range,
+// grouped by what was asked and what the customer chose (the ticket's
+// next answer; a new question or nothing is no answer), most written
+// first; purged lines drop out.
+func TestReportAsked(t *testing.T) {
+	db := openTest(t)
+	ctx := t.Context()
+	in := fixtureInput(t)
+	at := func(day, hour int) time.Time { return time.Date(2026, 12, day, hour, 0, 0, 0, in.Loc) }
+	var old int64 // a resolved ticket, idle since before the week: purge takes it
+	update(t, db, func(tx *Tx) error {
+		a, err := tx.CreateTicket(ctx, Ticket{Chat: "a", Status: StatusAberto, CreatedAt: at(21, 10), LastActivityAt: at(23, 10)})
+		if err != nil {
+			return err
+		}
+		b, err := tx.CreateTicket(ctx, Ticket{Chat: "c", Status: StatusAberto, CreatedAt: at(22, 10), LastActivityAt: at(22, 11)})
+		if err != nil {
+			return err
+		}
+		old, err = tx.CreateTicket(ctx, Ticket{Chat: "b", Status: StatusResolvido, CreatedAt: at(14, 10), LastActivityAt: at(14, 11)})
+		if err != nil {
+			return err
+		}
+		for _, e := range []TicketEvent{
+			{Ticket: a, At: at(21, 10), Kind: EventAsked, Actor: "acesso", Text: "perdi minha senha"},
+			{Ticket: a, At: at(21, 10), Kind: "customer", Actor: "a", Text: "sim"},
+			{Ticket: a, At: at(21, 10), Kind: EventChosen, Actor: "acesso"},
+			{Ticket: a, At: at(22, 9), Kind: EventAsked, Actor: "notas-cancelar|plano", Text: "quero cancelar"},
+			{Ticket: a, At: at(22, 9), Kind: EventAsked, Actor: "notas-cancelar|plano", Text: "quero cancelar"}, // asked again: the first had no answer
+			{Ticket: a, At: at(22, 9), Kind: EventChosen, Actor: "plano"},
+			{Ticket: b, At: at(22, 10), Kind: EventAsked, Actor: "acesso", Text: "perdi minha senha"},
+			{Ticket: b, At: at(22, 10), Kind: EventChosen, Actor: "acesso"},
+			{Ticket: b, At: at(22, 11), Kind: EventAsked, Actor: "canais", Text: "que horas o medico atende"},
+			{Ticket: b, At: at(22, 11), Kind: EventChosen, Actor: NoneChosen},
+			{Ticket: a, At: at(23, 10), Kind: EventAsked, Actor: "acesso", Text: "perdi minha senha"}, // the customer left
+			{Ticket: a, At: at(28, 0), Kind: EventAsked, Actor: "acesso", Text: "depois do fim"},      // at To: out
+			{Ticket: old, At: at(24, 9), Kind: EventAsked, Actor: "canais", Text: "que horas o medico atende"},
+			{Ticket: old, At: at(24, 9), Kind: EventChosen, Actor: NoneChosen},
+		} {
+			if _, err := tx.AddTicketEvent(ctx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	got := report(t, db, in).Asked
+	want := []Asked{
+		{Text: "que horas o medico atende", Nodes: []string{"canais"}, Chosen: NoneChosen, Count: 2, Last: at(24, 9)},
+		{Text: "perdi minha senha", Nodes: []string{"acesso"}, Chosen: "acesso", Count: 2, Last: at(22, 10)},
+		{Text: "perdi minha senha", Nodes: []string{"acesso"}, Chosen: NoAnswer, Count: 1, Last: at(23, 10)},
+		{Text: "quero cancelar", Nodes: []string{"notas-cancelar", "plano"}, Chosen: NoAnswer, Count: 1, Last: at(22, 9)},
+		{Text: "quero cancelar", Nodes: []string{"notas-cancelar", "plano"}, Chosen: "plano", Count: 1, Last: at(22, 9)},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("asked:\n got %+v\nwant %+v", got, want)
+	}
+
+	// Retention blanks them with the rest of the ticket's words.
+	if _, err := db.Purge(ctx, at(20, 0), false); err != nil {
+		t.Fatal(err)
+	}
+	got = report(t, db, in).Asked
+	want = append(want[1:3:3], Asked{Text: "que horas o medico atende", Nodes: []string{"canais"}, Chosen: NoneChosen, Count: 1, Last: at(22, 11)}, want[3], want[4])
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("asked after the purge:\n got %+v\nwant %+v", got, want)
+	}
+}

@@ -30,6 +30,7 @@ func testEditorAndReports(t *testing.T, browser context.Context) {
 	e.history(sara)
 	e.seedEscalations()
 	e.say("5547999990041", "oi", "12345678", "quem ganhou o jogo de ontem?")
+	e.say("5547999990042", "oi", "12345678", "quero cancelar", "2")
 
 	ctx, check := tab(t, browser)
 	steps(t, ctx, check, "log in as an editor and read the tree",
@@ -43,6 +44,8 @@ func testEditorAndReports(t *testing.T, browser context.Context) {
 		screenshot("11b-flows-tree-next"),
 		chromedp.ScrollIntoView(chromedp.Search(`//section[contains(@class,"unmatched")]//td[contains(., "quem ganhou o jogo de ontem")]`)),
 		screenshot("11c-flows-unmatched"),
+		chromedp.ScrollIntoView(chromedp.Search(`//section[contains(@class,"asked")]//tr[contains(., "quero cancelar")][contains(., "Cancelar ou corrigir nota ou Plano e assinatura")][contains(., "Plano e assinatura")]`)),
+		screenshot("11d-flows-asked"),
 		chromedp.Click(chromedp.CSS(`#view-fluxos [data-tab="versoes"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#versions-body tr`)),
 	)

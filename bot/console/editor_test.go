@@ -548,7 +548,7 @@ func TestFlowsTree(t *testing.T) {
 	e.seedTrails("notas-rejeitada", 2, 0, 2)
 	e.seedTrails("boletos-enviar", 1, 1, 0)
 	e.seedTrails("trilha-antiga", 3, 1, 0) // no longer in the flows
-	e.say("5547999990031", "oi", "12345678", "Kkkk", "quem ganhou o jogo?", "kkkk!!")
+	e.say("5547999990031", "oi", "12345678", "Kkkk", "quem ganhou o jogo?", "kkkk!!", "Quero cancelar!", "3", "quero cancelar")
 
 	type edge struct {
 		Option    int
@@ -583,10 +583,23 @@ func TestFlowsTree(t *testing.T) {
 			Text  string
 			Count int
 		}
+		Asked []struct {
+			Text        string
+			Asked       []string
+			Chosen      string
+			ChosenTitle string `json:"chosen_title"`
+			Count       int
+		}
 	}
 	e.must(200, req{method: "GET", path: "/api/flows/tree", token: tok}).json(t, &tree)
 	if u := tree.Unmatched; len(u) != 2 || u[0].Text != "kkkk" || u[0].Count != 2 || u[1].Text != "quem ganhou o jogo" || u[1].Count != 1 {
 		t.Errorf("phrases not understood: got %+v; want kkkk twice, then the other", u)
+	}
+	// Asked twice: "Outro assunto" once, then left unanswered.
+	ask := []string{"Cancelar ou corrigir nota", "Plano e assinatura"}
+	if a := tree.Asked; len(a) != 2 || a[0].Text != "quero cancelar" || !slices.Equal(a[0].Asked, ask) || a[1].Text != "quero cancelar" ||
+		a[0].Chosen != store.NoneChosen || a[1].Chosen != store.NoAnswer || a[0].ChosenTitle+a[1].ChosenTitle != "" {
+		t.Errorf("phrases asked about: got %+v; want quero cancelar answered with none of them, then unanswered", a)
 	}
 	by := map[string]node{}
 	for _, n := range tree.Nodes {

@@ -1,7 +1,9 @@
 package console
 
 import (
+	"cmp"
 	"net/http"
+	"time"
 
 	"suporte/flows"
 	"suporte/store"
@@ -75,12 +77,27 @@ type treeJSON struct {
 	// Unmatched are the phrases customers wrote in the range that the
 	// bot did not understand, most written first: examples to add.
 	Unmatched []store.Phrase `json:"unmatched"`
-	Totals    struct {
+	// Asked are the phrases customers wrote in the range that the bot
+	// answered with a question, with what they chose, most written
+	// first: the texts to make examples of, so that it need not ask.
+	Asked  []askedJSON `json:"asked"`
+	Totals struct {
 		Conversations int `json:"conversations"`
 		Reached       int `json:"reached"`
 		Solved        int `json:"solved"`
 		ToPerson      int `json:"to_person"`
 	} `json:"totals"`
+}
+
+// askedJSON is a phrase the bot asked about (see store.Asked), with the
+// titles of the nodes in force; a node gone keeps its id.
+type askedJSON struct {
+	Text        string    `json:"text"`
+	Asked       []string  `json:"asked"`        // the titles asked about
+	Chosen      string    `json:"chosen"`       // the node chosen; "" none of them; "-" no answer
+	ChosenTitle string    `json:"chosen_title"` // its title, when a node
+	Count       int       `json:"count"`
+	Last        time.Time `json:"last"`
 }
 
 // handleFlowsTree serves the tree of the flows in force with the figures
@@ -100,6 +117,17 @@ func buildTree(fl *flows.Flow, rep reportJSON) treeJSON {
 		Question: fl.File.Resolved.Question.Value, Gone: []goneTrailJSON{}, Unmatched: rep.Unmatched}
 	if out.Unmatched == nil {
 		out.Unmatched = []store.Phrase{}
+	}
+	out.Asked = make([]askedJSON, 0, len(rep.Asked))
+	for _, a := range rep.Asked {
+		j := askedJSON{Text: a.Text, Asked: make([]string, len(a.Nodes)), Chosen: a.Chosen, Count: a.Count, Last: a.Last}
+		for i, id := range a.Nodes {
+			j.Asked[i] = cmp.Or(fl.Title(id), id)
+		}
+		if a.Chosen != store.NoneChosen && a.Chosen != store.NoAnswer {
+			j.ChosenTitle = cmp.Or(fl.Title(a.Chosen), a.Chosen)
+		}
+		out.Asked = append(out.Asked, j)
 	}
 	out.Totals.Conversations = rep.Conversations
 

@@ -498,8 +498,8 @@ func (s *Server) ticketDetail(ctx context.Context, sess session, id int64) (tick
 		out.Messages = make([]messageJSON, 0, len(es))
 		status := "" // the status the transcript last said
 		for _, e := range es {
-			if e.Kind == store.EventUnmatched {
-				continue // the editors' note of a text the bot did not understand; the text itself is the line before
+			if e.Kind == store.EventUnmatched || e.Kind == store.EventAsked || e.Kind == store.EventChosen {
+				continue // the editors' notes of a text the bot did not understand or asked about, and the answer; the text itself is the line before
 			}
 			if e.Kind == "status" {
 				if e.Text == status {

@@ -222,6 +222,18 @@ func reportSections(r store.Report, holidays map[string]string) []reportSection 
 		phrases = append(phrases, []string{itoa(p.Count), p.Last.Format("02/01 15:04"), p.Text})
 	}
 
+	var asked [][]string
+	for _, a := range r.Asked {
+		chosen := a.Chosen
+		switch chosen {
+		case store.NoneChosen:
+			chosen = "Outro assunto"
+		case store.NoAnswer:
+			chosen = "sem resposta"
+		}
+		asked = append(asked, []string{itoa(a.Count), a.Last.Format("02/01 15:04"), a.Text, strings.Join(a.Nodes, " ou "), chosen})
+	}
+
 	q, e := r.Queue, r.Escalations
 	return []reportSection{{
 		title:  "CONVERSAS",
@@ -267,6 +279,11 @@ func reportSections(r store.Report, holidays map[string]string) []reportSection 
 		note:   "O que os clientes escreveram e o bot respondeu com \"não entendi\" (sem acentos nem pontuação), das mais escritas. Boas candidatas a exemplos (examples) no flows.yaml.",
 		none:   "Nenhuma no período.",
 		blocks: reportTable([]string{"Vezes", "Última", "Frase"}, phrases),
+	}, {
+		title:  "FRASES EM QUE O BOT PERGUNTOU O ASSUNTO",
+		note:   "O que os clientes escreveram e o bot respondeu com \"É sobre...?\", e o que escolheram. Uma frase que os clientes confirmam sempre é uma boa candidata a exemplo (examples) do nó escolhido.",
+		none:   "Nenhuma no período.",
+		blocks: reportTable([]string{"Vezes", "Última", "Frase", "Perguntou", "Escolheu"}, asked),
 	}, {
 		title:  "ARQUIVOS (fotos, áudios, documentos...)",
 		note:   "Pelo dia em que chegaram ou foram enviados. Não recebidos: acima dos limites, ou o download não deu certo (o chamado diz o motivo).",
@@ -483,6 +500,11 @@ func writeReportCSV(w io.Writer, r store.Report, _ map[string]string) error {
 		rows = append(rows, []string{p.Text, itoa(p.Count), p.Last.Format(time.RFC3339)})
 	}
 	section("unmatched", []string{"text", "count", "last"}, rows...)
+	rows = nil
+	for _, a := range r.Asked {
+		rows = append(rows, []string{a.Text, strings.Join(a.Nodes, "|"), a.Chosen, itoa(a.Count), a.Last.Format(time.RFC3339)})
+	}
+	section("asked", []string{"text", "nodes", "chosen", "count", "last"}, rows...)
 	rows = nil
 	for _, k := range r.Media.Received {
 		rows = append(rows, []string{"received", k.Kind, itoa(k.Count)})

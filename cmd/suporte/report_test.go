@@ -289,6 +289,10 @@ FRASES QUE O BOT NÃO ENTENDEU
 O que os clientes escreveram e o bot respondeu com "não entendi" (sem acentos nem pontuação), das mais escritas. Boas candidatas a exemplos (examples) no flows.yaml.
 Nenhuma no período.
 
+FRASES EM QUE O BOT PERGUNTOU O ASSUNTO
+O que os clientes escreveram e o bot respondeu com "É sobre...?", e o que escolheram. Uma frase que os clientes confirmam sempre é uma boa candidata a exemplo (examples) do nó escolhido.
+Nenhuma no período.
+
 ARQUIVOS (fotos, áudios, documentos...)
 Pelo dia em que chegaram ou foram enviados. Não recebidos: acima dos limites, ou o download não deu certo (o chamado diz o motivo).
   Tipo           Recebidos  Enviados

@@ -182,7 +182,8 @@ function buildTree() {
       + 'quem saiu de um menu sem chegar a uma trilha não entra na conta. Por isso “pelo menos”.' }),
     h('div.tree-wrap', h('div#tree-canvas.tree-canvas', { tabindex: 0, 'aria-label': 'Árvore de trilhas' }), h('aside#tree-details.tree-details')),
     h('div#tree-gone'),
-    h('div#tree-unmatched'));
+    h('div#tree-unmatched'),
+    h('div#tree-asked'));
 }
 
 function setRange(days) {
@@ -404,6 +405,7 @@ function renderTree() {
     h('h3', { text: 'Trilhas com conversas no período que não existem mais no arquivo' }),
     h('ul.gone', ...tree.gone.map((g) => h('li', h('code', { text: g.topic }), ` útil: ${g.solved} de ${g.reached} (${pct(g.deflection)})`)))] : []));
   fill($('#tree-unmatched'), unmatchedTable(tree.unmatched));
+  fill($('#tree-asked'), askedTable(tree.asked));
   renderDetails();
 }
 
@@ -417,6 +419,21 @@ function unmatchedTable(phrases) {
       ? h('div.table-scroll', h('table.table.unmatched-table',
         h('thead', h('tr', h('th', { text: 'Frase' }), h('th.num', { text: 'Vezes' }), h('th', { text: 'Última' }))),
         h('tbody', ...phrases.map((p) => h('tr', h('td', { text: p.text }), h('td.num', { text: num(p.count) }), h('td', { text: when(p.last) }))))))
+      : h('p.chart-empty', { text: 'Nenhuma no período.' }));
+}
+
+// askedTable lists what customers wrote that the bot answered with a
+// question, and what they chose: a text often confirmed is an example to
+// add, so the bot goes straight there.
+function askedTable(asked) {
+  const chosen = (a) => (a.chosen === '-' ? 'sem resposta' : a.chosen === '' ? 'Outro assunto' : a.chosen_title);
+  return h('section.asked',
+    h('h3', { text: 'Frases em que o bot perguntou o assunto' }),
+    h('p.muted', { text: 'O que os clientes escreveram no período e o bot respondeu com “É sobre…?”, e o que escolheram. Uma frase que os clientes confirmam sempre é uma boa candidata a exemplo (examples) do nó escolhido: com ela, o bot vai direto.' }),
+    asked.length
+      ? h('div.table-scroll', h('table.table.asked-table',
+        h('thead', h('tr', h('th', { text: 'Frase' }), h('th', { text: 'O bot perguntou' }), h('th', { text: 'O cliente escolheu' }), h('th.num', { text: 'Vezes' }), h('th', { text: 'Última' }))),
+        h('tbody', ...asked.map((a) => h('tr', h('td', { text: a.text }), h('td', { text: a.asked.join(' ou ') }), h('td', { text: chosen(a) }), h('td.num', { text: num(a.count) }), h('td', { text: when(a.last) }))))))
       : h('p.chart-empty', { text: 'Nenhuma no período.' }));
 }
 

@@ -136,6 +136,18 @@ INSERT INTO ticket_events (ticket, at, kind, actor, text) VALUES
     (100007, unixepoch('2026-12-24 09:30-03:00') * 1000, 'unmatched', 'notas', 'kkkk'),
     (100011, unixepoch('2026-12-20 23:59-03:00') * 1000, 'unmatched', 'inicio', 'antes da semana');
 
+-- What the bot asked about (store.EventAsked), folded, and the answers
+-- (store.EventChosen): "perdi minha senha" confirmed twice, "quero
+-- cancelar" answered with none of them once and left unanswered once.
+INSERT INTO ticket_events (ticket, at, kind, actor, text) VALUES
+    (100003, unixepoch('2026-12-21 23:32-03:00') * 1000, 'asked', 'acesso', 'perdi minha senha'),
+    (100003, unixepoch('2026-12-21 23:33-03:00') * 1000, 'chosen', 'acesso', ''),
+    (100007, unixepoch('2026-12-24 09:31-03:00') * 1000, 'asked', 'acesso', 'perdi minha senha'),
+    (100007, unixepoch('2026-12-24 09:32-03:00') * 1000, 'chosen', 'acesso', ''),
+    (100004, unixepoch('2026-12-22 10:03-03:00') * 1000, 'asked', 'notas-cancelar|plano', 'quero cancelar'),
+    (100004, unixepoch('2026-12-22 10:04-03:00') * 1000, 'chosen', '', ''),
+    (100004, unixepoch('2026-12-22 10:05-03:00') * 1000, 'asked', 'notas-cancelar|plano', 'quero cancelar');
+
 -- Files: customers sent two screenshots (one over the cap, refused) and a
 -- voice note in the week, one screenshot the day before it; Ana sent a PDF.
 INSERT INTO media (chat, inbox, direction, kind, state, created_at) VALUES
