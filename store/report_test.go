@@ -467,24 +467,47 @@ func BenchmarkReport(b *testing.B) {
 	b.Run("indexed", run)
 }
 
+// weekAt gives instants of the fixture's December in in's location.
+func weekAt(in ReportInput) func(day, hour int) time.Time {
+	return func(day, hour int) time.Time { return time.Date(2026, 12, day, hour, 0, 0, 0, in.Loc) }
+}
+
+// addPhraseEvents creates tickets a (open in the week), b (open on the
+// 22nd) and old (resolved, idle since before the week: a purge at the
+// 20th takes it), and adds the events events gives for them.
+func addPhraseEvents(t *testing.T, db *DB, in ReportInput, events func(a, b, old int64) []TicketEvent) {
+	t.Helper()
+	at := weekAt(in)
+	update(t, db, func(tx *Tx) error {
+		var ids [3]int64
+		for i, tk := range []Ticket{
+			{Chat: "a", Status: StatusAberto, CreatedAt: at(21, 10), LastActivityAt: at(23, 10)},
+			{Chat: "c", Status: StatusAberto, CreatedAt: at(22, 10), LastActivityAt: at(22, 11)},
+			{Chat: "b", Status: StatusResolvido, CreatedAt: at(14, 10), LastActivityAt: at(14, 11)},
+		} {
+			id, err := tx.CreateTicket(t.Context(), tk)
+			if err != nil {
+				return err
+			}
+			ids[i] = id
+		}
+		for _, e := range events(ids[0], ids[1], ids[2]) {
+			if _, err := tx.AddTicketEvent(t.Context(), e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // TestReportUnmatched: the phrases the bot did not understand, written in
 // range, grouped and counted, most written first; purged lines drop out.
 func TestReportUnmatched(t *testing.T) {
 	db := openTest(t)
-	ctx := t.Context()
 	in := fixtureInput(t)
-	at := func(day, hour int) time.Time { return time.Date(2026, 12, day, hour, 0, 0, 0, in.Loc) }
-	var old int64 // a resolved ticket, idle since before the week: purge takes it
-	update(t, db, func(tx *Tx) error {
-		a, err := tx.CreateTicket(ctx, Ticket{Chat: "a", Status: StatusAberto, CreatedAt: at(21, 10), LastActivityAt: at(23, 10)})
-		if err != nil {
-			return err
-		}
-		old, err = tx.CreateTicket(ctx, Ticket{Chat: "b", Status: StatusResolvido, CreatedAt: at(14, 10), LastActivityAt: at(14, 11)})
-		if err != nil {
-			return err
-		}
-		for _, e := range []TicketEvent{
+	at := weekAt(in)
+	addPhraseEvents(t, db, in, func(a, _, old int64) []TicketEvent {
+		return []TicketEvent{
 			{Ticket: a, At: at(21, 10), Kind: EventUnmatched, Actor: "inicio", Text: "kkkk"},
 			{Ticket: a, At: at(22, 10), Kind: EventUnmatched, Actor: "notas", Text: "boleto vencido ontem"},
 			{Ticket: a, At: at(23, 10), Kind: EventUnmatched, Actor: "inicio", Text: "kkkk"},
@@ -493,12 +516,7 @@ func TestReportUnmatched(t *testing.T) {
 			{Ticket: old, At: at(20, 23), Kind: EventUnmatched, Actor: "inicio", Text: "antes do começo"}, // before From: out
 			{Ticket: old, At: at(24, 9), Kind: EventUnmatched, Actor: "inicio", Text: "kkkk"},
 			{Ticket: old, At: at(24, 9), Kind: EventUnmatched, Actor: "inicio", Text: "meu cpf e 12345678900"},
-		} {
-			if _, err := tx.AddTicketEvent(ctx, e); err != nil {
-				return err
-			}
 		}
-		return nil
 	})
 	got := report(t, db, in).Unmatched
 	want := []Phrase{
@@ -511,7 +529,7 @@ func TestReportUnmatched(t *testing.T) {
 	}
 
 	// Retention blanks them with the rest of the ticket's words.
-	if _, err := db.Purge(ctx, at(20, 0), false); err != nil {
+	if _, err := db.Purge(t.Context(), at(20, 0), false); err != nil {
 		t.Fatal(err)
 	}
 	got = report(t, db, in).Unmatched
@@ -527,24 +545,10 @@ func TestReportUnmatched(t *testing.T) {
 // first; purged lines drop out.
 func TestReportAsked(t *testing.T) {
 	db := openTest(t)
-	ctx := t.Context()
 	in := fixtureInput(t)
-	at := func(day, hour int) time.Time { return time.Date(2026, 12, day, hour, 0, 0, 0, in.Loc) }
-	var old int64 // a resolved ticket, idle since before the week: purge takes it
-	update(t, db, func(tx *Tx) error {
-		a, err := tx.CreateTicket(ctx, Ticket{Chat: "a", Status: StatusAberto, CreatedAt: at(21, 10), LastActivityAt: at(23, 10)})
-		if err != nil {
-			return err
-		}
-		b, err := tx.CreateTicket(ctx, Ticket{Chat: "c", Status: StatusAberto, CreatedAt: at(22, 10), LastActivityAt: at(22, 11)})
-		if err != nil {
-			return err
-		}
-		old, err = tx.CreateTicket(ctx, Ticket{Chat: "b", Status: StatusResolvido, CreatedAt: at(14, 10), LastActivityAt: at(14, 11)})
-		if err != nil {
-			return err
-		}
-		for _, e := range []TicketEvent{
+	at := weekAt(in)
+	addPhraseEvents(t, db, in, func(a, b, old int64) []TicketEvent {
+		return []TicketEvent{
 			{Ticket: a, At: at(21, 10), Kind: EventAsked, Actor: "acesso", Text: "perdi minha senha"},
 			{Ticket: a, At: at(21, 10), Kind: "customer", Actor: "a", Text: "sim"},
 			{Ticket: a, At: at(21, 10), Kind: EventChosen, Actor: "acesso"},
@@ -559,12 +563,7 @@ func TestReportAsked(t *testing.T) {
 			{Ticket: a, At: at(28, 0), Kind: EventAsked, Actor: "acesso", Text: "depois do fim"},      // at To: out
 			{Ticket: old, At: at(24, 9), Kind: EventAsked, Actor: "canais", Text: "que horas o medico atende"},
 			{Ticket: old, At: at(24, 9), Kind: EventChosen, Actor: NoneChosen},
-		} {
-			if _, err := tx.AddTicketEvent(ctx, e); err != nil {
-				return err
-			}
 		}
-		return nil
 	})
 	got := report(t, db, in).Asked
 	want := []Asked{
@@ -579,7 +578,7 @@ func TestReportAsked(t *testing.T) {
 	}
 
 	// Retention blanks them with the rest of the ticket's words.
-	if _, err := db.Purge(ctx, at(20, 0), false); err != nil {
+	if _, err := db.Purge(t.Context(), at(20, 0), false); err != nil {
 		t.Fatal(err)
 	}
 	got = report(t, db, in).Asked
