@@ -16,8 +16,12 @@ import (
 // person would send it to ("-" for text that belongs to no node), in
 // flows/phrasebook/*.tsv. A flow that asks for it (settings.phrasebook:
 // builtin) learns from it which words say which node, beside what its
-// titles, keywords and examples say. The same files are routing's
-// measure: each set is scored by a model that learned from the others.
+// titles, keywords and examples say. The labelled sets (phrases.tsv,
+// holdout*.tsv) are also routing's measure: each is scored by a model
+// that learned from the others. The contrast pairs (contrast*.tsv) only
+// teach: each phrasing that belongs to a node beside one in the same
+// words that belongs to none ("esqueci a senha do sistema" and "... do
+// app do banco"), the kind of text "no node" is hardest to learn from.
 //
 //go:embed phrasebook/*.tsv
 var phrasebookFS embed.FS
