@@ -51,7 +51,7 @@ func TestLearnedAnswers(t *testing.T) {
 	for _, c := range []struct {
 		menu, text string
 		kind       AnswerKind
-		nodes      []string // where it goes, or what it asks about, in order
+		nodes      []string // where it goes, or what it asks about, in order (at the main menu, in either order when asking about two alike)
 	}{
 		{"inicio", "minha nota foi rejeitada pela sefaz", AnswerGo, []string{"notas-rejeitada"}},
 		{"notas", "esqueci a senha", AnswerGo, []string{"acesso"}}, // a main-menu keyword means the same anywhere
@@ -72,6 +72,10 @@ func TestLearnedAnswers(t *testing.T) {
 		got := a.nodes()
 		if a.Kind == AnswerOption && c.kind == AnswerGo {
 			a.Kind = AnswerGo // an option of the menu shown is as good
+		}
+		if c.menu == fl.Root() && a.Kind == AnswerAsk && len(got) == 2 && len(c.nodes) == 2 && got[0] == c.nodes[1] {
+			// Two alike, at the main menu: the learned odds, near even, order them.
+			got = []string{got[1], got[0]}
 		}
 		if a.Kind != c.kind || !slices.Equal(got, c.nodes) {
 			t.Errorf("Understand(%q, %q) = %v %v; want %v %v (learned %v)", c.menu, c.text, a.Kind, got, c.kind, c.nodes, a.Routing.Learned)

@@ -267,8 +267,15 @@ import (
 // 85.4%, 92.7% to 94.7%, nine to fifteen). Then the contrast pairs
 // (contrast*.tsv, never measured) were learned too: over the forty sets,
 // out-of-scope texts into a trail at the main menu went from 28 to 17
-// (118 to 67 at the sub-menus), for 1.2 points direct. The floors below
-// are each set's figures with the others learned.
+// (118 to 67 at the sub-menus), for 1.2 points direct. holdout40.tsv to
+// holdout43.tsv (a family supermarket, a coworking space, an auto parts
+// store, a psychology clinic) were then written blind and measured once
+// by the model trained on the forty sets and the pairs: 91.5%, 93.1%,
+// 91.9% and 96.0% direct, 98.4% to 98.8% within one confirmation, one,
+// none, one and none out-of-scope texts into a trail (none at the
+// sub-menus either in holdout41 and holdout43; the ranking alone: 80.2%
+// to 85.5%, 92.7% to 96.0%, eight to fourteen). The floors below are
+// each set's figures with the others learned.
 var labelledSets = []struct {
 	name           string
 	minIn, min     int     // the least in-scope and out-of-scope phrases it holds
@@ -277,45 +284,49 @@ var labelledSets = []struct {
 	intoTrail      int     // the most out-of-scope phrases into a trail at one menu: 0, the target, but where a held-out set came out
 }{
 	{"phrases.tsv", 150, 40, false, 91, 97, 0},
-	{"holdout.tsv", 150, 40, true, 93, 98, 0},
+	{"holdout.tsv", 150, 40, true, 92, 97, 0},
 	{"holdout2.tsv", 60, 15, true, 98, 99, 0},
-	{"holdout3.tsv", 60, 15, true, 97, 98, 0},
+	{"holdout3.tsv", 60, 15, true, 96, 99, 0},
 	{"holdout4.tsv", 150, 25, true, 92, 96, 0},
-	{"holdout5.tsv", 150, 40, true, 94, 95, 0},
-	{"holdout6.tsv", 150, 40, true, 87, 95, 0},
-	{"holdout7.tsv", 150, 40, true, 96, 98, 0},
-	{"holdout8.tsv", 150, 40, true, 95, 97, 0},
+	{"holdout5.tsv", 150, 40, true, 94, 96, 0},
+	{"holdout6.tsv", 150, 40, true, 88, 94, 0},
+	{"holdout7.tsv", 150, 40, true, 96, 97, 0},
+	{"holdout8.tsv", 150, 40, true, 94, 97, 0},
 	{"holdout9.tsv", 150, 40, true, 94, 97, 0},
 	{"holdout10.tsv", 150, 40, true, 87, 95, 0},
 	{"holdout11.tsv", 150, 40, true, 94, 98, 0},
-	{"holdout12.tsv", 150, 40, true, 96, 99, 0},
+	{"holdout12.tsv", 150, 40, true, 96, 98, 0},
 	{"holdout13.tsv", 150, 40, true, 97, 98, 1},
 	{"holdout14.tsv", 150, 40, true, 95, 98, 0},
 	{"holdout15.tsv", 150, 40, true, 97, 99, 0},
-	{"holdout16.tsv", 150, 40, true, 94, 97, 0},
-	{"holdout17.tsv", 150, 40, true, 94, 96, 0},
-	{"holdout18.tsv", 150, 40, true, 94, 98, 1},
+	{"holdout16.tsv", 150, 40, true, 93, 97, 0},
+	{"holdout17.tsv", 150, 40, true, 94, 95, 0},
+	{"holdout18.tsv", 150, 40, true, 94, 97, 1},
 	{"holdout19.tsv", 150, 40, true, 91, 95, 1},
-	{"holdout20.tsv", 150, 40, true, 95, 97, 0},
+	{"holdout20.tsv", 150, 40, true, 94, 97, 0},
 	{"holdout21.tsv", 150, 40, true, 92, 96, 1},
 	{"holdout22.tsv", 150, 40, true, 90, 95, 2},
 	{"holdout23.tsv", 150, 40, true, 91, 94, 0},
-	{"holdout24.tsv", 150, 40, true, 94, 96, 0},
+	{"holdout24.tsv", 150, 40, true, 93, 96, 0},
 	{"holdout25.tsv", 150, 40, true, 93, 96, 1},
 	{"holdout26.tsv", 150, 40, true, 91, 98, 2},
-	{"holdout27.tsv", 150, 40, true, 92, 97, 1},
-	{"holdout28.tsv", 150, 40, true, 91, 96, 1},
+	{"holdout27.tsv", 150, 40, true, 92, 96, 1},
+	{"holdout28.tsv", 150, 40, true, 92, 96, 1},
 	{"holdout29.tsv", 150, 40, true, 86, 94, 1},
 	{"holdout30.tsv", 150, 40, true, 92, 97, 1},
-	{"holdout31.tsv", 150, 40, true, 90, 97, 0},
+	{"holdout31.tsv", 150, 40, true, 91, 97, 0},
 	{"holdout32.tsv", 150, 40, true, 91, 97, 1},
 	{"holdout33.tsv", 150, 40, true, 92, 96, 0},
 	{"holdout34.tsv", 150, 40, true, 94, 99, 0},
-	{"holdout35.tsv", 150, 40, true, 89, 98, 1},
-	{"holdout36.tsv", 150, 40, true, 91, 97, 2},
-	{"holdout37.tsv", 150, 40, true, 91, 97, 0},
-	{"holdout38.tsv", 150, 40, true, 93, 97, 0},
-	{"holdout39.tsv", 150, 40, true, 93, 97, 0},
+	{"holdout35.tsv", 150, 40, true, 91, 98, 1},
+	{"holdout36.tsv", 150, 40, true, 93, 97, 3},
+	{"holdout37.tsv", 150, 40, true, 92, 97, 0},
+	{"holdout38.tsv", 150, 40, true, 93, 98, 0},
+	{"holdout39.tsv", 150, 40, true, 94, 97, 0},
+	{"holdout40.tsv", 150, 40, true, 90, 97, 1},
+	{"holdout41.tsv", 150, 40, true, 93, 98, 0},
+	{"holdout42.tsv", 150, 40, true, 91, 97, 1},
+	{"holdout43.tsv", 150, 40, true, 95, 97, 1},
 }
 
 type labelled struct {
