@@ -274,7 +274,9 @@ import (
 // 91.9% and 96.0% direct, 98.4% to 98.8% within one confirmation, one,
 // none, one and none out-of-scope texts into a trail (none at the
 // sub-menus either in holdout41 and holdout43; the ranking alone: 80.2%
-// to 85.5%, 92.7% to 96.0%, eight to fourteen). The floors below are
+// to 85.5%, 92.7% to 96.0%, eight to fourteen). A second round of
+// contrast pairs, on the kinds of text still entering a trail, took
+// those from 21 to 16 over the forty-four sets. The floors below are
 // each set's figures with the others learned.
 var labelledSets = []struct {
 	name           string
@@ -283,21 +285,21 @@ var labelledSets = []struct {
 	direct, within float64 // the least direct accuracy, and within one confirmation
 	intoTrail      int     // the most out-of-scope phrases into a trail at one menu: 0, the target, but where a held-out set came out
 }{
-	{"phrases.tsv", 150, 40, false, 91, 97, 0},
-	{"holdout.tsv", 150, 40, true, 92, 97, 0},
+	{"phrases.tsv", 150, 40, false, 91, 96, 0},
+	{"holdout.tsv", 150, 40, true, 93, 97, 0},
 	{"holdout2.tsv", 60, 15, true, 98, 99, 0},
 	{"holdout3.tsv", 60, 15, true, 96, 99, 0},
 	{"holdout4.tsv", 150, 25, true, 92, 96, 0},
-	{"holdout5.tsv", 150, 40, true, 94, 96, 0},
+	{"holdout5.tsv", 150, 40, true, 94, 95, 0},
 	{"holdout6.tsv", 150, 40, true, 88, 94, 0},
-	{"holdout7.tsv", 150, 40, true, 96, 97, 0},
+	{"holdout7.tsv", 150, 40, true, 96, 98, 0},
 	{"holdout8.tsv", 150, 40, true, 94, 97, 0},
 	{"holdout9.tsv", 150, 40, true, 94, 97, 0},
-	{"holdout10.tsv", 150, 40, true, 87, 95, 0},
+	{"holdout10.tsv", 150, 40, true, 87, 94, 0},
 	{"holdout11.tsv", 150, 40, true, 94, 98, 0},
 	{"holdout12.tsv", 150, 40, true, 96, 98, 0},
-	{"holdout13.tsv", 150, 40, true, 97, 98, 1},
-	{"holdout14.tsv", 150, 40, true, 95, 98, 0},
+	{"holdout13.tsv", 150, 40, true, 96, 98, 1},
+	{"holdout14.tsv", 150, 40, true, 96, 98, 0},
 	{"holdout15.tsv", 150, 40, true, 97, 99, 0},
 	{"holdout16.tsv", 150, 40, true, 93, 97, 0},
 	{"holdout17.tsv", 150, 40, true, 94, 95, 0},
@@ -305,23 +307,23 @@ var labelledSets = []struct {
 	{"holdout19.tsv", 150, 40, true, 91, 95, 1},
 	{"holdout20.tsv", 150, 40, true, 94, 97, 0},
 	{"holdout21.tsv", 150, 40, true, 92, 96, 1},
-	{"holdout22.tsv", 150, 40, true, 90, 95, 2},
+	{"holdout22.tsv", 150, 40, true, 90, 94, 2},
 	{"holdout23.tsv", 150, 40, true, 91, 94, 0},
 	{"holdout24.tsv", 150, 40, true, 93, 96, 0},
 	{"holdout25.tsv", 150, 40, true, 93, 96, 1},
 	{"holdout26.tsv", 150, 40, true, 91, 98, 2},
 	{"holdout27.tsv", 150, 40, true, 92, 96, 1},
-	{"holdout28.tsv", 150, 40, true, 92, 96, 1},
+	{"holdout28.tsv", 150, 40, true, 91, 96, 0},
 	{"holdout29.tsv", 150, 40, true, 86, 94, 1},
-	{"holdout30.tsv", 150, 40, true, 92, 97, 1},
-	{"holdout31.tsv", 150, 40, true, 91, 97, 0},
+	{"holdout30.tsv", 150, 40, true, 92, 97, 0},
+	{"holdout31.tsv", 150, 40, true, 90, 97, 0},
 	{"holdout32.tsv", 150, 40, true, 91, 97, 1},
-	{"holdout33.tsv", 150, 40, true, 92, 96, 0},
+	{"holdout33.tsv", 150, 40, true, 93, 96, 0},
 	{"holdout34.tsv", 150, 40, true, 94, 99, 0},
-	{"holdout35.tsv", 150, 40, true, 91, 98, 1},
-	{"holdout36.tsv", 150, 40, true, 93, 97, 3},
+	{"holdout35.tsv", 150, 40, true, 92, 98, 1},
+	{"holdout36.tsv", 150, 40, true, 93, 97, 1},
 	{"holdout37.tsv", 150, 40, true, 92, 97, 0},
-	{"holdout38.tsv", 150, 40, true, 93, 98, 0},
+	{"holdout38.tsv", 150, 40, true, 94, 98, 0},
 	{"holdout39.tsv", 150, 40, true, 94, 97, 0},
 	{"holdout40.tsv", 150, 40, true, 90, 97, 1},
 	{"holdout41.tsv", 150, 40, true, 93, 98, 0},

@@ -200,16 +200,15 @@ func (fl *Flow) learnedAnswer(menu, text, n string, a Answer) Answer {
 		// Likely a trail, but "no node" not out of the question: asking
 		// costs an in-scope text one tap, entering costs an out-of-scope
 		// one a trail it did not ask for ("que horas o médico atende").
-		// The question names the trail alone ("É sobre Acesso e
-		// senha?") unless the next node is likelier than no node.
-		if in[1].P < out {
-			r.Decision, r.Nodes, r.Weak = RouteAsk, []string{best.Node}, true
-			return Answer{Kind: AnswerAsk, Routing: r}
-		}
 	case best.P >= t.learnGo && (!trail || len(r.Elsewhere) == 0 && (len(r.Owned) == 0 || best.P >= t.learnOwned)):
 		return goTo()
 	}
+	// The question names the next node too, unless it is less likely
+	// than no node: "É sobre Acesso e senha?", answered yes or no.
 	r.Decision, r.Nodes, r.Weak = RouteAsk, []string{best.Node, in[1].Node}, true
+	if in[1].P < out {
+		r.Nodes = r.Nodes[:1]
+	}
 	return Answer{Kind: AnswerAsk, Routing: r}
 }
 
