@@ -276,8 +276,13 @@ import (
 // sub-menus either in holdout41 and holdout43; the ranking alone: 80.2%
 // to 85.5%, 92.7% to 96.0%, eight to fourteen). A second round of
 // contrast pairs, on the kinds of text still entering a trail, took
-// those from 21 to 16 over the forty-four sets. The floors below are
-// each set's figures with the others learned.
+// those from 21 to 16 over the forty-four sets. holdout44.tsv to
+// holdout47.tsv (a translation office, a garden centre, a music school,
+// an air-conditioning installer) were then written blind and measured
+// once: 95.1%, 94.6%, 93.5% and 94.6% direct, 98.8% to 99.6% within one
+// confirmation, one, two, none and four out-of-scope texts into a trail
+// (the ranking alone: 80.6% to 86.4%, 90.5% to 95.1%, nine to twelve).
+// The floors below are each set's figures with the others learned.
 var labelledSets = []struct {
 	name           string
 	minIn, min     int     // the least in-scope and out-of-scope phrases it holds
@@ -285,50 +290,54 @@ var labelledSets = []struct {
 	direct, within float64 // the least direct accuracy, and within one confirmation
 	intoTrail      int     // the most out-of-scope phrases into a trail at one menu: 0, the target, but where a held-out set came out
 }{
-	{"phrases.tsv", 150, 40, false, 91, 96, 0},
+	{"phrases.tsv", 150, 40, false, 90, 96, 0},
 	{"holdout.tsv", 150, 40, true, 93, 97, 0},
 	{"holdout2.tsv", 60, 15, true, 98, 99, 0},
 	{"holdout3.tsv", 60, 15, true, 96, 99, 0},
-	{"holdout4.tsv", 150, 25, true, 92, 96, 0},
+	{"holdout4.tsv", 150, 25, true, 91, 96, 0},
 	{"holdout5.tsv", 150, 40, true, 94, 95, 0},
 	{"holdout6.tsv", 150, 40, true, 88, 94, 0},
 	{"holdout7.tsv", 150, 40, true, 96, 98, 0},
-	{"holdout8.tsv", 150, 40, true, 94, 97, 0},
+	{"holdout8.tsv", 150, 40, true, 94, 98, 0},
 	{"holdout9.tsv", 150, 40, true, 94, 97, 0},
-	{"holdout10.tsv", 150, 40, true, 87, 94, 0},
-	{"holdout11.tsv", 150, 40, true, 94, 98, 0},
-	{"holdout12.tsv", 150, 40, true, 96, 98, 0},
+	{"holdout10.tsv", 150, 40, true, 88, 94, 0},
+	{"holdout11.tsv", 150, 40, true, 95, 98, 0},
+	{"holdout12.tsv", 150, 40, true, 96, 99, 0},
 	{"holdout13.tsv", 150, 40, true, 96, 98, 1},
-	{"holdout14.tsv", 150, 40, true, 96, 98, 0},
+	{"holdout14.tsv", 150, 40, true, 96, 99, 0},
 	{"holdout15.tsv", 150, 40, true, 97, 99, 0},
 	{"holdout16.tsv", 150, 40, true, 93, 97, 0},
 	{"holdout17.tsv", 150, 40, true, 94, 95, 0},
-	{"holdout18.tsv", 150, 40, true, 94, 97, 1},
-	{"holdout19.tsv", 150, 40, true, 91, 95, 1},
+	{"holdout18.tsv", 150, 40, true, 95, 97, 1},
+	{"holdout19.tsv", 150, 40, true, 92, 95, 1},
 	{"holdout20.tsv", 150, 40, true, 94, 97, 0},
-	{"holdout21.tsv", 150, 40, true, 92, 96, 1},
+	{"holdout21.tsv", 150, 40, true, 93, 96, 1},
 	{"holdout22.tsv", 150, 40, true, 90, 94, 2},
 	{"holdout23.tsv", 150, 40, true, 91, 94, 0},
 	{"holdout24.tsv", 150, 40, true, 93, 96, 0},
-	{"holdout25.tsv", 150, 40, true, 93, 96, 1},
+	{"holdout25.tsv", 150, 40, true, 93, 96, 0},
 	{"holdout26.tsv", 150, 40, true, 91, 98, 2},
-	{"holdout27.tsv", 150, 40, true, 92, 96, 1},
+	{"holdout27.tsv", 150, 40, true, 93, 96, 1},
 	{"holdout28.tsv", 150, 40, true, 91, 96, 0},
-	{"holdout29.tsv", 150, 40, true, 86, 94, 1},
-	{"holdout30.tsv", 150, 40, true, 92, 97, 0},
-	{"holdout31.tsv", 150, 40, true, 90, 97, 0},
-	{"holdout32.tsv", 150, 40, true, 91, 97, 1},
+	{"holdout29.tsv", 150, 40, true, 87, 94, 1},
+	{"holdout30.tsv", 150, 40, true, 93, 97, 0},
+	{"holdout31.tsv", 150, 40, true, 92, 97, 0},
+	{"holdout32.tsv", 150, 40, true, 92, 97, 1},
 	{"holdout33.tsv", 150, 40, true, 93, 96, 0},
 	{"holdout34.tsv", 150, 40, true, 94, 99, 0},
 	{"holdout35.tsv", 150, 40, true, 92, 98, 1},
-	{"holdout36.tsv", 150, 40, true, 93, 97, 1},
-	{"holdout37.tsv", 150, 40, true, 92, 97, 0},
+	{"holdout36.tsv", 150, 40, true, 94, 98, 1},
+	{"holdout37.tsv", 150, 40, true, 93, 97, 0},
 	{"holdout38.tsv", 150, 40, true, 94, 98, 0},
 	{"holdout39.tsv", 150, 40, true, 94, 97, 0},
-	{"holdout40.tsv", 150, 40, true, 90, 97, 1},
-	{"holdout41.tsv", 150, 40, true, 93, 98, 0},
+	{"holdout40.tsv", 150, 40, true, 90, 96, 1},
+	{"holdout41.tsv", 150, 40, true, 94, 98, 0},
 	{"holdout42.tsv", 150, 40, true, 91, 97, 1},
-	{"holdout43.tsv", 150, 40, true, 95, 97, 1},
+	{"holdout43.tsv", 150, 40, true, 95, 97, 2},
+	{"holdout44.tsv", 150, 40, true, 94, 98, 1},
+	{"holdout45.tsv", 150, 40, true, 93, 98, 2},
+	{"holdout46.tsv", 150, 40, true, 92, 98, 1},
+	{"holdout47.tsv", 150, 40, true, 94, 97, 4},
 }
 
 type labelled struct {

@@ -203,10 +203,11 @@ func (fl *Flow) learnedAnswer(menu, text, n string, a Answer) Answer {
 	case best.P >= t.learnGo && (!trail || len(r.Elsewhere) == 0 && (len(r.Owned) == 0 || best.P >= t.learnOwned)):
 		return goTo()
 	}
-	// The question names the next node too, unless it is less likely
-	// than no node: "É sobre Acesso e senha?", answered yes or no.
+	// The question names the next node too unless it is both less
+	// likely than no node and not a tenth as likely as the best: then
+	// the best alone, "É sobre Acesso e senha?", answered yes or no.
 	r.Decision, r.Nodes, r.Weak = RouteAsk, []string{best.Node, in[1].Node}, true
-	if in[1].P < out {
+	if in[1].P < out && in[1].P < best.P/10 {
 		r.Nodes = r.Nodes[:1]
 	}
 	return Answer{Kind: AnswerAsk, Routing: r}
