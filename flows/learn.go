@@ -179,11 +179,12 @@ func train(fl *Flow, g *glossary, skip func(set string) bool) *model {
 	add := func(id string, feats []string, w float64) { items = append(items, item{id, feats, w, true}) }
 	for _, n := range fl.Nodes() {
 		for _, e := range n.Examples {
-			add(n.ID, features(Normalize(e.Value), g, nil), editorWeight)
-			if id, ok := m.said[Normalize(e.Value)]; ok && id != n.ID {
-				m.said[Normalize(e.Value)] = "" // two nodes say it: neither word for word
+			norm := Normalize(e.Value)
+			add(n.ID, features(norm, g, nil), editorWeight)
+			if id, ok := m.said[norm]; ok && id != n.ID {
+				m.said[norm] = "" // two nodes say it: neither word for word
 			} else {
-				m.said[Normalize(e.Value)] = n.ID
+				m.said[norm] = n.ID
 			}
 		}
 		if n.Title.Value != "" {

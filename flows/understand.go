@@ -162,32 +162,28 @@ func (fl *Flow) learnedAnswer(menu, text, n string, a Answer) Answer {
 			in = append(in, x)
 		}
 	}
-	if id := fl.router.learned.said[n]; id != "" {
-		// An editor's example, word for word: the editors' word on
-		// their own tree stands over what customers' phrasings say.
+	goTo := func(id string) Answer {
 		if went && a.Node == id {
 			return a
 		}
 		r.Decision, r.Nodes = RouteGo, []string{id}
 		return Answer{Kind: AnswerGo, Node: id, Routing: r}
 	}
+	if id := fl.router.learned.said[n]; id != "" {
+		// An editor's example, word for word: the editors' word on
+		// their own tree stands over what customers' phrasings say.
+		return goTo(id)
+	}
 	best := in[0]
 	trail := fl.nodes[best.Node].Type.Value != KindMenu
 	agree := went && a.Node == best.Node
-	goTo := func() Answer {
-		if agree {
-			return a
-		}
-		r.Decision, r.Nodes = RouteGo, []string{best.Node}
-		return Answer{Kind: AnswerGo, Node: best.Node, Routing: r}
-	}
 	// In doubt: "no node" likely enough, less so where the model
 	// overrules the ranking's answer.
 	doubt := trail && (out >= t.learnDoubt || !agree && out >= t.learnAgainst)
 	switch {
 	case a.Kind == AnswerNone:
 		if best.P >= t.learnAlone && out < t.learnOut && (!trail || len(r.Elsewhere) == 0) {
-			return goTo()
+			return goTo(best.Node)
 		}
 		return a
 	case out >= t.learnOut && out >= best.P+in[1].P:
@@ -201,7 +197,7 @@ func (fl *Flow) learnedAnswer(menu, text, n string, a Answer) Answer {
 		// costs an in-scope text one tap, entering costs an out-of-scope
 		// one a trail it did not ask for ("que horas o médico atende").
 	case best.P >= t.learnGo && (!trail || len(r.Elsewhere) == 0 && (len(r.Owned) == 0 || best.P >= t.learnOwned)):
-		return goTo()
+		return goTo(best.Node)
 	}
 	// The question names the next node too unless it is both less
 	// likely than no node and not a tenth as likely as the best: then
