@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"embed"
 	"io/fs"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -69,13 +70,31 @@ func loadPhrasebook() []bookPhrase {
 // asked for: every load of the same file shares them.
 var bookRead struct {
 	sync.Mutex
-	key   string
-	feats [][]string
+	key  string
+	book *bookFeats
 }
 
-// bookFeatures returns the features of each phrasebook phrase, read
-// through g.
-func bookFeatures(g *glossary) [][]string {
+// bookFeats is the phrasebook's features, each one's text kept once: a
+// phrase's features are numbers, and the model's table shares the texts,
+// so what stays in memory is a few megabytes whatever the book's size.
+type bookFeats struct {
+	names []string         // number -> feature
+	ids   map[string]int32 // feature -> number
+	flat  []int32          // every phrase's features' numbers, one after another
+	ends  []int32          // phrase i's are flat[ends[i-1]:ends[i]]
+}
+
+// of returns the numbers of phrase i's features.
+func (b *bookFeats) of(i int) []int32 {
+	lo := int32(0)
+	if i > 0 {
+		lo = b.ends[i-1]
+	}
+	return b.flat[lo:b.ends[i]]
+}
+
+// bookFeatures returns the phrasebook's features, read through g.
+func bookFeatures(g *glossary) *bookFeats {
 	var k strings.Builder
 	for _, e := range g.entries {
 		for _, t := range e.Terms {
@@ -87,17 +106,65 @@ func bookFeatures(g *glossary) [][]string {
 	}
 	bookRead.Lock()
 	defer bookRead.Unlock()
-	if bookRead.feats != nil && bookRead.key == k.String() {
-		return bookRead.feats
+	if bookRead.book != nil && bookRead.key == k.String() {
+		return bookRead.book
 	}
 	book := phrasebook()
-	feats := make([][]string, len(book))
+	b := &bookFeats{ids: map[string]int32{}, ends: make([]int32, len(book))}
 	for i, p := range book {
-		feats[i] = features(Normalize(p.Phrase), g, nil)
+		for _, f := range features(Normalize(p.Phrase), g, nil) {
+			id, ok := b.ids[f]
+			if !ok {
+				id = int32(len(b.names))
+				b.ids[f] = id
+				b.names = append(b.names, f)
+			}
+			b.flat = append(b.flat, id)
+		}
+		b.ends[i] = int32(len(b.flat))
 	}
-	bookRead.key, bookRead.feats = k.String(), feats
-	return feats
+	b.flat = slices.Clip(b.flat)
+	bookRead.key, bookRead.book = k.String(), b
+	return b
 }
+
+// vocab numbers features for one training: the phrasebook's numbers,
+// then the flow's own words it lacks.
+type vocab struct {
+	book  *bookFeats
+	extra map[string]int32
+	names []string // the extra features, from number len(book.names)
+}
+
+func (v *vocab) id(f string) int32 {
+	if id, ok := v.book.ids[f]; ok {
+		return id
+	}
+	id, ok := v.extra[f]
+	if !ok {
+		id = int32(len(v.book.names) + len(v.names))
+		v.extra[f] = id
+		v.names = append(v.names, f)
+	}
+	return id
+}
+
+func (v *vocab) ids(feats []string) []int32 {
+	out := make([]int32, len(feats))
+	for i, f := range feats {
+		out[i] = v.id(f)
+	}
+	return out
+}
+
+func (v *vocab) name(id int32) string {
+	if n := int32(len(v.book.names)); id >= n {
+		return v.names[id-n]
+	}
+	return v.book.names[id]
+}
+
+func (v *vocab) size() int { return len(v.book.names) + len(v.names) }
 
 // features are what the model reads in a normalized text: each word's
 // stem, as routing reads it (abbreviations spelled out, word families
@@ -139,13 +206,38 @@ func features(norm string, g *glossary, surface map[string]string) []string {
 }
 
 // model is a naive Bayes classifier over features: for each class (a
-// node, or OutOfScope), how likely each feature is in its phrases.
+// node, or OutOfScope), how likely each feature is in its phrases. Most
+// features were seen by one class or two, so the table keeps only those:
+// a feature a class never saw has that class's unseen likelihood.
 type model struct {
 	classes []string
-	prior   []float64            // log P(class)
-	like    map[string][]float64 // feature -> log P(feature | class)
+	prior   []float64       // log P(class)
+	unseen  []float64       // log P(feature | class) of a feature the class never saw
+	feats   map[string]span // feature -> its classes that saw it, in seen
+	seen    []seenBy
 	gloss   *glossary
 	said    map[string]string // an editor's example, normalized -> its node ("" when two share it)
+}
+
+// span is where a feature's entries are in model.seen.
+type span struct{ lo, hi int32 }
+
+// seenBy is a class that saw a feature, and how much likelier the class
+// finds the feature than one it never saw (a log ratio, above 0).
+type seenBy struct {
+	class int32
+	lift  float64
+}
+
+// like is log P(feature f | class c).
+func (m *model) like(f string, c int) float64 {
+	sp := m.feats[f]
+	for _, e := range m.seen[sp.lo:sp.hi] {
+		if int(e.class) == c {
+			return m.unseen[c] + e.lift
+		}
+	}
+	return m.unseen[c]
 }
 
 // alpha is the smoothing: how many times a class is taken to have seen
@@ -157,7 +249,7 @@ const alpha = 0.3
 // phrasebook's phrases labelled with its nodes or OutOfScope, but those
 // of the sets skip names, all read through the glossary g.
 func train(fl *Flow, g *glossary, skip func(set string) bool) *model {
-	m := &model{like: map[string][]float64{}, gloss: g, said: map[string]string{}}
+	m := &model{gloss: g, said: map[string]string{}}
 	class := map[string]int{OutOfScope: 0}
 	m.classes = []string{OutOfScope}
 	for _, n := range fl.Nodes() {
@@ -165,18 +257,20 @@ func train(fl *Flow, g *glossary, skip func(set string) bool) *model {
 		m.classes = append(m.classes, n.ID)
 	}
 	k := len(m.classes)
+	book := bookFeatures(g)
+	voc := &vocab{book: book, extra: map[string]int32{}}
 	total, seen := make([]float64, k), make([]float64, k)
 	// What each class says, first collected: a word that only one
 	// customer's phrasing uses teaches that class little, and is counted
 	// as a rare word instead (see rareOf); the flow's own words never are.
 	type item struct {
 		id    string
-		feats []string
+		feats []int32
 		w     float64
 		own   bool
 	}
 	var items []item
-	add := func(id string, feats []string, w float64) { items = append(items, item{id, feats, w, true}) }
+	add := func(id string, feats []string, w float64) { items = append(items, item{id, voc.ids(feats), w, true}) }
 	for _, n := range fl.Nodes() {
 		for _, e := range n.Examples {
 			norm := Normalize(e.Value)
@@ -202,20 +296,27 @@ func train(fl *Flow, g *glossary, skip func(set string) bool) *model {
 			}
 		}
 	}
-	feats := bookFeatures(g)
 	for i, p := range phrasebook() {
 		if skip != nil && skip(p.Set) {
 			continue
 		}
 		if p.Node == OutOfScope || p.Node != "" && fl.Node(p.Node) != nil {
-			items = append(items, item{p.Node, feats[i], 1, false})
+			items = append(items, item{p.Node, book.of(i), 1, false})
 		}
 	}
-	df := map[string]int{} // unigram -> how many phrasings use it; the flow's own: more than rare
+	var rares [4]int32 // rareOf(n)'s number
+	for n := 1; n <= 3; n++ {
+		rares[n] = voc.id(rareOf(n))
+	}
+	uni := make([]bool, voc.size())
+	for id := range uni {
+		uni[id] = unigram(voc.name(int32(id)))
+	}
+	df := make([]int, len(uni)) // unigram -> how many phrasings use it; the flow's own: more than rare
 	for _, it := range items {
 		for _, f := range it.feats {
 			switch {
-			case !unigram(f):
+			case !uni[f]:
 			case it.own:
 				df[f] += rareUpTo + 1
 			default:
@@ -223,36 +324,47 @@ func train(fl *Flow, g *glossary, skip func(set string) bool) *model {
 			}
 		}
 	}
+	counts := map[int64]float64{} // feature's number * k + class -> count
 	for _, it := range items {
 		c := class[it.id]
 		seen[c] += it.w
 		rare := 0
 		for _, f := range it.feats {
-			if unigram(f) && df[f] <= rareUpTo {
+			if uni[f] && df[f] <= rareUpTo {
 				rare++
 				continue
 			}
-			count(m, f, c, it.w, k)
+			counts[int64(f)*int64(k)+int64(c)] += it.w
 			total[c] += it.w
 		}
 		if rare > 0 {
-			count(m, rareOf(rare), c, it.w, k)
+			counts[int64(rares[min(rare, 3)])*int64(k)+int64(c)] += it.w
 			total[c] += it.w
 		}
 	}
-	v := float64(len(m.like))
+	keys := slices.Sorted(maps.Keys(counts))
+	m.feats = map[string]span{}
+	m.seen = make([]seenBy, len(keys))
+	for i, key := range keys {
+		f, c := int32(key/int64(k)), int32(key%int64(k))
+		m.seen[i] = seenBy{c, math.Log((counts[key] + alpha) / alpha)}
+		name := voc.name(f)
+		sp, ok := m.feats[name]
+		if !ok {
+			sp.lo = int32(i)
+		}
+		sp.hi = int32(i + 1)
+		m.feats[name] = sp
+	}
+	v := float64(len(m.feats))
 	all := 0.0
 	for _, x := range seen {
 		all += x
 	}
-	m.prior = make([]float64, k)
+	m.prior, m.unseen = make([]float64, k), make([]float64, k)
 	for c := range m.prior {
 		m.prior[c] = math.Log(seen[c] / all) // -Inf for a class nothing was said of: never guessed
-	}
-	for _, l := range m.like {
-		for c := range l {
-			l[c] = math.Log((l[c] + alpha) / (total[c] + alpha*v))
-		}
+		m.unseen[c] = math.Log(alpha / (total[c] + alpha*v))
 	}
 	return m
 }
@@ -270,16 +382,6 @@ func unigram(f string) bool { return !strings.ContainsAny(f, "_=@") }
 
 // rareOf is the feature of a text with n rare words, up to three.
 func rareOf(n int) string { return "@rare" + strconv.Itoa(min(n, 3)) }
-
-// count adds w to feature f's count in class c of k.
-func count(m *model, f string, c int, w float64, k int) {
-	l := m.like[f]
-	if l == nil {
-		l = make([]float64, k)
-		m.like[f] = l
-	}
-	l[c] += w
-}
 
 // editorWeight is how many customers' phrasings an editor's example is
 // worth: the editors' word on their own tree comes first.
@@ -309,24 +411,30 @@ func (m *model) guess(norm string, lift func(node string) float64) ([]Guess, []s
 		}
 	}
 	known := feats[:0]
-	rare := 0
-	for _, f := range feats {
-		l, ok := m.like[f]
-		if !ok {
-			if unigram(f) {
-				rare++
+	rare, n := 0, 0
+	look := func(f string) bool {
+		sp, ok := m.feats[f]
+		if ok {
+			n++
+			for _, e := range m.seen[sp.lo:sp.hi] {
+				score[e.class] += e.lift
 			}
-			continue
 		}
-		known = append(known, f)
-		for c := range score {
-			score[c] += l[c]
+		return ok
+	}
+	for _, f := range feats {
+		switch {
+		case look(f):
+			known = append(known, f)
+		case unigram(f):
+			rare++
 		}
 	}
-	if l, ok := m.like[rareOf(rare)]; ok && rare > 0 {
-		for c := range score {
-			score[c] += l[c]
-		}
+	if rare > 0 {
+		look(rareOf(rare))
+	}
+	for c := range score {
+		score[c] += float64(n) * m.unseen[c]
 	}
 	top := slices.Max(score)
 	sum := 0.0
@@ -358,7 +466,7 @@ func (m *model) why(feats []string, g []Guess, surface map[string]string) []stri
 	}
 	var ls []lean
 	for _, f := range feats {
-		if d := m.like[f][a] - m.like[f][b]; d > 0.5 {
+		if d := m.like(f, a) - m.like(f, b); d > 0.5 {
 			ls = append(ls, lean{f, d})
 		}
 	}
