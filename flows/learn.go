@@ -215,12 +215,17 @@ type model struct {
 	unseen  []float64       // log P(feature | class) of a feature the class never saw
 	feats   map[string]span // feature -> its classes that saw it, in seen
 	seen    []seenBy
+	bias    float64 // the second opinion's log odds of no node before any feature (see outside)
 	gloss   *glossary
 	said    map[string]string // an editor's example, normalized -> its node ("" when two share it)
 }
 
-// span is where a feature's entries are in model.seen.
-type span struct{ lo, hi int32 }
+// span is where a feature's entries are in model.seen, and its weight
+// in the second opinion (see outside).
+type span struct {
+	lo, hi int32
+	out    float64
+}
 
 // seenBy is a class that saw a feature, and how much likelier the class
 // finds the feature than one it never saw (a log ratio, above 0).
@@ -325,23 +330,35 @@ func train(fl *Flow, g *glossary, skip func(set string) bool) *model {
 		}
 	}
 	counts := map[int64]float64{} // feature's number * k + class -> count
+	var row []int32
 	for _, it := range items {
 		c := class[it.id]
 		seen[c] += it.w
 		rare := 0
+		row = row[:0]
 		for _, f := range it.feats {
 			if uni[f] && df[f] <= rareUpTo {
 				rare++
 				continue
 			}
+			row = append(row, f)
+		}
+		if rare > 0 {
+			row = append(row, rares[min(rare, 3)])
+		}
+		for _, f := range row {
 			counts[int64(f)*int64(k)+int64(c)] += it.w
 			total[c] += it.w
 		}
-		if rare > 0 {
-			counts[int64(rares[min(rare, 3)])*int64(k)+int64(c)] += it.w
-			total[c] += it.w
+	}
+	outW := make([]float64, voc.size())
+	phrasings := make([][]int32, len(items)) // the customers' phrasings, every word of them
+	for i, it := range items {
+		if !it.own {
+			phrasings[i] = it.feats
 		}
 	}
+	m.bias = fitOutside(phrasings, func(i int) bool { return items[i].id == OutOfScope }, outW)
 	keys := slices.Sorted(maps.Keys(counts))
 	m.feats = map[string]span{}
 	m.seen = make([]seenBy, len(keys))
@@ -353,7 +370,7 @@ func train(fl *Flow, g *glossary, skip func(set string) bool) *model {
 		if !ok {
 			sp.lo = int32(i)
 		}
-		sp.hi = int32(i + 1)
+		sp.hi, sp.out = int32(i+1), outW[f]
 		m.feats[name] = sp
 	}
 	v := float64(len(m.feats))
@@ -367,6 +384,57 @@ func train(fl *Flow, g *glossary, skip func(set string) bool) *model {
 		m.unseen[c] = math.Log(alpha / (total[c] + alpha*v))
 	}
 	return m
+}
+
+// fitOutside fits the second opinion: a logistic regression of "no
+// node" (out(i)) against any node over the phrases' features (rows; a
+// nil row is skipped), their weights written into w by feature number;
+// it returns the bias.
+// Naive Bayes weighs a text's words one class at a time, and "no node"
+// is a class of every other topic: a text in a trail's own words with
+// one word that places it elsewhere ("a senha do gov.br", "o banco do
+// brasil travou minha conta") is a sure guess for the trail. The
+// regression learns from the contrast pairs which words tip a text out
+// of every node. Stochastic gradient descent in a fixed order, so the
+// same phrases always give the same weights.
+func fitOutside(rows [][]int32, out func(i int) bool, w []float64) float64 {
+	const (
+		epochs = 8
+		rate   = 0.2    // the first epoch's step; the e-th's is rate/(1+e)
+		decay  = 0.0001 // the pull of each weight towards 0 when its feature is seen
+	)
+	order := make([]int, len(rows))
+	for i := range order {
+		order[i] = i
+	}
+	bias, seed := 0.0, uint64(1)
+	for e := range epochs {
+		for i := len(order) - 1; i > 0; i-- { // Fisher-Yates with a fixed LCG
+			seed = seed*6364136223846793005 + 1442695040888963407
+			j := int((seed >> 33) % uint64(i+1))
+			order[i], order[j] = order[j], order[i]
+		}
+		step := rate / float64(1+e)
+		for _, i := range order {
+			if rows[i] == nil {
+				continue
+			}
+			z := bias
+			for _, f := range rows[i] {
+				z += w[f]
+			}
+			y := 0.0
+			if out(i) {
+				y = 1
+			}
+			g := 1/(1+math.Exp(-z)) - y
+			bias -= step * g
+			for _, f := range rows[i] {
+				w[f] -= step * (g + decay*w[f])
+			}
+		}
+	}
+	return bias
 }
 
 // rareUpTo is how many phrasings may use a word for it to be rare: its
@@ -396,10 +464,11 @@ type Guess struct {
 	P    float64 // 0 to 1; a text's guesses sum to 1
 }
 
-// guess ranks the classes for a normalized text, most likely first, and
-// gives the features that most favour the first over the second. lift
-// multiplies a node's prior odds (1: as learned).
-func (m *model) guess(norm string, lift func(node string) float64) ([]Guess, []string) {
+// guess ranks the classes for a normalized text, most likely first,
+// gives the second opinion's probability that it belongs to no node (see
+// fitOutside), and the features that most favour the first over the
+// second. lift multiplies a node's prior odds (1: as learned).
+func (m *model) guess(norm string, lift func(node string) float64) (g []Guess, outside float64, why []string) {
 	surface := map[string]string{}
 	feats := features(norm, m.gloss, surface)
 	score := slices.Clone(m.prior)
@@ -412,10 +481,12 @@ func (m *model) guess(norm string, lift func(node string) float64) ([]Guess, []s
 	}
 	known := feats[:0]
 	rare, n := 0, 0
+	z := m.bias
 	look := func(f string) bool {
 		sp, ok := m.feats[f]
 		if ok {
 			n++
+			z += sp.out
 			for _, e := range m.seen[sp.lo:sp.hi] {
 				score[e.class] += e.lift
 			}
@@ -450,7 +521,7 @@ func (m *model) guess(norm string, lift func(node string) float64) ([]Guess, []s
 	slices.SortStableFunc(out, func(a, b Guess) int {
 		return cmp.Or(cmp.Compare(b.P, a.P), strings.Compare(a.Node, b.Node))
 	})
-	return out, m.why(known, out, surface)
+	return out, 1 / (1 + math.Exp(-z)), m.why(known, out, surface)
 }
 
 // why lists the customer's words behind the features that most favour

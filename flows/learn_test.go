@@ -67,6 +67,11 @@ func TestLearnedAnswers(t *testing.T) {
 		{"inicio", "a farmacia abre que horas no domingo?", AnswerAsk, []string{"canais"}}, // the support's hours' words, someone else's hours
 		{"inicio", "perdi a senha", AnswerGo, []string{"acesso"}},                          // an editor's example, word for word: it stands
 		{"inicio", "quero aprender tanto a emitir boleto quanto a mandar a cobrança", AnswerGo, []string{"boletos"}},
+		// Naive Bayes is sure of the trail, the second opinion that no node
+		// is meant: asked first.
+		{"inicio", "o banco do brasil travou minha conta pj pra atualizar cadastro", AnswerAsk, []string{"financeiro-conexao"}},
+		{"inicio", "alguem sabe se o detran ta atendendo hj", AnswerAsk, []string{"atendente"}}, // a person, someone else's
+		{"inicio", "quero falar com um atendente", AnswerGo, []string{"atendente"}},
 	} {
 		a := fl.Understand(c.menu, c.text)
 		got := a.nodes()
@@ -103,6 +108,9 @@ func TestLearnedExplains(t *testing.T) {
 	if sum > 1+1e-9 {
 		t.Errorf("learned = %v; its probabilities sum over 1", r.Learned)
 	}
+	if r.Outside <= 0 || r.Outside >= 0.5 {
+		t.Errorf("outside = %v; want the second opinion's small chance of no node", r.Outside)
+	}
 	if len(r.Why) == 0 || len(r.Why) > maxWhy {
 		t.Fatalf("why = %q; want 1 to %d words", r.Why, maxWhy)
 	}
@@ -119,10 +127,10 @@ func TestLearnedDeterministic(t *testing.T) {
 	fl := loadShipped(t)
 	a, b := train(fl, fl.router.gloss, nil), train(fl, fl.router.gloss, nil)
 	for _, c := range readLabelled(t, "holdout29.tsv") {
-		ga, wa := a.guess(Normalize(c.phrase), nil)
-		gb, wb := b.guess(Normalize(c.phrase), nil)
-		if !slices.Equal(ga, gb) || !slices.Equal(wa, wb) {
-			t.Fatalf("%q: %v %q, then %v %q", c.phrase, ga, wa, gb, wb)
+		ga, oa, wa := a.guess(Normalize(c.phrase), nil)
+		gb, ob, wb := b.guess(Normalize(c.phrase), nil)
+		if !slices.Equal(ga, gb) || oa != ob || !slices.Equal(wa, wb) {
+			t.Fatalf("%q: %v %v %q, then %v %v %q", c.phrase, ga, oa, wa, gb, ob, wb)
 		}
 	}
 }
@@ -133,13 +141,13 @@ func TestLearnedDeterministic(t *testing.T) {
 func TestLearnedLeavesSetsOut(t *testing.T) {
 	fl := loadShipped(t)
 	m := train(fl, fl.router.gloss, func(string) bool { return true })
-	g, _ := m.guess(Normalize("kkkk bom dia"), nil)
+	g, _, _ := m.guess(Normalize("kkkk bom dia"), nil)
 	for _, x := range g {
 		if x.Node == OutOfScope && x.P != 0 {
 			t.Errorf("guesses = %v; want no chance of %q without the phrasebook", g, OutOfScope)
 		}
 	}
-	full, _ := fl.router.learned.guess(Normalize("kkkk bom dia"), nil)
+	full, _, _ := fl.router.learned.guess(Normalize("kkkk bom dia"), nil)
 	if full[0].Node != OutOfScope {
 		t.Errorf("with the phrasebook, guesses = %v; want %q first", full, OutOfScope)
 	}
@@ -152,7 +160,7 @@ func TestLearnedRareWords(t *testing.T) {
 	fl := loadShipped(t)
 	m := fl.router.learned
 	out := func(text string) float64 {
-		g, _ := m.guess(Normalize(text), nil)
+		g, _, _ := m.guess(Normalize(text), nil)
 		for _, x := range g {
 			if x.Node == OutOfScope {
 				return x.P

@@ -89,6 +89,14 @@ type tuning struct {
 	learnDoubt   float64 // ...over which a trail is asked about, not entered...
 	learnAgainst float64 // ...and where the model overrules the ranking's answer
 	learnHere    float64 // how much more likely a node under the menu shown is
+
+	// The second opinion (see fitOutside): its probability that a text
+	// belongs to no node over which a trail is asked about, where the
+	// model gives no node at least outsideNB and the text has outsideWords
+	// content words (one or two say too little: "o itaú desconectou").
+	outside      float64
+	outsideNB    float64
+	outsideWords int
 }
 
 var tuned = tuning{
@@ -120,6 +128,10 @@ var tuned = tuning{
 	learnDoubt:   0.0025,
 	learnAgainst: 0.00005,
 	learnHere:    2,
+
+	outside:      0.7,
+	outsideNB:    1e-6,
+	outsideWords: 3,
 }
 
 // maxAsk is how many topics "É sobre X ou Y?" names at most.
@@ -166,6 +178,9 @@ type Routing struct {
 	// second, when the flow learns from the phrasebook.
 	Learned []Guess
 	Why     []string
+	// Outside is the learned second opinion's probability that the text
+	// belongs to no node (see fitOutside).
+	Outside float64
 
 	words int  // the text's content words, one per stem
 	both  bool // it asks about two things at once (see cues)

@@ -130,8 +130,10 @@ func (fl *Flow) ranked(menu, n string, toks []string, r Routing) Answer {
 // (Routing.Elsewhere) enters no trail, and one naming the customer's own
 // things (Routing.Owned: "meu celular", the bank's app) only on a
 // near-certain guess. A trail the model is sure of is still asked about
-// while "no node" keeps a small chance: the texts that belong to no node
-// and share a trail's words are sure guesses too.
+// while "no node" keeps a small chance, or the second opinion (see
+// fitOutside) finds no node likely: the texts that belong to no node
+// and share a trail's words are sure guesses too. A person asked for is
+// asked about only when both place the text outside.
 func (fl *Flow) learnedAnswer(menu, text, n string, a Answer) Answer {
 	if fl.router == nil || fl.router.learned == nil || a.Routing.Reason != "" {
 		return a
@@ -140,18 +142,18 @@ func (fl *Flow) learnedAnswer(menu, text, n string, a Answer) Answer {
 		return a
 	}
 	went := a.Kind == AnswerGo || a.Kind == AnswerOption
-	if went && (fl.nodes[a.Node].Type.Value == KindHandoff || a.Routing.both && fl.nodes[a.Node].Type.Value == KindMenu) {
+	if went && a.Routing.both && fl.nodes[a.Node].Type.Value == KindMenu {
 		return a
 	}
 	r := a.Routing
 	t := fl.router.t
-	g, why := fl.router.learned.guess(n, func(node string) float64 {
+	g, outside, why := fl.router.learned.guess(n, func(node string) float64 {
 		if menu != fl.Root() && fl.under(node, menu) {
 			return t.learnHere
 		}
 		return 1
 	})
-	r.Learned, r.Why = g[:min(len(g), maxAsk)], why
+	r.Learned, r.Outside, r.Why = g[:min(len(g), maxAsk)], outside, why
 	a.Routing = r
 	var in []Guess // the nodes, best first
 	out := 0.0
@@ -161,6 +163,15 @@ func (fl *Flow) learnedAnswer(menu, text, n string, a Answer) Answer {
 		} else {
 			in = append(in, x)
 		}
+	}
+	if went && fl.nodes[a.Node].Type.Value == KindHandoff {
+		if outside < t.outside || g[0].Node == a.Node {
+			return a
+		}
+		// A person asked for in a text both readings place outside
+		// ("o detran ta atendendo hj?"): asked first.
+		r.Decision, r.Nodes, r.Weak = RouteAsk, []string{a.Node}, true
+		return Answer{Kind: AnswerAsk, Routing: r}
 	}
 	goTo := func(id string) Answer {
 		if went && a.Node == id {
@@ -179,10 +190,10 @@ func (fl *Flow) learnedAnswer(menu, text, n string, a Answer) Answer {
 	agree := went && a.Node == best.Node
 	// In doubt: "no node" likely enough, less so where the model
 	// overrules the ranking's answer.
-	doubt := trail && (out >= t.learnDoubt || !agree && out >= t.learnAgainst)
+	doubt := trail && (out >= t.learnDoubt || !agree && out >= t.learnAgainst || outside >= t.outside && out >= t.outsideNB && r.words >= t.outsideWords)
 	switch {
 	case a.Kind == AnswerNone:
-		if best.P >= t.learnAlone && out < t.learnOut && (!trail || len(r.Elsewhere) == 0) {
+		if best.P >= t.learnAlone && out < t.learnOut && (!trail || len(r.Elsewhere) == 0 && outside < t.outside) {
 			return goTo(best.Node)
 		}
 		return a

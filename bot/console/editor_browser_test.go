@@ -83,7 +83,7 @@ func testEditorAndReports(t *testing.T, browser context.Context) {
 		chromedp.WaitVisible(chromedp.Search(`//details[contains(@class,"route-why")]/summary[contains(., "foi direto para")]`)),
 		chromedp.Click(chromedp.Search(`//details[contains(@class,"route-why")]/summary[contains(., "foi direto para")]`)),
 		chromedp.WaitVisible(chromedp.Search(`//details[contains(@class,"route-why")]//li[contains(., "erro de digitação de “senha”")]`)),
-		chromedp.WaitVisible(chromedp.Search(`//details[contains(@class,"route-why")]//p[contains(@class,"route-learned")][contains(., "Pelo que os clientes costumam escrever: Acesso e senha")]`)),
+		chromedp.WaitVisible(chromedp.Search(`//details[contains(@class,"route-why")]//p[contains(@class,"route-learned")][contains(., "Pelo que os clientes costumam escrever: Acesso e senha")][contains(., "Numa segunda leitura, chance de não ser de assunto nenhum:")]`)),
 		screenshot("12b-flows-test-route"),
 	)
 

@@ -22,6 +22,7 @@ type routeJSON struct {
 	Glossary []routeGlossJSON `json:"glossary"`         // the glossary entries the text was read through
 	Learned  []routeGuessJSON `json:"learned"`          // the learned model's best guesses (see flows.Routing.Learned)
 	Why      []string         `json:"why"`              // the words that tip its first guess over the second
+	Outside  float64          `json:"outside"`          // the second opinion's probability of no node (see flows.Routing.Outside)
 	Ranking  []routeScoreJSON `json:"ranking"`
 }
 
@@ -82,7 +83,7 @@ func routeOut(fl *flows.Flow, menu, text string) *routeJSON {
 		out.Glossary = append(out.Glossary, routeGlossJSON{Term: g.Term, Means: g.Means, Line: g.Pos.Line})
 	}
 	node := func(id string) routeNodeJSON { return routeNodeJSON{ID: id, Title: fl.Title(id)} }
-	out.Learned, out.Why = []routeGuessJSON{}, append([]string{}, a.Routing.Why...)
+	out.Learned, out.Why, out.Outside = []routeGuessJSON{}, append([]string{}, a.Routing.Why...), round2(a.Routing.Outside)
 	for _, g := range a.Routing.Learned {
 		n := routeNodeJSON{ID: g.Node}
 		if g.Node != flows.OutOfScope {

@@ -62,7 +62,8 @@ func TestRouteOutPersonal(t *testing.T) {
 }
 
 // TestRouteOutLearned: Testar fluxo shows what the learned model guessed
-// and the words that tipped it, "-" for no node; lists, never null, when
+// and the words that tipped it, "-" for no node, and the second
+// opinion's chance of no node; lists, never null, when
 // the flow does not learn from the phrasebook.
 func TestRouteOutLearned(t *testing.T) {
 	fl, err := flows.Load("../../flows.yaml")
@@ -73,9 +74,15 @@ func TestRouteOutLearned(t *testing.T) {
 	if len(r.Learned) == 0 || r.Learned[0].ID != "notas-rejeitada" || r.Learned[0].Title == "" || r.Learned[0].P <= 0.5 || len(r.Why) == 0 {
 		t.Errorf("learned = %+v, why = %q; want notas-rejeitada first, with its title and words", r.Learned, r.Why)
 	}
+	if r.Outside >= 0.5 {
+		t.Errorf("outside = %v; want the second opinion's small chance of no node", r.Outside)
+	}
 	r = routeOut(fl, fl.Root(), "kkkk bom dia")
 	if len(r.Learned) == 0 || r.Learned[0].ID != flows.OutOfScope || r.Learned[0].Title != "" {
 		t.Errorf("learned = %+v; want no node first, untitled", r.Learned)
+	}
+	if r.Outside <= 0.5 {
+		t.Errorf("outside = %v; want the second opinion's large chance of no node", r.Outside)
 	}
 	fx, err := flows.Parse(strings.NewReader(fixture(t)), "flows.yaml")
 	if err != nil {

@@ -74,6 +74,7 @@ func writeRouting(w io.Writer, fl *flows.Flow, menu, text string, top int) {
 			gs = append(gs, name+" "+percent(g.P))
 		}
 		fmt.Fprintf(w, "learned from customers' phrasings: %s\n", strings.Join(gs, ", "))
+		fmt.Fprintf(w, "second opinion, no node against any: %s no node\n", percent(r.Outside))
 		if len(r.Why) > 0 && len(r.Learned) > 1 {
 			fmt.Fprintf(w, "words that tip it to %s over %s: %s\n", r.Learned[0].Node, r.Learned[1].Node, strings.Join(r.Why, ", "))
 		}

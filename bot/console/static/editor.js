@@ -730,7 +730,7 @@ function routeWhy(r) {
     r.glossary.length ? h('p.muted', { text: `Glossário: ${r.glossary.map((g) => `“${g.term}” lido como “${g.means}” (linha ${g.line})`).join('; ')}` }) : null,
     r.unknown.length ? h('p.muted', { text: `Palavras que nenhum nó conhece: ${r.unknown.join(', ')}` }) : null,
     r.personal.length ? h('p.muted', { text: `Fala da vida pessoal do cliente (${r.personal.join(', ')}): só entra numa trilha perguntando` }) : null,
-    r.learned.length ? h('p.muted.route-learned', { text: `Pelo que os clientes costumam escrever: ${r.learned.map((g) => `${g.id === '-' ? 'nenhum assunto' : g.title} ${percent(g.p)}`).join(', ')}${r.why.length ? ` (pesaram: ${r.why.join(', ')})` : ''}` }) : null,
+    r.learned.length ? h('p.muted.route-learned', { text: `Pelo que os clientes costumam escrever: ${r.learned.map((g) => `${g.id === '-' ? 'nenhum assunto' : g.title} ${percent(g.p)}`).join(', ')}${r.why.length ? ` (pesaram: ${r.why.join(', ')})` : ''}. Numa segunda leitura, chance de não ser de assunto nenhum: ${percent(r.outside)}.` }) : null,
     r.ranking.length
       ? h('ol', ...r.ranking.map((c) => h('li',
         h('strong', { text: c.title }), ` · nota ${c.score.toFixed(2)} (parecida ${c.likeness.toFixed(2)}, cobre ${c.coverage.toFixed(2)})`,
