@@ -319,6 +319,29 @@ func learnedFlow(t *testing.T) *flows.Flow {
 	return fl
 }
 
+// A person asked for in a text both readings place outside (someone
+// else's service) is confirmed first; yes queues the chat, and "chega de
+// robô" still goes straight to the queue.
+func TestFreeTextHandoffDoubtConfirms(t *testing.T) {
+	d := newChatDriver(t, learnedFlow(t))
+	d.say("oi", "12345678")
+	got := d.say("o atendente do detran ta atendendo hj?")
+	if len(got) != 1 || !strings.Contains(got[0], "É sobre *Falar com um Encantador*?") {
+		t.Fatalf("replies = %s; want the question about the handoff alone", joined(got))
+	}
+	d.wantAt(stateChoosing, "inicio")
+	d.say("sim")
+	if c := d.conv(); c.State != stateQueued {
+		t.Fatalf("after yes, conversation at %s; want %s", c.State, stateQueued)
+	}
+
+	d2 := newChatDriver(t, learnedFlow(t))
+	d2.say("oi", "12345678", "chega de robô")
+	if c := d2.conv(); c.State != stateQueued {
+		t.Fatalf("chega de robô: conversation at %s; want %s", c.State, stateQueued)
+	}
+}
+
 // A trail likely but not certain ("no node" keeps a small chance) is
 // confirmed before it is entered: yes enters it, no shows the menu.
 func TestFreeTextDoubtConfirms(t *testing.T) {
