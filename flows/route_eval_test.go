@@ -301,8 +301,15 @@ import (
 // 97.4%, 96.3% and 92.3% direct, 97.8% to 99.5% within one confirmation
 // either way, none, two, two -> none, and one out-of-scope text into a
 // trail (the ranking alone: 79.1% to 86.4%, 91.1% to 94.1%, eleven to
-// seventeen). The floors below are each set's figures with the others
-// learned.
+// seventeen). holdout60.tsv to holdout63.tsv (a craft brewery, a
+// physiotherapy clinic, a pet shop, an equipment rental), written blind
+// after those joined, were measured once: 96.2%, 96.2%, 97.8% and 94.7%
+// direct, 98.9% to 99.5% within one confirmation, none, none, two and
+// one out-of-scope texts into a trail (the ranking alone: 74.5% to
+// 86.1%, 90.8% to 95.7%, nine to seventeen); then a fourth round of
+// contrast pairs, measured on them second: 96.7%, 96.7%, 97.8% and 94.7%,
+// the same into a trail. The floors below are each set's figures with
+// the others learned.
 var labelledSets = []struct {
 	name           string
 	minIn, min     int     // the least in-scope and out-of-scope phrases it holds
@@ -310,43 +317,43 @@ var labelledSets = []struct {
 	direct, within float64 // the least direct accuracy, and within one confirmation
 	intoTrail      int     // the most out-of-scope phrases into a trail at one menu: 0, the target, but where a held-out set came out
 }{
-	{"phrases.tsv", 150, 40, false, 91, 96, 0},
-	{"holdout.tsv", 150, 40, true, 93, 97, 0},
+	{"phrases.tsv", 150, 40, false, 90, 96, 0},
+	{"holdout.tsv", 150, 40, true, 92, 97, 0},
 	{"holdout2.tsv", 60, 15, true, 98, 99, 0},
 	{"holdout3.tsv", 60, 15, true, 96, 99, 0},
 	{"holdout4.tsv", 150, 25, true, 90, 96, 0},
-	{"holdout5.tsv", 150, 40, true, 94, 96, 0},
-	{"holdout6.tsv", 150, 40, true, 87, 93, 0},
-	{"holdout7.tsv", 150, 40, true, 96, 98, 0},
-	{"holdout8.tsv", 150, 40, true, 94, 97, 0},
-	{"holdout9.tsv", 150, 40, true, 93, 96, 0},
-	{"holdout10.tsv", 150, 40, true, 87, 94, 0},
-	{"holdout11.tsv", 150, 40, true, 95, 97, 0},
+	{"holdout5.tsv", 150, 40, true, 94, 97, 0},
+	{"holdout6.tsv", 150, 40, true, 88, 93, 0},
+	{"holdout7.tsv", 150, 40, true, 95, 97, 0},
+	{"holdout8.tsv", 150, 40, true, 94, 98, 0},
+	{"holdout9.tsv", 150, 40, true, 94, 96, 0},
+	{"holdout10.tsv", 150, 40, true, 88, 94, 0},
+	{"holdout11.tsv", 150, 40, true, 94, 97, 0},
 	{"holdout12.tsv", 150, 40, true, 97, 98, 0},
-	{"holdout13.tsv", 150, 40, true, 96, 98, 1},
-	{"holdout14.tsv", 150, 40, true, 96, 99, 0},
+	{"holdout13.tsv", 150, 40, true, 95, 98, 1},
+	{"holdout14.tsv", 150, 40, true, 96, 98, 0},
 	{"holdout15.tsv", 150, 40, true, 97, 99, 0},
-	{"holdout16.tsv", 150, 40, true, 93, 97, 0},
+	{"holdout16.tsv", 150, 40, true, 94, 97, 0},
 	{"holdout17.tsv", 150, 40, true, 94, 95, 0},
-	{"holdout18.tsv", 150, 40, true, 95, 97, 1},
-	{"holdout19.tsv", 150, 40, true, 91, 96, 0},
+	{"holdout18.tsv", 150, 40, true, 94, 97, 0},
+	{"holdout19.tsv", 150, 40, true, 92, 96, 0},
 	{"holdout20.tsv", 150, 40, true, 94, 98, 0},
-	{"holdout21.tsv", 150, 40, true, 92, 96, 0},
+	{"holdout21.tsv", 150, 40, true, 93, 96, 1},
 	{"holdout22.tsv", 150, 40, true, 90, 94, 2},
-	{"holdout23.tsv", 150, 40, true, 91, 94, 0},
-	{"holdout24.tsv", 150, 40, true, 93, 96, 0},
+	{"holdout23.tsv", 150, 40, true, 91, 95, 0},
+	{"holdout24.tsv", 150, 40, true, 94, 96, 0},
 	{"holdout25.tsv", 150, 40, true, 94, 96, 0},
-	{"holdout26.tsv", 150, 40, true, 92, 97, 2},
+	{"holdout26.tsv", 150, 40, true, 92, 97, 1},
 	{"holdout27.tsv", 150, 40, true, 92, 97, 1},
-	{"holdout28.tsv", 150, 40, true, 90, 97, 0},
-	{"holdout29.tsv", 150, 40, true, 87, 94, 0},
+	{"holdout28.tsv", 150, 40, true, 91, 97, 0},
+	{"holdout29.tsv", 150, 40, true, 88, 94, 0},
 	{"holdout30.tsv", 150, 40, true, 93, 97, 0},
-	{"holdout31.tsv", 150, 40, true, 92, 97, 0},
+	{"holdout31.tsv", 150, 40, true, 92, 98, 0},
 	{"holdout32.tsv", 150, 40, true, 92, 97, 0},
 	{"holdout33.tsv", 150, 40, true, 93, 97, 0},
 	{"holdout34.tsv", 150, 40, true, 94, 99, 0},
-	{"holdout35.tsv", 150, 40, true, 91, 98, 0},
-	{"holdout36.tsv", 150, 40, true, 94, 97, 1},
+	{"holdout35.tsv", 150, 40, true, 93, 98, 0},
+	{"holdout36.tsv", 150, 40, true, 94, 98, 1},
 	{"holdout37.tsv", 150, 40, true, 93, 97, 0},
 	{"holdout38.tsv", 150, 40, true, 93, 97, 0},
 	{"holdout39.tsv", 150, 40, true, 94, 97, 0},
@@ -354,22 +361,26 @@ var labelledSets = []struct {
 	{"holdout41.tsv", 150, 40, true, 93, 98, 0},
 	{"holdout42.tsv", 150, 40, true, 91, 97, 0},
 	{"holdout43.tsv", 150, 40, true, 94, 98, 0},
-	{"holdout44.tsv", 150, 40, true, 94, 97, 0},
+	{"holdout44.tsv", 150, 40, true, 93, 97, 0},
 	{"holdout45.tsv", 150, 40, true, 94, 98, 0},
 	{"holdout46.tsv", 150, 40, true, 93, 98, 0},
-	{"holdout47.tsv", 150, 40, true, 95, 98, 2},
+	{"holdout47.tsv", 150, 40, true, 95, 98, 1},
 	{"holdout48.tsv", 150, 40, true, 96, 98, 0},
 	{"holdout49.tsv", 150, 40, true, 94, 98, 0},
 	{"holdout50.tsv", 150, 40, true, 95, 97, 2},
-	{"holdout51.tsv", 150, 40, true, 95, 98, 0},
+	{"holdout51.tsv", 150, 40, true, 94, 97, 0},
 	{"holdout52.tsv", 150, 40, true, 94, 98, 1},
-	{"holdout53.tsv", 150, 40, true, 90, 96, 0},
+	{"holdout53.tsv", 150, 40, true, 91, 96, 0},
 	{"holdout54.tsv", 150, 40, true, 93, 98, 1},
 	{"holdout55.tsv", 150, 40, true, 95, 98, 0},
 	{"holdout56.tsv", 150, 40, true, 97, 98, 0},
 	{"holdout57.tsv", 150, 40, true, 96, 97, 1},
-	{"holdout58.tsv", 150, 40, true, 96, 98, 1},
+	{"holdout58.tsv", 150, 40, true, 97, 98, 1},
 	{"holdout59.tsv", 150, 40, true, 93, 97, 1},
+	{"holdout60.tsv", 150, 40, true, 96, 98, 0},
+	{"holdout61.tsv", 150, 40, true, 96, 98, 0},
+	{"holdout62.tsv", 150, 40, true, 97, 98, 2},
+	{"holdout63.tsv", 150, 40, true, 95, 97, 1},
 }
 
 type labelled struct {
