@@ -400,7 +400,7 @@ func train(fl *Flow, g *glossary, skip func(set string) bool) *model {
 func fitOutside(rows [][]int32, out func(i int) bool, w []float64) float64 {
 	const (
 		epochs = 8
-		rate   = 0.2    // the first epoch's step; the e-th's is rate/(1+e)
+		rate   = 0.5    // the first epoch's step; the e-th's is rate/(1+e)
 		decay  = 0.0001 // the pull of each weight towards 0 when its feature is seen
 	)
 	order := make([]int, len(rows))
