@@ -313,8 +313,14 @@ import (
 // written blind after those joined, were measured once: 94.0%, 95.8%,
 // 92.2% and 96.3% direct, 98.2% to 100% within one confirmation, none,
 // none, one and two out-of-scope texts into a trail (the ranking alone:
-// 81.0% to 88.0%, 92.7% to 94.6%, seven to nineteen). The floors below
-// are each set's figures with the others learned.
+// 81.0% to 88.0%, 92.7% to 94.6%, seven to nineteen). holdout68.tsv to
+// holdout71.tsv (a school-uniform factory, an audiology clinic, an
+// organic farm, an IT support company), written blind after the second
+// opinion's step went to 0.5, were measured once: 94.7%, 94.2%, 96.8%
+// and 97.0% direct, 97.4% to 99.4% within one confirmation, one, two,
+// none and one out-of-scope texts into a trail (the ranking alone: 78.4%
+// to 85.5%, 92.0% to 94.0%, nine to thirteen). The floors below are each
+// set's figures with the others learned.
 var labelledSets = []struct {
 	name           string
 	minIn, min     int     // the least in-scope and out-of-scope phrases it holds
@@ -322,27 +328,27 @@ var labelledSets = []struct {
 	direct, within float64 // the least direct accuracy, and within one confirmation
 	intoTrail      int     // the most out-of-scope phrases into a trail at one menu: 0, the target, but where a held-out set came out
 }{
-	{"phrases.tsv", 150, 40, false, 89, 96, 0},
-	{"holdout.tsv", 150, 40, true, 92, 97, 0},
+	{"phrases.tsv", 150, 40, false, 90, 96, 0},
+	{"holdout.tsv", 150, 40, true, 93, 97, 0},
 	{"holdout2.tsv", 60, 15, true, 98, 99, 0},
 	{"holdout3.tsv", 60, 15, true, 96, 99, 0},
 	{"holdout4.tsv", 150, 25, true, 91, 96, 0},
 	{"holdout5.tsv", 150, 40, true, 94, 97, 0},
-	{"holdout6.tsv", 150, 40, true, 87, 92, 0},
+	{"holdout6.tsv", 150, 40, true, 88, 93, 0},
 	{"holdout7.tsv", 150, 40, true, 95, 97, 0},
-	{"holdout8.tsv", 150, 40, true, 94, 97, 0},
-	{"holdout9.tsv", 150, 40, true, 94, 96, 0},
+	{"holdout8.tsv", 150, 40, true, 95, 98, 0},
+	{"holdout9.tsv", 150, 40, true, 95, 97, 0},
 	{"holdout10.tsv", 150, 40, true, 88, 94, 0},
-	{"holdout11.tsv", 150, 40, true, 95, 98, 0},
+	{"holdout11.tsv", 150, 40, true, 95, 97, 0},
 	{"holdout12.tsv", 150, 40, true, 97, 98, 0},
 	{"holdout13.tsv", 150, 40, true, 95, 98, 0},
 	{"holdout14.tsv", 150, 40, true, 97, 98, 0},
 	{"holdout15.tsv", 150, 40, true, 97, 99, 0},
-	{"holdout16.tsv", 150, 40, true, 94, 97, 0},
+	{"holdout16.tsv", 150, 40, true, 95, 97, 0},
 	{"holdout17.tsv", 150, 40, true, 94, 95, 0},
-	{"holdout18.tsv", 150, 40, true, 94, 97, 1},
-	{"holdout19.tsv", 150, 40, true, 92, 96, 0},
-	{"holdout20.tsv", 150, 40, true, 94, 98, 0},
+	{"holdout18.tsv", 150, 40, true, 94, 97, 0},
+	{"holdout19.tsv", 150, 40, true, 93, 96, 0},
+	{"holdout20.tsv", 150, 40, true, 94, 97, 0},
 	{"holdout21.tsv", 150, 40, true, 93, 96, 1},
 	{"holdout22.tsv", 150, 40, true, 91, 94, 2},
 	{"holdout23.tsv", 150, 40, true, 91, 95, 0},
@@ -351,7 +357,7 @@ var labelledSets = []struct {
 	{"holdout26.tsv", 150, 40, true, 92, 97, 0},
 	{"holdout27.tsv", 150, 40, true, 92, 97, 1},
 	{"holdout28.tsv", 150, 40, true, 91, 97, 0},
-	{"holdout29.tsv", 150, 40, true, 87, 94, 0},
+	{"holdout29.tsv", 150, 40, true, 87, 95, 0},
 	{"holdout30.tsv", 150, 40, true, 93, 97, 0},
 	{"holdout31.tsv", 150, 40, true, 92, 97, 0},
 	{"holdout32.tsv", 150, 40, true, 92, 97, 0},
@@ -359,37 +365,41 @@ var labelledSets = []struct {
 	{"holdout34.tsv", 150, 40, true, 95, 99, 0},
 	{"holdout35.tsv", 150, 40, true, 92, 98, 0},
 	{"holdout36.tsv", 150, 40, true, 95, 97, 1},
-	{"holdout37.tsv", 150, 40, true, 92, 97, 0},
+	{"holdout37.tsv", 150, 40, true, 93, 97, 0},
 	{"holdout38.tsv", 150, 40, true, 93, 97, 0},
 	{"holdout39.tsv", 150, 40, true, 94, 97, 0},
 	{"holdout40.tsv", 150, 40, true, 90, 97, 0},
 	{"holdout41.tsv", 150, 40, true, 93, 98, 0},
-	{"holdout42.tsv", 150, 40, true, 90, 96, 0},
+	{"holdout42.tsv", 150, 40, true, 91, 96, 0},
 	{"holdout43.tsv", 150, 40, true, 95, 98, 0},
 	{"holdout44.tsv", 150, 40, true, 94, 97, 0},
-	{"holdout45.tsv", 150, 40, true, 94, 98, 1},
+	{"holdout45.tsv", 150, 40, true, 95, 98, 0},
 	{"holdout46.tsv", 150, 40, true, 93, 98, 0},
-	{"holdout47.tsv", 150, 40, true, 95, 98, 0},
+	{"holdout47.tsv", 150, 40, true, 95, 98, 1},
 	{"holdout48.tsv", 150, 40, true, 96, 98, 0},
 	{"holdout49.tsv", 150, 40, true, 94, 97, 0},
 	{"holdout50.tsv", 150, 40, true, 95, 97, 2},
 	{"holdout51.tsv", 150, 40, true, 94, 97, 0},
 	{"holdout52.tsv", 150, 40, true, 94, 98, 1},
-	{"holdout53.tsv", 150, 40, true, 91, 96, 0},
+	{"holdout53.tsv", 150, 40, true, 90, 96, 0},
 	{"holdout54.tsv", 150, 40, true, 93, 98, 1},
 	{"holdout55.tsv", 150, 40, true, 95, 98, 0},
 	{"holdout56.tsv", 150, 40, true, 97, 98, 0},
 	{"holdout57.tsv", 150, 40, true, 96, 97, 1},
 	{"holdout58.tsv", 150, 40, true, 97, 98, 1},
 	{"holdout59.tsv", 150, 40, true, 93, 97, 1},
-	{"holdout60.tsv", 150, 40, true, 95, 98, 0},
+	{"holdout60.tsv", 150, 40, true, 96, 98, 0},
 	{"holdout61.tsv", 150, 40, true, 96, 98, 0},
-	{"holdout62.tsv", 150, 40, true, 97, 98, 2},
-	{"holdout63.tsv", 150, 40, true, 95, 97, 1},
-	{"holdout64.tsv", 150, 40, true, 94, 97, 0},
+	{"holdout62.tsv", 150, 40, true, 97, 98, 3},
+	{"holdout63.tsv", 150, 40, true, 96, 97, 1},
+	{"holdout64.tsv", 150, 40, true, 95, 97, 0},
 	{"holdout65.tsv", 150, 40, true, 95, 97, 0},
-	{"holdout66.tsv", 150, 40, true, 92, 97, 1},
+	{"holdout66.tsv", 150, 40, true, 92, 97, 0},
 	{"holdout67.tsv", 150, 40, true, 96, 98, 2},
+	{"holdout68.tsv", 150, 40, true, 95, 96, 1},
+	{"holdout69.tsv", 150, 40, true, 93, 97, 2},
+	{"holdout70.tsv", 150, 40, true, 95, 97, 0},
+	{"holdout71.tsv", 150, 40, true, 96, 98, 1},
 }
 
 type labelled struct {
