@@ -445,6 +445,7 @@ func TestRoutingLabelledSet(t *testing.T) {
 	}
 	for _, s := range labelledSets {
 		t.Run(strings.TrimSuffix(s.name, ".tsv"), func(t *testing.T) {
+			t.Parallel() // each set has its own model; the flow is read only
 			set := readLabelled(t, s.name)
 			fl := unseen(fl, s.name)
 			main := measureRouting(t, fl, s.name, set, fl.Root())

@@ -260,6 +260,7 @@ func TestRouteExplains(t *testing.T) {
 // to boletos-emitir on "nfe" credited to the boletos menu, which has no
 // such word: an inherited match was read from another node's slot.)
 func TestRouteMatchesOwnPhrases(t *testing.T) {
+	t.Parallel() // over every labelled phrase: the longest tests, each on its own flows
 	fl := loadRanking(t)
 	r := fl.router
 	has := func(node, source string) bool {
@@ -316,6 +317,7 @@ func TestIncidentalWords(t *testing.T) {
 // TestRouteDeterministic routes the same texts twice, and from a freshly
 // parsed copy: the same answers, the same scores.
 func TestRouteDeterministic(t *testing.T) {
+	t.Parallel() // over every labelled phrase: the longest tests, each on its own flows
 	a, b := loadRanking(t), loadRanking(t)
 	for _, c := range allLabelled(t) {
 		x, y, z := a.Route(c.phrase, ""), a.Route(c.phrase, ""), b.Route(c.phrase, "")
