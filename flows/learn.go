@@ -390,6 +390,7 @@ func train(fl *Flow, g *glossary, skip func(set string) bool) *model {
 // node" (out(i)) against any node over the phrases' features (rows; a
 // nil row is skipped), their weights written into w by feature number;
 // it returns the bias.
+//
 // Naive Bayes weighs a text's words one class at a time, and "no node"
 // is a class of every other topic: a text in a trail's own words with
 // one word that places it elsewhere ("a senha do gov.br", "o banco do

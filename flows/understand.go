@@ -133,7 +133,8 @@ func (fl *Flow) ranked(menu, n string, toks []string, r Routing) Answer {
 // while "no node" keeps a small chance, or the second opinion (see
 // fitOutside) finds no node likely: the texts that belong to no node
 // and share a trail's words are sure guesses too. A person asked for is
-// asked about only when both place the text outside.
+// asked about only when the second opinion finds no node likely and the
+// model does not put the person first.
 func (fl *Flow) learnedAnswer(menu, text, n string, a Answer) Answer {
 	if fl.router == nil || fl.router.learned == nil || a.Routing.Reason != "" {
 		return a
@@ -168,8 +169,9 @@ func (fl *Flow) learnedAnswer(menu, text, n string, a Answer) Answer {
 		if outside < t.outside || g[0].Node == a.Node {
 			return a
 		}
-		// A person asked for in a text both readings place outside
-		// ("o detran ta atendendo hj?"): asked first.
+		// A person asked for in a text the second opinion places
+		// outside, and the model not for the person first ("o detran
+		// ta atendendo hj?"): asked first.
 		r.Decision, r.Nodes, r.Weak = RouteAsk, []string{a.Node}, true
 		return Answer{Kind: AnswerAsk, Routing: r}
 	}
