@@ -79,6 +79,7 @@ var bookRead struct {
 // so what stays in memory is a few megabytes whatever the book's size.
 type bookFeats struct {
 	names []string         // number -> feature
+	uni   []bool           // number -> whether the feature is one word (see unigram)
 	ids   map[string]int32 // feature -> number
 	flat  []int32          // every phrase's features' numbers, one after another
 	ends  []int32          // phrase i's are flat[ends[i-1]:ends[i]]
@@ -118,6 +119,7 @@ func bookFeatures(g *glossary) *bookFeats {
 				id = int32(len(b.names))
 				b.ids[f] = id
 				b.names = append(b.names, f)
+				b.uni = append(b.uni, unigram(f))
 			}
 			b.flat = append(b.flat, id)
 		}
@@ -313,9 +315,9 @@ func train(fl *Flow, g *glossary, skip func(set string) bool) *model {
 	for n := 1; n <= 3; n++ {
 		rares[n] = voc.id(rareOf(n))
 	}
-	uni := make([]bool, voc.size())
-	for id := range uni {
-		uni[id] = unigram(voc.name(int32(id)))
+	uni := append(slices.Clone(book.uni), make([]bool, len(voc.names))...)
+	for i, f := range voc.names {
+		uni[len(book.uni)+i] = unigram(f)
 	}
 	df := make([]int, len(uni)) // unigram -> how many phrasings use it; the flow's own: more than rare
 	for _, it := range items {
