@@ -72,6 +72,7 @@ func TestLearnedAnswers(t *testing.T) {
 		{"inicio", "o banco do brasil travou minha conta pj pra atualizar cadastro", AnswerAsk, []string{"financeiro-conexao"}},
 		{"inicio", "alguem sabe se o detran ta atendendo hj", AnswerAsk, []string{"atendente"}}, // a person, someone else's
 		{"inicio", "quero falar com um atendente", AnswerGo, []string{"atendente"}},
+		{"inicio", "ATENDENTE PELO AMOR DE DEUS", AnswerGo, []string{"atendente"}}, // a plea is no topic
 	} {
 		a := fl.Understand(c.menu, c.text)
 		got := a.nodes()

@@ -84,15 +84,18 @@ var stopWords = setOf(`a o as os um uma uns umas de do da dos das em no na nos n
 // wrong chat ("mandei mensagem errada") says nothing of its topic; doing
 // something "sozinho" is by oneself, not the bank's automatic feed; "tirar uma dúvida" asks a
 // question, it does not issue anything as "tirar nota" does; "vocês
-// vendem" asks what the company sells, not about the customer's sales);
-// the product's name is one.
+// vendem" asks what the company sells, not about the customer's sales;
+// an appeal to God or the saints is a sigh, "atendente pelo amor de deus"
+// asks for a person as "atendente" does); the product's name is one.
 var fillerPhrases = []string{" conta azul ", " de novo ", " tudo bem ", " tudo bom ", " voces vendem ", " voce vende ",
 	" tirar uma duvida ", " tirar umas duvidas ", " tirar duvida ", " tirar duvidas ", " passo a passo ",
 	" toda hora ", " o tempo todo ", " sem querer ",
 	" mandei mensagem errada ", " mandei a mensagem errada ", " enviei mensagem errada ", " mensagem errada ", " mensagem errado ", " mandei errado ", " mandei errada ", " conversa errada ", " numero errado ", " pessoa errada ",
 	" chat errado ", " grupo errado ", " contato errado ",
 	" resolver sozinho ", " resolver sozinha ", " consegui sozinho ", " consegui sozinha ", " fazer sozinho ", " fazer sozinha ",
-	" aqui sozinho ", " aqui sozinha "}
+	" aqui sozinho ", " aqui sozinha ",
+	" pelo amor de deus ", " pelamor de deus ", " pelamordedeus ", " pelo amor ", " ai meu deus ", " meu deus ", " meu deus do ceu ",
+	" gracas a deus ", " se deus quiser ", " deus abencoe ", " fica com deus ", " vai com deus ", " deus me livre ", " nossa senhora "}
 
 // expressions are word groups of the language that mean one word routing
 // knows, read as that word before the text is split: "carne e osso" is a
