@@ -53,7 +53,7 @@ func TestGlossaryRoutes(t *testing.T) {
 		{"a nota saiu denegada", "notas-rejeitada", "denegada"},
 		{"qual o telefone do sac", "canais", "sac"},
 		{"quero suporte ao vivo", "atendente", "ao vivo"},
-		{"preciso converter o rps", "notas-nfse", "rps"},
+		{"como converto o rps em nota", "notas-nfse", "rps"},
 	} {
 		a := fl.Understand(fl.Root(), tt.text)
 		if a.Kind != AnswerGo || a.Node != tt.want {
