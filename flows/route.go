@@ -185,9 +185,10 @@ type Routing struct {
 	// belongs to no node (see fitOutside).
 	Outside float64
 
-	words int  // the text's content words, one per stem
-	both  bool // it asks about two things at once (see cues)
-	bare  bool // it asks for no action and tells of no event (see wants)
+	words       int  // the text's content words, one per stem
+	theirPerson bool // the person asked for is someone else's (see cues.personOf)
+	both        bool // it asks about two things at once (see cues)
+	bare        bool // it asks for no action and tells of no event (see wants)
 }
 
 // The reasons for an answer the ranking did not decide.
@@ -642,6 +643,10 @@ func (r *router) route(norm, from string) Routing {
 	}
 	if cs.with != "" && slices.Contains(out.Unknown, cs.with) {
 		out.Elsewhere = append(out.Elsewhere, cs.with)
+	}
+	if o := cs.personOf; o != "" && (banks[o] || brands[o] || offices[o] || slices.Contains(out.Unknown, o)) {
+		out.Elsewhere = append(out.Elsewhere, o)
+		out.theirPerson = true
 	}
 	strange := func(w string) bool { return slices.Contains(out.Unknown, w) || slices.Contains(guessed, w) }
 	for _, t := range cs.theirs {

@@ -472,6 +472,9 @@ func TestElsewhereIn(t *testing.T) {
 		{"travou meu zap", nil, []string{"meu whatsapp"}},
 		{"a claro me cobrou a mais", []string{"a claro"}, nil},
 		{"claro, quero emitir nota", nil, nil},
+		{"a mãe do aluno pagou o boleto", nil, nil}, // a client's relative (see kin)
+		{"o nome da noiva saiu errado na nota", nil, nil},
+		{"mãe, o boleto chegou", []string{"mae"}, nil},
 	} {
 		c := cuesIn(Normalize(tt.text))
 		life, own := c.life, c.own

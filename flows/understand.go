@@ -166,7 +166,7 @@ func (fl *Flow) learnedAnswer(menu, text, n string, a Answer) Answer {
 		}
 	}
 	if went && fl.nodes[a.Node].Type.Value == KindHandoff {
-		if outside < t.outside || g[0].Node == a.Node {
+		if (outside < t.outside || g[0].Node == a.Node) && !r.theirPerson {
 			return a
 		}
 		// A person asked for in a text the second opinion places

@@ -236,6 +236,22 @@ var leaving = func() []rewrite {
 	return out
 }()
 
+// kin are the family words of elsewhere. After an article or "de" they
+// are someone's relatives, most often a client's ("a mãe do aluno", "o
+// nome da noiva", "o zap do pai"), not the customer's own family ("minha
+// filha tirou nota baixa").
+var kin = setOf(`filho filha filhos filhas mae mamae pai papai marido esposa esposo
+	namorado namorada noivo noiva sogra sogro cunhado cunhada irmao irma avo avos neto neta netos
+	sobrinho sobrinha tio tia primo prima`)
+
+// persons are the words asking for a person: said of someone ("o
+// atendente do detran", "um atendente da financeira bv"), the person is
+// theirs, not one of the support's Encantadores.
+var persons = setOf(`atendente atendentes humano humana pessoa alguem`)
+
+// someones are the words that make a relative someone's (see kin).
+var someones = setOf(`a o as os um uma do da dos das de na no pela pelo com`)
+
 // elsewhere are words that place a text in another part of the
 // customer's life than their company's books: family, school, a consumer
 // service, a scam or a break-in (a matter for the bank or the police),
@@ -511,6 +527,7 @@ type cues struct {
 	where             string // it asks where something is ("onde"): no event it tells of
 	addressed         string // the text opens with a title and a name ("seu joao"): meant for them if routing does not know the name
 	with              string // who a ticket was opened with ("um chamado com a TI"): someone else, if routing does not know them
+	personOf          string // whose a person asked for is ("um atendente do banco itau"): someone else's, if a bank, a brand, an office or unknown to routing
 }
 
 // theirs is an account the text says is another's: "senha do insta",
@@ -576,7 +593,8 @@ func cuesIn(n string) cues {
 			t == "ambos" || t == "ambas" || (t == "dois" || t == "duas") && i > 0 && (toks[i-1] == "os" || toks[i-1] == "as"),
 			(t == "uns" || t == "umas") && slices.ContainsFunc(toks[i+1:], func(u string) bool { return u == "outros" || u == "outras" }):
 			c.both = true
-		case elsewhere[t] && !asksThrough(toks, i):
+		case elsewhere[t] && !asksThrough(toks, i) && !(kin[t] && i > 0 && someones[toks[i-1]]):
+			// ("a mãe do aluno pagou o boleto": a client's relative, see kin.)
 			// ("meu pai quer saber como tira a nota": the family's business
 			// asks through someone, see reports.)
 			c.life = append(c.life, t)
@@ -586,6 +604,8 @@ func cuesIn(n string) cues {
 			c.own = append(c.own, toks[i-1]+" "+t)
 		case operators[t] && i > 0 && articles[toks[i-1]]:
 			c.life = append(c.life, toks[i-1]+" "+t)
+		case persons[t] && i+2 < len(toks) && genitive[toks[i+1]] && toks[i+1] != "de" && c.personOf == "":
+			c.personOf = toks[i+2]
 		case brands[t] && !kinds[t] && i > 0 && genitive[toks[i-1]] && toks[i-1] != "de":
 			// "um pedido no ifood", "o suporte da vivo": a company named as
 			// the one whose the thing is.
