@@ -319,13 +319,13 @@ func learnedFlow(t *testing.T) *flows.Flow {
 	return fl
 }
 
-// A person asked for in a text both readings place outside (someone
-// else's service) is confirmed first; yes queues the chat, and "chega de
-// robô" still goes straight to the queue.
+// A person asked for of someone else (a public office's attendant) is
+// confirmed first; yes queues the chat, and "chega de robô" still goes
+// straight to the queue.
 func TestFreeTextHandoffDoubtConfirms(t *testing.T) {
 	d := newChatDriver(t, learnedFlow(t))
 	d.say("oi", "12345678")
-	got := d.say("o atendente do detran ta atendendo hj?")
+	got := d.say("tem como falar com atendente do inss?")
 	if len(got) != 1 || !strings.Contains(got[0], "É sobre *Falar com um Encantador*?") {
 		t.Fatalf("replies = %s; want the question about the handoff alone", joined(got))
 	}
