@@ -260,7 +260,7 @@ func TestRouteExplains(t *testing.T) {
 // to boletos-emitir on "nfe" credited to the boletos menu, which has no
 // such word: an inherited match was read from another node's slot.)
 func TestRouteMatchesOwnPhrases(t *testing.T) {
-	t.Parallel() // over every labelled phrase: the longest tests, each on its own flows
+	t.Parallel() // over thousands of labelled phrases: the longest tests, each on its own flows
 	fl := loadRanking(t)
 	r := fl.router
 	has := func(node, source string) bool {
@@ -268,7 +268,7 @@ func TestRouteMatchesOwnPhrases(t *testing.T) {
 		return ok && slices.ContainsFunc(r.phrases, func(p phrase) bool { return p.node == i && p.source == source })
 	}
 	texts := []string{"emissão de nfe", "nota fiscal rejeitada por ncm invalido"}
-	for _, c := range allLabelled(t) {
+	for _, c := range sampleLabelled(t) {
 		texts = append(texts, c.phrase)
 	}
 	for _, text := range texts {
@@ -317,9 +317,9 @@ func TestIncidentalWords(t *testing.T) {
 // TestRouteDeterministic routes the same texts twice, and from a freshly
 // parsed copy: the same answers, the same scores.
 func TestRouteDeterministic(t *testing.T) {
-	t.Parallel() // over every labelled phrase: the longest tests, each on its own flows
+	t.Parallel() // over thousands of labelled phrases: the longest tests, each on its own flows
 	a, b := loadRanking(t), loadRanking(t)
-	for _, c := range allLabelled(t) {
+	for _, c := range sampleLabelled(t) {
 		x, y, z := a.Route(c.phrase, ""), a.Route(c.phrase, ""), b.Route(c.phrase, "")
 		if !reflect.DeepEqual(x, y) || !reflect.DeepEqual(x, z) {
 			t.Fatalf("Route(%q) differs between calls:\n%+v\n%+v\n%+v", c.phrase, x, y, z)
