@@ -399,12 +399,15 @@ func train(fl *Flow, g *glossary, skip func(set string) bool) *model {
 // brasil travou minha conta") is a sure guess for the trail. The
 // regression learns from the contrast pairs which words tip a text out
 // of every node. Stochastic gradient descent in a fixed order, so the
-// same phrases always give the same weights.
+// same phrases always give the same weights. The pull towards 0 keeps a
+// word few phrasings use from tipping a text alone: weaker, the weights
+// of such words depended on the order the phrasings came in, and a
+// text's "no node" moved by twenty points from one order to another.
 func fitOutside(rows [][]int32, out func(i int) bool, w []float64) float64 {
 	const (
 		epochs = 8
-		rate   = 0.5    // the first epoch's step; the e-th's is rate/(1+e)
-		decay  = 0.0001 // the pull of each weight towards 0 when its feature is seen
+		rate   = 0.5   // the first epoch's step; the e-th's is rate/(1+e)
+		decay  = 0.003 // the pull of each weight towards 0 when its feature is seen
 	)
 	order := make([]int, len(rows))
 	for i := range order {
