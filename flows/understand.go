@@ -134,7 +134,8 @@ func (fl *Flow) ranked(menu, n string, toks []string, r Routing) Answer {
 // fitOutside) finds no node likely: the texts that belong to no node
 // and share a trail's words are sure guesses too. A person asked for is
 // asked about only when the second opinion finds no node likely and the
-// model does not put the person first.
+// model does not put the person first, or when the person is someone
+// else's ("um atendente do inss", see cues.personOf).
 func (fl *Flow) learnedAnswer(menu, text, n string, a Answer) Answer {
 	if fl.router == nil || fl.router.learned == nil || a.Routing.Reason != "" {
 		return a
@@ -171,7 +172,7 @@ func (fl *Flow) learnedAnswer(menu, text, n string, a Answer) Answer {
 		}
 		// A person asked for in a text the second opinion places
 		// outside, and the model not for the person first ("o detran
-		// ta atendendo hj?"): asked first.
+		// ta atendendo hj?"), or someone else's person: asked first.
 		r.Decision, r.Nodes, r.Weak = RouteAsk, []string{a.Node}, true
 		return Answer{Kind: AnswerAsk, Routing: r}
 	}

@@ -236,8 +236,8 @@ var leaving = func() []rewrite {
 	return out
 }()
 
-// kin are the family words of elsewhere. After an article or "de" they
-// are someone's relatives, most often a client's ("a mãe do aluno", "o
+// kin are the family words of elsewhere. After an article or a
+// preposition (see someones) they are someone's relatives, most often a client's ("a mãe do aluno", "o
 // nome da noiva", "o zap do pai"), not the customer's own family ("minha
 // filha tirou nota baixa").
 var kin = setOf(`filho filha filhos filhas mae mamae pai papai marido esposa esposo
@@ -245,7 +245,7 @@ var kin = setOf(`filho filha filhos filhas mae mamae pai papai marido esposa esp
 	sobrinho sobrinha tio tia primo prima`)
 
 // persons are the words asking for a person: said of someone ("o
-// atendente do detran", "um atendente da financeira bv"), the person is
+// atendente do detran", "um atendente do banco itau"), the person is
 // theirs, not one of the support's Encantadores.
 var persons = setOf(`atendente atendentes humano humana pessoa alguem`)
 
