@@ -237,9 +237,9 @@ var leaving = func() []rewrite {
 }()
 
 // kin are the family words of elsewhere. After an article or a
-// preposition (see someones) they are someone's relatives, most often a client's ("a mãe do aluno", "o
-// nome da noiva", "o zap do pai"), not the customer's own family ("minha
-// filha tirou nota baixa").
+// preposition (see someones) they are someone's relatives, most often a
+// client's ("a mãe do aluno", "o nome da noiva", "o zap do pai"), not
+// the customer's own family ("minha filha tirou nota baixa").
 var kin = setOf(`filho filha filhos filhas mae mamae pai papai marido esposa esposo
 	namorado namorada noivo noiva sogra sogro cunhado cunhada irmao irma avo avos neto neta netos
 	sobrinho sobrinha tio tia primo prima`)
