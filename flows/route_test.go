@@ -475,6 +475,10 @@ func TestElsewhereIn(t *testing.T) {
 		{"a mãe do aluno pagou o boleto", nil, nil}, // a client's relative (see kin)
 		{"o nome da noiva saiu errado na nota", nil, nil},
 		{"mãe, o boleto chegou", []string{"mae"}, nil},
+		{"o cliente emitiu uma nota de devolução errada pra mim", []string{"cliente emitiu uma nota"}, nil}, // issued to the customer
+		{"a distribuidora mandou a nf pra gente com o preço errado", []string{"distribuidora mandou a nota"}, nil},
+		{"a assistente emitiu a nota pro cliente errado", nil, nil}, // issued by the customer's clerk
+		{"o cliente emitiu uma nota?", nil, nil},
 	} {
 		c := cuesIn(Normalize(tt.text))
 		life, own := c.life, c.own

@@ -453,6 +453,25 @@ var slips = setOf(`boleto boletos fatura faturas carne`)
 // bill: "o sindicato mandou um boleto" was received.
 var sentUs = setOf(`mandou mandaram enviou enviaram cobrou cobraram emitiu emitiram`)
 
+// notes are the words of an invoice. One someone sent or issued to the
+// customer ("o fornecedor emitiu a nota errada pra mim") is theirs to
+// fix; one a clerk issued to a client is the customer's to fix.
+var notes = setOf(`nota notas nfe nfse danfe`)
+
+// toUs says whether toks name the customer as the one a thing was sent
+// to or issued against: "pra mim", "para a gente", "contra nós".
+func toUs(toks []string) bool {
+	for i := 1; i < len(toks); i++ {
+		if us[toks[i]] && (toward[toks[i-1]] || i > 1 && toks[i-1] == "a" && toward[toks[i-2]]) {
+			return true
+		}
+	}
+	return false
+}
+
+var us = setOf(`mim gente nos`)
+var toward = setOf(`pra para pro contra`)
+
 // theirOwn are the words after an account held elsewhere that make it
 // another company's: "o app deles". ("dela" may be a sale's: "o boleto
 // dela".)
@@ -705,6 +724,13 @@ func (c *cues) readWhose(toks []string) {
 		j := near(8, func(u string) bool { return heldElsewhere[u] })
 		if j < 0 && i+1 < len(toks) && sentUs[toks[i+1]] {
 			j = near(5, func(u string) bool { return bills[u] })
+			// Whoever issued it, an invoice issued to the customer is
+			// one they received as a buyer, for its issuer to fix: "o
+			// cliente emitiu uma nota de devolução pra mim".
+			if k := near(5, func(u string) bool { return notes[u] }); j < 0 && k >= 0 && toUs(toks) {
+				c.life = append(c.life, strings.Join(toks[i:k+1], " "))
+				continue
+			}
 		}
 		if j >= 0 {
 			c.theirs = append(c.theirs, theirs{words: strings.Join(toks[i:j+1], " "), owner: t, brand: brands[t], held: !brands[t]})
