@@ -360,8 +360,17 @@ import (
 // after those joined, were measured once: 95.7%, 97.7%, 92.5% and 97.0%
 // direct, 98.2% to 99.4% within one confirmation, and no out-of-scope
 // text into a trail or to a person in any, at any menu (the ranking
-// alone: 76.5% to 86.2%, 93.9% to 96.0%, twelve to sixteen). The floors
-// below are each set's figures with the others learned.
+// alone: 76.5% to 86.2%, 93.9% to 96.0%, twelve to sixteen).
+// holdout92.tsv to holdout95.tsv (a locksmith, a musical instruments
+// store, an ice cream factory, a pool maintenance company), written
+// blind after those joined, were measured once: 93.6%, 95.3%, 95.3% and
+// 97.2% direct, 98.1% to 100% within one confirmation, none, none, one
+// and none out-of-scope texts into a trail (none, none, four and none
+// at the sub-menus; the ranking alone: 81.4% to 86.0%, 91.0% to 95.9%,
+// thirteen to eighteen). The ice cream factory's one, an invoice a
+// client issued to the customer, is what the rule on invoices issued to
+// the customer (see notes) came after. The floors below are each set's
+// figures with the others learned.
 var labelledSets = []struct {
 	name           string
 	minIn, min     int     // the least in-scope and out-of-scope phrases it holds
@@ -370,13 +379,13 @@ var labelledSets = []struct {
 	intoTrail      int     // the most out-of-scope phrases into a trail at one menu: 0, the target, but where a held-out set came out
 }{
 	{"phrases.tsv", 150, 40, false, 90, 96, 0},
-	{"holdout.tsv", 150, 40, true, 92, 97, 0},
+	{"holdout.tsv", 150, 40, true, 94, 97, 0},
 	{"holdout2.tsv", 60, 15, true, 98, 99, 0},
 	{"holdout3.tsv", 60, 15, true, 95, 99, 0},
-	{"holdout4.tsv", 150, 25, true, 90, 96, 0},
+	{"holdout4.tsv", 150, 25, true, 91, 97, 0},
 	{"holdout5.tsv", 150, 40, true, 95, 97, 0},
-	{"holdout6.tsv", 150, 40, true, 86, 93, 0},
-	{"holdout7.tsv", 150, 40, true, 96, 98, 0},
+	{"holdout6.tsv", 150, 40, true, 87, 92, 0},
+	{"holdout7.tsv", 150, 40, true, 95, 98, 0},
 	{"holdout8.tsv", 150, 40, true, 95, 98, 0},
 	{"holdout9.tsv", 150, 40, true, 95, 97, 0},
 	{"holdout10.tsv", 150, 40, true, 88, 94, 0},
@@ -385,23 +394,23 @@ var labelledSets = []struct {
 	{"holdout13.tsv", 150, 40, true, 95, 98, 0},
 	{"holdout14.tsv", 150, 40, true, 95, 98, 0},
 	{"holdout15.tsv", 150, 40, true, 96, 99, 0},
-	{"holdout16.tsv", 150, 40, true, 94, 97, 0},
+	{"holdout16.tsv", 150, 40, true, 95, 97, 0},
 	{"holdout17.tsv", 150, 40, true, 93, 95, 0},
-	{"holdout18.tsv", 150, 40, true, 94, 98, 0},
-	{"holdout19.tsv", 150, 40, true, 93, 96, 0},
+	{"holdout18.tsv", 150, 40, true, 93, 97, 0},
+	{"holdout19.tsv", 150, 40, true, 93, 96, 1},
 	{"holdout20.tsv", 150, 40, true, 94, 97, 1},
-	{"holdout21.tsv", 150, 40, true, 92, 96, 1},
+	{"holdout21.tsv", 150, 40, true, 91, 96, 1},
 	{"holdout22.tsv", 150, 40, true, 92, 95, 2},
 	{"holdout23.tsv", 150, 40, true, 91, 94, 0},
-	{"holdout24.tsv", 150, 40, true, 95, 98, 0},
+	{"holdout24.tsv", 150, 40, true, 95, 97, 0},
 	{"holdout25.tsv", 150, 40, true, 94, 96, 0},
 	{"holdout26.tsv", 150, 40, true, 93, 98, 0},
 	{"holdout27.tsv", 150, 40, true, 94, 98, 1},
 	{"holdout28.tsv", 150, 40, true, 92, 97, 0},
 	{"holdout29.tsv", 150, 40, true, 85, 94, 0},
-	{"holdout30.tsv", 150, 40, true, 93, 97, 1},
-	{"holdout31.tsv", 150, 40, true, 94, 97, 0},
-	{"holdout32.tsv", 150, 40, true, 92, 97, 0},
+	{"holdout30.tsv", 150, 40, true, 92, 97, 1},
+	{"holdout31.tsv", 150, 40, true, 95, 97, 0},
+	{"holdout32.tsv", 150, 40, true, 91, 97, 0},
 	{"holdout33.tsv", 150, 40, true, 93, 96, 0},
 	{"holdout34.tsv", 150, 40, true, 95, 99, 0},
 	{"holdout35.tsv", 150, 40, true, 95, 98, 0},
@@ -409,12 +418,12 @@ var labelledSets = []struct {
 	{"holdout37.tsv", 150, 40, true, 93, 97, 0},
 	{"holdout38.tsv", 150, 40, true, 93, 97, 0},
 	{"holdout39.tsv", 150, 40, true, 94, 96, 0},
-	{"holdout40.tsv", 150, 40, true, 92, 97, 0},
+	{"holdout40.tsv", 150, 40, true, 91, 97, 0},
 	{"holdout41.tsv", 150, 40, true, 94, 98, 0},
 	{"holdout42.tsv", 150, 40, true, 92, 97, 0},
 	{"holdout43.tsv", 150, 40, true, 95, 98, 0},
-	{"holdout44.tsv", 150, 40, true, 94, 97, 0},
-	{"holdout45.tsv", 150, 40, true, 95, 98, 1},
+	{"holdout44.tsv", 150, 40, true, 93, 97, 0},
+	{"holdout45.tsv", 150, 40, true, 94, 98, 1},
 	{"holdout46.tsv", 150, 40, true, 93, 98, 0},
 	{"holdout47.tsv", 150, 40, true, 95, 98, 0},
 	{"holdout48.tsv", 150, 40, true, 95, 98, 0},
@@ -428,11 +437,11 @@ var labelledSets = []struct {
 	{"holdout56.tsv", 150, 40, true, 97, 98, 0},
 	{"holdout57.tsv", 150, 40, true, 97, 97, 1},
 	{"holdout58.tsv", 150, 40, true, 97, 98, 0},
-	{"holdout59.tsv", 150, 40, true, 95, 97, 0},
+	{"holdout59.tsv", 150, 40, true, 95, 98, 0},
 	{"holdout60.tsv", 150, 40, true, 97, 98, 0},
 	{"holdout61.tsv", 150, 40, true, 97, 98, 0},
-	{"holdout62.tsv", 150, 40, true, 96, 98, 1},
-	{"holdout63.tsv", 150, 40, true, 96, 97, 1},
+	{"holdout62.tsv", 150, 40, true, 97, 98, 1},
+	{"holdout63.tsv", 150, 40, true, 95, 97, 1},
 	{"holdout64.tsv", 150, 40, true, 96, 97, 0},
 	{"holdout65.tsv", 150, 40, true, 96, 97, 0},
 	{"holdout66.tsv", 150, 40, true, 96, 98, 0},
@@ -440,27 +449,31 @@ var labelledSets = []struct {
 	{"holdout68.tsv", 150, 40, true, 97, 97, 0},
 	{"holdout69.tsv", 150, 40, true, 95, 97, 1},
 	{"holdout70.tsv", 150, 40, true, 95, 97, 0},
-	{"holdout71.tsv", 150, 40, true, 95, 98, 0},
+	{"holdout71.tsv", 150, 40, true, 96, 98, 0},
 	{"holdout72.tsv", 150, 40, true, 97, 98, 0},
-	{"holdout73.tsv", 150, 40, true, 96, 97, 0},
+	{"holdout73.tsv", 150, 40, true, 97, 98, 1},
 	{"holdout74.tsv", 150, 40, true, 96, 98, 0},
-	{"holdout75.tsv", 150, 40, true, 97, 98, 1},
+	{"holdout75.tsv", 150, 40, true, 98, 98, 1},
 	{"holdout76.tsv", 150, 40, true, 96, 97, 0},
 	{"holdout77.tsv", 150, 40, true, 95, 97, 0},
 	{"holdout78.tsv", 150, 40, true, 98, 98, 0},
-	{"holdout79.tsv", 150, 40, true, 94, 98, 1},
+	{"holdout79.tsv", 150, 40, true, 95, 98, 1},
 	{"holdout80.tsv", 150, 40, true, 94, 97, 0},
 	{"holdout81.tsv", 150, 40, true, 95, 97, 1},
 	{"holdout82.tsv", 150, 40, true, 95, 98, 2},
 	{"holdout83.tsv", 150, 40, true, 97, 98, 1},
 	{"holdout84.tsv", 150, 40, true, 96, 99, 0},
-	{"holdout85.tsv", 150, 40, true, 98, 99, 1},
+	{"holdout85.tsv", 150, 40, true, 98, 99, 0},
 	{"holdout86.tsv", 150, 40, true, 97, 98, 0},
-	{"holdout87.tsv", 150, 40, true, 97, 97, 0},
+	{"holdout87.tsv", 150, 40, true, 96, 97, 0},
 	{"holdout88.tsv", 150, 40, true, 96, 98, 0},
 	{"holdout89.tsv", 150, 40, true, 97, 98, 0},
 	{"holdout90.tsv", 150, 40, true, 93, 98, 0},
 	{"holdout91.tsv", 150, 40, true, 96, 97, 0},
+	{"holdout92.tsv", 150, 40, true, 95, 97, 0},
+	{"holdout93.tsv", 150, 40, true, 95, 98, 0},
+	{"holdout94.tsv", 150, 40, true, 95, 97, 0},
+	{"holdout95.tsv", 150, 40, true, 97, 99, 0},
 }
 
 type labelled struct {
