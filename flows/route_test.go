@@ -984,6 +984,11 @@ var whoseRounds = []struct {
 	"family", "a relative who asks through the writer runs the family's business; a relative's school or bill is still theirs",
 	[]string{"a escola do meu filho pediu a segunda via do boleto", "minha filha tirou nota baixa na prova"},
 	[]routeCase{{"minha mãe quer saber como emite nota fiscal de serviço", "notas-nfse"}},
+}, {
+	"issued", "an invoice issued to the customer is theirs to fix; a brand past an account's first owner is where the account is",
+	[]string{"o comprador emitiu a nota de devolução pra mim com o cfop errado", "a senha do email da loja no gmail expirou"},
+	[]routeCase{{"a assistente emitiu a nota pro cliente errado, como cancelo?", "notas-cancelar"},
+		{"como mando a cobrança pro cliente pelo email?", "boletos-enviar"}},
 }}
 
 // TestWhoseRounds: whose a thing is, and whom a message is meant for,

@@ -846,6 +846,11 @@ func ownerOf(toks []string, i int) (theirs, bool) {
 			th.words = strings.Join(toks[head(toks, i):j+1], " ")
 			return th, true
 		}
+		if j+2 < len(toks) && of[toks[j+1]] && brands[toks[j+2]] && !kinds[toks[j+2]] {
+			// A brand past the first owner is where the account is:
+			// "o email da empresa no outlook".
+			continue
+		}
 		break
 	}
 	return theirs{}, false
