@@ -369,8 +369,16 @@ import (
 // at the sub-menus; the ranking alone: 81.4% to 86.0%, 91.0% to 95.9%,
 // thirteen to eighteen). The ice cream factory's one, an invoice a
 // client issued to the customer, is what the rule on invoices issued to
-// the customer (see notes) came after. The floors below are each set's
-// figures with the others learned.
+// the customer (see notes) came after. holdout96.tsv to holdout99.tsv (a
+// large-animal veterinary practice, a quick-print shop, a surf school,
+// an elevator maintenance company), written blind after those joined,
+// were measured once: 98.1%, 97.2%, 97.5% and 96.6% direct, 98.3% to
+// 100% within one confirmation, three, none, none and one out-of-scope
+// texts into a trail (twelve, none, none and four at the sub-menus; the
+// ranking alone: 81.6% to 89.3%, 91.2% to 94.9%, nine to fourteen).
+// The elevator company's one, an e-mail's password "no outlook", is what
+// the rule on a brand past an account's owner (see ownerOf) came after.
+// The floors below are each set's figures with the others learned.
 var labelledSets = []struct {
 	name           string
 	minIn, min     int     // the least in-scope and out-of-scope phrases it holds
@@ -379,15 +387,15 @@ var labelledSets = []struct {
 	intoTrail      int     // the most out-of-scope phrases into a trail at one menu: 0, the target, but where a held-out set came out
 }{
 	{"phrases.tsv", 150, 40, false, 90, 96, 0},
-	{"holdout.tsv", 150, 40, true, 94, 97, 0},
-	{"holdout2.tsv", 60, 15, true, 98, 99, 0},
+	{"holdout.tsv", 150, 40, true, 92, 98, 0},
+	{"holdout2.tsv", 60, 15, true, 99, 99, 0},
 	{"holdout3.tsv", 60, 15, true, 95, 99, 0},
-	{"holdout4.tsv", 150, 25, true, 91, 97, 0},
+	{"holdout4.tsv", 150, 25, true, 90, 97, 0},
 	{"holdout5.tsv", 150, 40, true, 95, 97, 0},
-	{"holdout6.tsv", 150, 40, true, 87, 92, 0},
-	{"holdout7.tsv", 150, 40, true, 95, 98, 0},
+	{"holdout6.tsv", 150, 40, true, 86, 92, 0},
+	{"holdout7.tsv", 150, 40, true, 96, 98, 0},
 	{"holdout8.tsv", 150, 40, true, 95, 98, 0},
-	{"holdout9.tsv", 150, 40, true, 95, 97, 0},
+	{"holdout9.tsv", 150, 40, true, 94, 97, 0},
 	{"holdout10.tsv", 150, 40, true, 88, 94, 0},
 	{"holdout11.tsv", 150, 40, true, 94, 97, 0},
 	{"holdout12.tsv", 150, 40, true, 97, 98, 0},
@@ -395,22 +403,22 @@ var labelledSets = []struct {
 	{"holdout14.tsv", 150, 40, true, 95, 98, 0},
 	{"holdout15.tsv", 150, 40, true, 96, 99, 0},
 	{"holdout16.tsv", 150, 40, true, 95, 97, 0},
-	{"holdout17.tsv", 150, 40, true, 93, 95, 0},
-	{"holdout18.tsv", 150, 40, true, 93, 97, 0},
-	{"holdout19.tsv", 150, 40, true, 93, 96, 1},
-	{"holdout20.tsv", 150, 40, true, 94, 97, 1},
+	{"holdout17.tsv", 150, 40, true, 93, 96, 0},
+	{"holdout18.tsv", 150, 40, true, 94, 98, 0},
+	{"holdout19.tsv", 150, 40, true, 93, 96, 0},
+	{"holdout20.tsv", 150, 40, true, 95, 97, 1},
 	{"holdout21.tsv", 150, 40, true, 91, 96, 1},
 	{"holdout22.tsv", 150, 40, true, 92, 95, 2},
 	{"holdout23.tsv", 150, 40, true, 91, 94, 0},
 	{"holdout24.tsv", 150, 40, true, 95, 97, 0},
 	{"holdout25.tsv", 150, 40, true, 94, 96, 0},
-	{"holdout26.tsv", 150, 40, true, 93, 98, 0},
+	{"holdout26.tsv", 150, 40, true, 92, 98, 0},
 	{"holdout27.tsv", 150, 40, true, 94, 98, 1},
 	{"holdout28.tsv", 150, 40, true, 92, 97, 0},
 	{"holdout29.tsv", 150, 40, true, 85, 94, 0},
 	{"holdout30.tsv", 150, 40, true, 92, 97, 1},
 	{"holdout31.tsv", 150, 40, true, 95, 97, 0},
-	{"holdout32.tsv", 150, 40, true, 91, 97, 0},
+	{"holdout32.tsv", 150, 40, true, 92, 97, 0},
 	{"holdout33.tsv", 150, 40, true, 93, 96, 0},
 	{"holdout34.tsv", 150, 40, true, 95, 99, 0},
 	{"holdout35.tsv", 150, 40, true, 95, 98, 0},
@@ -421,7 +429,7 @@ var labelledSets = []struct {
 	{"holdout40.tsv", 150, 40, true, 91, 97, 0},
 	{"holdout41.tsv", 150, 40, true, 94, 98, 0},
 	{"holdout42.tsv", 150, 40, true, 92, 97, 0},
-	{"holdout43.tsv", 150, 40, true, 95, 98, 0},
+	{"holdout43.tsv", 150, 40, true, 96, 98, 0},
 	{"holdout44.tsv", 150, 40, true, 93, 97, 0},
 	{"holdout45.tsv", 150, 40, true, 94, 98, 1},
 	{"holdout46.tsv", 150, 40, true, 93, 98, 0},
@@ -429,21 +437,21 @@ var labelledSets = []struct {
 	{"holdout48.tsv", 150, 40, true, 95, 98, 0},
 	{"holdout49.tsv", 150, 40, true, 94, 97, 0},
 	{"holdout50.tsv", 150, 40, true, 95, 97, 2},
-	{"holdout51.tsv", 150, 40, true, 94, 98, 0},
-	{"holdout52.tsv", 150, 40, true, 94, 97, 0},
+	{"holdout51.tsv", 150, 40, true, 95, 98, 0},
+	{"holdout52.tsv", 150, 40, true, 95, 97, 0},
 	{"holdout53.tsv", 150, 40, true, 91, 96, 1},
 	{"holdout54.tsv", 150, 40, true, 93, 98, 1},
 	{"holdout55.tsv", 150, 40, true, 95, 98, 0},
-	{"holdout56.tsv", 150, 40, true, 97, 98, 0},
+	{"holdout56.tsv", 150, 40, true, 98, 98, 0},
 	{"holdout57.tsv", 150, 40, true, 97, 97, 1},
 	{"holdout58.tsv", 150, 40, true, 97, 98, 0},
 	{"holdout59.tsv", 150, 40, true, 95, 98, 0},
 	{"holdout60.tsv", 150, 40, true, 97, 98, 0},
-	{"holdout61.tsv", 150, 40, true, 97, 98, 0},
+	{"holdout61.tsv", 150, 40, true, 96, 98, 0},
 	{"holdout62.tsv", 150, 40, true, 97, 98, 1},
 	{"holdout63.tsv", 150, 40, true, 95, 97, 1},
 	{"holdout64.tsv", 150, 40, true, 96, 97, 0},
-	{"holdout65.tsv", 150, 40, true, 96, 97, 0},
+	{"holdout65.tsv", 150, 40, true, 97, 97, 0},
 	{"holdout66.tsv", 150, 40, true, 96, 98, 0},
 	{"holdout67.tsv", 150, 40, true, 96, 98, 0},
 	{"holdout68.tsv", 150, 40, true, 97, 97, 0},
@@ -462,18 +470,22 @@ var labelledSets = []struct {
 	{"holdout81.tsv", 150, 40, true, 95, 97, 1},
 	{"holdout82.tsv", 150, 40, true, 95, 98, 2},
 	{"holdout83.tsv", 150, 40, true, 97, 98, 1},
-	{"holdout84.tsv", 150, 40, true, 96, 99, 0},
+	{"holdout84.tsv", 150, 40, true, 97, 99, 0},
 	{"holdout85.tsv", 150, 40, true, 98, 99, 0},
 	{"holdout86.tsv", 150, 40, true, 97, 98, 0},
-	{"holdout87.tsv", 150, 40, true, 96, 97, 0},
-	{"holdout88.tsv", 150, 40, true, 96, 98, 0},
+	{"holdout87.tsv", 150, 40, true, 97, 97, 0},
+	{"holdout88.tsv", 150, 40, true, 96, 97, 0},
 	{"holdout89.tsv", 150, 40, true, 97, 98, 0},
 	{"holdout90.tsv", 150, 40, true, 93, 98, 0},
 	{"holdout91.tsv", 150, 40, true, 96, 97, 0},
 	{"holdout92.tsv", 150, 40, true, 95, 97, 0},
 	{"holdout93.tsv", 150, 40, true, 95, 98, 0},
 	{"holdout94.tsv", 150, 40, true, 95, 97, 0},
-	{"holdout95.tsv", 150, 40, true, 97, 99, 0},
+	{"holdout95.tsv", 150, 40, true, 96, 99, 0},
+	{"holdout96.tsv", 150, 40, true, 97, 99, 3},
+	{"holdout97.tsv", 150, 40, true, 96, 98, 0},
+	{"holdout98.tsv", 150, 40, true, 97, 98, 0},
+	{"holdout99.tsv", 150, 40, true, 96, 97, 0},
 }
 
 type labelled struct {
