@@ -985,10 +985,13 @@ var whoseRounds = []struct {
 	[]string{"a escola do meu filho pediu a segunda via do boleto", "minha filha tirou nota baixa na prova"},
 	[]routeCase{{"minha mãe quer saber como emite nota fiscal de serviço", "notas-nfse"}},
 }, {
-	"issued", "an invoice issued to the customer is theirs to fix; a brand past an account's first owner is where the account is",
-	[]string{"o comprador emitiu a nota de devolução pra mim com o cfop errado", "a senha do email da loja no gmail expirou"},
+	"issued", "an invoice issued to the customer, or by a seller, is theirs to fix; a brand past an account's first owner " +
+		"is where the account is",
+	[]string{"o comprador emitiu a nota de devolução pra mim com o cfop errado", "a senha do email da loja no gmail expirou",
+		"o atacadista da capital emitiu a nfe com o ncm errado, falo o que pra ele?"},
 	[]routeCase{{"a assistente emitiu a nota pro cliente errado, como cancelo?", "notas-cancelar"},
-		{"como mando a cobrança pro cliente pelo email?", "boletos-enviar"}},
+		{"como mando a cobrança pro cliente pelo email?", "boletos-enviar"},
+		{"o fornecedor mandou o boleto da mercadoria, onde lanço no contas a pagar?", "financeiro-contas"}},
 }}
 
 // TestWhoseRounds: whose a thing is, and whom a message is meant for,

@@ -458,6 +458,11 @@ var sentUs = setOf(`mandou mandaram enviou enviaram cobrou cobraram emitiu emiti
 // fix; one a clerk issued to a client is the customer's to fix.
 var notes = setOf(`nota notas nfe nfse danfe`)
 
+// sellers are the businesses a company buys from: an invoice one of
+// them issued is theirs to fix.
+var sellers = setOf(`fornecedor fornecedora fornecedores distribuidora distribuidoras distribuidor atacadista atacadistas
+	atacadao revenda revendedora fabrica fabricante importadora importador transportadora`)
+
 // toUs says whether toks name the customer as the one a thing was sent
 // to or issued against: "pra mim", "para a gente", "contra nós".
 func toUs(toks []string) bool {
@@ -736,6 +741,26 @@ func (c *cues) readWhose(toks []string) {
 			c.theirs = append(c.theirs, theirs{words: strings.Join(toks[i:j+1], " "), owner: t, brand: brands[t], held: !brands[t]})
 		} else if j = near(4, func(u string) bool { return opens[u] }); j >= 0 && slices.ContainsFunc(toks, func(u string) bool { return whenOpen[u] }) {
 			c.theirs = append(c.theirs, theirs{words: strings.Join(toks[i:j+1], " "), owner: t, brand: brands[t] || banks[t], place: true})
+		}
+	}
+	// An invoice a seller issued ("a distribuidora de cola emitiu nota de
+	// serviço em vez de produto") is one the customer received, for the
+	// seller to fix. (A seller's bill is a payable the customer may well
+	// want to record: "o fornecedor mandou o boleto, como lanço".)
+	for i, t := range toks {
+		if !sellers[t] {
+			continue
+		}
+		v := slices.IndexFunc(toks[i+1:min(i+7, len(toks))], func(u string) bool { return sentUs[u] })
+		if v < 0 {
+			continue
+		}
+		v += i + 1
+		if k := slices.IndexFunc(toks[v+1:min(v+6, len(toks))], func(u string) bool { return notes[u] }); k >= 0 {
+			if w := strings.Join(toks[i:v+2+k], " "); !slices.Contains(c.life, w) { // issued "pra mim" too: read already
+				c.life = append(c.life, w)
+			}
+			break
 		}
 	}
 	// A bill, note or order of something the customer bought ("o boleto
