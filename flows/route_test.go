@@ -479,6 +479,9 @@ func TestElsewhereIn(t *testing.T) {
 		{"a distribuidora mandou a nf pra gente com o preço errado", []string{"distribuidora mandou a nota"}, nil},
 		{"a assistente emitiu a nota pro cliente errado", nil, nil}, // issued by the customer's clerk
 		{"o cliente emitiu uma nota?", nil, nil},
+		{"a nota do conserto veio errada, quero que eles refaçam", []string{"eles refacam"}, nil}, // theirs to fix
+		{"mandei a nota pra ele, tem como arrumar?", nil, nil},                                    // sent to him, the customer's to fix
+		{"como peço pra ela cancelar a nota?", []string{"ela cancelar"}, nil},
 	} {
 		c := cuesIn(Normalize(tt.text))
 		life, own := c.life, c.own
@@ -988,7 +991,8 @@ var whoseRounds = []struct {
 	"issued", "an invoice issued to the customer, or by a seller, is theirs to fix; a brand past an account's first owner " +
 		"is where the account is",
 	[]string{"o comprador emitiu a nota de devolução pra mim com o cfop errado", "a senha do email da loja no gmail expirou",
-		"o atacadista da capital emitiu a nfe com o ncm errado, falo o que pra ele?"},
+		"o atacadista da capital emitiu a nfe com o ncm errado, falo o que pra ele?",
+		"a gráfica fez a nota do banner com o cnpj errado, quero que eles refaçam hoje"},
 	[]routeCase{{"a assistente emitiu a nota pro cliente errado, como cancelo?", "notas-cancelar"},
 		{"como mando a cobrança pro cliente pelo email?", "boletos-enviar"},
 		{"o fornecedor mandou o boleto da mercadoria, onde lanço no contas a pagar?", "financeiro-contas"}},

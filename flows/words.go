@@ -458,6 +458,13 @@ var sentUs = setOf(`mandou mandaram enviou enviaram cobrou cobraram emitiu emiti
 // fix; one a clerk issued to a client is the customer's to fix.
 var notes = setOf(`nota notas nfe nfse danfe`)
 
+// thirdPersons are the pronouns of someone else, and fixes the verbs of
+// setting a document right, as the one who acts says them (never "ser
+// cancelada": the document itself).
+var thirdPersons = setOf(`ele ela eles elas`)
+var fixes = setOf(`cancelar cancele cancelem corrigir corrija corrijam arrumar arrume arrumem refazer refaca refacam
+	consertar conserte consertem estornar estorne estornem trocar troque troquem`)
+
 // sellers are the businesses a company buys from: an invoice one of
 // them issued is theirs to fix.
 var sellers = setOf(`fornecedor fornecedora fornecedores distribuidora distribuidoras distribuidor atacadista atacadistas
@@ -741,6 +748,24 @@ func (c *cues) readWhose(toks []string) {
 			c.theirs = append(c.theirs, theirs{words: strings.Join(toks[i:j+1], " "), owner: t, brand: brands[t], held: !brands[t]})
 		} else if j = near(4, func(u string) bool { return opens[u] }); j >= 0 && slices.ContainsFunc(toks, func(u string) bool { return whenOpen[u] }) {
 			c.theirs = append(c.theirs, theirs{words: strings.Join(toks[i:j+1], " "), owner: t, brand: brands[t] || banks[t], place: true})
+		}
+	}
+	// Someone else named as the one to fix it ("quero que ele corrija",
+	// "eles que têm que cancelar", "como peço pra ela refazer") makes it
+	// theirs: the customer's own things are fixed by the customer.
+	for i, t := range toks {
+		if !thirdPersons[t] {
+			continue
+		}
+		// After "pra" it is whom something went to ("mandei pra ele, tem
+		// como arrumar?") unless the verb follows it ("pra ele cancelar").
+		within := 4
+		if i > 0 && toward[toks[i-1]] {
+			within = 1
+		}
+		if k := slices.IndexFunc(toks[i+1:min(i+1+within, len(toks))], func(u string) bool { return fixes[u] }); k >= 0 {
+			c.life = append(c.life, strings.Join(toks[i:i+2+k], " "))
+			break
 		}
 	}
 	// An invoice a seller issued ("a distribuidora de cola emitiu nota de
