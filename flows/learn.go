@@ -39,9 +39,10 @@ type bookPhrase struct {
 	Phrase string
 }
 
-var phrasebook = sync.OnceValue(loadPhrasebook)
-
-func loadPhrasebook() []bookPhrase {
+// phrasebook reads the phrasebook. Each call reads it again (a few tens
+// of milliseconds): what a training needs of it stays in bookFeats, and
+// its texts need not stay in memory.
+func phrasebook() []bookPhrase {
 	var out []bookPhrase
 	names, _ := fs.Glob(phrasebookFS, "phrasebook/*.tsv")
 	for _, name := range names {
@@ -77,12 +78,24 @@ var bookRead struct {
 // bookFeats is the phrasebook's features, each one's text kept once: a
 // phrase's features are numbers, and the model's table shares the texts,
 // so what stays in memory is a few megabytes whatever the book's size.
+// Neither the phrases' texts nor a map of the features stays.
 type bookFeats struct {
-	names []string         // number -> feature
-	uni   []bool           // number -> whether the feature is one word (see unigram)
-	ids   map[string]int32 // feature -> number
-	flat  []int32          // every phrase's features' numbers, one after another
-	ends  []int32          // phrase i's are flat[ends[i-1]:ends[i]]
+	names  []string // number -> feature
+	uni    []bool   // number -> whether the feature is one word (see unigram)
+	sorted []int32  // the numbers in the order of their features, to look one up
+	flat   []int32  // every phrase's features' numbers, one after another
+	ends   []int32  // phrase i's are flat[ends[i-1]:ends[i]]
+	set    []string // phrase i's file
+	node   []string // phrase i's node, OutOfScope or "" (see phrasebook)
+}
+
+// id returns feature f's number, or false if no phrase has it.
+func (b *bookFeats) id(f string) (int32, bool) {
+	i, ok := slices.BinarySearchFunc(b.sorted, f, func(id int32, f string) int { return strings.Compare(b.names[id], f) })
+	if !ok {
+		return 0, false
+	}
+	return b.sorted[i], true
 }
 
 // of returns the numbers of phrase i's features.
@@ -111,21 +124,38 @@ func bookFeatures(g *glossary) *bookFeats {
 		return bookRead.book
 	}
 	book := phrasebook()
-	b := &bookFeats{ids: map[string]int32{}, ends: make([]int32, len(book))}
+	b := &bookFeats{ends: make([]int32, len(book)), set: make([]string, len(book)), node: make([]string, len(book))}
+	ids := map[string]int32{}
+	labels := map[string]string{} // one copy of each file's and node's name: a line's would keep the line
+	label := func(s string) string {
+		if l, ok := labels[s]; ok {
+			return l
+		}
+		s = strings.Clone(s)
+		labels[s] = s
+		return s
+	}
 	for i, p := range book {
 		for _, f := range features(Normalize(p.Phrase), g, nil) {
-			id, ok := b.ids[f]
+			id, ok := ids[f]
 			if !ok {
 				id = int32(len(b.names))
-				b.ids[f] = id
+				f = strings.Clone(f) // a word may be a slice of its phrase: not the phrase kept for it
+				ids[f] = id
 				b.names = append(b.names, f)
 				b.uni = append(b.uni, unigram(f))
 			}
 			b.flat = append(b.flat, id)
 		}
 		b.ends[i] = int32(len(b.flat))
+		b.set[i], b.node[i] = label(p.Set), label(p.Node)
 	}
-	b.flat = slices.Clip(b.flat)
+	b.flat, b.names, b.uni = slices.Clip(b.flat), slices.Clip(b.names), slices.Clip(b.uni)
+	b.sorted = make([]int32, len(b.names))
+	for i := range b.sorted {
+		b.sorted[i] = int32(i)
+	}
+	slices.SortFunc(b.sorted, func(x, y int32) int { return strings.Compare(b.names[x], b.names[y]) })
 	bookRead.key, bookRead.book = k.String(), b
 	return b
 }
@@ -139,7 +169,7 @@ type vocab struct {
 }
 
 func (v *vocab) id(f string) int32 {
-	if id, ok := v.book.ids[f]; ok {
+	if id, ok := v.book.id(f); ok {
 		return id
 	}
 	id, ok := v.extra[f]
@@ -303,12 +333,12 @@ func train(fl *Flow, g *glossary, skip func(set string) bool) *model {
 			}
 		}
 	}
-	for i, p := range phrasebook() {
-		if skip != nil && skip(p.Set) {
+	for i, node := range book.node {
+		if skip != nil && skip(book.set[i]) {
 			continue
 		}
-		if p.Node == OutOfScope || p.Node != "" && fl.Node(p.Node) != nil {
-			items = append(items, item{p.Node, book.of(i), 1, false})
+		if node == OutOfScope || node != "" && fl.Node(node) != nil {
+			items = append(items, item{node, book.of(i), 1, false})
 		}
 	}
 	var rares [4]int32 // rareOf(n)'s number
