@@ -706,9 +706,11 @@ func cuesIn(n string) cues {
 
 // readWhose reads, past what ownerOf reads beside each account, whose
 // the accounts a text names are from the rest of it: a purchase at a
-// store, someone acting on a plan or bill, what the customer bought or
-// received, a payable's bill, what happens to a person's card, a bank's
-// card or app. toks are the text's words, as cuesIn splits them.
+// store, someone acting on a plan or bill, an invoice issued to the
+// customer or by a seller, someone else named to fix a thing, what the
+// customer bought or received, a payable's bill, what happens to a
+// person's card, a bank's card or app. toks are the text's words, as
+// cuesIn splits them.
 func (c *cues) readWhose(toks []string) {
 	// A purchase in a text naming a store is the customer's as a buyer
 	// ("a compra que fiz na shopee").
