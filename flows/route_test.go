@@ -475,6 +475,9 @@ func TestElsewhereIn(t *testing.T) {
 		{"a mãe do aluno pagou o boleto", nil, nil}, // a client's relative (see kin)
 		{"o nome da noiva saiu errado na nota", nil, nil},
 		{"mãe, o boleto chegou", []string{"mae"}, nil},
+		{"pai de aluno pediu nota fiscal das aulas", nil, nil}, // a client's relative, before whose
+		{"preciso da nota da venda pra mãe de um aluno", nil, nil},
+		{"mãe da minha vizinha pediu um bolo", []string{"mae"}, nil},                                        // before "minha": the customer's own circle
 		{"o cliente emitiu uma nota de devolução errada pra mim", []string{"cliente emitiu uma nota"}, nil}, // issued to the customer
 		{"a distribuidora mandou a nf pra gente com o preço errado", []string{"distribuidora mandou a nota"}, nil},
 		{"a assistente emitiu a nota pro cliente errado", nil, nil}, // issued by the customer's clerk

@@ -252,6 +252,20 @@ var persons = setOf(`atendente atendentes humano humana pessoa alguem`)
 // someones are the words that make a relative someone's (see kin).
 var someones = setOf(`a o as os um uma do da dos das de na no pela pelo com`)
 
+// someonesKin reports whether toks[i] is someone's relative: a family
+// word after an article or a preposition ("a mãe do aluno"), or before
+// whose they are ("pai de aluno pediu nota", "mãe de um aluno"), unless
+// that is the customer or another relative ("mãe da minha vizinha").
+func someonesKin(toks []string, i int) bool {
+	if !kin[toks[i]] {
+		return false
+	}
+	if i > 0 && someones[toks[i-1]] {
+		return true
+	}
+	return i+2 < len(toks) && genitive[toks[i+1]] && !possessives[toks[i+2]] && !kin[toks[i+2]]
+}
+
 // elsewhere are words that place a text in another part of the
 // customer's life than their company's books: family, school, a consumer
 // service, a scam or a break-in (a matter for the bank or the police),
@@ -624,7 +638,7 @@ func cuesIn(n string) cues {
 			t == "ambos" || t == "ambas" || (t == "dois" || t == "duas") && i > 0 && (toks[i-1] == "os" || toks[i-1] == "as"),
 			(t == "uns" || t == "umas") && slices.ContainsFunc(toks[i+1:], func(u string) bool { return u == "outros" || u == "outras" }):
 			c.both = true
-		case elsewhere[t] && !asksThrough(toks, i) && !(kin[t] && i > 0 && someones[toks[i-1]]):
+		case elsewhere[t] && !asksThrough(toks, i) && !someonesKin(toks, i):
 			// ("a mãe do aluno pagou o boleto": a client's relative, see kin.)
 			// ("meu pai quer saber como tira a nota": the family's business
 			// asks through someone, see reports.)
