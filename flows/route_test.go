@@ -992,13 +992,15 @@ var whoseRounds = []struct {
 	[]routeCase{{"minha mãe quer saber como emite nota fiscal de serviço", "notas-nfse"}},
 }, {
 	"issued", "an invoice issued to the customer, or by a seller, is theirs to fix; a brand past an account's first owner " +
-		"is where the account is",
+		"is where the account is; a public body's hours are its own",
 	[]string{"o comprador emitiu a nota de devolução pra mim com o cfop errado", "a senha do email da loja no gmail expirou",
 		"o atacadista da capital emitiu a nfe com o ncm errado, falo o que pra ele?",
-		"a gráfica fez a nota do banner com o cnpj errado, quero que eles refaçam hoje"},
+		"a gráfica fez a nota do banner com o cnpj errado, quero que eles refaçam hoje",
+		"a receita federal atende até que horas hoje?"},
 	[]routeCase{{"a assistente emitiu a nota pro cliente errado, como cancelo?", "notas-cancelar"},
 		{"como mando a cobrança pro cliente pelo email?", "boletos-enviar"},
-		{"o fornecedor mandou o boleto da mercadoria, onde lanço no contas a pagar?", "financeiro-contas"}},
+		{"o fornecedor mandou o boleto da mercadoria, onde lanço no contas a pagar?", "financeiro-contas"},
+		{"vocês atendem até que horas hoje?", "canais"}},
 }}
 
 // TestWhoseRounds: whose a thing is, and whom a message is meant for,

@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -348,6 +349,14 @@ var banks = setOf(`banco itau bradesco santander nubank caixa inter c6 bb picpay
 // like a bank's card, since a company deals with some of them too (the
 // national service note signs in with gov.br).
 var offices = setOf(`govbr detran inss poupatempo fgts`)
+
+// publicBodies are the public offices a person (see offices) or a
+// company deals with, whose hours a customer may ask about.
+var publicBodies = func() map[string]bool {
+	m := setOf(`sefaz prefeitura receita cartorio junta`)
+	maps.Copy(m, offices)
+	return m
+}()
 
 // personalBanking are the accounts a bank's customer holds as a person.
 var personalBanking = setOf(`cartao cartoes fatura faturas app aplicativo`)
@@ -764,6 +773,20 @@ func (c *cues) readWhose(toks []string) {
 			c.theirs = append(c.theirs, theirs{words: strings.Join(toks[i:j+1], " "), owner: t, brand: brands[t], held: !brands[t]})
 		} else if j = near(4, func(u string) bool { return opens[u] }); j >= 0 && slices.ContainsFunc(toks, func(u string) bool { return whenOpen[u] }) {
 			c.theirs = append(c.theirs, theirs{words: strings.Join(toks[i:j+1], " "), owner: t, brand: brands[t] || banks[t], place: true})
+		}
+	}
+	// A public body's hours ("sefaz ba atende até que horas?", "a
+	// prefeitura abre sábado?") are its own, never the support's, though
+	// a company deals with it.
+	if slices.ContainsFunc(toks, func(t string) bool { return whenOpen[t] }) {
+		for i, t := range toks {
+			if !publicBodies[t] {
+				continue
+			}
+			if k := slices.IndexFunc(toks[i+1:min(i+4, len(toks))], func(u string) bool { return opens[u] || u == "atende" || u == "atendem" }); k >= 0 {
+				c.life = append(c.life, strings.Join(toks[i:i+2+k], " "))
+				break
+			}
 		}
 	}
 	// Someone else named as the one to fix it ("quero que ele corrija",
