@@ -752,26 +752,20 @@ func (c *cues) readWhose(toks []string) {
 			slices.ContainsFunc(c.theirs, func(th theirs) bool { return th.owner == t }) {
 			continue
 		}
-		near := func(n int, in func(string) bool) int { // where in the n words after t one is, or -1
-			if j := slices.IndexFunc(toks[i+1:min(i+1+n, len(toks))], in); j >= 0 {
-				return i + 1 + j
-			}
-			return -1
-		}
-		j := near(8, func(u string) bool { return heldElsewhere[u] })
+		j := near(toks, i, 8, func(u string) bool { return heldElsewhere[u] })
 		if j < 0 && i+1 < len(toks) && sentUs[toks[i+1]] {
-			j = near(5, func(u string) bool { return bills[u] })
+			j = near(toks, i, 5, func(u string) bool { return bills[u] })
 			// Whoever issued it, an invoice issued to the customer is
 			// one they received as a buyer, for its issuer to fix: "o
 			// cliente emitiu uma nota de devolução pra mim".
-			if k := near(5, func(u string) bool { return notes[u] }); j < 0 && k >= 0 && toUs(toks) {
+			if k := near(toks, i, 5, func(u string) bool { return notes[u] }); j < 0 && k >= 0 && toUs(toks) {
 				c.life = append(c.life, strings.Join(toks[i:k+1], " "))
 				continue
 			}
 		}
 		if j >= 0 {
 			c.theirs = append(c.theirs, theirs{words: strings.Join(toks[i:j+1], " "), owner: t, brand: brands[t], held: !brands[t]})
-		} else if j = near(4, func(u string) bool { return opens[u] }); j >= 0 && slices.ContainsFunc(toks, func(u string) bool { return whenOpen[u] }) {
+		} else if j = near(toks, i, 4, func(u string) bool { return opens[u] }); j >= 0 && slices.ContainsFunc(toks, func(u string) bool { return whenOpen[u] }) {
 			c.theirs = append(c.theirs, theirs{words: strings.Join(toks[i:j+1], " "), owner: t, brand: brands[t] || banks[t], place: true})
 		}
 	}
@@ -783,8 +777,8 @@ func (c *cues) readWhose(toks []string) {
 			if !publicBodies[t] {
 				continue
 			}
-			if k := slices.IndexFunc(toks[i+1:min(i+4, len(toks))], func(u string) bool { return opens[u] || u == "atende" || u == "atendem" }); k >= 0 {
-				c.life = append(c.life, strings.Join(toks[i:i+2+k], " "))
+			if k := near(toks, i, 3, func(u string) bool { return opens[u] || u == "atende" || u == "atendem" }); k >= 0 {
+				c.life = append(c.life, strings.Join(toks[i:k+1], " "))
 				break
 			}
 		}
@@ -802,8 +796,8 @@ func (c *cues) readWhose(toks []string) {
 		if i > 0 && toward[toks[i-1]] {
 			within = 1
 		}
-		if k := slices.IndexFunc(toks[i+1:min(i+1+within, len(toks))], func(u string) bool { return fixes[u] }); k >= 0 {
-			c.life = append(c.life, strings.Join(toks[i:i+2+k], " "))
+		if k := near(toks, i, within, func(u string) bool { return fixes[u] }); k >= 0 {
+			c.life = append(c.life, strings.Join(toks[i:k+1], " "))
 			break
 		}
 	}
@@ -815,13 +809,12 @@ func (c *cues) readWhose(toks []string) {
 		if !sellers[t] {
 			continue
 		}
-		v := slices.IndexFunc(toks[i+1:min(i+7, len(toks))], func(u string) bool { return sentUs[u] })
+		v := near(toks, i, 6, func(u string) bool { return sentUs[u] })
 		if v < 0 {
 			continue
 		}
-		v += i + 1
-		if k := slices.IndexFunc(toks[v+1:min(v+6, len(toks))], func(u string) bool { return notes[u] }); k >= 0 {
-			if w := strings.Join(toks[i:v+2+k], " "); !slices.Contains(c.life, w) { // issued "pra mim" too: read already
+		if k := near(toks, v, 5, func(u string) bool { return notes[u] }); k >= 0 {
+			if w := strings.Join(toks[i:k+1], " "); !slices.Contains(c.life, w) { // issued "pra mim" too: read already
 				c.life = append(c.life, w)
 			}
 			break
@@ -887,6 +880,14 @@ func (c *cues) readWhose(toks []string) {
 			c.theirs = append(c.theirs, theirs{words: words, owner: toks[b], own: true})
 		}
 	}
+}
+
+// near returns where in the n words after toks[i] one is in, or -1.
+func near(toks []string, i, n int, in func(string) bool) int {
+	if j := slices.IndexFunc(toks[i+1:min(i+1+n, len(toks))], in); j >= 0 {
+		return i + 1 + j
+	}
+	return -1
 }
 
 // ownerOf reads whose the account at toks[i] is: a brand or bank named
