@@ -644,6 +644,9 @@ func (r *router) route(norm, from string) Routing {
 	if cs.with != "" && slices.Contains(out.Unknown, cs.with) {
 		out.Elsewhere = append(out.Elsewhere, cs.with)
 	}
+	if len(cs.loggedInto) > 0 && !slices.ContainsFunc(cs.loggedInto, func(w string) bool { return !slices.Contains(out.Unknown, w) }) {
+		out.Elsewhere = append(out.Elsewhere, strings.Join(cs.loggedInto, " "))
+	}
 	if o := cs.personOf; o != "" && (banks[o] || brands[o] || offices[o] || slices.Contains(out.Unknown, o)) {
 		out.Elsewhere = append(out.Elsewhere, o)
 		out.theirPerson = true

@@ -525,6 +525,10 @@ func TestPersonalLife(t *testing.T) {
 		"desculpa, mandei mensagem errada aqui",
 		"o telefone do detran não atende",
 		"perdi a senha do gov.br",
+		"o restaurante ali da praça atende até que horas?", // a place's hours, in the support's words
+		"o hospital de seabra tem atendimento 24h?",
+		"não consigo entrar no sisflora da semas, esqueci a senha", // a system no node knows
+		"não consigo entrar no meu hotmail, fica dizendo senha incorreta",
 	} {
 		for _, menu := range menus {
 			a := fl.Understand(menu, text)
@@ -545,6 +549,8 @@ func TestPersonalLife(t *testing.T) {
 		{"como tiro o acesso do joão que saiu da empresa", "acesso"},
 		{"troquei o cartão da assinatura", "plano"},
 		{"esqeci minha snha", "acesso"},
+		{"vocês têm atendimento 24h?", "canais"},
+		{"a equipe de vocês atende até que horas?", "canais"},
 		{"qual o telefone de vocês?", "canais"},
 		{"como emito a nfs-e no emissor nacional com o login do gov.br", "notas-nfse"},
 	})

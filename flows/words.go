@@ -204,12 +204,24 @@ var expressions = func() []rewrite {
 	return out
 }()
 
+// productNames are what customers call the product, besides its name.
+var productNames = []string{"sistema", "plataforma", "aplicativo", "app", "erp"}
+
+// likeTheProduct reports whether w may be one of productNames, typed
+// fast ("sitema"), or too short to tell ("ca").
+func likeTheProduct(w string) bool {
+	if len(w) < 3 {
+		return true
+	}
+	return slices.ContainsFunc(productNames, func(p string) bool { return editDistance(w, p, 2) <= min(2, len(p)/3) })
+}
+
 // leaving is cancelling the product itself ("cancelar a Conta Azul",
 // "cancelo o sistema"): its subscription, read before the product's name
 // is dropped as filler, so that what is left is not a bare "cancelar".
 var leaving = func() []rewrite {
 	var out []rewrite
-	for _, o := range []string{"conta azul", "sistema", "plataforma", "aplicativo", "app", "erp"} {
+	for _, o := range append([]string{"conta azul"}, productNames...) {
 		for _, v := range []string{"cancelar", "cancelo", "cancela", "cancelei"} {
 			for _, art := range []string{" ", " a ", " o "} {
 				out = append(out, rewrite{" " + v + art + o + " ", " cancelar assinatura "})
@@ -457,10 +469,11 @@ var ownLife = []string{" abrir uma conta ", " abrir conta ", " banco abre ", " a
 // vocatives are the words a message to a boss or a partner opens with.
 var vocatives = setOf(`chefe patrao patroa amor mor`)
 
-// opens are the verbs of a place's opening hours, and whenOpen the words
-// that ask about them.
-var opens = setOf(`abre abrem fecha fecham funciona funcionam`)
-var whenOpen = setOf(`hora horas horario horarios sabado domingo feriado feriados hoje amanha`)
+// opens are the words of a place's opening hours, and whenOpen the words
+// that ask about them ("o restaurante atende até que horas?", "o
+// hospital tem atendimento 24h?").
+var opens = setOf(`abre abrem fecha fecham funciona funcionam atende atendem atendimento`)
+var whenOpen = setOf(`hora horas horario horarios sabado domingo feriado feriados hoje amanha 24h 24hs`)
 
 // bought are the verbs of the customer buying, and purchases what they
 // got with it; gotIt are the verbs of the customer receiving a bill.
@@ -480,6 +493,9 @@ var sentUs = setOf(`mandou mandaram enviou enviaram cobrou cobraram emitiu emiti
 // customer ("o fornecedor emitiu a nota errada pra mim") is theirs to
 // fix; one a clerk issued to a client is the customer's to fix.
 var notes = setOf(`nota notas nfe nfse danfe`)
+
+// logsIn are the verbs of logging into a system.
+var logsIn = setOf(`entrar entro entra entrando acessar acesso acessa acessando logar loga logando`)
 
 // thirdPersons are the pronouns of someone else, and fixes the verbs of
 // setting a document right, as the one who acts says them (never "ser
@@ -578,10 +594,11 @@ type cues struct {
 	// why it asks how the product works or where in it ("no sistema"): a
 	// text that says both asks how. See settled.
 	records, explains string
-	where             string // it asks where something is ("onde"): no event it tells of
-	addressed         string // the text opens with a title and a name ("seu joao"): meant for them if routing does not know the name
-	with              string // who a ticket was opened with ("um chamado com a TI"): someone else, if routing does not know them
-	personOf          string // whose a person asked for is ("um atendente do banco itau"): someone else's, if a bank, a brand, an office or unknown to routing
+	where             string   // it asks where something is ("onde"): no event it tells of
+	addressed         string   // the text opens with a title and a name ("seu joao"): meant for them if routing does not know the name
+	with              string   // who a ticket was opened with ("um chamado com a TI"): someone else, if routing does not know them
+	personOf          string   // whose a person asked for is ("um atendente do banco itau"): someone else's, if a bank, a brand, an office or unknown to routing
+	loggedInto        []string // the name of the system a text logs into ("entrar no sisflora da semas"): someone else's, if routing knows none of it
 }
 
 // theirs is an account the text says is another's: "senha do insta",
@@ -777,11 +794,32 @@ func (c *cues) readWhose(toks []string) {
 			if !publicBodies[t] {
 				continue
 			}
-			if k := near(toks, i, 3, func(u string) bool { return opens[u] || u == "atende" || u == "atendem" }); k >= 0 {
+			if k := near(toks, i, 3, func(u string) bool { return opens[u] }); k >= 0 {
 				c.life = append(c.life, strings.Join(toks[i:k+1], " "))
 				break
 			}
 		}
+	}
+	// A system logged into that routing does not know ("não consigo
+	// entrar no sisflora da semas") is someone else's: the product is
+	// "o sistema", "a conta", "o app", words every node of access knows.
+	// All of its name counts: "o ambiente do banco" is where a bank's
+	// connection is authorized.
+	for i, t := range toks {
+		if !logsIn[t] || i+2 >= len(toks) || toks[i+1] != "no" && toks[i+1] != "na" {
+			continue
+		}
+		j := i + 2
+		if possessives[toks[j]] && j+1 < len(toks) {
+			j++
+		}
+		for ; j < len(toks) && !stopWords[toks[j]] && !isNumber(toks[j]) && !likeTheProduct(toks[j]); j += 2 {
+			c.loggedInto = append(c.loggedInto, toks[j])
+			if j+1 >= len(toks) || !genitive[toks[j+1]] {
+				break
+			}
+		}
+		break
 	}
 	// Someone else named as the one to fix it ("quero que ele corrija",
 	// "eles que têm que cancelar", "como peço pra ela refazer") makes it
