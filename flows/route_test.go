@@ -494,6 +494,27 @@ func TestElsewhereIn(t *testing.T) {
 	}
 }
 
+// TestLoggedInto: the name of a system logged into, read whole, unless
+// it may be the product's own.
+func TestLoggedInto(t *testing.T) {
+	for _, tt := range []struct {
+		text string
+		want []string
+	}{
+		{"não consigo entrar no sisflora da semas, esqueci a senha", []string{"sisflora", "semas"}},
+		{"pediu pra autorizar o acesso no ambiente do banco", []string{"ambiente", "banco"}}, // routing knows "banco": the product's
+		{"nao consigo acessar no meu esocial", []string{"esocial"}},
+		{"não consigo entrar no sistema", nil},
+		{"não consigo entrar no sitema", nil}, // the product, typed fast
+		{"nao consigo entrar no aplicatvo", nil},
+		{"não consigo entrar no ca", nil}, // too short to tell
+	} {
+		if got := cuesIn(Normalize(tt.text)).loggedInto; !slices.Equal(got, tt.want) {
+			t.Errorf("cuesIn(%q).loggedInto = %q; want %q", tt.text, got, tt.want)
+		}
+	}
+}
+
 // TestPersonalLife: a text about the customer's own life (family,
 // school, a personal card, their own phone) enters no trail at any menu,
 // though it shares a topic word with one; the same cues beside the
