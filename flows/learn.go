@@ -266,6 +266,16 @@ type seenBy struct {
 	lift  float64
 }
 
+// knows reports whether the model learned the word w, as features read
+// it: a word used by at most rareUpTo phrasings it learned only as rare.
+func (m *model) knows(w string) bool {
+	if len(w) > 3 {
+		w = wordStem(w)
+	}
+	_, ok := m.feats[w]
+	return ok
+}
+
 // like is log P(feature f | class c).
 func (m *model) like(f string, c int) float64 {
 	sp := m.feats[f]

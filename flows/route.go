@@ -647,6 +647,14 @@ func (r *router) route(norm, from string) Routing {
 	if len(cs.loggedInto) > 0 && !slices.ContainsFunc(cs.loggedInto, func(w string) bool { return !slices.Contains(out.Unknown, w) }) {
 		out.Elsewhere = append(out.Elsewhere, strings.Join(cs.loggedInto, " "))
 	}
+	// Where a document was issued may be where the customer worked ("no
+	// loteamento"), a word some customer has used before: only a name
+	// nobody has is a system.
+	if len(cs.issuedIn) > 0 && r.learned != nil && !slices.ContainsFunc(cs.issuedIn, func(w string) bool {
+		return !slices.Contains(out.Unknown, w) || r.learned.knows(w)
+	}) {
+		out.Elsewhere = append(out.Elsewhere, strings.Join(cs.issuedIn, " "))
+	}
 	if o := cs.personOf; o != "" && (banks[o] || brands[o] || offices[o] || slices.Contains(out.Unknown, o)) {
 		out.Elsewhere = append(out.Elsewhere, o)
 		out.theirPerson = true

@@ -494,23 +494,44 @@ func TestElsewhereIn(t *testing.T) {
 	}
 }
 
-// TestLoggedInto: the name of a system logged into, read whole, unless
-// it may be the product's own.
-func TestLoggedInto(t *testing.T) {
+// TestSystems: the name of a system logged into, or a document was
+// issued or cancelled in, read whole, unless it may be the product.
+func TestSystems(t *testing.T) {
 	for _, tt := range []struct {
-		text string
-		want []string
+		text           string
+		logged, issued []string
 	}{
-		{"não consigo entrar no sisflora da semas, esqueci a senha", []string{"sisflora", "semas"}},
-		{"pediu pra autorizar o acesso no ambiente do banco", []string{"ambiente", "banco"}}, // routing knows "banco": the product's
-		{"nao consigo acessar no meu esocial", []string{"esocial"}},
-		{"não consigo entrar no sistema", nil},
-		{"não consigo entrar no sitema", nil}, // the product, typed fast
-		{"nao consigo entrar no aplicatvo", nil},
-		{"não consigo entrar no ca", nil}, // too short to tell
+		{"não consigo entrar no sisflora da semas, esqueci a senha", []string{"sisflora", "semas"}, nil},
+		{"pediu pra autorizar o acesso no ambiente do banco", []string{"ambiente", "banco"}, nil}, // routing knows "banco": the product's
+		{"nao consigo acessar no meu esocial", []string{"esocial"}, nil},
+		{"não consigo entrar no sistema", nil, nil},
+		{"não consigo entrar no sitema", nil, nil}, // the product, typed fast
+		{"nao consigo entrar no aplicatvo", nil, nil},
+		{"não consigo entrar no ca", nil, nil}, // too short to tell
+		{"como cancelo a gta q emiti errado na idaron", nil, []string{"idaron"}},
+		{"emiti a nota no loteamento do seu zé", nil, []string{"loteamento"}},
+		{"primeira vez q vou emitir nfe aqui na otica", nil, nil}, // where the customer is
+		{"cancelar a nota no sitema", nil, nil},
 	} {
-		if got := cuesIn(Normalize(tt.text)).loggedInto; !slices.Equal(got, tt.want) {
-			t.Errorf("cuesIn(%q).loggedInto = %q; want %q", tt.text, got, tt.want)
+		c := cuesIn(Normalize(tt.text))
+		if !slices.Equal(c.loggedInto, tt.logged) || !slices.Equal(c.issuedIn, tt.issued) {
+			t.Errorf("cuesIn(%q): logged into %q, issued in %q; want %q, %q", tt.text, c.loggedInto, c.issuedIn, tt.logged, tt.issued)
+		}
+	}
+	// Where a document was issued is a system only when neither routing
+	// nor the model knows its name: a customer's place may be new too.
+	fl := loadShipped(t)
+	for _, tt := range []struct {
+		text      string
+		elsewhere bool
+	}{
+		{"como cancelo a guia que emiti errado na zorbatec", true},
+		{"como cancelo a nota que emiti errado na zorbatec", true},
+		{"quero emitir a nota do servico de terraplanagem q fizemos no loteamento", false}, // a word customers use
+		{"como emito nota no emissor nacional", false},
+	} {
+		if got := len(fl.Route(tt.text, fl.Root()).Elsewhere) > 0; got != tt.elsewhere {
+			t.Errorf("Route(%q) someone else's: %v; want %v", tt.text, got, tt.elsewhere)
 		}
 	}
 }

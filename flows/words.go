@@ -497,6 +497,26 @@ var notes = setOf(`nota notas nfe nfse danfe`)
 // logsIn are the verbs of logging into a system.
 var logsIn = setOf(`entrar entro entra entrando acessar acesso acessa acessando logar loga logando`)
 
+// issues are the verbs of issuing or cancelling a document.
+var issues = setOf(`emiti emitir emito emite emitimos emitiu cancelar cancelo cancelei cancela gerar gerei gero`)
+
+// systemAt is the name of a system at toks[j], past a possessive: its
+// words, and those of whose it is ("sisflora da semas"); none when it
+// may be the product.
+func systemAt(toks []string, j int) []string {
+	if j < len(toks) && possessives[toks[j]] {
+		j++
+	}
+	var name []string
+	for ; j < len(toks) && !stopWords[toks[j]] && !isNumber(toks[j]) && !likeTheProduct(toks[j]); j += 2 {
+		name = append(name, toks[j])
+		if j+1 >= len(toks) || !genitive[toks[j+1]] {
+			break
+		}
+	}
+	return name
+}
+
 // thirdPersons are the pronouns of someone else, and fixes the verbs of
 // setting a document right, as the one who acts says them (never "ser
 // cancelada": the document itself).
@@ -599,6 +619,7 @@ type cues struct {
 	with              string   // who a ticket was opened with ("um chamado com a TI"): someone else, if routing does not know them
 	personOf          string   // whose a person asked for is ("um atendente do banco itau"): someone else's, if a bank, a brand, an office or unknown to routing
 	loggedInto        []string // the name of the system a text logs into ("entrar no sisflora da semas"): someone else's, if routing knows none of it
+	issuedIn          []string // the same, of one a document was issued or cancelled in ("cancelar a gta que emiti na idaron"): someone else's, if neither routing nor the model knows any of it
 }
 
 // theirs is an account the text says is another's: "senha do insta",
@@ -804,22 +825,19 @@ func (c *cues) readWhose(toks []string) {
 	// entrar no sisflora da semas") is someone else's: the product is
 	// "o sistema", "a conta", "o app", words every node of access knows.
 	// All of its name counts: "o ambiente do banco" is where a bank's
-	// connection is authorized.
+	// connection is authorized. One a document was issued or cancelled
+	// in ("cancelar a gta que emiti na idaron") may be a place ("emiti a
+	// nota no loteamento", "aqui na ótica"): see route.
 	for i, t := range toks {
-		if !logsIn[t] || i+2 >= len(toks) || toks[i+1] != "no" && toks[i+1] != "na" {
-			continue
-		}
-		j := i + 2
-		if possessives[toks[j]] && j+1 < len(toks) {
-			j++
-		}
-		for ; j < len(toks) && !stopWords[toks[j]] && !isNumber(toks[j]) && !likeTheProduct(toks[j]); j += 2 {
-			c.loggedInto = append(c.loggedInto, toks[j])
-			if j+1 >= len(toks) || !genitive[toks[j+1]] {
-				break
+		switch {
+		case logsIn[t] && c.loggedInto == nil && i+1 < len(toks) && (toks[i+1] == "no" || toks[i+1] == "na"):
+			c.loggedInto = systemAt(toks, i+2)
+		case issues[t] && c.issuedIn == nil:
+			// "aqui na ótica": where the customer is.
+			if k := near(toks, i, 4, func(u string) bool { return u == "no" || u == "na" }); k >= 0 && toks[k-1] != "aqui" {
+				c.issuedIn = systemAt(toks, k+1)
 			}
 		}
-		break
 	}
 	// Someone else named as the one to fix it ("quero que ele corrija",
 	// "eles que têm que cancelar", "como peço pra ela refazer") makes it
