@@ -644,15 +644,19 @@ func (r *router) route(norm, from string) Routing {
 	if cs.with != "" && slices.Contains(out.Unknown, cs.with) {
 		out.Elsewhere = append(out.Elsewhere, cs.with)
 	}
-	if len(cs.loggedInto) > 0 && !slices.ContainsFunc(cs.loggedInto, func(w string) bool { return !slices.Contains(out.Unknown, w) }) {
+	// A system is someone else's when no node knows its name. Where a
+	// document was issued may be where the customer worked ("no
+	// loteamento"), a word some customer has used before: there, only a
+	// name nobody has used is a system.
+	strangeName := func(name []string, unlearned bool) bool {
+		return len(name) > 0 && !slices.ContainsFunc(name, func(w string) bool {
+			return !slices.Contains(out.Unknown, w) || unlearned && (r.learned == nil || r.learned.knows(w))
+		})
+	}
+	if strangeName(cs.loggedInto, false) {
 		out.Elsewhere = append(out.Elsewhere, strings.Join(cs.loggedInto, " "))
 	}
-	// Where a document was issued may be where the customer worked ("no
-	// loteamento"), a word some customer has used before: only a name
-	// nobody has is a system.
-	if len(cs.issuedIn) > 0 && r.learned != nil && !slices.ContainsFunc(cs.issuedIn, func(w string) bool {
-		return !slices.Contains(out.Unknown, w) || r.learned.knows(w)
-	}) {
+	if strangeName(cs.issuedIn, true) {
 		out.Elsewhere = append(out.Elsewhere, strings.Join(cs.issuedIn, " "))
 	}
 	if o := cs.personOf; o != "" && (banks[o] || brands[o] || offices[o] || slices.Contains(out.Unknown, o)) {
