@@ -571,6 +571,8 @@ func TestPersonalLife(t *testing.T) {
 		"o hospital de seabra tem atendimento 24h?",
 		"não consigo entrar no sisflora da semas, esqueci a senha", // a system no node knows
 		"não consigo entrar no meu hotmail, fica dizendo senha incorreta",
+		"o boleto da copasa que chegou não passa no banco, diz não registrado", // a utility's bill
+		"o proagro do cliente foi negado, o que faço?",                         // a public programme's answer
 	} {
 		for _, menu := range menus {
 			a := fl.Understand(menu, text)

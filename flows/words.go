@@ -296,8 +296,10 @@ var elsewhere = setOf(`filho filha filhos filhas mae mamae pai papai marido espo
 	golpe golpes golpista fraude clonado clonada clonaram hackeado hackeada hackearam
 	totvs omie sankhya bling
 	faculdade universidade reservista rg cnh passaporte certidao missa igreja voo portao garagem
-	celesc cemig copel enel sabesp cpfl coelba celpe energisa equatorial poupanca
-	chip puk giga gigas shopping governo rastreio rastreamento`)
+	celesc cemig copel enel sabesp cpfl coelba celpe energisa equatorial neoenergia elektro edp comgas
+	copasa sanepar embasa compesa cagece caesb corsan casan cosern caern cagepa cosanpa caema agespisa
+	deso cedae cesan saneago sanasa dmae saae poupanca
+	chip puk giga gigas shopping governo proagro pronaf rastreio rastreamento`)
 
 // owned are things a customer has as a person, not as a company: said
 // right after a possessive ("meu celular"), they are the customer's own
