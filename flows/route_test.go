@@ -594,6 +594,8 @@ func TestPersonalLife(t *testing.T) {
 		{"troquei o cartão da assinatura", "plano"},
 		{"esqeci minha snha", "acesso"},
 		{"vocês têm atendimento 24h?", "canais"},
+		{"preciso emitir nfse da manutenção do portão eletrônico do condomínio", "notas-nfse"}, // clients and places a trade serves
+		{"como emito nota de serviço pra igreja", "notas-nfse"},
 		{"a equipe de vocês atende até que horas?", "canais"},
 		{"qual o telefone de vocês?", "canais"},
 		{"como emito a nfs-e no emissor nacional com o login do gov.br", "notas-nfse"},
