@@ -596,6 +596,9 @@ func TestPersonalLife(t *testing.T) {
 		{"vocês têm atendimento 24h?", "canais"},
 		{"preciso emitir nfse da manutenção do portão eletrônico do condomínio", "notas-nfse"}, // clients and places a trade serves
 		{"como emito nota de serviço pra igreja", "notas-nfse"},
+		{"como emito nota das vendas do ifood", "notas-nfe"}, // a channel a business sells through
+		{"o cadastro da shopee pede a nota das vendas, como emito", "notas-nfe"},
+		{"quero emitir boleto pra noiva pagar o restante do vestido", "boletos-emitir"}, // a bridal shop's client
 		{"a equipe de vocês atende até que horas?", "canais"},
 		{"qual o telefone de vocês?", "canais"},
 		{"como emito a nfs-e no emissor nacional com o login do gov.br", "notas-nfse"},
