@@ -931,8 +931,16 @@ func TestRound14(t *testing.T) {
 	wantNoTrail(t, fl, "segue o boleto do conserto, qualquer coisa me chama", "o técnico vem aqui em casa amanhã ver o chamado da internet",
 		"quero devolver a compra que fiz na magalu", "mandei um pix errado, como cancelo?", "quanto rende a poupança?",
 		"o inter bloqueou meu cartão, como desbloqueio")
-	if a := fl.Understand(fl.Root(), "como transferir dinheiro entre as contas da empresa"); a.Node == "atendente" {
-		t.Errorf("Understand(transferir dinheiro) = %s %s; want no handoff%s", a.Kind, a.Node, top(a.Routing))
+	// Nor is transferring a thing; transferring the chat is.
+	for _, text := range []string{"como transferir dinheiro entre as contas da empresa", "qual o prazo pra transferir o veiculo depois da venda"} {
+		if a := fl.Understand(fl.Root(), text); a.Node == "atendente" {
+			t.Errorf("Understand(%q) = %s %s; want no handoff%s", text, a.Kind, a.Node, top(a.Routing))
+		}
+	}
+	for _, text := range []string{"pode transferir o atendimento pra uma pessoa?", "consegue transferir a conversa pra um humano"} {
+		if a := fl.Understand(fl.Root(), text); a.Kind != AnswerGo || a.Node != "atendente" {
+			t.Errorf("Understand(%q) = %s %v; want go atendente%s", text, a.Kind, a.nodes(), top(a.Routing))
+		}
 	}
 	if a := fl.Understand(fl.Root(), "como reconecto o banco do brasil"); a.Kind != AnswerGo || a.Node != "financeiro-conexao" {
 		t.Errorf("Understand(como reconecto o banco do brasil) = %s %v; want go financeiro-conexao%s", a.Kind, a.nodes(), top(a.Routing))
@@ -982,9 +990,12 @@ func wantNoTrail(t *testing.T, fl *Flow, texts ...string) {
 // TestRound16: a bare text whose words the menu's own title names opens
 // the menu, whatever the trail is named for; an explicit request for a
 // person is no lone word among unknown ones, and a ticket mentioned
-// beside it does not rule the handoff out.
+// beside it does not rule the handoff out; a claim checked ("é
+// verdade?") enters no trail.
 func TestRound16(t *testing.T) {
 	fl := loadRanking(t)
+	wantNoTrail(t, fl, "meu contador disse que tenho q emitir nota de tudo, ate de conserto pequeno, é verdade isso?",
+		"o fornecedor falou que boleto registrado demora 3 dias, isso procede?")
 	if a := fl.Understand(fl.Root(), "acompanhar chamados"); a.Node != "chamados" {
 		t.Errorf("Understand(acompanhar chamados) = %s %v; want the chamados menu%s", a.Kind, a.nodes(), top(a.Routing))
 	}

@@ -159,6 +159,17 @@ var expressions = func() []rewrite {
 	for _, v := range []string{" transferir dinheiro ", " transferir o dinheiro ", " transferir valor ", " transferir o valor "} {
 		out = append(out, rewrite{v, " transferencia "})
 	}
+	// So is transferring a thing ("transferir o veiculo", "transferir a
+	// linha"); transferring the chat or the call is still a handoff.
+	arts := []string{"o", "a", "os", "as", "um", "uma", "meu", "minha", "seu", "sua", "esse", "essa", "nosso", "nossa"}
+	for _, art := range arts {
+		for _, chat := range []string{"atendimento", "conversa", "chat", "chamado", "contato", "ligacao", "papo", "caso"} {
+			out = append(out, rewrite{" transferir " + art + " " + chat + " ", " transferir " + chat + " "})
+		}
+	}
+	for _, art := range arts {
+		out = append(out, rewrite{" transferir " + art + " ", " transferencia "})
+	}
 	// Getting something wrong asks to correct it: "errei o CNPJ na nota".
 	for _, v := range []string{" errei ", " erramos ", " eu errei "} {
 		out = append(out, rewrite{v, " corrigir "})
@@ -466,14 +477,18 @@ var elsewhereAt = setOf(`na no com junto`)
 // dealings with a bank or a card, or in their home, whatever product
 // words they hold: opening an account, a branch's hours, a purchase they
 // did not make, a pix to the wrong person; or a message meant for their
-// own customer ("segue o boleto", "qualquer coisa me chama").
+// own customer ("segue o boleto", "qualquer coisa me chama"); or a
+// claim checked.
 var ownLife = []string{" abrir uma conta ", " abrir conta ", " banco abre ", " agencia abre ", " banco fecha ", " caixa eletronico ",
 	" chave errada ", " chave pix errada ",
 	" ir na agencia ", " ir ate a agencia ", " ir no banco ", " compra que nao fiz ", " compras que nao fiz ", " compra que eu nao fiz ", " compras que eu nao fiz ",
 	" compra que nao reconheco ", " compras que nao reconheco ", " compra que eu nao reconheco ",
 	" aqui em casa ", " aqui de casa ", " la em casa ", " pix errado ", " pix por engano ", " transferencia errada ",
 	" segue o boleto ", " segue a nota ", " segue em anexo ", " segue anexo ", " qualquer coisa me chama ",
-	" voce me mandou ", " que voce mandou ", " vale alimentacao ", " vale refeicao "}
+	" voce me mandou ", " que voce mandou ", " vale alimentacao ", " vale refeicao ",
+	// A claim someone made, checked ("o contador disse que tenho que
+	// emitir nota de tudo, é verdade?"): a question of fact, no how-to.
+	" e verdade ", " eh verdade ", " isso procede ", " procede isso "}
 
 // vocatives are the words a message to a boss or a partner opens with.
 var vocatives = setOf(`chefe patrao patroa amor mor`)
