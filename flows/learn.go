@@ -85,8 +85,9 @@ type bookFeats struct {
 	sorted []int32  // the numbers in the order of their features, to look one up
 	flat   []int32  // every phrase's features' numbers, one after another
 	ends   []int32  // phrase i's are flat[ends[i-1]:ends[i]]
-	set    []string // phrase i's file
-	node   []string // phrase i's node, OutOfScope or "" (see phrasebook)
+	labels []string // the files' and nodes' names
+	set    []uint16 // phrase i's file, in labels
+	node   []uint16 // phrase i's node, OutOfScope or "" (see phrasebook), in labels
 }
 
 // id returns feature f's number, or false if no phrase has it.
@@ -97,6 +98,10 @@ func (b *bookFeats) id(f string) (int32, bool) {
 	}
 	return b.sorted[i], true
 }
+
+// setOf and nodeOf return phrase i's file and node.
+func (b *bookFeats) setOf(i int) string  { return b.labels[b.set[i]] }
+func (b *bookFeats) nodeOf(i int) string { return b.labels[b.node[i]] }
 
 // of returns the numbers of phrase i's features.
 func (b *bookFeats) of(i int) []int32 {
@@ -124,16 +129,17 @@ func bookFeatures(g *glossary) *bookFeats {
 		return bookRead.book
 	}
 	book := phrasebook()
-	b := &bookFeats{ends: make([]int32, len(book)), set: make([]string, len(book)), node: make([]string, len(book))}
+	b := &bookFeats{ends: make([]int32, len(book)), set: make([]uint16, len(book)), node: make([]uint16, len(book))}
 	ids := map[string]int32{}
-	labels := map[string]string{} // one copy of each file's and node's name: a line's would keep the line
-	label := func(s string) string {
+	labels := map[string]uint16{}
+	label := func(s string) uint16 {
 		if l, ok := labels[s]; ok {
 			return l
 		}
-		s = strings.Clone(s)
-		labels[s] = s
-		return s
+		l := uint16(len(b.labels))
+		labels[s] = l
+		b.labels = append(b.labels, strings.Clone(s)) // a line's slice would keep the line
+		return l
 	}
 	for i, p := range book {
 		for _, f := range features(Normalize(p.Phrase), g, nil) {
@@ -169,10 +175,7 @@ type vocab struct {
 }
 
 func (v *vocab) id(f string) int32 {
-	if id, ok := v.book.id(f); ok {
-		return id
-	}
-	id, ok := v.extra[f]
+	id, ok := v.find(f)
 	if !ok {
 		id = int32(len(v.book.names) + len(v.names))
 		v.extra[f] = id
@@ -181,19 +184,21 @@ func (v *vocab) id(f string) int32 {
 	return id
 }
 
+// find returns feature f's number, or false if it has none yet.
+func (v *vocab) find(f string) (int32, bool) {
+	if id, ok := v.book.id(f); ok {
+		return id, true
+	}
+	id, ok := v.extra[f]
+	return id, ok
+}
+
 func (v *vocab) ids(feats []string) []int32 {
 	out := make([]int32, len(feats))
 	for i, f := range feats {
 		out[i] = v.id(f)
 	}
 	return out
-}
-
-func (v *vocab) name(id int32) string {
-	if n := int32(len(v.book.names)); id >= n {
-		return v.names[id-n]
-	}
-	return v.book.names[id]
 }
 
 func (v *vocab) size() int { return len(v.book.names) + len(v.names) }
@@ -243,9 +248,10 @@ func features(norm string, g *glossary, surface map[string]string) []string {
 // a feature a class never saw has that class's unseen likelihood.
 type model struct {
 	classes []string
-	prior   []float64       // log P(class)
-	unseen  []float64       // log P(feature | class) of a feature the class never saw
-	feats   map[string]span // feature -> its classes that saw it, in seen
+	prior   []float64 // log P(class)
+	unseen  []float64 // log P(feature | class) of a feature the class never saw
+	voc     *vocab    // the features' numbers: the phrasebook's index, not a map, keeps the model small
+	spans   []span    // feature's number -> its classes that saw it, in seen (none: lo == hi)
 	seen    []seenBy
 	bias    float64 // the second opinion's log odds of no node before any feature (see outside)
 	gloss   *glossary
@@ -272,13 +278,24 @@ func (m *model) knows(w string) bool {
 	if len(w) > 3 {
 		w = wordStem(w)
 	}
-	_, ok := m.feats[w]
+	_, ok := m.span(w)
 	return ok
+}
+
+// span returns where feature f's entries are in seen, or false if no
+// class saw it.
+func (m *model) span(f string) (span, bool) {
+	id, ok := m.voc.find(f)
+	if !ok {
+		return span{}, false
+	}
+	sp := m.spans[id]
+	return sp, sp.hi > sp.lo
 }
 
 // like is log P(feature f | class c).
 func (m *model) like(f string, c int) float64 {
-	sp := m.feats[f]
+	sp, _ := m.span(f)
 	for _, e := range m.seen[sp.lo:sp.hi] {
 		if int(e.class) == c {
 			return m.unseen[c] + e.lift
@@ -343,11 +360,11 @@ func train(fl *Flow, g *glossary, skip func(set string) bool) *model {
 			}
 		}
 	}
-	for i, node := range book.node {
-		if skip != nil && skip(book.set[i]) {
+	for i := range book.node {
+		if skip != nil && skip(book.setOf(i)) {
 			continue
 		}
-		if node == OutOfScope || node != "" && fl.Node(node) != nil {
+		if node := book.nodeOf(i); node == OutOfScope || node != "" && fl.Node(node) != nil {
 			items = append(items, item{node, book.of(i), 1, false})
 		}
 	}
@@ -402,20 +419,19 @@ func train(fl *Flow, g *glossary, skip func(set string) bool) *model {
 	}
 	m.bias = fitOutside(phrasings, func(i int) bool { return items[i].id == OutOfScope }, outW)
 	keys := slices.Sorted(maps.Keys(counts))
-	m.feats = map[string]span{}
+	m.voc, m.spans = voc, make([]span, voc.size())
 	m.seen = make([]seenBy, len(keys))
+	v := 0.0 // how many features some class saw
 	for i, key := range keys {
 		f, c := int32(key/int64(k)), int32(key%int64(k))
 		m.seen[i] = seenBy{c, math.Log((counts[key] + alpha) / alpha)}
-		name := voc.name(f)
-		sp, ok := m.feats[name]
-		if !ok {
+		sp := &m.spans[f]
+		if sp.hi == sp.lo {
 			sp.lo = int32(i)
+			v++
 		}
 		sp.hi, sp.out = int32(i+1), outW[f]
-		m.feats[name] = sp
 	}
-	v := float64(len(m.feats))
 	all := 0.0
 	for _, x := range seen {
 		all += x
@@ -529,7 +545,7 @@ func (m *model) guess(norm string, lift func(node string) float64) (g []Guess, o
 	rare, n := 0, 0
 	z := m.bias
 	look := func(f string) bool {
-		sp, ok := m.feats[f]
+		sp, ok := m.span(f)
 		if ok {
 			n++
 			z += sp.out

@@ -185,7 +185,7 @@ func TestLearnedRareWords(t *testing.T) {
 		for _, o := range n.Options {
 			for _, k := range o.Keywords {
 				for _, f := range features(Normalize(k.Value), fl.router.gloss, nil) {
-					if _, ok := m.feats[f]; !ok && unigram(f) {
+					if _, ok := m.span(f); !ok && unigram(f) {
 						t.Errorf("keyword %q: its word %q is not learned", k.Value, f)
 					}
 				}
