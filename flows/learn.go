@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"maps"
 	"math"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -141,22 +142,42 @@ func bookFeatures(g *glossary) *bookFeats {
 		b.labels = append(b.labels, strings.Clone(s)) // a line's slice would keep the line
 		return l
 	}
-	for i, p := range book {
-		for _, f := range features(Normalize(p.Phrase), g, nil) {
-			id, ok := ids[f]
-			if !ok {
-				id = int32(len(b.names))
-				f = strings.Clone(f) // a word may be a slice of its phrase: not the phrase kept for it
-				ids[f] = id
-				b.names = append(b.names, f)
-				b.uni = append(b.uni, unigram(f))
-			}
-			b.flat = append(b.flat, id)
+	// The phrases are read on every core, a block at a time, and numbered
+	// in order: the same numbers every time, in a fraction of the time
+	// (it is most of what loading a flow costs), and only a block's
+	// features held at once.
+	workers := runtime.GOMAXPROCS(0)
+	block := make([][]string, 1024*workers)
+	for lo := 0; lo < len(book); lo += len(block) {
+		n := min(len(block), len(book)-lo)
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Go(func() {
+				for i := w; i < n; i += workers {
+					block[i] = features(Normalize(book[lo+i].Phrase), g, nil)
+				}
+			})
 		}
-		b.ends[i] = int32(len(b.flat))
-		b.set[i], b.node[i] = label(p.Set), label(p.Node)
+		wg.Wait()
+		for k, feats := range block[:n] {
+			for _, f := range feats {
+				id, ok := ids[f]
+				if !ok {
+					id = int32(len(b.names))
+					f = strings.Clone(f) // a word may be a slice of its phrase: not the phrase kept for it
+					ids[f] = id
+					b.names = append(b.names, f)
+					b.uni = append(b.uni, unigram(f))
+				}
+				b.flat = append(b.flat, id)
+			}
+			i := lo + k
+			b.ends[i] = int32(len(b.flat))
+			b.set[i], b.node[i] = label(book[i].Set), label(book[i].Node)
+		}
 	}
-	b.flat, b.names, b.uni = slices.Clip(b.flat), slices.Clip(b.names), slices.Clip(b.uni)
+	// Copies, not clips: append leaves up to a quarter of an array unused.
+	b.flat, b.names, b.uni = slices.Clone(b.flat), slices.Clone(b.names), slices.Clone(b.uni)
 	b.sorted = make([]int32, len(b.names))
 	for i := range b.sorted {
 		b.sorted[i] = int32(i)
