@@ -659,6 +659,12 @@ func (r *router) route(norm, from string) Routing {
 	if strangeName(cs.issuedIn, true) {
 		out.Elsewhere = append(out.Elsewhere, strings.Join(cs.issuedIn, " "))
 	}
+	if strangeName(cs.hoursOf, true) {
+		out.Elsewhere = append(out.Elsewhere, strings.Join(cs.hoursOf, " "))
+	}
+	if strangeName(cs.sentBy, true) {
+		out.Elsewhere = append(out.Elsewhere, strings.Join(cs.sentBy, " "))
+	}
 	if o := cs.personOf; o != "" && (banks[o] || brands[o] || offices[o] || slices.Contains(out.Unknown, o)) {
 		out.Elsewhere = append(out.Elsewhere, o)
 		out.theirPerson = true

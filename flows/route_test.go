@@ -495,7 +495,8 @@ func TestElsewhereIn(t *testing.T) {
 }
 
 // TestSystems: the name of a system logged into, or a document was
-// issued or cancelled in, read whole, unless it may be the product.
+// issued or cancelled in, read whole, unless it may be the product; so
+// are what a text asks the hours of and who sent the customer a notice.
 func TestSystems(t *testing.T) {
 	for _, tt := range []struct {
 		text           string
@@ -518,8 +519,25 @@ func TestSystems(t *testing.T) {
 			t.Errorf("cuesIn(%q): logged into %q, issued in %q; want %q, %q", tt.text, c.loggedInto, c.issuedIn, tt.logged, tt.issued)
 		}
 	}
+	// What a text asks the hours of, and who sent the customer a notice,
+	// are read the same way.
+	for _, tt := range []struct {
+		text        string
+		hours, sent []string
+	}{
+		{"qual horario de check-in de vcs?", []string{"checkin"}, nil},
+		{"qual o horario de atendimento de vcs", []string{"atendimento"}, nil},
+		{"o elo7 mandou email dizendo q minha senha expirou", nil, []string{"elo7"}},
+		{"o frotista mandou comprovante mas o boleto continua em aberto", nil, nil}, // a client's receipt, no notice
+	} {
+		c := cuesIn(Normalize(tt.text))
+		if !slices.Equal(c.hoursOf, tt.hours) || !slices.Equal(c.sentBy, tt.sent) {
+			t.Errorf("cuesIn(%q): hours of %q, sent by %q; want %q, %q", tt.text, c.hoursOf, c.sentBy, tt.hours, tt.sent)
+		}
+	}
 	// Where a document was issued is a system only when neither routing
 	// nor the model knows its name: a customer's place may be new too.
+	// So are what a text asks the hours of, and who sent a notice.
 	fl := loadShipped(t)
 	for _, tt := range []struct {
 		text      string
@@ -529,6 +547,10 @@ func TestSystems(t *testing.T) {
 		{"como cancelo a nota que emiti errado na zorbatec", true},
 		{"quero emitir a nota do servico de terraplanagem q fizemos no loteamento", false}, // a word customers use
 		{"como emito nota no emissor nacional", false},
+		{"qual horario de check-in de vcs?", true},
+		{"9h as 18h é horario de brasilia?", false}, // a word customers use
+		{"o elo7 mandou email dizendo q minha senha expirou", true},
+		{"o sistema mandou email dizendo q minha senha expirou", false},
 	} {
 		if got := len(fl.Route(tt.text, fl.Root()).Elsewhere) > 0; got != tt.elsewhere {
 			t.Errorf("Route(%q) someone else's: %v; want %v", tt.text, got, tt.elsewhere)

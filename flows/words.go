@@ -521,6 +521,11 @@ var notes = setOf(`nota notas nfe nfse danfe`)
 // logsIn are the verbs of logging into a system.
 var logsIn = setOf(`entrar entro entra entrando acessar acesso acessa acessando logar loga logando`)
 
+// sends are the verbs of sending the customer a message, and notices
+// the messages a company sends about an account.
+var sends = setOf(`mandou enviou mandaram enviaram`)
+var notices = setOf(`email emails mensagem sms aviso notificacao alerta`)
+
 // issues are the verbs of issuing or cancelling a document.
 var issues = setOf(`emiti emitir emito emite emitimos emitiu cancelar cancelo cancelei cancela gerar gerei gero`)
 
@@ -644,6 +649,8 @@ type cues struct {
 	personOf          string   // whose a person asked for is ("um atendente do banco itau"): someone else's, if a bank, a brand, an office or unknown to routing
 	loggedInto        []string // the name of the system a text logs into ("entrar no sisflora da semas"): someone else's, if routing knows none of it
 	issuedIn          []string // the same, of one a document was issued or cancelled in ("cancelar a gta que emiti na idaron"): someone else's, if neither routing nor the model knows any of it
+	hoursOf           []string // what a text asks the hours of ("o horário de check-in"): someone else's, if neither routing nor the model knows any of it
+	sentBy            []string // who sent the customer a message ("o elo7 mandou email dizendo que minha senha expirou"): someone else's account, if neither routing nor the model knows them
 }
 
 // theirs is an account the text says is another's: "senha do insta",
@@ -851,9 +858,18 @@ func (c *cues) readWhose(toks []string) {
 	// All of its name counts: "o ambiente do banco" is where a bank's
 	// connection is authorized. One a document was issued or cancelled
 	// in ("cancelar a gta que emiti na idaron") may be a place ("emiti a
-	// nota no loteamento", "aqui na ótica"): see route.
+	// nota no loteamento", "aqui na ótica"): see route. So may what a
+	// text asks the hours of ("o horário de check-in de vocês", "o
+	// horário de brasília").
 	for i, t := range toks {
 		switch {
+		case (t == "horario" || t == "horarios") && c.hoursOf == nil && i+1 < len(toks) && genitive[toks[i+1]]:
+			c.hoursOf = systemAt(toks, i+2)
+		case sends[t] && c.sentBy == nil && i > 1 && anArticle[toks[i-2]] && !stopWords[toks[i-1]] && near(toks, i, 2, func(u string) bool { return notices[u] }) >= 0:
+			// "o elo7 mandou email": a company no one has named, and its
+			// account, the customer's with them. (What a client sends, a
+			// receipt or a pix, is not a notice.)
+			c.sentBy = toks[i-1 : i]
 		case logsIn[t] && c.loggedInto == nil && i+1 < len(toks) && (toks[i+1] == "no" || toks[i+1] == "na"):
 			c.loggedInto = systemAt(toks, i+2)
 		case issues[t] && c.issuedIn == nil:
