@@ -647,7 +647,8 @@ func (r *router) route(norm, from string) Routing {
 	// A system is someone else's when no node knows its name. Where a
 	// document was issued may be where the customer worked ("no
 	// loteamento"), a word some customer has used before: there, only a
-	// name nobody has used is a system.
+	// name nobody has used is a system. So with what a text asks the
+	// hours of ("brasília" is the support's clock) and who sent a notice.
 	strangeName := func(name []string, unlearned bool) bool {
 		return len(name) > 0 && !slices.ContainsFunc(name, func(w string) bool {
 			return !slices.Contains(out.Unknown, w) || unlearned && (r.learned == nil || r.learned.knows(w))

@@ -510,7 +510,8 @@ var gotIt = setOf(`recebi recebemos`)
 var slips = setOf(`boleto boletos fatura faturas carne`)
 
 // sentUs are the verbs of someone sending or charging the customer a
-// bill: "o sindicato mandou um boleto" was received.
+// bill ("o sindicato mandou um boleto" was received) or a notice (see
+// notices).
 var sentUs = setOf(`mandou mandaram enviou enviaram cobrou cobraram emitiu emitiram`)
 
 // notes are the words of an invoice. One someone sent or issued to the
@@ -521,9 +522,7 @@ var notes = setOf(`nota notas nfe nfse danfe`)
 // logsIn are the verbs of logging into a system.
 var logsIn = setOf(`entrar entro entra entrando acessar acesso acessa acessando logar loga logando`)
 
-// sends are the verbs of sending the customer a message, and notices
-// the messages a company sends about an account.
-var sends = setOf(`mandou enviou mandaram enviaram`)
+// notices are the messages a company sends about an account.
 var notices = setOf(`email emails mensagem sms aviso notificacao alerta`)
 
 // issues are the verbs of issuing or cancelling a document.
@@ -865,7 +864,7 @@ func (c *cues) readWhose(toks []string) {
 		switch {
 		case (t == "horario" || t == "horarios") && c.hoursOf == nil && i+1 < len(toks) && genitive[toks[i+1]]:
 			c.hoursOf = systemAt(toks, i+2)
-		case sends[t] && c.sentBy == nil && i > 1 && anArticle[toks[i-2]] && !stopWords[toks[i-1]] && near(toks, i, 2, func(u string) bool { return notices[u] }) >= 0:
+		case sentUs[t] && c.sentBy == nil && i > 1 && anArticle[toks[i-2]] && !stopWords[toks[i-1]] && near(toks, i, 2, func(u string) bool { return notices[u] }) >= 0:
 			// "o elo7 mandou email": a company no one has named, and its
 			// account, the customer's with them. (What a client sends, a
 			// receipt or a pix, is not a notice.)
