@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -13,23 +14,41 @@ import (
 // shippedFlows is the flows file the service runs with.
 const shippedFlows = "../flows.yaml"
 
-// loadShipped loads the shipped flows file, failing the test on any problem.
+// shipped is the shipped flows file, loaded once for every test: a load
+// trains the model, the slow part of most tests under the race
+// detector, and routing only reads a flow (the service shares one
+// between every chat).
+var shipped struct {
+	once sync.Once
+	fl   *Flow
+	err  error
+}
+
+// loadShipped returns the shipped flows, failing the test on any
+// problem. Callers must not change it: loadRanking copies it.
 func loadShipped(tb testing.TB) *Flow {
 	tb.Helper()
-	fl, err := Load(shippedFlows)
-	if err != nil {
-		tb.Fatalf("Load(%q) = %v; want no problems", shippedFlows, err)
+	shipped.once.Do(func() { shipped.fl, shipped.err = Load(shippedFlows) })
+	if shipped.err != nil {
+		tb.Fatalf("Load(%q) = %v; want no problems", shippedFlows, shipped.err)
 	}
-	return fl
+	return shipped.fl
 }
 
 // loadRanking is the shipped flows routed by the ranking and its rules
 // alone, without the learned model: what the ranking tests pin down.
 func loadRanking(tb testing.TB) *Flow {
 	tb.Helper()
-	fl := loadShipped(tb)
-	fl.router.learned = nil
-	return fl
+	return withoutModel(loadShipped(tb))
+}
+
+// withoutModel is a copy of fl whose router has no learned model.
+func withoutModel(fl *Flow) *Flow {
+	cp := *fl
+	r := *fl.router
+	r.learned = nil
+	cp.router = &r
+	return &cp
 }
 
 // parseValid parses testdata/lint/valid.yaml with old replaced by new
