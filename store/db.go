@@ -85,8 +85,9 @@ type DB struct {
 
 // writer is one write connection and the goroutine that owns it.
 type writer struct {
-	conn *sql.Conn // nil while the connection is lost (PostgreSQL)
-	pg   *pgx.Conn // PostgreSQL: conn's driver connection, which the writer pipelines on
+	conn *sql.Conn           // nil while the connection is lost (PostgreSQL)
+	pg   *pgx.Conn           // PostgreSQL: conn's driver connection, which the writer pipelines on
+	lite *sqlite3.SQLiteConn // SQLite: conn's driver connection, which says whether a transaction is open
 	// seen holds the statements (as PostgreSQL takes them) that ran on pg
 	// in a pipeline: pgx prepared them, so they can be queued.
 	seen map[string]bool
@@ -271,16 +272,21 @@ func (db *DB) connectWriter(ctx context.Context, wr *writer) error {
 			return err
 		}
 	}
+	// The writer holds conn for the life of the store, so it may talk to
+	// the driver's connection directly: on PostgreSQL, database/sql sends
+	// one statement per round trip, pgx sends several; SQLite's tells
+	// whether it rolled the transaction back itself.
 	var pg *pgx.Conn
-	if db.d.postgres {
-		// The writer holds conn for the life of the store, so it may talk
-		// to the driver's connection directly: database/sql sends one
-		// statement per round trip, pgx sends several.
-		conn.Raw(func(dc any) error {
-			pg = dc.(*stdlib.Conn).Conn()
-			return nil
-		})
-	}
+	var lite *sqlite3.SQLiteConn
+	conn.Raw(func(dc any) error {
+		switch c := dc.(type) {
+		case *stdlib.Conn:
+			pg = c.Conn()
+		case *sqlite3.SQLiteConn:
+			lite = c
+		}
+		return nil
+	})
 	prepared := make(map[string]*sql.Stmt)
 	for _, q := range db.hotQueries() {
 		s, err := conn.PrepareContext(ctx, db.d.sql(q))
@@ -293,7 +299,7 @@ func (db *DB) connectWriter(ctx context.Context, wr *writer) error {
 		}
 		prepared[q] = s
 	}
-	wr.conn, wr.pg, wr.prepared, wr.seen = conn, pg, prepared, map[string]bool{}
+	wr.conn, wr.pg, wr.lite, wr.prepared, wr.seen = conn, pg, lite, prepared, map[string]bool{}
 	if wr.merged == nil {
 		wr.merged = map[string]string{}
 	}
@@ -308,7 +314,7 @@ func (db *DB) Postgres() bool { return db.d.postgres }
 func (db *DB) hotQueries() []string {
 	var engine []string
 	if db.d.postgres {
-		engine = []string{lockChatSQL, queueAheadPGSQL}
+		engine = []string{lockChatSQL}
 	}
 	return append(engine,
 		db.d.begin, commitSQL, rollbackSQL, savepointSQL, releaseSQL, rollbackToSQL,
@@ -466,7 +472,7 @@ func (db *DB) View(ctx context.Context, fn func(tx *Tx) error) error {
 // run is a writer's loop: it owns the write connection until stop.
 func (db *DB) run(wr *writer) {
 	defer db.wg.Done()
-	tx := &Tx{q: wr.conn, pg: wr.pg, seen: wr.seen, merged: wr.merged, d: db.d, prepared: wr.prepared, writer: true}
+	tx := &Tx{q: wr.conn, pg: wr.pg, lite: wr.lite, seen: wr.seen, merged: wr.merged, d: db.d, prepared: wr.prepared, writer: true}
 	batch := make([]*job, 0, maxBatch)
 	for {
 		var first *job
@@ -498,7 +504,7 @@ func (db *DB) run(wr *writer) {
 		} else if !db.runBatch(tx, batch) && db.d.postgres {
 			db.checkConn(wr)
 		}
-		tx.q, tx.pg, tx.seen, tx.prepared = wr.conn, wr.pg, wr.seen, wr.prepared
+		tx.q, tx.pg, tx.lite, tx.seen, tx.prepared = wr.conn, wr.pg, wr.lite, wr.seen, wr.prepared
 		tx.later = tx.later[:0]
 		clear(batch) // drop references to finished jobs
 	}
@@ -533,7 +539,7 @@ func (db *DB) checkConn(wr *writer) {
 	}
 	wr.conn.Raw(func(any) error { return driver.ErrBadConn }) // never reused by the pool
 	wr.conn.Close()
-	wr.conn, wr.pg, wr.prepared = nil, nil, nil
+	wr.conn, wr.pg, wr.lite, wr.prepared = nil, nil, nil, nil
 }
 
 // reconnect takes a new connection for wr, or leaves none if it cannot.
@@ -541,7 +547,7 @@ func (db *DB) reconnect(wr *writer) {
 	ctx, cancel := context.WithTimeout(context.Background(), connTimeout)
 	defer cancel()
 	if err := db.connectWriter(ctx, wr); err != nil {
-		wr.conn, wr.pg, wr.prepared = nil, nil, nil
+		wr.conn, wr.pg, wr.lite, wr.prepared = nil, nil, nil, nil
 	}
 }
 
@@ -596,9 +602,9 @@ func (db *DB) runBatch(tx *Tx, jobs []*job) bool {
 		finish(err)
 		return false
 	}
-	// On PostgreSQL the batch runs first as if no job could fail, without
-	// a savepoint per job; if one fails, it runs again with them.
-	bare := tx.pg != nil
+	// The batch runs first as if no job could fail, without a savepoint
+	// per job; if one fails, it runs again with them.
+	bare := true
 	for {
 		if _, err := tx.exec(ctx, tx.d.begin); err != nil {
 			abort(fmt.Errorf("begin batch: %w", err))
@@ -671,9 +677,13 @@ func (db *DB) runBatch(tx *Tx, jobs []*job) bool {
 	}
 }
 
+// errTxLost fails a job under which the transaction was aborted
+// (PostgreSQL) or rolled back (SQLite) though the job itself went on.
+var errTxLost = errors.New("a statement of this update failed and its transaction was lost")
+
 // runBare runs jobs one after the other in the open transaction, with no
-// savepoint of their own: on PostgreSQL a savepoint is two statements and a
-// subtransaction per job, for failures that hardly ever come. It stops at
+// savepoint of their own: a savepoint is two statements per job (on
+// PostgreSQL a subtransaction too), for failures that hardly ever come. It stops at
 // the first job that fails (an error, a panic, or a statement that failed
 // under it) and returns that job's result: the caller rolls the whole
 // batch back. A failure among the writes still queued shows in a later
@@ -701,7 +711,12 @@ func runBare(tx *Tx, jobs []*job, opens []*opened, results []result, own []bool)
 		if r.err == nil && r.panicked == nil && o != nil && !o.taken() {
 			r.err = errNotOpened
 		}
-		if r.err != nil || r.panicked != nil || tx.pg.PgConn().TxStatus() != 'T' {
+		if r.err == nil && r.panicked == nil && !tx.inTransaction() {
+			// A statement failed under a job that went on: its update
+			// did not happen, whatever it returned.
+			r.err = errTxLost
+		}
+		if r.err != nil || r.panicked != nil {
 			return nil, &r
 		}
 		after = append(after, tx.after...)
@@ -774,7 +789,7 @@ func runJob(tx *Tx, j *job) (result, error) {
 			return result{}, fmt.Errorf("rollback to savepoint: %w", errors.Join(r.err, err))
 		}
 	}
-	if tx.pg != nil && r.err == nil && r.panicked == nil && onlyReleases(tx.later) && tx.pg.PgConn().TxStatus() == 'T' {
+	if tx.pg != nil && r.err == nil && r.panicked == nil && onlyReleases(tx.later) && tx.inTransaction() {
 		// Every statement of the job was answered and the transaction is
 		// sound: the releases cannot fail, and go with the next job's
 		// first statement (or the COMMIT).
@@ -796,6 +811,17 @@ func runJob(tx *Tx, j *job) (result, error) {
 		return result{}, fmt.Errorf("release savepoint: %w", err)
 	}
 	return r, nil
+}
+
+// inTransaction reports whether the writer's transaction is still sound:
+// PostgreSQL aborts it at a failed statement, and SQLite rolls it back
+// itself at some errors (a full disk), after which a statement would
+// commit on its own.
+func (tx *Tx) inTransaction() bool {
+	if tx.pg != nil {
+		return tx.pg.PgConn().TxStatus() == 'T'
+	}
+	return tx.lite != nil && !tx.lite.AutoCommit()
 }
 
 // onlyReleases reports whether the queued statements only release
@@ -883,9 +909,10 @@ func (tx *Tx) guard(ctx context.Context, fn func() error) error {
 // Tx is one unit of work inside Update or View. It is valid only while fn
 // runs and is not safe for concurrent use. Writes through a Tx from View fail.
 type Tx struct {
-	q  querier   // *sql.Tx in View; the write *sql.Conn, inside BEGIN, in Update
-	pg *pgx.Conn // PostgreSQL's writer: q's driver connection
-	d  *dialect
+	q    querier             // *sql.Tx in View; the write *sql.Conn, inside BEGIN, in Update
+	pg   *pgx.Conn           // PostgreSQL's writer: q's driver connection
+	lite *sqlite3.SQLiteConn // SQLite's writer: q's driver connection
+	d    *dialect
 
 	// later holds the writes queued by execLater on PostgreSQL's writer,
 	// sent with the next statement that needs an answer; seen and merged

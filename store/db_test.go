@@ -448,6 +448,31 @@ func TestBatchAbortRecovers(t *testing.T) {
 	})
 }
 
+// TestLostTransactionFailsItsJob: a job alone in its batch, under which
+// the transaction ends (SQLite rolls it back itself at a full disk), fails
+// even though it returns nil: none of its writes happened.
+func TestLostTransactionFailsItsJob(t *testing.T) {
+	db := openTest(t)
+	err := db.Update(t.Context(), func(tx *Tx) error {
+		if err := tx.PutCustomer(t.Context(), Customer{Chat: "a"}); err != nil {
+			return err
+		}
+		tx.q.ExecContext(t.Context(), "ROLLBACK") // what the job ignores
+		return nil
+	})
+	if err == nil {
+		t.Error("Update under a lost transaction: got nil, want an error")
+	}
+	update(t, db, func(tx *Tx) error { return tx.PutCustomer(t.Context(), Customer{Chat: "b"}) })
+	view(t, db, func(tx *Tx) error {
+		if _, err := tx.Customer(t.Context(), "a"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("customer a: got %v, want ErrNotFound", err)
+		}
+		_, err := tx.Customer(t.Context(), "b")
+		return err
+	})
+}
+
 func TestConcurrentUpdatesBatch(t *testing.T) {
 	db := openTest(t)
 	const workers, each = 16, 100

@@ -1,8 +1,10 @@
 package store
 
 import (
+	"database/sql"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"testing"
@@ -11,10 +13,10 @@ import (
 
 // TestQueueAhead: a ticket's place counts the waiting tickets before it
 // (queued earlier, or at the same instant with a lower id), whatever
-// moved in or out of the queue, in this transaction or rolled back; on
-// PostgreSQL from the sum the tickets' trigger keeps, which must agree
-// with counting them, also after a reopen folds the rows of connections
-// gone.
+// moved in or out of the queue, in this transaction or rolled back; from
+// the sum the tickets' triggers keep, which must agree with counting them,
+// also after a reopen (on PostgreSQL, folding the rows of connections
+// gone).
 func TestQueueAhead(t *testing.T) {
 	dsn := testDSN(t)
 	db, err := Open(t.Context(), dsn)
@@ -143,6 +145,52 @@ func TestQueueAhead(t *testing.T) {
 	})
 }
 
+// TestQueueCountMigrated: a SQLite store from before migration 0021, with
+// tickets waiting, gets the queue's size counted once and kept after.
+func TestQueueCountMigrated(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	db, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	update(t, db, func(tx *Tx) error {
+		for i, q := range []int64{1, 0, 2, 3} {
+			if _, err := tx.CreateTicket(ctx, Ticket{Chat: fmt.Sprint("c", i), Status: StatusAberto, QueuedAt: time.UnixMilli(q)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	db.Close()
+	raw, err := sql.Open(Driver, ReferenceDSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`DROP TRIGGER tickets_queue_count_insert`, `DROP TRIGGER tickets_queue_count_delete`,
+		`DROP TRIGGER tickets_queue_count_update`, `DELETE FROM queue_counts`, `PRAGMA user_version = 20`} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	raw.Close()
+	if db, err = Open(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	update(t, db, func(tx *Tx) error {
+		_, err := tx.CreateTicket(ctx, Ticket{Chat: "new", Status: StatusAberto, QueuedAt: time.UnixMilli(9)})
+		return err
+	})
+	view(t, db, func(tx *Tx) error {
+		n, err := tx.QueueAhead(ctx, 1<<40, time.UnixMilli(100))
+		if n != 4 {
+			t.Errorf("queue after the migration and one more handoff: %d ahead, want 4", n)
+		}
+		return err
+	})
+}
+
 // TestQueueAheadAtHandoffReadsNoQueue: on PostgreSQL a customer handed
 // off, last in a queue of thousands, finds their place without reading
 // the queue ahead (which cost about 1 ms a handoff at 5,000 waiting).
@@ -156,7 +204,7 @@ func TestQueueAheadAtHandoffReadsNoQueue(t *testing.T) {
 	if err := conn.QueryRowContext(ctx, `SELECT MAX(id) FROM tickets`).Scan(&last); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := conn.ExecContext(ctx, "PREPARE qa AS "+postgresDialect.sql(queueAheadPGSQL)); err != nil {
+	if _, err := conn.ExecContext(ctx, "PREPARE qa AS "+postgresDialect.sql(queueAheadSQL)); err != nil {
 		t.Fatal(err)
 	}
 	args := fmt.Sprintf("(%d, %d, %d)", 4000, 4000, last)
