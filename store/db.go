@@ -499,13 +499,15 @@ func (db *DB) run(wr *writer) {
 		if wr.conn == nil {
 			db.reconnect(wr)
 		}
+		// The batch runs on the connection as it is now: a reconnect
+		// brings a new one, with its own prepared statements.
+		tx.q, tx.pg, tx.lite, tx.seen, tx.prepared = wr.conn, wr.pg, wr.lite, wr.seen, wr.prepared
+		tx.later = tx.later[:0]
 		if wr.conn == nil {
 			db.failBatch(batch, ErrUnavailable)
 		} else if !db.runBatch(tx, batch) && db.d.postgres {
 			db.checkConn(wr)
 		}
-		tx.q, tx.pg, tx.lite, tx.seen, tx.prepared = wr.conn, wr.pg, wr.lite, wr.seen, wr.prepared
-		tx.later = tx.later[:0]
 		clear(batch) // drop references to finished jobs
 	}
 }
@@ -515,8 +517,10 @@ func (db *DB) run(wr *writer) {
 // next batch.
 var ErrUnavailable = errors.New("store unavailable: no connection to the database")
 
-// failBatch answers every job of a batch that could not run.
+// failBatch answers every job of a batch that could not run, a storage
+// fault for readiness and the metrics like any other.
 func (db *DB) failBatch(jobs []*job, err error) {
+	db.faults.note(err)
 	for _, j := range jobs {
 		j.done <- result{err: err}
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -184,5 +185,62 @@ func TestSecret(t *testing.T) {
 	defer db.Close()
 	if b, err := db.Secret(ctx, "log"); err != nil || string(b) != string(a) {
 		t.Errorf("after reopening: %x, %v; want %x", b, err, a)
+	}
+}
+
+// TestWritersReconnectAfterCut: on PostgreSQL, once the server ends the
+// writers' sessions (a restart, pg_terminate_backend, an idle timeout),
+// the batch that meets the cut fails as a storage fault, and the next
+// batch of each writer runs on a new connection.
+func TestWritersReconnectAfterCut(t *testing.T) {
+	if testPG == nil {
+		t.Skip("PostgreSQL's sessions (the PostgreSQL pass runs it)")
+	}
+	db := openTest(t)
+	ctx := t.Context()
+	chats := make([]string, 0, 4*len(db.writers))
+	seen := map[*writer]int{}
+	for i := 0; len(chats) < cap(chats); i++ {
+		c := fmt.Sprint("c", i)
+		if wr := db.writerOf(c); seen[wr] < 4 {
+			seen[wr]++
+			chats = append(chats, c)
+		}
+	}
+	put := func(chat string) error {
+		return db.UpdateChat(ctx, chat, func(tx *Tx) error { return tx.PutCustomer(ctx, Customer{Chat: chat}) })
+	}
+	for _, c := range chats {
+		if err := put(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var cut int
+	err := db.r.QueryRowContext(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`).Scan(&cut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cut < len(db.writers) {
+		t.Fatalf("terminated %d sessions; want at least the %d writers'", cut, len(db.writers))
+	}
+	failed := 0
+	for _, c := range chats {
+		// A writer's first batch after the cut may fail; never a second.
+		if err := put(c); err != nil {
+			if !IsFault(err) {
+				t.Errorf("update of %s after the cut: %v; want a storage fault", c, err)
+			}
+			failed++
+			if err := put(c); err != nil {
+				t.Errorf("update of %s once more: %v; want the writer reconnected", c, err)
+			}
+		}
+	}
+	if failed > len(db.writers) {
+		t.Errorf("%d updates failed after the cut; want at most one per writer (%d)", failed, len(db.writers))
+	}
+	if n, _ := db.WriteFaults(); n != int64(failed) {
+		t.Errorf("WriteFaults: %d; want the %d failed batches", n, failed)
 	}
 }
