@@ -69,6 +69,22 @@ type Lease struct {
 	renewErrs int64     // renewals that failed
 }
 
+// Bounds of a lease's length: renewed every third of it, a shorter one
+// would be lost to a slow query, and a longer one keeps the line silent
+// that long after its owner dies.
+const (
+	MinLeaseTTL = time.Second
+	MaxLeaseTTL = 10 * time.Minute
+)
+
+// CheckLeaseTTL says what is wrong with a lease length given by a person.
+func CheckLeaseTTL(d time.Duration) error {
+	if d < MinLeaseTTL || d > MaxLeaseTTL {
+		return fmt.Errorf("%v: want between %v and %v", d, MinLeaseTTL, MaxLeaseTTL)
+	}
+	return nil
+}
+
 // NewLease returns a lease for cfg.Line; Run it.
 func NewLease(cfg LeaseConfig) *Lease {
 	if cfg.TTL <= 0 {

@@ -148,6 +148,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	if IsPostgres(dsn) {
 		return open(ctx, postgresDialect, nil, dsn, dsn, dsn)
 	}
+	if looksLikeURL(dsn) {
+		// Not echoed: a mistyped address may show its password whole.
+		return nil, errors.New("open store: the address given is neither a postgres://user@host/database URL (in lower case, no spaces) nor a SQLite file's path")
+	}
 	path := dsn
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)

@@ -138,6 +138,48 @@ func TestOpenOddPath(t *testing.T) {
 	}
 }
 
+// TestOpenRefusesMistypedURL: an address that is not a postgres:// URL
+// is refused, not opened as a new SQLite file named after it (with the
+// password in the file's name), and the message hides the password.
+func TestOpenRefusesMistypedURL(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, dsn := range []string{
+		"Postgres://suporte:segredo@127.0.0.1:5432/s4",
+		"postgres:/suporte:segredo@127.0.0.1/s4",
+		" postgres://suporte:segredo@127.0.0.1/s4",
+		"mysql://suporte:segredo@db/s4",
+		"host=127.0.0.1 dbname=s4 password=segredo",
+	} {
+		db, err := Open(t.Context(), dsn)
+		if err == nil {
+			db.Close()
+			t.Errorf("Open(%q): got a store, want an error", dsn)
+			continue
+		}
+		if strings.Contains(err.Error(), "segredo") {
+			t.Errorf("Open(%q): the message shows the password: %v", dsn, err)
+		}
+	}
+	if left, _ := os.ReadDir("."); len(left) != 0 {
+		t.Errorf("files left behind: %v", left)
+	}
+}
+
+// TestRedact: a password is hidden wherever the address carries it.
+func TestRedact(t *testing.T) {
+	for dsn, want := range map[string]string{
+		"postgres://u:segredo@h/db":              "postgres://u:xxxxx@h/db",
+		"postgres://u@h/db?password=segredo&x=1": "postgres://u@h/db?password=xxxxx&x=1",
+		"host=h password=segredo dbname=db":      "host=h password=xxxxx dbname=db",
+		"host=h password = 'se gredo' dbname=db": "host=h password = xxxxx dbname=db",
+		"postgres://u@h/db":                      "postgres://u@h/db",
+	} {
+		if got := redact(dsn); got != want {
+			t.Errorf("redact(%q) = %q, want %q", dsn, got, want)
+		}
+	}
+}
+
 func TestReopen(t *testing.T) {
 	path := testDSN(t)
 	want := Customer{Chat: "c1", Name: "Ana"}

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -135,13 +136,39 @@ func rows(n, cols int) string {
 // placeholder per item.
 const listMark = "(/*list*/)"
 
-// redact hides the password of a PostgreSQL URL, for messages and logs.
+// redact hides the password of a PostgreSQL URL (its user part, or a
+// password parameter), or of a key=value connection string, for messages
+// and logs.
 func redact(dsn string) string {
 	u, err := url.Parse(dsn)
-	if err != nil {
-		return "postgres://(invalid URL)"
+	if err != nil || u.Scheme == "" {
+		return dsnPassword.ReplaceAllString(dsn, "${1}xxxxx")
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
+}
+
+// dsnPassword is a password in a key=value connection string.
+var dsnPassword = regexp.MustCompile(`(?i)(\bpassword\s*=\s*)('[^']*'|\S+)`)
+
+// looksLikeURL reports whether dsn, which IsPostgres does not take, was
+// meant as a database's address rather than a SQLite file's path: a URL
+// of any scheme or case, or a key=value connection string. Opened as a
+// path, it would silently become a new, empty SQLite store.
+func looksLikeURL(dsn string) bool {
+	t := strings.ToLower(strings.TrimSpace(dsn))
+	if strings.Contains(t, "://") || strings.HasPrefix(t, "postgres:") || strings.HasPrefix(t, "postgresql:") {
+		return true
+	}
+	for _, k := range []string{"host=", "dbname=", "user=", "password="} {
+		if strings.HasPrefix(t, k) || strings.Contains(t, " "+k) {
+			return true
+		}
+	}
+	return false
 }
 
 // expand writes out every listMark of query for list's items and returns

@@ -68,6 +68,10 @@ func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		fmt.Fprintf(stderr, "suporte demo: unexpected argument %q\n", fs.Arg(0))
 		return errUsage
 	}
+	if err := bot.CheckLeaseTTL(o.leaseTTL); err != nil {
+		fmt.Fprintf(stderr, "suporte demo: --lease-ttl %v\n", err)
+		return errUsage
+	}
 	if o.sendRate <= 0 || o.sendBurst < 1 {
 		fmt.Fprintln(stderr, "suporte demo: --send-rate must be positive and --send-burst at least 1")
 		return errUsage

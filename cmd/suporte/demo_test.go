@@ -203,6 +203,8 @@ func TestDemoFlags(t *testing.T) {
 		{"extra argument", []string{"now"}, "unexpected argument"},
 		{"unknown flag", []string{"--pair-phone", "1"}, "flag provided but not defined"},
 		{"phone without digits", []string{"--phone", "central"}, "--phone"},
+		{"lease too short", []string{"--lease-ttl", "1ms"}, "--lease-ttl 1ms: want between 1s and 10m0s"},
+		{"lease not positive", []string{"--lease-ttl", "0"}, "--lease-ttl"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -107,6 +107,10 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		fmt.Fprintf(stderr, "suporte run: --log-level %q: want trace, debug, info, warn or error\n", o.logLevel)
 		return errUsage
 	}
+	if err := bot.CheckLeaseTTL(o.leaseTTL); err != nil {
+		fmt.Fprintf(stderr, "suporte run: --lease-ttl %v\n", err)
+		return errUsage
+	}
 	if o.sendRate <= 0 || o.sendBurst < 1 {
 		fmt.Fprintln(stderr, "suporte run: --send-rate must be positive and --send-burst at least 1")
 		return errUsage

@@ -119,6 +119,10 @@ func TestRunFlags(t *testing.T) {
 		{"--trusted-proxy", "10.0.0.0/8,proxy.local"},
 		{"--retention", "99999d"},
 		{"--phone", "central"},
+		{"--lease-ttl", "1ns"},
+		{"--lease-ttl", "0"},
+		{"--lease-ttl", "-5s"},
+		{"--lease-ttl", "24h"},
 		{"--nope"},
 	} {
 		if err := runRun(context.Background(), args, nil, io.Discard, io.Discard); !errors.Is(err, errUsage) {
