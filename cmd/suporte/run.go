@@ -65,6 +65,7 @@ type runOptions struct {
 	stopTimeout         time.Duration
 	leaseTTL            time.Duration
 	trustedProxies      []netip.Prefix
+	secureCookie        bool
 }
 
 // runRun runs the service: the WhatsApp connection, the runtime, and the
@@ -85,6 +86,7 @@ func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	fs.DurationVar(&o.leaseTTL, "lease-ttl", bot.DefaultLeaseTTL, "on a shared PostgreSQL store, how long the line's lease lasts unrenewed: a standby takes over about this long after the owner dies")
 	fs.DurationVar(&o.stopTimeout, "stop-timeout", bot.DefaultStopTimeout, "on SIGTERM/SIGINT, how long to finish the chats in progress and send their replies before exiting")
 	proxies := fs.String("trusted-proxy", os.Getenv("SUPORTE_TRUSTED_PROXY"), "reverse proxies in front of the console, CIDR[,CIDR]: their X-Forwarded-For names the client for the login limits (env SUPORTE_TRUSTED_PROXY)")
+	fs.BoolVar(&o.secureCookie, "secure-cookie", os.Getenv("SUPORTE_SECURE_COOKIE") == "1", "the console is reached over HTTPS (a TLS proxy in front): the browser sends the session cookie over HTTPS only (env SUPORTE_SECURE_COOKIE=1)")
 	retention := fs.String("retention", envOr("SUPORTE_RETENTION", defaultRetention), "purge closed conversations older than this once a day (LGPD), e.g. 180d; off disables (env SUPORTE_RETENTION)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -200,6 +202,7 @@ func serve(ctx context.Context, o runOptions, log zerolog.Logger, stderr io.Writ
 		sendRate:    o.sendRate,
 		sendBurst:   o.sendBurst,
 		proxies:     o.trustedProxies,
+		secure:      o.secureCookie,
 		stopTimeout: o.stopTimeout,
 	})
 	handler := newWebHandler(webDeps{WhatsApp: line.Status, Flows: s.flows.Status, Console: s.console.Handler(),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,9 @@ import (
 	"suporte/bot"
 	"suporte/bot/whatsapp"
 	"suporte/store"
+
+	"github.com/rs/zerolog"
+	"golang.org/x/crypto/bcrypt"
 )
 
 func TestHealthz(t *testing.T) {
@@ -127,6 +131,34 @@ func TestRunFlags(t *testing.T) {
 	} {
 		if err := runRun(context.Background(), args, nil, io.Discard, io.Discard); !errors.Is(err, errUsage) {
 			t.Errorf("%q: %v; want a usage error", args, err)
+		}
+	}
+}
+
+// TestSecureCookie: with --secure-cookie the console's session cookie is
+// marked Secure, without it not (a console on plain HTTP must still log in).
+func TestSecureCookie(t *testing.T) {
+	for _, secure := range []bool{false, true} {
+		ctx := t.Context()
+		s, err := openService(ctx, serviceConfig{data: t.TempDir(), flows: "../../flows.yaml", clock: bot.SystemClock{},
+			log: zerolog.Nop(), line: store.LineName(defaultPhone)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if err := ensureDemoAgents(ctx, s.db, time.Now(), bcrypt.MinCost); err != nil {
+			t.Fatal(err)
+		}
+		s.wire(wiring{transport: instant{}, secure: secure})
+		body := fmt.Sprintf(`{"email":%q,"password":%q}`, demoAgents[0].Email, demoPassword)
+		rec := httptest.NewRecorder()
+		s.console.Handler().ServeHTTP(rec, httptest.NewRequest("POST", "/api/login", strings.NewReader(body)))
+		cookie := rec.Header().Get("Set-Cookie")
+		if rec.Code != 200 || cookie == "" {
+			t.Fatalf("login: %d, cookie %q: %s", rec.Code, cookie, rec.Body)
+		}
+		if got := strings.Contains(cookie, "; Secure"); got != secure {
+			t.Errorf("--secure-cookie %v: cookie %q", secure, cookie)
 		}
 	}
 }

@@ -125,6 +125,7 @@ type wiring struct {
 	health      func() map[string]any // the console's own health line, if any
 	bcryptCost  int                   // 0: the console's default
 	proxies     []netip.Prefix        // trusted reverse proxies (console.Config.TrustedProxies)
+	secure      bool                  // the console is served over HTTPS: Secure session cookies
 }
 
 // wire builds the metrics, the runtime on w's transport and the console.
@@ -178,6 +179,7 @@ func (s *service) wire(w wiring) {
 		Health:         w.health,
 		BcryptCost:     w.bcryptCost,
 		TrustedProxies: w.proxies,
+		Secure:         w.secure,
 	})
 }
 
