@@ -115,7 +115,7 @@ func (s *Server) handleUnlock(w http.ResponseWriter, r *http.Request) {
 		s.respond(w, r, err)
 		return
 	}
-	id, ok := web.Digits(r.PathValue("id"))
+	id, ok := web.ID(r.PathValue("id"))
 	if !ok {
 		writeError(w, http.StatusNotFound, "Encantador não encontrado.")
 		return

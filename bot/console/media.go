@@ -64,15 +64,15 @@ func mediaOut(m store.Media) *mediaJSON {
 // handleMedia serves GET /api/media/{id}: the file, to an agent who may
 // see a ticket it is shown on (the flows' attachments: to every agent).
 func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
+	id, ok := web.ID(r.PathValue("id"))
+	if !ok {
 		writeError(w, http.StatusNotFound, "Arquivo não encontrado.")
 		return
 	}
 	sess := current(r)
 	ctx := r.Context()
 	var m store.Media
-	err = s.cfg.Store.View(ctx, func(tx *store.Tx) error {
+	err := s.cfg.Store.View(ctx, func(tx *store.Tx) error {
 		var err error
 		if m, err = tx.Media(ctx, id); err != nil {
 			return err

@@ -374,8 +374,8 @@ var errorMap = []struct {
 
 // ticketID parses the {id} of the path; a malformed id is an unknown one.
 func ticketID(r *http.Request) (int64, error) {
-	id, ok := web.Digits(r.PathValue("id"))
-	if !ok || id <= 0 {
+	id, ok := web.ID(r.PathValue("id"))
+	if !ok {
 		return 0, fail(http.StatusNotFound, "Chamado não encontrado.")
 	}
 	return id, nil

@@ -17,3 +17,10 @@ func Digits(s string) (int64, bool) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	return n, err == nil
 }
+
+// ID parses a row's id in a path: a positive number written one way only,
+// so that "0100001" does not name ticket 100001 under a second path.
+func ID(s string) (int64, bool) {
+	n, ok := Digits(s)
+	return n, ok && n > 0 && s[0] != '0'
+}

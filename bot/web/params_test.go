@@ -27,3 +27,12 @@ func TestDigits(t *testing.T) {
 		}
 	}
 }
+
+func TestID(t *testing.T) {
+	for in, want := range map[string]int64{"100001": 100001, "1": 1, "0100001": 0, "01": 0, "0": 0, "+1": 0, "": 0, "-1": 0} {
+		got, ok := ID(in)
+		if ok != (want != 0) || got != want && ok {
+			t.Errorf("ID(%q): got %d, %v; want %d", in, got, ok, want)
+		}
+	}
+}
