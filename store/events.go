@@ -130,7 +130,8 @@ var ErrNoListen = errors.New("listen: only a PostgreSQL store is shared")
 // after a pause and first hands fn what was added meanwhile (from the
 // events table), so nothing is missed; fn sees each event once, however
 // the catch-up and the notifications overlap, and must not block.
-// reconnected, if not nil, is told of each new connection after a break.
+// reconnected, if not nil, is told of each new connection after a break
+// (not of the attempts that failed while the server was away).
 func (db *DB) Listen(ctx context.Context, fn func([]Event), reconnected func()) error {
 	if !db.d.postgres {
 		return ErrNoListen
@@ -144,10 +145,17 @@ func (db *DB) Listen(ctx context.Context, fn func([]Event), reconnected func()) 
 	if err != nil {
 		return err
 	}
+	listening := func() {}
 	for first := true; ; first = false {
 		if !first {
 			if reconnected != nil {
-				reconnected()
+				broken := true
+				listening = func() {
+					if broken {
+						broken = false
+						reconnected()
+					}
+				}
 			}
 			t := time.NewTimer(time.Second)
 			select {
@@ -157,7 +165,7 @@ func (db *DB) Listen(ctx context.Context, fn func([]Event), reconnected func()) 
 			case <-t.C:
 			}
 		}
-		err := db.listen(ctx, &d, fn)
+		err := db.listen(ctx, &d, fn, listening)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -208,8 +216,9 @@ func (d *delivered) deliver(evs []Event, fn func([]Event)) {
 	}
 }
 
-// listen holds one LISTEN connection until it breaks or ctx ends.
-func (db *DB) listen(ctx context.Context, d *delivered, fn func([]Event)) error {
+// listen holds one LISTEN connection until it breaks or ctx ends; it
+// calls listening once it listens.
+func (db *DB) listen(ctx context.Context, d *delivered, fn func([]Event), listening func()) error {
 	conn, err := pgx.Connect(ctx, db.path)
 	if err != nil {
 		return err
@@ -218,6 +227,7 @@ func (db *DB) listen(ctx context.Context, d *delivered, fn func([]Event)) error 
 	if _, err := conn.Exec(ctx, "LISTEN "+eventsChannel); err != nil {
 		return err
 	}
+	listening()
 	// Listening now: whatever was added since the last event heard is in
 	// the table. Ids are handed out before commit, so events of other
 	// processes may commit after a higher id was heard: look a little
