@@ -166,6 +166,9 @@ func (r *Runtime) Claim(ctx context.Context, a Agent, id int64) error {
 			}
 			return ErrNotWaiting
 		}
+		if t.ticket.QueuedAt.IsZero() {
+			return ErrNotWaiting // with the bot, or the customer left the queue
+		}
 		if err := t.checkCapacity(a); err != nil {
 			return err
 		}

@@ -348,3 +348,38 @@ func TestWaitEstimate(t *testing.T) {
 		})
 	}
 }
+
+// TestClaimOnlyFromQueue: a ticket nobody holds is claimed only while its
+// customer waits in the queue: not once they went back to the menu or
+// left with "sair", nor while they are still at the bot's menu. Nothing
+// is said to them and nobody gets the ticket.
+func TestClaimOnlyFromQueue(t *testing.T) {
+	d := newDesk(t)
+	left := d.queue("c1")
+	d.say("c1", "menu")
+	gone := d.queue("c3")
+	d.say("c3", "sair")
+	d.say("c2", "12345678") // at the main menu
+	var browsing int64
+	must(t, d.db.View(d.ctx, func(tx *store.Tx) error {
+		c, err := tx.Conversation(d.ctx, "", "c2")
+		browsing = c.Ticket
+		return err
+	}))
+	for chat, id := range map[string]int64{"c1": left, "c3": gone, "c2": browsing} {
+		got := d.since(chat, func() {
+			if err := d.rt.Claim(d.ctx, ana, id); !errors.Is(err, ErrNotWaiting) {
+				t.Errorf("claiming %s's ticket: %v; want ErrNotWaiting", chat, err)
+			}
+		})
+		if len(got) != 0 {
+			t.Errorf("%s was told %q", chat, got)
+		}
+		if tk := d.ticket(id); tk.Agent != "" {
+			t.Errorf("%s's ticket went to agent %q", chat, tk.Agent)
+		}
+	}
+	if _, err := d.rt.ClaimNext(d.ctx, ana); !errors.Is(err, ErrQueueEmpty) {
+		t.Errorf("ClaimNext with nobody waiting: %v; want ErrQueueEmpty", err)
+	}
+}

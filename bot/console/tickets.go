@@ -445,6 +445,9 @@ func (s *Server) ticketDetail(ctx context.Context, sess session, id int64) (tick
 				return err
 			}
 			if !visible(sess, t, mine) {
+				if t.Agent == "" {
+					return fail(http.StatusForbidden, "Este chamado não está na fila nem com um Encantador.")
+				}
 				return fail(http.StatusForbidden, "Este chamado está com outro Encantador.")
 			}
 		}
@@ -557,8 +560,9 @@ type actionResult struct {
 
 // held loads ticket id for an action by the agent of sess: 404 if
 // missing, 403 if another agent holds it and sess is no supervisor, 409 if
-// resolved or, unless claiming, held by nobody. The runtime checks again,
-// in order with the chat's other work.
+// resolved, held by nobody (unless claiming) or, when claiming, held by
+// nobody and not waiting in the queue. The runtime checks again, in order
+// with the chat's other work.
 func (s *Server) held(ctx context.Context, sess session, id int64, claim bool) (store.Ticket, error) {
 	var t store.Ticket
 	err := s.cfg.Store.View(ctx, func(tx *store.Tx) error {
@@ -580,6 +584,9 @@ func (s *Server) held(ctx context.Context, sess session, id int64, claim bool) (
 	}
 	if t.Agent == "" && !claim {
 		return t, fail(http.StatusConflict, "Ninguém está atendendo este chamado: clique em Atender antes.")
+	}
+	if t.Agent == "" && t.QueuedAt.IsZero() {
+		return t, bot.ErrNotWaiting // at the bot's menu, or gone: nobody's to take
 	}
 	return t, nil
 }
