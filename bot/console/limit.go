@@ -17,7 +17,8 @@ import (
 // counts, kept in the store (every console on the database shares them):
 //
 //   - an account tried from one client address: after freeFails failures
-//     in a row, each next attempt waits, 1 s and doubling up to maxWait.
+//     in a row, each next attempt waits, 1 s and doubling up to maxWait
+//     (the attempt after the third failure waits 1 s, as the README says).
 //     Someone guessing Ana's password from one place gets a handful of
 //     tries an hour; Ana, from her own address, is not slowed at all.
 //   - an address, whatever the accounts: addrMax failures an hour, then
@@ -84,8 +85,8 @@ func (l loginLimiter) failed(ctx context.Context, account, addr string) error {
 		}
 		_, err = tx.AddLoginFailure(ctx, account, addr, now, store.LoginRun{QuietBefore: now.Add(-forgetAfter)},
 			func(mine store.LoginLimit) time.Time {
-				if n := mine.Fails - freeFails; n > 0 {
-					return now.Add(min(firstWait<<min(n-1, 20), maxWait))
+				if n := mine.Fails - freeFails; n >= 0 {
+					return now.Add(min(firstWait<<min(n, 20), maxWait))
 				}
 				return time.Time{}
 			})

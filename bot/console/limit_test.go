@@ -50,19 +50,20 @@ func TestLoginBackoff(t *testing.T) {
 			t.Fatalf("failure %d: got %d; want 401", i+1, code)
 		}
 	}
-	// Each further failure makes the next attempt wait: 1 s, 2 s, 4 s...
+	// Then each attempt waits, 1 s after the last free failure and
+	// doubling with each failure after it: 1 s, 2 s, 4 s...
 	for n, want := range []int{1, 2, 4, 8, 16} {
-		if code, _ := loginAt(t, h, attacker, "ana@contaazul.com", "errada-errada"); code != 401 {
-			t.Fatalf("failure %d: got %d; want 401", freeFails+n+1, code)
-		}
 		code, ra := loginAt(t, h, attacker, "ana@contaazul.com", "errada-errada")
 		if code != 429 || ra != fmt.Sprint(want) {
-			t.Fatalf("right after failure %d: got %d Retry-After %q; want 429 and %d", freeFails+n+1, code, ra, want)
+			t.Fatalf("right after failure %d: got %d Retry-After %q; want 429 and %d", freeFails+n, code, ra, want)
 		}
 		if code, _ := loginAt(t, h, owner, "ana@contaazul.com", password); code != 200 {
 			t.Fatalf("the owner, from their address, meanwhile: got %d; want 200", code)
 		}
 		b.clock.Advance(time.Duration(want) * time.Second)
+		if code, _ := loginAt(t, h, attacker, "ana@contaazul.com", "errada-errada"); code != 401 {
+			t.Fatalf("failure %d, after the wait: got %d; want 401", freeFails+n+1, code)
+		}
 	}
 	// The wait stops growing at maxWait.
 	for range 20 {
@@ -160,7 +161,7 @@ func TestLoginFailuresRace(t *testing.T) {
 				}
 			}
 			wg.Wait()
-			for account, want := range map[string]time.Duration{"ana@contaazul.com": 128 * time.Second, "bia@contaazul.com": 32 * time.Second} {
+			for account, want := range map[string]time.Duration{"ana@contaazul.com": 256 * time.Second, "bia@contaazul.com": 64 * time.Second} {
 				for r, l := range replicas {
 					if got, err := l.wait(ctx, account, "203.0.113.66"); err != nil || got != want {
 						t.Errorf("%s's wait on replica %d after %d failures: got %v, %v; want %v", account, r+1, tries[account], got, err, want)
