@@ -96,6 +96,32 @@ func (tx *Tx) AddLoginFailure(ctx context.Context, account, addr string, now tim
 	return l, nil
 }
 
+// returnLoginAttemptSQL takes one attempt back from a key, locking its row
+// as addLoginFailureSQL does.
+const returnLoginAttemptSQL = `UPDATE login_limits SET fails = fails - 1
+WHERE account = ? AND addr = ? AND fails > 0
+RETURNING ` + loginLimitCols
+
+// ReturnLoginAttempt takes back one attempt counted on the key by
+// AddLoginFailure (it turned out not to be a failure) and sets its next
+// allowed attempt to wait(the key as counted now). A key with no count is
+// left as it is.
+func (tx *Tx) ReturnLoginAttempt(ctx context.Context, account, addr string, wait func(LoginLimit) time.Time) error {
+	l, err := scanLoginLimit(tx.queryRow(ctx, returnLoginAttemptSQL, account, addr))
+	if errors.Is(notFound(err), ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("return login attempt: %w", err)
+	}
+	if next := wait(l); !next.Equal(l.NextAt) {
+		if _, err := tx.exec(ctx, setLoginWaitSQL, millis(next), account, addr); err != nil {
+			return fmt.Errorf("set login wait: %w", err)
+		}
+	}
+	return nil
+}
+
 const (
 	deleteLoginLimitSQL   = `DELETE FROM login_limits WHERE account = ? AND addr = ?`
 	clearAccountLimitsSQL = `DELETE FROM login_limits WHERE account = ?`

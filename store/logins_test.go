@@ -180,3 +180,55 @@ func TestLoginFailuresRace(t *testing.T) {
 		t.Errorf("after %d failures at once: got %d, next at %v; want %d, %v", n, l.Fails, l.NextAt, n, now.Add(n*time.Second))
 	}
 }
+
+// TestReturnLoginAttempt: an attempt counted before its password was
+// checked is taken back when the password was right, and the key's wait
+// becomes what the caller makes of the count left; a key with no count
+// stays as it is.
+func TestReturnLoginAttempt(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 24, 13, 0, 0, 0, time.UTC)
+	wait := func(l LoginLimit) time.Time {
+		if l.Fails >= 2 {
+			return now.Add(time.Hour)
+		}
+		return time.Time{}
+	}
+	for range 2 {
+		update(t, db, func(tx *Tx) error {
+			_, err := tx.AddLoginFailure(ctx, "", "203.0.113.66", now, LoginRun{}, wait)
+			return err
+		})
+	}
+	read := func() LoginLimit {
+		var l LoginLimit
+		view(t, db, func(tx *Tx) error {
+			var err error
+			l, err = tx.LoginLimit(ctx, "", "203.0.113.66")
+			return err
+		})
+		return l
+	}
+	if l := read(); l.Fails != 2 || !l.NextAt.Equal(now.Add(time.Hour)) {
+		t.Fatalf("after two attempts: %+v; want 2 and a wait", l)
+	}
+	update(t, db, func(tx *Tx) error { return tx.ReturnLoginAttempt(ctx, "", "203.0.113.66", wait) })
+	if l := read(); l.Fails != 1 || !l.NextAt.IsZero() {
+		t.Errorf("after one given back: %+v; want 1 and no wait", l)
+	}
+	for range 2 {
+		update(t, db, func(tx *Tx) error { return tx.ReturnLoginAttempt(ctx, "", "203.0.113.66", wait) })
+	}
+	if l := read(); l.Fails != 0 {
+		t.Errorf("after more given back than counted: %+v; want 0", l)
+	}
+	update(t, db, func(tx *Tx) error { return tx.ReturnLoginAttempt(ctx, "x@contaazul.com", "192.0.2.1", wait) })
+	view(t, db, func(tx *Tx) error {
+		l, err := tx.LoginLimit(ctx, "x@contaazul.com", "192.0.2.1")
+		if l.Fails != 0 || !l.UpdatedAt.IsZero() {
+			t.Errorf("a key never counted: %+v; want none", l)
+		}
+		return err
+	})
+}

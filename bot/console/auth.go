@@ -208,7 +208,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	ip := clientAddr(r, s.cfg.TrustedProxies)
 	ctx := r.Context()
-	wait, err := s.login.wait(ctx, email, ip)
+	wait, err := s.login.reserve(ctx, email, ip)
 	if err != nil {
 		s.respond(w, r, err)
 		return
@@ -239,10 +239,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	match := bcrypt.CompareHashAndPassword(hash, []byte(req.Password)) == nil
 	if err != nil || !match || a.Disabled {
-		if err := s.login.failed(ctx, email, ip); err != nil {
-			s.respond(w, r, err)
-			return
-		}
+		// The attempt was counted as a failure when reserved.
 		s.log.Info().Str("ip", ip).Msg("login failed")
 		writeError(w, http.StatusUnauthorized, "E-mail ou senha incorretos.")
 		return

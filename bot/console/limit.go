@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net"
@@ -14,7 +15,9 @@ import (
 )
 
 // Failed logins slow whoever makes them without locking anyone out. Two
-// counts, kept in the store (every console on the database shares them):
+// counts, kept in the store (every console on the database shares them),
+// of attempts: each is counted before its password is checked and given
+// back if it was right:
 //
 //   - an account tried from one client address: after freeFails failures
 //     in a row, each next attempt waits, 1 s and doubling up to maxWait
@@ -65,38 +68,82 @@ func (l loginLimiter) wait(ctx context.Context, account, addr string) (time.Dura
 	return max(next.Sub(l.now()), 0), nil
 }
 
-// failed counts a failure of account from addr. Each count is one
-// statement on a locked row, so failures arriving at once on several
-// console processes all count. The address's row is counted first: every
-// failure from addr then waits on that one row before it takes its
-// account's, so two processes never hold them in opposite orders.
-func (l loginLimiter) failed(ctx context.Context, account, addr string) error {
+// errMustWait ends a reservation's transaction without counting: the key
+// waits.
+var errMustWait = errors.New("login must wait")
+
+// reserve counts an attempt of account from addr as a failure before its
+// password is checked, or, when it must wait, counts nothing and says how
+// long. Counting first is what keeps attempts made at once from all being
+// checked: each takes its place in the count, so no more passwords are
+// checked than the rules allow, on one console process or several. A
+// right password gives its attempt back (succeeded).
+//
+// Most refused attempts are told by a read; the write checks again, on
+// the rows it locks. Each count is one statement on a locked row, so
+// attempts arriving at once on several console processes all count. The
+// address's row is counted first: every attempt from addr then waits on
+// that one row before it takes its account's, so two processes never hold
+// them in opposite orders.
+func (l loginLimiter) reserve(ctx context.Context, account, addr string) (time.Duration, error) {
+	if wait, err := l.wait(ctx, account, addr); err != nil || wait > 0 {
+		return wait, err
+	}
 	now := l.now()
-	return l.db.Update(ctx, func(tx *store.Tx) error {
+	var until time.Time
+	err := l.db.Update(ctx, func(tx *store.Tx) error {
+		until = time.Time{}
 		_, err := tx.AddLoginFailure(ctx, "", addr, now, store.LoginRun{StartedBefore: now.Add(-addrWindow)},
 			func(all store.LoginLimit) time.Time {
-				if all.Fails >= addrMax {
-					return all.Since.Add(addrWindow)
-				}
-				return all.NextAt
+				until = all.NextAt // as it was before this attempt
+				return addrNext(all)
 			})
 		if err != nil {
 			return err
 		}
+		if until.After(now) {
+			return errMustWait
+		}
 		_, err = tx.AddLoginFailure(ctx, account, addr, now, store.LoginRun{QuietBefore: now.Add(-forgetAfter)},
 			func(mine store.LoginLimit) time.Time {
+				until = mine.NextAt
 				if n := mine.Fails - freeFails; n >= 0 {
 					return now.Add(min(firstWait<<min(n, 20), maxWait))
 				}
 				return time.Time{}
 			})
-		return err
+		if err != nil {
+			return err
+		}
+		if until.After(now) {
+			return errMustWait
+		}
+		return nil
 	})
+	if errors.Is(err, errMustWait) {
+		return until.Sub(now), nil
+	}
+	return 0, err
 }
 
-// succeeded forgets account's failures from addr.
+// addrNext is when an address counted all may try again: at the end of
+// its window once it reached addrMax.
+func addrNext(all store.LoginLimit) time.Time {
+	if all.Fails >= addrMax {
+		return all.Since.Add(addrWindow)
+	}
+	return time.Time{}
+}
+
+// succeeded forgets account's failures from addr and gives the address
+// back the attempt reserve counted.
 func (l loginLimiter) succeeded(ctx context.Context, account, addr string) error {
-	return l.db.Update(ctx, func(tx *store.Tx) error { return tx.DeleteLoginLimit(ctx, account, addr) })
+	return l.db.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.ReturnLoginAttempt(ctx, "", addr, addrNext); err != nil {
+			return err
+		}
+		return tx.DeleteLoginLimit(ctx, account, addr)
+	})
 }
 
 // purge forgets counts that ended long ago.
