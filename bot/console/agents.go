@@ -57,7 +57,8 @@ type agentListJSON struct {
 }
 
 // handleAgents lists agents: for supervisors every account with presence
-// and load; for agents the enabled ones, to pick whom to transfer to.
+// and load; for agents the enabled ones who serve customers, to pick whom
+// to transfer to (content editors take no tickets).
 func (s *Server) handleAgents(w http.ResponseWriter, r *http.Request) {
 	sess := current(r)
 	sup := isSupervisor(sess.agent)
@@ -79,7 +80,7 @@ func (s *Server) handleAgents(w http.ResponseWriter, r *http.Request) {
 	online := s.onlineSet()
 	out := make([]agentListJSON, 0, len(as))
 	for _, a := range as {
-		if a.Disabled && !sup {
+		if !sup && (a.Disabled || !servesCustomers(a)) {
 			continue
 		}
 		j := agentListJSON{agentJSON: agentOut(a), Disabled: a.Disabled, Self: a.ID == sess.agent.ID}

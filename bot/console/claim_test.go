@@ -44,3 +44,52 @@ func TestClaimOnlyWaiting(t *testing.T) {
 		})
 	}
 }
+
+// TestEditorsServeNoTickets: content editors own the flows, not the
+// tickets: the queue, the conversations, their search and files answer
+// them 403, nobody transfers a chat to one, and agents picking whom to
+// transfer to are not offered them.
+func TestEditorsServeNoTickets(t *testing.T) {
+	e := newEnv(t)
+	e.agent("ana@contaazul.com", "Ana", store.RoleAgent, 5)
+	editor := e.agent("edu@contaazul.com", "Edu", store.RoleEditor, 5)
+	ana, edu := e.login("ana@contaazul.com"), e.login("edu@contaazul.com")
+	id := e.customer("c1")
+	e.say("c2", "12345678", "nota fiscal")
+	for _, r := range []req{
+		{method: "GET", path: "/api/queue"},
+		{method: "POST", path: "/api/queue/claim-next"},
+		{method: "GET", path: "/api/tickets"},
+		{method: "GET", path: "/api/tickets?status=resolvido"},
+		{method: "GET", path: "/api/search?q=12345678"},
+		{method: "GET", path: fmt.Sprint("/api/tickets/", id)},
+		{method: "POST", path: idPath(id, "claim")},
+		{method: "POST", path: idPath(id, "messages"), body: map[string]string{"text": "oi"}},
+		{method: "GET", path: "/api/media/1"},
+	} {
+		r.token = edu
+		res := e.call(r)
+		if res.code != 403 || !strings.Contains(res.errMsg(t), "Editores") {
+			t.Errorf("the editor: %s %s: got %d %s; want 403", r.method, r.path, res.code, res.body)
+		}
+	}
+	if tk := e.ticket(id); tk.Agent != "" {
+		t.Fatalf("the editor took the ticket: agent %q", tk.Agent)
+	}
+
+	e.must(200, req{method: "POST", path: idPath(id, "claim"), token: ana})
+	res := e.post(ana, idPath(id, "transfer"), map[string]string{"agent": "edu@contaazul.com"})
+	if res.code != 409 || !strings.Contains(res.errMsg(t), "editor") {
+		t.Errorf("transfer to the editor: got %d %s; want 409", res.code, res.body)
+	}
+	if tk := e.ticket(id); tk.Agent == "" || tk.Agent == fmt.Sprint(editor.ID) {
+		t.Errorf("after the transfer refused: agent %q; want Ana still", tk.Agent)
+	}
+	var list []struct{ Name, Role string }
+	e.must(200, req{method: "GET", path: "/api/agents", token: ana}).json(t, &list)
+	for _, a := range list {
+		if a.Role == store.RoleEditor {
+			t.Errorf("an agent is offered the editor %s to transfer to", a.Name)
+		}
+	}
+}

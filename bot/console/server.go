@@ -177,25 +177,26 @@ func (s *Server) routes() {
 		})
 	}
 	auth := s.authed
+	desk := func(h http.HandlerFunc) http.HandlerFunc { return auth(s.serving(h)) }
 
 	api("/healthz", methods{"GET": s.healthz})
 	api("/api/login", methods{"POST": s.handleLogin})
 	api("/api/logout", methods{"POST": auth(s.handleLogout)})
 	api("/api/me", methods{"GET": auth(s.handleMe)})
 	api("/api/meta", methods{"GET": auth(s.handleMeta)})
-	api("/api/queue", methods{"GET": auth(s.handleQueue)})
-	api("/api/queue/claim-next", methods{"POST": auth(s.handleClaimNext)})
-	api("/api/tickets", methods{"GET": auth(s.handleTickets)})
-	api("/api/search", methods{"GET": auth(s.handleSearch)})
-	api("/api/tickets/{id}", methods{"GET": auth(s.handleTicket)})
-	api("/api/tickets/{id}/claim", methods{"POST": auth(s.handleClaim)})
-	api("/api/tickets/{id}/messages", methods{"POST": auth(s.handleMessage)})
-	api("/api/tickets/{id}/status", methods{"POST": auth(s.handleStatus)})
-	api("/api/tickets/{id}/undo-resolve", methods{"POST": auth(s.handleUndoResolve)})
-	api("/api/tickets/{id}/release", methods{"POST": auth(s.handleRelease)})
-	api("/api/tickets/{id}/transfer", methods{"POST": auth(s.handleTransfer)})
-	api("/api/tickets/{id}/escalate", methods{"POST": auth(s.handleEscalate)})
-	api("/api/media/{id}", methods{"GET": auth(s.handleMedia)})
+	api("/api/queue", methods{"GET": desk(s.handleQueue)})
+	api("/api/queue/claim-next", methods{"POST": desk(s.handleClaimNext)})
+	api("/api/tickets", methods{"GET": desk(s.handleTickets)})
+	api("/api/search", methods{"GET": desk(s.handleSearch)})
+	api("/api/tickets/{id}", methods{"GET": desk(s.handleTicket)})
+	api("/api/tickets/{id}/claim", methods{"POST": desk(s.handleClaim)})
+	api("/api/tickets/{id}/messages", methods{"POST": desk(s.handleMessage)})
+	api("/api/tickets/{id}/status", methods{"POST": desk(s.handleStatus)})
+	api("/api/tickets/{id}/undo-resolve", methods{"POST": desk(s.handleUndoResolve)})
+	api("/api/tickets/{id}/release", methods{"POST": desk(s.handleRelease)})
+	api("/api/tickets/{id}/transfer", methods{"POST": desk(s.handleTransfer)})
+	api("/api/tickets/{id}/escalate", methods{"POST": desk(s.handleEscalate)})
+	api("/api/media/{id}", methods{"GET": desk(s.handleMedia)})
 	api("/api/agents", methods{"GET": auth(s.handleAgents)})
 	api("/api/agents/{id}/unlock", methods{"POST": auth(s.handleUnlock)})
 	api("/api/quick-replies", methods{"GET": auth(s.handleQuickReplies)})
@@ -216,6 +217,23 @@ func (s *Server) routes() {
 	})
 	s.mux.Handle("/", web.App(staticFiles, "static", "/"))
 }
+
+// serving lets through the people who serve customers: agents and
+// supervisors. Content editors own the flows, not the tickets: the queue,
+// the conversations, their search and files are refused to them.
+func (s *Server) serving(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !servesCustomers(current(r).agent) {
+			writeError(w, http.StatusForbidden, "Editores de conteúdo não atendem chamados: use a aba Fluxos.")
+			return
+		}
+		next(w, r)
+	}
+}
+
+// servesCustomers tells whether a takes part in the service: every role
+// but the content editor's.
+func servesCustomers(a store.Agent) bool { return a.Role != store.RoleEditor }
 
 // secure adds the security headers every response carries and the
 // server's clock to API answers (the demo's clock may not be the

@@ -721,6 +721,9 @@ func (s *Server) handleTransfer(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return actionResult{}, err
 		}
+		if !servesCustomers(to) {
+			return actionResult{}, fail(http.StatusConflict, to.Name+" é editor de conteúdo e não atende chamados: escolha um Encantador.")
+		}
 		if botAgent(to).ID == t.Agent {
 			return actionResult{}, fail(http.StatusConflict, "O chamado já está com "+to.Name+".")
 		}

@@ -318,18 +318,24 @@ function saveRead() {
   localStorage.setItem(`suporte.read.${state.me.agent.id}`, JSON.stringify(state.lastRead));
 }
 
+// serves tells whether the one logged in serves customers: content
+// editors own the flows, not the queue or the conversations.
+const serves = () => state.me && state.me.agent.role !== 'editor';
+
 async function refreshAll() {
+  if (!serves()) { await loadView(); return; }
   await Promise.all([loadQueue(), loadMine(), loadAgents(), state.openId ? loadOpen() : null, loadView()]);
 }
 
 // ---------------------------------------------------------------- routing
 
 function route() {
-  const [, view = 'atendimento', id] = location.hash.split('/');
+  const home = serves() || !views.fluxos ? 'atendimento' : 'fluxos';
+  const [, view = home, id] = location.hash.split('/');
   const sup = state.me && state.me.agent.supervisor;
   const extra = state.me && views[view] && views[view].allowed(state.me.agent);
-  const allowed = { todas: sup || (state.me && state.me.agent.role === 'agent'), painel: sup };
-  state.view = allowed[view] || extra ? view : 'atendimento';
+  const allowed = { atendimento: serves(), todas: sup || (state.me && state.me.agent.role === 'agent'), painel: sup };
+  state.view = allowed[view] || extra ? view : home;
   $$('.view').forEach((v) => { v.hidden = v.dataset.view !== state.view; });
   $$('.tab').forEach((t) => {
     if (t.dataset.view === state.view) {
@@ -356,6 +362,7 @@ function loadView() {
 // ---------------------------------------------------------------- queue
 
 async function loadQueue() {
+  if (!serves()) return;
   try {
     state.queue = await api('GET', '/api/queue');
   } catch (e) { failed(e); return; }
@@ -456,6 +463,7 @@ $('#claim-next').addEventListener('click', async () => {
 const atCapacity = () => state.me && state.mine.length >= state.me.agent.max_chats;
 
 async function loadMine() {
+  if (!serves()) return;
   try {
     state.mine = await api('GET', '/api/tickets?mine=1');
   } catch (e) { failed(e); return; }
@@ -1142,7 +1150,7 @@ $('#transfer-search').addEventListener('input', renderTransferList);
 function renderTransferList() {
   const f = $('#transfer-search').value.toLowerCase();
   const t = state.open;
-  const options = state.agents.filter((a) => a.id !== (t && t.agent) && !a.disabled && (!f || a.name.toLowerCase().includes(f)))
+  const options = state.agents.filter((a) => a.id !== (t && t.agent) && !a.disabled && a.role !== 'editor' && (!f || a.name.toLowerCase().includes(f)))
     .sort((a, b) => (a.self - b.self) || (b.online - a.online));
   const list = $('#transfer-list');
   if (!options.length) {
