@@ -37,6 +37,9 @@ var (
 	// nothing else is done to it until then but undoing that.
 	ErrResolving    = errors.New("ticket is being resolved")
 	ErrNotResolving = errors.New("ticket is not being resolved")
+	// ErrEscalated: the ticket was sent to the product team already; its
+	// promise to the customer stands.
+	ErrEscalated = errors.New("ticket is escalated already")
 )
 
 // maxAgentText bounds one agent message; WhatsApp itself caps near 65k.
@@ -350,7 +353,8 @@ func (r *Runtime) Transfer(ctx context.Context, a Agent, id int64, to Agent) err
 
 // Escalate sends the case to the product team: the customer is told the
 // return date (queue.return_days business days), the chat ends and the
-// ticket stays Aberto with its agent, to be followed up.
+// ticket stays Aberto with its agent, to be followed up. A ticket is
+// escalated once: again is ErrEscalated, and changes nothing.
 func (r *Runtime) Escalate(ctx context.Context, a Agent, id int64) (time.Time, error) {
 	var due time.Time
 	err := r.agentTurn(ctx, a, id, true, func(t *turn) error {
@@ -359,6 +363,9 @@ func (r *Runtime) Escalate(ctx context.Context, a Agent, id int64) (time.Time, e
 		}
 		if err := t.notResolving(); err != nil {
 			return err
+		}
+		if !t.ticket.EscalatedAt.IsZero() {
+			return ErrEscalated
 		}
 		cal := t.flow.Calendar
 		days := t.flow.File.Queue.ReturnDays

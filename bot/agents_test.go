@@ -274,6 +274,18 @@ func TestEscalateTellsReturnDate(t *testing.T) {
 	if tk.Status != store.StatusAberto || tk.EscalationDue.IsZero() || tk.Agent != ana.ID {
 		t.Errorf("escalated ticket %+v", tk)
 	}
+	// Once: a second escalation is refused and changes nothing.
+	d.clock.Advance(24 * time.Hour)
+	if got := d.since("c1", func() {
+		if _, err := d.rt.Escalate(d.ctx, ana, id); !errors.Is(err, ErrEscalated) {
+			t.Errorf("escalating again: %v; want ErrEscalated", err)
+		}
+	}); len(got) != 0 {
+		t.Errorf("escalating again told the customer %q", got)
+	}
+	if again := d.ticket(id); !again.EscalatedAt.Equal(tk.EscalatedAt) || !again.EscalationDue.Equal(want) {
+		t.Errorf("after escalating again: escalated %v due %v; want both unchanged", again.EscalatedAt, again.EscalationDue)
+	}
 	// The chat ended; the next message starts a new conversation with the bot.
 	if got := d.say("c1", "oi"); len(got) == 0 || !strings.Contains(got[0], "Que bom te ver de novo") {
 		t.Errorf("after escalation got %q; want a new conversation", got)

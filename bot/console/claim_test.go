@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"suporte/store"
 )
@@ -91,5 +92,33 @@ func TestEditorsServeNoTickets(t *testing.T) {
 		if a.Role == store.RoleEditor {
 			t.Errorf("an agent is offered the editor %s to transfer to", a.Name)
 		}
+	}
+}
+
+// TestEscalateOnce: a ticket goes to the product team once. Escalating it
+// again answers 409 with the day it went, tells the customer nothing and
+// keeps the promised date the reports measure.
+func TestEscalateOnce(t *testing.T) {
+	e := newEnv(t)
+	e.agent("ana@contaazul.com", "Ana", store.RoleAgent, 5)
+	ana := e.login("ana@contaazul.com")
+	id := e.customer("c1")
+	e.must(200, req{method: "POST", path: idPath(id, "claim"), token: ana})
+	e.must(200, req{method: "POST", path: idPath(id, "escalate"), token: ana})
+	e.drain()
+	first := e.ticket(id)
+	before := len(e.tr.texts("c1"))
+	e.clock.Advance(26 * time.Hour) // the next day: a new promise would be a day later
+	ana = e.login("ana@contaazul.com")
+	res := e.post(ana, idPath(id, "escalate"), nil)
+	if res.code != 409 || res.errMsg(t) != "Este chamado já foi encaminhado ao time de produto em 24/11." {
+		t.Errorf("escalating again: got %d %s; want 409 with the day it went", res.code, res.body)
+	}
+	e.drain()
+	if got := e.tr.texts("c1")[before:]; len(got) != 0 {
+		t.Errorf("the customer was told again %q", got)
+	}
+	if tk := e.ticket(id); !tk.EscalatedAt.Equal(first.EscalatedAt) || !tk.EscalationDue.Equal(first.EscalationDue) {
+		t.Errorf("escalated %v due %v; want %v and %v unchanged", tk.EscalatedAt, tk.EscalationDue, first.EscalatedAt, first.EscalationDue)
 	}
 }

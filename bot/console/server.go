@@ -388,6 +388,7 @@ var errorMap = []struct {
 	{bot.ErrEmptyText, http.StatusBadRequest, "Escreva a mensagem antes de enviar."},
 	{bot.ErrResolving, http.StatusConflict, "Este chamado está sendo resolvido: desfaça antes de continuar."},
 	{bot.ErrNotResolving, http.StatusConflict, "Este chamado não está sendo resolvido: não há o que desfazer."},
+	{bot.ErrEscalated, http.StatusConflict, "Este chamado já foi encaminhado ao time de produto."},
 }
 
 // ticketID parses the {id} of the path; a malformed id is an unknown one.

@@ -761,6 +761,28 @@ func (s *Server) findAgent(ctx context.Context, ref string) (store.Agent, error)
 func (s *Server) handleEscalate(w http.ResponseWriter, r *http.Request) {
 	s.action("escalate", false, nil, func(ctx context.Context, sess session, t store.Ticket, _ any) (actionResult, error) {
 		due, err := s.cfg.Runtime.Escalate(ctx, sess.bot(), t.ID)
+		if errors.Is(err, bot.ErrEscalated) {
+			return actionResult{}, s.escalatedAlready(ctx, t.ID)
+		}
 		return actionResult{Due: jsonTime(due)}, err
 	})(w, r)
+}
+
+// escalatedAlready answers a second escalation of ticket id with the day
+// of the first.
+func (s *Server) escalatedAlready(ctx context.Context, id int64) error {
+	var t store.Ticket
+	err := s.cfg.Store.View(ctx, func(tx *store.Tx) error {
+		var err error
+		t, err = tx.Ticket(ctx, id)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	at := t.EscalatedAt
+	if s.cfg.Flow != nil && s.cfg.Flow().Calendar.Location != nil {
+		at = at.In(s.cfg.Flow().Calendar.Location)
+	}
+	return fail(http.StatusConflict, "Este chamado já foi encaminhado ao time de produto em "+at.Format("02/01")+".")
 }
