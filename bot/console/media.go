@@ -1,6 +1,7 @@
 package console
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 	"mime"
 	"net/http"
 	"os"
+	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -226,14 +229,21 @@ func (s *Server) keepUpload(ctx context.Context, fl *flows.Flow, part io.Reader,
 		files.Discard(tmp)
 		return nil, tooBigOr(err, fl, limit, "O envio do arquivo foi interrompido. Tente de novo.")
 	}
-	head := make([]byte, 512)
+	head := make([]byte, markupHead)
 	h, _ := tmp.ReadAt(head, 0)
-	ct := flows.Sniff(head[:h])
+	head = head[:h]
+	ct := flows.Sniff(head)
 	kind := flows.KindOf(ct)
+	name := ""
+	if p, ok := part.(interface{ FileName() string }); ok {
+		name = p.FileName()
+	}
 	var problem error
 	switch {
 	case n == 0:
 		problem = fail(http.StatusBadRequest, "O arquivo está vazio.")
+	case markup(name, head):
+		problem = fail(http.StatusUnsupportedMediaType, "Tipo de arquivo não suportado: páginas da web, SVG e scripts não vão para clientes. Envie imagem, áudio, vídeo, PDF, documento do Office ou texto.")
 	case n > limit || n > fl.MaxFor(kind):
 		problem = fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("Arquivo grande demais: para %s o máximo é %s.", kindPT[kind], flows.FormatSize(fl.MaxFor(kind))))
 	case !flows.Sendable(ct):
@@ -245,16 +255,49 @@ func (s *Server) keepUpload(ctx context.Context, fl *flows.Flow, part io.Reader,
 		files.Discard(tmp)
 		return nil, problem
 	}
-	name := ""
-	if p, ok := part.(interface{ FileName() string }); ok {
-		name = p.FileName()
-	}
 	sum, size, err := files.Commit(ctx, tmp)
 	if err != nil {
 		return nil, err
 	}
 	return &bot.Upload{Kind: kind, Name: flows.CleanName(name, "arquivo"+flows.Extension(ct)), Type: ct, Bytes: size,
 		SHA256: sum, Voice: flows.BaseType(ct) == "audio/ogg"}, nil
+}
+
+// markupHead is how much of a file markup reads: its start, where a page
+// or an SVG says what it is.
+const markupHead = 4096
+
+// markupExts are the names of files a browser or a phone opens as a page
+// or runs: what a customer would get as one, whatever it holds.
+var markupExts = []string{".htm", ".html", ".xhtml", ".xht", ".shtml", ".mht", ".mhtml", ".svg", ".svgz",
+	".xml", ".xsl", ".xslt", ".js", ".mjs", ".hta"}
+
+// markupTags mark the markup a browser would run, in a file it may sniff
+// as text (http.DetectContentType calls an SVG text/plain).
+var markupTags = []string{"<svg", "<html", "<!doctype", "<?xml", "<script", "<body", "<iframe", "<object", "<embed", "xmlns"}
+
+// markup reports whether a file named name that starts with head is a web
+// page, an SVG, XML or a script, by its name or by its bytes: the
+// declared type is never believed, and a sniffed text/plain may be one.
+func markup(name string, head []byte) bool {
+	if slices.Contains(markupExts, strings.ToLower(path.Ext(strings.TrimSpace(name)))) {
+		return true
+	}
+	switch flows.BaseType(flows.Sniff(head)) {
+	case "text/html", "text/xml", "application/xml", "image/svg+xml":
+		return true
+	case "text/plain":
+	default:
+		return false
+	}
+	// Text that opens with a tag (after a byte-order mark and blanks) and
+	// holds one a browser acts on.
+	t := bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n\f")
+	if len(t) == 0 || t[0] != '<' {
+		return false
+	}
+	t = bytes.ToLower(t)
+	return slices.ContainsFunc(markupTags, func(tag string) bool { return bytes.Contains(t, []byte(tag)) })
 }
 
 var kindPT = map[string]string{

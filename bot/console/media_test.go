@@ -320,3 +320,72 @@ func TestMediaAcrossProcesses(t *testing.T) {
 		t.Errorf("the file the owner sent: %d bytes, %v; want the %d uploaded", len(got), err, len(pdf))
 	}
 }
+
+// TestUploadRefusesMarkup: a web page, an SVG, XML or a script never
+// reaches a customer, whatever type the upload declares: not by its name
+// (x.svg holding text) nor by its bytes (an SVG named .txt, which
+// http.DetectContentType calls text/plain). Plain text that happens to
+// open with a "<" still goes.
+func TestUploadRefusesMarkup(t *testing.T) {
+	e := newEnv(t)
+	e.agent("ana@x.com", "Ana", "agent", 5)
+	ana := e.login("ana@x.com")
+	tk := e.queue(t, "5547999990001")
+	e.must(200, req{method: "POST", path: fmt.Sprint("/api/tickets/", tk.ID, "/claim"), token: ana})
+	sentFiles := func() int {
+		e.tr.mu.Lock()
+		defer e.tr.mu.Unlock()
+		return len(e.tr.files["5547999990001"])
+	}
+	svg := []byte(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`)
+	for _, tc := range []struct {
+		name, declared string
+		data           []byte
+		code           int
+	}{
+		{"x.svg", "image/png", svg, 415},
+		{"page.html", "text/html", []byte("<p>oi</p><script>alert(1)</script>"), 415},
+		{"PAGE.HTM", "text/plain", []byte("apenas texto"), 415},
+		{"arquivo.mht", "application/octet-stream", []byte("MIME-Version: 1.0\r\n"), 415},
+		{"app.js", "text/plain", []byte("alert(1)"), 415},
+		{"desenho.txt", "text/plain", append([]byte("\xef\xbb\xbf\n  <!-- a drawing -->\n"), svg...), 415},
+		{"dados.txt", "text/plain", []byte(`<?xml version="1.0"?><x/>`), 415},
+		{"nota.txt", "text/plain", []byte("<HTML><BODY onload=alert(1)>"), 415},
+		{"lembrete.txt", "text/plain", []byte("<protocolo 100001> cliente pediu segunda via do boleto"), 200},
+		{"notas.txt", "text/plain", []byte("segunda via enviada"), 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := sentFiles()
+			r := e.uploadAs(ana, tk.ID, tc.name, tc.declared, tc.data)
+			if r.code != tc.code {
+				t.Fatalf("got %d %s; want %d", r.code, r.body, tc.code)
+			}
+			e.drain()
+			want := 0
+			if tc.code == 200 {
+				want = 1
+			}
+			if sent := sentFiles() - before; sent != want {
+				t.Errorf("%d files reached the customer; want %d", sent, want)
+			}
+			if tc.code == 415 && !strings.Contains(r.errMsg(t), "SVG") {
+				t.Errorf("error %q; want one naming what is refused", r.errMsg(t))
+			}
+		})
+	}
+}
+
+// uploadAs posts a multipart file to ticket id, declared as ctype.
+func (e *env) uploadAs(token string, id int64, name, ctype string, data []byte) resp {
+	e.t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", `form-data; name="file"; filename*=UTF-8''`+url.PathEscape(name))
+	h.Set("Content-Type", ctype)
+	w, _ := mw.CreatePart(h)
+	w.Write(data)
+	mw.Close()
+	return e.call(req{method: "POST", path: fmt.Sprint("/api/tickets/", id, "/messages"), token: token, body: body.Bytes(),
+		header: map[string]string{"Content-Type": mw.FormDataContentType()}})
+}
