@@ -32,48 +32,56 @@ var ErrNotEmpty = errors.New("the destination store is not empty")
 
 // Copy copies every row of src into dst, which must be freshly migrated
 // and empty, table by table in batches, then moves dst's ids past the
-// copied ones, and returns the row counts of both, which must agree. Stop
-// the service using src first: rows written during the copy may be missed.
+// copied ones, and returns the row counts of both, which must agree. It
+// reads src in one read transaction, so the copy is one consistent
+// snapshot of it; still stop the service using src first, or what it
+// writes during the copy is left behind.
 func Copy(ctx context.Context, dst, src *DB, progress func(table string, rows int64)) ([]TableCount, error) {
-	tables, err := src.tables(ctx)
-	if err != nil {
-		return nil, err
-	}
-	have, err := dst.tables(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, t := range tables {
-		if !slices.Contains(have, t) {
-			return nil, fmt.Errorf("copy: the destination has no table %s: is it migrated by this version?", t)
-		}
-		n, err := dst.count(ctx, t)
-		if err != nil {
-			return nil, err
-		}
-		if n > 0 {
-			return nil, fmt.Errorf("copy: %w: %s has %d rows", ErrNotEmpty, t, n)
-		}
-	}
-	for _, t := range tables {
-		if err := copyTable(ctx, dst, src, t, progress); err != nil {
-			return nil, fmt.Errorf("copy %s: %w", t, err)
-		}
-	}
-	if err := dst.Update(ctx, func(tx *Tx) error { return syncSequences(ctx, tx) }); err != nil {
-		return nil, fmt.Errorf("copy: %w", err)
-	}
 	var counts []TableCount
-	for _, t := range tables {
-		from, err := src.count(ctx, t)
+	err := src.View(ctx, func(stx *Tx) error {
+		tables, err := tablesIn(ctx, stx)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		to, err := dst.count(ctx, t)
+		have, err := dst.tables(ctx)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		counts = append(counts, TableCount{Table: t, From: from, To: to})
+		for _, t := range tables {
+			if !slices.Contains(have, t) {
+				return fmt.Errorf("copy: the destination has no table %s: is it migrated by this version?", t)
+			}
+			n, err := dst.count(ctx, t)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				return fmt.Errorf("copy: %w: %s has %d rows", ErrNotEmpty, t, n)
+			}
+		}
+		for _, t := range tables {
+			if err := copyTable(ctx, dst, stx, t, progress); err != nil {
+				return fmt.Errorf("copy %s: %w", t, err)
+			}
+		}
+		if err := dst.Update(ctx, func(tx *Tx) error { return syncSequences(ctx, tx) }); err != nil {
+			return fmt.Errorf("copy: %w", err)
+		}
+		for _, t := range tables {
+			from, err := countIn(ctx, stx, t)
+			if err != nil {
+				return err
+			}
+			to, err := dst.count(ctx, t)
+			if err != nil {
+				return err
+			}
+			counts = append(counts, TableCount{Table: t, From: from, To: to})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return counts, nil
 }
@@ -85,16 +93,22 @@ const (
 
 // tables lists the store's tables in copy order.
 func (db *DB) tables(ctx context.Context) ([]string, error) {
-	q := sqliteTablesSQL
-	if db.d.postgres {
-		q = postgresTablesSQL
-	}
 	var ts []string
 	err := db.View(ctx, func(tx *Tx) error {
 		var err error
-		ts, err = queryAll(ctx, tx, scanString, q)
+		ts, err = tablesIn(ctx, tx)
 		return err
 	})
+	return ts, err
+}
+
+// tablesIn lists the tables tx sees, in copy order.
+func tablesIn(ctx context.Context, tx *Tx) ([]string, error) {
+	q := sqliteTablesSQL
+	if tx.d.postgres {
+		q = postgresTablesSQL
+	}
+	ts, err := queryAll(ctx, tx, scanString, q)
 	if err != nil {
 		return nil, fmt.Errorf("list tables: %w", err)
 	}
@@ -118,21 +132,29 @@ func (db *DB) tables(ctx context.Context) ([]string, error) {
 func (db *DB) count(ctx context.Context, table string) (int64, error) {
 	var n int64
 	err := db.View(ctx, func(tx *Tx) error {
-		return tx.queryRow(ctx, `SELECT COUNT(*) FROM `+table).Scan(&n)
+		var err error
+		n, err = countIn(ctx, tx, table)
+		return err
 	})
-	if err != nil {
+	return n, err
+}
+
+// countIn counts table's rows as tx sees them.
+func countIn(ctx context.Context, tx *Tx, table string) (int64, error) {
+	var n int64
+	if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM `+table).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count %s: %w", table, err)
 	}
 	return n, nil
 }
 
-// copyTable reads table from src in key order, a batch at a time, and
-// writes each batch to dst in one Update of multi-row INSERTs.
-func copyTable(ctx context.Context, dst, src *DB, table string, progress func(string, int64)) error {
+// copyTable reads table as src sees it and writes it to dst in batches,
+// each in one Update of multi-row INSERTs.
+func copyTable(ctx context.Context, dst *DB, src *Tx, table string, progress func(string, int64)) error {
 	var cols []string
 	var rows [][]any
-	err := src.View(ctx, func(tx *Tx) error {
-		rs, err := tx.query(ctx, `SELECT * FROM `+table)
+	err := func() error {
+		rs, err := src.query(ctx, `SELECT * FROM `+table)
 		if err != nil {
 			return err
 		}
@@ -152,7 +174,7 @@ func copyTable(ctx context.Context, dst, src *DB, table string, progress func(st
 			rows = append(rows, vals)
 		}
 		return rs.Err()
-	})
+	}()
 	if err != nil {
 		return fmt.Errorf("read: %w", err)
 	}

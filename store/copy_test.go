@@ -84,3 +84,45 @@ func TestCopy(t *testing.T) {
 		t.Errorf("copy into a store with data: got %v; want ErrNotEmpty", err)
 	}
 }
+
+// TestCopySnapshot: a row written to the source while the copy runs (a
+// ticket, after the tickets were copied) is neither copied nor counted:
+// the copy reads one snapshot, and both sides' counts agree.
+func TestCopySnapshot(t *testing.T) {
+	ctx := context.Background()
+	src, err := Open(ctx, filepath.Join(t.TempDir(), "old.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	loadFixture(t, src)
+	before, err := src.count(ctx, "tickets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrote := false
+	counts, err := Copy(ctx, openTest(t), src, func(table string, rows int64) {
+		if table != "ticket_events" || wrote {
+			return
+		}
+		wrote = true
+		update(t, src, func(tx *Tx) error {
+			_, err := tx.CreateTicket(ctx, Ticket{Chat: "late", Status: StatusAberto})
+			return err
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !wrote {
+		t.Fatal("the copy never reported ticket_events")
+	}
+	for _, c := range counts {
+		if c.From != c.To {
+			t.Errorf("%s: %d rows in the source, %d copied", c.Table, c.From, c.To)
+		}
+		if c.Table == "tickets" && c.From != before {
+			t.Errorf("tickets: got %d in the source's snapshot; want the %d before the copy", c.From, before)
+		}
+	}
+}
