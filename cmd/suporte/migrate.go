@@ -22,7 +22,7 @@ import (
 // whole history, which must read the same on both, and every file's hash.
 func runMigrate(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("migrate", stderr)
-	from := fs.String("from", filepath.Join("data", "suporte.db"), "the SQLite store to copy (stop the service using it first)")
+	from := fs.String("from", filepath.Join("data", "suporte.db"), "the SQLite store to copy (stop the service using it first: its data folder is locked while copying)")
 	to := fs.String("to", os.Getenv("SUPORTE_DB"), "the PostgreSQL database to copy into: a postgres:// URL, empty of suporte data (env SUPORTE_DB)")
 	wa := fs.String("whatsapp", "", "the WhatsApp device store to copy too (default: whatsapp.db beside --from, if there is one; \"none\" to skip)")
 	flowsPath := fs.String("flows", envOr("SUPORTE_FLOWS", "flows.yaml"), "flows file: the calendar of the report comparison (env SUPORTE_FLOWS)")
@@ -36,6 +36,13 @@ func runMigrate(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if _, err := os.Stat(*from); err != nil {
 		return fmt.Errorf("no database at %s: %w", *from, err)
 	}
+	// The service using the source holds its data folder: copying under it
+	// would leave behind what it goes on writing.
+	lock, err := lockData(filepath.Dir(*from))
+	if err != nil {
+		return fmt.Errorf("%w: stop it before migrating its store", err)
+	}
+	defer lock.release()
 	fl, err := flows.Load(*flowsPath)
 	if err != nil {
 		return err

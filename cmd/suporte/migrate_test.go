@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"suporte/store"
 	"suporte/store/pgtemp"
@@ -66,6 +67,38 @@ func TestMigrate(t *testing.T) {
 	}
 	if err := runMigrate(context.Background(), []string{"--from", "x.db", "--to", "data/other.db"}, nil, &out, &errOut); err != errUsage {
 		t.Errorf("migrate to a file: got %v; want a usage error", err)
+	}
+}
+
+// TestMigrateSourceInUse: while a suporte holds the source's data folder,
+// migrate refuses to start and writes nothing to the destination.
+func TestMigrateSourceInUse(t *testing.T) {
+	ctx := context.Background()
+	data := reportData(t)
+	dsn := pgtemp.Database(t)
+	lock, err := lockData(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.release()
+	var out, errOut bytes.Buffer
+	err = runMigrate(ctx, []string{"--from", filepath.Join(data, "suporte.db"), "--to", dsn, "--flows", "../../flows.yaml", "--whatsapp", "none"}, nil, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "another suporte is already running") || !strings.Contains(err.Error(), "stop it") {
+		t.Fatalf("migrate from a folder in use: %v\n%s; want it refused", err, out.String())
+	}
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var first time.Time
+	err = db.View(ctx, func(tx *store.Tx) error {
+		var err error
+		first, _, err = tx.TicketSpan(ctx)
+		return err
+	})
+	if err != nil || !first.IsZero() {
+		t.Errorf("the destination after the refusal: a ticket of %v, %v; want none", first, err)
 	}
 }
 
