@@ -40,6 +40,9 @@ func init() {
 var (
 	ErrNotFound = errors.New("not found")
 	ErrTooNew   = errors.New("database is newer than this program")
+	ErrTooOld   = errors.New("database is older than this program")
+	ErrNotStore = errors.New("not a suporte store")
+	ErrReadOnly = errors.New("store opened read-only")
 	ErrClosed   = errors.New("store closed")
 )
 
@@ -169,6 +172,47 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	return open(ctx, sqliteDialect, fi, path, ReferenceDSN(path), readerDSN(path))
+}
+
+// OpenReadOnly opens the SQLite store at path for reading only, to copy
+// it: it creates nothing, migrates nothing and starts no writer (Update
+// returns ErrReadOnly). It refuses a file that is no suporte store
+// (ErrNotStore: empty, or another program's database) and one whose schema
+// is not this program's (ErrTooOld, ErrTooNew).
+func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
+	if IsPostgres(path) {
+		return nil, fmt.Errorf("open store %s read-only: not a SQLite file", redact(path))
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	ms, err := migrations(sqliteDialect)
+	if err != nil {
+		return nil, err
+	}
+	r, err := sql.Open(Driver, readerDSN(path))
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	have, err := schemaVersion(ctx, sqliteDialect, r)
+	switch {
+	case err != nil:
+		err = fmt.Errorf("read schema version: %w", err)
+	case have == 0:
+		err = ErrNotStore
+	case have < len(ms):
+		err = fmt.Errorf("%w: schema version %d, this program's %d", ErrTooOld, have, len(ms))
+	case have > len(ms):
+		err = fmt.Errorf("%w: schema version %d, newest known %d", ErrTooNew, have, len(ms))
+	}
+	if err != nil {
+		r.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(readers)
+	r.SetMaxIdleConns(readers)
+	return &DB{path: path, d: sqliteDialect, file: fi, r: r, stop: make(chan struct{})}, nil
 }
 
 // open opens the pools, migrates and starts the writer. fi is the SQLite
@@ -383,7 +427,9 @@ func (db *DB) closePools() error {
 	if db.ckpt != nil {
 		errs = append(errs, db.ckpt.Close())
 	}
-	errs = append(errs, db.w.Close())
+	if db.w != nil {
+		errs = append(errs, db.w.Close())
+	}
 	return errors.Join(errs...)
 }
 
@@ -408,6 +454,9 @@ func (db *DB) closePools() error {
 // should be short and do no other IO, since every job of the batch waits
 // for it.
 func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) error {
+	if len(db.writers) == 0 {
+		return ErrReadOnly
+	}
 	return db.update(ctx, db.writers[0], &job{fn: fn})
 }
 
@@ -417,6 +466,9 @@ func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) error {
 // goes to the same one: chats are worked on in parallel, one chat's work
 // stays in order. On SQLite it is Update.
 func (db *DB) UpdateChat(ctx context.Context, chat string, fn func(tx *Tx) error) error {
+	if len(db.writers) == 0 {
+		return ErrReadOnly
+	}
 	return db.update(ctx, db.writerOf(chat), &job{chat: chat, scoped: true, fn: fn})
 }
 

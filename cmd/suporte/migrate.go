@@ -47,9 +47,16 @@ func runMigrate(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return err
 	}
-	src, err := store.Open(ctx, *from)
-	if err != nil {
-		return err
+	src, err := store.OpenReadOnly(ctx, *from)
+	switch {
+	case errors.Is(err, store.ErrNotStore):
+		return fmt.Errorf("--from %s is not a suporte store (it has no schema version): name the installation's suporte.db", *from)
+	case errors.Is(err, store.ErrTooOld):
+		return fmt.Errorf("--from %s: %w: upgrade it with this suporte first (\"suporte agents list --db %s\" opens and upgrades it), then migrate again", *from, err, *from)
+	case errors.Is(err, store.ErrTooNew):
+		return fmt.Errorf("--from %s: %w: migrate with the suporte that last ran on it", *from, err)
+	case err != nil:
+		return fmt.Errorf("--from %s: %w", *from, err)
 	}
 	defer src.Close()
 	dst, err := store.Open(ctx, *to)

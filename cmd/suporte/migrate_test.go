@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"io"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -99,6 +101,68 @@ func TestMigrateSourceInUse(t *testing.T) {
 	})
 	if err != nil || !first.IsZero() {
 		t.Errorf("the destination after the refusal: a ticket of %v, %v; want none", first, err)
+	}
+}
+
+// TestMigrateSourceNotStore: migrate opens --from read-only. A file that
+// is no suporte store is refused with a word on --from, and one from an
+// older suporte with how to upgrade it; none of them is changed.
+func TestMigrateSourceNotStore(t *testing.T) {
+	dsn := pgtemp.Database(t)
+	for _, tc := range []struct {
+		name string
+		make func(t *testing.T, path string)
+		want string
+	}{
+		{"empty file", func(t *testing.T, path string) {
+			if err := os.WriteFile(path, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "is not a suporte store"},
+		{"another program's database", func(t *testing.T, path string) {
+			execSQLite(t, path, `CREATE TABLE foo (x)`)
+		}, "is not a suporte store"},
+		{"an older suporte's store", func(t *testing.T, path string) {
+			data := reportData(t)
+			b, err := os.ReadFile(filepath.Join(data, "suporte.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			execSQLite(t, path, `PRAGMA user_version = 20`)
+		}, "suporte agents list --db"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "suporte.db")
+			tc.make(t, path)
+			before, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out, errOut bytes.Buffer
+			err = runMigrate(context.Background(), []string{"--from", path, "--to", dsn, "--flows", "../../flows.yaml", "--whatsapp", "none"}, nil, &out, &errOut)
+			if err == nil || !strings.Contains(err.Error(), "--from "+path) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v; want it refused with --from and %q", err, tc.want)
+			}
+			if after, err := os.ReadFile(path); err != nil || !bytes.Equal(after, before) {
+				t.Errorf("the source changed: %d bytes before, %d after (%v)", len(before), len(after), err)
+			}
+		})
+	}
+}
+
+// execSQLite runs script on the SQLite file at path, creating it.
+func execSQLite(t *testing.T, path, script string) {
+	t.Helper()
+	raw, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(script); err != nil {
+		t.Fatal(err)
 	}
 }
 
