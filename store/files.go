@@ -324,6 +324,36 @@ func (f *Files) CopyTo(ctx context.Context, to *Files, sums map[string]bool) (co
 	return copied, had, missing, nil
 }
 
+// Verify reads the files named in sums and checks each against its name,
+// before a copy writes anything. It returns how many are missing here and
+// an error naming every file whose content hashes to another name.
+func (f *Files) Verify(ctx context.Context, sums map[string]bool) (missing int, err error) {
+	var bad []error
+	for sum := range sums {
+		if err := ctx.Err(); err != nil {
+			return missing, err
+		}
+		in, err := f.Open(ctx, sum)
+		if errors.Is(err, fs.ErrNotExist) {
+			missing++
+			continue
+		}
+		if err != nil {
+			return missing, fmt.Errorf("check media: %w", err)
+		}
+		h := sha256.New()
+		_, err = io.Copy(h, in)
+		in.Close()
+		if err != nil {
+			return missing, fmt.Errorf("check media %s: %w", sum, err)
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != sum {
+			bad = append(bad, fmt.Errorf("media file %s: its content hashes to %s", f.path(sum), got))
+		}
+	}
+	return missing, errors.Join(bad...)
+}
+
 // check reads the file sum whole, which checks it against its hash.
 func (f *Files) check(ctx context.Context, sum string) error {
 	r, err := f.Open(ctx, sum)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 
@@ -78,6 +79,25 @@ func CopyDevices(ctx context.Context, file, dsn string) (map[string]int64, error
 		counts[t] = c
 	}
 	return counts, tx.Commit()
+}
+
+// CheckDevices checks, before a migration writes anything, that file is a
+// WhatsApp device store CopyDevices can read: it opens (read-only) and
+// has whatsmeow's device table. It returns how many devices it holds.
+func CheckDevices(ctx context.Context, file string) (int, error) {
+	if _, err := os.Stat(file); err != nil {
+		return 0, err
+	}
+	src, err := sql.Open("sqlite3", deviceDSN(file)+"&mode=ro")
+	if err != nil {
+		return 0, err
+	}
+	defer src.Close()
+	var n int
+	if err := src.QueryRowContext(ctx, `SELECT COUNT(*) FROM whatsmeow_device`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("%s is not a WhatsApp device store: %w", file, err)
+	}
+	return n, nil
 }
 
 func copyDeviceTable(ctx context.Context, src *sql.DB, dst *sql.Tx, table string) (int64, error) {

@@ -65,6 +65,27 @@ func runMigrate(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	defer dst.Close()
 
+	// What can be checked before writing is checked first: a wrong
+	// WhatsApp device store or a damaged media file must not be found
+	// only after every row is in.
+	device := *wa
+	if device == "" {
+		device = filepath.Join(filepath.Dir(*from), "whatsapp.db")
+		if _, err := os.Stat(device); errors.Is(err, os.ErrNotExist) {
+			device = "none"
+		}
+	}
+	if device != "none" {
+		if _, err := whatsapp.CheckDevices(ctx, device); err != nil {
+			return fmt.Errorf("--whatsapp: %w (nothing was written to the destination; name the installation's whatsapp.db, or \"none\" to pair again after migrating)", err)
+		}
+	}
+	mediaDir := filepath.Join(filepath.Dir(*from), "media")
+	sums, err := checkMedia(ctx, src, mediaDir)
+	if err != nil {
+		return err
+	}
+
 	fmt.Fprintf(stdout, "copying %s to %s\n", *from, store.Redact(*to))
 	counts, err := store.Copy(ctx, dst, src, nil)
 	if err != nil {
@@ -84,17 +105,10 @@ func runMigrate(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if bad > 0 {
 		return fmt.Errorf("migrate: %d tables differ", bad)
 	}
-	if err := migrateMedia(ctx, src, dst, filepath.Join(filepath.Dir(*from), "media"), stdout); err != nil {
+	if err := migrateMedia(ctx, dst, mediaDir, sums, stdout); err != nil {
 		return err
 	}
 
-	device := *wa
-	if device == "" {
-		device = filepath.Join(filepath.Dir(*from), "whatsapp.db")
-		if _, err := os.Stat(device); errors.Is(err, os.ErrNotExist) {
-			device = "none"
-		}
-	}
 	if device != "none" {
 		dc, err := whatsapp.CopyDevices(ctx, device, *to)
 		if err != nil {
@@ -107,11 +121,10 @@ func runMigrate(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	return nil
 }
 
-// migrateMedia copies the files the rows name from the folder dir (the
-// SQLite installation's data/media) into the PostgreSQL store, where
-// every process sharing it finds them; each is read back and checked
-// against its hash.
-func migrateMedia(ctx context.Context, src, dst *store.DB, dir string, stdout io.Writer) error {
+// checkMedia returns the hashes of the files the rows of src name, after
+// checking that each one in the folder dir (the SQLite installation's
+// data/media) holds the content its name says.
+func checkMedia(ctx context.Context, src *store.DB, dir string) (map[string]bool, error) {
 	var sums map[string]bool
 	err := src.View(ctx, func(tx *store.Tx) error {
 		var err error
@@ -119,8 +132,18 @@ func migrateMedia(ctx context.Context, src, dst *store.DB, dir string, stdout io
 		return err
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
+	if _, err := store.FilesAt(dir).Verify(ctx, sums); err != nil {
+		return nil, fmt.Errorf("%w\nnothing was written to the destination: restore these files from a backup (or delete them: they are then reported missing) and migrate again", err)
+	}
+	return sums, nil
+}
+
+// migrateMedia copies the files named in sums from the folder dir into
+// the PostgreSQL store, where every process sharing it finds them; each
+// is read back and checked against its hash.
+func migrateMedia(ctx context.Context, dst *store.DB, dir string, sums map[string]bool, stdout io.Writer) error {
 	copied, had, missing, err := store.FilesAt(dir).CopyTo(ctx, store.MediaFilesAt(dst, ""), sums)
 	if err != nil {
 		return fmt.Errorf("media files: %w", err)

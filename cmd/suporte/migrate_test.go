@@ -88,6 +88,13 @@ func TestMigrateSourceInUse(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "another suporte is already running") || !strings.Contains(err.Error(), "stop it") {
 		t.Fatalf("migrate from a folder in use: %v\n%s; want it refused", err, out.String())
 	}
+	wantNoTickets(t, dsn)
+}
+
+// wantNoTickets fails t unless the store at dsn holds no ticket.
+func wantNoTickets(t *testing.T, dsn string) {
+	t.Helper()
+	ctx := context.Background()
 	db, err := store.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +107,7 @@ func TestMigrateSourceInUse(t *testing.T) {
 		return err
 	})
 	if err != nil || !first.IsZero() {
-		t.Errorf("the destination after the refusal: a ticket of %v, %v; want none", first, err)
+		t.Errorf("the destination: a ticket of %v, %v; want none", first, err)
 	}
 }
 
@@ -163,6 +170,45 @@ func execSQLite(t *testing.T, path, script string) {
 	defer raw.Close()
 	if _, err := raw.Exec(script); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestMigrateCheckedFirst: a wrong --whatsapp file and a media file that
+// does not hold what its name says are found before any row is copied.
+func TestMigrateCheckedFirst(t *testing.T) {
+	dsn := pgtemp.Database(t)
+	for _, tc := range []struct {
+		name string
+		prep func(t *testing.T, data string) (whatsapp string)
+		want string
+	}{
+		{"missing device store", func(t *testing.T, data string) string {
+			return filepath.Join(data, "whatsap.db")
+		}, "--whatsapp: stat"},
+		{"not a device store", func(t *testing.T, data string) string {
+			path := filepath.Join(data, "other.db")
+			execSQLite(t, path, `CREATE TABLE foo (x)`)
+			return path
+		}, "is not a WhatsApp device store"},
+		{"damaged media file", func(t *testing.T, data string) string {
+			sum := addMediaFile(t, data, []byte("the receipt"))
+			path := filepath.Join(data, "media", sum[:2], sum[2:4], sum)
+			if err := os.WriteFile(path, []byte("the receipt, cut"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return "none"
+		}, "its content hashes to"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := reportData(t)
+			wa := tc.prep(t, data)
+			var out, errOut bytes.Buffer
+			err := runMigrate(context.Background(), []string{"--from", filepath.Join(data, "suporte.db"), "--to", dsn, "--flows", "../../flows.yaml", "--whatsapp", wa}, nil, &out, &errOut)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "nothing was written to the destination") {
+				t.Fatalf("got %v\n%s; want %q before copying", err, out.String(), tc.want)
+			}
+			wantNoTickets(t, dsn)
+		})
 	}
 }
 
