@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // TableCount is how many rows a table holds in the source and the
@@ -30,8 +31,24 @@ var copySkip = map[string]bool{"reference_commits": true, "events": true, "schem
 // ErrNotEmpty is Copy's answer when the destination already holds data.
 var ErrNotEmpty = errors.New("the destination store is not empty")
 
+// ErrCopyUnfinished is Copy's answer when the destination holds what a
+// copy that never finished wrote (see EmptyUnfinishedCopy).
+var ErrCopyUnfinished = errors.New("the destination store holds an unfinished copy")
+
+// copyMark is the settings row that marks a store as a copy in progress:
+// Copy writes it before any row, FinishCopy deletes it.
+const copyMark = "copy:in-progress"
+
+const (
+	copyMarkSQL       = `SELECT COUNT(*) FROM settings WHERE name = '` + copyMark + `'`
+	addCopyMarkSQL    = `INSERT INTO settings (name, value, updated_at) VALUES ('` + copyMark + `', ?, ?) ON CONFLICT (name) DO NOTHING`
+	deleteCopyMarkSQL = `DELETE FROM settings WHERE name = '` + copyMark + `'`
+)
+
 // Copy copies every row of src into dst, which must be freshly migrated
-// and empty, table by table in batches, then moves dst's ids past the
+// and empty, table by table in batches, after marking dst as a copy in
+// progress (CopyUnfinished; the caller calls FinishCopy once all it moves
+// is in), then moves dst's ids past the
 // copied ones, and returns the row counts of both, which must agree. It
 // reads src in one read transaction, so the copy is one consistent
 // snapshot of it; still stop the service using src first, or what it
@@ -47,6 +64,14 @@ func Copy(ctx context.Context, dst, src *DB, progress func(table string, rows in
 		if err != nil {
 			return err
 		}
+		marked, err := dst.CopyUnfinished(ctx)
+		if err != nil {
+			return err
+		}
+		full := ErrNotEmpty
+		if marked {
+			full = ErrCopyUnfinished
+		}
 		for _, t := range tables {
 			if !slices.Contains(have, t) {
 				return fmt.Errorf("copy: the destination has no table %s: is it migrated by this version?", t)
@@ -56,8 +81,15 @@ func Copy(ctx context.Context, dst, src *DB, progress func(table string, rows in
 				return err
 			}
 			if n > 0 {
-				return fmt.Errorf("copy: %w: %s has %d rows", ErrNotEmpty, t, n)
+				return fmt.Errorf("copy: %w: %s has %d rows", full, t, n)
 			}
+		}
+		err = dst.Update(ctx, func(tx *Tx) error {
+			_, err := tx.exec(ctx, addCopyMarkSQL, src.path, time.Now().UnixMilli())
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("copy: mark the destination: %w", err)
 		}
 		for _, t := range tables {
 			if err := copyTable(ctx, dst, stx, t, progress); err != nil {
@@ -113,19 +145,22 @@ func tablesIn(ctx context.Context, tx *Tx) ([]string, error) {
 		return nil, fmt.Errorf("list tables: %w", err)
 	}
 	ts = slices.DeleteFunc(ts, func(t string) bool { return copySkip[t] })
-	slices.SortStableFunc(ts, func(a, b string) int {
-		ia, ib := slices.Index(copyFirst, a), slices.Index(copyFirst, b)
-		switch {
-		case ia >= 0 && ib >= 0:
-			return ia - ib
-		case ia >= 0:
-			return -1
-		case ib >= 0:
-			return 1
-		}
-		return strings.Compare(a, b)
-	})
+	slices.SortStableFunc(ts, compareCopyOrder)
 	return ts, nil
+}
+
+// compareCopyOrder orders tables as a copy writes them: parents first.
+func compareCopyOrder(a, b string) int {
+	ia, ib := slices.Index(copyFirst, a), slices.Index(copyFirst, b)
+	switch {
+	case ia >= 0 && ib >= 0:
+		return ia - ib
+	case ia >= 0:
+		return -1
+	case ib >= 0:
+		return 1
+	}
+	return strings.Compare(a, b)
 }
 
 // count counts table's rows. The name comes from the store's own schema.
@@ -139,10 +174,14 @@ func (db *DB) count(ctx context.Context, table string) (int64, error) {
 	return n, err
 }
 
-// countIn counts table's rows as tx sees them.
+// countIn counts table's rows as tx sees them, but for a copy's mark.
 func countIn(ctx context.Context, tx *Tx, table string) (int64, error) {
+	q := `SELECT COUNT(*) FROM ` + table
+	if table == "settings" {
+		q += ` WHERE name <> '` + copyMark + `'`
+	}
 	var n int64
-	if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM `+table).Scan(&n); err != nil {
+	if err := tx.queryRow(ctx, q).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count %s: %w", table, err)
 	}
 	return n, nil
@@ -236,4 +275,86 @@ func (db *DB) binaryColumns(ctx context.Context, table string) (map[string]bool,
 		return err
 	})
 	return out, err
+}
+
+// CopyUnfinished reports whether the store is the destination of a Copy
+// that was never finished (FinishCopy): it holds part of a store at most,
+// and must not be served.
+func (db *DB) CopyUnfinished(ctx context.Context) (bool, error) {
+	var n int
+	err := db.View(ctx, func(tx *Tx) error { return tx.queryRow(ctx, copyMarkSQL).Scan(&n) })
+	if err != nil {
+		return false, fmt.Errorf("read the copy mark: %w", err)
+	}
+	return n > 0, nil
+}
+
+// FinishCopy removes the mark Copy left: the store is whole.
+func (db *DB) FinishCopy(ctx context.Context) error {
+	err := db.Update(ctx, func(tx *Tx) error {
+		_, err := tx.exec(ctx, deleteCopyMarkSQL)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("finish the copy: %w", err)
+	}
+	return nil
+}
+
+const (
+	sqliteAllTablesSQL   = `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite%' ORDER BY name`
+	postgresAllTablesSQL = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`
+)
+
+// EmptyUnfinishedCopy deletes what a Copy that never finished wrote into
+// db, and what was copied after it (media files, WhatsApp devices), so
+// that a Copy can start over; the mark stays until FinishCopy. It refuses
+// a store without the mark: that one is no failed copy.
+func (db *DB) EmptyUnfinishedCopy(ctx context.Context) error {
+	err := db.Update(ctx, func(tx *Tx) error {
+		var n int
+		if err := tx.queryRow(ctx, copyMarkSQL).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return fmt.Errorf("%w: it is no unfinished copy", ErrNotEmpty)
+		}
+		q := sqliteAllTablesSQL
+		if tx.d.postgres {
+			q = postgresAllTablesSQL
+		}
+		all, err := queryAll(ctx, tx, scanString, q)
+		if err != nil {
+			return err
+		}
+		// Children before their parents: the reverse of the copy's order,
+		// the media's chunks before their files, whatsmeow's tables (which
+		// cascade from its devices) last.
+		var del []string
+		for _, t := range all {
+			if (!copySkip[t] || t == "media_chunks" || t == "media_content") && !strings.HasPrefix(t, "whatsmeow") {
+				del = append(del, t)
+			}
+		}
+		slices.SortStableFunc(del, func(a, b string) int { return -compareCopyOrder(a, b) })
+		for _, t := range all {
+			if strings.HasPrefix(t, "whatsmeow") && t != "whatsmeow_version" {
+				del = append(del, t)
+			}
+		}
+		for _, t := range del {
+			q := `DELETE FROM ` + t
+			if t == "settings" {
+				q += ` WHERE name <> '` + copyMark + `'`
+			}
+			if _, err := tx.exec(ctx, q); err != nil {
+				return fmt.Errorf("empty %s: %w", t, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("empty the unfinished copy: %w", err)
+	}
+	return nil
 }

@@ -80,6 +80,9 @@ func TestCopy(t *testing.T) {
 	if id <= 100016 {
 		t.Errorf("a ticket after the copy got protocol %d; want one after the copied", id)
 	}
+	if err := dst.FinishCopy(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := Copy(ctx, dst, src, nil); !errors.Is(err, ErrNotEmpty) {
 		t.Errorf("copy into a store with data: got %v; want ErrNotEmpty", err)
 	}
@@ -124,5 +127,59 @@ func TestCopySnapshot(t *testing.T) {
 		if c.Table == "tickets" && c.From != before {
 			t.Errorf("tickets: got %d in the source's snapshot; want the %d before the copy", c.From, before)
 		}
+	}
+}
+
+// TestCopyUnfinished: a copy stays marked until FinishCopy; another Copy
+// into it is refused as unfinished, EmptyUnfinishedCopy empties it (and
+// refuses a store without the mark) and the copy starts over.
+func TestCopyUnfinished(t *testing.T) {
+	ctx := context.Background()
+	src, err := Open(ctx, filepath.Join(t.TempDir(), "old.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	loadFixture(t, src)
+	if _, err := src.Secret(ctx, "log"); err != nil { // a settings row to copy
+		t.Fatal(err)
+	}
+	dst := openTest(t)
+	marked := func(want bool) {
+		t.Helper()
+		if got, err := dst.CopyUnfinished(ctx); err != nil || got != want {
+			t.Fatalf("CopyUnfinished: %v, %v; want %v", got, err, want)
+		}
+	}
+	marked(false)
+	if _, err := Copy(ctx, dst, src, nil); err != nil {
+		t.Fatal(err)
+	}
+	marked(true)
+	if _, err := Copy(ctx, dst, src, nil); !errors.Is(err, ErrCopyUnfinished) {
+		t.Fatalf("copy into an unfinished copy: got %v; want ErrCopyUnfinished", err)
+	}
+	if err := dst.EmptyUnfinishedCopy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	marked(true)
+	counts, err := Copy(ctx, dst, src, nil)
+	if err != nil {
+		t.Fatalf("copy after emptying: %v", err)
+	}
+	for _, c := range counts {
+		if c.From != c.To || (c.Table == "tickets" && c.To == 0) {
+			t.Errorf("%s: %d rows copied to %d", c.Table, c.From, c.To)
+		}
+	}
+	if err := dst.FinishCopy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	marked(false)
+	if err := dst.EmptyUnfinishedCopy(ctx); err == nil {
+		t.Error("EmptyUnfinishedCopy emptied a finished store")
+	}
+	if n, err := dst.count(ctx, "tickets"); err != nil || n == 0 {
+		t.Errorf("tickets after the refused emptying: %d, %v", n, err)
 	}
 }

@@ -24,7 +24,7 @@ func CopyDevices(ctx context.Context, file, dsn string) (map[string]int64, error
 		return nil, fmt.Errorf("device store on PostgreSQL: %w", err)
 	}
 	dst.Close()
-	src, err := sql.Open("sqlite3", deviceDSN(file)+"&mode=ro")
+	src, err := sql.Open("sqlite3", deviceReadDSN(file))
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +88,7 @@ func CheckDevices(ctx context.Context, file string) (int, error) {
 	if _, err := os.Stat(file); err != nil {
 		return 0, err
 	}
-	src, err := sql.Open("sqlite3", deviceDSN(file)+"&mode=ro")
+	src, err := sql.Open("sqlite3", deviceReadDSN(file))
 	if err != nil {
 		return 0, err
 	}
@@ -98,6 +98,13 @@ func CheckDevices(ctx context.Context, file string) (int, error) {
 		return 0, fmt.Errorf("%s is not a WhatsApp device store: %w", file, err)
 	}
 	return n, nil
+}
+
+// deviceReadDSN opens the device store file read-only, as it is: no
+// journal mode is set, which a read-only connection could not write.
+func deviceReadDSN(path string) string {
+	path = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	return "file:" + path + "?_busy_timeout=10000&mode=ro"
 }
 
 func copyDeviceTable(ctx context.Context, src *sql.DB, dst *sql.Tx, table string) (int64, error) {

@@ -59,12 +59,6 @@ func runMigrate(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return fmt.Errorf("--from %s: %w", *from, err)
 	}
 	defer src.Close()
-	dst, err := store.Open(ctx, *to)
-	if err != nil {
-		return err
-	}
-	defer dst.Close()
-
 	// What can be checked before writing is checked first: a wrong
 	// WhatsApp device store or a damaged media file must not be found
 	// only after every row is in.
@@ -86,7 +80,34 @@ func runMigrate(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return err
 	}
 
-	fmt.Fprintf(stdout, "copying %s to %s\n", *from, store.Redact(*to))
+	dst, err := store.Open(ctx, *to)
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
+	marked, err := dst.CopyUnfinished(ctx)
+	if err != nil {
+		return err
+	}
+	if marked {
+		fmt.Fprintf(stdout, "%s holds an unfinished copy (a migrate that failed or was stopped): emptying it to start over\n", store.Redact(*to))
+		if err := dst.EmptyUnfinishedCopy(ctx); err != nil {
+			return migrateFailed(ctx, dst, *to, err)
+		}
+	}
+	if err := copyInstallation(ctx, src, dst, *from, *to, device, mediaDir, sums, fl, stdout); err != nil {
+		return migrateFailed(ctx, dst, *to, err)
+	}
+	fmt.Fprintf(stdout, "done: start suporte with --db %s\n", store.Redact(*to))
+	return nil
+}
+
+// copyInstallation copies the store src, the media files in mediaDir that
+// sums names and the WhatsApp device store (unless "none") into dst, at
+// the URL to, and checks the copy; dst stays marked unfinished until all
+// of it is in.
+func copyInstallation(ctx context.Context, src, dst *store.DB, from, to, device, mediaDir string, sums map[string]bool, fl *flows.Flow, stdout io.Writer) error {
+	fmt.Fprintf(stdout, "copying %s to %s\n", from, store.Redact(to))
 	counts, err := store.Copy(ctx, dst, src, nil)
 	if err != nil {
 		return err
@@ -110,15 +131,30 @@ func runMigrate(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 
 	if device != "none" {
-		dc, err := whatsapp.CopyDevices(ctx, device, *to)
+		dc, err := whatsapp.CopyDevices(ctx, device, to)
 		if err != nil {
 			return fmt.Errorf("WhatsApp device store: %w", err)
 		}
 		fmt.Fprintf(stdout, "WhatsApp device store %s: %d device(s), %d sessions, %d identities copied; never run %s again\n",
 			device, dc["whatsmeow_device"], dc["whatsmeow_sessions"], dc["whatsmeow_identity_keys"], device)
 	}
-	fmt.Fprintf(stdout, "done: start suporte with --db %s\n", store.Redact(*to))
-	return nil
+	return dst.FinishCopy(ctx)
+}
+
+// migrateFailed adds to err, a copy's failure, the state it left the
+// destination (at the URL to) in and what to run next.
+func migrateFailed(ctx context.Context, dst *store.DB, to string, err error) error {
+	name := store.Redact(to)
+	marked, merr := dst.CopyUnfinished(context.WithoutCancel(ctx))
+	switch {
+	case merr != nil:
+		return fmt.Errorf("%w\nthe state of %s could not be read (%v): once it answers, run this same suporte migrate again (a destination holding an unfinished copy is emptied and the copy starts over)", err, name, merr)
+	case marked:
+		return fmt.Errorf("%w\n%s now holds an unfinished copy, marked as such: suporte will not serve it. Fix the cause above, then run this same suporte migrate again: it empties the destination and starts over", err, name)
+	case errors.Is(err, store.ErrNotEmpty):
+		return fmt.Errorf("%w\nnothing was copied: --to must name an empty database (create one with createdb), not one a suporte already uses", err)
+	}
+	return fmt.Errorf("%w\nnothing was copied to %s: run this suporte migrate again once the cause above is fixed", err, name)
 }
 
 // checkMedia returns the hashes of the files the rows of src name, after

@@ -64,7 +64,7 @@ func TestMigrate(t *testing.T) {
 		t.Errorf("the migrated file read from PostgreSQL: %d bytes, %v; want the %d bytes of the folder", len(got), err, len(file))
 	}
 	out.Reset()
-	if err := runMigrate(context.Background(), args, nil, &out, &errOut); err == nil || !strings.Contains(err.Error(), "not empty") {
+	if err := runMigrate(context.Background(), args, nil, &out, &errOut); err == nil || !strings.Contains(err.Error(), "not empty") || !strings.Contains(err.Error(), "nothing was copied: --to must name an empty database") {
 		t.Errorf("second migrate into the same store: got %v; want it refused as not empty", err)
 	}
 	if err := runMigrate(context.Background(), []string{"--from", "x.db", "--to", "data/other.db"}, nil, &out, &errOut); err != errUsage {
@@ -209,6 +209,51 @@ func TestMigrateCheckedFirst(t *testing.T) {
 			}
 			wantNoTickets(t, dsn)
 		})
+	}
+}
+
+// TestMigrateUnfinished: a migrate that fails after rows are in (here a
+// device store whose rows PostgreSQL's whatsmeow tables refuse) leaves
+// the destination marked and says so; run refuses to serve it; the same
+// migrate again, once the cause is fixed, empties it and starts over.
+func TestMigrateUnfinished(t *testing.T) {
+	ctx := context.Background()
+	data := reportData(t)
+	dsn := pgtemp.Database(t)
+	device := filepath.Join(data, "whatsapp.db")
+	execSQLite(t, device, `CREATE TABLE whatsmeow_device (jid TEXT PRIMARY KEY, not_whatsmeows TEXT); INSERT INTO whatsmeow_device VALUES ('1@s.whatsapp.net', 'x')`)
+	args := []string{"--from", filepath.Join(data, "suporte.db"), "--to", dsn, "--flows", "../../flows.yaml"}
+	var out, errOut bytes.Buffer
+	err := runMigrate(ctx, args, nil, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "WhatsApp device store") || !strings.Contains(err.Error(), "holds an unfinished copy") || !strings.Contains(err.Error(), "run this same suporte migrate again") {
+		t.Fatalf("migrate with a bad device store: %v\n%s; want the unfinished copy explained", err, out.String())
+	}
+	err = runRun(ctx, []string{"--data", t.TempDir(), "--db", dsn, "--flows", "../../flows.yaml"}, nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "unfinished copy by suporte migrate") {
+		t.Errorf("run on the unfinished copy: %v; want it refused", err)
+	}
+	if err := os.Remove(device); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := runMigrate(ctx, args, nil, &out, &errOut); err != nil {
+		t.Fatalf("migrate again: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"holds an unfinished copy (a migrate that failed or was stopped): emptying it to start over", "done: start suporte"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if !regexp.MustCompile(`tickets +17 -> +17  ok`).MatchString(out.String()) || strings.Contains(out.String(), "MISMATCH") {
+		t.Errorf("want every table copied once:\n%s", out.String())
+	}
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if unfinished, err := db.CopyUnfinished(ctx); err != nil || unfinished {
+		t.Errorf("after the migrate that finished: unfinished %v, %v; want the mark gone", unfinished, err)
 	}
 }
 

@@ -79,6 +79,14 @@ func openService(ctx context.Context, c serviceConfig) (_ *service, err error) {
 			db.Close()
 		}
 	}()
+	// A copy that never finished holds part of a store at most.
+	unfinished, err := db.CopyUnfinished(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if unfinished {
+		return nil, fmt.Errorf("the store %s holds an unfinished copy by suporte migrate, which failed or was stopped: run that suporte migrate again to finish it (it starts the copy over), then start suporte", place{data: c.data, db: c.db})
+	}
 	// The line starts before anything of it runs: on a store from before
 	// lines, the first line to start adopts the chats stored then.
 	err = db.Update(ctx, func(tx *store.Tx) error {
