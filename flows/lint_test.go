@@ -517,3 +517,32 @@ func TestOptionalHolidayEntries(t *testing.T) {
 		}
 	}
 }
+
+// An example the editor wrote goes word for word to its node at run
+// time; lint still reports one the rest of the tree reads as another
+// node, as the phrasebook's model does with a password forgotten put
+// under the rejected invoice.
+func TestLintExampleWordForWord(t *testing.T) {
+	data, err := os.ReadFile(shippedFlows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const after = "      - a nota travou e apareceu uma mensagem em vermelho\n"
+	const example = "      - esqueci minha senha de acesso\n"
+	if !bytes.Contains(data, []byte("  phrasebook: builtin\n")) {
+		t.Fatal("the shipped flows no longer learn from the phrasebook: this test checks it")
+	}
+	if n := bytes.Count(data, []byte(after)); n != 1 {
+		t.Fatalf("flows.yaml has %d copies of %q; want 1", n, after)
+	}
+	data = bytes.Replace(data, []byte(after), []byte(after+example), 1)
+	ps := parseProblems(t, data, "copy.yaml")
+	line := lineOf(t, data, example)
+	want := `example "esqueci minha senha de acesso" leads to "notas-rejeitada" only word for word: the rest of the tree reads it as "acesso" (Acesso e senha)`
+	for _, p := range ps.Items {
+		if p.Pos.Line == line && p.Pos.Col == 9 && strings.Contains(p.Msg, want) {
+			return
+		}
+	}
+	t.Errorf("problems = %v; want one at %d:9 saying %s", ps, line, want)
+}

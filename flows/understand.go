@@ -48,6 +48,12 @@ func (a Answer) nodes() []string {
 // label or a keyword of an option, a keyword emoji. Then routing over the
 // whole tree. Last, a keyword of the menu found inside the text.
 func (fl *Flow) Understand(menu, text string) Answer {
+	return fl.understand(menu, text, true)
+}
+
+// understand is Understand; an editor's example, word for word, goes
+// to its node only when said is true (see learnedAnswer).
+func (fl *Flow) understand(menu, text string, said bool) Answer {
 	c := fl.menus[menu]
 	if c == nil {
 		menu = fl.Root()
@@ -89,7 +95,7 @@ func (fl *Flow) Understand(menu, text string) Answer {
 		r.Reason = ReasonMenu
 		return Answer{Kind: AnswerGo, Node: m, Routing: r}
 	}
-	return fl.learnedAnswer(menu, text, n, fl.ranked(menu, n, toks, r))
+	return fl.learnedAnswer(menu, text, n, fl.ranked(menu, n, toks, r), said)
 }
 
 // ranked is the answer of the ranking and the rules read around it (see
@@ -135,8 +141,10 @@ func (fl *Flow) ranked(menu, n string, toks []string, r Routing) Answer {
 // and share a trail's words are sure guesses too. A person asked for is
 // asked about only when the second opinion finds no node likely and the
 // model does not put the person first, or when the person is someone
-// else's ("um atendente do inss", see cues.personOf).
-func (fl *Flow) learnedAnswer(menu, text, n string, a Answer) Answer {
+// else's ("um atendente do inss", see cues.personOf). With said, an
+// editor's example, word for word, goes to its node whatever the model
+// says of it.
+func (fl *Flow) learnedAnswer(menu, text, n string, a Answer, said bool) Answer {
 	if fl.router == nil || fl.router.learned == nil || a.Routing.Reason != "" {
 		return a
 	}
@@ -183,7 +191,7 @@ func (fl *Flow) learnedAnswer(menu, text, n string, a Answer) Answer {
 		r.Decision, r.Nodes = RouteGo, []string{id}
 		return Answer{Kind: AnswerGo, Node: id, Routing: r}
 	}
-	if id := fl.router.learned.said[n]; id != "" {
+	if id := fl.router.learned.said[n]; id != "" && said {
 		// An editor's example, word for word: the editors' word on
 		// their own tree stands over what customers' phrasings say.
 		return goTo(id)
@@ -293,7 +301,11 @@ func (fl *Flow) under(node, menu string) bool {
 
 // checkExamples routes every example as a customer's message at the main
 // menu and reports those that do not lead straight to their own node: a
-// customer writing exactly that would land elsewhere, or be asked.
+// customer writing exactly that would land elsewhere, or be asked. An
+// example that does, but only because the router took it word for word
+// (see learnedAnswer), is read again as a text it never memorised: one
+// the rest of the tree reads as another node is reported too, or every
+// example would pass however hard the tree pulls it elsewhere.
 func (fl *Flow) checkExamples(probs *Problems) {
 	root := fl.Root()
 	for _, n := range fl.File.Nodes {
@@ -309,12 +321,20 @@ func (fl *Flow) checkExamples(probs *Problems) {
 				probs.add(e.Pos, "example %q has only common words (como, quero, não...): say what it is about", e.Value)
 				continue
 			}
+			// Unmemorised first: where it goes straight to n, so does
+			// the example word for word, and one routing is enough.
+			fresh := fl.understand(root, e.Value, false)
+			if fresh.leadsTo(n.ID) {
+				continue
+			}
 			a := fl.Understand(root, e.Value)
 			switch {
-			case a.Kind == AnswerGo || a.Kind == AnswerOption:
-				if a.Node != n.ID {
-					probs.add(e.Pos, "example %q leads to %q (%s), not to %q: make it more specific or move it there", e.Value, a.Node, fl.Title(a.Node), n.ID)
+			case a.leadsTo(n.ID):
+				if other := fresh.first(); other != "" && other != n.ID {
+					probs.add(e.Pos, "example %q leads to %q only word for word: the rest of the tree reads it as %q (%s); make it more specific or move it there", e.Value, n.ID, other, fl.Title(other))
 				}
+			case a.Kind == AnswerGo || a.Kind == AnswerOption:
+				probs.add(e.Pos, "example %q leads to %q (%s), not to %q: make it more specific or move it there", e.Value, a.Node, fl.Title(a.Node), n.ID)
 			case a.Kind == AnswerAsk:
 				probs.add(e.Pos, "example %q is ambiguous: customers writing it would be asked about %s", e.Value, fl.quoteTitles(a.Routing.Nodes))
 			default:
@@ -322,6 +342,19 @@ func (fl *Flow) checkExamples(probs *Problems) {
 			}
 		}
 	}
+}
+
+// leadsTo reports whether the answer goes straight to node id.
+func (a Answer) leadsTo(id string) bool {
+	return (a.Kind == AnswerGo || a.Kind == AnswerOption) && a.Node == id
+}
+
+// first is the node the answer leads to or names first, "" when none.
+func (a Answer) first() string {
+	if ns := a.nodes(); len(ns) > 0 {
+		return ns[0]
+	}
+	return ""
 }
 
 // quoteTitles lists nodes as "id" (Title), joined for a message.

@@ -58,12 +58,16 @@ func testEditorAndReports(t *testing.T, browser context.Context) {
 	}
 
 	// The changed file also learns from the phrasebook, whose reading
-	// Testar fluxo then shows (without two examples of the tickets that
-	// what it learned makes ambiguous, which the check would refuse).
+	// Testar fluxo then shows (without six examples that what it learned
+	// makes ambiguous or reads as another node, which the check would
+	// refuse).
 	changed := strings.NewReplacer(menuText, newMenuText,
 		"\n  menu_style: text\n", "\n  menu_style: text\n  phrasebook: builtin\n",
 		"\n      - quero saber do meu protocolo\n", "\n",
-		"\n      - adicionar um comentário no chamado\n", "\n").Replace(fixture(t))
+		"\n      - adicionar um comentário no chamado\n", "\n",
+		"\n      - problema com a nota\n      - nota fiscal eletrônica\n", "\n",
+		"\n      - boleto bancário\n", "\n",
+		"\n      - quero contratar o suporte telefônico\n", "\n").Replace(fixture(t))
 	steps(t, ctx, check, "test a changed menu",
 		chromedp.Click(chromedp.CSS(`#view-fluxos [data-tab="testar"]`)),
 		chromedp.WaitVisible(chromedp.ID("flow-source")),
