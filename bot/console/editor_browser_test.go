@@ -91,6 +91,26 @@ func testEditorAndReports(t *testing.T, browser context.Context) {
 		screenshot("12b-flows-test-route"),
 	)
 
+	// A page reloaded ends its test (editor.js, on pagehide): left open,
+	// tests would pile up against the editor's cap.
+	var open []string
+	e.s.flowTests.mu.Lock()
+	for id := range e.s.flowTests.open {
+		open = append(open, id)
+	}
+	e.s.flowTests.mu.Unlock()
+	if len(open) != 1 {
+		t.Fatalf("open tests before the reload: %d; want 1", len(open))
+	}
+	steps(t, ctx, check, "reload the page: its test ends",
+		chromedp.Reload(),
+		chromedp.WaitVisible(chromedp.ID("flow-source")),
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(`fetch('/api/flows/test/%s/messages', {method: 'POST', headers: {'X-Requested-With': 'suporte', 'Content-Type': 'application/json'}, body: '{"wait": "1s"}'}).then((r) => r.status === 404)`, open[0])),
+	)
+	if n := e.s.flowTests.count(); n != 0 {
+		t.Errorf("open tests after the reload: %d; want 0", n)
+	}
+
 	// Someone saves a broken file: the banner shows its problems at once.
 	if err := os.WriteFile(e.path, []byte(strings.Replace(fixture(t), "goto: notas\n", "goto: notass\n", 1)), 0o644); err != nil {
 		t.Fatal(err)

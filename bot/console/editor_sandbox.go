@@ -27,9 +27,18 @@ import (
 // transport and a clock that stands still unless the editor moves it.
 // Messages are handled synchronously in the request (Receive, then
 // Drain): no goroutine per test. Tests are few, belong to whoever started
-// them, and end when deleted, when idle too long, or with the console.
+// them, and end when deleted (editor.js deletes its test when the page
+// goes away too), when idle too long, when their owner starts one more
+// than maxAgentSandboxes, or with the console.
 
 const (
+	// maxAgentSandboxes is how many tests one person keeps open: one more
+	// ends their least recently used, so tests a page left behind never
+	// lock them out.
+	maxAgentSandboxes = 2
+	// maxSandboxes bounds the tests of everyone together (each holds a
+	// candidate flow and its model): a safety net, reached only when many
+	// people test at once.
 	maxSandboxes = 10
 	sandboxIdle  = 30 * time.Minute
 	sandboxChat  = "5500000000000" // the test customer
@@ -49,6 +58,7 @@ type sandboxes struct {
 
 	mu   sync.Mutex
 	open map[string]*sandbox
+	seq  uint64 // tests started so far: their order, where used times tie
 }
 
 func newSandboxes(dir string, log zerolog.Logger) *sandboxes {
@@ -71,6 +81,7 @@ type sandbox struct {
 	closed bool
 
 	used time.Time // guarded by sandboxes.mu
+	seq  uint64    // its place in the order tests started, set under sandboxes.mu
 }
 
 // memTransport keeps what the bot sends in the sandbox.
@@ -108,16 +119,17 @@ func (t *memTransport) count() int {
 }
 
 var errTooManyTests = fail(http.StatusTooManyRequests,
-	fmt.Sprintf("Já há %d testes de fluxo abertos. Encerre um deles ou espere alguns minutos.", maxSandboxes))
+	fmt.Sprintf("O console já tem %d testes de fluxo abertos por outras pessoas, o máximo ao mesmo tempo. Tente de novo em alguns minutos: um teste parado por %d minutos termina sozinho.",
+		maxSandboxes, int(sandboxIdle/time.Minute)))
 
-// start opens a sandbox over fl with its clock at at.
+// start opens a sandbox over fl with its clock at at. An owner at
+// maxAgentSandboxes, or anyone when all maxSandboxes are open, makes room
+// by ending their own least recently used test; with none of their own to
+// end, a full console refuses.
 func (b *sandboxes) start(ctx context.Context, owner int64, fl *flows.Flow, at, now time.Time) (*sandbox, error) {
 	b.expire(now)
-	b.mu.Lock()
-	full := len(b.open) >= maxSandboxes
-	b.mu.Unlock()
-	if full {
-		return nil, errTooManyTests
+	if err := b.admit(owner, nil); err != nil { // before the costly part
+		return nil, err
 	}
 	dir, err := os.MkdirTemp(b.dir, "suporte-teste-*")
 	if err != nil {
@@ -143,15 +155,57 @@ func (b *sandboxes) start(ctx context.Context, owner int64, fl *flows.Flow, at, 
 		Clock:     sb.clock,
 		Log:       b.log.With().Str("flows_test", sb.id[:6]).Logger().Level(zerolog.WarnLevel),
 	})
-	b.mu.Lock()
-	if len(b.open) >= maxSandboxes { // others started meanwhile
-		b.mu.Unlock()
+	if err := b.admit(owner, sb); err != nil { // others started meanwhile
 		sb.close(b.log)
+		return nil, err
+	}
+	return sb, nil
+}
+
+// admit makes room for one more test of owner, ending their least
+// recently used ones as room says, then opens sb (none: only the room).
+func (b *sandboxes) admit(owner int64, sb *sandbox) error {
+	for {
+		b.mu.Lock()
+		old, err := b.room(owner)
+		if old == nil && err == nil && sb != nil {
+			b.seq++
+			sb.seq = b.seq
+			b.open[sb.id] = sb
+		}
+		b.mu.Unlock()
+		if old == nil {
+			return err
+		}
+		old.close(b.log)
+		b.log.Info().Int64("agent", owner).Msg("flows test ended for a newer one")
+	}
+}
+
+// room tells whether owner may open one more test: nil, nil when they
+// may; else the owner's least recently used test, taken out of the open
+// ones for the caller to close, or errTooManyTests when the console is
+// full of others' tests. b.mu must be held.
+func (b *sandboxes) room(owner int64) (*sandbox, error) {
+	var oldest *sandbox
+	mine := 0
+	for _, sb := range b.open {
+		if sb.owner != owner {
+			continue
+		}
+		mine++
+		if oldest == nil || sb.used.Before(oldest.used) || sb.used.Equal(oldest.used) && sb.seq < oldest.seq {
+			oldest = sb
+		}
+	}
+	switch {
+	case mine < maxAgentSandboxes && len(b.open) < maxSandboxes:
+		return nil, nil
+	case oldest == nil:
 		return nil, errTooManyTests
 	}
-	b.open[sb.id] = sb
-	b.mu.Unlock()
-	return sb, nil
+	delete(b.open, oldest.id)
+	return oldest, nil
 }
 
 // get returns owner's open sandbox id and marks it used.
@@ -161,7 +215,7 @@ func (b *sandboxes) get(id string, owner int64, now time.Time) (*sandbox, error)
 	defer b.mu.Unlock()
 	sb, ok := b.open[id]
 	if !ok || sb.owner != owner {
-		return nil, fail(http.StatusNotFound, "Teste não encontrado: ele terminou ou ficou parado tempo demais. Comece outro.")
+		return nil, fail(http.StatusNotFound, "Teste não encontrado: ele terminou, ficou parado tempo demais ou deu lugar a um teste mais novo seu. Comece outro.")
 	}
 	sb.used = now
 	return sb, nil
@@ -176,7 +230,7 @@ func (b *sandboxes) end(id string, owner int64) error {
 	}
 	b.mu.Unlock()
 	if !ok || sb.owner != owner {
-		return fail(http.StatusNotFound, "Teste não encontrado: ele terminou ou ficou parado tempo demais.")
+		return fail(http.StatusNotFound, "Teste não encontrado: ele terminou, ficou parado tempo demais ou deu lugar a um teste mais novo seu.")
 	}
 	sb.close(b.log)
 	return nil

@@ -456,22 +456,87 @@ func TestFlowsTestLimits(t *testing.T) {
 	e := newEditorEnv(t)
 	e.agent("edu@contaazul.com", "Edu", store.RoleEditor, 1)
 	tok := e.login("edu@contaazul.com")
-	start := func() resp {
+	startAs := func(tok string) resp {
+		t.Helper()
 		return e.call(req{method: "POST", path: "/api/flows/test", token: tok, body: map[string]any{"use_file": true}})
 	}
-	var first testReply
-	for i := range maxSandboxes {
-		res := start()
+	start := func(tok string) testReply {
+		t.Helper()
+		res := startAs(tok)
 		if res.code != http.StatusCreated {
-			t.Fatalf("test %d: got %d %s", i+1, res.code, res.body)
+			t.Fatalf("start: got %d %s; want 201", res.code, res.body)
 		}
-		if i == 0 {
-			res.json(t, &first)
+		var r testReply
+		res.json(t, &r)
+		return r
+	}
+	say := func(tok string, sb testReply) int {
+		return e.call(req{method: "POST", path: "/api/flows/test/" + sb.Session + "/messages", token: tok, body: map[string]string{"text": "oi"}}).code
+	}
+
+	// One person never locks themselves out: a page reloaded again and
+	// again leaves tests behind, and one more ends their least recently
+	// used.
+	var edu []testReply
+	for range maxSandboxes + 2 {
+		edu = append(edu, start(tok))
+	}
+	if n := e.s.flowTests.count(); n != maxAgentSandboxes {
+		t.Fatalf("open tests after %d starts by one person: %d; want %d", maxSandboxes+2, n, maxAgentSandboxes)
+	}
+	for i, sb := range edu {
+		want := http.StatusNotFound
+		if i >= len(edu)-maxAgentSandboxes {
+			want = http.StatusOK
+		}
+		if got := say(tok, sb); got != want {
+			t.Errorf("message in test %d of %d: got %d; want %d", i+1, len(edu), got, want)
 		}
 	}
-	if got := start(); got.code != http.StatusTooManyRequests {
-		t.Fatalf("test %d: got %d; want 429", maxSandboxes+1, got.code)
+	e.clock.Advance(time.Minute)
+	older := edu[len(edu)-maxAgentSandboxes]
+	if got := say(tok, older); got != http.StatusOK { // now the most recently used
+		t.Fatalf("message in the older open test: got %d; want 200", got)
 	}
+	newer := start(tok)
+	if got := say(tok, older); got != http.StatusOK {
+		t.Errorf("the test just used, after one more started: got %d; want 200 (the one unused since should have ended)", got)
+	}
+	if got := say(tok, edu[len(edu)-1]); got != http.StatusNotFound {
+		t.Errorf("the test unused longest, after one more started: got %d; want 404", got)
+	}
+	if entries, _ := os.ReadDir(e.sandboxDir); len(entries) != maxAgentSandboxes {
+		t.Errorf("sandbox folders: %d; want %d", len(entries), maxAgentSandboxes)
+	}
+	e.must(200, req{method: "DELETE", path: "/api/flows/test/" + older.Session, token: tok})
+	e.must(200, req{method: "DELETE", path: "/api/flows/test/" + newer.Session, token: tok})
+
+	// The console's cap holds everyone's tests: a person with none open
+	// is refused, and told why; one with tests of their own ends their
+	// oldest instead.
+	var toks []string
+	for i := 0; len(toks)*maxAgentSandboxes < maxSandboxes; i++ {
+		email := fmt.Sprintf("editor%d@contaazul.com", i)
+		e.agent(email, fmt.Sprintf("Editor %d", i), store.RoleEditor, 1)
+		toks = append(toks, e.login(email))
+		for range maxAgentSandboxes {
+			start(toks[i])
+		}
+	}
+	if n := e.s.flowTests.count(); n != maxSandboxes {
+		t.Fatalf("open tests: %d; want %d", n, maxSandboxes)
+	}
+	res := startAs(tok)
+	if res.code != http.StatusTooManyRequests || !strings.Contains(res.errMsg(t), "abertos por outras pessoas") {
+		t.Fatalf("a test beyond the console's cap: got %d %s; want 429 saying the tests are others'", res.code, res.body)
+	}
+	start(toks[0])
+	if n := e.s.flowTests.count(); n != maxSandboxes {
+		t.Fatalf("open tests after one more by someone at the cap: %d; want %d", n, maxSandboxes)
+	}
+	e.s.flowTests.closeAll()
+	first := start(tok)
+	start(toks[0])
 
 	// Used ones stay; idle ones close after sandboxIdle.
 	e.clock.Advance(sandboxIdle - time.Minute)

@@ -657,7 +657,7 @@ async function sendTest(text, wait) {
     for (const m of res.replies) ed.chat.push({ from: 'bot', text: m.text, options: m.options, file: m.file });
     if (!res.replies.length && wait) ed.chat.push({ from: 'clock', text: 'Nada aconteceu nesse tempo.' });
   } catch (e) {
-    if (e.status === 404) { ed.test = null; toast('O teste terminou (ficou parado tempo demais). Comece outro.', 'error'); } else failed(e);
+    if (e.status === 404) { ed.test = null; toast('O teste terminou: ficou parado tempo demais ou deu lugar a um teste mais novo seu. Comece outro.', 'error'); } else failed(e);
   } finally {
     ed.sending = false;
     renderChat();
@@ -673,6 +673,21 @@ async function endTest(quiet) {
   }
   if (quiet !== true) renderChat();
 }
+
+// A page going away (reloaded, closed, another site) ends its test: left
+// open, it would hold one of the editor's few tests until it idled out.
+// A keepalive fetch outlives the page and, unlike sendBeacon, carries the
+// header the console asks of requests made with the cookie.
+window.addEventListener('pagehide', () => {
+  const t = ed.test;
+  if (!t) return;
+  ed.test = null;
+  fetch(`/api/flows/test/${t.session}`, {
+    method: 'DELETE', keepalive: true, credentials: 'same-origin', headers: { 'X-Requested-With': 'suporte' },
+  }).catch(() => {});
+});
+// Back from the browser's page cache, the page shows its test as ended.
+window.addEventListener('pageshow', (ev) => { if (ev.persisted && ed.built) renderChat(); });
 
 function renderChat() {
   const t = ed.test;
