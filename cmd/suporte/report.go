@@ -399,7 +399,8 @@ func reportDistribution(d [5]int) string {
 
 // writeReportCSV writes one section per table: a line naming it, the
 // header, the rows and an empty line. Durations are in seconds, rates
-// and averages decimal with a point, times RFC 3339.
+// and averages decimal with a point, times RFC 3339. Every cell goes
+// through spreadsheetSafe: names and titles are others' text.
 func writeReportCSV(w io.Writer, r store.Report, _ map[string]string) error {
 	cw := csv.NewWriter(w)
 	itoa := strconv.Itoa
@@ -409,7 +410,11 @@ func writeReportCSV(w io.Writer, r store.Report, _ map[string]string) error {
 		cw.Write([]string{name})
 		cw.Write(header)
 		for _, row := range rows {
-			cw.Write(row)
+			safe := make([]string, len(row))
+			for i, cell := range row {
+				safe[i] = spreadsheetSafe(cell)
+			}
+			cw.Write(safe)
 		}
 		cw.Write(nil)
 	}
@@ -516,4 +521,19 @@ func writeReportCSV(w io.Writer, r store.Report, _ map[string]string) error {
 	section("media", []string{"direction", "kind", "files"}, rows...)
 	cw.Flush()
 	return cw.Error()
+}
+
+// spreadsheetSafe neutralises a CSV cell a spreadsheet would run as a
+// formula: text starting with =, +, -, @, a tab or a carriage return
+// (an agent named =HYPERLINK(...), a trail's title) gets a leading
+// single quote, which spreadsheets show as text. Numbers stay as they
+// are, and so does a lone sign ("-", none chosen): no formula fits in it.
+func spreadsheetSafe(cell string) string {
+	if len(cell) < 2 || !strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+		return cell
+	}
+	if _, err := strconv.ParseFloat(cell, 64); err == nil {
+		return cell
+	}
+	return "'" + cell
 }

