@@ -529,6 +529,7 @@ func TestErrors(t *testing.T) {
 		{"malformed ticket id", req{method: "GET", path: "/api/tickets/abc", token: tok}, 404, ""},
 		{"ticket id with a sign", req{method: "GET", path: fmt.Sprintf("/api/tickets/+%d", id), token: tok}, 404, ""},
 		{"action on a ticket id with a sign", req{method: "POST", path: fmt.Sprintf("/api/tickets/+%d/messages", id), token: tok, body: map[string]string{"text": "oi"}}, 404, ""},
+		{"JSON body not an object", req{method: "POST", path: idPath(id, "messages"), token: tok, body: "[]"}, 400, "envie um objeto"},
 		{"ticket id with a leading zero", req{method: "GET", path: fmt.Sprintf("/api/tickets/0%d", id), token: tok}, 404, ""},
 		{"ticket id with leading space", req{method: "GET", path: fmt.Sprintf("/api/tickets/%%20%d", id), token: tok}, 404, ""},
 		{"limit with a sign", req{method: "GET", path: "/api/tickets?limit=%2B5", token: tok}, 400, ""},

@@ -196,8 +196,9 @@ func (s *Server) receiveFile(ctx context.Context, w http.ResponseWriter, r *http
 			if err != nil {
 				return tooBigOr(err, fl, limit, "Formulário inválido.")
 			}
-			caption = strings.TrimSpace(string(b))
-			if utf8.RuneCount(b) > maxText || !utf8.Valid(b) {
+			// Bytes that are no UTF-8 read as U+FFFD, as in a JSON body.
+			caption = strings.TrimSpace(strings.ToValidUTF8(string(b), "\uFFFD"))
+			if utf8.RuneCountInString(caption) > maxText {
 				return fail(http.StatusBadRequest, "Legenda longa demais: o máximo é "+strconv.Itoa(maxText)+" caracteres.")
 			}
 		case "file":

@@ -131,6 +131,20 @@ func TestConsoleMedia(t *testing.T) {
 		t.Errorf("the agent's file in the transcript: %+v", last)
 	}
 
+	// A caption with bytes that are no UTF-8 goes, those bytes read as
+	// U+FFFD, as in a JSON body (it was refused as "too long").
+	r = e.upload(ana, tk.ID, "legenda \xff\xfe ok", "b.pdf", pdf)
+	if r.code != 200 {
+		t.Fatalf("upload with a caption not UTF-8: %d %s", r.code, r.body)
+	}
+	e.drain()
+	e.tr.mu.Lock()
+	texts = e.tr.sent["5547999990001"]
+	e.tr.mu.Unlock()
+	if got := texts[len(texts)-1]; got != "*Ana*\nlegenda \uFFFD ok" {
+		t.Errorf("caption not UTF-8 sent as %q", got)
+	}
+
 	// Bad uploads: each a clear answer, nothing kept.
 	svg := []byte(`<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`)
 	corrupt := append(append([]byte{}, pngBytes[:20]...), bytes.Repeat([]byte{0}, 40)...)

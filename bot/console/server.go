@@ -335,6 +335,9 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 func badJSON(err error) error {
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
+		if typeErr.Field == "" {
+			return fail(http.StatusBadRequest, "JSON inválido: envie um objeto, entre { e }.")
+		}
 		return fail(http.StatusBadRequest, fmt.Sprintf("JSON inválido: o campo %q tem o tipo errado.", typeErr.Field))
 	}
 	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
