@@ -15,12 +15,7 @@ import (
 // same on both, and new ids (protocol numbers) continue after the copied.
 func TestCopy(t *testing.T) {
 	ctx := context.Background()
-	src, err := Open(ctx, filepath.Join(t.TempDir(), "old.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	loadFixture(t, src)
+	src := fixtureSource(t)
 	at := time.Date(2026, 12, 21, 12, 0, 0, 0, time.UTC)
 	var mid int64 // the fixture has media rows of its own
 	update(t, src, func(tx *Tx) error {
@@ -93,12 +88,7 @@ func TestCopy(t *testing.T) {
 // the copy reads one snapshot, and both sides' counts agree.
 func TestCopySnapshot(t *testing.T) {
 	ctx := context.Background()
-	src, err := Open(ctx, filepath.Join(t.TempDir(), "old.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	loadFixture(t, src)
+	src := fixtureSource(t)
 	before, err := src.count(ctx, "tickets")
 	if err != nil {
 		t.Fatal(err)
@@ -135,12 +125,7 @@ func TestCopySnapshot(t *testing.T) {
 // refuses a store without the mark) and the copy starts over.
 func TestCopyUnfinished(t *testing.T) {
 	ctx := context.Background()
-	src, err := Open(ctx, filepath.Join(t.TempDir(), "old.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	loadFixture(t, src)
+	src := fixtureSource(t)
 	if _, err := src.Secret(ctx, "log"); err != nil { // a settings row to copy
 		t.Fatal(err)
 	}
@@ -182,4 +167,17 @@ func TestCopyUnfinished(t *testing.T) {
 	if n, err := dst.count(ctx, "tickets"); err != nil || n == 0 {
 		t.Errorf("tickets after the refused emptying: %d, %v", n, err)
 	}
+}
+
+// fixtureSource is a SQLite store, to copy from, holding the report
+// fixture; closed when the test ends.
+func fixtureSource(t *testing.T) *DB {
+	t.Helper()
+	src, err := Open(t.Context(), filepath.Join(t.TempDir(), "old.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	loadFixture(t, src)
+	return src
 }
