@@ -187,59 +187,38 @@ func countIn(ctx context.Context, tx *Tx, table string) (int64, error) {
 	return n, nil
 }
 
-// copyTable reads table as src sees it and writes it to dst in batches,
-// each in one Update of multi-row INSERTs.
+// copyTable reads table as src sees it and writes it to dst as it reads,
+// in batches, each in one Update of multi-row INSERTs: a batch ends at
+// copyRows rows or copyBytes of values, so memory holds one batch, not
+// the table (a table of large texts had taken several times its size).
 func copyTable(ctx context.Context, dst *DB, src *Tx, table string, progress func(string, int64)) error {
-	var cols []string
-	var rows [][]any
-	err := func() error {
-		rs, err := src.query(ctx, `SELECT * FROM `+table)
-		if err != nil {
-			return err
-		}
-		defer rs.Close()
-		if cols, err = rs.Columns(); err != nil {
-			return err
-		}
-		for rs.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rs.Scan(ptrs...); err != nil {
-				return err
-			}
-			rows = append(rows, vals)
-		}
-		return rs.Err()
-	}()
-	if err != nil {
-		return fmt.Errorf("read: %w", err)
-	}
 	// SQLite hands some text back as bytes: PostgreSQL wants text as text.
 	binary, err := dst.binaryColumns(ctx, table)
 	if err != nil {
 		return err
 	}
-	for _, r := range rows {
-		for i, v := range r {
-			if b, ok := v.([]byte); ok && !binary[cols[i]] {
-				r[i] = string(b)
-			}
-		}
+	rs, err := src.query(ctx, `SELECT * FROM `+table)
+	if err != nil {
+		return fmt.Errorf("read: %w", err)
+	}
+	defer rs.Close()
+	cols, err := rs.Columns()
+	if err != nil {
+		return fmt.Errorf("read: %w", err)
 	}
 	// PostgreSQL takes at most 65,535 parameters a statement.
-	per := max(1, min(500, 60000/len(cols)))
+	per := max(1, min(copyRows, 60000/len(cols)))
 	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+	var batch [][]any
+	var size int
 	var done int64
-	for len(rows) > 0 {
-		n := min(len(rows), per)
-		batch := rows[:n]
-		rows = rows[n:]
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
 		q := `INSERT INTO ` + table + ` (` + strings.Join(cols, ", ") + `) VALUES ` +
-			strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
-		args := make([]any, 0, n*len(cols))
+			strings.TrimSuffix(strings.Repeat(row+", ", len(batch)), ", ")
+		args := make([]any, 0, len(batch)*len(cols))
 		for _, r := range batch {
 			args = append(args, r...)
 		}
@@ -249,13 +228,52 @@ func copyTable(ctx context.Context, dst *DB, src *Tx, table string, progress fun
 		}); err != nil {
 			return fmt.Errorf("write: %w", err)
 		}
-		done += int64(n)
+		done += int64(len(batch))
+		batch, size = batch[:0], 0
 		if progress != nil {
 			progress(table, done)
 		}
+		return nil
 	}
-	return nil
+	for rs.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rs.Scan(ptrs...); err != nil {
+			return fmt.Errorf("read: %w", err)
+		}
+		for i, v := range vals {
+			switch v := v.(type) {
+			case []byte:
+				size += len(v)
+				if !binary[cols[i]] {
+					vals[i] = string(v)
+				}
+			case string:
+				size += len(v)
+			}
+		}
+		batch = append(batch, vals)
+		if len(batch) >= per || size >= copyBytes {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := rs.Err(); err != nil {
+		return fmt.Errorf("read: %w", err)
+	}
+	return flush()
 }
+
+// A copy's batch: at most copyRows rows, and it ends once its values
+// reach copyBytes.
+const (
+	copyRows  = 500
+	copyBytes = 8 << 20
+)
 
 const binaryColumnsSQL = `SELECT column_name FROM information_schema.columns
 WHERE table_schema = current_schema() AND table_name = ? AND data_type = 'bytea'`

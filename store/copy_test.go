@@ -5,6 +5,8 @@ import (
 	"errors"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -180,4 +182,42 @@ func fixtureSource(t *testing.T) *DB {
 	t.Cleanup(func() { src.Close() })
 	loadFixture(t, src)
 	return src
+}
+
+// TestCopyBatchesByBytes: large rows are written as they are read, a batch
+// ending once its values reach copyBytes, so a copy holds one batch in
+// memory, never a whole table of large texts.
+func TestCopyBatchesByBytes(t *testing.T) {
+	ctx := t.Context()
+	src, err := Open(ctx, filepath.Join(t.TempDir(), "old.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	big := strings.Repeat("x", copyBytes*5/8) // two of them pass copyBytes
+	update(t, src, func(tx *Tx) error {
+		for range 3 {
+			if _, err := tx.AddFlowVersion(ctx, FlowVersion{Version: "v", Content: big}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	var written []int64
+	counts, err := Copy(ctx, openTest(t), src, func(table string, rows int64) {
+		if table == "flow_versions" {
+			written = append(written, rows)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(written, []int64{2, 3}) {
+		t.Errorf("flow_versions written in steps %v; want [2 3]: a batch ends past %d bytes", written, copyBytes)
+	}
+	for _, c := range counts {
+		if c.Table == "flow_versions" && (c.From != 3 || c.To != 3) {
+			t.Errorf("flow_versions: %+v; want 3 copied of 3", c)
+		}
+	}
 }
