@@ -120,8 +120,26 @@ func Copy(ctx context.Context, dst, src *DB, progress func(table string, rows in
 
 const (
 	sqliteTablesSQL   = `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite%' ORDER BY name`
-	postgresTablesSQL = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name NOT LIKE 'whatsmeow%' ORDER BY table_name`
+	postgresTablesSQL = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`
 )
+
+// allTables lists every table tx sees, whatsmeow's too (PostgreSQL keeps
+// them beside the store's), by name.
+func allTables(ctx context.Context, tx *Tx) ([]string, error) {
+	q := sqliteTablesSQL
+	if tx.d.postgres {
+		q = postgresTablesSQL
+	}
+	ts, err := queryAll(ctx, tx, scanString, q)
+	if err != nil {
+		return nil, fmt.Errorf("list tables: %w", err)
+	}
+	return ts, nil
+}
+
+// whatsmeows reports whether table is whatsmeow's, which the WhatsApp
+// device store's own copy moves.
+func whatsmeows(table string) bool { return strings.HasPrefix(table, "whatsmeow") }
 
 // tables lists the store's tables in copy order.
 func (db *DB) tables(ctx context.Context) ([]string, error) {
@@ -134,17 +152,13 @@ func (db *DB) tables(ctx context.Context) ([]string, error) {
 	return ts, err
 }
 
-// tablesIn lists the tables tx sees, in copy order.
+// tablesIn lists the store's tables tx sees, in copy order.
 func tablesIn(ctx context.Context, tx *Tx) ([]string, error) {
-	q := sqliteTablesSQL
-	if tx.d.postgres {
-		q = postgresTablesSQL
-	}
-	ts, err := queryAll(ctx, tx, scanString, q)
+	ts, err := allTables(ctx, tx)
 	if err != nil {
-		return nil, fmt.Errorf("list tables: %w", err)
+		return nil, err
 	}
-	ts = slices.DeleteFunc(ts, func(t string) bool { return copySkip[t] })
+	ts = slices.DeleteFunc(ts, func(t string) bool { return copySkip[t] || whatsmeows(t) })
 	slices.SortStableFunc(ts, compareCopyOrder)
 	return ts, nil
 }
@@ -176,10 +190,7 @@ func (db *DB) count(ctx context.Context, table string) (int64, error) {
 
 // countIn counts table's rows as tx sees them, but for a copy's mark.
 func countIn(ctx context.Context, tx *Tx, table string) (int64, error) {
-	q := `SELECT COUNT(*) FROM ` + table
-	if table == "settings" {
-		q += ` WHERE name <> '` + copyMark + `'`
-	}
+	q := `SELECT COUNT(*) FROM ` + table + butMark(table)
 	var n int64
 	if err := tx.queryRow(ctx, q).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count %s: %w", table, err)
@@ -319,10 +330,13 @@ func (db *DB) FinishCopy(ctx context.Context) error {
 	return nil
 }
 
-const (
-	sqliteAllTablesSQL   = `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite%' ORDER BY name`
-	postgresAllTablesSQL = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`
-)
+// butMark leaves a copy's mark out of a statement on table's rows.
+func butMark(table string) string {
+	if table == "settings" {
+		return ` WHERE name <> '` + copyMark + `'`
+	}
+	return ""
+}
 
 // EmptyUnfinishedCopy deletes what a Copy that never finished wrote into
 // db, and what was copied after it (media files, WhatsApp devices), so
@@ -337,11 +351,7 @@ func (db *DB) EmptyUnfinishedCopy(ctx context.Context) error {
 		if n == 0 {
 			return fmt.Errorf("%w: it is no unfinished copy", ErrNotEmpty)
 		}
-		q := sqliteAllTablesSQL
-		if tx.d.postgres {
-			q = postgresAllTablesSQL
-		}
-		all, err := queryAll(ctx, tx, scanString, q)
+		all, err := allTables(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -350,22 +360,18 @@ func (db *DB) EmptyUnfinishedCopy(ctx context.Context) error {
 		// cascade from its devices) last.
 		var del []string
 		for _, t := range all {
-			if (!copySkip[t] || t == "media_chunks" || t == "media_content") && !strings.HasPrefix(t, "whatsmeow") {
+			if (!copySkip[t] || t == "media_chunks" || t == "media_content") && !whatsmeows(t) {
 				del = append(del, t)
 			}
 		}
 		slices.SortStableFunc(del, func(a, b string) int { return -compareCopyOrder(a, b) })
 		for _, t := range all {
-			if strings.HasPrefix(t, "whatsmeow") && t != "whatsmeow_version" {
+			if whatsmeows(t) && t != "whatsmeow_version" {
 				del = append(del, t)
 			}
 		}
 		for _, t := range del {
-			q := `DELETE FROM ` + t
-			if t == "settings" {
-				q += ` WHERE name <> '` + copyMark + `'`
-			}
-			if _, err := tx.exec(ctx, q); err != nil {
+			if _, err := tx.exec(ctx, `DELETE FROM `+t+butMark(t)); err != nil {
 				return fmt.Errorf("empty %s: %w", t, err)
 			}
 		}
