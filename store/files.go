@@ -128,11 +128,9 @@ func (f *Files) Commit(ctx context.Context, t *os.File) (sum string, size int64,
 	if _, err := t.Seek(0, io.SeekStart); err != nil {
 		return "", 0, fmt.Errorf("commit media: %w", err)
 	}
-	h := sha256.New()
-	if size, err = io.Copy(h, t); err != nil {
+	if sum, size, err = hashOf(t); err != nil {
 		return "", 0, fmt.Errorf("commit media: %w", err)
 	}
-	sum = hex.EncodeToString(h.Sum(nil))
 	if f.db != nil {
 		if err := putContent(ctx, f.db, t, sum, size); err != nil {
 			return "", 0, fmt.Errorf("commit media: %w", err)
@@ -341,17 +339,26 @@ func (f *Files) Verify(ctx context.Context, sums map[string]bool) (missing int, 
 		if err != nil {
 			return missing, fmt.Errorf("check media: %w", err)
 		}
-		h := sha256.New()
-		_, err = io.Copy(h, in)
+		got, _, err := hashOf(in)
 		in.Close()
 		if err != nil {
 			return missing, fmt.Errorf("check media %s: %w", sum, err)
 		}
-		if got := hex.EncodeToString(h.Sum(nil)); got != sum {
+		if got != sum {
 			bad = append(bad, fmt.Errorf("media file %s: its content hashes to %s", f.path(sum), got))
 		}
 	}
 	return missing, errors.Join(bad...)
+}
+
+// hashOf reads r to its end and returns the hex SHA-256 of what it read,
+// a media file's name, and its size.
+func hashOf(r io.Reader) (sum string, size int64, err error) {
+	h := sha256.New()
+	if size, err = io.Copy(h, r); err != nil {
+		return "", 0, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), size, nil
 }
 
 // check reads the file sum whole, which checks it against its hash.
