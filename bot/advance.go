@@ -40,7 +40,7 @@ func (r *Runtime) handle(ctx context.Context, tx *store.Tx, fl *flows.Flow, now 
 		return err
 	})
 	if h.turnErr != nil {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || errors.Is(h.turnErr, store.ErrRerun) {
 			return h, h.turnErr
 		}
 		r.logChat(r.cfg.Log.Error(), in.Chat).Err(h.turnErr).Int64("inbox", in.ID).Msg("handle message failed; apologizing")

@@ -246,14 +246,8 @@ func (r *Runtime) write(ctx context.Context, tx *store.Tx, t *turn, before strin
 		if err := tx.AddTicketEvents(ctx, evs); err != nil {
 			return err
 		}
-		ticketBefore.LastActivityAt = t.ticket.LastActivityAt
-		same := t.ticket == ticketBefore
 		t.ticket.LastActivityAt = now
-		if same {
-			if err := tx.TouchTicket(ctx, t.ticket.ID, now); err != nil {
-				return err
-			}
-		} else if err := tx.UpdateTicket(ctx, t.ticket); err != nil {
+		if err := tx.ChangeTicket(ctx, ticketBefore, t.ticket); err != nil {
 			return err
 		}
 	}

@@ -44,6 +44,9 @@ var (
 	ErrNotStore = errors.New("not a suporte store")
 	ErrReadOnly = errors.New("store opened read-only")
 	ErrClosed   = errors.New("store closed")
+	// ErrRerun is Try's failure in a batch that runs again, with a
+	// savepoint per job and per Try: the job should return it as is.
+	ErrRerun = errors.New("failed without a savepoint; the batch runs again with them")
 )
 
 const (
@@ -369,7 +372,7 @@ func (db *DB) hotQueries() []string {
 		trySQL, tryReleaseSQL, tryRollbackSQL,
 		acceptInboxSQL, inboxIDSQL, inboxSinceSQL, chatIdleQuerySQL, nextInboxSQL, finishInboxSQL,
 		conversationSQL, putConversationSQL, customerSQL, putCustomerSQL, conversationTicketSQL,
-		ticketSQL, createTicketSQL, updateTicketSQL, touchTicketSQL, addTicketEventSQL, addTicketEventNoIDSQL,
+		ticketSQL, createTicketSQL, addTicketEventSQL, addTicketEventNoIDSQL,
 		insertTermSQL, putFeedbackSQL,
 		appendOutboxSQL, pendingOutboxSQL, markSentSQL, queueAheadSQL, recentClaimsSQL,
 		setTimerSQL, deleteTimerSQL, clearTimersSQL,
@@ -707,7 +710,7 @@ func (db *DB) runBatch(tx *Tx, jobs []*job) bool {
 				}
 				clear(results)
 				clear(own)
-				if failed != nil && len(jobs) == 1 && !retryable(failed.err) && !errors.Is(failed.err, errNotOpened) {
+				if failed != nil && len(jobs) == 1 && !retryable(failed.err) && !errors.Is(failed.err, errNotOpened) && !errors.Is(failed.err, ErrRerun) {
 					// Its own failure, rolled back: nothing else to commit.
 					results[0], own[0] = *failed, true
 					finish(nil)
@@ -751,7 +754,8 @@ var errTxLost = errors.New("a statement of this update failed and its transactio
 // Opening): a job whose opening was done fails when it does not take it
 // whole, or when it cannot run, since what was done for it would commit.
 func runBare(tx *Tx, jobs []*job, opens []*opened, results []result, own []bool) (after []func(), failed *result) {
-	defer func() { tx.opening = nil }()
+	tx.bare = true
+	defer func() { tx.opening, tx.bare, tx.rerun = nil, false, false }()
 	for i, j := range jobs {
 		var o *opened
 		if opens != nil {
@@ -770,6 +774,9 @@ func runBare(tx *Tx, jobs []*job, opens []*opened, results []result, own []bool)
 		tx.opening = nil
 		if r.err == nil && r.panicked == nil && o != nil && !o.taken() {
 			r.err = errNotOpened
+		}
+		if tx.rerun {
+			r = result{err: ErrRerun}
 		}
 		if r.err == nil && r.panicked == nil && !tx.inTransaction() {
 			// A statement failed under a job that went on: its update
@@ -908,9 +915,27 @@ func callJob(j *job, tx *Tx) (r result) {
 // Try runs fn inside a nested savepoint of an Update: if fn fails (or
 // panics, reported as an error), only fn's writes are undone and the rest
 // of the caller's work stands. It cannot be nested in itself.
+//
+// In a batch that runs without savepoints (runBare), Try takes none
+// either: a failure of fn returns ErrRerun, which the caller should
+// return, and the batch runs again with savepoints, this Try with its
+// own. A turn that fails is a bug; a savepoint per turn is two statements
+// (on PostgreSQL a subtransaction too) for it.
 func (tx *Tx) Try(ctx context.Context, fn func() error) (err error) {
 	if !tx.writer {
 		return errors.New("try: not in Update")
+	}
+	if tx.bare {
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("panic: %v", p)
+			}
+			if err != nil {
+				tx.rerun = true // whatever the caller does with the error
+				err = fmt.Errorf("%w: %w", ErrRerun, err)
+			}
+		}()
+		return fn()
 	}
 	if err := tx.execLater(ctx, trySQL); err != nil {
 		return fmt.Errorf("try: %w", err)
@@ -987,7 +1012,10 @@ type Tx struct {
 	prepared map[string]*sql.Stmt
 	writer   bool
 	after    []func()
-	opening  *opened // the running job's, done by the writer (see Opening)
+	// bare: the running job has no savepoint (runBare); rerun: a Try of
+	// it failed, so the batch must run again with savepoints.
+	bare, rerun bool
+	opening     *opened // the running job's, done by the writer (see Opening)
 }
 
 // querier runs SQL: *sql.Tx, *sql.Conn.
@@ -995,6 +1023,7 @@ type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }
 
 // rowScanner is what the scan helpers read from: *sql.Row or *sql.Rows.
@@ -1048,7 +1077,7 @@ func (tx *Tx) execIn(ctx context.Context, table, query string, args ...any) (sql
 		}
 		return driver.RowsAffected(tag.RowsAffected()), err
 	}
-	if s := tx.prepared[query]; s != nil {
+	if s := tx.stmt(query); s != nil {
 		return s.ExecContext(context.Background(), args...)
 	}
 	return tx.q.ExecContext(context.Background(), tx.d.sql(query), args...)
@@ -1065,7 +1094,7 @@ func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 	if err := tx.flush(); err != nil {
 		return nil, err
 	}
-	if s := tx.prepared[query]; s != nil {
+	if s := tx.stmt(query); s != nil {
 		return s.QueryContext(context.Background(), args...)
 	}
 	return tx.q.QueryContext(context.Background(), tx.d.sql(query), args...)
@@ -1082,10 +1111,30 @@ func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) rowScanne
 	if tx.pg != nil {
 		return tx.pgRow(query, args)
 	}
-	if s := tx.prepared[query]; s != nil {
+	if s := tx.stmt(query); s != nil {
 		return s.QueryRowContext(context.Background(), args...)
 	}
 	return tx.q.QueryRowContext(context.Background(), tx.d.sql(query), args...)
+}
+
+// maxPrepared bounds the statements SQLite's writer keeps prepared.
+const maxPrepared = 256
+
+// stmt returns the writer's prepared statement of query, or nil. On
+// SQLite a statement the writer runs is prepared on first use and kept
+// (up to maxPrepared): preparing one costs as much as running it. On
+// PostgreSQL pgx keeps its own.
+func (tx *Tx) stmt(query string) *sql.Stmt {
+	if s := tx.prepared[query]; s != nil || tx.lite == nil || len(tx.prepared) >= maxPrepared ||
+		strings.Contains(strings.TrimRight(query, "; \n\t"), ";") { // a script: a statement is one
+		return s
+	}
+	s, err := tx.q.PrepareContext(context.Background(), query)
+	if err != nil {
+		return nil // run unprepared, to report the error
+	}
+	tx.prepared[query] = s
+	return s
 }
 
 // queued is a statement execLater put off, or one to send after them.

@@ -767,30 +767,32 @@ func TestTryUndoesOnlyItsOwnWork(t *testing.T) {
 	db := openTest(t)
 	ctx := t.Context()
 	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	var failed, panicked error
 	update(t, db, func(tx *Tx) error {
 		if err := tx.PutCustomer(ctx, Customer{Chat: "kept", CreatedAt: now}); err != nil {
 			return err
 		}
-		err := tx.Try(ctx, func() error {
+		failed = tx.Try(ctx, func() error {
 			if err := tx.PutCustomer(ctx, Customer{Chat: "undone", CreatedAt: now}); err != nil {
 				return err
 			}
 			return errors.New("boom")
 		})
-		if err == nil || err.Error() != "boom" {
-			t.Errorf("Try returned %v; want boom", err)
-		}
-		err = tx.Try(ctx, func() error {
+		panicked = tx.Try(ctx, func() error {
 			if err := tx.PutCustomer(ctx, Customer{Chat: "panicked", CreatedAt: now}); err != nil {
 				return err
 			}
 			panic("bug")
 		})
-		if err == nil || !strings.Contains(err.Error(), "panic: bug") {
-			t.Errorf("Try after a panic returned %v", err)
-		}
 		return tx.Try(ctx, func() error { return tx.PutCustomer(ctx, Customer{Chat: "tried", CreatedAt: now}) })
 	})
+	// The job ran last with savepoints: its Try's errors are fn's own.
+	if failed == nil || failed.Error() != "boom" {
+		t.Errorf("Try returned %v; want boom", failed)
+	}
+	if panicked == nil || panicked.Error() != "panic: bug" {
+		t.Errorf("Try after a panic returned %v", panicked)
+	}
 	view(t, db, func(tx *Tx) error {
 		for chat, want := range map[string]bool{"kept": true, "tried": true, "undone": false, "panicked": false} {
 			_, err := tx.Customer(ctx, chat)
@@ -803,6 +805,85 @@ func TestTryUndoesOnlyItsOwnWork(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A batch runs without savepoints, Try's included; a Try that fails there
+// sends the batch down the savepoint path, even when its job ignores the
+// error, and only that Try's writes are undone.
+func TestTryFailureRerunsBatch(t *testing.T) {
+	db := openTest(t)
+	ctx := t.Context()
+	put := func(tx *Tx, chat string) error { return tx.PutCustomer(ctx, Customer{Chat: chat}) }
+	runs := make([]int, 4)
+	var tryErrs [2]error
+	errs := oneBatch(t, db,
+		func() error {
+			return db.Update(ctx, func(tx *Tx) error { runs[0]++; return put(tx, "a") })
+		},
+		func() error {
+			return db.Update(ctx, func(tx *Tx) error {
+				runs[1]++
+				if err := put(tx, "b"); err != nil {
+					return err
+				}
+				tryErrs[0] = tx.Try(ctx, func() error {
+					if err := put(tx, "b-undone"); err != nil {
+						return err
+					}
+					return errors.New("boom")
+				})
+				return put(tx, "b-after") // ignores the Try's error
+			})
+		},
+		func() error {
+			return db.Update(ctx, func(tx *Tx) error {
+				runs[2]++
+				tryErrs[1] = tx.Try(ctx, func() error { put(tx, "c-undone"); panic("bug") })
+				if errors.Is(tryErrs[1], ErrRerun) {
+					return tryErrs[1]
+				}
+				return put(tx, "c-after")
+			})
+		},
+		func() error {
+			return db.Update(ctx, func(tx *Tx) error { runs[3]++; return put(tx, "d") })
+		},
+	)
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("job %d: %v", i, err)
+		}
+	}
+	// The bare run stops at b's failure; the batch runs again from a.
+	if want := []int{2, 2, 1, 1}; !slices.Equal(runs, want) {
+		t.Errorf("runs of each job: got %v, want %v", runs, want)
+	}
+	if tryErrs[0] == nil || tryErrs[0].Error() != "boom" || tryErrs[1] == nil || tryErrs[1].Error() != "panic: bug" {
+		t.Errorf("the Trys' last errors: %v, %v; want fn's own", tryErrs[0], tryErrs[1])
+	}
+	view(t, db, func(tx *Tx) error {
+		for _, chat := range []string{"a", "b", "b-after", "c-after", "d", "b-undone", "c-undone"} {
+			_, err := tx.Customer(ctx, chat)
+			if want := !strings.HasSuffix(chat, "-undone"); (err == nil) != want {
+				t.Errorf("customer %s present=%v; want %v (%v)", chat, err == nil, want, err)
+			}
+		}
+		return nil
+	})
+
+	// Without a failure each job runs once.
+	runs = make([]int, 4)
+	oneBatch(t, db, func() error {
+		return db.Update(ctx, func(tx *Tx) error {
+			runs[0]++
+			return tx.Try(ctx, func() error { return put(tx, "e") })
+		})
+	}, func() error {
+		return db.Update(ctx, func(tx *Tx) error { runs[1]++; return put(tx, "f") })
+	})
+	if runs[0] != 1 || runs[1] != 1 {
+		t.Errorf("runs without a failure: %v, want one each", runs[:2])
+	}
 }
 
 func TestAfterCommit(t *testing.T) {

@@ -55,10 +55,12 @@ func TestFeedback(t *testing.T) {
 		}
 		return nil
 	})
+	var err error
 	update(t, db, func(tx *Tx) error {
-		if err := tx.Try(ctx, func() error { return tx.PutFeedback(ctx, Feedback{Ticket: 1, Rating: 3}) }); err == nil {
-			t.Error("feedback of a missing ticket: want a foreign key error")
-		}
+		err = tx.Try(ctx, func() error { return tx.PutFeedback(ctx, Feedback{Ticket: 1, Rating: 3}) })
 		return nil
 	})
+	if err == nil {
+		t.Error("feedback of a missing ticket: want a foreign key error")
+	}
 }

@@ -107,13 +107,14 @@ func TestQueueAhead(t *testing.T) {
 				return err
 			}
 			return errors.New("undo")
-		}); err == nil {
+		}); errors.Is(err, ErrRerun) {
+			return err // the batch runs again, with savepoints
+		} else if err == nil {
 			t.Error("Try: want its error")
 		}
 		if _, err := tx.exec(ctx, `DELETE FROM tickets WHERE id = ?`, ids[6]); err != nil {
 			return err
 		}
-		ids = append(ids[:6], ids[7:]...)
 		check(tx, "changed, one undone, one deleted")
 		return nil
 	})

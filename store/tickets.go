@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 )
 
@@ -95,34 +97,86 @@ func (tx *Tx) Ticket(ctx context.Context, id int64) (Ticket, error) {
 	return t, nil
 }
 
-const updateTicketSQL = `UPDATE tickets SET
-    chat = ?, requester = ?, id_suporte = ?, topic = ?, status = ?, queued_at = ?, agent = ?,
-    created_at = ?, last_activity_at = ?, closed_at = ?, close_reason = ?,
-    claimed_at = ?, first_response_at = ?, escalated_at = ?, escalation_due = ?,
-    queue_notified_at = ?, queue_notified_pos = ?
-WHERE id = ?`
+// ticketSets are the columns an update of a ticket may set, in the order
+// of its statement, each with its value in a Ticket.
+var ticketSets = []struct {
+	col string
+	val func(*Ticket) any
+}{
+	{"chat", func(t *Ticket) any { return t.Chat }},
+	{"requester", func(t *Ticket) any { return t.Requester }},
+	{"id_suporte", func(t *Ticket) any { return t.IDSuporte }},
+	{"topic", func(t *Ticket) any { return t.Topic }},
+	{"status", func(t *Ticket) any { return t.Status }},
+	{"queued_at", func(t *Ticket) any { return millis(t.QueuedAt) }},
+	{"agent", func(t *Ticket) any { return t.Agent }},
+	{"created_at", func(t *Ticket) any { return millis(t.CreatedAt) }},
+	{"last_activity_at", func(t *Ticket) any { return millis(t.LastActivityAt) }},
+	{"closed_at", func(t *Ticket) any { return millis(t.ClosedAt) }},
+	{"close_reason", func(t *Ticket) any { return t.CloseReason }},
+	{"claimed_at", func(t *Ticket) any { return millis(t.ClaimedAt) }},
+	{"first_response_at", func(t *Ticket) any { return millis(t.FirstResponseAt) }},
+	{"escalated_at", func(t *Ticket) any { return millis(t.EscalatedAt) }},
+	{"escalation_due", func(t *Ticket) any { return millis(t.EscalationDue) }},
+	{"queue_notified_at", func(t *Ticket) any { return millis(t.QueueNotifiedAt) }},
+	{"queue_notified_pos", func(t *Ticket) any { return t.QueueNotifiedPos }},
+}
+
+// ticketUpdates caches the text of each update of ticketSets' columns,
+// by the bits of those it sets.
+var ticketUpdates sync.Map
 
 // UpdateTicket overwrites ticket t.ID with t, but for its line, which
 // stays. ErrNotFound if missing: on PostgreSQL's writer it may fail the
 // Update instead (affectLater).
 func (tx *Tx) UpdateTicket(ctx context.Context, t Ticket) error {
+	return tx.updateTicket(ctx, nil, t)
+}
+
+// ChangeTicket writes the columns of ticket after.ID in which after
+// differs from before, the ticket as read in this Update. SQLite rewrites
+// every index on a column an UPDATE sets, changed or not, and a turn
+// mostly changes columns no index holds. Nothing differing, it writes
+// nothing. ErrNotFound as for UpdateTicket.
+func (tx *Tx) ChangeTicket(ctx context.Context, before, after Ticket) error {
+	return tx.updateTicket(ctx, &before, after)
+}
+
+// updateTicket writes the columns of t that differ from before, or all
+// of them when before is nil.
+func (tx *Tx) updateTicket(ctx context.Context, before *Ticket, t Ticket) error {
 	if err := validStatus(t.Status); err != nil {
 		return fmt.Errorf("update ticket %d: %w", t.ID, err)
 	}
-	return tx.affectLater(ctx, "tickets", fmt.Sprintf("update ticket %d", t.ID), updateTicketSQL,
-		t.Chat, t.Requester, t.IDSuporte, t.Topic, t.Status, millis(t.QueuedAt), t.Agent,
-		millis(t.CreatedAt), millis(t.LastActivityAt), millis(t.ClosedAt), t.CloseReason,
-		millis(t.ClaimedAt), millis(t.FirstResponseAt), millis(t.EscalatedAt), millis(t.EscalationDue),
-		millis(t.QueueNotifiedAt), t.QueueNotifiedPos, t.ID)
-}
-
-const touchTicketSQL = `UPDATE tickets SET last_activity_at = ? WHERE id = ?`
-
-// TouchTicket records activity on ticket id at at: the common write of a
-// turn that changed nothing else, which leaves the ticket's indexes alone.
-// ErrNotFound if missing, as for UpdateTicket.
-func (tx *Tx) TouchTicket(ctx context.Context, id int64, at time.Time) error {
-	return tx.affectLater(ctx, "tickets", fmt.Sprintf("touch ticket %d", id), touchTicketSQL, millis(at), id)
+	var set uint32
+	args := make([]any, 0, len(ticketSets)+1)
+	for i, c := range ticketSets {
+		v := c.val(&t)
+		if before != nil && v == c.val(before) {
+			continue
+		}
+		set |= 1 << i
+		args = append(args, v)
+	}
+	if set == 0 {
+		return nil
+	}
+	query, ok := ticketUpdates.Load(set)
+	if !ok {
+		var b strings.Builder
+		b.WriteString("UPDATE tickets SET ")
+		for i, c := range ticketSets {
+			if set&(1<<i) != 0 {
+				if b.Len() > len("UPDATE tickets SET ") {
+					b.WriteString(", ")
+				}
+				b.WriteString(c.col + " = ?")
+			}
+		}
+		b.WriteString(" WHERE id = ?")
+		query, _ = ticketUpdates.LoadOrStore(set, b.String())
+	}
+	return tx.affectLater(ctx, "tickets", fmt.Sprintf("update ticket %d", t.ID), query.(string), append(args, t.ID)...)
 }
 
 const ticketsByChatSQL = `SELECT ` + ticketCols + ` FROM tickets

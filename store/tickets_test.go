@@ -59,20 +59,41 @@ func TestTicketRoundTrip(t *testing.T) {
 	}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("UpdateTicket missing: got %v, want ErrNotFound", err)
 	}
-	if err := db.Update(ctx, func(tx *Tx) error { return tx.TouchTicket(ctx, 1, at) }); !errors.Is(err, ErrNotFound) {
-		t.Errorf("TouchTicket missing: got %v, want ErrNotFound", err)
+	if err := db.Update(ctx, func(tx *Tx) error {
+		return tx.ChangeTicket(ctx, Ticket{ID: 1, Status: StatusAberto}, Ticket{ID: 1, Status: StatusResolvido})
+	}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("ChangeTicket missing: got %v, want ErrNotFound", err)
 	}
+	// ChangeTicket writes only the columns that differ from what was read:
+	// an agent written meanwhile (here behind its back) stays.
 	update(t, db, func(tx *Tx) error {
-		want.LastActivityAt = at.Add(2 * time.Hour).UTC()
-		return tx.TouchTicket(ctx, want.ID, want.LastActivityAt)
+		before := want
+		want.LastActivityAt, want.Topic = at.Add(2*time.Hour).UTC(), "notas"
+		if _, err := tx.exec(ctx, `UPDATE tickets SET agent = 'agent9' WHERE id = ?`, want.ID); err != nil {
+			return err
+		}
+		want.Agent = "agent9"
+		after := want
+		after.Agent = before.Agent
+		if err := tx.ChangeTicket(ctx, before, after); err != nil {
+			return err
+		}
+		// Nothing differing, nothing is written, not even to a missing row.
+		return tx.ChangeTicket(ctx, Ticket{ID: 1, Status: StatusAberto}, Ticket{ID: 1, Status: StatusAberto})
 	})
 	view(t, db, func(tx *Tx) error {
 		got, err := tx.Ticket(ctx, want.ID)
 		if err == nil && got != want {
-			t.Errorf("after TouchTicket: got %+v, want %+v", got, want)
+			t.Errorf("after ChangeTicket: got %+v, want %+v", got, want)
 		}
 		return err
 	})
+	// A change is checked as an overwrite is.
+	if err := db.Update(ctx, func(tx *Tx) error {
+		return tx.ChangeTicket(ctx, want, Ticket{ID: want.ID, Status: "fechado"})
+	}); err == nil {
+		t.Error("ChangeTicket to an invalid status: want an error")
+	}
 }
 
 func TestTicketStatusValidated(t *testing.T) {
