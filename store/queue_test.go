@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -122,6 +124,11 @@ func TestQueueAhead(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
+	if testPG != nil {
+		// A server process outlives its connection's close by a moment:
+		// until it has gone, its row is rightly not folded.
+		waitBackendsGone(t, dsn)
+	}
 	if db, err = Open(ctx, dsn); err != nil {
 		t.Fatal(err)
 	}
@@ -223,5 +230,64 @@ func TestQueueAheadAtHandoffReadsNoQueue(t *testing.T) {
 	}
 	if hits, _ := strconv.Atoi(m[1]); hits > 30 {
 		t.Errorf("the place of the last of 3000 read %d buffers, want a few:\n%s", hits, plan)
+	}
+}
+
+// TestQueueAheadSeeksItsPlace checks that SQLite starts counting those
+// behind a customer at the customer's place in the queue's index (a seek
+// to queued_at >= ?), not at its start (queued_at > 0): the latter reads
+// the whole queue at every handoff.
+func TestQueueAheadSeeksItsPlace(t *testing.T) {
+	if testPG != nil {
+		t.Skip("SQLite's program (the SQLite pass checks it)")
+	}
+	db := openTest(t)
+	rows, err := db.r.QueryContext(t.Context(), "EXPLAIN "+queueAheadSQL, 1, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var seeks []string
+	for rows.Next() {
+		var addr, p1, p2, p3, p5 int
+		var opcode, p4, comment sql.NullString
+		if err := rows.Scan(&addr, &opcode, &p1, &p2, &p3, &p4, &p5, &comment); err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(opcode.String, "Seek") && opcode.String != "SeekRowid" {
+			seeks = append(seeks, opcode.String)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(seeks, []string{"SeekGE"}) {
+		t.Errorf("the count's seeks: %v; want one SeekGE, to the customer's place", seeks)
+	}
+}
+
+// waitBackendsGone waits until no server process of dsn's database is
+// left but the caller's own.
+func waitBackendsGone(t *testing.T, dsn string) {
+	t.Helper()
+	c, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var n int
+		err := c.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d server processes of the closed store still there", n)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -367,8 +367,13 @@ func (tx *Tx) RecentClaims(ctx context.Context, limit int) ([]Ticket, error) {
 // handoff the customer is last: where counting those ahead read the whole
 // queue (about 1 ms a handoff on PostgreSQL with 5,000 waiting, 0.17 ms on
 // SQLite), this reads about one entry.
+//
+// The bounds come before queueWaiting's own queued_at > 0, and the tie
+// is written without OR: SQLite starts its range at the first lower bound
+// it meets and reads an OR as a second range, either of which read the
+// whole queue again (0.1 ms with 5,000 waiting, against 2 µs).
 const queueAheadSQL = `SELECT (SELECT COALESCE(SUM(n), 0) FROM queue_counts) - (SELECT COUNT(*) FROM tickets
-WHERE ` + queueWaiting + ` AND queued_at >= ? AND (queued_at > ? OR id >= ?))`
+WHERE queued_at >= ? AND NOT (queued_at = ? AND id < ?) AND ` + queueWaiting + `)`
 
 // QueueAhead counts the tickets waiting in the queue ahead of one queued at
 // queuedAt with that id (which need not be written yet).
