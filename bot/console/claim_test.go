@@ -1,7 +1,9 @@
 package console
 
 import (
+	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -92,6 +94,48 @@ func TestEditorsServeNoTickets(t *testing.T) {
 		if a.Role == store.RoleEditor {
 			t.Errorf("an agent is offered the editor %s to transfer to", a.Name)
 		}
+	}
+}
+
+// TestEditorsStreamNoTickets: an editor's event stream carries no
+// ticket's events, live or replayed after a reconnect; an agent's does.
+func TestEditorsStreamNoTickets(t *testing.T) {
+	e := newEnv(t)
+	e.agent("ana@contaazul.com", "Ana", store.RoleAgent, 5)
+	e.agent("bia@contaazul.com", "Bia", store.RoleAgent, 5)
+	e.agent("edu@contaazul.com", "Edu", store.RoleEditor, 5)
+	ana, edu := e.login("ana@contaazul.com"), e.login("edu@contaazul.com")
+	e.customer("c1")
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	eduEvents := e.stream(ctx, edu, 1) // c1's events after its first, replayed to an agent
+	var kinds []string
+	until := func(kind string) {
+		t.Helper()
+		for {
+			select {
+			case ev, ok := <-eduEvents:
+				if !ok {
+					t.Fatalf("the editor's stream ended before a %q event", kind)
+				}
+				kinds = append(kinds, ev.kind)
+				if ev.kind == kind {
+					return
+				}
+			case <-ctx.Done():
+				t.Fatalf("no %q event on the editor's stream", kind)
+			}
+		}
+	}
+	until("hello")
+	nextAna := e.events(ana)
+	until("presence") // Ana came online
+	e.customer("c2")
+	nextAna("queue")
+	e.events(e.login("bia@contaazul.com"))
+	until("presence") // Bia came online, after c2's events
+	if want := []string{"hello", "presence", "presence"}; !slices.Equal(kinds, want) {
+		t.Errorf("the editor's stream: %v; want %v, no ticket's events", kinds, want)
 	}
 }
 

@@ -735,15 +735,18 @@ func TestFlowsTree(t *testing.T) {
 	e.must(http.StatusBadRequest, req{method: "GET", path: "/api/flows/tree?from=ontem", token: tok})
 }
 
+// TestFlowsEvent: a supervisor's stream carries the flows' status beside
+// the tickets' events (an editor's, the former only: claim_test.go).
 func TestFlowsEvent(t *testing.T) {
 	e := newEditorEnv(t)
-	e.agent("edu@contaazul.com", "Edu", store.RoleEditor, 1)
-	tok := e.login("edu@contaazul.com")
+	e.agent("sara@contaazul.com", "Sara", store.RoleSupervisor, 1)
+	tok := e.login("sara@contaazul.com")
 
 	next := e.events(tok)
 	next("hello")
 
-	// Saving an invalid file (the watcher would reload it): the editors hear at once.
+	// Saving an invalid file (the watcher would reload it): the editors
+	// and supervisors hear at once.
 	if err := os.WriteFile(e.path, []byte(edit(t, "goto: notas\n", "goto: notass\n")), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -74,9 +74,16 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's WriteTimeout; unsupported is fine
 
-	events, cancel := s.cfg.Runtime.Subscribe()
-	defer cancel()
 	sess := current(r)
+	// Content editors serve no tickets: their stream carries presence and
+	// (editor_events.go) the flows' status, no ticket's events.
+	tickets := servesCustomers(sess.agent)
+	var events <-chan bot.Event // nil: never ready
+	if tickets {
+		ch, cancel := s.cfg.Runtime.Subscribe()
+		defer cancel()
+		events = ch
+	}
 	me := sess.bot().ID
 	changed := s.join(me)
 	defer s.leave(me, changed)
@@ -115,7 +122,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	// Subscribed first, then the replay: nothing falls between the two,
 	// and what both hand over is sent once.
 	replayed := map[int64]bool{}
-	if last := store.EventID(r.Header.Get("Last-Event-ID")); last > 0 {
+	if last := store.EventID(r.Header.Get("Last-Event-ID")); last > 0 && tickets {
 		missed, err := s.cfg.Runtime.EventsAfter(r.Context(), last, maxReplay)
 		if err != nil {
 			s.cfg.Log.Warn().Err(err).Msg("events: replay after a reconnect")
