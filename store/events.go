@@ -120,6 +120,10 @@ func (tx *Tx) PruneEvents(ctx context.Context, keep time.Duration) (int, error) 
 // already heard may commit later (another process's batch).
 const catchUpWindow = 256
 
+// listenPause is how long Listen waits before connecting again after a
+// break (a test's outage shortens it).
+var listenPause = time.Second
+
 // ErrNoListen is Listen's answer on SQLite, whose store only this process
 // uses: its events need no passing on.
 var ErrNoListen = errors.New("listen: only a PostgreSQL store is shared")
@@ -157,7 +161,7 @@ func (db *DB) Listen(ctx context.Context, fn func([]Event), reconnected func()) 
 					}
 				}
 			}
-			t := time.NewTimer(time.Second)
+			t := time.NewTimer(listenPause)
 			select {
 			case <-ctx.Done():
 				t.Stop()

@@ -2,8 +2,13 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
+	"net/url"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -222,5 +227,101 @@ WHERE datname = current_database() AND query = 'LISTEN `+eventsChannel+`' AND pi
 	}
 	if len(got) != len(want) {
 		t.Errorf("heard %v; want each of %v once", got, want)
+	}
+}
+
+// TestListenCountsReconnectionsOnce: while the server refuses the
+// listener, each failed attempt is no reconnection; the connection that
+// listens again is one, and catches up on what was added meanwhile.
+func TestListenCountsReconnectionsOnce(t *testing.T) {
+	if testPG == nil {
+		t.Skip("SQLite: events are not passed between processes")
+	}
+	pause := listenPause
+	listenPause = 10 * time.Millisecond
+	t.Cleanup(func() { listenPause = pause })
+	dsn := testDSN(t)
+	ctx := context.Background()
+	open := func() *DB {
+		db, err := Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	db, listener := open(), open()
+	add := func() int64 {
+		evs := []Event{{At: time.Date(2026, 11, 24, 13, 0, 0, 0, time.UTC), Kind: "queue", Ticket: 100001, Chat: "c1"}}
+		update(t, db, func(tx *Tx) error { return tx.AddEvents(ctx, evs) })
+		return evs[0].ID
+	}
+	heard := make(chan []Event, 64)
+	var reconnections atomic.Int32
+	lctx, stop := context.WithCancel(ctx)
+	listening := make(chan error, 1)
+	go func() {
+		listening <- listener.Listen(lctx, func(es []Event) { heard <- es }, func() { reconnections.Add(1) })
+	}()
+	hear := func(id int64) {
+		t.Helper()
+		timeout := time.After(30 * time.Second)
+		for {
+			select {
+			case es := <-heard:
+				for _, e := range es {
+					if e.ID == id {
+						return
+					}
+				}
+			case <-timeout:
+				t.Fatalf("event %d never heard", id)
+			}
+		}
+	}
+	hear(add()) // listening
+
+	// The server's own database, to refuse connections to the store's.
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	u.Path = "/postgres"
+	admin, err := sql.Open("pgx", u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	allow := func(yes bool) {
+		t.Helper()
+		if _, err := admin.ExecContext(ctx, fmt.Sprintf(`ALTER DATABASE %q ALLOW_CONNECTIONS %t`, name, yes)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	allow(false)
+	t.Cleanup(func() { allow(true) })
+	var cut int
+	update(t, db, func(tx *Tx) error {
+		return tx.queryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+WHERE datname = current_database() AND query = 'LISTEN `+eventsChannel+`' AND pid <> pg_backend_pid()`).Scan(&cut)
+	})
+	if cut != 1 {
+		t.Fatalf("terminated %d listening backends; want 1", cut)
+	}
+	away := add()
+	// Some thirty attempts, each refused, none a reconnection.
+	time.Sleep(30 * listenPause)
+	if n := reconnections.Load(); n != 0 {
+		t.Errorf("%d reconnections counted while the server refused every attempt; want 0", n)
+	}
+	allow(true)
+	hear(away)
+	if n := reconnections.Load(); n != 1 {
+		t.Errorf("%d reconnections counted; want 1", n)
+	}
+	stop()
+	if err := <-listening; err != nil {
+		t.Errorf("Listen: %v", err)
 	}
 }
