@@ -7,6 +7,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -100,9 +101,11 @@ type writer struct {
 	// merged caches the statements combine built, by their parts' texts.
 	merged map[string]string
 
-	// prepared maps a hot query to its statement prepared on conn. Built
-	// when conn is taken, read-only afterwards.
+	// prepared maps a hot query to its statement prepared on conn, built
+	// when conn is taken (on SQLite, a query read row by row, on first
+	// use); raw, on SQLite, a statement prepared on lite (liteStmt).
 	prepared map[string]*sql.Stmt
+	raw      map[string]driver.Stmt
 
 	jobs chan *job
 }
@@ -340,6 +343,9 @@ func (db *DB) connectWriter(ctx context.Context, wr *writer) error {
 	})
 	prepared := make(map[string]*sql.Stmt)
 	for _, q := range db.hotQueries() {
+		if lite != nil {
+			break // prepared on first use (liteStmt)
+		}
 		s, err := conn.PrepareContext(ctx, db.d.sql(q))
 		if err != nil {
 			for _, s := range prepared {
@@ -351,6 +357,7 @@ func (db *DB) connectWriter(ctx context.Context, wr *writer) error {
 		prepared[q] = s
 	}
 	wr.conn, wr.pg, wr.lite, wr.prepared, wr.seen = conn, pg, lite, prepared, map[string]bool{}
+	wr.raw = map[string]driver.Stmt{}
 	if wr.merged == nil {
 		wr.merged = map[string]string{}
 	}
@@ -418,6 +425,9 @@ func (db *DB) closePools() error {
 	var errs []error
 	for _, wr := range db.writers {
 		for _, s := range wr.prepared {
+			errs = append(errs, s.Close())
+		}
+		for _, s := range wr.raw {
 			errs = append(errs, s.Close())
 		}
 		if wr.conn != nil {
@@ -531,7 +541,7 @@ func (db *DB) View(ctx context.Context, fn func(tx *Tx) error) error {
 // run is a writer's loop: it owns the write connection until stop.
 func (db *DB) run(wr *writer) {
 	defer db.wg.Done()
-	tx := &Tx{q: wr.conn, pg: wr.pg, lite: wr.lite, seen: wr.seen, merged: wr.merged, d: db.d, prepared: wr.prepared, writer: true}
+	tx := &Tx{q: wr.conn, pg: wr.pg, lite: wr.lite, seen: wr.seen, merged: wr.merged, d: db.d, prepared: wr.prepared, raw: wr.raw, writer: true}
 	batch := make([]*job, 0, maxBatch)
 	for {
 		var first *job
@@ -560,7 +570,7 @@ func (db *DB) run(wr *writer) {
 		}
 		// The batch runs on the connection as it is now: a reconnect
 		// brings a new one, with its own prepared statements.
-		tx.q, tx.pg, tx.lite, tx.seen, tx.prepared = wr.conn, wr.pg, wr.lite, wr.seen, wr.prepared
+		tx.q, tx.pg, tx.lite, tx.seen, tx.prepared, tx.raw = wr.conn, wr.pg, wr.lite, wr.seen, wr.prepared, wr.raw
 		tx.later = tx.later[:0]
 		if wr.conn == nil {
 			db.failBatch(batch, ErrUnavailable)
@@ -600,6 +610,10 @@ func (db *DB) checkConn(wr *writer) {
 	for _, s := range wr.prepared {
 		s.Close()
 	}
+	for _, s := range wr.raw {
+		s.Close()
+	}
+	wr.raw = nil
 	wr.conn.Raw(func(any) error { return driver.ErrBadConn }) // never reused by the pool
 	wr.conn.Close()
 	wr.conn, wr.pg, wr.lite, wr.prepared = nil, nil, nil, nil
@@ -1010,6 +1024,7 @@ type Tx struct {
 	// Writer only: prepared statements by query, and the running job's
 	// AfterCommit calls.
 	prepared map[string]*sql.Stmt
+	raw      map[string]driver.Stmt
 	writer   bool
 	after    []func()
 	// bare: the running job has no savepoint (runBare); rerun: a Try of
@@ -1077,6 +1092,9 @@ func (tx *Tx) execIn(ctx context.Context, table, query string, args ...any) (sql
 		}
 		return driver.RowsAffected(tag.RowsAffected()), err
 	}
+	if s := tx.liteStmt(query); s != nil {
+		return liteExec(s, args)
+	}
 	if s := tx.stmt(query); s != nil {
 		return s.ExecContext(context.Background(), args...)
 	}
@@ -1111,6 +1129,9 @@ func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) rowScanne
 	if tx.pg != nil {
 		return tx.pgRow(query, args)
 	}
+	if s := tx.liteStmt(query); s != nil {
+		return liteRow(s, args)
+	}
 	if s := tx.stmt(query); s != nil {
 		return s.QueryRowContext(context.Background(), args...)
 	}
@@ -1125,8 +1146,7 @@ const maxPrepared = 256
 // (up to maxPrepared): preparing one costs as much as running it. On
 // PostgreSQL pgx keeps its own.
 func (tx *Tx) stmt(query string) *sql.Stmt {
-	if s := tx.prepared[query]; s != nil || tx.lite == nil || len(tx.prepared) >= maxPrepared ||
-		strings.Contains(strings.TrimRight(query, "; \n\t"), ";") { // a script: a statement is one
+	if s := tx.prepared[query]; s != nil || tx.lite == nil || len(tx.prepared) >= maxPrepared || isScript(query) {
 		return s
 	}
 	s, err := tx.q.PrepareContext(context.Background(), query)
@@ -1135,6 +1155,82 @@ func (tx *Tx) stmt(query string) *sql.Stmt {
 	}
 	tx.prepared[query] = s
 	return s
+}
+
+// isScript tells whether query holds several statements: a prepared
+// statement is the first one only.
+func isScript(query string) bool {
+	return strings.Contains(strings.TrimRight(query, "; \n\t"), ";")
+}
+
+// liteStmt returns query prepared on SQLite's writer's own connection,
+// or nil (not SQLite's writer, a script, or maxPrepared reached): the
+// writer's statements then skip database/sql's layer, whose locks,
+// argument checks and row wrappers cost as much per statement as a small
+// one's run.
+func (tx *Tx) liteStmt(query string) driver.Stmt {
+	if tx.lite == nil || tx.raw == nil {
+		return nil
+	}
+	if s, ok := tx.raw[query]; ok || len(tx.raw) >= maxPrepared || isScript(query) {
+		return s
+	}
+	s, err := tx.lite.Prepare(query)
+	if err != nil {
+		return nil // run through database/sql, to report the error
+	}
+	tx.raw[query] = s
+	return s
+}
+
+// liteArgs converts args as database/sql does for SQLite's driver.
+func liteArgs(args []any) ([]driver.NamedValue, error) {
+	nv := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		v, err := driver.DefaultParameterConverter.ConvertValue(a)
+		if err != nil {
+			return nil, fmt.Errorf("converting argument $%d type: %w", i+1, err)
+		}
+		nv[i] = driver.NamedValue{Ordinal: i + 1, Value: v}
+	}
+	return nv, nil
+}
+
+// liteExec runs s with args.
+func liteExec(s driver.Stmt, args []any) (sql.Result, error) {
+	nv, err := liteArgs(args)
+	if err != nil {
+		return nil, err
+	}
+	return s.(driver.StmtExecContext).ExecContext(context.Background(), nv)
+}
+
+// liteRow runs s with args and returns its first row, as QueryRow would.
+func liteRow(s driver.Stmt, args []any) rowScanner {
+	nv, err := liteArgs(args)
+	if err != nil {
+		return errRow{err}
+	}
+	rows, err := s.(driver.StmtQueryContext).QueryContext(context.Background(), nv)
+	if err != nil {
+		return errRow{err}
+	}
+	vals := make([]driver.Value, len(rows.Columns()))
+	err = rows.Next(vals)
+	if cerr := rows.Close(); err == nil {
+		err = cerr
+	}
+	if errors.Is(err, io.EOF) {
+		return errRow{sql.ErrNoRows}
+	}
+	if err != nil {
+		return errRow{err}
+	}
+	row := make(valuesRow, len(vals))
+	for i, v := range vals {
+		row[i] = v
+	}
+	return row
 }
 
 // queued is a statement execLater put off, or one to send after them.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -1065,4 +1066,57 @@ func TestRenumber(t *testing.T) {
 			t.Errorf("renumber(%q, 3) = %q, want %q", c.in, got, c.want)
 		}
 	}
+}
+
+// TestWriterStatements: SQLite's writer keeps each statement prepared
+// once, runs a script's every statement, and answers a bad argument or a
+// failed statement with an error, the Update going on.
+func TestWriterStatements(t *testing.T) {
+	if testPG != nil {
+		t.Skip("SQLite's writer (the SQLite pass checks it)")
+	}
+	db := openTest(t)
+	ctx := t.Context()
+	update(t, db, func(tx *Tx) error {
+		const q = `SELECT COUNT(*) FROM customers WHERE chat = ?`
+		for range 3 {
+			var n int
+			if err := tx.queryRow(ctx, q, "c1").Scan(&n); err != nil || n != 0 {
+				t.Errorf("count: %d, %v", n, err)
+			}
+		}
+		if tx.raw[q] == nil {
+			t.Error("the statement was not kept prepared")
+		}
+		kept := len(tx.raw)
+		tx.queryRow(ctx, q, "c2").Scan(new(int))
+		if len(tx.raw) != kept {
+			t.Errorf("prepared again: %d statements, then %d", kept, len(tx.raw))
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO settings (name, value) VALUES ('a', '1'); INSERT INTO settings (name, value) VALUES ('b', '2');`); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM settings WHERE name IN ('a', 'b')`).Scan(&n); err != nil || n != 2 {
+			t.Errorf("a script's rows: %d, %v; want 2", n, err)
+		}
+		if _, err := tx.exec(ctx, `UPDATE settings SET value = ? WHERE name = 'a'`, struct{}{}); err == nil {
+			t.Error("an argument of no SQL type: want an error")
+		}
+		if err := tx.queryRow(ctx, `SELECT value FROM settings WHERE name = ?`, "none").Scan(new(string)); !errors.Is(err, sql.ErrNoRows) {
+			t.Errorf("no row: got %v, want sql.ErrNoRows", err)
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO settings (name, value) VALUES ('a', '3')`); err == nil {
+			t.Error("a duplicate key: want an error")
+		}
+		return nil
+	})
+	view(t, db, func(tx *Tx) error {
+		var v string
+		err := tx.queryRow(ctx, `SELECT value FROM settings WHERE name = 'a'`).Scan(&v)
+		if err == nil && v != "1" {
+			t.Errorf("setting a = %q; want 1", v)
+		}
+		return err
+	})
 }
