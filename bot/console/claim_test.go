@@ -139,6 +139,24 @@ func TestEditorsStreamNoTickets(t *testing.T) {
 	}
 }
 
+// TestSupervisorClaimsAnothersTicket: a supervisor may act on a ticket
+// another agent serves but not claim it: 409, saying whose it is, and
+// the ticket stays with its agent.
+func TestSupervisorClaimsAnothersTicket(t *testing.T) {
+	e := newEnv(t)
+	bia := e.agent("bia@contaazul.com", "Bia", store.RoleAgent, 5)
+	e.agent("sofia@contaazul.com", "Sofia", store.RoleSupervisor, 5)
+	id := e.customer("c1")
+	e.must(200, req{method: "POST", path: idPath(id, "claim"), token: e.login("bia@contaazul.com")})
+	res := e.post(e.login("sofia@contaazul.com"), idPath(id, "claim"), nil)
+	if res.code != 409 || res.errMsg(t) != "Este chamado já está com outro Encantador." {
+		t.Errorf("the supervisor's claim: got %d %s; want 409 saying another agent has it", res.code, res.body)
+	}
+	if tk := e.ticket(id); tk.Agent != fmt.Sprint(bia.ID) {
+		t.Errorf("the ticket's agent: %q; want Bia's %d", tk.Agent, bia.ID)
+	}
+}
+
 // TestEscalateOnce: a ticket goes to the product team once. Escalating it
 // again answers 409 with the day it went, tells the customer nothing and
 // keeps the promised date the reports measure.

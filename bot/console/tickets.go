@@ -561,7 +561,7 @@ type actionResult struct {
 // held loads ticket id for an action by the agent of sess: 404 if
 // missing, 403 if another agent holds it and sess is no supervisor, 409 if
 // resolved, held by nobody (unless claiming) or, when claiming, held by
-// nobody and not waiting in the queue. The runtime checks again, in order
+// another agent or by nobody and not waiting in the queue. The runtime checks again, in order
 // with the chat's other work.
 func (s *Server) held(ctx context.Context, sess session, id int64, claim bool) (store.Ticket, error) {
 	var t store.Ticket
@@ -581,6 +581,10 @@ func (s *Server) held(ctx context.Context, sess session, id int64, claim bool) (
 	}
 	if t.Status == store.StatusResolvido {
 		return t, bot.ErrResolved
+	}
+	if claim && t.Agent != "" && t.Agent != sess.bot().ID {
+		// A supervisor's claim: the customer is being served, not waiting.
+		return t, fail(http.StatusConflict, "Este chamado já está com outro Encantador.")
 	}
 	if t.Agent == "" && !claim {
 		return t, fail(http.StatusConflict, "Ninguém está atendendo este chamado: clique em Atender antes.")
