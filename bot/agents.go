@@ -82,14 +82,14 @@ func (r *Runtime) Queue(ctx context.Context) ([]QueueEntry, error) {
 // the checks every agent action shares, and wakes the chat so what op
 // queued gets sent. A ticket of another line is its line's owner's to
 // send: that runtime finds the work when it next looks (Config.PollWork).
-func (r *Runtime) agentTurn(ctx context.Context, a Agent, id int64, mine bool, op func(t *turn) error) error {
+func (r *Runtime) agentTurn(ctx context.Context, a Agent, id int64, mine, aside bool, op func(t *turn) error) error {
 	fl := r.cfg.Flow()
 	now := r.cfg.Clock.Now()
 	var evs []Event
 	var line, chat string
 	err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
 		var err error
-		evs, _, line, chat, err = r.ticketTurn(ctx, tx, fl, now, id, func(tk store.Ticket) error {
+		evs, _, line, chat, err = r.ticketTurn(ctx, tx, fl, now, id, aside, func(tk store.Ticket) error {
 			if mine && tk.Agent != a.ID && !a.Supervisor() {
 				return ErrNotAllowed
 			}
@@ -110,8 +110,10 @@ func (r *Runtime) agentTurn(ctx context.Context, a Agent, id int64, mine bool, o
 // ticketTurn runs op on ticket id's conversation inside tx, after the
 // checks every action on a ticket shares (allowed, if not nil, is the
 // caller's), and returns the turn's events, the messages it queued and
-// the ticket's line and chat. The ticket may be of any line.
-func (r *Runtime) ticketTurn(ctx context.Context, tx *store.Tx, fl *flows.Flow, now time.Time, id int64,
+// the ticket's line and chat. The ticket may be of any line. With aside,
+// op writes to the ticket only (a note): it runs too while the customer
+// is in another conversation, whose rows it leaves alone.
+func (r *Runtime) ticketTurn(ctx context.Context, tx *store.Tx, fl *flows.Flow, now time.Time, id int64, aside bool,
 	allowed func(store.Ticket) error, op func(t *turn) error) (evs []Event, outs []store.OutMsg, line, chat string, err error) {
 	tk, err := tx.Ticket(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
@@ -147,6 +149,9 @@ func (r *Runtime) ticketTurn(ctx context.Context, tx *store.Tx, fl *flows.Flow, 
 		// agent picks the ticket back up on WhatsApp.
 		t.conv = store.Conversation{Chat: tk.Chat, Line: tk.Line, State: stateClosed, Ticket: tk.ID, StartedAt: now, PausedUntil: t.conv.PausedUntil}
 		t.ticket = tk
+	case aside:
+		t.conv = store.Conversation{Chat: tk.Chat, Line: tk.Line, State: stateClosed, Ticket: tk.ID}
+		t.ticket, t.aside = tk, true
 	default:
 		return nil, nil, "", "", ErrChatBusy
 	}
@@ -162,7 +167,7 @@ func (r *Runtime) ticketTurn(ctx context.Context, tx *store.Tx, fl *flows.Flow, 
 
 // Claim gives ticket id to agent a, who starts talking with the customer.
 func (r *Runtime) Claim(ctx context.Context, a Agent, id int64) error {
-	return r.agentTurn(ctx, a, id, false, func(t *turn) error {
+	return r.agentTurn(ctx, a, id, false, false, func(t *turn) error {
 		if t.ticket.Agent != "" {
 			if t.ticket.Agent == a.ID {
 				return nil // already theirs: claiming twice is harmless
@@ -231,7 +236,7 @@ func (r *Runtime) SendFile(ctx context.Context, a Agent, id int64, f Upload, cap
 
 // reply queues an agent's text, or file with the text as its caption.
 func (r *Runtime) reply(ctx context.Context, a Agent, id int64, text string, f *Upload) error {
-	return r.agentTurn(ctx, a, id, true, func(t *turn) error {
+	return r.agentTurn(ctx, a, id, true, false, func(t *turn) error {
 		if t.ticket.Agent == "" {
 			return ErrNotAllowed // claim first: nobody talks over the queue
 		}
@@ -274,7 +279,7 @@ func (r *Runtime) Note(ctx context.Context, a Agent, id int64, text string) erro
 	if text == "" {
 		return ErrEmptyText
 	}
-	return r.agentTurn(ctx, a, id, true, func(t *turn) error {
+	return r.agentTurn(ctx, a, id, true, true, func(t *turn) error {
 		t.keepTimers = true
 		t.note("note", a.Name, Truncate(text, maxAgentText))
 		return nil
@@ -292,7 +297,7 @@ func (r *Runtime) SetStatus(ctx context.Context, a Agent, id int64, status strin
 		_, err := r.Resolve(ctx, a, id)
 		return err
 	}
-	return r.agentTurn(ctx, a, id, true, func(t *turn) error {
+	return r.agentTurn(ctx, a, id, true, false, func(t *turn) error {
 		if t.ticket.Agent == "" {
 			return ErrNotAllowed
 		}
@@ -309,7 +314,7 @@ func (r *Runtime) SetStatus(ctx context.Context, a Agent, id int64, status strin
 
 // Release gives the ticket back to the queue, at its original place.
 func (r *Runtime) Release(ctx context.Context, a Agent, id int64) error {
-	return r.agentTurn(ctx, a, id, true, func(t *turn) error {
+	return r.agentTurn(ctx, a, id, true, false, func(t *turn) error {
 		if t.ticket.Agent == "" {
 			return ErrNotAllowed
 		}
@@ -333,7 +338,7 @@ func (r *Runtime) Release(ctx context.Context, a Agent, id int64) error {
 
 // Transfer hands the chat to another agent.
 func (r *Runtime) Transfer(ctx context.Context, a Agent, id int64, to Agent) error {
-	return r.agentTurn(ctx, a, id, true, func(t *turn) error {
+	return r.agentTurn(ctx, a, id, true, false, func(t *turn) error {
 		if t.ticket.Agent == "" {
 			return ErrNotAllowed
 		}
@@ -357,7 +362,7 @@ func (r *Runtime) Transfer(ctx context.Context, a Agent, id int64, to Agent) err
 // escalated once: again is ErrEscalated, and changes nothing.
 func (r *Runtime) Escalate(ctx context.Context, a Agent, id int64) (time.Time, error) {
 	var due time.Time
-	err := r.agentTurn(ctx, a, id, true, func(t *turn) error {
+	err := r.agentTurn(ctx, a, id, true, false, func(t *turn) error {
 		if t.ticket.Agent == "" {
 			return ErrNotAllowed
 		}

@@ -96,6 +96,7 @@ type turn struct {
 	dropTimers []string      // kinds of other timers to delete
 	resolveDue time.Time     // when the ticket resolves, if an agent resolved it (resolve.go)
 	announce   bool          // tell the console the ticket changed, though its row did not
+	aside      bool          // the customer is in another conversation: write the ticket only (ticketTurn)
 
 	engine *Engine
 	ctx    context.Context

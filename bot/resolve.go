@@ -51,7 +51,7 @@ func resolveArg(tm store.Timer) (ticket int64, by string, ok bool) {
 // the first time.
 func (r *Runtime) Resolve(ctx context.Context, a Agent, id int64) (time.Time, error) {
 	var due time.Time
-	err := r.agentTurn(ctx, a, id, true, func(t *turn) error {
+	err := r.agentTurn(ctx, a, id, true, false, func(t *turn) error {
 		if t.ticket.Agent == "" {
 			return ErrNotAllowed
 		}
@@ -72,7 +72,7 @@ func (r *Runtime) Resolve(ctx context.Context, a Agent, id int64) (time.Time, er
 // once the ticket was resolved (the customer was asked for a rating),
 // ErrNotResolving if it was not being resolved.
 func (r *Runtime) UndoResolve(ctx context.Context, a Agent, id int64) error {
-	return r.agentTurn(ctx, a, id, true, func(t *turn) error {
+	return r.agentTurn(ctx, a, id, true, false, func(t *turn) error {
 		if t.resolveDue.IsZero() {
 			return ErrNotResolving
 		}
@@ -100,7 +100,7 @@ func (r *Runtime) resolveDue(ctx context.Context, tx *store.Tx, fl *flows.Flow, 
 	if !ok {
 		return nil, nil, fmt.Errorf("resolve timer of %s: bad arg %q", tm.Chat, tm.Arg)
 	}
-	evs, outs, _, _, err := r.ticketTurn(ctx, tx, fl, now, id, nil, func(t *turn) error {
+	evs, outs, _, _, err := r.ticketTurn(ctx, tx, fl, now, id, false, nil, func(t *turn) error {
 		if t.ticket.Agent == "" {
 			return ErrNotAllowed // released meanwhile
 		}

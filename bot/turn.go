@@ -204,6 +204,9 @@ func (r *Runtime) noteCustomer(t *turn, in store.Inbound) (*store.Media, error) 
 
 func (r *Runtime) write(ctx context.Context, tx *store.Tx, t *turn, before string, ticketBefore store.Ticket, in *store.Inbound) error {
 	now := t.now
+	if t.aside {
+		return writeAside(ctx, tx, t, ticketBefore)
+	}
 	if err := writeFiles(ctx, tx, t); err != nil {
 		return err
 	}
@@ -293,6 +296,25 @@ func (r *Runtime) write(ctx context.Context, tx *store.Tx, t *turn, before strin
 		}
 	}
 	return nil
+}
+
+// writeAside writes a turn on a ticket whose customer is in another
+// conversation: its transcript lines and the ticket, nothing of the
+// conversation, the customer or the timers, and nothing to send.
+func writeAside(ctx context.Context, tx *store.Tx, t *turn, before store.Ticket) error {
+	if len(t.out) > 0 || len(t.files) > 0 || t.feedback != nil || t.other != nil {
+		return ErrChatBusy // no message reaches a customer who is elsewhere
+	}
+	evs := make([]store.TicketEvent, len(t.events))
+	for i, e := range t.events {
+		e.Ticket, e.At = t.ticket.ID, t.now
+		evs[i] = e
+	}
+	if err := tx.AddTicketEvents(ctx, evs); err != nil {
+		return err
+	}
+	t.ticket.LastActivityAt = t.now
+	return tx.ChangeTicket(ctx, before, t.ticket)
 }
 
 // writeTimers keeps the inactivity timers in step with the conversation:

@@ -43,6 +43,7 @@ var (
 	resolvingCodes = map[string]int{"claim": 200, "note": 200, "resolvido": 200, "undo": 200} // the rest: undo first
 	unclaimedCodes = map[string]int{"claim": 200, "claim-next": 200}                          // waiting in the queue
 	newerCodes     = map[string]int{"claim-next": 200}                                        // the newer ticket waits in the queue
+	asideCodes     = map[string]int{"note": 200, "claim-next": 200}                           // held, the customer in a newer conversation: notes only
 )
 
 // claimedByAna and claimedByBia put c1 in the queue and have one of them
@@ -105,14 +106,14 @@ var lifecycleStates = []lifecycleState{
 		e.must(200, req{method: "POST", path: idPath(id, "escalate"), token: ana})
 		e.say("c1", "atendente")
 		return id
-	}, refused: 409, codes: newerCodes},
+	}, refused: 409, codes: asideCodes},
 	{name: "escalated, resolving, newer ticket", setup: func(e *env, ana, _ string) int64 {
 		id := claimed(e, ana)
 		e.must(200, req{method: "POST", path: idPath(id, "escalate"), token: ana})
 		setStatus(e, ana, id, store.StatusResolvido)
 		e.say("c1", "atendente")
 		return id
-	}, refused: 409, codes: newerCodes},
+	}, refused: 409, codes: asideCodes},
 	{name: "back at the menu", setup: func(e *env, _, _ string) int64 {
 		id := e.customer("c1")
 		e.say("c1", "menu")
@@ -213,5 +214,44 @@ func TestActionsOnEveryState(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestNoteWhileCustomerElsewhere: an agent notes on a ticket they hold
+// (escalated, waiting on the product team) while its customer is in a
+// newer conversation: the note joins that ticket's transcript, and the
+// newer conversation and the customer hear nothing of it.
+func TestNoteWhileCustomerElsewhere(t *testing.T) {
+	e := newEnv(t)
+	e.agent("ana@contaazul.com", "Ana", store.RoleAgent, 5)
+	ana := e.login("ana@contaazul.com")
+	id := claimed(e, ana)
+	e.must(200, req{method: "POST", path: idPath(id, "escalate"), token: ana})
+	e.say("c1", "atendente")
+	e.drain()
+	newer := e.lastTicket("c1")
+	if newer == id {
+		t.Fatal("no newer ticket")
+	}
+	newerBefore, heard := e.ticket(newer), len(e.tr.texts("c1"))
+	e.must(200, req{method: "POST", path: idPath(id, "messages"), token: ana,
+		body: map[string]any{"text": "produto respondeu: corrigido na 5.2", "internal": true}})
+	e.drain()
+	if d := e.detail(ana, id); !d.has("note", "corrigido na 5.2") {
+		t.Errorf("the note is not in the escalated ticket's transcript: %+v", d.Messages)
+	}
+	if got := e.tr.texts("c1")[heard:]; len(got) != 0 {
+		t.Errorf("the customer heard %q", got)
+	}
+	if got := e.ticket(newer); !reflect.DeepEqual(got, newerBefore) {
+		t.Errorf("the newer ticket changed: %+v, was %+v", got, newerBefore)
+	}
+	if d := e.detail(ana, newer); d.has("note", "corrigido") {
+		t.Error("the note went to the newer ticket")
+	}
+	// A reply still waits for the customer's conversation to end.
+	res := e.post(ana, idPath(id, "messages"), map[string]any{"text": "Oi! Seu caso foi resolvido."})
+	if res.code != 409 || res.errMsg(t) != "O cliente está em outra conversa agora." {
+		t.Errorf("a reply: got %d %s; want 409", res.code, res.body)
 	}
 }
