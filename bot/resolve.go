@@ -93,16 +93,21 @@ func (t *turn) notResolving() error {
 
 // resolveDue resolves the ticket of a resolve timer that came due, inside
 // tx, and returns the turn's events and the messages it queued. A ticket
-// that moved on meanwhile (resolved, released, its customer in a new
-// conversation) is left as it is.
+// whose customer is in a newer conversation by then is resolved without
+// the rating question, which would break into that conversation; one that
+// moved on otherwise (resolved, released) is left as it is.
 func (r *Runtime) resolveDue(ctx context.Context, tx *store.Tx, fl *flows.Flow, now time.Time, tm store.Timer) ([]Event, []store.OutMsg, error) {
 	id, by, ok := resolveArg(tm)
 	if !ok {
 		return nil, nil, fmt.Errorf("resolve timer of %s: bad arg %q", tm.Chat, tm.Arg)
 	}
-	evs, outs, _, _, err := r.ticketTurn(ctx, tx, fl, now, id, false, nil, func(t *turn) error {
+	evs, outs, _, _, err := r.ticketTurn(ctx, tx, fl, now, id, true, nil, func(t *turn) error {
 		if t.ticket.Agent == "" {
 			return ErrNotAllowed // released meanwhile
+		}
+		if t.aside {
+			t.markResolved(by)
+			return nil
 		}
 		return t.resolve(by)
 	})
@@ -119,17 +124,22 @@ func (r *Runtime) resolveDue(ctx context.Context, tx *store.Tx, fl *flows.Flow, 
 // resolve ends the chat as solved by the agent named by: the ticket is
 // Resolvido and the customer is asked for a rating.
 func (t *turn) resolve(by string) error {
-	t.ticketChanged = true
-	t.note("status", by, store.StatusResolvido)
-	t.ticket.Status = store.StatusResolvido
-	t.ticket.ClosedAt = t.now
-	t.ticket.CloseReason = store.CloseSolvedByAgent
+	t.markResolved(by)
 	if t.conv.State != stateWithAgent {
 		if err := t.act(evAssign); err != nil {
 			return err
 		}
 	}
 	return t.act(evSolve)
+}
+
+// markResolved makes the ticket Resolvido by the agent named by.
+func (t *turn) markResolved(by string) {
+	t.ticketChanged = true
+	t.note("status", by, store.StatusResolvido)
+	t.ticket.Status = store.StatusResolvido
+	t.ticket.ClosedAt = t.now
+	t.ticket.CloseReason = store.CloseSolvedByAgent
 }
 
 // CheckTimers has the timer loop look for due timers now: after a

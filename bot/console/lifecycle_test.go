@@ -255,3 +255,36 @@ func TestNoteWhileCustomerElsewhere(t *testing.T) {
 		t.Errorf("a reply: got %d %s; want 409", res.code, res.body)
 	}
 }
+
+// TestResolveDueWhileCustomerElsewhere: Resolver on an escalated ticket,
+// then its customer starts a newer conversation before the undo window
+// closes: when it closes the ticket is Resolvido all the same, and the
+// rating question, which would break into that conversation, is not sent.
+func TestResolveDueWhileCustomerElsewhere(t *testing.T) {
+	e := newEnv(t)
+	e.agent("ana@contaazul.com", "Ana", store.RoleAgent, 5)
+	ana := e.login("ana@contaazul.com")
+	id := claimed(e, ana)
+	e.must(200, req{method: "POST", path: idPath(id, "escalate"), token: ana})
+	setStatus(e, ana, id, store.StatusResolvido)
+	e.say("c1", "atendente")
+	e.drain()
+	newer := e.lastTicket("c1")
+	newerBefore, heard := e.ticket(newer), len(e.tr.texts("c1"))
+	e.closeUndoWindows(t)
+	e.drain()
+	tk := e.ticket(id)
+	if tk.Status != store.StatusResolvido || tk.CloseReason != store.CloseSolvedByAgent || tk.ClosedAt.IsZero() {
+		t.Errorf("the escalated ticket after its undo window: status %q, reason %q, closed %v; want resolved by its agent",
+			tk.Status, tk.CloseReason, tk.ClosedAt)
+	}
+	if got := e.tr.texts("c1")[heard:]; len(got) != 0 {
+		t.Errorf("the customer, in a newer conversation, heard %q", got)
+	}
+	if got := e.ticket(newer); !reflect.DeepEqual(got, newerBefore) {
+		t.Errorf("the newer ticket changed: %+v, was %+v", got, newerBefore)
+	}
+	if d := e.detail(ana, id); !d.has("system", "Status: Resolvido") || d.Messages[len(d.Messages)-1].ActorName != "Ana" {
+		t.Errorf("the transcript does not say who resolved it: %+v", d.Messages)
+	}
+}
