@@ -111,8 +111,9 @@ func (r *Runtime) agentTurn(ctx context.Context, a Agent, id int64, mine, aside 
 // checks every action on a ticket shares (allowed, if not nil, is the
 // caller's), and returns the turn's events, the messages it queued and
 // the ticket's line and chat. The ticket may be of any line. With aside,
-// op writes to the ticket only (a note): it runs too while the customer
-// is in another conversation, whose rows it leaves alone.
+// op may write to the ticket only (a note, a resolution come due): it
+// runs too while the customer is in another conversation, whose rows it
+// leaves alone (t.aside tells op).
 func (r *Runtime) ticketTurn(ctx context.Context, tx *store.Tx, fl *flows.Flow, now time.Time, id int64, aside bool,
 	allowed func(store.Ticket) error, op func(t *turn) error) (evs []Event, outs []store.OutMsg, line, chat string, err error) {
 	tk, err := tx.Ticket(ctx, id)

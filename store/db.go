@@ -1141,10 +1141,11 @@ func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) rowScanne
 // maxPrepared bounds the statements SQLite's writer keeps prepared.
 const maxPrepared = 256
 
-// stmt returns the writer's prepared statement of query, or nil. On
-// SQLite a statement the writer runs is prepared on first use and kept
-// (up to maxPrepared): preparing one costs as much as running it. On
-// PostgreSQL pgx keeps its own.
+// stmt returns the writer's statement of query prepared through
+// database/sql, or nil. On SQLite a query read row by row is prepared on
+// first use and kept (up to maxPrepared): preparing one costs as much as
+// running it (the others go through liteStmt). On PostgreSQL pgx keeps
+// its own.
 func (tx *Tx) stmt(query string) *sql.Stmt {
 	if s := tx.prepared[query]; s != nil || tx.lite == nil || len(tx.prepared) >= maxPrepared || isScript(query) {
 		return s
