@@ -343,9 +343,6 @@ func (db *DB) connectWriter(ctx context.Context, wr *writer) error {
 	})
 	prepared := make(map[string]*sql.Stmt)
 	for _, q := range db.hotQueries() {
-		if lite != nil {
-			break // prepared on first use (liteStmt)
-		}
 		s, err := conn.PrepareContext(ctx, db.d.sql(q))
 		if err != nil {
 			for _, s := range prepared {
@@ -368,13 +365,13 @@ func (db *DB) connectWriter(ctx context.Context, wr *writer) error {
 // several processes may share.
 func (db *DB) Postgres() bool { return db.d.postgres }
 
-// hotQueries lists the statements prepared once on the write connection.
+// hotQueries lists the statements prepared once on PostgreSQL's write
+// connection. SQLite's writer prepares each on first use (liteStmt).
 func (db *DB) hotQueries() []string {
-	var engine []string
-	if db.d.postgres {
-		engine = []string{lockChatSQL}
+	if !db.d.postgres {
+		return nil
 	}
-	return append(engine,
+	return append([]string{lockChatSQL},
 		db.d.begin, commitSQL, rollbackSQL, savepointSQL, releaseSQL, rollbackToSQL,
 		trySQL, tryReleaseSQL, tryRollbackSQL,
 		acceptInboxSQL, inboxIDSQL, inboxSinceSQL, chatIdleQuerySQL, nextInboxSQL, finishInboxSQL,

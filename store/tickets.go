@@ -163,18 +163,13 @@ func (tx *Tx) updateTicket(ctx context.Context, before *Ticket, t Ticket) error 
 	}
 	query, ok := ticketUpdates.Load(set)
 	if !ok {
-		var b strings.Builder
-		b.WriteString("UPDATE tickets SET ")
+		var cols []string
 		for i, c := range ticketSets {
 			if set&(1<<i) != 0 {
-				if b.Len() > len("UPDATE tickets SET ") {
-					b.WriteString(", ")
-				}
-				b.WriteString(c.col + " = ?")
+				cols = append(cols, c.col+" = ?")
 			}
 		}
-		b.WriteString(" WHERE id = ?")
-		query, _ = ticketUpdates.LoadOrStore(set, b.String())
+		query, _ = ticketUpdates.LoadOrStore(set, "UPDATE tickets SET "+strings.Join(cols, ", ")+" WHERE id = ?")
 	}
 	return tx.affectLater(ctx, "tickets", fmt.Sprintf("update ticket %d", t.ID), query.(string), append(args, t.ID)...)
 }
