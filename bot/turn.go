@@ -238,19 +238,11 @@ func (r *Runtime) write(ctx context.Context, tx *store.Tx, t *turn, before strin
 		}
 	}
 	if t.ticket.ID != 0 {
-		evs := make([]store.TicketEvent, 0, len(t.events)+1)
-		for _, e := range t.events {
-			e.Ticket, e.At = t.ticket.ID, now
-			evs = append(evs, e)
-		}
+		var status []store.TicketEvent
 		if before != t.conv.State && (t.conv.State == stateClosed || t.conv.State == stateQueued) {
-			evs = append(evs, store.TicketEvent{Ticket: t.ticket.ID, At: now, Kind: "status", Actor: "bot", Text: t.ticket.Status})
+			status = append(status, store.TicketEvent{Ticket: t.ticket.ID, At: now, Kind: "status", Actor: "bot", Text: t.ticket.Status})
 		}
-		if err := tx.AddTicketEvents(ctx, evs); err != nil {
-			return err
-		}
-		t.ticket.LastActivityAt = now
-		if err := tx.ChangeTicket(ctx, ticketBefore, t.ticket); err != nil {
+		if err := writeTicket(ctx, tx, t, ticketBefore, status...); err != nil {
 			return err
 		}
 	}
@@ -258,12 +250,7 @@ func (r *Runtime) write(ctx context.Context, tx *store.Tx, t *turn, before strin
 		if err := tx.UpdateTicket(ctx, *o); err != nil {
 			return err
 		}
-		evs := make([]store.TicketEvent, len(t.otherEvents))
-		for i, e := range t.otherEvents {
-			e.Ticket, e.At = o.ID, now
-			evs[i] = e
-		}
-		if err := tx.AddTicketEvents(ctx, evs); err != nil {
+		if err := tx.AddTicketEvents(ctx, stamped(t.otherEvents, o.ID, now)); err != nil {
 			return err
 		}
 	}
@@ -305,16 +292,27 @@ func writeAside(ctx context.Context, tx *store.Tx, t *turn, before store.Ticket)
 	if len(t.out) > 0 || len(t.files) > 0 || t.feedback != nil || t.other != nil {
 		return ErrChatBusy // no message reaches a customer who is elsewhere
 	}
-	evs := make([]store.TicketEvent, len(t.events))
-	for i, e := range t.events {
-		e.Ticket, e.At = t.ticket.ID, t.now
-		evs[i] = e
-	}
-	if err := tx.AddTicketEvents(ctx, evs); err != nil {
+	return writeTicket(ctx, tx, t, before)
+}
+
+// writeTicket writes the turn's transcript lines, then more, to its
+// ticket, and what changed in the ticket since before.
+func writeTicket(ctx context.Context, tx *store.Tx, t *turn, before store.Ticket, more ...store.TicketEvent) error {
+	if err := tx.AddTicketEvents(ctx, append(stamped(t.events, t.ticket.ID, t.now), more...)); err != nil {
 		return err
 	}
 	t.ticket.LastActivityAt = t.now
 	return tx.ChangeTicket(ctx, before, t.ticket)
+}
+
+// stamped is a copy of evs, each of ticket id at at.
+func stamped(evs []store.TicketEvent, id int64, at time.Time) []store.TicketEvent {
+	out := make([]store.TicketEvent, len(evs), len(evs)+1) // room for a status line
+	for i, e := range evs {
+		e.Ticket, e.At = id, at
+		out[i] = e
+	}
+	return out
 }
 
 // writeTimers keeps the inactivity timers in step with the conversation:
