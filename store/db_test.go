@@ -22,7 +22,14 @@ func brt() *time.Location { return time.FixedZone("BRT", -3*60*60) }
 
 func openTest(tb testing.TB) *DB {
 	tb.Helper()
-	db, err := Open(context.Background(), testDSN(tb))
+	return openAt(tb, testDSN(tb))
+}
+
+// openAt opens the store at dsn, closed at the test's end: one of several
+// processes sharing it.
+func openAt(tb testing.TB, dsn string) *DB {
+	tb.Helper()
+	db, err := Open(context.Background(), dsn)
 	if err != nil {
 		tb.Fatalf("Open: %v", err)
 	}

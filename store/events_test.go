@@ -120,15 +120,7 @@ func TestListenOncePerEvent(t *testing.T) {
 	}
 	dsn := testDSN(t)
 	ctx := context.Background()
-	open := func() *DB {
-		db, err := Open(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	}
-	db, late, listener := open(), open(), open()
+	db, late, listener := openAt(t, dsn), openAt(t, dsn), openAt(t, dsn)
 	at := time.Date(2026, 11, 24, 13, 0, 0, 0, time.UTC)
 	add := func(db *DB, kind string) int64 {
 		evs := []Event{{At: at, Kind: kind, Ticket: 100001, Chat: "c1"}}
@@ -242,15 +234,7 @@ func TestListenCountsReconnectionsOnce(t *testing.T) {
 	t.Cleanup(func() { listenPause = pause })
 	dsn := testDSN(t)
 	ctx := context.Background()
-	open := func() *DB {
-		db, err := Open(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	}
-	db, listener := open(), open()
+	db, listener := openAt(t, dsn), openAt(t, dsn)
 	add := func() int64 {
 		evs := []Event{{At: time.Date(2026, 11, 24, 13, 0, 0, 0, time.UTC), Kind: "queue", Ticket: 100001, Chat: "c1"}}
 		update(t, db, func(tx *Tx) error { return tx.AddEvents(ctx, evs) })

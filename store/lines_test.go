@@ -346,12 +346,7 @@ func TestStartLineRace(t *testing.T) {
 	lines := []string{lineA, lineB, "551130030000", "551130030001"}
 	dbs := make([]*DB, len(lines))
 	for i := range dbs {
-		db, err := Open(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		dbs[i] = db
+		dbs[i] = openAt(t, dsn)
 	}
 	update(t, dbs[0], func(tx *Tx) error {
 		return tx.PutConversation(ctx, Conversation{Chat: "c1", State: "menu"})

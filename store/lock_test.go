@@ -19,12 +19,7 @@ func TestLockChatAcrossStores(t *testing.T) {
 	ctx := context.Background()
 	var dbs [2]*DB
 	for i := range dbs {
-		db, err := Open(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		dbs[i] = db
+		dbs[i] = openAt(t, dsn)
 	}
 	update(t, dbs[0], func(tx *Tx) error { return tx.PutCustomer(ctx, Customer{Chat: "c1", Name: "0"}) })
 	const each = 100

@@ -135,12 +135,7 @@ func TestLoginFailuresRace(t *testing.T) {
 	ctx := context.Background()
 	var dbs []*DB
 	for range 3 {
-		db, err := Open(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		dbs = append(dbs, db)
+		dbs = append(dbs, openAt(t, dsn))
 	}
 	now := time.Date(2026, 11, 24, 13, 0, 0, 0, time.UTC)
 	const n = 60

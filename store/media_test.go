@@ -229,11 +229,7 @@ func TestFilesInDatabase(t *testing.T) {
 	var files []*Files
 	var dbs []*DB
 	for range 2 {
-		db, err := Open(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
+		db := openAt(t, dsn)
 		f, err := MediaFiles(db, filepath.Join(t.TempDir(), "media"))
 		if err != nil {
 			t.Fatal(err)
