@@ -58,6 +58,42 @@ func claimed(e *env, tok string) int64 {
 	return id
 }
 
+// escalatedThenNewer has Ana (token ana) claim and escalate c1's ticket,
+// with resolving Resolver it too, and then c1 start a newer conversation;
+// it returns the escalated ticket's id.
+func escalatedThenNewer(e *env, ana string, resolving bool) int64 {
+	e.t.Helper()
+	id := claimed(e, ana)
+	e.must(200, req{method: "POST", path: idPath(id, "escalate"), token: ana})
+	if resolving {
+		setStatus(e, ana, id, store.StatusResolvido)
+	}
+	e.say("c1", "atendente")
+	return id
+}
+
+// newerLeftAlone returns c1's newer ticket, not id, and a check that
+// neither it nor what the customer heard changed since.
+func newerLeftAlone(e *env, id int64) (newer int64, check func()) {
+	e.t.Helper()
+	e.drain()
+	newer = e.lastTicket("c1")
+	if newer == id {
+		e.t.Fatal("no newer ticket")
+	}
+	before, heard := e.ticket(newer), len(e.tr.texts("c1"))
+	return newer, func() {
+		e.t.Helper()
+		e.drain()
+		if got := e.tr.texts("c1")[heard:]; len(got) != 0 {
+			e.t.Errorf("the customer, in a newer conversation, heard %q", got)
+		}
+		if got := e.ticket(newer); !reflect.DeepEqual(got, before) {
+			e.t.Errorf("the newer ticket changed: %+v, was %+v", got, before)
+		}
+	}
+}
+
 func setStatus(e *env, tok string, id int64, status string) {
 	e.t.Helper()
 	e.must(200, req{method: "POST", path: idPath(id, "status"), token: tok, body: map[string]string{"status": status}})
@@ -102,17 +138,10 @@ var lifecycleStates = []lifecycleState{
 		return id
 	}, refused: 409, codes: map[string]int{"claim": 200, "reply": 200, "note": 200, "aguardando": 200, "resolvido": 200, "release": 200, "transfer": 200}},
 	{name: "escalated, newer ticket", setup: func(e *env, ana, _ string) int64 {
-		id := claimed(e, ana)
-		e.must(200, req{method: "POST", path: idPath(id, "escalate"), token: ana})
-		e.say("c1", "atendente")
-		return id
+		return escalatedThenNewer(e, ana, false)
 	}, refused: 409, codes: asideCodes},
 	{name: "escalated, resolving, newer ticket", setup: func(e *env, ana, _ string) int64 {
-		id := claimed(e, ana)
-		e.must(200, req{method: "POST", path: idPath(id, "escalate"), token: ana})
-		setStatus(e, ana, id, store.StatusResolvido)
-		e.say("c1", "atendente")
-		return id
+		return escalatedThenNewer(e, ana, true)
 	}, refused: 409, codes: asideCodes},
 	{name: "back at the menu", setup: func(e *env, _, _ string) int64 {
 		id := e.customer("c1")
@@ -225,26 +254,13 @@ func TestNoteWhileCustomerElsewhere(t *testing.T) {
 	e := newEnv(t)
 	e.agent("ana@contaazul.com", "Ana", store.RoleAgent, 5)
 	ana := e.login("ana@contaazul.com")
-	id := claimed(e, ana)
-	e.must(200, req{method: "POST", path: idPath(id, "escalate"), token: ana})
-	e.say("c1", "atendente")
-	e.drain()
-	newer := e.lastTicket("c1")
-	if newer == id {
-		t.Fatal("no newer ticket")
-	}
-	newerBefore, heard := e.ticket(newer), len(e.tr.texts("c1"))
+	id := escalatedThenNewer(e, ana, false)
+	newer, leftAlone := newerLeftAlone(e, id)
 	e.must(200, req{method: "POST", path: idPath(id, "messages"), token: ana,
 		body: map[string]any{"text": "produto respondeu: corrigido na 5.2", "internal": true}})
-	e.drain()
+	leftAlone()
 	if d := e.detail(ana, id); !d.has("note", "corrigido na 5.2") {
 		t.Errorf("the note is not in the escalated ticket's transcript: %+v", d.Messages)
-	}
-	if got := e.tr.texts("c1")[heard:]; len(got) != 0 {
-		t.Errorf("the customer heard %q", got)
-	}
-	if got := e.ticket(newer); !reflect.DeepEqual(got, newerBefore) {
-		t.Errorf("the newer ticket changed: %+v, was %+v", got, newerBefore)
 	}
 	if d := e.detail(ana, newer); d.has("note", "corrigido") {
 		t.Error("the note went to the newer ticket")
@@ -264,25 +280,14 @@ func TestResolveDueWhileCustomerElsewhere(t *testing.T) {
 	e := newEnv(t)
 	e.agent("ana@contaazul.com", "Ana", store.RoleAgent, 5)
 	ana := e.login("ana@contaazul.com")
-	id := claimed(e, ana)
-	e.must(200, req{method: "POST", path: idPath(id, "escalate"), token: ana})
-	setStatus(e, ana, id, store.StatusResolvido)
-	e.say("c1", "atendente")
-	e.drain()
-	newer := e.lastTicket("c1")
-	newerBefore, heard := e.ticket(newer), len(e.tr.texts("c1"))
+	id := escalatedThenNewer(e, ana, true)
+	_, leftAlone := newerLeftAlone(e, id)
 	e.closeUndoWindows(t)
-	e.drain()
+	leftAlone()
 	tk := e.ticket(id)
 	if tk.Status != store.StatusResolvido || tk.CloseReason != store.CloseSolvedByAgent || tk.ClosedAt.IsZero() {
 		t.Errorf("the escalated ticket after its undo window: status %q, reason %q, closed %v; want resolved by its agent",
 			tk.Status, tk.CloseReason, tk.ClosedAt)
-	}
-	if got := e.tr.texts("c1")[heard:]; len(got) != 0 {
-		t.Errorf("the customer, in a newer conversation, heard %q", got)
-	}
-	if got := e.ticket(newer); !reflect.DeepEqual(got, newerBefore) {
-		t.Errorf("the newer ticket changed: %+v, was %+v", got, newerBefore)
 	}
 	if d := e.detail(ana, id); !d.has("system", "Status: Resolvido") || d.Messages[len(d.Messages)-1].ActorName != "Ana" {
 		t.Errorf("the transcript does not say who resolved it: %+v", d.Messages)
