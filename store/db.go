@@ -87,6 +87,7 @@ type DB struct {
 	batches atomic.Int64
 	batched atomic.Int64
 	opened  atomic.Int64 // jobs whose opening the writer did, committed
+	trips   atomic.Int64 // PostgreSQL's writers' round trips to the server
 	faults  faults       // batches that met a storage fault
 }
 
@@ -391,6 +392,11 @@ func (db *DB) WriteStats() (batches, jobs int64) { return db.batches.Load(), db.
 // their batch, on PostgreSQL.
 func (db *DB) OpenedJobs() int64 { return db.opened.Load() }
 
+// RoundTrips counts the round trips PostgreSQL's writers made to the
+// server (none on SQLite): what a message's cost there follows most,
+// after the rows it writes.
+func (db *DB) RoundTrips() int64 { return db.trips.Load() }
+
 // Path returns the database file path given to Open; for PostgreSQL,
 // its URL with any password hidden.
 func (db *DB) Path() string {
@@ -538,7 +544,7 @@ func (db *DB) View(ctx context.Context, fn func(tx *Tx) error) error {
 // run is a writer's loop: it owns the write connection until stop.
 func (db *DB) run(wr *writer) {
 	defer db.wg.Done()
-	tx := &Tx{q: wr.conn, pg: wr.pg, lite: wr.lite, seen: wr.seen, merged: wr.merged, d: db.d, prepared: wr.prepared, raw: wr.raw, writer: true}
+	tx := &Tx{q: wr.conn, pg: wr.pg, lite: wr.lite, seen: wr.seen, merged: wr.merged, d: db.d, prepared: wr.prepared, raw: wr.raw, writer: true, trips: &db.trips, held: map[int64]bool{}}
 	batch := make([]*job, 0, maxBatch)
 	for {
 		var first *job
@@ -684,6 +690,8 @@ func (db *DB) runBatch(tx *Tx, jobs []*job) bool {
 			abort(fmt.Errorf("begin batch: %w", err))
 			return false
 		}
+		tx.outIDs = tx.outIDs[:0]
+		clear(tx.held)
 		var after []func() // the committed jobs' AfterCommit calls
 		if bare {
 			var failed *result
@@ -860,7 +868,8 @@ func runJob(tx *Tx, j *job) (result, error) {
 	}
 	r := callJob(j, tx)
 	if r.err != nil || r.panicked != nil {
-		tx.flush() // the savepoint may still be queued; what failed is undone next
+		tx.flush()     // the savepoint may still be queued; what failed is undone next
+		clear(tx.held) // its locks may go with it
 		if _, err := tx.exec(ctx, rollbackToSQL); err != nil {
 			// SQLite may roll the whole transaction back itself (a full
 			// disk does): the job's error says why.
@@ -880,6 +889,7 @@ func runJob(tx *Tx, j *job) (result, error) {
 		_, err = tx.exec(ctx, releaseSQL)
 	}
 	if err != nil && tx.d.postgres && r.err == nil && r.panicked == nil {
+		clear(tx.held) // its locks may go with it
 		if _, rerr := tx.exec(ctx, rollbackToSQL); rerr == nil {
 			r.err = fmt.Errorf("a statement of this update failed: %w", err)
 			_, err = tx.exec(ctx, releaseSQL)
@@ -961,6 +971,7 @@ func (tx *Tx) Try(ctx context.Context, fn func() error) (err error) {
 			tx.flush()
 		}
 		if err != nil {
+			clear(tx.held) // its locks may go with it
 			if _, rerr := tx.exec(context.Background(), tryRollbackSQL); rerr != nil {
 				err = errors.Join(err, fmt.Errorf("try rollback: %w", rerr))
 			}
@@ -992,6 +1003,7 @@ func (tx *Tx) guard(ctx context.Context, fn func() error) error {
 	}
 	err := fn()
 	if err != nil {
+		clear(tx.held) // its locks may go with it
 		if _, rerr := tx.exec(context.Background(), guardRollbackSQL); rerr != nil {
 			return errors.Join(err, rerr)
 		}
@@ -1028,6 +1040,14 @@ type Tx struct {
 	// it failed, so the batch must run again with savepoints.
 	bare, rerun bool
 	opening     *opened // the running job's, done by the writer (see Opening)
+	// PostgreSQL's writer: outbox ids taken for the transaction's
+	// replies (see outboxIDs), and how many chat locks it had queued
+	// (locks) when it took them (idsAt); held are the chats' locks it
+	// holds, as far as it knows (a ROLLBACK TO forgets them all).
+	outIDs       []int64
+	locks, idsAt int
+	held         map[int64]bool
+	trips        *atomic.Int64 // the store's count of round trips
 }
 
 // querier runs SQL: *sql.Tx, *sql.Conn.
@@ -1073,6 +1093,7 @@ func (tx *Tx) execIn(ctx context.Context, table, query string, args ...any) (sql
 			if err := tx.flush(); err != nil {
 				return nil, err
 			}
+			tx.trips.Add(1)
 			tag, err := tx.pg.Exec(context.Background(), tx.d.sql(query), args...)
 			return driver.RowsAffected(tag.RowsAffected()), err
 		}
@@ -1245,6 +1266,9 @@ type queued struct {
 	// must, if set, names a write that must change a row (affectLater),
 	// else fails with ErrNotFound.
 	must string
+	// parts are the queries a merged statement was made of (see merge):
+	// once it prepared, each of them is known to prepare too.
+	parts []string
 }
 
 // execLater runs a write whose result the caller does not need. On
@@ -1253,9 +1277,10 @@ type queued struct {
 // in one round trip; its failure is then that statement's, and fails the
 // job. Elsewhere it runs at once.
 //
-// A statement is queued only once it ran alone on the connection: its
-// first run prepares it, and a statement that fails to prepare must not
-// take the queued savepoint of its job down with it.
+// A statement is queued only once it ran on the connection, alone or
+// merged with others: its first run prepares it, and a statement that
+// fails to prepare must not take the queued savepoint of its job down
+// with it.
 func (tx *Tx) execLater(ctx context.Context, query string, args ...any) error {
 	return tx.writeLater(ctx, "", query, args...)
 }
@@ -1350,7 +1375,7 @@ func (tx *Tx) sendAll(stmts ...queued) (pgx.BatchResults, error) {
 		}
 		b, skip, k = b[k:], skip-k, 0
 	}
-	br := tx.pg.SendBatch(context.Background(), tx.batch(b))
+	br := tx.sendBatch(tx.batch(b))
 	for i := range skip {
 		tag, err := br.Exec()
 		if err = checked(b[i], tag, err); err != nil {
@@ -1364,6 +1389,12 @@ func (tx *Tx) sendAll(stmts ...queued) (pgx.BatchResults, error) {
 	return br, nil
 }
 
+// sendBatch sends b to PostgreSQL's writer, a round trip.
+func (tx *Tx) sendBatch(b *pgx.Batch) pgx.BatchResults {
+	tx.trips.Add(1)
+	return tx.pg.SendBatch(context.Background(), b)
+}
+
 // batch queues stmts in a pgx batch and notes their texts in tx.sent.
 func (tx *Tx) batch(stmts []queued) *pgx.Batch {
 	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(stmts))}
@@ -1371,6 +1402,7 @@ func (tx *Tx) batch(stmts []queued) *pgx.Batch {
 	for _, q := range stmts {
 		b.Queue(q.query, q.args...)
 		tx.sent = append(tx.sent, q.query)
+		tx.sent = append(tx.sent, q.parts...)
 	}
 	return b
 }
@@ -1378,7 +1410,7 @@ func (tx *Tx) batch(stmts []queued) *pgx.Batch {
 // run sends stmts, writes whose results are not needed, and returns the
 // first failure.
 func (tx *Tx) run(stmts []queued) error {
-	br := tx.pg.SendBatch(context.Background(), tx.batch(stmts))
+	br := tx.sendBatch(tx.batch(stmts))
 	for i := range stmts {
 		tag, err := br.Exec()
 		if err = checked(stmts[i], tag, err); err != nil {
@@ -1393,7 +1425,8 @@ func (tx *Tx) run(stmts []queued) error {
 }
 
 // markSeen records that the statements of the last pipeline sent are
-// prepared on the connection: one of its results came back.
+// prepared on the connection, and the parts of those merged known to
+// prepare: one of its results came back.
 func (tx *Tx) markSeen() {
 	for _, q := range tx.sent {
 		tx.seen[q] = true
@@ -1483,10 +1516,12 @@ func (tx *Tx) merge(parts []queued) queued {
 		tx.merged[key.String()] = text
 	}
 	args := make([]any, 0, n)
-	for _, p := range parts {
+	texts := make([]string, len(parts))
+	for i, p := range parts {
 		args = append(args, p.args...)
+		texts[i] = p.query
 	}
-	return queued{query: text, args: args, must: parts[len(parts)-1].must}
+	return queued{query: text, args: args, must: parts[len(parts)-1].must, parts: texts}
 }
 
 // renumber adds off to every $n placeholder of query (PostgreSQL's text),

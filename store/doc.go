@@ -90,9 +90,9 @@
 // events, timers, search terms) are queued (execLater) and sent with the
 // next statement that needs an answer, at the latest the job's RELEASE, in
 // one round trip. A queued write that fails fails that statement, so its
-// own job. A statement is queued only once it ran alone on the
-// connection, so one that fails to prepare cannot take its job's
-// savepoint with it. A job whose every statement was answered on a sound
+// own job. A statement is queued only once it ran on the connection
+// (alone, or as a part of a merged statement, see below), so one that
+// fails to prepare cannot take its job's savepoint with it. A job whose every statement was answered on a sound
 // transaction leaves its RELEASE queued for the next job. Reads that go
 // together (the sends recorded and whether the chat is idle then:
 // MarkSentIdle) share one round trip too (readAll, pgRowsAll); a turn's
@@ -116,12 +116,18 @@
 // search terms, its replies (AppendOutboxAll), the sends recorded
 // (MarkSentAll).
 //
+// A turn's replies need no answer either: the writer takes their ids
+// from the outbox's sequence ahead (outboxIDs), after the transaction's
+// chat locks so a chat's ids still follow its commits, and queues their
+// insert; RETURNING id made each turn a round trip of its own.
+//
 // Most jobs of a batch open alike: a message stored (the chat locked,
 // its row inserted, whether the chat was idle), or the sends of a chat
 // recorded (the chat locked, its messages marked sent, whether it is idle
 // then). A job may say so (UpdateOpening, Opening), and on PostgreSQL the
 // writer then does the openings of the batch's jobs at once, before it
-// runs them: one lock statement for all their chats, one insert of all
+// runs them: one lock statement for all their chats (then the ids of
+// the replies their turns will queue, three a message), one insert of all
 // their messages, one update of all their sends and one look at all
 // their chats, in one round trip, arrays of rows unnested, one statement
 // text whatever their number; and for the messages, the rows their turns

@@ -34,6 +34,10 @@ func (tx *Tx) LockChat(ctx context.Context, line, chat string) error {
 	if err := tx.execLater(ctx, lockChatSQL, key); err != nil {
 		return fmt.Errorf("lock chat: %w", err)
 	}
+	if !tx.held[key] {
+		tx.held[key] = true
+		tx.locks++
+	}
 	return nil
 }
 

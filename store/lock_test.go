@@ -119,3 +119,51 @@ func TestUpdateChatWriters(t *testing.T) {
 		return nil
 	})
 }
+
+// TestOutboxIDsAfterChatLock: PostgreSQL's writer takes outbox ids ahead
+// of its inserts, a few spare. A chat's replies must still get their ids
+// in the order they commit, which the sender and the transcript follow:
+// ids taken before the transaction locked a chat, while another process
+// queued a reply there, would come before that reply's.
+func TestOutboxIDsAfterChatLock(t *testing.T) {
+	dsn := testDSN(t)
+	if testPG == nil {
+		t.Skip("SQLite's one writer gives ids in commit order")
+	}
+	ctx := t.Context()
+	ours, theirs := openAt(t, dsn), openAt(t, dsn)
+	var first, second, other int64
+	update(t, ours, func(tx *Tx) error {
+		if err := tx.LockChat(ctx, "", "y"); err != nil {
+			return err
+		}
+		var err error
+		if first, err = tx.AppendOutbox(ctx, OutMsg{Chat: "y", Text: "para y"}); err != nil {
+			return err
+		}
+		// Another process queues a reply to x and commits, x not yet
+		// locked here.
+		update(t, theirs, func(tx *Tx) error {
+			if err := tx.LockChat(ctx, "", "x"); err != nil {
+				return err
+			}
+			other, err = tx.AppendOutbox(ctx, OutMsg{Chat: "x", Text: "do outro processo"})
+			return err
+		})
+		if err := tx.LockChat(ctx, "", "x"); err != nil {
+			return err
+		}
+		second, err = tx.AppendOutbox(ctx, OutMsg{Chat: "x", Text: "deste processo"})
+		return err
+	})
+	if !(first < other && other < second) {
+		t.Errorf("ids: y's %d, then the other process's x %d, then ours for x %d: want them growing", first, other, second)
+	}
+	view(t, ours, func(tx *Tx) error {
+		ms, err := tx.OutboxAfter(ctx, "", "x", 0, 0)
+		if err == nil && (len(ms) != 2 || ms[0].Text != "do outro processo" || ms[1].Text != "deste processo") {
+			t.Errorf("x's replies in id order: %+v, want the other process's first", ms)
+		}
+		return err
+	})
+}

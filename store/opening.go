@@ -186,6 +186,12 @@ func (tx *Tx) open(jobs []*job) ([]*opened, error) {
 	// for each other instead of deadlocking.
 	slices.Sort(keys)
 	b.Queue(openLockSQL, keys)
+	// Ids for the replies the messages' turns will queue, taken after
+	// their chats' locks (see outboxIDs).
+	nids := openOutboxIDs * len(acc.chat)
+	if nids > 0 {
+		b.Queue(tx.d.sql(outboxIDsSQL), nids)
+	}
 	if len(acc.chat) > 0 {
 		b.Queue(openAcceptSQL, acc.chat, acc.line, acc.msg, acc.kind, acc.text, sentAt, recvAt, acc.push, acc.phone)
 	}
@@ -196,10 +202,26 @@ func (tx *Tx) open(jobs []*job) ([]*opened, error) {
 		b.Queue(openMarkSQL, mark.ids, mark.wa, mark.at)
 		b.Queue(openIdleSQL, idleLines, idleChats)
 	}
-	br := tx.pg.SendBatch(context.Background(), b)
+	br := tx.sendBatch(b)
 	err := func() error {
 		if _, err := br.Exec(); err != nil {
 			return err
+		}
+		tx.locks++
+		for _, k := range keys {
+			tx.held[k] = true
+		}
+		if nids > 0 {
+			ids := make([]int64, 0, nids)
+			if err := eachRow(br, func(r pgx.Rows) error {
+				var id int64
+				err := r.Scan(&id)
+				ids = append(ids, id)
+				return err
+			}); err != nil {
+				return err
+			}
+			tx.outIDs, tx.idsAt = ids, tx.locks
 		}
 		if len(acc.chat) > 0 {
 			if err := eachRow(br, func(r pgx.Rows) error {
@@ -276,6 +298,11 @@ func (tx *Tx) open(jobs []*job) ([]*opened, error) {
 	}
 	return out, nil
 }
+
+// openOutboxIDs is how many outbox ids a batch's opening takes for each
+// message it stores: a turn queues one to three replies, and a
+// batch that runs out takes more in a round trip (see outboxIDs).
+const openOutboxIDs = 3
 
 // usable reports whether o is an opening open can do for its job.
 func (o *Opening) usable() bool {

@@ -85,13 +85,9 @@ func (tx *Tx) AppendOutboxAll(ctx context.Context, msgs []OutMsg) ([]int64, erro
 	}
 	ids := make([]int64, len(msgs))
 	for i, m := range msgs {
-		var options sql.NullString
-		if len(m.Options) > 0 {
-			b, err := json.Marshal(m.Options)
-			if err != nil {
-				return nil, fmt.Errorf("append outbox: encode options: %w", err)
-			}
-			options = sql.NullString{String: string(b), Valid: true}
+		options, err := outboxOptions(m)
+		if err != nil {
+			return nil, err
 		}
 		res, err := tx.execIn(ctx, "outbox", appendOutboxSQL, m.Chat, m.Line, m.Ticket, m.Text, options, m.Author, millis(m.CreatedAt),
 			m.WAID, m.PollID, m.Attempts, millis(m.NextTry), m.LastError, millis(m.SentAt), m.Media)
@@ -112,36 +108,74 @@ func (tx *Tx) appendOutboxPG(ctx context.Context, msgs []OutMsg) ([]int64, error
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	args := make([]any, 0, 14*len(msgs))
-	for _, m := range msgs {
-		var options sql.NullString
-		if len(m.Options) > 0 {
-			b, err := json.Marshal(m.Options)
-			if err != nil {
-				return nil, fmt.Errorf("append outbox: encode options: %w", err)
-			}
-			options = sql.NullString{String: string(b), Valid: true}
-		}
-		args = append(args, m.Chat, m.Line, m.Ticket, m.Text, options, m.Author, millis(m.CreatedAt),
-			m.WAID, m.PollID, m.Attempts, millis(m.NextTry), m.LastError, millis(m.SentAt), m.Media)
-	}
-	q := `INSERT INTO outbox (chat, line, ticket, text, options, author, created_at, wa_id, poll_id, attempts, next_try, last_error, sent_at, media)
-VALUES ` + rows(len(msgs), 14) + `
-RETURNING id`
-	ids := make([]int64, 0, len(msgs))
-	err := tx.pgRows("outbox", q, tx.d.args(args), func(s rowScanner) error {
-		var id int64
-		err := s.Scan(&id)
-		ids = append(ids, id)
-		return err
-	})
-	if err == nil && len(ids) != len(msgs) {
-		err = fmt.Errorf("%d ids for %d messages", len(ids), len(msgs))
-	}
+	ids, err := tx.outboxIDs(ctx, len(msgs))
 	if err != nil {
 		return nil, fmt.Errorf("append outbox: %w", err)
 	}
-	slices.Sort(ids) // RETURNING keeps no set order; the ids grew in the messages' order
+	args := make([]any, 0, 15*len(msgs))
+	for i, m := range msgs {
+		options, err := outboxOptions(m)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, ids[i], m.Chat, m.Line, m.Ticket, m.Text, options, m.Author, millis(m.CreatedAt),
+			m.WAID, m.PollID, m.Attempts, millis(m.NextTry), m.LastError, millis(m.SentAt), m.Media)
+	}
+	q := `INSERT INTO outbox (id, chat, line, ticket, text, options, author, created_at, wa_id, poll_id, attempts, next_try, last_error, sent_at, media)
+VALUES ` + rows(len(msgs), 15)
+	if err := tx.writeLater(ctx, "outbox", q, args...); err != nil {
+		return nil, fmt.Errorf("append outbox: %w", err)
+	}
+	return ids, nil
+}
+
+// outboxOptions is m's options as the outbox keeps them: JSON, or NULL
+// for none.
+func outboxOptions(m OutMsg) (sql.NullString, error) {
+	if len(m.Options) == 0 {
+		return sql.NullString{}, nil
+	}
+	b, err := json.Marshal(m.Options)
+	if err != nil {
+		return sql.NullString{}, fmt.Errorf("append outbox: encode options: %w", err)
+	}
+	return sql.NullString{String: string(b), Valid: true}, nil
+}
+
+// outboxIDsSQL takes n ids from the outbox's sequence, in order.
+const outboxIDsSQL = `SELECT nextval((SELECT CAST(pg_get_serial_sequence('outbox', 'id') AS regclass))) FROM generate_series(1, ?)`
+
+// spareOutboxIDs are taken beyond what a call asks for, for the next
+// replies of the transaction.
+const spareOutboxIDs = 16
+
+// outboxIDs returns n new outbox ids, in order, for replies the writer
+// inserts with their ids: an insert that needs no answer goes with the
+// next statement that does, where RETURNING id made each turn's replies
+// a round trip of their own. A chat's replies must get their ids in the
+// order their inserts commit (the sender and the transcript go by id):
+// the ids are taken after every chat lock the transaction holds (see
+// LockChat), so none another process gave that chat since comes after
+// them; a lock queued after they were taken makes the rest unusable.
+func (tx *Tx) outboxIDs(ctx context.Context, n int) ([]int64, error) {
+	if tx.idsAt != tx.locks || len(tx.outIDs) < n {
+		var ids []int64
+		err := tx.eachRow(ctx, outboxIDsSQL, []any{n + spareOutboxIDs}, func(s rowScanner) error {
+			var id int64
+			err := s.Scan(&id)
+			ids = append(ids, id)
+			return err
+		})
+		if err == nil && len(ids) != n+spareOutboxIDs {
+			err = fmt.Errorf("%d outbox ids for %d", len(ids), n+spareOutboxIDs)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("outbox ids: %w", err)
+		}
+		tx.outIDs, tx.idsAt = ids, tx.locks
+	}
+	ids := tx.outIDs[:n:n]
+	tx.outIDs = tx.outIDs[n:]
 	return ids, nil
 }
 

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strconv"
@@ -367,5 +368,89 @@ func TestMarkSentIdle(t *testing.T) {
 			t.Errorf("message 1: got %+v, %v; want sent as W1", m, err)
 		}
 		return nil
+	})
+}
+
+// TestTurnRoundTrips: on PostgreSQL a turn's writes wait for the next
+// statement that needs an answer, and its replies need none, their ids
+// taken ahead (a few spare). Once the statements ran, a turn like the
+// bot's (the chat locked, the customer and the ticket written, replies
+// queued twice) costs one round trip, the ids', and a second turn in the
+// same batch none. Before, a write whose first run went merged with the
+// writes queued before it (here the ticket's, after the customer's) was
+// never taken for prepared, so it ran alone at every turn; and each
+// call's replies waited for their ids.
+func TestTurnRoundTrips(t *testing.T) {
+	db := openTest(t)
+	if !db.Postgres() {
+		t.Skip("SQLite's writer makes no round trips")
+	}
+	ctx := t.Context()
+	var ticket Ticket
+	update(t, db, func(tx *Tx) error {
+		ticket = Ticket{Chat: "c", Status: StatusAberto}
+		var err error
+		ticket.ID, err = tx.CreateTicket(ctx, ticket)
+		return err
+	})
+	turn := func(tx *Tx, n int, change bool) (trips []int64, err error) {
+		start := db.RoundTrips()
+		if err := tx.LockChat(ctx, "", "c"); err != nil {
+			return nil, err
+		}
+		if err := tx.PutCustomer(ctx, Customer{Chat: "c", Name: fmt.Sprint("Ana ", n)}); err != nil {
+			return nil, err
+		}
+		if change {
+			after := ticket
+			after.Topic = fmt.Sprint("assunto ", n)
+			if err := tx.ChangeTicket(ctx, ticket, after); err != nil {
+				return nil, err
+			}
+			ticket = after
+		}
+		trips = append(trips, db.RoundTrips()-start)
+		for range 2 {
+			if _, err := tx.AppendOutboxAll(ctx, []OutMsg{{Chat: "c", Text: "1"}, {Chat: "c", Text: "2"}}); err != nil {
+				return nil, err
+			}
+			trips = append(trips, db.RoundTrips()-start)
+		}
+		return trips, nil
+	}
+	// The first batch runs the customer's write alone, the second the
+	// ticket's first, merged with it.
+	for n := range 4 {
+		change := n > 0
+		var first, second []int64
+		update(t, db, func(tx *Tx) error {
+			var err error
+			if first, err = turn(tx, 2*n, change); err != nil {
+				return err
+			}
+			second, err = turn(tx, 2*n+1, change)
+			return err
+		})
+		if n == 0 {
+			continue
+		}
+		if want := []int64{0, 1, 1}; n > 1 && !slices.Equal(first, want) {
+			t.Errorf("batch %d: round trips after the writes, then after each replies' insert: %v, want %v", n, first, want)
+		}
+		if want := []int64{0, 0, 0}; !slices.Equal(second, want) {
+			t.Errorf("batch %d, second turn: %v, want %v", n, second, want)
+		}
+	}
+	view(t, db, func(tx *Tx) error {
+		ms, err := tx.OutboxAfter(ctx, "", "c", 0, 0)
+		if err == nil && len(ms) != 32 {
+			t.Errorf("%d replies stored, want 32", len(ms))
+		}
+		for i := 1; i < len(ms); i++ {
+			if ms[i].Text == ms[i-1].Text {
+				t.Errorf("replies out of order: %q after %q", ms[i].Text, ms[i-1].Text)
+			}
+		}
+		return err
 	})
 }

@@ -115,6 +115,7 @@ type benchResult struct {
 	messages, handoffs, sent int64
 	batches, jobs            int64 // write transactions and the Update calls they carried
 	opened                   int64 // of those, opened together with others (store.Opening)
+	trips                    int64 // PostgreSQL's writers' round trips to the server
 	elapsed                  time.Duration
 	cpu                      time.Duration // this process's, user and system, over the run
 	latencies                []time.Duration
@@ -328,7 +329,7 @@ func benchEngine(ctx context.Context, fl *flows.Flow, path string, customers int
 	batches, jobs := db.WriteStats()
 	slices.Sort(obs.latencies)
 	res := benchResult{messages: messages.Load(), handoffs: int64(customers / 2), sent: obs.sent.Load(), elapsed: elapsed, latencies: obs.latencies,
-		batches: batches, jobs: jobs, opened: db.OpenedJobs(), cpu: cpu}
+		batches: batches, jobs: jobs, opened: db.OpenedJobs(), trips: db.RoundTrips(), cpu: cpu}
 	for _, f := range []string{path, path + "-wal"} {
 		if st, err := os.Stat(f); err == nil {
 			res.dbBytes += st.Size()
@@ -374,6 +375,7 @@ func benchPostgres(ctx context.Context, fl *flows.Flow, dsn, dir string, custome
 		fmt.Sprintf("write_transactions_pg=%d", res.batches),
 		fmt.Sprintf("updates_per_transaction_pg=%.1f", float64(res.jobs)/float64(max(res.batches, 1))),
 		fmt.Sprintf("opened_together_pg=%.2f", float64(res.opened)/float64(max(res.jobs, 1))),
+		fmt.Sprintf("round_trips_per_msg_pg=%.2f", float64(res.trips)/float64(max(res.messages, 1))),
 		"latency_p50_pg=" + res.percentile(50).String(),
 		"latency_p99_pg=" + res.percentile(99).String(),
 		fmt.Sprintf("reference_commits_per_s_pg=%.0f", ref),
