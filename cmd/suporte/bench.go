@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -71,6 +70,7 @@ func runBench(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err != nil {
 		return err
 	}
+	rss := peakRSS() // the engine's on SQLite, before anything else runs
 	ref, err := benchReference(ctx, filepath.Join(work, "reference.db"), *refFor)
 	if err != nil {
 		return err
@@ -101,7 +101,7 @@ func runBench(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		"latency_p99=" + res.percentile(99).String(),
 		"latency_max=" + res.percentile(100).String(),
 		fmt.Sprintf("latency_samples=%d", len(res.latencies)),
-		fmt.Sprintf("peak_rss_mb=%.1f", peakRSS()),
+		fmt.Sprintf("peak_rss_mb=%.1f", rss),
 		fmt.Sprintf("db_bytes_per_conversation=%.0f", float64(res.dbBytes)/float64(*customers)),
 		fmt.Sprintf("reference_commits_per_s=%.0f", ref),
 		fmt.Sprintf("ratio=%.2f", res.perSecond()/ref),
@@ -361,10 +361,12 @@ func benchPostgres(ctx context.Context, fl *flows.Flow, dsn, dir string, custome
 	if !store.IsPostgres(dsn) {
 		return nil, fmt.Errorf("--postgres %q: want a postgres:// URL or temp", dsn)
 	}
+	resetPeakRSS()
 	res, err := benchEngine(ctx, fl, dsn, customers, rate)
 	if err != nil {
 		return nil, fmt.Errorf("on PostgreSQL: %w", err)
 	}
+	rss := peakRSS()
 	ref, err := benchReference(ctx, dsn, refFor)
 	if err != nil {
 		return nil, fmt.Errorf("on PostgreSQL: %w", err)
@@ -378,6 +380,7 @@ func benchPostgres(ctx context.Context, fl *flows.Flow, dsn, dir string, custome
 		fmt.Sprintf("round_trips_per_msg_pg=%.2f", float64(res.trips)/float64(max(res.messages, 1))),
 		"latency_p50_pg=" + res.percentile(50).String(),
 		"latency_p99_pg=" + res.percentile(99).String(),
+		fmt.Sprintf("peak_rss_mb_pg=%.1f", rss),
 		fmt.Sprintf("reference_commits_per_s_pg=%.0f", ref),
 		fmt.Sprintf("ratio_pg=%.2f", res.perSecond()/ref),
 	}, nil
@@ -405,21 +408,4 @@ func benchReference(ctx context.Context, dsn string, d time.Duration) (float64, 
 		return 0, errors.New("reference: no commit")
 	}
 	return float64(n) / time.Since(start).Seconds(), nil
-}
-
-// peakRSS reads the process's peak resident memory in MiB (Linux).
-func peakRSS() float64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return float64(m.Sys) / (1 << 20)
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(l, "VmHWM:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			return kb / 1024
-		}
-	}
-	return 0
 }

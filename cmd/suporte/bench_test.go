@@ -69,12 +69,12 @@ func TestBenchPostgres(t *testing.T) {
 		k, v, _ := strings.Cut(line, "=")
 		got[k] = v
 	}
-	for _, k := range []string{"engine_msgs_per_s_pg", "reference_commits_per_s_pg", "latency_p99_pg"} {
+	for _, k := range []string{"engine_msgs_per_s_pg", "reference_commits_per_s_pg", "latency_p99_pg", "peak_rss_mb_pg"} {
 		if got[k] == "" {
 			t.Errorf("no %s in:\n%s", k, out.String())
 		}
 	}
-	for _, k := range []string{"ratio_pg", "engine_cpu_us_per_msg_pg"} {
+	for _, k := range []string{"ratio_pg", "engine_cpu_us_per_msg_pg", "round_trips_per_msg_pg", "peak_rss_mb_pg"} {
 		if n, err := strconv.ParseFloat(got[k], 64); err != nil || n <= 0 {
 			t.Errorf("%s=%q; want a positive number", k, got[k])
 		}
