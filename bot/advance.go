@@ -45,12 +45,13 @@ func (r *Runtime) handle(ctx context.Context, tx *store.Tx, fl *flows.Flow, now 
 		}
 		r.logChat(r.cfg.Log.Error(), in.Chat).Err(h.turnErr).Int64("inbox", in.ID).Msg("handle message failed; apologizing")
 		h.evs = nil
-		sorry := store.OutMsg{Chat: in.Chat, Line: in.Line, Text: fl.File.Texts.Error.Value, Author: "bot", CreatedAt: now}
+		sorry := []store.OutMsg{{Chat: in.Chat, Line: in.Line, Text: fl.File.Texts.Error.Value, Author: "bot", CreatedAt: now}}
+		r.newIDs(sorry)
 		var err error
-		if sorry.ID, err = tx.AppendOutbox(ctx, sorry); err != nil {
+		if sorry[0].ID, err = tx.AppendOutbox(ctx, sorry[0]); err != nil {
 			return h, err
 		}
-		h.outs = []store.OutMsg{sorry}
+		h.outs = sorry
 		if err := tx.FinishInbox(ctx, in.ID, now); err != nil {
 			return h, err
 		}

@@ -327,6 +327,22 @@ func plainSends(rec sendRecord) ([]store.Sent, bool) {
 	return sent, true
 }
 
+// newIDs gives messages about to be queued their transport ids, when the
+// transport chooses them (see idAssigner): stored with the row, instead of
+// written again by assignIDs before its first attempt. A standby's
+// transport gives none; the owner's send then does.
+func (r *Runtime) newIDs(msgs []store.OutMsg) {
+	a, ok := r.cfg.Transport.(idAssigner)
+	if !ok {
+		return
+	}
+	for i := range msgs {
+		if msgs[i].WAID == "" {
+			msgs[i].WAID = a.NewMessageID()
+		}
+	}
+}
+
 // assignIDs gives queued messages their transport ids before the first
 // attempt, when the transport chooses them: a resend after a crash then
 // reuses the id and the customer's phone shows one message, not two.

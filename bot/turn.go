@@ -274,6 +274,7 @@ func (r *Runtime) write(ctx context.Context, tx *store.Tx, t *turn, before strin
 	}
 	// The replies last: on PostgreSQL the writes above go with them.
 	if len(t.out) > 0 { // the bot's lines of the transcript (store.Transcript)
+		r.newIDs(t.out)
 		ids, err := tx.AppendOutboxAll(ctx, t.out)
 		if err != nil {
 			return err

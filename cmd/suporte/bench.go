@@ -184,6 +184,14 @@ type instant struct{}
 
 func (instant) Send(context.Context, bot.Outbound) (bot.Sent, error) { return bot.Sent{}, nil }
 
+// NewMessageID picks a message's id as WhatsApp's transport does, so the
+// replies carry theirs as in production.
+func (instant) NewMessageID() string {
+	return fmt.Sprintf("3EB0%016X", benchIDs.Add(1))
+}
+
+var benchIDs atomic.Uint64
+
 // Every customer greets, gives the ID, picks a topic and a sub-topic, reads
 // the trail; half say it solved it and rate, half ask for a person.
 var (
