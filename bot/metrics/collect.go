@@ -21,7 +21,7 @@ type stateCollector struct {
 	m *Metrics
 
 	queueLength, oldestWait, active, withAgent *prometheus.Desc
-	batches, jobs, faults                      *prometheus.Desc
+	batches, jobs, faults, roundTrips          *prometheus.Desc
 	connected, connState, reconnects           *prometheus.Desc
 	reloads, refusals, refused, loadedAt       *prometheus.Desc
 	leaseOwner, takeovers, renewFailures       *prometheus.Desc
@@ -41,6 +41,7 @@ func newStateCollector(m *Metrics) *stateCollector {
 		batches:       d("suporte_store_write_batches_total", "Write transactions the store committed (group commit: one batch carries many jobs)."),
 		jobs:          d("suporte_store_write_jobs_total", "Write jobs (Update calls) the store ran inside its batches."),
 		faults:        d("suporte_store_write_faults_total", "Write batches that met a storage fault (disk full, I/O error, read-only or vanished database file)."),
+		roundTrips:    d("suporte_store_round_trips_total", "Round trips the store's writers made to PostgreSQL: with the rows written, what a message's cost there follows."),
 		connected:     d("suporte_whatsapp_connected", "1 while the WhatsApp connection is up and messages flow, else 0."),
 		connState:     d("suporte_whatsapp_state", "The WhatsApp connection's state: 1 for the current one, 0 for the others seen since start.", "state"),
 		reconnects:    d("suporte_whatsapp_reconnects_total", "Times the WhatsApp connection came back after being lost (seen at scrapes or reported by the adapter)."),
@@ -63,6 +64,9 @@ func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 		ch <- d
 	}
 	cfg := c.m.cfg
+	if cfg.Store.Postgres() {
+		ch <- c.roundTrips
+	}
 	if cfg.Connection != nil {
 		ch <- c.connected
 		ch <- c.connState
@@ -112,6 +116,9 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.jobs, float64(jobs))
 	faults, _ := cfg.Store.WriteFaults()
 	counter(c.faults, float64(faults))
+	if cfg.Store.Postgres() {
+		counter(c.roundTrips, float64(cfg.Store.RoundTrips()))
+	}
 
 	if cfg.Connection != nil {
 		m.conn.observe(cfg.Connection())

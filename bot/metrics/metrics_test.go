@@ -22,6 +22,7 @@ import (
 	"suporte/bot"
 	"suporte/flows"
 	"suporte/store"
+	"suporte/store/pgtemp"
 )
 
 var _ bot.Observer = (*Metrics)(nil)
@@ -57,8 +58,14 @@ type env struct {
 
 func newEnv(t *testing.T, cfg Config) *env {
 	t.Helper()
+	return newEnvAt(t, cfg, filepath.Join(t.TempDir(), "suporte.db"))
+}
+
+// newEnvAt is newEnv on the store at dsn.
+func newEnvAt(t *testing.T, cfg Config, dsn string) *env {
+	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "suporte.db"))
+	db, err := store.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -546,4 +553,25 @@ suporte_events_listener_reconnects_total 2
 # TYPE suporte_lease_owner gauge
 suporte_lease_owner{line="554735121777"} 0
 `, "suporte_lease_owner")
+}
+
+// TestStoreRoundTrips: on PostgreSQL the scrape counts the store's round
+// trips to the server; on SQLite there are none, and no series.
+func TestStoreRoundTrips(t *testing.T) {
+	lite := newEnv(t, Config{})
+	lite.say("c1", "oi", false)
+	if n, err := testutil.GatherAndCount(lite.m.Registry(), "suporte_store_round_trips_total"); err != nil || n != 0 {
+		t.Errorf("round trips series on SQLite: %d, %v; want none", n, err)
+	}
+	e := newEnvAt(t, Config{}, pgtemp.Database(t))
+	e.say("c1", "oi", false)
+	trips := e.db.RoundTrips()
+	if trips == 0 {
+		t.Fatal("no round trip counted for a customer's message")
+	}
+	e.compare(fmt.Sprintf(`
+# HELP suporte_store_round_trips_total Round trips the store's writers made to PostgreSQL: with the rows written, what a message's cost there follows.
+# TYPE suporte_store_round_trips_total counter
+suporte_store_round_trips_total %d
+`, trips), "suporte_store_round_trips_total")
 }
