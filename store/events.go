@@ -120,9 +120,19 @@ func (tx *Tx) PruneEvents(ctx context.Context, keep time.Duration) (int, error) 
 // already heard may commit later (another process's batch).
 const catchUpWindow = 256
 
-// listenPause is how long Listen waits before connecting again after a
-// break (a test's outage shortens it).
-var listenPause = time.Second
+// listenWait is Listen's pause before it connects again after a break, a
+// second; false if ctx ended first. A test's outage counts the attempts
+// through it.
+var listenWait = func(ctx context.Context) bool {
+	t := time.NewTimer(time.Second)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
 
 // ErrNoListen is Listen's answer on SQLite, whose store only this process
 // uses: its events need no passing on.
@@ -161,12 +171,8 @@ func (db *DB) Listen(ctx context.Context, fn func([]Event), reconnected func()) 
 					}
 				}
 			}
-			t := time.NewTimer(listenPause)
-			select {
-			case <-ctx.Done():
-				t.Stop()
+			if !listenWait(ctx) {
 				return nil
-			case <-t.C:
 			}
 		}
 		err := db.listen(ctx, &d, fn, listening)

@@ -185,14 +185,7 @@ func TestListenOncePerEvent(t *testing.T) {
 	want = append(want, now)
 	hear(now) // a notification
 
-	var cut int
-	update(t, db, func(tx *Tx) error {
-		return tx.queryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-WHERE datname = current_database() AND query = 'LISTEN `+eventsChannel+`' AND pid <> pg_backend_pid()`).Scan(&cut)
-	})
-	if cut != 1 {
-		t.Fatalf("terminated %d listening backends; want 1", cut)
-	}
+	cutListener(t, db)
 	<-reconnected
 	want = append(want, away)
 	hear(away)
@@ -229,9 +222,18 @@ func TestListenCountsReconnectionsOnce(t *testing.T) {
 	if testPG == nil {
 		t.Skip("SQLite: events are not passed between processes")
 	}
-	pause := listenPause
-	listenPause = 10 * time.Millisecond
-	t.Cleanup(func() { listenPause = pause })
+	// Each pause before an attempt to connect again waits for the test.
+	attempts := make(chan struct{})
+	wait := listenWait
+	listenWait = func(ctx context.Context) bool {
+		select {
+		case attempts <- struct{}{}:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	t.Cleanup(func() { listenWait = wait })
 	dsn := testDSN(t)
 	ctx := context.Background()
 	db, listener := openAt(t, dsn), openAt(t, dsn)
@@ -285,21 +287,26 @@ func TestListenCountsReconnectionsOnce(t *testing.T) {
 	}
 	allow(false)
 	t.Cleanup(func() { allow(true) })
-	var cut int
-	update(t, db, func(tx *Tx) error {
-		return tx.queryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-WHERE datname = current_database() AND query = 'LISTEN `+eventsChannel+`' AND pid <> pg_backend_pid()`).Scan(&cut)
-	})
-	if cut != 1 {
-		t.Fatalf("terminated %d listening backends; want 1", cut)
-	}
+	cutListener(t, db)
 	away := add()
-	// Some thirty attempts, each refused, none a reconnection.
-	time.Sleep(30 * listenPause)
+	// Thirty attempts, each refused, none a reconnection: the pause
+	// before the 31st follows the 30th.
+	for range 31 {
+		<-attempts
+	}
 	if n := reconnections.Load(); n != 0 {
 		t.Errorf("%d reconnections counted while the server refused every attempt; want 0", n)
 	}
 	allow(true)
+	go func() {
+		for {
+			select {
+			case <-attempts:
+			case <-lctx.Done():
+				return
+			}
+		}
+	}()
 	hear(away)
 	if n := reconnections.Load(); n != 1 {
 		t.Errorf("%d reconnections counted; want 1", n)
@@ -307,5 +314,19 @@ WHERE datname = current_database() AND query = 'LISTEN `+eventsChannel+`' AND pi
 	stop()
 	if err := <-listening; err != nil {
 		t.Errorf("Listen: %v", err)
+	}
+}
+
+// cutListener ends the server process of the store's LISTEN connection,
+// as a network break would.
+func cutListener(t *testing.T, db *DB) {
+	t.Helper()
+	var cut int
+	update(t, db, func(tx *Tx) error {
+		return tx.queryRow(t.Context(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+WHERE datname = current_database() AND query = 'LISTEN `+eventsChannel+`' AND pid <> pg_backend_pid()`).Scan(&cut)
+	})
+	if cut != 1 {
+		t.Fatalf("terminated %d listening backends; want 1", cut)
 	}
 }
