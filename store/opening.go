@@ -214,8 +214,7 @@ func (tx *Tx) open(jobs []*job) ([]*opened, error) {
 		if nids > 0 {
 			ids := make([]int64, 0, nids)
 			if err := eachRow(br, func(r pgx.Rows) error {
-				var id int64
-				err := r.Scan(&id)
+				id, err := scanID(r)
 				ids = append(ids, id)
 				return err
 			}); err != nil {

@@ -159,13 +159,7 @@ const spareOutboxIDs = 16
 // them; a lock queued after they were taken makes the rest unusable.
 func (tx *Tx) outboxIDs(ctx context.Context, n int) ([]int64, error) {
 	if tx.idsAt != tx.locks || len(tx.outIDs) < n {
-		var ids []int64
-		err := tx.eachRow(ctx, outboxIDsSQL, []any{n + spareOutboxIDs}, func(s rowScanner) error {
-			var id int64
-			err := s.Scan(&id)
-			ids = append(ids, id)
-			return err
-		})
+		ids, err := queryAll(ctx, tx, scanID, outboxIDsSQL, n+spareOutboxIDs)
 		if err == nil && len(ids) != n+spareOutboxIDs {
 			err = fmt.Errorf("%d outbox ids for %d", len(ids), n+spareOutboxIDs)
 		}
@@ -432,6 +426,12 @@ func scanString(s rowScanner) (string, error) {
 	var v string
 	err := s.Scan(&v)
 	return v, err
+}
+
+func scanID(s rowScanner) (int64, error) {
+	var id int64
+	err := s.Scan(&id)
+	return id, err
 }
 
 const pendingOutboxSQL = `SELECT ` + outMsgCols + ` FROM outbox
