@@ -190,6 +190,35 @@ func TestTicketLists(t *testing.T) {
 		}
 		return nil
 	})
+	// Claims, newest first: the queue's pace for its wait estimates.
+	update(t, db, func(tx *Tx) error {
+		for i, topic := range []string{"q-resolved", "q-taken", "q-first"} {
+			tk, err := tx.Ticket(ctx, ids[topic])
+			if err != nil {
+				return err
+			}
+			tk.ClaimedAt = base.Add(time.Duration(10-i) * time.Minute) // q-resolved newest
+			if err := tx.UpdateTicket(ctx, tk); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	view(t, db, func(tx *Tx) error {
+		for _, c := range []struct {
+			limit int
+			want  []string
+		}{{2, []string{"q-resolved", "q-taken"}}, {0, []string{"q-resolved", "q-taken", "q-first"}}} {
+			claims, err := tx.RecentClaims(ctx, c.limit)
+			if err != nil {
+				return err
+			}
+			if got := topics(claims); !reflect.DeepEqual(got, c.want) {
+				t.Errorf("RecentClaims(%d): got %v, want %v", c.limit, got, c.want)
+			}
+		}
+		return nil
+	})
 }
 
 func TestTicketEvents(t *testing.T) {
