@@ -83,18 +83,7 @@ func diffValues(out *[]Change, path string, a, b reflect.Value) {
 			diffValues(out, join(path, name), a.Field(i), b.Field(i))
 		}
 	case a.Kind() == reflect.Slice:
-		n := max(a.Len(), b.Len())
-		for i := range n {
-			p := fmt.Sprintf("%s %d", path, i+1)
-			switch {
-			case i >= a.Len():
-				*out = append(*out, Change{Op: "+", Path: p, New: summary(b.Index(i))})
-			case i >= b.Len():
-				*out = append(*out, Change{Op: "-", Path: p, Old: summary(a.Index(i))})
-			default:
-				diffValues(out, p, a.Index(i), b.Index(i))
-			}
-		}
+		diffList(out, path, a, b)
 	case a.Kind() == reflect.Pointer:
 		switch {
 		case a.IsNil() && b.IsNil():
@@ -108,6 +97,71 @@ func diffValues(out *[]Change, path string, a, b reflect.Value) {
 			*out = append(*out, change(path, x, y))
 		}
 	}
+}
+
+// diffList compares two lists element by element, matching the elements
+// left as they were even where others were inserted or removed before
+// them: an option added at the top of a menu is one addition, not every
+// option after it reworded. Between two such matches, the elements that
+// differ pair up in order and show what changed in each; the rest were
+// added or removed. Positions are the new list's, the old one's for a
+// removal.
+func diffList(out *[]Change, path string, a, b reflect.Value) {
+	as, bs := summaries(a), summaries(b)
+	// keep[i][j]: how many elements of as[i:] and bs[j:] can stay in
+	// order (the longest common subsequence).
+	keep := make([][]int, len(as)+1)
+	for i := range keep {
+		keep[i] = make([]int, len(bs)+1)
+	}
+	for i := len(as) - 1; i >= 0; i-- {
+		for j := len(bs) - 1; j >= 0; j-- {
+			if as[i] == bs[j] {
+				keep[i][j] = keep[i+1][j+1] + 1
+			} else {
+				keep[i][j] = max(keep[i+1][j], keep[i][j+1])
+			}
+		}
+	}
+	at := func(i int) string { return fmt.Sprintf("%s %d", path, i+1) }
+	var gone, came []int // unmatched since the last match
+	flush := func() {
+		k := 0
+		for ; k < len(gone) && k < len(came); k++ {
+			diffValues(out, at(came[k]), a.Index(gone[k]), b.Index(came[k]))
+		}
+		for _, i := range gone[k:] {
+			*out = append(*out, Change{Op: "-", Path: at(i), Old: as[i]})
+		}
+		for _, j := range came[k:] {
+			*out = append(*out, Change{Op: "+", Path: at(j), New: bs[j]})
+		}
+		gone, came = gone[:0], came[:0]
+	}
+	i, j := 0, 0
+	for i < len(as) || j < len(bs) {
+		switch {
+		case i < len(as) && j < len(bs) && as[i] == bs[j]:
+			flush()
+			i, j = i+1, j+1
+		case j == len(bs) || (i < len(as) && keep[i+1][j] >= keep[i][j+1]):
+			gone = append(gone, i)
+			i++
+		default:
+			came = append(came, j)
+			j++
+		}
+	}
+	flush()
+}
+
+// summaries renders each element of list v on one line.
+func summaries(v reflect.Value) []string {
+	s := make([]string, v.Len())
+	for i := range s {
+		s[i] = summary(v.Index(i))
+	}
+	return s
 }
 
 func change(path, old, new string) Change {
@@ -149,7 +203,10 @@ func summary(v reflect.Value) string {
 		for i := range v.Len() {
 			parts = append(parts, summary(v.Index(i)))
 		}
-		return "[" + strings.Join(slices.DeleteFunc(parts, func(s string) bool { return s == "" }), ", ") + "]"
+		if parts = slices.DeleteFunc(parts, func(s string) bool { return s == "" }); len(parts) == 0 {
+			return ""
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
 	}
 	return fmt.Sprint(v.Interface())
 }

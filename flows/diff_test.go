@@ -41,3 +41,38 @@ func TestDiff(t *testing.T) {
 		t.Errorf("removing a node reads %q", last)
 	}
 }
+
+// TestDiffLists: an option added at the top of a menu, one option
+// relabelled and a keyword removed from another read as those three
+// changes, not as every option after the first one changed.
+func TestDiffLists(t *testing.T) {
+	b, err := os.ReadFile("../flows.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(b)
+	parse := func(s string) *Flow {
+		t.Helper()
+		fl, err := Parse(strings.NewReader(s), "f.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fl
+	}
+	edited := strings.Replace(src, "    options:\n      - label: Notas fiscais\n",
+		"    options:\n      - label: Novidades\n        goto: canais\n      - label: Notas fiscais\n", 1)
+	edited = strings.Replace(edited, "label: Boletos e cobranças", "label: Boletos e cobrança", 1)
+	edited = strings.Replace(edited, "extrato, ofx, conta bancária", "extrato, conta bancária", 1)
+	var got []string
+	for _, c := range Diff(parse(src), parse(edited)) {
+		got = append(got, c.Op+" "+c.Path+" "+c.Old+">"+c.New)
+	}
+	want := []string{
+		"+ node inicio options 1 >label=Novidades goto=canais",
+		"- node inicio options 3 keywords 6 ofx>",
+		"~ node inicio options 4 label Boletos e cobranças>Boletos e cobrança",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("changes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
