@@ -219,7 +219,7 @@ func (tx *Tx) PutConversation(ctx context.Context, c Conversation) error {
 		}
 		path = string(b)
 	}
-	err := tx.writeLater(ctx, "conversations", putConversationSQL,
+	err := tx.writeRowLater(ctx, "conversations", c.Chat+"\x00"+c.Line, putConversationSQL,
 		c.Chat, c.Line, c.State, c.Node, path, c.Ticket, c.Attempts, c.Intent, c.FlowVersion,
 		millis(c.StartedAt), millis(c.UpdatedAt), millis(c.PausedUntil), c.Subject)
 	if err != nil {

@@ -48,7 +48,7 @@ ON CONFLICT (chat) DO UPDATE SET
 // PutCustomer inserts or replaces the customer of c.Chat. The CreatedAt of
 // an existing row is kept.
 func (tx *Tx) PutCustomer(ctx context.Context, c Customer) error {
-	err := tx.writeLater(ctx, "customers", putCustomerSQL,
+	err := tx.writeRowLater(ctx, "customers", c.Chat, putCustomerSQL,
 		c.Chat, c.Phone, c.Name, c.IDSuporte, millis(c.CreatedAt), millis(c.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("put customer: %w", err)

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -71,8 +72,9 @@ type DB struct {
 	file    os.FileInfo // SQLite: the file Open opened: writes stop if path names another
 	w       *sql.DB     // pool of the write connections: migrations, then the writers'
 	writers []*writer
-	r       *sql.DB // read-only pool
-	ckpt    *sql.DB // SQLite: one connection that checkpoints for Probe, beside the writer
+	r       *sql.DB           // read-only pool
+	ckpt    *sql.DB           // SQLite: one connection that checkpoints for Probe, beside the writer
+	types   map[string]string // PostgreSQL: the tables' columns' types (see arrayForm)
 
 	stop chan struct{} // closed by Close once no Update can queue anymore
 	wg   sync.WaitGroup
@@ -99,8 +101,10 @@ type writer struct {
 	// seen holds the statements (as PostgreSQL takes them) that ran on pg
 	// in a pipeline: pgx prepared them, so they can be queued.
 	seen map[string]bool
-	// merged caches the statements combine built, by their parts' texts.
+	// merged caches the statements combine built, by their parts' texts;
+	// forms, the writes' array forms.
 	merged map[string]string
+	forms  map[string]*arrayForm
 
 	// prepared maps a hot query to its statement prepared on conn, built
 	// when conn is taken (on SQLite, a query read row by row, on first
@@ -267,6 +271,9 @@ func open(ctx context.Context, d *dialect, fi os.FileInfo, path, writeDSN, readD
 		if _, err := w.ExecContext(ctx, foldQueueCountsSQL); err != nil {
 			return fail(fmt.Errorf("fold the queue's counts: %w", err))
 		}
+		if db.types, err = loadColumnTypes(ctx, w); err != nil {
+			return fail(err)
+		}
 	}
 	for _, wr := range db.writers {
 		if err := db.connectWriter(ctx, wr); err != nil {
@@ -357,7 +364,7 @@ func (db *DB) connectWriter(ctx context.Context, wr *writer) error {
 	wr.conn, wr.pg, wr.lite, wr.prepared, wr.seen = conn, pg, lite, prepared, map[string]bool{}
 	wr.raw = map[string]driver.Stmt{}
 	if wr.merged == nil {
-		wr.merged = map[string]string{}
+		wr.merged, wr.forms = map[string]string{}, map[string]*arrayForm{}
 	}
 	return nil
 }
@@ -544,7 +551,7 @@ func (db *DB) View(ctx context.Context, fn func(tx *Tx) error) error {
 // run is a writer's loop: it owns the write connection until stop.
 func (db *DB) run(wr *writer) {
 	defer db.wg.Done()
-	tx := &Tx{q: wr.conn, pg: wr.pg, lite: wr.lite, seen: wr.seen, merged: wr.merged, d: db.d, prepared: wr.prepared, raw: wr.raw, writer: true, trips: &db.trips, held: map[int64]bool{}}
+	tx := &Tx{q: wr.conn, pg: wr.pg, lite: wr.lite, seen: wr.seen, merged: wr.merged, forms: wr.forms, types: db.types, d: db.d, prepared: wr.prepared, raw: wr.raw, writer: true, trips: &db.trips, held: map[int64]bool{}}
 	batch := make([]*job, 0, maxBatch)
 	for {
 		var first *job
@@ -1029,6 +1036,10 @@ type Tx struct {
 	seen   map[string]bool
 	merged map[string]string
 	sent   []string
+	// forms caches the writes' array forms by text, built with types,
+	// the store's columns' types (PostgreSQL's writer only).
+	forms map[string]*arrayForm
+	types map[string]string
 
 	// Writer only: prepared statements by query, and the running job's
 	// AfterCommit calls.
@@ -1264,8 +1275,18 @@ type queued struct {
 	// table may be sent as one too.
 	row string
 	// must, if set, names a write that must change a row (affectLater),
-	// else fails with ErrNotFound.
+	// else fails with ErrNotFound; want such writes made one (see
+	// foldGroup) must change that many rows.
 	must string
+	want int
+	// adds, with table, marks a write that only adds rows (an insert of
+	// new ones, or one that does nothing on a conflict): it may share a
+	// statement with the others that add rows to table.
+	adds bool
+	// form is the write's array form, if it has one and may share a
+	// statement with others of its table (row or adds set): those with
+	// the same form go as one write.
+	form *arrayForm
 	// parts are the queries a merged statement was made of (see merge):
 	// once it prepared, each of them is known to prepare too.
 	parts []string
@@ -1296,24 +1317,49 @@ func (tx *Tx) writeLater(ctx context.Context, table, query string, args ...any) 
 // row of table whose key is row (any unique text for it): on PostgreSQL
 // it may share one statement with writes on other rows of table too.
 func (tx *Tx) writeRowLater(ctx context.Context, table, row, query string, args ...any) error {
+	return tx.queueWrite(ctx, queued{table: table, row: row}, query, args)
+}
+
+// addLater is writeLater for a write that only adds rows to table (see
+// queued.adds).
+func (tx *Tx) addLater(ctx context.Context, table, query string, args ...any) error {
+	return tx.queueWrite(ctx, queued{table: table, adds: true}, query, args)
+}
+
+// queueWrite runs or queues q, a write of query with args.
+func (tx *Tx) queueWrite(ctx context.Context, q queued, query string, args []any) error {
 	tx.wrote(query)
 	if tx.pg == nil || !tx.seen[tx.d.sql(query)] {
-		_, err := tx.execIn(ctx, table, query, args...)
+		_, err := tx.execIn(ctx, q.table, query, args...)
 		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	tx.later = append(tx.later, queued{query: tx.d.sql(query), args: tx.d.args(args), table: table, row: row})
+	q.query, q.args = tx.d.sql(query), tx.d.args(args)
+	if q.row != "" || q.adds {
+		q.form = tx.formFor(q.query)
+	}
+	tx.later = append(tx.later, q)
 	return nil
 }
 
-// affectLater is writeLater for a write that must change a row, else
+// formFor returns query's array form, or nil, as the writer's cache holds it.
+func (tx *Tx) formFor(query string) *arrayForm {
+	f, ok := tx.forms[query]
+	if !ok {
+		f = formOf(query, tx.types)
+		tx.forms[query] = f
+	}
+	return f
+}
+
+// affectLater is writeRowLater for a write that must change a row, else
 // fails with ErrNotFound, wrapped in what: on PostgreSQL's writer that
 // failure comes as a queued write's does, with a later statement of the
 // Update, at the latest before its release or the batch's commit
 // (flushChecks).
-func (tx *Tx) affectLater(ctx context.Context, table, what, query string, args ...any) error {
+func (tx *Tx) affectLater(ctx context.Context, table, row, what, query string, args ...any) error {
 	tx.wrote(query)
 	if tx.pg == nil || !tx.seen[tx.d.sql(query)] {
 		if err := mustAffect(tx.execIn(ctx, table, query, args...)); err != nil {
@@ -1324,7 +1370,11 @@ func (tx *Tx) affectLater(ctx context.Context, table, what, query string, args .
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	tx.later = append(tx.later, queued{query: tx.d.sql(query), args: tx.d.args(args), table: table, must: what})
+	q := queued{query: tx.d.sql(query), args: tx.d.args(args), table: table, row: row, must: what}
+	if row != "" {
+		q.form = tx.formFor(q.query)
+	}
+	tx.later = append(tx.later, q)
 	return nil
 }
 
@@ -1343,7 +1393,7 @@ func (tx *Tx) flushChecks() error {
 // checked is the result of stmt, whose command tag is tag: err, or its
 // failure for changing no row.
 func checked(stmt queued, tag pgconn.CommandTag, err error) error {
-	if err == nil && stmt.must != "" && tag.RowsAffected() == 0 {
+	if err == nil && stmt.must != "" && tag.RowsAffected() < int64(max(stmt.want, 1)) {
 		return fmt.Errorf("%s: %w", stmt.must, ErrNotFound)
 	}
 	return err
@@ -1435,15 +1485,20 @@ func (tx *Tx) markSeen() {
 
 // combine returns the statements to send for the queued writes followed
 // by stmts, and how many results come before stmts' first. Each run of
-// queued writes on distinct tables becomes one statement, a chain of
-// data-modifying WITH queries; the first of stmts joins the run before
-// it when it too changes a table of its own. Those writes then run on
-// one snapshot, in no set order: sound only because each reads and
-// changes its own table, or its own row of a table (queued.row), and a
-// table met twice starts a new statement unless both name their rows
-// and those differ.
-// Savepoints and other statements are never combined, so a combined
-// statement holds one job's writes only.
+// queued writes on tables becomes few statements: a chain of
+// data-modifying WITH queries (see chain) for the writes that do not
+// clash, then the writes that must change a row, whose count of rows
+// comes back: those with the same array form as one statement (see
+// foldGroup), each other alone, unless they are all of one form and go
+// last in the chain. The first of stmts ends the last chain when it too
+// changes a table of its own and no write waits to go after that chain.
+// The writes of a chain run on one snapshot, in no set order: sound only
+// because each reads and changes its own table, or its own rows of a
+// table (queued.row, queued.adds). A write that clashes with one before it
+// in the chain, or with one that must change a row and waits for the
+// chain's end, starts the next chain.
+// Savepoints and other statements are never combined: in a batch with
+// savepoints, a chain holds one job's writes only.
 func (tx *Tx) combine(stmts []queued) ([]queued, int) {
 	later := tx.later
 	out := make([]queued, 0, len(later)+len(stmts))
@@ -1453,32 +1508,109 @@ func (tx *Tx) combine(stmts []queued) ([]queued, int) {
 			i++
 			continue
 		}
-		j := i + 1
-		// A write that must change a row ends its statement: only the
-		// last one's count of rows comes back.
-		for j < len(later) && later[j-1].must == "" && later[j].table != "" && !clashes(later[i:j], later[j]) {
-			j++
+		var parts []queued
+		var musts [][]queued // in order; those of a group share a form
+		for ; i < len(later) && later[i].table != ""; i++ {
+			q := later[i]
+			if q.must != "" {
+				musts = addMust(musts, q)
+				continue
+			}
+			if clashes(parts, q) || slices.ContainsFunc(musts, func(g []queued) bool { return clashes(g, q) }) {
+				break
+			}
+			parts = append(parts, q)
 		}
-		if j == len(later) && later[j-1].must == "" && len(stmts) > 0 && stmts[0].table != "" && !clashes(later[i:j], stmts[0]) {
-			parts := append(later[i:j:j], stmts[0])
-			out = append(out, tx.merge(parts))
+		if len(musts) == 1 && !slices.ContainsFunc(musts[0], func(q queued) bool { return clashes(parts, q) }) {
+			out = append(out, tx.chain(parts, foldGroup(musts[0])))
+			continue
+		}
+		if i == len(later) && len(musts) == 0 && len(stmts) > 0 && stmts[0].table != "" && !clashes(parts, stmts[0]) {
+			out = append(out, tx.chain(parts, stmts[0]))
 			return append(out, stmts[1:]...), len(out) - 1
 		}
-		out = append(out, tx.merge(later[i:j]))
-		i = j
+		if len(parts) > 0 {
+			out = append(out, tx.chain(parts))
+		}
+		for _, g := range musts {
+			out = append(out, foldGroup(g))
+		}
 	}
 	return append(out, stmts...), len(out)
 }
 
+// addMust adds q, a write that must change a row, to the groups of those
+// waiting for the end of their chain: to the group of its form if no
+// write of that group or a later one clashes with it, so that it may run
+// with that group, before the later ones.
+func addMust(musts [][]queued, q queued) [][]queued {
+	for k := len(musts) - 1; k >= 0 && q.form != nil; k-- {
+		if clashes(musts[k], q) {
+			break
+		}
+		if musts[k][0].form != nil && musts[k][0].form.query == q.form.query {
+			musts[k] = append(musts[k], q)
+			return musts
+		}
+	}
+	return append(musts, []queued{q})
+}
+
 // clashes reports whether q may not share a statement with stmts: one
-// of them is on q's table, and not both name their rows, different ones.
+// of them is on q's table, and they are not both adding rows, nor both
+// naming their rows, different ones. A row's name that starts another's
+// (a chat's timers, one timer of the chat) names some of the same rows.
 func clashes(stmts []queued, q queued) bool {
 	for _, s := range stmts {
-		if s.table == q.table && (s.row == "" || q.row == "" || s.row == q.row) {
+		if s.table != q.table || s.adds && q.adds {
+			continue
+		}
+		if s.row == "" || q.row == "" || strings.HasPrefix(s.row, q.row) || strings.HasPrefix(q.row, s.row) {
 			return true
 		}
 	}
 	return false
+}
+
+// chain makes one statement of parts and then last, if given (see
+// merge): the parts with the same array form go as one write, in the
+// order of their texts, so that a busy writer's statements have few
+// texts.
+func (tx *Tx) chain(parts []queued, last ...queued) queued {
+	var groups [][]queued
+	for _, p := range parts {
+		k := -1
+		if p.form != nil {
+			k = slices.IndexFunc(groups, func(g []queued) bool { return g[0].form != nil && g[0].form.query == p.form.query })
+		}
+		if k < 0 {
+			groups = append(groups, []queued{p})
+		} else {
+			groups[k] = append(groups[k], p)
+		}
+	}
+	list := make([]queued, 0, len(groups)+1)
+	for _, g := range groups {
+		list = append(list, foldGroup(g))
+	}
+	slices.SortStableFunc(list, func(a, b queued) int { return strings.Compare(a.query, b.query) })
+	return tx.merge(append(list, last...))
+}
+
+// foldGroup makes one write of g, writes of one array form: that form, on
+// all their rows.
+func foldGroup(g []queued) queued {
+	if len(g) == 1 {
+		return g[0]
+	}
+	f := g[0].form
+	texts := make([]string, len(g))
+	want := 0
+	for i, p := range g {
+		texts[i] = p.query
+		want += len(p.args) / f.width
+	}
+	return queued{query: f.query, args: formArgs(f, g), parts: texts, must: g[0].must, want: want}
 }
 
 // merge makes one statement of parts: the last one, after the others as
@@ -1513,16 +1645,23 @@ func (tx *Tx) merge(parts []queued) queued {
 			off += len(p.args)
 		}
 		text = b.String()
+		if len(tx.merged) >= maxMerged {
+			clear(tx.merged)
+		}
 		tx.merged[key.String()] = text
 	}
 	args := make([]any, 0, n)
-	texts := make([]string, len(parts))
-	for i, p := range parts {
+	var texts []string
+	for _, p := range parts {
 		args = append(args, p.args...)
-		texts[i] = p.query
+		texts = append(append(texts, p.query), p.parts...)
 	}
-	return queued{query: text, args: args, must: parts[len(parts)-1].must, parts: texts}
+	last := parts[len(parts)-1]
+	return queued{query: text, args: args, must: last.must, want: last.want, parts: texts}
 }
+
+// maxMerged bounds a writer's cache of merged statements' texts.
+const maxMerged = 4096
 
 // renumber adds off to every $n placeholder of query (PostgreSQL's text),
 // leaving string literals and quoted names alone.

@@ -105,16 +105,23 @@
 // write that changed nothing still run.
 //
 // Each statement also costs the server its own executor setup, so on
-// PostgreSQL a run of queued writes on distinct tables, each reading and
-// changing its own table only (writeLater), goes as one statement, a chain
-// of data-modifying WITH queries, together with the write that follows
-// them when it too keeps to a table of its own (execIn): a turn's
-// conversation, customer, timers, ticket events, search terms and ticket
-// update are one or two statements (combine). Rows of one kind go as one
-// statement with a VALUES list, one statement text per row count (arrays
-// would cost the server more to read, and plan): a turn's events, its
-// search terms, its replies (AppendOutboxAll), the sends recorded
-// (MarkSentAll).
+// PostgreSQL a run of queued writes goes as few statements as it can
+// (combine): one chain of data-modifying WITH queries for the writes that
+// keep to their own table, or to their own rows of a table (writeRowLater's
+// key, addLater's new rows), then the writes that must change a row. A
+// lone turn's conversation, customer, timers, ticket events, search terms
+// and ticket update are one statement. Rows of one kind a job writes go
+// as one statement with a VALUES list, one statement text per row count:
+// a turn's events, its search terms, its replies (AppendOutboxAll), the
+// sends recorded (MarkSentAll).
+//
+// In a busy batch, the writes the jobs queue between two reads have the
+// same few texts. Those with an array form (an insert of placeholders, an
+// update or a delete by key) go as that form, one write for all their
+// rows, each column's values in one array (arrayForm, foldGroup): the
+// bench's batches then write about 70 turns per statement, where each
+// turn was a statement of six or seven writes, and the server spends a
+// tenth less CPU per message.
 //
 // A turn's replies need no answer either: the writer takes their ids
 // from the outbox's sequence ahead (outboxIDs), after the transaction's

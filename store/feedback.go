@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -45,7 +46,7 @@ func (tx *Tx) PutFeedback(ctx context.Context, f Feedback) error {
 	if f.Rating < 1 || f.Rating > 5 {
 		return fmt.Errorf("put feedback %d: rating %d out of 1..5", f.Ticket, f.Rating)
 	}
-	err := tx.writeLater(ctx, "feedback", putFeedbackSQL,
+	err := tx.writeRowLater(ctx, "feedback", strconv.FormatInt(f.Ticket, 10), putFeedbackSQL,
 		f.Ticket, f.Chat, f.Rating, f.Comment, f.Agent, f.Topic, millis(f.At))
 	if err != nil {
 		return fmt.Errorf("put feedback %d: %w", f.Ticket, err)

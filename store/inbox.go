@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -167,7 +168,7 @@ const finishInboxSQL = `UPDATE inbox SET done = 1, handled_at = ? WHERE id = ?`
 // missing: on PostgreSQL's writer it may fail the Update instead
 // (affectLater).
 func (tx *Tx) FinishInbox(ctx context.Context, id int64, at time.Time) error {
-	return tx.affectLater(ctx, "inbox", fmt.Sprintf("finish inbox %d", id), finishInboxSQL, millis(at), id)
+	return tx.affectLater(ctx, "inbox", strconv.FormatInt(id, 10), fmt.Sprintf("finish inbox %d", id), finishInboxSQL, millis(at), id)
 }
 
 const inboxByChatSQL = `SELECT * FROM (

@@ -123,7 +123,7 @@ func (tx *Tx) appendOutboxPG(ctx context.Context, msgs []OutMsg) ([]int64, error
 	}
 	q := `INSERT INTO outbox (id, chat, line, ticket, text, options, author, created_at, wa_id, poll_id, attempts, next_try, last_error, sent_at, media)
 VALUES ` + rows(len(msgs), 15)
-	if err := tx.writeLater(ctx, "outbox", q, args...); err != nil {
+	if err := tx.addLater(ctx, "outbox", q, args...); err != nil {
 		return nil, fmt.Errorf("append outbox: %w", err)
 	}
 	return ids, nil

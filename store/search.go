@@ -145,7 +145,7 @@ func (r *termRows) write(ctx context.Context, tx *Tx) error {
 	}
 	q := `INSERT INTO search_terms (term, ticket) VALUES ` + rows(padded, 2) + `
 ON CONFLICT (term, ticket) DO NOTHING`
-	if err := tx.writeLater(ctx, "search_terms", q, r.args...); err != nil {
+	if err := tx.addLater(ctx, "search_terms", q, r.args...); err != nil {
 		return fmt.Errorf("index ticket %d: %w", r.args[1], err)
 	}
 	return nil

@@ -172,7 +172,7 @@ func (tx *Tx) updateTicket(ctx context.Context, before *Ticket, t Ticket) error 
 		}
 		query, _ = ticketUpdates.LoadOrStore(set, "UPDATE tickets SET "+strings.Join(cols, ", ")+" WHERE id = ?")
 	}
-	return tx.affectLater(ctx, "tickets", fmt.Sprintf("update ticket %d", t.ID), query.(string), append(args, t.ID)...)
+	return tx.affectLater(ctx, "tickets", strconv.FormatInt(t.ID, 10), fmt.Sprintf("update ticket %d", t.ID), query.(string), append(args, t.ID)...)
 }
 
 const ticketsByChatSQL = `SELECT ` + ticketCols + ` FROM tickets
@@ -308,7 +308,7 @@ func (tx *Tx) addTicketEventsPG(ctx context.Context, events []TicketEvent) error
 		}
 	}
 	q := `INSERT INTO ticket_events (ticket, at, kind, actor, text, media) VALUES ` + rows(len(events), 6)
-	if err := tx.writeLater(ctx, "ticket_events", q, args...); err != nil {
+	if err := tx.addLater(ctx, "ticket_events", q, args...); err != nil {
 		return fmt.Errorf("add ticket %d events: %w", events[0].Ticket, err)
 	}
 	return terms.write(ctx, tx)

@@ -66,7 +66,7 @@ func (tx *Tx) RearmTimers(ctx context.Context, line, chat string, now time.Time)
 
 // timerRow is the key of a timer's row, so that a turn's writes of two
 // timers of its chat (the close timer deleted, the reminder set) go in
-// one statement on PostgreSQL.
+// one statement on PostgreSQL; with kind "", of all the chat's timers.
 func timerRow(chat, line, kind string) string { return chat + "\x00" + line + "\x00" + kind }
 
 const deleteTimerSQL = `DELETE FROM timers WHERE chat = ? AND line = ? AND kind = ?`
@@ -85,7 +85,7 @@ const clearTimersSQL = `DELETE FROM timers WHERE chat = ? AND line = ? AND kind 
 // ClearTimers removes every timer of chat on line but the one of kind keep
 // ("" keeps none).
 func (tx *Tx) ClearTimers(ctx context.Context, line, chat, keep string) error {
-	if err := tx.writeLater(ctx, "timers", clearTimersSQL, chat, line, keep); err != nil {
+	if err := tx.writeRowLater(ctx, "timers", timerRow(chat, line, ""), clearTimersSQL, chat, line, keep); err != nil {
 		return fmt.Errorf("clear timers: %w", err)
 	}
 	return nil
