@@ -150,13 +150,43 @@ func formArgs(f *arrayForm, parts []queued) []any {
 	}
 	arrays := make([]any, f.width)
 	for c := range arrays {
-		col := make([]any, 0, n/f.width)
-		for _, p := range parts {
-			for r := c; r < len(p.args); r += f.width {
-				col = append(col, p.args[r])
-			}
-		}
-		arrays[c] = col
+		arrays[c] = formColumn(parts, c, f.width, n/f.width)
 	}
 	return arrays
+}
+
+// formColumn gathers the values of column c: a slice of their type when they
+// all have the one of the first (cheaper for the driver to encode than
+// values in interfaces), else a []any.
+func formColumn(parts []queued, c, width, rows int) any {
+	var col any
+	ok := false
+	switch parts[0].args[c].(type) {
+	case string:
+		col, ok = typedColumn[string](parts, c, width, rows)
+	case int64:
+		col, ok = typedColumn[int64](parts, c, width, rows)
+	case int:
+		col, ok = typedColumn[int](parts, c, width, rows)
+	}
+	if ok {
+		return col
+	}
+	vals, _ := typedColumn[any](parts, c, width, rows)
+	return vals
+}
+
+// typedColumn gathers the values of column c as T, if they all are.
+func typedColumn[T any](parts []queued, c, width, rows int) ([]T, bool) {
+	col := make([]T, 0, rows)
+	for _, p := range parts {
+		for r := c; r < len(p.args); r += width {
+			v, ok := p.args[r].(T)
+			if !ok {
+				return nil, false
+			}
+			col = append(col, v)
+		}
+	}
+	return col, true
 }

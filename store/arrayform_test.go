@@ -48,6 +48,40 @@ func TestFormOf(t *testing.T) {
 	}
 }
 
+// TestClaims: which writes may share a statement.
+func TestClaims(t *testing.T) {
+	w := func(table, row string) queued { return queued{table: table, row: row} }
+	add := func(table string) queued { return queued{table: table, adds: true} }
+	timer := func(chat, kind string) queued { return w("timers", timerRow(chat, "", kind)) }
+	for _, c := range []struct {
+		name  string
+		held  []queued
+		q     queued
+		clash bool
+	}{
+		{"other table", []queued{w("a", "1")}, w("b", "1"), false},
+		{"other row", []queued{w("a", "1")}, w("a", "2"), false},
+		{"same row", []queued{w("a", "1")}, w("a", "1"), true},
+		{"no row named", []queued{w("a", "1")}, w("a", ""), true},
+		{"after no row named", []queued{w("a", "")}, w("a", "1"), true},
+		{"adds with adds", []queued{add("a")}, add("a"), false},
+		{"adds with a row", []queued{w("a", "1")}, add("a"), true},
+		{"a row with adds", []queued{add("a")}, w("a", "1"), true},
+		{"a chat's timers after one of them", []queued{timer("c1", "x")}, timer("c1", ""), true},
+		{"one timer after the chat's", []queued{timer("c1", "")}, timer("c1", "x"), true},
+		{"another chat's timers", []queued{timer("c1", "x")}, timer("c10", ""), false},
+		{"a timer of another chat", []queued{timer("c1", "")}, timer("c10", "x"), false},
+	} {
+		var cl claims
+		for _, h := range c.held {
+			cl.add(h)
+		}
+		if got := cl.clash(c.q); got != c.clash {
+			t.Errorf("%s: clash %v, want %v", c.name, got, c.clash)
+		}
+	}
+}
+
 // TestFoldedWrites runs busy batches of turns on PostgreSQL: the writes
 // of several jobs with the same form go as one statement, what they
 // leave is what the jobs wrote, in their order, and a job whose ticket
@@ -114,12 +148,15 @@ func TestFoldedWrites(t *testing.T) {
 	for i := range chats {
 		jobs = append(jobs, turnJob(i, fmt.Sprint("s", i)))
 	}
-	// Chat c1's timers cleared and c0's conversation written again, after
-	// their turns above: each must run after the writes before it on
-	// its rows.
+	// Chat c1's timers cleared and set again, and c0's conversation
+	// written again, after their turns above: each must run after the
+	// writes before it on its rows.
 	jobs = append(jobs, func() error {
 		return db.Update(ctx, func(tx *Tx) error {
 			if err := tx.ClearTimers(ctx, "", "c1", ""); err != nil {
+				return err
+			}
+			if err := tx.SetTimer(ctx, Timer{Chat: "c1", Kind: "depois", Due: due.Add(time.Hour)}); err != nil {
 				return err
 			}
 			return tx.PutConversation(ctx, Conversation{Chat: "c0", State: "again", Ticket: tickets[0].ID})
@@ -177,7 +214,14 @@ func TestFoldedWrites(t *testing.T) {
 		})
 	}
 	check(0, "again", "s0", "s0", 1, "warm", "s0")
-	check(1, "s1", "s1", "s1", 0, "s1")
+	check(1, "s1", "s1", "s1", 1, "s1")
+	view(t, db, func(tx *Tx) error {
+		ts, err := tx.Timers(ctx, "", "c1")
+		if err == nil && (len(ts) != 1 || ts[0].Kind != "depois") {
+			t.Errorf("c1's timers %v, want depois alone", ts)
+		}
+		return err
+	})
 	for i := 2; i < chats; i++ {
 		s := fmt.Sprint("s", i)
 		check(i, s, s, s, 1, s)

@@ -1509,23 +1509,26 @@ func (tx *Tx) combine(stmts []queued) ([]queued, int) {
 			continue
 		}
 		var parts []queued
-		var musts [][]queued // in order; those of a group share a form
+		var inChain, waiting claims
+		var musts []mustGroup // in order
 		for ; i < len(later) && later[i].table != ""; i++ {
 			q := later[i]
 			if q.must != "" {
 				musts = addMust(musts, q)
+				waiting.add(q)
 				continue
 			}
-			if clashes(parts, q) || slices.ContainsFunc(musts, func(g []queued) bool { return clashes(g, q) }) {
+			if inChain.clash(q) || waiting.clash(q) {
 				break
 			}
 			parts = append(parts, q)
+			inChain.add(q)
 		}
-		if len(musts) == 1 && !slices.ContainsFunc(musts[0], func(q queued) bool { return clashes(parts, q) }) {
-			out = append(out, tx.chain(parts, foldGroup(musts[0])))
+		if len(musts) == 1 && !slices.ContainsFunc(musts[0].writes, inChain.clash) {
+			out = append(out, tx.chain(parts, foldGroup(musts[0].writes)))
 			continue
 		}
-		if i == len(later) && len(musts) == 0 && len(stmts) > 0 && stmts[0].table != "" && !clashes(parts, stmts[0]) {
+		if i == len(later) && len(musts) == 0 && len(stmts) > 0 && stmts[0].table != "" && !inChain.clash(stmts[0]) {
 			out = append(out, tx.chain(parts, stmts[0]))
 			return append(out, stmts[1:]...), len(out) - 1
 		}
@@ -1533,43 +1536,101 @@ func (tx *Tx) combine(stmts []queued) ([]queued, int) {
 			out = append(out, tx.chain(parts))
 		}
 		for _, g := range musts {
-			out = append(out, foldGroup(g))
+			out = append(out, foldGroup(g.writes))
 		}
 	}
 	return append(out, stmts...), len(out)
+}
+
+// mustGroup is writes that must change a row waiting for the end of
+// their chain, of one array form if several, and the rows they claim.
+type mustGroup struct {
+	writes []queued
+	claims claims
 }
 
 // addMust adds q, a write that must change a row, to the groups of those
 // waiting for the end of their chain: to the group of its form if no
 // write of that group or a later one clashes with it, so that it may run
 // with that group, before the later ones.
-func addMust(musts [][]queued, q queued) [][]queued {
+func addMust(musts []mustGroup, q queued) []mustGroup {
 	for k := len(musts) - 1; k >= 0 && q.form != nil; k-- {
-		if clashes(musts[k], q) {
+		g := &musts[k]
+		if g.claims.clash(q) {
 			break
 		}
-		if musts[k][0].form != nil && musts[k][0].form.query == q.form.query {
-			musts[k] = append(musts[k], q)
+		if f := g.writes[0].form; f != nil && f.query == q.form.query {
+			g.writes = append(g.writes, q)
+			g.claims.add(q)
 			return musts
 		}
 	}
-	return append(musts, []queued{q})
+	g := mustGroup{writes: []queued{q}}
+	g.claims.add(q)
+	return append(musts, g)
 }
 
-// clashes reports whether q may not share a statement with stmts: one
-// of them is on q's table, and they are not both adding rows, nor both
-// naming their rows, different ones. A row's name that starts another's
-// (a chat's timers, one timer of the chat) names some of the same rows.
-func clashes(stmts []queued, q queued) bool {
-	for _, s := range stmts {
-		if s.table != q.table || s.adds && q.adds {
-			continue
-		}
-		if s.row == "" || q.row == "" || strings.HasPrefix(s.row, q.row) || strings.HasPrefix(q.row, s.row) {
+// claims are the rows that the writes of a statement (or of writes
+// waiting to run together) read and change, by table: a write clashes
+// with them if it is on one of their tables, and they are not all adding
+// rows with it, nor all naming their rows, others than it names. A
+// row's name that starts another's at a NUL (a chat's timers, one timer
+// of the chat) names some of the same rows.
+type claims map[string]*tableClaims
+
+type tableClaims struct {
+	adds, whole bool            // a write that only adds rows; one that names none
+	rows        map[string]bool // names, and the names they start with
+	named       map[string]bool // names
+}
+
+// clash reports whether q may not share a statement with the writes
+// claimed.
+func (c claims) clash(q queued) bool {
+	t := c[q.table]
+	switch {
+	case t == nil:
+		return false
+	case q.adds:
+		return t.whole || len(t.named) > 0
+	case q.row == "" || t.whole || t.adds:
+		return true
+	}
+	if t.rows[q.row] {
+		return true
+	}
+	for k := 0; k < len(q.row); k++ {
+		if q.row[k] == 0 && t.named[q.row[:k+1]] {
 			return true
 		}
 	}
 	return false
+}
+
+// add claims q's rows.
+func (c *claims) add(q queued) {
+	if *c == nil {
+		*c = claims{}
+	}
+	t := (*c)[q.table]
+	if t == nil {
+		t = &tableClaims{rows: map[string]bool{}, named: map[string]bool{}}
+		(*c)[q.table] = t
+	}
+	switch {
+	case q.adds:
+		t.adds = true
+	case q.row == "":
+		t.whole = true
+	default:
+		t.named[q.row] = true
+		t.rows[q.row] = true
+		for k := 0; k < len(q.row); k++ {
+			if q.row[k] == 0 {
+				t.rows[q.row[:k+1]] = true
+			}
+		}
+	}
 }
 
 // chain makes one statement of parts and then last, if given (see
