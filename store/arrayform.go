@@ -23,7 +23,7 @@ type arrayForm struct {
 var (
 	// insertRE reads an insert whose values are placeholders only, one
 	// row or several, with any tail but RETURNING.
-	insertRE = regexp.MustCompile(`(?s)^INSERT INTO (\w+) \(([\w, ]+)\)\s+VALUES\s+(\([$\d, ]+\)(?:,\s*\([$\d, ]+\))*)(\s+ON CONFLICT .*)?$`)
+	insertRE = regexp.MustCompile(`(?s)^INSERT INTO (\w+) \(([\w, ]+)\)\s+VALUES\s+(\(\$\d+(?:, \$\d+)*\)(?:,\s*\(\$\d+(?:, \$\d+)*\))*)(\s+ON CONFLICT .*)?$`)
 	// updateRE reads an update of columns to placeholders, by a key
 	// equal to the last one.
 	updateRE = regexp.MustCompile(`^UPDATE (\w+) SET (\w+ = \$\d+(?:, \w+ = \$\d+)*) WHERE (\w+) = \$\d+$`)

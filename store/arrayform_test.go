@@ -27,6 +27,7 @@ func TestFormOf(t *testing.T) {
 		// an answer wanted, a column of unknown type, a key also set, a
 		// comparison that is no equality.
 		{"INSERT INTO t (a, b) VALUES ($1, 0)", "", 0},
+		{"INSERT INTO t (a, b) VALUES ($1, 0), ($2, 0)", "", 0},
 		{"INSERT INTO t (a, b) VALUES ($2, $1)", "", 0},
 		{"INSERT INTO t (a, b) VALUES ($1, $2) RETURNING id", "", 0},
 		{"INSERT INTO t (a, c) VALUES ($1, $2)", "", 0},
