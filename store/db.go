@@ -1326,11 +1326,19 @@ func (tx *Tx) addLater(ctx context.Context, table, query string, args ...any) er
 	return tx.queueWrite(ctx, queued{table: table, adds: true}, query, args)
 }
 
-// queueWrite runs or queues q, a write of query with args.
+// queueWrite runs or queues q, a write of query with args (see
+// execLater), which must change a row if q.must says so (see
+// affectLater).
 func (tx *Tx) queueWrite(ctx context.Context, q queued, query string, args []any) error {
 	tx.wrote(query)
 	if tx.pg == nil || !tx.seen[tx.d.sql(query)] {
-		_, err := tx.execIn(ctx, q.table, query, args...)
+		res, err := tx.execIn(ctx, q.table, query, args...)
+		if q.must != "" {
+			if err := mustAffect(res, err); err != nil {
+				return fmt.Errorf("%s: %w", q.must, err)
+			}
+			return nil
+		}
 		return err
 	}
 	if err := ctx.Err(); err != nil {
@@ -1360,22 +1368,7 @@ func (tx *Tx) formFor(query string) *arrayForm {
 // Update, at the latest before its release or the batch's commit
 // (flushChecks).
 func (tx *Tx) affectLater(ctx context.Context, table, row, what, query string, args ...any) error {
-	tx.wrote(query)
-	if tx.pg == nil || !tx.seen[tx.d.sql(query)] {
-		if err := mustAffect(tx.execIn(ctx, table, query, args...)); err != nil {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-		return nil
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	q := queued{query: tx.d.sql(query), args: tx.d.args(args), table: table, row: row, must: what}
-	if row != "" {
-		q.form = tx.formFor(q.query)
-	}
-	tx.later = append(tx.later, q)
-	return nil
+	return tx.queueWrite(ctx, queued{table: table, row: row, must: what}, query, args)
 }
 
 // flushChecks sends the queued writes if one of them must change a row. A
