@@ -7,19 +7,8 @@ import (
 )
 
 func TestDiff(t *testing.T) {
-	b, err := os.ReadFile("../flows.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := string(b)
-	parse := func(s string) *Flow {
-		t.Helper()
-		fl, err := Parse(strings.NewReader(s), "f.yaml")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return fl
-	}
+	src := shippedSource(t)
+	parse := func(s string) *Flow { return parseSource(t, s) }
 	old := parse(src)
 	if got := Diff(old, parse(src)); len(got) != 0 {
 		t.Fatalf("same file: %v; want no changes", got)
@@ -46,19 +35,8 @@ func TestDiff(t *testing.T) {
 // relabelled and a keyword removed from another read as those three
 // changes, not as every option after the first one changed.
 func TestDiffLists(t *testing.T) {
-	b, err := os.ReadFile("../flows.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := string(b)
-	parse := func(s string) *Flow {
-		t.Helper()
-		fl, err := Parse(strings.NewReader(s), "f.yaml")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return fl
-	}
+	src := shippedSource(t)
+	parse := func(s string) *Flow { return parseSource(t, s) }
 	edited := strings.Replace(src, "    options:\n      - label: Notas fiscais\n",
 		"    options:\n      - label: Novidades\n        goto: canais\n      - label: Notas fiscais\n", 1)
 	edited = strings.Replace(edited, "label: Boletos e cobranças", "label: Boletos e cobrança", 1)
@@ -75,4 +53,25 @@ func TestDiffLists(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("changes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+// shippedSource is the text of the shipped flows file, for tests that
+// edit it.
+func shippedSource(tb testing.TB) string {
+	tb.Helper()
+	b, err := os.ReadFile(shippedFlows)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(b)
+}
+
+// parseSource parses a flows file's text, failing the test on any problem.
+func parseSource(tb testing.TB, src string) *Flow {
+	tb.Helper()
+	fl, err := Parse(strings.NewReader(src), "f.yaml")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return fl
 }
