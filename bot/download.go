@@ -279,9 +279,14 @@ func oddity(m store.Media, ct string, f *os.File) string {
 
 // failMedia gives up on m's file: the row says why, the ticket gets a
 // line, and a customer still in a conversation is asked to send it again.
+// It is a turn of m's chat, so it holds the chat's lock first, as every
+// write of its conversation and ticket events does (store.Tx.LockChat).
 func (r *Runtime) failMedia(ctx context.Context, fl *flows.Flow, m store.Media, problem string, now time.Time) error {
 	var evs []Event
 	err := r.cfg.Store.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.LockChat(ctx, r.cfg.Line, m.Chat); err != nil {
+			return err
+		}
 		if err := tx.FailMedia(ctx, m.ID, problem); err != nil {
 			return err
 		}
