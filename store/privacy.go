@@ -1,10 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -627,6 +629,12 @@ func (tx *Tx) countChats(ctx context.Context, chats []string) (PersonCounts, err
 	return c, nil
 }
 
+// personLinesSQL: the lines and chats of p's conversations and tickets,
+// whose locks DeletePerson takes (two marks, one list).
+const personLinesSQL = `SELECT line, chat FROM conversations WHERE chat IN ` + listMark + `
+UNION
+SELECT line, chat FROM tickets WHERE chat IN ` + listMark
+
 const (
 	personTicketsIn         = `SELECT id FROM tickets WHERE chat IN ` + listMark
 	deletePersonMediaSQL    = `DELETE FROM media WHERE chat IN ` + listMark
@@ -640,10 +648,20 @@ const (
 // DeletePerson deletes every row of p, open tickets and a conversation
 // going on included, and returns the counts. Ticket numbers are never
 // given out again (AUTOINCREMENT). A chat that writes again starts afresh.
+//
+// It holds the locks of p's chats (LockChat) first: a turn or an agent's
+// action on one of them, under way in another transaction, commits before
+// the rows are read for deletion, or starts after they are gone. On
+// PostgreSQL no foreign key stops an event written meanwhile for a ticket
+// being deleted (migrations/postgres/0022), so this is what leaves none
+// behind.
 func (tx *Tx) DeletePerson(ctx context.Context, p Person) (PersonCounts, error) {
 	chats, err := tx.PersonChats(ctx, p)
 	if err != nil {
 		return PersonCounts{}, err
+	}
+	if err := tx.lockChats(ctx, chats); err != nil {
+		return PersonCounts{}, fmt.Errorf("delete person: %w", err)
 	}
 	c, err := tx.countChats(ctx, chats)
 	if err != nil || c.Chats == 0 {
@@ -684,6 +702,31 @@ func (tx *Tx) DeletePerson(ctx context.Context, p Person) (PersonCounts, error) 
 		return PersonCounts{}, fmt.Errorf("delete person outbox: %w", err)
 	}
 	return c, nil
+}
+
+// lockChats takes the lock of each line and chat of chats' conversations
+// and tickets, in the order of their keys as a batch's opening takes its
+// own (openLockSQL), so that the two cannot deadlock.
+func (tx *Tx) lockChats(ctx context.Context, chats []string) error {
+	if !tx.d.postgres || len(chats) == 0 {
+		return nil
+	}
+	q, args := expand(personLinesSQL, chats)
+	type lineChat struct{ line, chat string }
+	pairs, err := queryAll(ctx, tx, func(r rowScanner) (lineChat, error) {
+		var lc lineChat
+		return lc, r.Scan(&lc.line, &lc.chat)
+	}, q, args...)
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(pairs, func(a, b lineChat) int { return cmp.Compare(lockKey(a.line, a.chat), lockKey(b.line, b.chat)) })
+	for _, lc := range pairs {
+		if err := tx.LockChat(ctx, lc.line, lc.chat); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // execList runs query with its listMarks written out for list, and

@@ -281,12 +281,16 @@ func TestTicketEvents(t *testing.T) {
 		}
 		return nil
 	})
+	// SQLite's foreign key refuses an event of a missing ticket. PostgreSQL
+	// has none since 0022: events are written under their chat's lock,
+	// which DeletePerson takes too (TestDeletePersonWaitsForChat).
 	update(t, db, func(tx *Tx) error {
-		if err := tx.Try(ctx, func() error {
+		err := tx.Try(ctx, func() error {
 			_, err := tx.AddTicketEvent(ctx, TicketEvent{Ticket: 1, Kind: "note"})
 			return err
-		}); err == nil {
-			t.Error("event of a missing ticket: want a foreign key error")
+		})
+		if keyed := !db.Postgres(); keyed != (err != nil) {
+			t.Errorf("event of a missing ticket: got %v; want a foreign key error: %t", err, keyed)
 		}
 		return nil
 	})
