@@ -237,3 +237,79 @@ func TestFoldedWrites(t *testing.T) {
 	check(3, "s3", "s3", "s3", 1, "s3")
 	check(4, "t4", "t4", "t4", 1, "s4", "t4")
 }
+
+// TestFoldedTicketOpenings: on PostgreSQL a new ticket's id is taken from
+// the sequence alone and its insert queued, so the conversations opened
+// in one batch insert their tickets in one statement, and the writes
+// queued before an opening wait for the writes after it. Each job gets
+// its own id, in the batch's order, and finds its ticket.
+func TestFoldedTicketOpenings(t *testing.T) {
+	db := openTest(t)
+	if !db.Postgres() {
+		t.Skip("SQLite's writer runs each write as it comes")
+	}
+	ctx := t.Context()
+	open := func(tx *Tx, chat string) (int64, error) {
+		if err := tx.PutCustomer(ctx, Customer{Chat: chat, Name: "Ana " + chat}); err != nil {
+			return 0, err
+		}
+		id, err := tx.CreateTicket(ctx, Ticket{Chat: chat, Requester: "Ana " + chat, Status: StatusAberto})
+		if err != nil {
+			return 0, err
+		}
+		if err := tx.PutConversation(ctx, Conversation{Chat: chat, State: "inicio", Ticket: id}); err != nil {
+			return 0, err
+		}
+		return id, tx.AddTicketEvents(ctx, []TicketEvent{{Ticket: id, Kind: "customer", Text: "oi " + chat}})
+	}
+	// Every write once, so that the writer queues them from now on.
+	update(t, db, func(tx *Tx) error { _, err := open(tx, "warm"); return err })
+	const chats = 5
+	ids := make([]int64, chats)
+	jobs := make([]func() error, chats)
+	for i := range jobs {
+		jobs[i] = func() error {
+			return db.Update(ctx, func(tx *Tx) error {
+				var err error
+				ids[i], err = open(tx, fmt.Sprint("n", i))
+				return err
+			})
+		}
+	}
+	for i, err := range oneBatch(t, db, jobs...) {
+		if err != nil {
+			t.Errorf("job %d: %v", i, err)
+		}
+	}
+	folded := false
+	for _, text := range db.writers[0].merged {
+		folded = folded || strings.Contains(text, "INSERT INTO tickets (id, chat, line, requester, id_suporte, topic, status, queued_at, agent, created_at, last_activity_at, closed_at, close_reason) SELECT * FROM unnest(")
+	}
+	if !folded {
+		t.Error("the tickets' inserts did not go as one")
+	}
+	view(t, db, func(tx *Tx) error {
+		for i, id := range ids {
+			chat := fmt.Sprint("n", i)
+			if i > 0 && id <= ids[i-1] {
+				t.Errorf("ticket ids %v; want them rising in the batch's order", ids)
+			}
+			tk, err := tx.Ticket(ctx, id)
+			if err != nil {
+				return err
+			}
+			conv, err := tx.Conversation(ctx, "", chat)
+			if err != nil {
+				return err
+			}
+			evs, err := tx.TicketEvents(ctx, id, 0)
+			if err != nil {
+				return err
+			}
+			if tk.Chat != chat || tk.Requester != "Ana "+chat || conv.Ticket != id || len(evs) != 1 || evs[0].Text != "oi "+chat {
+				t.Errorf("%s: ticket %+v, conversation's ticket %d, events %+v", chat, tk, conv.Ticket, evs)
+			}
+		}
+		return nil
+	})
+}

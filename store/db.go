@@ -1790,6 +1790,23 @@ func (tx *Tx) pgRow(query string, args []any) rowScanner {
 	return row
 }
 
+// aside runs a one-row query on PostgreSQL's writer that depends on
+// none of the queued writes (a sequence's next value), without them: they
+// stay queued, to share statements with the writes queued after it.
+func (tx *Tx) aside(ctx context.Context, query string, args ...any) rowScanner {
+	if err := ctx.Err(); err != nil {
+		return errRow{err}
+	}
+	br := tx.sendBatch(tx.batch([]queued{{query: tx.d.sql(query), args: tx.d.args(args)}}))
+	defer br.Close()
+	row, err := firstRow(br)
+	if err != nil {
+		return errRow{err}
+	}
+	tx.markSeen()
+	return row
+}
+
 // pgRows runs query on PostgreSQL's writer, after the queued writes, and
 // calls fn for each row. table is as for execIn.
 func (tx *Tx) pgRows(table, query string, args []any, fn func(rowScanner) error) error {

@@ -126,7 +126,10 @@
 // A turn's replies need no answer either: the writer takes their ids
 // from the outbox's sequence ahead (outboxIDs), after the transaction's
 // chat locks so a chat's ids still follow its commits, and queues their
-// insert; RETURNING id made each turn a round trip of its own.
+// insert; RETURNING id made each turn a round trip of its own. A new
+// ticket's id comes from its sequence alone (aside), its insert queued:
+// the writes queued before it stay queued, and a batch's openings share
+// statements as its other turns do.
 //
 // Most jobs of a batch open alike: a message stored (the chat locked,
 // its row inserted, whether the chat was idle), or the sends of a chat

@@ -72,11 +72,37 @@ const createTicketSQL = `INSERT INTO tickets (chat, line, requester, id_suporte,
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 RETURNING id`
 
+// createTicketPGSQL is createTicketSQL with its id taken ahead
+// (ticketIDSQL), a write the writer may queue.
+const createTicketPGSQL = `INSERT INTO tickets (id, chat, line, requester, id_suporte, topic, status, queued_at, agent, created_at, last_activity_at, closed_at, close_reason)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// ticketIDSQL takes the next id of the tickets' sequence.
+const ticketIDSQL = `SELECT nextval((SELECT CAST(pg_get_serial_sequence('tickets', 'id') AS regclass)))`
+
 // CreateTicket stores t (its ID is ignored) and returns the new ticket id,
 // which is also its protocol number: ids start at 100001.
+//
+// On PostgreSQL's writer the id comes first, from the sequence alone,
+// and the ticket's insert is queued: a read of the new id after the
+// queued writes split a busy batch's run of turns (every conversation
+// opens a ticket), where the writes of its turns share statements.
 func (tx *Tx) CreateTicket(ctx context.Context, t Ticket) (int64, error) {
 	if err := validStatus(t.Status); err != nil {
 		return 0, fmt.Errorf("create ticket: %w", err)
+	}
+	if tx.pg != nil {
+		var id int64
+		if err := tx.aside(ctx, ticketIDSQL).Scan(&id); err != nil {
+			return 0, fmt.Errorf("create ticket: %w", err)
+		}
+		err := tx.writeRowLater(ctx, "tickets", strconv.FormatInt(id, 10), createTicketPGSQL,
+			id, t.Chat, t.Line, t.Requester, t.IDSuporte, t.Topic, t.Status, millis(t.QueuedAt), t.Agent,
+			millis(t.CreatedAt), millis(t.LastActivityAt), millis(t.ClosedAt), t.CloseReason)
+		if err != nil {
+			return 0, fmt.Errorf("create ticket: %w", err)
+		}
+		return id, tx.indexText(ctx, id, t.Requester)
 	}
 	id, err := tx.insert(ctx, createTicketSQL,
 		t.Chat, t.Line, t.Requester, t.IDSuporte, t.Topic, t.Status, millis(t.QueuedAt), t.Agent,
