@@ -704,15 +704,18 @@ func (tx *Tx) DeletePerson(ctx context.Context, p Person) (PersonCounts, error) 
 	return c, nil
 }
 
-// lockChats takes the lock of each line and chat of chats' conversations
-// and tickets, in the order of their keys as a batch's opening takes its
-// own (openLockSQL), so that the two cannot deadlock.
+// lockChats takes the lock of chats on every line that started on the
+// store and on the lines of their conversations and tickets: a chat's
+// first turn on another line, which opens a ticket there, commits before
+// the deletion reads, not between its statements. It takes them in the
+// order of their keys, as a batch's opening takes its own (openLockSQL),
+// so that the two cannot deadlock.
 func (tx *Tx) lockChats(ctx context.Context, chats []string) error {
 	if !tx.d.postgres || len(chats) == 0 {
 		return nil
 	}
-	q, args := expand(personLinesSQL, chats)
 	type lineChat struct{ line, chat string }
+	q, args := expand(personLinesSQL, chats)
 	pairs, err := queryAll(ctx, tx, func(r rowScanner) (lineChat, error) {
 		var lc lineChat
 		return lc, r.Scan(&lc.line, &lc.chat)
@@ -720,8 +723,21 @@ func (tx *Tx) lockChats(ctx context.Context, chats []string) error {
 	if err != nil {
 		return err
 	}
-	slices.SortFunc(pairs, func(a, b lineChat) int { return cmp.Compare(lockKey(a.line, a.chat), lockKey(b.line, b.chat)) })
-	for _, lc := range pairs {
+	lines, err := tx.Lines(ctx)
+	if err != nil {
+		return err
+	}
+	for _, line := range lines {
+		for _, chat := range chats {
+			pairs = append(pairs, lineChat{line, chat})
+		}
+	}
+	key := func(lc lineChat) int64 { return lockKey(lc.line, lc.chat) }
+	slices.SortFunc(pairs, func(a, b lineChat) int { return cmp.Compare(key(a), key(b)) })
+	for i, lc := range pairs {
+		if i > 0 && key(lc) == key(pairs[i-1]) {
+			continue
+		}
 		if err := tx.LockChat(ctx, lc.line, lc.chat); err != nil {
 			return err
 		}

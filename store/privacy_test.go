@@ -772,81 +772,105 @@ func TestDeletePerson(t *testing.T) {
 
 // TestDeletePersonWaitsForChat: on PostgreSQL a turn of the person's chat
 // under way in another process (it holds the chat's lock) finishes before
-// DeletePerson reads what to delete, so the event it writes for the
-// person's ticket goes too. No foreign key stops that event on
-// PostgreSQL: without DeletePerson's lock it would outlive its ticket.
+// DeletePerson reads what to delete, so the event it writes goes too: on
+// the line of the person's ticket, and on another line where the chat
+// opens its first ticket. No foreign key stops those events on
+// PostgreSQL: without DeletePerson's locks they would outlive their
+// tickets.
 func TestDeletePersonWaitsForChat(t *testing.T) {
-	dsn := testDSN(t)
-	if testPG == nil {
-		t.Skip("SQLite's one writer runs one Update at a time")
-	}
-	ctx := t.Context()
-	turns, admin := openAt(t, dsn), openAt(t, dsn)
-	var ticket int64
-	update(t, turns, func(tx *Tx) error {
-		var err error
-		ticket, err = tx.CreateTicket(ctx, Ticket{Chat: "p1", Requester: "Ana", Status: StatusAberto})
-		return err
-	})
+	for _, tt := range []struct {
+		line    string // of the turn
+		tickets int    // deleted
+	}{
+		{"L1", 1},
+		{"L2", 2},
+	} {
+		t.Run(tt.line, func(t *testing.T) {
+			dsn := testDSN(t)
+			if testPG == nil {
+				t.Skip("SQLite's one writer runs one Update at a time")
+			}
+			ctx := t.Context()
+			turns, admin := openAt(t, dsn), openAt(t, dsn)
+			var ticket int64
+			update(t, turns, func(tx *Tx) error {
+				for _, line := range []string{"L1", "L2"} {
+					if _, err := tx.StartLine(ctx, line, time.Now()); err != nil {
+						return err
+					}
+				}
+				var err error
+				ticket, err = tx.CreateTicket(ctx, Ticket{Chat: "p1", Line: "L1", Requester: "Ana", Status: StatusAberto})
+				return err
+			})
 
-	locked, release := make(chan struct{}), make(chan struct{})
-	turned := make(chan error, 1)
-	go func() {
-		turned <- turns.Update(ctx, func(tx *Tx) error {
-			if err := tx.LockChat(ctx, "", "p1"); err != nil {
-				return err
+			locked, release := make(chan struct{}), make(chan struct{})
+			turned := make(chan error, 1)
+			go func() {
+				turned <- turns.Update(ctx, func(tx *Tx) error {
+					if err := tx.LockChat(ctx, tt.line, "p1"); err != nil {
+						return err
+					}
+					if _, err := tx.Ticket(ctx, ticket); err != nil { // sends the lock
+						return err
+					}
+					close(locked)
+					<-release
+					id := ticket
+					if tt.line != "L1" {
+						var err error
+						if id, err = tx.CreateTicket(ctx, Ticket{Chat: "p1", Line: tt.line, Requester: "Ana", Status: StatusAberto}); err != nil {
+							return err
+						}
+					}
+					_, err := tx.AddTicketEvent(ctx, TicketEvent{Ticket: id, Kind: "customer", Actor: "Ana", Text: "ainda estou aqui"})
+					return err
+				})
+			}()
+			<-locked
+			type deletion struct {
+				n   PersonCounts
+				err error
 			}
-			if _, err := tx.Ticket(ctx, ticket); err != nil { // sends the lock
-				return err
-			}
-			close(locked)
-			<-release
-			_, err := tx.AddTicketEvent(ctx, TicketEvent{Ticket: ticket, Kind: "customer", Actor: "Ana", Text: "ainda estou aqui"})
-			return err
-		})
-	}()
-	<-locked
-	type deletion struct {
-		n   PersonCounts
-		err error
-	}
-	deleted := make(chan deletion, 1)
-	go func() {
-		var d deletion
-		d.err = admin.Update(ctx, func(tx *Tx) error {
-			var err error
-			d.n, err = tx.DeletePerson(ctx, Person{Chat: "p1"})
-			return err
-		})
-		deleted <- d
-	}()
-	// DeletePerson must wait on the chat's lock while the turn holds it.
-	for waiting := false; !waiting; {
-		select {
-		case d := <-deleted:
-			close(release)
-			t.Fatalf("DeletePerson finished (%+v, %v) while a turn of the chat held its lock", d.n, d.err)
-		default:
-		}
-		view(t, admin, func(tx *Tx) error {
-			return tx.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+			deleted := make(chan deletion, 1)
+			go func() {
+				var d deletion
+				d.err = admin.Update(ctx, func(tx *Tx) error {
+					var err error
+					d.n, err = tx.DeletePerson(ctx, Person{Chat: "p1"})
+					return err
+				})
+				deleted <- d
+			}()
+			// DeletePerson must wait on the chat's lock while the turn holds it.
+			for waiting := false; !waiting; {
+				select {
+				case d := <-deleted:
+					close(release)
+					t.Fatalf("DeletePerson finished (%+v, %v) while a turn of the chat held its lock", d.n, d.err)
+				default:
+				}
+				view(t, admin, func(tx *Tx) error {
+					return tx.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
 WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory')`).Scan(&waiting)
+				})
+			}
+			close(release)
+			if err := <-turned; err != nil {
+				t.Fatalf("the turn: %v", err)
+			}
+			d := <-deleted
+			if d.err != nil || d.n.Tickets != tt.tickets || d.n.Events != 1 {
+				t.Fatalf("DeletePerson after the turn: %+v, %v; want %d ticket(s) and the turn's event", d.n, d.err, tt.tickets)
+			}
+			view(t, admin, func(tx *Tx) error {
+				var left int
+				err := tx.queryRow(ctx, `SELECT COUNT(*) FROM ticket_events`).Scan(&left)
+				if err == nil && left != 0 {
+					t.Errorf("%d event(s) left after deleting the only person's tickets", left)
+				}
+				return err
+			})
 		})
 	}
-	close(release)
-	if err := <-turned; err != nil {
-		t.Fatalf("the turn: %v", err)
-	}
-	d := <-deleted
-	if d.err != nil || d.n.Tickets != 1 || d.n.Events != 1 {
-		t.Fatalf("DeletePerson after the turn: %+v, %v; want its ticket and the turn's event", d.n, d.err)
-	}
-	view(t, admin, func(tx *Tx) error {
-		var left int
-		err := tx.queryRow(ctx, `SELECT COUNT(*) FROM ticket_events WHERE ticket = ?`, ticket).Scan(&left)
-		if err == nil && left != 0 {
-			t.Errorf("%d event(s) of deleted ticket %d left", left, ticket)
-		}
-		return err
-	})
 }
