@@ -1781,6 +1781,12 @@ func (tx *Tx) pgRow(query string, args []any) rowScanner {
 	if err != nil {
 		return errRow{err}
 	}
+	return tx.lastRow(br)
+}
+
+// lastRow holds the first row of br's next result for Scan, its
+// pipeline's statements now prepared, and closes br.
+func (tx *Tx) lastRow(br pgx.BatchResults) rowScanner {
 	defer br.Close()
 	row, err := firstRow(br)
 	if err != nil {
@@ -1797,14 +1803,7 @@ func (tx *Tx) aside(ctx context.Context, query string, args ...any) rowScanner {
 	if err := ctx.Err(); err != nil {
 		return errRow{err}
 	}
-	br := tx.sendBatch(tx.batch([]queued{{query: tx.d.sql(query), args: tx.d.args(args)}}))
-	defer br.Close()
-	row, err := firstRow(br)
-	if err != nil {
-		return errRow{err}
-	}
-	tx.markSeen()
-	return row
+	return tx.lastRow(tx.sendBatch(tx.batch([]queued{{query: tx.d.sql(query), args: tx.d.args(args)}})))
 }
 
 // pgRows runs query on PostgreSQL's writer, after the queued writes, and
