@@ -91,22 +91,17 @@ func (tx *Tx) CreateTicket(ctx context.Context, t Ticket) (int64, error) {
 	if err := validStatus(t.Status); err != nil {
 		return 0, fmt.Errorf("create ticket: %w", err)
 	}
+	args := []any{t.Chat, t.Line, t.Requester, t.IDSuporte, t.Topic, t.Status, millis(t.QueuedAt), t.Agent,
+		millis(t.CreatedAt), millis(t.LastActivityAt), millis(t.ClosedAt), t.CloseReason}
+	var id int64
+	var err error
 	if tx.pg != nil {
-		var id int64
-		if err := tx.aside(ctx, ticketIDSQL).Scan(&id); err != nil {
-			return 0, fmt.Errorf("create ticket: %w", err)
+		if err = tx.aside(ctx, ticketIDSQL).Scan(&id); err == nil {
+			err = tx.writeRowLater(ctx, "tickets", strconv.FormatInt(id, 10), createTicketPGSQL, append([]any{id}, args...)...)
 		}
-		err := tx.writeRowLater(ctx, "tickets", strconv.FormatInt(id, 10), createTicketPGSQL,
-			id, t.Chat, t.Line, t.Requester, t.IDSuporte, t.Topic, t.Status, millis(t.QueuedAt), t.Agent,
-			millis(t.CreatedAt), millis(t.LastActivityAt), millis(t.ClosedAt), t.CloseReason)
-		if err != nil {
-			return 0, fmt.Errorf("create ticket: %w", err)
-		}
-		return id, tx.indexText(ctx, id, t.Requester)
+	} else {
+		id, err = tx.insert(ctx, createTicketSQL, args...)
 	}
-	id, err := tx.insert(ctx, createTicketSQL,
-		t.Chat, t.Line, t.Requester, t.IDSuporte, t.Topic, t.Status, millis(t.QueuedAt), t.Agent,
-		millis(t.CreatedAt), millis(t.LastActivityAt), millis(t.ClosedAt), t.CloseReason)
 	if err != nil {
 		return 0, fmt.Errorf("create ticket: %w", err)
 	}
